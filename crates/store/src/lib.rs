@@ -1,0 +1,178 @@
+//! Storage traits, split by role, and the types every backend shares:
+//! objects as stored, queries with TAXII-shaped filters and keyset paging,
+//! collections, and [`StoreError`].
+//!
+//! The traits are synchronous: SQLite is synchronous, and async callers (the
+//! TAXII server) run store calls on a blocking pool. No driver type appears in
+//! any signature here, so a PostgreSQL backend fits without changes above.
+//!
+//! Invariants every backend keeps (checked by [`conformance`]):
+//! - every version is keyed by `(id, version_key)`; a second put of the same key
+//!   is a [`PutOutcome::Duplicate`], never an error, never a rewrite;
+//! - every new version, and every new collection membership, gets a `date_added`
+//!   from [`DateAddedClock`]: microseconds, strictly increasing, never reused;
+//! - the raw JSON given to [`WriteTxn::put`] is returned byte for byte;
+//! - a [`WriteTxn`] dropped without `commit` leaves nothing behind.
+
+pub mod clock;
+pub mod conformance;
+pub mod memory;
+pub mod query;
+
+pub use clock::{format_date_added, parse_date_added, DateAdded, DateAddedClock};
+// pub use memory::MemoryStore;
+pub use query::{ObjectQuery, Page, VersionFilter};
+
+use sightline_stix::ObjectMeta;
+
+/// Errors of any backend. Backends map their driver errors into these; none
+/// carries a driver type.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage I/O failed: {0}")]
+    Io(String),
+    #[error("the store is read-only or its disk is full: {0}")]
+    NoSpace(String),
+    #[error("the store is busy (locked by another writer): {0}")]
+    Busy(String),
+    #[error("the store is corrupt or from an incompatible version: {0}")]
+    Corrupt(String),
+    #[error("no collection {0:?}")]
+    NoSuchCollection(String),
+    #[error("collection {0:?} already exists")]
+    CollectionExists(String),
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    #[error("storage backend error: {0}")]
+    Backend(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// An object version to store: its indexed fields and its JSON text as received.
+#[derive(Debug, Clone)]
+pub struct NewObject {
+    pub meta: ObjectMeta,
+    /// The object's JSON exactly as received (one object, no trailing newline).
+    pub raw: String,
+}
+
+/// One stored object version (or one collection membership of it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    pub id: String,
+    pub ty: String,
+    pub spec_version: String,
+    /// `modified`, else `created`, as written; `None` for objects with neither.
+    pub version: Option<String>,
+    /// [`sightline_stix::Timestamp::sort_key`] of `version`; "" when `version` is `None`.
+    pub version_key: String,
+    /// When this version was stored (or, in a collection query, added to that collection).
+    pub date_added: DateAdded,
+    pub revoked: bool,
+    pub raw: String,
+}
+
+/// The result of putting one object version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// A new version (or a new collection membership of a known version).
+    Added { date_added: DateAdded },
+    /// The same `(id, version)` was already stored (and, when a collection was
+    /// given, already in it). Nothing changed.
+    Duplicate { date_added: DateAdded },
+}
+
+/// A TAXII collection (TAXII 2.1 §5.2): identity and description. Who may read
+/// or write it is the server's business, not the store's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectionInfo {
+    /// A UUIDv4, as TAXII clients expect.
+    pub id: String,
+    pub title: String,
+    pub description: Option<String>,
+    /// A short human name, unique, usable wherever an id is.
+    pub alias: Option<String>,
+    pub media_types: Vec<String>,
+}
+
+/// A full-text search hit: the latest version of a matching object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchHit {
+    pub id: String,
+    pub ty: String,
+    pub name: Option<String>,
+    /// Lower is better (BM25-like rank as the backend computes it).
+    pub rank: f64,
+}
+
+/// Counts for `sightline stats`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Distinct object ids.
+    pub objects: u64,
+    /// Stored versions over all objects.
+    pub versions: u64,
+    /// Objects whose latest version is revoked.
+    pub revoked: u64,
+    pub collections: u64,
+    /// `(type, distinct ids)` sorted by type.
+    pub by_type: Vec<(String, u64)>,
+}
+
+/// Reading objects.
+pub trait ObjectReader: Send + Sync {
+    /// Objects matching `q`, ascending by `date_added`, at most `q.limit`,
+    /// starting strictly after `q.after` (the keyset cursor).
+    fn query(&self, q: &ObjectQuery) -> Result<Page>;
+    /// Object ids whose `external_references` carry `external_id` (e.g. `G0032`),
+    /// in any source; sorted.
+    fn lookup_external_id(&self, external_id: &str) -> Result<Vec<String>>;
+    /// Full-text search over names, aliases and descriptions of the latest
+    /// versions. `text` is words, matched as prefixes, all required.
+    fn search(&self, text: &str, limit: usize) -> Result<Vec<SearchHit>>;
+    fn stats(&self) -> Result<Stats>;
+}
+
+/// Reading the version history of one object.
+pub trait VersionReader: Send + Sync {
+    /// Every stored version of `id` (in `collection`, when given), oldest first.
+    fn versions(&self, id: &str, collection: Option<&str>) -> Result<Vec<StoredObject>>;
+}
+
+/// Writing objects, always inside a transaction.
+pub trait ObjectWriter: Send + Sync {
+    /// Starts a write transaction. Backends allow one writer at a time; a second
+    /// `begin` waits for the first to finish (or fails with [`StoreError::Busy`]).
+    fn begin(&self) -> Result<Box<dyn WriteTxn + '_>>;
+}
+
+/// A write transaction: everything put commits together at [`WriteTxn::commit`];
+/// dropping it without commit rolls everything back.
+pub trait WriteTxn {
+    /// Stores one version and, when `collection` is given, adds it to that
+    /// collection (which must exist: [`StoreError::NoSuchCollection`]).
+    fn put(&mut self, obj: &NewObject, collection: Option<&str>) -> Result<PutOutcome>;
+    /// Removes versions of `id` from `collection` (all versions when `versions`
+    /// is empty; else those whose version_key is listed). Returns how many
+    /// memberships were removed. The versions stay in the store.
+    fn remove_from_collection(&mut self, collection: &str, id: &str, version_keys: &[String]) -> Result<u64>;
+    fn commit(self: Box<Self>) -> Result<()>;
+}
+
+/// Managing collections.
+pub trait CollectionStore: Send + Sync {
+    fn create_collection(&self, c: &CollectionInfo) -> Result<()>;
+    /// All collections, in a stable order (by title, then id).
+    fn collections(&self) -> Result<Vec<CollectionInfo>>;
+    /// A collection by id or alias.
+    fn collection(&self, id_or_alias: &str) -> Result<Option<CollectionInfo>>;
+    /// Removes a collection and its memberships (not the object versions).
+    /// Returns false when there was none.
+    fn remove_collection(&self, id_or_alias: &str) -> Result<bool>;
+}
+
+/// Everything a backend provides. Code above the store crates holds an
+/// `Arc<dyn Store>` and never names a backend type.
+pub trait Store: ObjectReader + VersionReader + ObjectWriter + CollectionStore {}
+impl<T: ObjectReader + VersionReader + ObjectWriter + CollectionStore> Store for T {}

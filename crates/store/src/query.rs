@@ -1,0 +1,83 @@
+//! Object queries: TAXII 2.1 §3.4 filters and keyset paging by `date_added`.
+
+use crate::{DateAdded, StoredObject};
+
+/// Which versions of each object a query returns (TAXII 2.1 §3.4.1 `match[version]`).
+/// Several may be combined, as `match[version]=first,last` does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionFilter {
+    pub first: bool,
+    pub last: bool,
+    pub all: bool,
+    /// Exact versions, as [`sightline_stix::Timestamp::sort_key`]s.
+    pub at: Vec<String>,
+}
+
+impl VersionFilter {
+    /// The TAXII default: the latest version only.
+    pub fn last() -> Self {
+        Self { first: false, last: true, all: false, at: Vec::new() }
+    }
+    pub fn all() -> Self {
+        Self { first: false, last: false, all: true, at: Vec::new() }
+    }
+}
+
+impl Default for VersionFilter {
+    fn default() -> Self {
+        Self::last()
+    }
+}
+
+/// A query over objects. Empty lists mean "no filter on this field". Filters on
+/// different fields are AND-ed, values within one field OR-ed (TAXII 2.1 §3.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectQuery {
+    /// Only versions in this collection (id or alias); `date_added` is then the
+    /// time each version was added to the collection.
+    pub collection: Option<String>,
+    pub ids: Vec<String>,
+    pub types: Vec<String>,
+    pub versions: VersionFilter,
+    pub spec_versions: Vec<String>,
+    /// Only versions added strictly after this (TAXII `added_after`).
+    pub added_after: Option<DateAdded>,
+    /// The keyset cursor: the `date_added` of the last item of the previous page.
+    pub after: Option<DateAdded>,
+    /// At most this many items (backends may cap it).
+    pub limit: usize,
+}
+
+impl Default for ObjectQuery {
+    fn default() -> Self {
+        Self {
+            collection: None,
+            ids: Vec::new(),
+            types: Vec::new(),
+            versions: VersionFilter::last(),
+            spec_versions: Vec::new(),
+            added_after: None,
+            after: None,
+            limit: 1000,
+        }
+    }
+}
+
+/// One page of results, ascending by `date_added`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Page {
+    pub items: Vec<StoredObject>,
+    /// Whether more items match after the last one.
+    pub more: bool,
+}
+
+impl Page {
+    /// The cursor for the next page (`ObjectQuery::after`), when there is one.
+    pub fn next_cursor(&self) -> Option<DateAdded> {
+        if self.more {
+            self.items.last().map(|o| o.date_added)
+        } else {
+            None
+        }
+    }
+}
