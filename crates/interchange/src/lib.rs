@@ -1,1 +1,14 @@
-//! placeholder
+//! Moving STIX content in and out: reading bundles, arrays, single objects and
+//! JSON Lines (plain or gzip), validating and storing them in one transaction,
+//! and streaming a store back out as a bundle.
+//!
+//! Objects are never re-serialised on the way in: the exact JSON text of each
+//! object (a slice of the input) is what gets stored and exported.
+
+pub mod export;
+pub mod import;
+pub mod read;
+
+pub use export::{export_bundle, ExportError};
+pub use import::{import, FileReport, ImportError, ImportOptions, ImportReport, Rejection};
+pub use read::{read_input, split_objects, Document, Input, Item, ReadError, Shape};

@@ -1,1 +1,107 @@
-fn main() {}
+//! `sightline`: the command-line front end. Parses flags, calls the library
+//! crates, prints results and maps outcomes to exit codes. Nothing else.
+
+mod cmd;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  some object is invalid or was rejected (validate, import), or nothing was found (get)
+  2  unreadable input: a missing file, malformed or truncated JSON, bad gzip, bad usage
+  3  the store failed: cannot open, read-only, disk full, corrupt";
+
+/// Sightline: a STIX 2.1 threat-intelligence store, TAXII 2.1 server and detection engine.
+#[derive(Debug, Parser)]
+#[command(name = "sightline", version, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// Data directory of the embedded store.
+    #[arg(long, global = true, env = "SIGHTLINE_DATA", default_value = "./sightline-data")]
+    data: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check STIX 2.1 content against the spec's MUST (errors) and SHOULD (warnings) rules.
+    Validate(cmd::validate::Args),
+    /// Validate and store objects; every version is kept. One transaction per run.
+    Import(cmd::import::Args),
+    /// Write stored objects as one STIX bundle.
+    Export(cmd::export::Args),
+    /// Show an object by STIX id or external id (e.g. G0032).
+    Get(cmd::get::Args),
+    /// Full-text search over names, aliases and descriptions.
+    Search(cmd::search::Args),
+    /// Counts of objects, versions and collections.
+    Stats,
+    /// Manage TAXII collections.
+    #[command(subcommand)]
+    Collection(cmd::collection::Command),
+}
+
+/// What a subcommand reports back; only `main` turns it into an exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    /// Some object invalid or rejected, or nothing found.
+    Findings,
+}
+
+/// Errors that end a command, by their exit code.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error("{0}")]
+    Input(String),
+    #[error("{0}")]
+    Store(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl From<sightline_store::StoreError> for Failure {
+    fn from(e: sightline_store::StoreError) -> Self {
+        Failure::Store(e.to_string())
+    }
+}
+
+impl From<sightline_interchange::ReadError> for Failure {
+    fn from(e: sightline_interchange::ReadError) -> Self {
+        Failure::Input(e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_env("SIGHTLINE_LOG"))
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match cli.command {
+        Command::Validate(a) => cmd::validate::run(a),
+        Command::Import(a) => cmd::import::run(&cli.data, a),
+        Command::Export(a) => cmd::export::run(&cli.data, a),
+        Command::Get(a) => cmd::get::run(&cli.data, a),
+        Command::Search(a) => cmd::search::run(&cli.data, a),
+        Command::Stats => cmd::stats::run(&cli.data),
+        Command::Collection(c) => cmd::collection::run(&cli.data, c),
+    };
+    match result {
+        Ok(Outcome::Ok) => ExitCode::SUCCESS,
+        Ok(Outcome::Findings) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("sightline: error: {e}");
+            ExitCode::from(match e {
+                Failure::Input(_) => 2,
+                Failure::Store(_) => 3,
+                Failure::Other(_) => 3,
+            })
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! Import: split each input into objects, validate them in parallel, and put the
+//! valid ones into the store in ONE transaction for the whole import.
+
+use rayon::prelude::*;
+use serde_json::Value;
+use sightline_stix::{is_valid, ObjectMeta, Severity, Validator};
+use sightline_store::{NewObject, PutOutcome, Store, StoreError};
+
+use crate::read::{split_objects, Input, ReadError};
+
+/// Objects validated per parallel batch: large enough to keep both cores busy,
+/// small enough that memory stays at the input plus one batch.
+const BATCH: usize = 2048;
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Add every imported version to this collection (id or alias; must exist).
+    pub collection: Option<String>,
+    /// Any invalid object rejects the whole import.
+    pub strict: bool,
+}
+
+/// Why one object was not imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub file: String,
+    /// 0-based position of the object in its input.
+    pub index: usize,
+    /// 1-based line, for JSON Lines input.
+    pub line: Option<usize>,
+    pub id: Option<String>,
+    pub errors: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileReport {
+    pub name: String,
+    pub objects: u64,
+    pub new: u64,
+    pub duplicate: u64,
+    pub rejected: u64,
+    pub warnings: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub files: Vec<FileReport>,
+    pub rejections: Vec<Rejection>,
+    /// False when `strict` rejected everything (or nothing was valid to commit).
+    pub committed: bool,
+}
+
+impl ImportReport {
+    pub fn new_count(&self) -> u64 {
+        self.files.iter().map(|f| f.new).sum()
+    }
+    pub fn duplicate_count(&self) -> u64 {
+        self.files.iter().map(|f| f.duplicate).sum()
+    }
+    pub fn rejected_count(&self) -> u64 {
+        self.files.iter().map(|f| f.rejected).sum()
+    }
+    pub fn object_count(&self) -> u64 {
+        self.files.iter().map(|f| f.objects).sum()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Imports `inputs` into `store`. An unreadable input (bad JSON, truncated)
+/// aborts the whole import before anything is committed. `progress` is called
+/// with the number of objects processed so far.
+pub fn import(
+    store: &dyn Store,
+    validator: &Validator,
+    inputs: &[Input],
+    opts: &ImportOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<ImportReport, ImportError> {
+    // Split everything first: a malformed file must fail the import before any
+    // write starts.
+    let docs = inputs
+        .iter()
+        .map(|i| split_objects(&i.name, &i.bytes).map(|d| (i.name.as_str(), d)))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let mut report = ImportReport::default();
+    let mut txn = store.begin()?;
+    let mut done = 0u64;
+    for (name, doc) in &docs {
+        let mut fr = FileReport { name: (*name).to_owned(), ..FileReport::default() };
+        for chunk in doc.items.chunks(BATCH) {
+            let checked: Vec<Result<(NewObject, u64), Rejection>> =
+                chunk.par_iter().map(|item| check_item(validator, name, item)).collect();
+            for c in checked {
+                fr.objects += 1;
+                match c {
+                    Ok((obj, warns)) => {
+                        fr.warnings += warns;
+                        match txn.put(&obj, opts.collection.as_deref())? {
+                            PutOutcome::Added { .. } => fr.new += 1,
+                            PutOutcome::Duplicate { .. } => fr.duplicate += 1,
+                        }
+                    }
+                    Err(r) => {
+                        fr.rejected += 1;
+                        report.rejections.push(r);
+                    }
+                }
+            }
+            done += chunk.len() as u64;
+            progress(done);
+        }
+        report.files.push(fr);
+    }
+    if opts.strict && !report.rejections.is_empty() {
+        drop(txn); // rolls back
+        for f in &mut report.files {
+            f.new = 0;
+            f.duplicate = 0;
+        }
+        return Ok(report);
+    }
+    txn.commit()?;
+    report.committed = true;
+    Ok(report)
+}
+
+fn check_item(validator: &Validator, file: &str, item: &crate::read::Item<'_>) -> Result<(NewObject, u64), Rejection> {
+    let reject = |id: Option<String>, errors: Vec<String>| Rejection {
+        file: file.to_owned(),
+        index: item.index,
+        line: item.line,
+        id,
+        errors,
+    };
+    let raw = item.raw.as_ref().map_err(|e| reject(None, vec![e.clone()]))?;
+    let value: Value = serde_json::from_str(raw).map_err(|e| reject(None, vec![e.to_string()]))?;
+    let id = value.get("id").and_then(Value::as_str).map(str::to_owned);
+    let diags = validator.validate(&value);
+    if !is_valid(&diags) {
+        let errors = diags.iter().filter(|d| d.severity == Severity::Error).map(ToString::to_string).collect();
+        return Err(reject(id, errors));
+    }
+    let meta = ObjectMeta::extract(&value).map_err(|e| reject(id.clone(), vec![e.to_string()]))?;
+    let warns = diags.len() as u64;
+    Ok((NewObject { meta, raw: (*raw).to_owned() }, warns))
+}

@@ -1,0 +1,62 @@
+//! `sightline collection add|list|remove`
+
+use std::io::Write;
+use std::path::Path;
+
+use sightline_store::CollectionInfo;
+
+use crate::output::with_stdout;
+use crate::{Failure, Outcome};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Create a collection (its id is a new UUIDv4).
+    Add {
+        /// Short unique name, usable wherever the id is.
+        alias: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// List collections.
+    List,
+    /// Remove a collection (its objects stay in the store).
+    Remove { id_or_alias: String },
+}
+
+pub fn run(data: &Path, cmd: Command) -> Result<Outcome, Failure> {
+    let store = super::open_store(data)?;
+    let io = |e: std::io::Error| Failure::Other(e.into());
+    match cmd {
+        Command::Add { alias, title, description } => {
+            let id = uuid::Uuid::new_v4().to_string();
+            let info = CollectionInfo {
+                id: id.clone(),
+                title: title.unwrap_or_else(|| alias.clone()),
+                description,
+                alias: Some(alias),
+                media_types: vec!["application/stix+json;version=2.1".to_owned()],
+            };
+            store.create_collection(&info)?;
+            with_stdout(|w| writeln!(w, "{id}")).map_err(io)?;
+        }
+        Command::List => {
+            let cs = store.collections()?;
+            with_stdout(|w| {
+                for c in &cs {
+                    writeln!(w, "{}\t{}\t{}", c.id, c.alias.as_deref().unwrap_or("-"), c.title)?;
+                }
+                Ok(())
+            })
+            .map_err(io)?;
+        }
+        Command::Remove { id_or_alias } => {
+            if !store.remove_collection(&id_or_alias)? {
+                eprintln!("sightline: no collection {id_or_alias:?}");
+                return Ok(Outcome::Findings);
+            }
+        }
+    }
+    Ok(Outcome::Ok)
+}

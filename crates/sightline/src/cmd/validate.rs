@@ -1,0 +1,128 @@
+//! `sightline validate FILE|-`
+
+use std::io::Write;
+
+use clap::ValueEnum;
+use rayon::prelude::*;
+use serde_json::{json, Value};
+use sightline_interchange::{read_input, split_objects, Item};
+use sightline_stix::{Diagnostic, Severity, Validator};
+
+use crate::output::with_stdout;
+use crate::{Failure, Outcome};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A summary and each problem, for people.
+    Human,
+    /// One JSON line per input object (per input line for JSON Lines input).
+    Jsonl,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A bundle, an object, a JSON array or JSON Lines; gzip is detected. `-` reads standard input.
+    file: String,
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Also list warnings (SHOULD-level findings) in human output.
+    #[arg(long, short = 'w')]
+    warnings: bool,
+}
+
+/// The verdict on one input object.
+struct Verdict {
+    index: usize,
+    line: Option<usize>,
+    id: Option<String>,
+    errors: Vec<String>,
+    warnings: Vec<String>,
+}
+
+pub fn run(args: Args) -> Result<Outcome, Failure> {
+    let input = read_input(&args.file)?;
+    let doc = split_objects(&input.name, &input.bytes)?;
+    let validator = crate::cmd::validator();
+    let verdicts: Vec<Verdict> = doc.items.par_iter().map(|item| judge(&validator, item)).collect();
+    let invalid = verdicts.iter().filter(|v| !v.errors.is_empty()).count();
+    let io = |e: std::io::Error| Failure::Other(e.into());
+    match args.format {
+        Format::Jsonl => with_stdout(|w| {
+            for v in &verdicts {
+                let line = json!({"id": v.id, "valid": v.errors.is_empty(), "errors": v.errors, "warnings": v.warnings});
+                serde_json::to_writer(&mut *w, &line)?;
+                w.write_all(b"\n")?;
+            }
+            Ok(())
+        })
+        .map_err(io)?,
+        Format::Human => with_stdout(|w| {
+            for warning in &doc.envelope_warnings {
+                writeln!(w, "{}: warning: {warning}", input.name)?;
+            }
+            for v in &verdicts {
+                let show_warnings = args.warnings && !v.warnings.is_empty();
+                if v.errors.is_empty() && !show_warnings {
+                    continue;
+                }
+                let place = match v.line {
+                    Some(l) => format!("line {l}"),
+                    None => format!("object #{}", v.index),
+                };
+                writeln!(w, "{}: {place} {}: {}", input.name, v.id.as_deref().unwrap_or("(no id)"), if v.errors.is_empty() { "valid" } else { "INVALID" })?;
+                for e in &v.errors {
+                    writeln!(w, "  error   {e}")?;
+                }
+                if args.warnings {
+                    for x in &v.warnings {
+                        writeln!(w, "  warning {x}")?;
+                    }
+                }
+            }
+            let warns: usize = verdicts.iter().map(|v| v.warnings.len()).sum();
+            writeln!(
+                w,
+                "{}: {} of {} objects: {} valid, {} invalid, {} warnings{}",
+                input.name,
+                doc.shape,
+                verdicts.len(),
+                verdicts.len() - invalid,
+                invalid,
+                warns,
+                if warns > 0 && !args.warnings { " (--warnings lists them)" } else { "" }
+            )
+        })
+        .map_err(io)?,
+    }
+    Ok(if invalid == 0 { Outcome::Ok } else { Outcome::Findings })
+}
+
+fn judge(validator: &Validator, item: &Item<'_>) -> Verdict {
+    let mut v = Verdict { index: item.index, line: item.line, id: None, errors: Vec::new(), warnings: Vec::new() };
+    let raw = match &item.raw {
+        Ok(r) => *r,
+        Err(e) => {
+            v.errors.push(e.clone());
+            return v;
+        }
+    };
+    let value: Value = match serde_json::from_str(raw) {
+        Ok(x) => x,
+        Err(e) => {
+            v.errors.push(format!("invalid JSON: {e}"));
+            return v;
+        }
+    };
+    v.id = value.get("id").and_then(Value::as_str).map(str::to_owned);
+    for d in validator.validate(&value) {
+        push(&mut v, &d);
+    }
+    v
+}
+
+fn push(v: &mut Verdict, d: &Diagnostic) {
+    match d.severity {
+        Severity::Error => v.errors.push(d.to_string()),
+        Severity::Warning => v.warnings.push(d.to_string()),
+    }
+}
