@@ -18,7 +18,9 @@ impl DateAddedClock {
     /// A clock that will never hand out a value `<= last` (the highest value
     /// already stored, so restarts and a clock stepping back cannot reuse one).
     pub fn starting_after(last: DateAdded) -> Self {
-        Self { last: AtomicI64::new(last) }
+        Self {
+            last: AtomicI64::new(last),
+        }
     }
 
     pub fn next(&self) -> DateAdded {
@@ -26,7 +28,10 @@ impl DateAddedClock {
         let mut prev = self.last.load(Ordering::Relaxed);
         loop {
             let next = now.max(prev + 1);
-            match self.last.compare_exchange_weak(prev, next, Ordering::AcqRel, Ordering::Relaxed) {
+            match self
+                .last
+                .compare_exchange_weak(prev, next, Ordering::AcqRel, Ordering::Relaxed)
+            {
                 Ok(_) => return next,
                 Err(p) => prev = p,
             }
@@ -67,7 +72,9 @@ pub fn format_date_added(us: DateAdded) -> String {
 pub fn parse_date_added(s: &str) -> Option<DateAdded> {
     let ts = sightline_stix::Timestamp::parse(s).ok()?;
     let b = ts.as_str().as_bytes();
-    let num = |r: std::ops::Range<usize>| -> i64 { b[r].iter().fold(0i64, |a, d| a * 10 + i64::from(d - b'0')) };
+    let num = |r: std::ops::Range<usize>| -> i64 {
+        b[r].iter().fold(0i64, |a, d| a * 10 + i64::from(d - b'0'))
+    };
     let days = days_from_civil(num(0..4), num(5..7), num(8..10));
     let secs = days * 86_400 + num(11..13) * 3600 + num(14..16) * 60 + num(17..19);
     let mut micros = 0i64;

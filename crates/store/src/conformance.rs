@@ -1,1 +1,1248 @@
-//! placeholder
+//! The one conformance suite every backend passes.
+//!
+//! Each check is a `pub fn(&dyn Store)` that panics on a violation, so it reads
+//! like the contract it checks. [`conformance_tests!`](crate::conformance_tests)
+//! expands to one `#[test]` per check for a backend:
+//!
+//! ```text
+//! sightline_store::conformance_tests!(|| TempSqlite::new());
+//! ```
+//!
+//! where the closure returns a fresh, empty [`Fixture`] (a store plus whatever
+//! must live as long as it, such as a temporary directory).
+//!
+//! Only behaviour every backend can honour is asserted: search checks which
+//! ids match distinctive words, not the order of hits.
+
+#![allow(clippy::missing_panics_doc)]
+
+use std::collections::HashSet;
+
+use serde_json::{json, Value};
+use sightline_stix::ObjectMeta;
+
+use crate::{
+    CollectionInfo, DateAdded, NewObject, ObjectQuery, PutOutcome, Store, StoreError, StoredObject,
+    VersionFilter,
+};
+
+/// A fresh, empty store for one check, plus whatever it needs to stay alive.
+pub trait Fixture {
+    fn store(&self) -> &dyn Store;
+}
+
+impl Fixture for crate::MemoryStore {
+    fn store(&self) -> &dyn Store {
+        self
+    }
+}
+
+/// Expands to one `#[test]` per conformance check. The argument is an
+/// expression callable with no arguments that returns a fresh [`Fixture`].
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@tests $make;
+            put_and_duplicate, reimport_is_idempotent, date_added_strictly_increasing,
+            versions_and_version_filters, versions_listing, field_filters, added_after_and_cursor,
+            paging_in_sevens, paging_while_adding, limit_zero_and_more_flag,
+            collections_crud, collection_membership, collection_last_is_within_collection,
+            remove_from_collection, remove_collection_keeps_versions, rollback_on_drop,
+            uncommitted_is_invisible, raw_is_byte_exact, external_ids, search, search_input_never_errors,
+            stats, revoked, relationships, check_is_clean
+        );
+    };
+    (@tests $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                let fixture = ($make)();
+                $crate::conformance::$name($crate::conformance::Fixture::store(&fixture));
+            }
+        )*
+    };
+}
+
+// ---------------------------------------------------------------- helpers
+
+/// An object to put: metadata extracted from `v`, raw text its compact JSON.
+pub fn obj(v: &Value) -> NewObject {
+    raw_obj(&v.to_string())
+}
+
+/// An object to put from its exact JSON text.
+pub fn raw_obj(raw: &str) -> NewObject {
+    let v: Value = serde_json::from_str(raw).expect("test object is JSON");
+    let meta = ObjectMeta::extract(&v).expect("test object has valid metadata");
+    NewObject {
+        meta,
+        raw: raw.to_owned(),
+    }
+}
+
+/// A deterministic STIX id: `ty--<UUIDv4 numbered n>`.
+pub fn sid(ty: &str, n: u64) -> String {
+    format!("{ty}--{:08x}-0000-4000-8000-{:012x}", n >> 16, n & 0xffff)
+}
+
+/// A timestamp `n` seconds into 2020 (n < 86400).
+pub fn ts(n: u32) -> String {
+    format!(
+        "2020-01-01T{:02}:{:02}:{:02}.000Z",
+        n / 3600,
+        (n / 60) % 60,
+        n % 60
+    )
+}
+
+/// An SDO version: `ty` object number `n`, modified at second `m`.
+pub fn sdo(ty: &str, n: u64, m: u32) -> NewObject {
+    obj(&json!({
+        "type": ty, "spec_version": "2.1", "id": sid(ty, n),
+        "created": ts(0), "modified": ts(m), "name": format!("{ty} {n}")
+    }))
+}
+
+fn put_all(s: &dyn Store, objs: &[NewObject], coll: Option<&str>) -> Vec<PutOutcome> {
+    let mut t = s.begin().expect("begin");
+    let out = objs.iter().map(|o| t.put(o, coll).expect("put")).collect();
+    t.commit().expect("commit");
+    out
+}
+
+fn put1(s: &dyn Store, o: &NewObject, coll: Option<&str>) -> PutOutcome {
+    put_all(s, std::slice::from_ref(o), coll)[0]
+}
+
+fn added(o: PutOutcome) -> DateAdded {
+    match o {
+        PutOutcome::Added { date_added } => date_added,
+        PutOutcome::Duplicate { .. } => panic!("expected Added, got {o:?}"),
+    }
+}
+
+fn dup(o: PutOutcome) -> DateAdded {
+    match o {
+        PutOutcome::Duplicate { date_added } => date_added,
+        PutOutcome::Added { .. } => panic!("expected Duplicate, got {o:?}"),
+    }
+}
+
+fn q_all() -> ObjectQuery {
+    ObjectQuery {
+        versions: VersionFilter::all(),
+        limit: 100_000,
+        ..ObjectQuery::default()
+    }
+}
+
+fn with_versions(first: bool, last: bool, at: &[&str]) -> ObjectQuery {
+    ObjectQuery {
+        versions: VersionFilter {
+            first,
+            last,
+            all: false,
+            at: at.iter().map(|s| (*s).to_owned()).collect(),
+        },
+        limit: 100_000,
+        ..ObjectQuery::default()
+    }
+}
+
+fn run(s: &dyn Store, q: &ObjectQuery) -> Vec<StoredObject> {
+    let p = s.query(q).expect("query");
+    assert!(!p.more, "expected one page");
+    assert_ascending(&p.items);
+    p.items
+}
+
+fn assert_ascending(items: &[StoredObject]) {
+    for w in items.windows(2) {
+        assert!(
+            w[0].date_added < w[1].date_added,
+            "not ascending by date_added: {w:?}"
+        );
+    }
+}
+
+/// `(id, version)` of each item, in order.
+fn keys(items: &[StoredObject]) -> Vec<(String, Option<String>)> {
+    items
+        .iter()
+        .map(|o| (o.id.clone(), o.version.clone()))
+        .collect()
+}
+
+fn key(id: &str, m: u32) -> (String, Option<String>) {
+    (id.to_owned(), Some(ts(m)))
+}
+
+fn vkey(m: u32) -> String {
+    let t = ts(m);
+    sightline_stix::Timestamp::parse(&t)
+        .expect("valid")
+        .sort_key()
+}
+
+fn collection(s: &dyn Store, n: u64, title: &str, alias: Option<&str>) -> CollectionInfo {
+    let c = CollectionInfo {
+        id: format!("{:08x}-aaaa-4bbb-8ccc-{:012x}", n, n),
+        title: title.to_owned(),
+        description: Some(format!("{title} description")),
+        alias: alias.map(str::to_owned),
+        media_types: vec!["application/stix+json;version=2.1".to_owned()],
+    };
+    s.create_collection(&c).expect("create collection");
+    c
+}
+
+/// Pages through `q` with `limit`, returning every item and checking the
+/// cursor contract on the way.
+fn page_all(s: &dyn Store, q: &ObjectQuery, limit: usize) -> Vec<StoredObject> {
+    let mut q = ObjectQuery { limit, ..q.clone() };
+    let mut out: Vec<StoredObject> = Vec::new();
+    for _ in 0..100_000 {
+        let p = s.query(&q).expect("query");
+        assert!(p.items.len() <= limit);
+        if p.more {
+            assert_eq!(p.items.len(), limit, "a page with more must be full");
+        }
+        out.extend(p.items.iter().cloned());
+        match p.next_cursor() {
+            Some(c) => q.after = Some(c),
+            None => return out,
+        }
+    }
+    panic!("paging did not terminate");
+}
+
+// ---------------------------------------------------------------- checks
+
+pub fn put_and_duplicate(s: &dyn Store) {
+    let a = sdo("malware", 1, 10);
+    let mut t = s.begin().expect("begin");
+    let d = added(t.put(&a, None).expect("put"));
+    // A duplicate within the same transaction.
+    assert_eq!(dup(t.put(&a, None).expect("put")), d);
+    t.commit().expect("commit");
+    // And in a later one, even with different raw text: no rewrite.
+    let mut changed = a.clone();
+    changed.raw = changed.raw.replace("malware 1", "renamed");
+    assert_eq!(dup(put1(s, &changed, None)), d);
+    let items = run(s, &q_all());
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].raw, a.raw);
+    assert_eq!(items[0].date_added, d);
+    assert_eq!(items[0].id, a.meta.id);
+    assert_eq!(items[0].ty, "malware");
+    assert_eq!(items[0].spec_version, "2.1");
+    assert_eq!(items[0].version.as_deref(), Some(ts(10).as_str()));
+    assert_eq!(items[0].version_key, vkey(10));
+    assert!(!items[0].revoked);
+    // The same instant written differently is the same version.
+    let mut v = serde_json::from_str::<Value>(&a.raw).expect("json");
+    v["modified"] = json!("2020-01-01T00:00:10Z");
+    assert_eq!(dup(put1(s, &obj(&v), None)), d);
+    assert_eq!(s.stats().expect("stats").versions, 1);
+}
+
+pub fn reimport_is_idempotent(s: &dyn Store) {
+    let objs: Vec<NewObject> = (0..20)
+        .map(|n| sdo("indicator", n, 5 + (n as u32 % 3)))
+        .collect();
+    let first = put_all(s, &objs, None);
+    let before = s.stats().expect("stats");
+    let all_before = run(s, &q_all());
+    let second = put_all(s, &objs, None);
+    for (a, b) in first.iter().zip(&second) {
+        assert_eq!(dup(*b), added(*a));
+    }
+    assert_eq!(s.stats().expect("stats"), before);
+    assert_eq!(run(s, &q_all()), all_before);
+}
+
+pub fn date_added_strictly_increasing(s: &dyn Store) {
+    let mut last = i64::MIN;
+    for n in 0..30 {
+        let mut t = s.begin().expect("begin");
+        for m in 0..3 {
+            let d = added(t.put(&sdo("tool", n, m), None).expect("put"));
+            assert!(d > last, "date_added {d} not after {last}");
+            last = d;
+        }
+        t.commit().expect("commit");
+    }
+}
+
+pub fn versions_and_version_filters(s: &dyn Store) {
+    let a = sid("malware", 1);
+    let b = sid("tool", 2);
+    // A's versions arrive out of order: 20, 30, 10.
+    put_all(s, &[sdo("malware", 1, 20), sdo("malware", 1, 30)], None);
+    put_all(s, &[sdo("tool", 2, 5)], None);
+    let sco =
+        obj(&json!({"type": "ipv4-addr", "id": sid("ipv4-addr", 3), "value": "198.51.100.3"}));
+    put_all(s, &[sdo("malware", 1, 10), sco.clone()], None);
+    // An SCO without timestamps has one version only.
+    let mut other = sco.clone();
+    other.raw = other.raw.replace("198.51.100.3", "198.51.100.4");
+    assert!(matches!(
+        put1(s, &other, None),
+        PutOutcome::Duplicate { .. }
+    ));
+    let c = sco.meta.id.clone();
+    let c_key = (c.clone(), None);
+
+    assert_eq!(
+        keys(&run(s, &q_all())),
+        vec![
+            key(&a, 20),
+            key(&a, 30),
+            key(&b, 5),
+            key(&a, 10),
+            c_key.clone()
+        ]
+    );
+    assert_eq!(
+        keys(&run(
+            s,
+            &ObjectQuery {
+                limit: 100,
+                ..ObjectQuery::default()
+            }
+        )),
+        vec![key(&a, 30), key(&b, 5), c_key.clone()]
+    );
+    assert_eq!(
+        keys(&run(s, &with_versions(false, true, &[]))),
+        vec![key(&a, 30), key(&b, 5), c_key.clone()]
+    );
+    assert_eq!(
+        keys(&run(s, &with_versions(true, false, &[]))),
+        vec![key(&b, 5), key(&a, 10), c_key.clone()]
+    );
+    assert_eq!(
+        keys(&run(s, &with_versions(true, true, &[]))),
+        vec![key(&a, 30), key(&b, 5), key(&a, 10), c_key.clone()]
+    );
+    assert_eq!(
+        keys(&run(s, &with_versions(false, false, &[&vkey(20)]))),
+        vec![key(&a, 20)]
+    );
+    assert_eq!(
+        keys(&run(
+            s,
+            &with_versions(false, false, &[&vkey(20), &vkey(5)])
+        )),
+        vec![key(&a, 20), key(&b, 5)]
+    );
+    assert_eq!(
+        keys(&run(s, &with_versions(false, true, &[&vkey(20)]))),
+        vec![key(&a, 20), key(&a, 30), key(&b, 5), c_key.clone()]
+    );
+    assert_eq!(
+        keys(&run(s, &with_versions(false, false, &[""]))),
+        vec![c_key]
+    );
+    // An empty filter matches nothing.
+    assert!(run(s, &with_versions(false, false, &[])).is_empty());
+    // A newer version moves "last".
+    put1(s, &sdo("malware", 1, 40), None);
+    let last = run(
+        s,
+        &ObjectQuery {
+            ids: vec![a.clone()],
+            ..ObjectQuery::default()
+        },
+    );
+    assert_eq!(keys(&last), vec![key(&a, 40)]);
+    let first = run(
+        s,
+        &ObjectQuery {
+            ids: vec![a.clone()],
+            ..with_versions(true, false, &[])
+        },
+    );
+    assert_eq!(keys(&first), vec![key(&a, 10)]);
+}
+
+pub fn versions_listing(s: &dyn Store) {
+    let a = sid("malware", 1);
+    put_all(
+        s,
+        &[
+            sdo("malware", 1, 20),
+            sdo("malware", 1, 30),
+            sdo("malware", 1, 10),
+        ],
+        None,
+    );
+    let vs = s.versions(&a, None).expect("versions");
+    assert_eq!(keys(&vs), vec![key(&a, 10), key(&a, 20), key(&a, 30)]);
+    assert!(
+        vs[0].date_added > vs[1].date_added,
+        "date_added is when stored, not version order"
+    );
+    assert!(s
+        .versions(&sid("malware", 99), None)
+        .expect("versions")
+        .is_empty());
+    assert!(matches!(
+        s.versions(&a, Some("no-such")),
+        Err(StoreError::NoSuchCollection(_))
+    ));
+}
+
+pub fn field_filters(s: &dyn Store) {
+    let ind = sdo("indicator", 1, 1);
+    let mal = sdo("malware", 2, 1);
+    let old = obj(
+        &json!({"type": "malware", "spec_version": "2.0", "id": sid("malware", 3), "created": ts(1), "modified": ts(1)}),
+    );
+    put_all(s, &[ind.clone(), mal.clone(), old.clone()], None);
+    let ids = |q: ObjectQuery| -> Vec<String> { run(s, &q).into_iter().map(|o| o.id).collect() };
+    assert_eq!(
+        ids(ObjectQuery {
+            types: vec!["malware".into()],
+            ..q_all()
+        }),
+        vec![mal.meta.id.clone(), old.meta.id.clone()]
+    );
+    assert_eq!(
+        ids(ObjectQuery {
+            types: vec!["malware".into(), "indicator".into()],
+            ..q_all()
+        })
+        .len(),
+        3
+    );
+    assert_eq!(
+        ids(ObjectQuery {
+            ids: vec![ind.meta.id.clone(), old.meta.id.clone()],
+            ..q_all()
+        }),
+        vec![ind.meta.id.clone(), old.meta.id.clone()]
+    );
+    assert_eq!(
+        ids(ObjectQuery {
+            spec_versions: vec!["2.0".into()],
+            ..q_all()
+        }),
+        vec![old.meta.id.clone()]
+    );
+    assert_eq!(
+        ids(ObjectQuery {
+            types: vec!["malware".into()],
+            spec_versions: vec!["2.1".into()],
+            ..q_all()
+        }),
+        vec![mal.meta.id.clone()]
+    );
+    assert!(ids(ObjectQuery {
+        types: vec!["indicator".into()],
+        ids: vec![mal.meta.id.clone()],
+        ..q_all()
+    })
+    .is_empty());
+    assert!(ids(ObjectQuery {
+        types: vec!["no-such-type".into()],
+        ..q_all()
+    })
+    .is_empty());
+}
+
+pub fn added_after_and_cursor(s: &dyn Store) {
+    let outs = put_all(
+        s,
+        &(0..6).map(|n| sdo("tool", n, 1)).collect::<Vec<_>>(),
+        None,
+    );
+    let d: Vec<DateAdded> = outs.into_iter().map(added).collect();
+    let after = |q: ObjectQuery| -> Vec<DateAdded> {
+        run(s, &q).into_iter().map(|o| o.date_added).collect()
+    };
+    assert_eq!(
+        after(ObjectQuery {
+            added_after: Some(d[2]),
+            ..q_all()
+        }),
+        d[3..].to_vec()
+    );
+    assert_eq!(
+        after(ObjectQuery {
+            after: Some(d[3]),
+            ..q_all()
+        }),
+        d[4..].to_vec()
+    );
+    assert_eq!(
+        after(ObjectQuery {
+            added_after: Some(d[1]),
+            after: Some(d[3]),
+            ..q_all()
+        }),
+        d[4..].to_vec()
+    );
+    assert_eq!(
+        after(ObjectQuery {
+            added_after: Some(d[4]),
+            after: Some(d[1]),
+            ..q_all()
+        }),
+        d[5..].to_vec()
+    );
+    assert_eq!(
+        after(ObjectQuery {
+            added_after: Some(d[0] - 1),
+            ..q_all()
+        }),
+        d.clone()
+    );
+    assert!(after(ObjectQuery {
+        added_after: Some(d[5]),
+        ..q_all()
+    })
+    .is_empty());
+}
+
+fn many(s: &dyn Store, coll: Option<&str>) {
+    // 60 objects, every fifth with three versions, in several transactions.
+    for chunk in 0..4u64 {
+        let mut objs = Vec::new();
+        for n in chunk * 15..(chunk + 1) * 15 {
+            objs.push(sdo("indicator", n, 1));
+            if n % 5 == 0 {
+                objs.push(sdo("indicator", n, 3));
+                objs.push(sdo("indicator", n, 2));
+            }
+        }
+        put_all(s, &objs, coll);
+    }
+}
+
+pub fn paging_in_sevens(s: &dyn Store) {
+    many(s, None);
+    let c = collection(s, 1, "Paged", Some("paged"));
+    many(s, Some("paged"));
+    for coll in [None, Some(c.id.clone()), Some("paged".to_owned())] {
+        for q in [
+            q_all(),
+            with_versions(false, true, &[]),
+            with_versions(true, false, &[]),
+            with_versions(true, true, &[]),
+        ] {
+            let q = ObjectQuery {
+                collection: coll.clone(),
+                ..q
+            };
+            let whole = run(s, &q);
+            let paged = page_all(s, &q, 7);
+            assert_eq!(
+                paged, whole,
+                "paging in sevens differs from one page ({coll:?}, {:?})",
+                q.versions
+            );
+        }
+    }
+    assert_eq!(run(s, &q_all()).len(), 84);
+    assert_eq!(run(s, &with_versions(false, true, &[])).len(), 60);
+}
+
+pub fn paging_while_adding(s: &dyn Store) {
+    many(s, None);
+    let before: Vec<StoredObject> = run(s, &q_all());
+    let mut q = ObjectQuery {
+        limit: 7,
+        ..q_all()
+    };
+    let mut seen: Vec<StoredObject> = Vec::new();
+    let mut n = 1000;
+    loop {
+        let p = s.query(&q).expect("query");
+        seen.extend(p.items.iter().cloned());
+        // Between pages: a new object and a new version of an old one.
+        put_all(
+            s,
+            &[
+                sdo("indicator", n, 1),
+                sdo("indicator", n - 1000, 50 + (n as u32 - 1000)),
+            ],
+            None,
+        );
+        n += 1;
+        match p.next_cursor() {
+            Some(c) => q.after = Some(c),
+            None => break,
+        }
+        assert!(n < 2000, "paging did not terminate");
+    }
+    assert_ascending(&seen);
+    let mut uniq = HashSet::new();
+    for o in &seen {
+        assert!(
+            uniq.insert((o.id.clone(), o.version_key.clone())),
+            "repeated {o:?}"
+        );
+    }
+    for o in &before {
+        assert!(
+            uniq.contains(&(o.id.clone(), o.version_key.clone())),
+            "skipped {o:?}"
+        );
+    }
+    // Everything added before the last page was read has been seen too.
+    assert_eq!(seen.len(), run(s, &q_all()).len() - 2);
+}
+
+pub fn limit_zero_and_more_flag(s: &dyn Store) {
+    put_all(
+        s,
+        &(0..3).map(|n| sdo("tool", n, 1)).collect::<Vec<_>>(),
+        None,
+    );
+    let p = s
+        .query(&ObjectQuery {
+            limit: 3,
+            ..q_all()
+        })
+        .expect("query");
+    assert_eq!((p.items.len(), p.more), (3, false));
+    let p = s
+        .query(&ObjectQuery {
+            limit: 2,
+            ..q_all()
+        })
+        .expect("query");
+    assert_eq!((p.items.len(), p.more), (2, true));
+    let p = s
+        .query(&ObjectQuery {
+            limit: 0,
+            ..q_all()
+        })
+        .expect("query");
+    assert!(p.items.is_empty());
+    let p = s.query(&ObjectQuery {
+        collection: Some("nope".into()),
+        ..q_all()
+    });
+    assert!(matches!(p, Err(StoreError::NoSuchCollection(_))));
+}
+
+pub fn collections_crud(s: &dyn Store) {
+    assert!(s.collections().expect("list").is_empty());
+    let b = collection(s, 2, "Beta", Some("beta"));
+    let a = collection(s, 1, "Alpha", None);
+    assert_eq!(s.collections().expect("list"), vec![a.clone(), b.clone()]);
+    assert_eq!(s.collection(&b.id).expect("get"), Some(b.clone()));
+    assert_eq!(s.collection("beta").expect("get"), Some(b.clone()));
+    assert_eq!(s.collection("gamma").expect("get"), None);
+    let same_id = CollectionInfo {
+        alias: Some("other".into()),
+        ..a.clone()
+    };
+    assert!(matches!(
+        s.create_collection(&same_id),
+        Err(StoreError::CollectionExists(_))
+    ));
+    let same_alias = CollectionInfo {
+        id: "00000003-aaaa-4bbb-8ccc-000000000003".into(),
+        ..b.clone()
+    };
+    assert!(matches!(
+        s.create_collection(&same_alias),
+        Err(StoreError::CollectionExists(_))
+    ));
+    let bad_id = CollectionInfo {
+        id: "not-a-uuid".into(),
+        alias: None,
+        ..a.clone()
+    };
+    assert!(matches!(
+        s.create_collection(&bad_id),
+        Err(StoreError::Invalid(_))
+    ));
+    let mut t = s.begin().expect("begin");
+    assert!(matches!(
+        t.put(&sdo("tool", 1, 1), Some("gamma")),
+        Err(StoreError::NoSuchCollection(_))
+    ));
+    drop(t);
+    assert!(s.remove_collection("beta").expect("remove"));
+    assert!(!s.remove_collection("beta").expect("remove"));
+    assert!(!s.remove_collection(&b.id).expect("remove"));
+    assert_eq!(s.collections().expect("list"), vec![a.clone()]);
+    assert_eq!(s.stats().expect("stats").collections, 1);
+    // The alias is free again.
+    collection(s, 4, "Beta again", Some("beta"));
+}
+
+pub fn collection_membership(s: &dyn Store) {
+    let c = collection(s, 1, "Feed", Some("feed"));
+    let o = sdo("malware", 1, 1);
+    let d0 = added(put1(s, &o, None));
+    // Known version, new to the collection: Added with a new date_added.
+    let d1 = added(put1(s, &o, Some("feed")));
+    assert!(d1 > d0);
+    assert_eq!(dup(put1(s, &o, Some(&c.id))), d1);
+    assert_eq!(dup(put1(s, &o, None)), d0);
+    // New version straight into the collection.
+    let o2 = sdo("malware", 1, 2);
+    let d2 = added(put1(s, &o2, Some("feed")));
+    assert!(d2 > d1);
+    let in_coll = run(
+        s,
+        &ObjectQuery {
+            collection: Some("feed".into()),
+            ..q_all()
+        },
+    );
+    assert_eq!(
+        in_coll.iter().map(|o| o.date_added).collect::<Vec<_>>(),
+        vec![d1, d2]
+    );
+    let everywhere = run(s, &q_all());
+    assert_eq!(everywhere.len(), 2);
+    assert_eq!(everywhere[0].date_added, d0);
+    let vs = s.versions(&o.meta.id, Some("feed")).expect("versions");
+    assert_eq!(
+        vs.iter().map(|v| v.date_added).collect::<Vec<_>>(),
+        vec![d1, d2]
+    );
+    // added_after on a collection is on membership dates.
+    let later = run(
+        s,
+        &ObjectQuery {
+            collection: Some("feed".into()),
+            added_after: Some(d1),
+            ..q_all()
+        },
+    );
+    assert_eq!(later.len(), 1);
+    assert_eq!(later[0].raw, o2.raw);
+    // Another collection is independent.
+    collection(s, 2, "Other", Some("other"));
+    assert!(run(
+        s,
+        &ObjectQuery {
+            collection: Some("other".into()),
+            ..q_all()
+        }
+    )
+    .is_empty());
+    assert!(s
+        .versions(&o.meta.id, Some("other"))
+        .expect("versions")
+        .is_empty());
+    // Within one transaction: added once, then a duplicate.
+    let o3 = sdo("malware", 3, 1);
+    let mut t = s.begin().expect("begin");
+    let a = added(t.put(&o3, Some("other")).expect("put"));
+    assert_eq!(dup(t.put(&o3, Some("other")).expect("put")), a);
+    let b = added(t.put(&o3, Some("feed")).expect("put"));
+    assert!(b > a);
+    t.commit().expect("commit");
+}
+
+pub fn collection_last_is_within_collection(s: &dyn Store) {
+    collection(s, 1, "Feed", Some("feed"));
+    let id = sid("malware", 1);
+    put1(s, &sdo("malware", 1, 2), Some("feed"));
+    put1(s, &sdo("malware", 1, 3), None);
+    put1(s, &sdo("malware", 1, 1), Some("feed"));
+    let q = |f: ObjectQuery| {
+        keys(&run(
+            s,
+            &ObjectQuery {
+                collection: Some("feed".into()),
+                ..f
+            },
+        ))
+    };
+    assert_eq!(q(with_versions(false, true, &[])), vec![key(&id, 2)]);
+    assert_eq!(q(with_versions(true, false, &[])), vec![key(&id, 1)]);
+    assert_eq!(
+        keys(&run(s, &with_versions(false, true, &[]))),
+        vec![key(&id, 3)]
+    );
+    // The store-wide newest joins the collection and becomes its latest.
+    put1(s, &sdo("malware", 1, 3), Some("feed"));
+    assert_eq!(q(with_versions(false, true, &[])), vec![key(&id, 3)]);
+    assert_eq!(q(q_all()).len(), 3);
+}
+
+pub fn remove_from_collection(s: &dyn Store) {
+    collection(s, 1, "Feed", Some("feed"));
+    let id = sid("malware", 1);
+    put_all(
+        s,
+        &[
+            sdo("malware", 1, 1),
+            sdo("malware", 1, 2),
+            sdo("malware", 1, 3),
+        ],
+        Some("feed"),
+    );
+    let mut t = s.begin().expect("begin");
+    assert_eq!(
+        t.remove_from_collection("feed", &id, &[vkey(3)])
+            .expect("remove"),
+        1
+    );
+    assert_eq!(
+        t.remove_from_collection("feed", &id, &[vkey(3)])
+            .expect("remove"),
+        0
+    );
+    assert!(matches!(
+        t.remove_from_collection("nope", &id, &[]),
+        Err(StoreError::NoSuchCollection(_))
+    ));
+    t.commit().expect("commit");
+    let last = run(
+        s,
+        &ObjectQuery {
+            collection: Some("feed".into()),
+            ..with_versions(false, true, &[])
+        },
+    );
+    assert_eq!(
+        keys(&last),
+        vec![key(&id, 2)],
+        "latest in the collection after removing the newest"
+    );
+    // The version stays in the store.
+    assert_eq!(s.versions(&id, None).expect("versions").len(), 3);
+    assert_eq!(
+        keys(&run(s, &with_versions(false, true, &[]))),
+        vec![key(&id, 3)]
+    );
+    // Remove all, inside a transaction that also adds one back.
+    let mut t = s.begin().expect("begin");
+    assert_eq!(
+        t.remove_from_collection("feed", &id, &[]).expect("remove"),
+        2
+    );
+    let back = added(t.put(&sdo("malware", 1, 1), Some("feed")).expect("put"));
+    assert_eq!(
+        t.remove_from_collection("feed", &id, &[vkey(2), vkey(1)])
+            .expect("remove"),
+        1
+    );
+    let again = added(t.put(&sdo("malware", 1, 1), Some("feed")).expect("put"));
+    assert!(again > back);
+    t.commit().expect("commit");
+    let vs = s.versions(&id, Some("feed")).expect("versions");
+    assert_eq!(keys(&vs), vec![key(&id, 1)]);
+    assert_eq!(vs[0].date_added, again);
+    assert_eq!(s.stats().expect("stats").versions, 3);
+    // Removing from a collection an id it never had.
+    let mut t = s.begin().expect("begin");
+    assert_eq!(
+        t.remove_from_collection("feed", &sid("tool", 9), &[])
+            .expect("remove"),
+        0
+    );
+    drop(t);
+}
+
+pub fn remove_collection_keeps_versions(s: &dyn Store) {
+    let c = collection(s, 1, "Feed", Some("feed"));
+    put_all(s, &[sdo("malware", 1, 1), sdo("tool", 2, 1)], Some("feed"));
+    assert!(s.remove_collection(&c.id).expect("remove"));
+    assert_eq!(run(s, &q_all()).len(), 2);
+    // A new collection with the same alias starts empty.
+    collection(s, 2, "Feed", Some("feed"));
+    assert!(run(
+        s,
+        &ObjectQuery {
+            collection: Some("feed".into()),
+            ..q_all()
+        }
+    )
+    .is_empty());
+    let d = added(put1(s, &sdo("malware", 1, 1), Some("feed")));
+    assert!(d > run(s, &q_all())[1].date_added);
+    assert!(s.check().expect("check").is_empty());
+}
+
+pub fn rollback_on_drop(s: &dyn Store) {
+    collection(s, 1, "Feed", Some("feed"));
+    let kept = sdo("malware", 1, 1);
+    let d0 = added(put1(s, &kept, None));
+    {
+        let mut t = s.begin().expect("begin");
+        t.put(&sdo("malware", 2, 1), None).expect("put");
+        t.put(&sdo("malware", 1, 2), Some("feed")).expect("put");
+        t.put(&kept, Some("feed")).expect("put");
+        // dropped without commit
+    }
+    let items = run(s, &q_all());
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].date_added, d0);
+    assert!(run(
+        s,
+        &ObjectQuery {
+            collection: Some("feed".into()),
+            ..q_all()
+        }
+    )
+    .is_empty());
+    assert_eq!(s.stats().expect("stats").versions, 1);
+    assert!(s
+        .search("malware", 10)
+        .expect("search")
+        .iter()
+        .all(|h| h.id == kept.meta.id));
+    // A removal rolled back leaves the membership.
+    put1(s, &kept, Some("feed"));
+    {
+        let mut t = s.begin().expect("begin");
+        assert_eq!(
+            t.remove_from_collection("feed", &kept.meta.id, &[])
+                .expect("remove"),
+            1
+        );
+    }
+    assert_eq!(
+        run(
+            s,
+            &ObjectQuery {
+                collection: Some("feed".into()),
+                ..q_all()
+            }
+        )
+        .len(),
+        1
+    );
+    // The store is usable afterwards, and values are never reused.
+    let d = added(put1(s, &sdo("malware", 2, 1), None));
+    assert!(d > d0);
+}
+
+pub fn uncommitted_is_invisible(s: &dyn Store) {
+    put1(s, &sdo("malware", 1, 1), None);
+    let mut t = s.begin().expect("begin");
+    t.put(&sdo("malware", 2, 1), None).expect("put");
+    t.put(&sdo("malware", 1, 2), None).expect("put");
+    assert_eq!(run(s, &q_all()).len(), 1, "a reader saw uncommitted data");
+    assert_eq!(s.stats().expect("stats").versions, 1);
+    assert_eq!(
+        s.versions(&sid("malware", 1), None)
+            .expect("versions")
+            .len(),
+        1
+    );
+    t.commit().expect("commit");
+    assert_eq!(run(s, &q_all()).len(), 3);
+}
+
+pub fn raw_is_byte_exact(s: &dyn Store) {
+    let raws = [
+        format!(
+            "{{ \"type\":\"x-custom-thing\" ,\n\t\"spec_version\": \"2.1\",\"id\":\"{}\",\r\n  \"created\":\"2020-01-01T00:00:00.1Z\",\"modified\":\"2020-01-01T00:00:00.100Z\",\n\"x_big\": 123456789012345678901234567890, \"x_float\": 1.50000000000000000001e-7,\n\"name\":\"caf\\u00e9 \\ud83d\\ude00 \u{1F600} \\\"quoted\\\" \\/ \\n\", \"x_nested\": {{\"a\": [1, 2.0, -0, true, null]}}   }}",
+            sid("x-custom-thing", 1)
+        ),
+        format!("{{\"type\":\"ipv4-addr\",\"id\":\"{}\",\"value\":\"10.0.0.1\"}}", sid("ipv4-addr", 2)),
+        format!(
+            "{{\"id\":\"{}\",\"type\":\"note\",\"spec_version\":\"2.1\",\"created\":\"2020-01-01T00:00:00Z\",\"modified\":\"2020-01-01T00:00:00Z\",\"content\":\"{}\",\"object_refs\":[]}}",
+            sid("note", 3),
+            "x".repeat(100_000)
+        ),
+    ];
+    let objs: Vec<NewObject> = raws.iter().map(|r| raw_obj(r)).collect();
+    put_all(s, &objs, None);
+    let items = run(s, &q_all());
+    assert_eq!(items.len(), 3);
+    for (o, r) in items.iter().zip(&raws) {
+        assert_eq!(&o.raw, r);
+    }
+    assert_eq!(
+        s.versions(&sid("x-custom-thing", 1), None)
+            .expect("versions")[0]
+            .raw,
+        raws[0]
+    );
+    assert_eq!(
+        items[0].version.as_deref(),
+        Some("2020-01-01T00:00:00.100Z")
+    );
+}
+
+pub fn external_ids(s: &dyn Store) {
+    let ext = |n: u64, refs: Value| {
+        obj(
+            &json!({"type": "intrusion-set", "spec_version": "2.1", "id": sid("intrusion-set", n),
+            "created": ts(0), "modified": ts(1), "name": format!("set {n}"), "external_references": refs}),
+        )
+    };
+    put_all(
+        s,
+        &[
+            ext(
+                2,
+                json!([{"source_name": "mitre-attack", "external_id": "G0032"}, {"source_name": "x", "url": "https://e.org"}]),
+            ),
+            ext(1, json!([{"source_name": "other", "external_id": "G0032"}])),
+            ext(
+                3,
+                json!([{"source_name": "mitre-attack", "external_id": "G0033"}]),
+            ),
+        ],
+        None,
+    );
+    let want = vec![sid("intrusion-set", 1), sid("intrusion-set", 2)];
+    assert_eq!(s.lookup_external_id("G0032").expect("lookup"), want);
+    assert_eq!(
+        s.lookup_external_id("g0032").expect("lookup"),
+        want,
+        "external ids match case-insensitively"
+    );
+    assert!(s.lookup_external_id("G003").expect("lookup").is_empty());
+    assert!(s.lookup_external_id("").expect("lookup").is_empty());
+    // A new version keeps the object findable, without duplicates.
+    let mut v2: Value = serde_json::from_str(
+        &ext(
+            3,
+            json!([{"source_name": "mitre-attack", "external_id": "G0033"}]),
+        )
+        .raw,
+    )
+    .expect("json");
+    v2["modified"] = json!(ts(2));
+    put1(s, &obj(&v2), None);
+    assert_eq!(
+        s.lookup_external_id("G0033").expect("lookup"),
+        vec![sid("intrusion-set", 3)]
+    );
+}
+
+pub fn search(s: &dyn Store) {
+    let o = |ty: &str, n: u64, m: u32, extra: Value| {
+        let mut v = json!({"type": ty, "spec_version": "2.1", "id": sid(ty, n), "created": ts(0), "modified": ts(m)});
+        if let (Some(v), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+            v.extend(e.clone());
+        }
+        obj(&v)
+    };
+    put_all(
+        s,
+        &[
+            o(
+                "intrusion-set",
+                1,
+                1,
+                json!({"name": "Lazarus Group", "aliases": ["HIDDEN COBRA", "Guardians of Peace"]}),
+            ),
+            o(
+                "malware",
+                2,
+                1,
+                json!({"name": "Bankshot", "description": "Bankshot is a remote access tool used by Lazarus."}),
+            ),
+            o(
+                "tool",
+                3,
+                1,
+                json!({"name": "Mimikatz", "description": "Credential dumper zyxwvu."}),
+            ),
+            o(
+                "tool",
+                3,
+                2,
+                json!({"name": "Mimikatz", "description": "Credential dumper."}),
+            ),
+            o(
+                "indicator",
+                4,
+                1,
+                json!({"name": "Évasion détectée", "pattern": "[x:y = 'z']"}),
+            ),
+        ],
+        None,
+    );
+    let ids = |q: &str| -> Vec<String> {
+        let mut v: Vec<String> = s
+            .search(q, 50)
+            .expect("search")
+            .into_iter()
+            .map(|h| h.id)
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(
+        ids("lazarus"),
+        vec![sid("intrusion-set", 1), sid("malware", 2)]
+    );
+    assert_eq!(
+        ids("LAZAR"),
+        vec![sid("intrusion-set", 1), sid("malware", 2)],
+        "words are prefixes, any case"
+    );
+    assert_eq!(
+        ids("lazarus remote"),
+        vec![sid("malware", 2)],
+        "all words are required"
+    );
+    assert_eq!(
+        ids("cobra"),
+        vec![sid("intrusion-set", 1)],
+        "aliases are searched"
+    );
+    assert_eq!(ids("mimikatz"), vec![sid("tool", 3)]);
+    assert!(
+        ids("zyxwvu").is_empty(),
+        "only the latest version is searched"
+    );
+    assert_eq!(ids("détectée"), vec![sid("indicator", 4)]);
+    assert!(ids("nothingmatchesthis").is_empty());
+    assert!(ids("").is_empty());
+    let hits = s.search("bankshot", 10).expect("search");
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].ty, "malware");
+    assert_eq!(hits[0].name.as_deref(), Some("Bankshot"));
+    assert_eq!(
+        s.search("lazarus", 1).expect("search").len(),
+        1,
+        "limit is honoured"
+    );
+}
+
+pub fn search_input_never_errors(s: &dyn Store) {
+    put1(s, &sdo("malware", 1, 1), None);
+    for q in [
+        "\"",
+        "\"\"",
+        "*",
+        "malware*",
+        "(",
+        ")",
+        "a OR b",
+        "AND",
+        "NOT x",
+        "NEAR(a b)",
+        "name:x",
+        "-x",
+        "^x",
+        "+",
+        "{a b}",
+        "malware \"1",
+        "'",
+        "\\",
+        "\u{0}",
+        "   ",
+        "x:y:z",
+        "🦀",
+        "a\"b\"c",
+        "[",
+        "col:*",
+        "ＡＢＣ",
+        ".",
+    ] {
+        if let Err(e) = s.search(q, 10) {
+            panic!("search({q:?}) failed: {e}");
+        }
+    }
+}
+
+pub fn stats(s: &dyn Store) {
+    assert_eq!(s.stats().expect("stats"), crate::Stats::default());
+    collection(s, 1, "Feed", None);
+    put_all(
+        s,
+        &[
+            sdo("malware", 1, 1),
+            sdo("malware", 1, 2),
+            sdo("malware", 2, 1),
+            sdo("tool", 3, 1),
+        ],
+        Some("00000001-aaaa-4bbb-8ccc-000000000001"),
+    );
+    let st = s.stats().expect("stats");
+    assert_eq!(st.objects, 3);
+    assert_eq!(st.versions, 4);
+    assert_eq!(st.revoked, 0);
+    assert_eq!(st.collections, 1);
+    assert_eq!(
+        st.by_type,
+        vec![("malware".to_owned(), 2), ("tool".to_owned(), 1)]
+    );
+}
+
+pub fn revoked(s: &dyn Store) {
+    let id = sid("malware", 1);
+    let mut v = json!({"type": "malware", "spec_version": "2.1", "id": id, "created": ts(0), "modified": ts(1), "is_family": false});
+    put1(s, &obj(&v), None);
+    v["modified"] = json!(ts(2));
+    v["revoked"] = json!(true);
+    put1(s, &obj(&v), None);
+    assert_eq!(s.stats().expect("stats").revoked, 1);
+    let last = run(s, &ObjectQuery::default());
+    assert_eq!(last.len(), 1);
+    assert!(last[0].revoked);
+    let first = run(s, &with_versions(true, false, &[]));
+    assert!(!first[0].revoked);
+    assert_eq!(
+        s.versions(&id, None)
+            .expect("versions")
+            .iter()
+            .map(|v| v.revoked)
+            .collect::<Vec<_>>(),
+        vec![false, true]
+    );
+}
+
+pub fn relationships(s: &dyn Store) {
+    let m = sid("malware", 1);
+    let t = sid("tool", 2);
+    let rel = |n: u64, src: &str, tgt: &str, mdf: u32| {
+        obj(
+            &json!({"type": "relationship", "spec_version": "2.1", "id": sid("relationship", n), "created": ts(0),
+            "modified": ts(mdf), "relationship_type": "uses", "source_ref": src, "target_ref": tgt}),
+        )
+    };
+    let sighting = obj(
+        &json!({"type": "sighting", "spec_version": "2.1", "id": sid("sighting", 9), "created": ts(0),
+        "modified": ts(0), "sighting_of_ref": m}),
+    );
+    put_all(
+        s,
+        &[
+            rel(1, &m, &t, 1),
+            rel(2, &t, &m, 1),
+            rel(3, &sid("malware", 5), &t, 1),
+            sighting,
+        ],
+        None,
+    );
+    // A newer version of relationship 3 points elsewhere.
+    put1(s, &rel(3, &sid("malware", 5), &sid("tool", 6), 2), None);
+    assert_eq!(
+        s.relationships_of(&m).expect("rels"),
+        vec![
+            sid("relationship", 1),
+            sid("relationship", 2),
+            sid("sighting", 9)
+        ]
+    );
+    assert_eq!(
+        s.relationships_of(&t).expect("rels"),
+        vec![sid("relationship", 1), sid("relationship", 2)]
+    );
+    assert!(s
+        .relationships_of(&sid("tool", 77))
+        .expect("rels")
+        .is_empty());
+}
+
+pub fn check_is_clean(s: &dyn Store) {
+    assert!(s.check().expect("check").is_empty());
+    collection(s, 1, "Feed", Some("feed"));
+    many(s, Some("feed"));
+    let mut t = s.begin().expect("begin");
+    t.remove_from_collection("feed", &sid("indicator", 5), &[vkey(3)])
+        .expect("remove");
+    t.commit().expect("commit");
+    let problems = s.check().expect("check");
+    assert!(problems.is_empty(), "{problems:?}");
+}

@@ -20,7 +20,7 @@ pub mod memory;
 pub mod query;
 
 pub use clock::{format_date_added, parse_date_added, DateAdded, DateAddedClock};
-// pub use memory::MemoryStore;
+pub use memory::MemoryStore;
 pub use query::{ObjectQuery, Page, VersionFilter};
 
 use sightline_stix::ObjectMeta;
@@ -132,6 +132,19 @@ pub trait ObjectReader: Send + Sync {
     /// versions. `text` is words, matched as prefixes, all required.
     fn search(&self, text: &str, limit: usize) -> Result<Vec<SearchHit>>;
     fn stats(&self) -> Result<Stats>;
+    /// Ids of relationships and sightings (latest versions) whose `source_ref`
+    /// (or `sighting_of_ref`) or `target_ref` is `id`; sorted.
+    fn relationships_of(&self, id: &str) -> Result<Vec<String>> {
+        let _ = id;
+        Err(StoreError::Invalid(
+            "this backend does not index relationships".into(),
+        ))
+    }
+    /// Checks the store's own consistency (indexes, flags, the backend's
+    /// integrity check) and returns one message per problem; empty means healthy.
+    fn check(&self) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
 }
 
 /// Reading the version history of one object.
@@ -156,7 +169,12 @@ pub trait WriteTxn {
     /// Removes versions of `id` from `collection` (all versions when `versions`
     /// is empty; else those whose version_key is listed). Returns how many
     /// memberships were removed. The versions stay in the store.
-    fn remove_from_collection(&mut self, collection: &str, id: &str, version_keys: &[String]) -> Result<u64>;
+    fn remove_from_collection(
+        &mut self,
+        collection: &str,
+        id: &str,
+        version_keys: &[String],
+    ) -> Result<u64>;
     fn commit(self: Box<Self>) -> Result<()>;
 }
 

@@ -1,1 +1,602 @@
-//! placeholder
+//! The in-memory backend: everything in ordered maps behind a lock. Used by
+//! tests and as the executable specification the other backends are held to
+//! (through [`crate::conformance`]).
+//!
+//! Layout: every version lives in `objects[id][version_key]`; `by_added` maps
+//! each version's `date_added` to its key, so a store-wide page is a range
+//! scan from the cursor. Each collection keeps the same pair for its
+//! memberships. "Latest"/"first" are the last/first key of an id's ordered
+//! version map, so they cost O(log n) per row and nothing per page depth.
+//!
+//! Transactions are staged: a [`WriteTxn`] records its operations (and a small
+//! view of what it has added or removed, to answer duplicates and removals
+//! within the transaction) and applies them all under the write lock at
+//! commit. Readers never see uncommitted data and are never blocked by an
+//! open transaction; one writer at a time is enforced by a mutex.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use sightline_stix::ObjectMeta;
+
+use crate::{
+    CollectionInfo, CollectionStore, DateAdded, DateAddedClock, NewObject, ObjectQuery,
+    ObjectReader, ObjectWriter, Page, PutOutcome, Result, SearchHit, Stats, StoreError,
+    StoredObject, VersionReader, WriteTxn,
+};
+
+#[derive(Debug)]
+struct Version {
+    meta: Arc<ObjectMeta>,
+    raw: Arc<str>,
+    date_added: DateAdded,
+}
+
+#[derive(Debug)]
+struct Coll {
+    info: CollectionInfo,
+    /// id → version_key → membership date_added.
+    members: HashMap<String, BTreeMap<String, DateAdded>>,
+    by_added: BTreeMap<DateAdded, (String, String)>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// id → version_key → version.
+    objects: HashMap<String, BTreeMap<String, Version>>,
+    by_added: BTreeMap<DateAdded, (String, String)>,
+    /// Keyed by collection id.
+    collections: HashMap<String, Coll>,
+    /// Lower-cased external id → object ids.
+    ext_ids: BTreeMap<String, BTreeSet<String>>,
+    versions: u64,
+}
+
+impl State {
+    fn coll_id(&self, id_or_alias: &str) -> Option<&str> {
+        if let Some((k, _)) = self.collections.get_key_value(id_or_alias) {
+            return Some(k);
+        }
+        self.collections
+            .values()
+            .find(|c| c.info.alias.as_deref() == Some(id_or_alias))
+            .map(|c| c.info.id.as_str())
+    }
+
+    fn coll(&self, id_or_alias: &str) -> Result<&Coll> {
+        self.coll_id(id_or_alias)
+            .and_then(|id| self.collections.get(id))
+            .ok_or_else(|| StoreError::NoSuchCollection(id_or_alias.to_owned()))
+    }
+}
+
+/// The in-memory store. Cheap to create; nothing survives the process.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: RwLock<State>,
+    writer: Mutex<()>,
+    clock: DateAddedClock,
+}
+
+impl MemoryStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn stored(v: &Version, date_added: DateAdded) -> StoredObject {
+    StoredObject {
+        id: v.meta.id.clone(),
+        ty: v.meta.ty.clone(),
+        spec_version: v.meta.spec_version.clone(),
+        version: v.meta.version.clone(),
+        version_key: v.meta.version_key.clone(),
+        date_added,
+        revoked: v.meta.revoked,
+        raw: v.raw.to_string(),
+    }
+}
+
+/// Lower-cased alphanumeric words of `text` (the memory backend's tokenizer,
+/// close to SQLite FTS5's `unicode61`).
+pub(crate) fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}
+
+impl ObjectReader for MemoryStore {
+    fn query(&self, q: &ObjectQuery) -> Result<Page> {
+        let st = self.read();
+        let start = match (q.added_after, q.after) {
+            (Some(a), Some(b)) => Bound::Excluded(a.max(b)),
+            (Some(a), None) | (None, Some(a)) => Bound::Excluded(a),
+            (None, None) => Bound::Unbounded,
+        };
+        let coll = match &q.collection {
+            Some(c) => Some(st.coll(c)?),
+            None => None,
+        };
+        let index = coll.map_or(&st.by_added, |c| &c.by_added);
+        let mut items = Vec::new();
+        let mut more = false;
+        for (&date_added, (id, vk)) in index.range((start, Bound::Unbounded)) {
+            if !q.ids.is_empty() && !q.ids.contains(id) {
+                continue;
+            }
+            let Some(versions) = st.objects.get(id) else {
+                continue;
+            };
+            let Some(v) = versions.get(vk) else { continue };
+            if !q.types.is_empty() && !q.types.contains(&v.meta.ty) {
+                continue;
+            }
+            if !q.spec_versions.is_empty() && !q.spec_versions.contains(&v.meta.spec_version) {
+                continue;
+            }
+            let f = &q.versions;
+            if !f.all {
+                let (first, last) = match coll.and_then(|c| c.members.get(id)) {
+                    Some(m) => (m.keys().next(), m.keys().next_back()),
+                    None => (versions.keys().next(), versions.keys().next_back()),
+                };
+                let ok = (f.last && last == Some(vk))
+                    || (f.first && first == Some(vk))
+                    || f.at.contains(vk);
+                if !ok {
+                    continue;
+                }
+            }
+            if items.len() >= q.limit {
+                more = true;
+                break;
+            }
+            items.push(stored(v, date_added));
+        }
+        Ok(Page { items, more })
+    }
+
+    fn lookup_external_id(&self, external_id: &str) -> Result<Vec<String>> {
+        let st = self.read();
+        Ok(st
+            .ext_ids
+            .get(&external_id.to_lowercase())
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default())
+    }
+
+    fn search(&self, text: &str, limit: usize) -> Result<Vec<SearchHit>> {
+        let terms: Vec<String> = words(text).collect();
+        if terms.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let st = self.read();
+        let mut hits = Vec::new();
+        for versions in st.objects.values() {
+            let Some(v) = versions.values().next_back() else {
+                continue;
+            };
+            let m = &v.meta;
+            let doc: Vec<String> = m
+                .name
+                .iter()
+                .chain(m.aliases.iter())
+                .chain(m.description.iter())
+                .flat_map(|t| words(t))
+                .collect();
+            let mut score = 0usize;
+            let all = terms.iter().all(|t| {
+                let n = doc.iter().filter(|w| w.starts_with(t.as_str())).count();
+                score += n;
+                n > 0
+            });
+            if all {
+                #[allow(clippy::cast_precision_loss)]
+                let rank = -(score as f64) / (1.0 + doc.len() as f64).ln().max(1.0);
+                hits.push(SearchHit {
+                    id: m.id.clone(),
+                    ty: m.ty.clone(),
+                    name: m.name.clone(),
+                    rank,
+                });
+            }
+        }
+        hits.sort_by(|a, b| a.rank.total_cmp(&b.rank).then_with(|| a.id.cmp(&b.id)));
+        hits.truncate(limit);
+        Ok(hits)
+    }
+
+    fn stats(&self) -> Result<Stats> {
+        let st = self.read();
+        let mut by_type: BTreeMap<&str, u64> = BTreeMap::new();
+        let mut revoked = 0;
+        for versions in st.objects.values() {
+            if let Some(v) = versions.values().next_back() {
+                *by_type.entry(v.meta.ty.as_str()).or_default() += 1;
+                revoked += u64::from(v.meta.revoked);
+            }
+        }
+        Ok(Stats {
+            objects: st.objects.len() as u64,
+            versions: st.versions,
+            revoked,
+            collections: st.collections.len() as u64,
+            by_type: by_type
+                .into_iter()
+                .map(|(t, n)| (t.to_owned(), n))
+                .collect(),
+        })
+    }
+
+    fn relationships_of(&self, id: &str) -> Result<Vec<String>> {
+        let st = self.read();
+        let mut out: Vec<String> = st
+            .objects
+            .values()
+            .filter_map(|vs| vs.values().next_back())
+            .filter(|v| {
+                v.meta.source_ref.as_deref() == Some(id) || v.meta.target_ref.as_deref() == Some(id)
+            })
+            .map(|v| v.meta.id.clone())
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
+    fn check(&self) -> Result<Vec<String>> {
+        let st = self.read();
+        let mut problems = Vec::new();
+        let n: usize = st.objects.values().map(BTreeMap::len).sum();
+        if n != st.by_added.len() || n as u64 != st.versions {
+            problems.push(format!(
+                "{n} versions but {} in the date_added index",
+                st.by_added.len()
+            ));
+        }
+        for (d, (id, vk)) in &st.by_added {
+            if st
+                .objects
+                .get(id)
+                .and_then(|m| m.get(vk))
+                .map(|v| v.date_added)
+                != Some(*d)
+            {
+                problems.push(format!(
+                    "date_added index entry {d} for {id} {vk:?} has no matching version"
+                ));
+            }
+        }
+        for c in st.collections.values() {
+            for (d, (id, vk)) in &c.by_added {
+                if c.members.get(id).and_then(|m| m.get(vk)) != Some(d) {
+                    problems.push(format!(
+                        "collection {}: index entry {d} for {id} has no membership",
+                        c.info.id
+                    ));
+                }
+            }
+        }
+        Ok(problems)
+    }
+}
+
+impl VersionReader for MemoryStore {
+    fn versions(&self, id: &str, collection: Option<&str>) -> Result<Vec<StoredObject>> {
+        let st = self.read();
+        let Some(versions) = st.objects.get(id) else {
+            if let Some(c) = collection {
+                st.coll(c)?;
+            }
+            return Ok(Vec::new());
+        };
+        match collection {
+            None => Ok(versions.values().map(|v| stored(v, v.date_added)).collect()),
+            Some(c) => {
+                let coll = st.coll(c)?;
+                Ok(coll
+                    .members
+                    .get(id)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|(vk, &d)| versions.get(vk).map(|v| stored(v, d)))
+                    .collect())
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Op {
+    Put {
+        meta: Arc<ObjectMeta>,
+        raw: Arc<str>,
+        new_version: Option<DateAdded>,
+        membership: Option<(String, DateAdded)>,
+    },
+    Remove {
+        coll: String,
+        id: String,
+        version_keys: Vec<String>,
+    },
+}
+
+struct MemTxn<'a> {
+    store: &'a MemoryStore,
+    _writer: MutexGuard<'a, ()>,
+    ops: Vec<Op>,
+    /// Versions added by this transaction: (id, version_key) → date_added.
+    new_versions: HashMap<(String, String), DateAdded>,
+    /// Memberships changed by this transaction: (collection id, id, version_key)
+    /// → `Some(date_added)` when added, `None` when removed.
+    members: BTreeMap<(String, String, String), Option<DateAdded>>,
+}
+
+impl ObjectWriter for MemoryStore {
+    fn begin(&self) -> Result<Box<dyn WriteTxn + '_>> {
+        let guard = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(Box::new(MemTxn {
+            store: self,
+            _writer: guard,
+            ops: Vec::new(),
+            new_versions: HashMap::new(),
+            members: BTreeMap::new(),
+        }))
+    }
+}
+
+impl WriteTxn for MemTxn<'_> {
+    fn put(&mut self, obj: &NewObject, collection: Option<&str>) -> Result<PutOutcome> {
+        let st = self.store.read();
+        let meta = &obj.meta;
+        let coll = match collection {
+            Some(c) => Some(st.coll(c)?),
+            None => None,
+        };
+        let existing = st
+            .objects
+            .get(&meta.id)
+            .and_then(|m| m.get(&meta.version_key))
+            .map(|v| v.date_added)
+            .or_else(|| {
+                self.new_versions
+                    .get(&(meta.id.clone(), meta.version_key.clone()))
+                    .copied()
+            });
+        let (new_version, mut outcome) = match existing {
+            Some(d) => (None, PutOutcome::Duplicate { date_added: d }),
+            None => {
+                let d = self.store.clock.next();
+                (Some(d), PutOutcome::Added { date_added: d })
+            }
+        };
+        let mut membership = None;
+        if let Some(coll) = coll {
+            let cid = coll.info.id.clone();
+            let key = (cid.clone(), meta.id.clone(), meta.version_key.clone());
+            let member = match self.members.get(&key) {
+                Some(m) => *m,
+                None => coll
+                    .members
+                    .get(&meta.id)
+                    .and_then(|m| m.get(&meta.version_key))
+                    .copied(),
+            };
+            match member {
+                Some(d) => outcome = PutOutcome::Duplicate { date_added: d },
+                None => {
+                    let d = new_version.unwrap_or_else(|| self.store.clock.next());
+                    self.members.insert(key, Some(d));
+                    membership = Some((cid, d));
+                    outcome = PutOutcome::Added { date_added: d };
+                }
+            }
+        }
+        drop(st);
+        if let Some(d) = new_version {
+            self.new_versions
+                .insert((meta.id.clone(), meta.version_key.clone()), d);
+        }
+        if new_version.is_some() || membership.is_some() {
+            self.ops.push(Op::Put {
+                meta: Arc::new(meta.clone()),
+                raw: Arc::from(obj.raw.as_str()),
+                new_version,
+                membership,
+            });
+        }
+        Ok(outcome)
+    }
+
+    fn remove_from_collection(
+        &mut self,
+        collection: &str,
+        id: &str,
+        version_keys: &[String],
+    ) -> Result<u64> {
+        let st = self.store.read();
+        let coll = st.coll(collection)?;
+        let cid = coll.info.id.clone();
+        // The transaction's view of the memberships of `id`: committed ones,
+        // overridden by what this transaction added or removed.
+        let mut view: BTreeMap<String, bool> = coll
+            .members
+            .get(id)
+            .into_iter()
+            .flatten()
+            .map(|(vk, _)| (vk.clone(), true))
+            .collect();
+        let lo = (cid.clone(), id.to_owned(), String::new());
+        for ((c, i, vk), m) in self.members.range(lo..) {
+            if c != &cid || i != id {
+                break;
+            }
+            view.insert(vk.clone(), m.is_some());
+        }
+        drop(st);
+        let removed: Vec<String> = view
+            .into_iter()
+            .filter(|(vk, present)| {
+                *present && (version_keys.is_empty() || version_keys.contains(vk))
+            })
+            .map(|(vk, _)| vk)
+            .collect();
+        for vk in &removed {
+            self.members
+                .insert((cid.clone(), id.to_owned(), vk.clone()), None);
+        }
+        let n = removed.len() as u64;
+        if n > 0 {
+            self.ops.push(Op::Remove {
+                coll: cid,
+                id: id.to_owned(),
+                version_keys: removed,
+            });
+        }
+        Ok(n)
+    }
+
+    fn commit(self: Box<Self>) -> Result<()> {
+        let mut st = self.store.write();
+        let st = &mut *st;
+        for op in self.ops {
+            match op {
+                Op::Put {
+                    meta,
+                    raw,
+                    new_version,
+                    membership,
+                } => {
+                    if let Some(d) = new_version {
+                        for (_, ext) in &meta.external_ids {
+                            st.ext_ids
+                                .entry(ext.to_lowercase())
+                                .or_default()
+                                .insert(meta.id.clone());
+                        }
+                        st.by_added
+                            .insert(d, (meta.id.clone(), meta.version_key.clone()));
+                        st.versions += 1;
+                        st.objects.entry(meta.id.clone()).or_default().insert(
+                            meta.version_key.clone(),
+                            Version {
+                                meta: meta.clone(),
+                                raw,
+                                date_added: d,
+                            },
+                        );
+                    }
+                    if let Some((cid, d)) = membership {
+                        // The collection may have been removed meanwhile.
+                        if let Some(c) = st.collections.get_mut(&cid) {
+                            c.members
+                                .entry(meta.id.clone())
+                                .or_default()
+                                .insert(meta.version_key.clone(), d);
+                            c.by_added
+                                .insert(d, (meta.id.clone(), meta.version_key.clone()));
+                        }
+                    }
+                }
+                Op::Remove {
+                    coll,
+                    id,
+                    version_keys,
+                } => {
+                    if let Some(c) = st.collections.get_mut(&coll) {
+                        if let Some(m) = c.members.get_mut(&id) {
+                            for vk in &version_keys {
+                                if let Some(d) = m.remove(vk) {
+                                    c.by_added.remove(&d);
+                                }
+                            }
+                            if m.is_empty() {
+                                c.members.remove(&id);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Checks a collection description before it is stored (shared by backends).
+pub fn validate_collection(c: &CollectionInfo) -> Result<()> {
+    if uuid::Uuid::parse_str(&c.id).is_err() {
+        return Err(StoreError::Invalid(format!(
+            "collection id {:?} is not a UUID",
+            c.id
+        )));
+    }
+    if c.title.trim().is_empty() {
+        return Err(StoreError::Invalid("a collection needs a title".into()));
+    }
+    if let Some(a) = &c.alias {
+        if a.is_empty() || uuid::Uuid::parse_str(a).is_ok() {
+            return Err(StoreError::Invalid(format!(
+                "collection alias {a:?} must be non-empty and not a UUID"
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl CollectionStore for MemoryStore {
+    fn create_collection(&self, c: &CollectionInfo) -> Result<()> {
+        validate_collection(c)?;
+        let mut st = self.write();
+        if st.coll_id(&c.id).is_some() {
+            return Err(StoreError::CollectionExists(c.id.clone()));
+        }
+        if let Some(a) = &c.alias {
+            if st.coll_id(a).is_some() {
+                return Err(StoreError::CollectionExists(a.clone()));
+            }
+        }
+        st.collections.insert(
+            c.id.clone(),
+            Coll {
+                info: c.clone(),
+                members: HashMap::new(),
+                by_added: BTreeMap::new(),
+            },
+        );
+        Ok(())
+    }
+
+    fn collections(&self) -> Result<Vec<CollectionInfo>> {
+        let st = self.read();
+        let mut out: Vec<CollectionInfo> =
+            st.collections.values().map(|c| c.info.clone()).collect();
+        out.sort_by(|a, b| a.title.cmp(&b.title).then_with(|| a.id.cmp(&b.id)));
+        Ok(out)
+    }
+
+    fn collection(&self, id_or_alias: &str) -> Result<Option<CollectionInfo>> {
+        let st = self.read();
+        Ok(st.coll(id_or_alias).ok().map(|c| c.info.clone()))
+    }
+
+    fn remove_collection(&self, id_or_alias: &str) -> Result<bool> {
+        let mut st = self.write();
+        let Some(id) = st.coll_id(id_or_alias).map(str::to_owned) else {
+            return Ok(false);
+        };
+        Ok(st.collections.remove(&id).is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    crate::conformance_tests!(crate::MemoryStore::new);
+}

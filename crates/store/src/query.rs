@@ -16,10 +16,20 @@ pub struct VersionFilter {
 impl VersionFilter {
     /// The TAXII default: the latest version only.
     pub fn last() -> Self {
-        Self { first: false, last: true, all: false, at: Vec::new() }
+        Self {
+            first: false,
+            last: true,
+            all: false,
+            at: Vec::new(),
+        }
     }
     pub fn all() -> Self {
-        Self { first: false, last: false, all: true, at: Vec::new() }
+        Self {
+            first: false,
+            last: false,
+            all: true,
+            at: Vec::new(),
+        }
     }
 }
 
