@@ -1,1 +1,298 @@
-//! placeholder
+//! The embedded default backend: one SQLite file, `sightline.db`, in a data
+//! directory.
+//!
+//! - WAL journal, `synchronous = FULL`: a committed import survives `kill -9`
+//!   and power loss.
+//! - One writer: a `Mutex<Connection>`; [`ObjectWriter::begin`] holds it for
+//!   the life of the transaction (`BEGIN IMMEDIATE` … `COMMIT`, `ROLLBACK` on
+//!   drop). Readers use a small pool of read-only connections, so they never
+//!   see uncommitted data and never wait for the writer.
+//! - Schema versioned with `PRAGMA user_version` (see `schema.rs`); a store
+//!   from a newer Sightline is refused with [`StoreError::Corrupt`].
+//! - No rusqlite type appears in any public signature: errors are mapped to
+//!   [`StoreError`] with a message naming the file.
+//!
+//! All SQL of Sightline lives in this crate.
+
+mod read;
+mod schema;
+mod write;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
+use sightline_store::{DateAdded, DateAddedClock, Result, StoreError};
+
+/// The file name of the store inside its data directory.
+pub const DB_FILE: &str = "sightline.db";
+
+/// Read connections kept for reuse; more may be open at a time.
+const POOL_SIZE: usize = 8;
+
+/// The SQLite store. Cheap to share behind an `Arc`; all methods take `&self`.
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    clock: DateAddedClock,
+    read_only: bool,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.path)
+            .field("read_only", &self.read_only)
+            .finish()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing) the store in `dir`, migrating its schema.
+    pub fn open(dir: &Path) -> Result<SqliteStore> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| io_error(dir, &e, "cannot create the data directory"))?;
+        Self::open_inner(dir, false)
+    }
+
+    /// Opens an existing store for reading only (`begin` then fails). The
+    /// schema must be current: a read-only open never migrates.
+    pub fn open_read_only(dir: &Path) -> Result<SqliteStore> {
+        Self::open_inner(dir, true)
+    }
+
+    fn open_inner(dir: &Path, read_only: bool) -> Result<SqliteStore> {
+        let path = dir.join(DB_FILE);
+        if read_only && !path.exists() {
+            return Err(StoreError::Io(format!("{}: no store here", path.display())));
+        }
+        let mut writer = open_conn(&path, read_only)?;
+        if read_only {
+            check_version(&writer, &path, true)?;
+        } else {
+            migrate(&mut writer, &path)?;
+        }
+        let last: DateAdded = writer
+            .query_row(
+                "SELECT max(coalesce((SELECT max(date_added) FROM versions), 0),
+                            coalesce((SELECT max(date_added) FROM members), 0),
+                            coalesce((SELECT value FROM meta WHERE key = 'date_added_high'), 0))",
+                [],
+                |r| r.get(0),
+            )
+            .ctx(&path)?;
+        Ok(SqliteStore {
+            path,
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            clock: DateAddedClock::starting_after(last),
+            read_only,
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Caps the database at `pages` pages (a quota; writes beyond it fail with
+    /// [`StoreError::NoSpace`], as on a full disk). Lasts for this handle.
+    pub fn set_max_pages(&self, pages: u64) -> Result<()> {
+        let w = self.lock_writer();
+        w.query_row(&format!("PRAGMA max_page_count = {pages}"), [], |_| Ok(()))
+            .ctx(&self.path)
+    }
+
+    /// Checks the whole store: SQLite's integrity check, foreign keys, the
+    /// latest/first flags (exactly one of each per object and per collection
+    /// membership, on the right version) and the full-text index (one entry per
+    /// latest version). Returns one message per problem; empty means healthy.
+    pub fn check(&self) -> Result<Vec<String>> {
+        let w = self.lock_writer();
+        read::check(&w, self.read_only).ctx(&self.path)
+    }
+
+    fn lock_writer(&self) -> MutexGuard<'_, Connection> {
+        self.writer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A read connection from the pool (opened when none is free).
+    fn reader(&self) -> Result<Reader<'_>> {
+        let pooled = self
+            .readers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => open_conn(&self.path, true)?,
+        };
+        Ok(Reader {
+            store: self,
+            conn: Some(conn),
+        })
+    }
+}
+
+/// A pooled read connection, returned to the pool on drop.
+struct Reader<'a> {
+    store: &'a SqliteStore,
+    conn: Option<Connection>,
+}
+
+impl std::ops::Deref for Reader<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        // Set in `reader`, taken only in `drop`.
+        self.conn
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("reader connection taken before drop"))
+    }
+}
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        if let Some(c) = self.conn.take() {
+            let mut pool = self
+                .store
+                .readers
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if pool.len() < POOL_SIZE && c.is_autocommit() {
+                pool.push(c);
+            }
+        }
+    }
+}
+
+fn open_conn(path: &Path, read_only: bool) -> Result<Connection> {
+    let flags = if read_only {
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+    };
+    let conn = Connection::open_with_flags(path, flags).ctx(path)?;
+    conn.busy_timeout(Duration::from_secs(10)).ctx(path)?;
+    conn.set_prepared_statement_cache_capacity(64);
+    let setup = if read_only {
+        "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY; PRAGMA query_only = ON;"
+    } else {
+        // page_size only matters for a new file (before the first table).
+        "PRAGMA page_size = 16384; PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY;
+         PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
+    };
+    conn.execute_batch(setup).ctx(path)?;
+    if !read_only {
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .ctx(path)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Io(format!(
+                "{}: cannot switch to WAL journal (got {mode})",
+                path.display()
+            )));
+        }
+        // Recheck after the journal switch: synchronous is per connection.
+        conn.execute_batch("PRAGMA synchronous = FULL;").ctx(path)?;
+    }
+    Ok(conn)
+}
+
+fn check_version(conn: &Connection, path: &Path, must_be_current: bool) -> Result<i64> {
+    let v: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .ctx(path)?;
+    let known = schema::MIGRATIONS.len() as i64;
+    if v > known {
+        return Err(StoreError::Corrupt(format!(
+            "{}: schema version {v} is newer than this Sightline understands ({known}); use a newer release",
+            path.display()
+        )));
+    }
+    if must_be_current && v < known {
+        return Err(StoreError::Invalid(format!(
+            "{}: schema version {v} needs migrating to {known}; open it read-write once",
+            path.display()
+        )));
+    }
+    Ok(v)
+}
+
+fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    if check_version(conn, path, false)? == schema::MIGRATIONS.len() as i64 {
+        return Ok(());
+    }
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .ctx(path)?;
+    // Re-read inside the write lock: another process may have migrated meanwhile.
+    let from = check_version(&tx, path, false)?;
+    for (i, m) in schema::MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(from).unwrap_or(0))
+    {
+        tx.execute_batch(m).ctx(path)?;
+        tx.pragma_update(None, "user_version", i as i64 + 1)
+            .ctx(path)?;
+    }
+    tx.commit().ctx(path)
+}
+
+fn io_error(path: &Path, e: &std::io::Error, what: &str) -> StoreError {
+    let msg = format!("{}: {what}: {e}", path.display());
+    match e.kind() {
+        std::io::ErrorKind::PermissionDenied
+        | std::io::ErrorKind::ReadOnlyFilesystem
+        | std::io::ErrorKind::StorageFull => StoreError::NoSpace(msg),
+        _ => StoreError::Io(msg),
+    }
+}
+
+/// Maps a rusqlite error to a [`StoreError`] naming the file.
+fn map_err(path: &Path, e: &rusqlite::Error) -> StoreError {
+    let p = path.display();
+    let code = match e {
+        rusqlite::Error::SqliteFailure(f, _) => Some(f.code),
+        _ => e.sqlite_error_code(),
+    };
+    match code {
+        Some(ErrorCode::DiskFull) => StoreError::NoSpace(format!(
+            "{p}: the disk (or the store's size limit) is full: {e}"
+        )),
+        Some(ErrorCode::ReadOnly) => {
+            StoreError::NoSpace(format!("{p}: the store is read-only: {e}"))
+        }
+        Some(ErrorCode::PermissionDenied) => {
+            StoreError::NoSpace(format!("{p}: permission denied: {e}"))
+        }
+        Some(ErrorCode::CannotOpen) => StoreError::Io(format!(
+            "{p}: cannot open the store file (missing or no permission): {e}"
+        )),
+        Some(ErrorCode::SystemIoFailure) => StoreError::Io(format!("{p}: I/O error: {e}")),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            StoreError::Busy(format!("{p}: locked by another writer: {e}"))
+        }
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
+            StoreError::Corrupt(format!("{p}: {e}"))
+        }
+        _ => StoreError::Backend(format!("{p}: {e}")),
+    }
+}
+
+trait Ctx<T> {
+    fn ctx(self, path: &Path) -> Result<T>;
+}
+
+impl<T> Ctx<T> for rusqlite::Result<T> {
+    fn ctx(self, path: &Path) -> Result<T> {
+        self.map_err(|e| map_err(path, &e))
+    }
+}

@@ -96,6 +96,31 @@ pub struct CollectionInfo {
     pub media_types: Vec<String>,
 }
 
+impl CollectionInfo {
+    /// Checks a collection description before a backend stores it: the id is a
+    /// UUID, the title is not blank, the alias (if any) is non-empty and not a
+    /// UUID (so ids and aliases can never be confused).
+    pub fn validate(&self) -> Result<()> {
+        if uuid::Uuid::parse_str(&self.id).is_err() {
+            return Err(StoreError::Invalid(format!(
+                "collection id {:?} is not a UUID",
+                self.id
+            )));
+        }
+        if self.title.trim().is_empty() {
+            return Err(StoreError::Invalid("a collection needs a title".into()));
+        }
+        if let Some(a) = &self.alias {
+            if a.is_empty() || uuid::Uuid::parse_str(a).is_ok() {
+                return Err(StoreError::Invalid(format!(
+                    "collection alias {a:?} must be non-empty and not a UUID"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A full-text search hit: the latest version of a matching object.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchHit {

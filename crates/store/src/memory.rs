@@ -530,30 +530,9 @@ impl WriteTxn for MemTxn<'_> {
     }
 }
 
-/// Checks a collection description before it is stored (shared by backends).
-pub fn validate_collection(c: &CollectionInfo) -> Result<()> {
-    if uuid::Uuid::parse_str(&c.id).is_err() {
-        return Err(StoreError::Invalid(format!(
-            "collection id {:?} is not a UUID",
-            c.id
-        )));
-    }
-    if c.title.trim().is_empty() {
-        return Err(StoreError::Invalid("a collection needs a title".into()));
-    }
-    if let Some(a) = &c.alias {
-        if a.is_empty() || uuid::Uuid::parse_str(a).is_ok() {
-            return Err(StoreError::Invalid(format!(
-                "collection alias {a:?} must be non-empty and not a UUID"
-            )));
-        }
-    }
-    Ok(())
-}
-
 impl CollectionStore for MemoryStore {
     fn create_collection(&self, c: &CollectionInfo) -> Result<()> {
-        validate_collection(c)?;
+        c.validate()?;
         let mut st = self.write();
         if st.coll_id(&c.id).is_some() {
             return Err(StoreError::CollectionExists(c.id.clone()));

@@ -1,0 +1,411 @@
+//! Reads: object queries (keyset pages), versions, external ids, search,
+//! stats, collections, and the consistency check.
+//!
+//! Every page query is `WHERE <key> > cursor ... ORDER BY <key> LIMIT n + 1`
+//! over an index whose order is `date_added` (the rowid, a partial
+//! `is_latest`/`is_first` index, or the collection's membership indexes), so a
+//! page costs the same at any depth. No OFFSET anywhere.
+
+use rusqlite::types::Value;
+use rusqlite::{params, params_from_iter, Connection, Row};
+use sightline_store::{
+    CollectionInfo, ObjectQuery, ObjectReader, Page, Result, SearchHit, Stats, StoreError,
+    StoredObject, VersionReader,
+};
+
+use crate::write::resolve_collection;
+use crate::{Ctx, SqliteStore};
+
+/// The most items one page returns, whatever the query asks.
+const MAX_LIMIT: usize = 100_000;
+
+const COLUMNS: &str = "v.id, v.type, v.spec_version, v.version, v.version_key, v.revoked, v.raw";
+
+/// Reads a row of `<date_added>, COLUMNS`.
+fn stored(r: &Row<'_>) -> rusqlite::Result<StoredObject> {
+    Ok(StoredObject {
+        date_added: r.get(0)?,
+        id: r.get(1)?,
+        ty: r.get(2)?,
+        spec_version: r.get(3)?,
+        version: r.get(4)?,
+        version_key: r.get(5)?,
+        revoked: r.get(6)?,
+        raw: r.get(7)?,
+    })
+}
+
+fn placeholders(sql: &mut String, params: &mut Vec<Value>, values: &[String]) {
+    sql.push('(');
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push('?');
+        params.push(Value::Text(v.clone()));
+    }
+    sql.push(')');
+}
+
+/// Builds the page query. Which index serves it is chosen explicitly (with
+/// `INDEXED BY`, or `+` to rule an index out) so the plan never depends on
+/// statistics: always a range scan in `date_added` order from the cursor.
+fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (String, Vec<Value>) {
+    let f = &q.versions;
+    let only_last = !f.all && f.last && !f.first && f.at.is_empty();
+    let only_first = !f.all && f.first && !f.last && f.at.is_empty();
+    let cursor = match (q.added_after, q.after) {
+        (Some(a), Some(b)) => a.max(b),
+        (Some(a), None) | (None, Some(a)) => a,
+        (None, None) => i64::MIN,
+    };
+    let mut params: Vec<Value> = Vec::new();
+    let mut sql = String::with_capacity(400);
+    // `t` is the table whose date_added orders the page and carries the flags.
+    let t = if cid.is_some() { "m" } else { "v" };
+    if let Some(cid) = cid {
+        let index = if !q.ids.is_empty() {
+            "members_id"
+        } else if only_last {
+            "members_latest"
+        } else if only_first {
+            "members_first"
+        } else {
+            "members_all"
+        };
+        sql.push_str(&format!(
+            "SELECT m.date_added, {COLUMNS} FROM members m INDEXED BY {index}
+             JOIN versions v ON v.date_added = m.version
+             WHERE m.cid = ? AND m.date_added > ?"
+        ));
+        params.push(Value::Integer(cid));
+        params.push(Value::Integer(cursor));
+    } else {
+        let index = if !q.ids.is_empty() {
+            "INDEXED BY versions_id"
+        } else if q.types.len() == 1 && only_last {
+            "INDEXED BY versions_type_latest"
+        } else if q.types.len() == 1 && f.all {
+            "INDEXED BY versions_type"
+        } else if only_last {
+            "INDEXED BY versions_latest"
+        } else if only_first {
+            "INDEXED BY versions_first"
+        } else {
+            "NOT INDEXED"
+        };
+        sql.push_str(&format!(
+            "SELECT v.date_added, {COLUMNS} FROM versions v {index} WHERE v.date_added > ?"
+        ));
+        params.push(Value::Integer(cursor));
+    }
+    if !q.ids.is_empty() {
+        sql.push_str(&format!(" AND {t}.id IN "));
+        placeholders(&mut sql, &mut params, &q.ids);
+    }
+    if !q.types.is_empty() {
+        sql.push_str(" AND v.type IN ");
+        placeholders(&mut sql, &mut params, &q.types);
+    }
+    if !q.spec_versions.is_empty() {
+        sql.push_str(" AND v.spec_version IN ");
+        placeholders(&mut sql, &mut params, &q.spec_versions);
+    }
+    if !f.all {
+        let mut parts = Vec::new();
+        if f.last {
+            parts.push(format!("{t}.is_latest = 1"));
+        }
+        if f.first {
+            parts.push(format!("{t}.is_first = 1"));
+        }
+        if !f.at.is_empty() {
+            let mut s = format!("{t}.version_key IN ");
+            placeholders(&mut s, &mut params, &f.at);
+            parts.push(s);
+        }
+        if parts.is_empty() {
+            parts.push("0".to_owned());
+        }
+        sql.push_str(&format!(" AND ({})", parts.join(" OR ")));
+    }
+    sql.push_str(&format!(" ORDER BY {t}.date_added LIMIT ?"));
+    params.push(Value::Integer(i64::try_from(limit + 1).unwrap_or(i64::MAX)));
+    (sql, params)
+}
+
+impl ObjectReader for SqliteStore {
+    fn query(&self, q: &ObjectQuery) -> Result<Page> {
+        let conn = self.reader()?;
+        let cid = match &q.collection {
+            Some(c) => Some(
+                resolve_collection(&conn, c)
+                    .ctx(&self.path)?
+                    .ok_or_else(|| StoreError::NoSuchCollection(c.clone()))?,
+            ),
+            None => None,
+        };
+        let limit = q.limit.min(MAX_LIMIT);
+        let (sql, params) = page_sql(q, cid, limit);
+        let mut items = (|| -> rusqlite::Result<Vec<StoredObject>> {
+            let mut stmt = conn.prepare_cached(&sql)?;
+            let rows = stmt.query_map(params_from_iter(params), stored)?;
+            rows.collect()
+        })()
+        .ctx(&self.path)?;
+        let more = items.len() > limit;
+        items.truncate(limit);
+        Ok(Page { items, more })
+    }
+
+    fn lookup_external_id(&self, external_id: &str) -> Result<Vec<String>> {
+        let conn = self.reader()?;
+        (|| -> rusqlite::Result<Vec<String>> {
+            let mut stmt = conn.prepare_cached(
+                "SELECT DISTINCT id FROM external_ids WHERE external_id = ?1 ORDER BY id",
+            )?;
+            let rows = stmt.query_map([external_id], |r| r.get(0))?;
+            rows.collect()
+        })()
+        .ctx(&self.path)
+    }
+
+    fn search(&self, text: &str, limit: usize) -> Result<Vec<SearchHit>> {
+        let Some(expr) = fts_query(text) else {
+            return Ok(Vec::new());
+        };
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let conn = self.reader()?;
+        (|| -> rusqlite::Result<Vec<SearchHit>> {
+            let mut stmt = conn.prepare_cached(
+                "SELECT v.id, v.type, v.name, f.rank FROM fts f JOIN versions v ON v.date_added = f.rowid
+                 WHERE fts MATCH ?1 ORDER BY f.rank LIMIT ?2",
+            )?;
+            let rows = stmt.query_map(params![expr, i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+                Ok(SearchHit { id: r.get(0)?, ty: r.get(1)?, name: r.get(2)?, rank: r.get(3)? })
+            })?;
+            rows.collect()
+        })()
+        .ctx(&self.path)
+    }
+
+    fn stats(&self) -> Result<Stats> {
+        let conn = self.reader()?;
+        (|| -> rusqlite::Result<Stats> {
+            let (objects, versions, revoked, collections): (i64, i64, i64, i64) = conn
+                .prepare_cached(
+                    "SELECT (SELECT count(*) FROM versions WHERE is_latest = 1),
+                            (SELECT count(*) FROM versions),
+                            (SELECT count(*) FROM versions WHERE is_latest = 1 AND revoked = 1),
+                            (SELECT count(*) FROM collections)",
+                )?
+                .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+            let mut stmt = conn.prepare_cached(
+                "SELECT type, count(*) FROM versions INDEXED BY versions_type_latest
+                 WHERE is_latest = 1 GROUP BY type ORDER BY type",
+            )?;
+            let by_type = stmt
+                .query_map([], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.unsigned_abs()))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(Stats {
+                objects: objects.unsigned_abs(),
+                versions: versions.unsigned_abs(),
+                revoked: revoked.unsigned_abs(),
+                collections: collections.unsigned_abs(),
+                by_type,
+            })
+        })()
+        .ctx(&self.path)
+    }
+
+    fn relationships_of(&self, id: &str) -> Result<Vec<String>> {
+        let conn = self.reader()?;
+        (|| -> rusqlite::Result<Vec<String>> {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id FROM versions WHERE source_ref = ?1 AND is_latest = 1
+                 UNION SELECT id FROM versions WHERE target_ref = ?1 AND is_latest = 1
+                 ORDER BY 1",
+            )?;
+            let rows = stmt.query_map([id], |r| r.get(0))?;
+            rows.collect()
+        })()
+        .ctx(&self.path)
+    }
+
+    fn check(&self) -> Result<Vec<String>> {
+        SqliteStore::check(self)
+    }
+}
+
+impl VersionReader for SqliteStore {
+    fn versions(&self, id: &str, collection: Option<&str>) -> Result<Vec<StoredObject>> {
+        let conn = self.reader()?;
+        let cid = match collection {
+            Some(c) => Some(
+                resolve_collection(&conn, c)
+                    .ctx(&self.path)?
+                    .ok_or_else(|| StoreError::NoSuchCollection(c.to_owned()))?,
+            ),
+            None => None,
+        };
+        (|| -> rusqlite::Result<Vec<StoredObject>> {
+            match cid {
+                None => {
+                    let mut stmt = conn.prepare_cached(&format!(
+                        "SELECT v.date_added, {COLUMNS} FROM versions v WHERE v.id = ?1 ORDER BY v.version_key"
+                    ))?;
+                    let rows = stmt.query_map([id], stored)?;
+                    rows.collect()
+                }
+                Some(cid) => {
+                    let mut stmt = conn.prepare_cached(&format!(
+                        "SELECT m.date_added, {COLUMNS} FROM members m JOIN versions v ON v.date_added = m.version
+                         WHERE m.cid = ?1 AND m.id = ?2 ORDER BY m.version_key"
+                    ))?;
+                    let rows = stmt.query_map(params![cid, id], stored)?;
+                    rows.collect()
+                }
+            }
+        })()
+        .ctx(&self.path)
+    }
+}
+
+/// The FTS5 query for user text: each word (a run of letters and digits) as
+/// a quoted prefix term, all required. Quoting makes FTS5 syntax (`AND`, `*`,
+/// `"`, `:`, `NEAR(`…) in the input plain text. `None` when there are no words.
+pub(crate) fn fts_query(text: &str) -> Option<String> {
+    let terms: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
+        .collect();
+    if terms.is_empty() {
+        None
+    } else {
+        Some(terms.join(" AND "))
+    }
+}
+
+pub(crate) fn collections(
+    conn: &Connection,
+    id_or_alias: Option<&str>,
+) -> rusqlite::Result<Vec<CollectionInfo>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, title, description, alias, media_types FROM collections
+         WHERE ?1 IS NULL OR id = ?1 OR alias = ?1 ORDER BY (id = ?1) DESC, title, id",
+    )?;
+    let rows = stmt.query_map([id_or_alias], |r| {
+        let media: String = r.get(4)?;
+        Ok(CollectionInfo {
+            id: r.get(0)?,
+            title: r.get(1)?,
+            description: r.get(2)?,
+            alias: r.get(3)?,
+            media_types: serde_json::from_str(&media).unwrap_or_default(),
+        })
+    })?;
+    rows.collect()
+}
+
+/// See [`SqliteStore::check`].
+pub(crate) fn check(conn: &Connection, read_only: bool) -> rusqlite::Result<Vec<String>> {
+    let mut problems = Vec::new();
+    let mut collect =
+        |sql: &str, what: &dyn Fn(&Row<'_>) -> rusqlite::Result<String>| -> rusqlite::Result<()> {
+            let mut stmt = conn.prepare(sql)?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                problems.push(what(r)?);
+            }
+            Ok(())
+        };
+    collect("PRAGMA integrity_check", &|r| {
+        let s: String = r.get(0)?;
+        Ok(if s == "ok" {
+            String::new()
+        } else {
+            format!("integrity: {s}")
+        })
+    })?;
+    collect("PRAGMA foreign_key_check", &|r| {
+        Ok(format!(
+            "foreign key: row {} of {} has no parent in {}",
+            r.get::<_, i64>(1)?,
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(2)?
+        ))
+    })?;
+    collect(
+        "SELECT id, sum(is_latest), sum(is_first) FROM versions GROUP BY id
+         HAVING sum(is_latest) != 1 OR sum(is_first) != 1 LIMIT 100",
+        &|r| {
+            Ok(format!(
+                "{}: {} latest and {} first versions (want 1 each)",
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?
+            ))
+        },
+    )?;
+    collect(
+        "SELECT v.id FROM versions v WHERE (v.is_latest = 1 AND v.version_key !=
+            (SELECT max(w.version_key) FROM versions w WHERE w.id = v.id))
+         OR (v.is_first = 1 AND v.version_key != (SELECT min(w.version_key) FROM versions w WHERE w.id = v.id)) LIMIT 100",
+        &|r| Ok(format!("{}: the latest/first flag is on the wrong version", r.get::<_, String>(0)?)),
+    )?;
+    collect(
+        "SELECT c.id, m.id, sum(m.is_latest), sum(m.is_first) FROM members m JOIN collections c USING (cid)
+         GROUP BY m.cid, m.id HAVING sum(m.is_latest) != 1 OR sum(m.is_first) != 1 LIMIT 100",
+        &|r| {
+            Ok(format!(
+                "collection {}: {} has {} latest and {} first memberships (want 1 each)",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?
+            ))
+        },
+    )?;
+    collect(
+        "SELECT m.id FROM members m WHERE (m.is_latest = 1 AND m.version_key !=
+            (SELECT max(n.version_key) FROM members n WHERE n.cid = m.cid AND n.id = m.id))
+         OR (m.is_first = 1 AND m.version_key !=
+            (SELECT min(n.version_key) FROM members n WHERE n.cid = m.cid AND n.id = m.id)) LIMIT 100",
+        &|r| Ok(format!("{}: a membership's latest/first flag is on the wrong version", r.get::<_, String>(0)?)),
+    )?;
+    collect(
+        "SELECT m.id FROM members m JOIN versions v ON v.date_added = m.version
+         WHERE m.id != v.id OR m.version_key != v.version_key LIMIT 100",
+        &|r| {
+            Ok(format!(
+                "{}: a membership points at another object's version",
+                r.get::<_, String>(0)?
+            ))
+        },
+    )?;
+    collect(
+        "SELECT (SELECT count(*) FROM fts), (SELECT count(*) FROM versions WHERE is_latest = 1),
+                (SELECT count(*) FROM fts f WHERE NOT EXISTS
+                    (SELECT 1 FROM versions v WHERE v.date_added = f.rowid AND v.is_latest = 1))",
+        &|r| {
+            let (f, l, stray): (i64, i64, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            Ok(if f == l && stray == 0 {
+                String::new()
+            } else {
+                format!("search index: {f} entries for {l} latest versions, {stray} not a latest version")
+            })
+        },
+    )?;
+    if !read_only {
+        if let Err(e) = conn.execute("INSERT INTO fts (fts) VALUES ('integrity-check')", []) {
+            problems.push(format!("search index: {e}"));
+        }
+    }
+    problems.retain(|p| !p.is_empty());
+    Ok(problems)
+}

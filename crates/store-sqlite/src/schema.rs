@@ -1,0 +1,87 @@
+//! The schema and its migrations, versioned with `PRAGMA user_version`.
+//!
+//! Migration `i` (0-based) takes the schema from version `i` to `i + 1`. A
+//! store whose version is higher than `MIGRATIONS.len()` was written by a newer
+//! Sightline and is refused rather than misread.
+//!
+//! Tables:
+//! - `versions`: one row per object version; `date_added` (unique, strictly
+//!   increasing) is the rowid, so inserts append and store-wide pages are rowid
+//!   range scans. `is_latest` / `is_first` flags are maintained on insert, with
+//!   partial indexes on `date_added` so "last"/"first" pages are index range
+//!   scans whose cost does not depend on page depth or store size.
+//! - `members`: collection memberships, keyed by their own `date_added`, with
+//!   per-collection `is_latest` / `is_first` flags and partial indexes.
+//! - `fts`: contentless FTS5 over name, aliases, description of the latest
+//!   version of each object; its rowid is that version's `date_added`.
+//! - `external_ids`: `(external_id, object id)` for `lookup_external_id`.
+//! - `meta`: key/value; `date_added_high` is the highest `date_added` ever
+//!   handed out, so a restart never reuses one (even one whose row is gone).
+
+pub(crate) const MIGRATIONS: &[&str] = &[V1];
+
+const V1: &str = r"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value ANY
+) WITHOUT ROWID, STRICT;
+
+CREATE TABLE versions (
+    date_added   INTEGER PRIMARY KEY,
+    id           TEXT NOT NULL,
+    version_key  TEXT NOT NULL,
+    type         TEXT NOT NULL,
+    spec_version TEXT NOT NULL,
+    version      TEXT,
+    revoked      INTEGER NOT NULL,
+    is_latest    INTEGER NOT NULL,
+    is_first     INTEGER NOT NULL,
+    name         TEXT,
+    source_ref   TEXT,
+    target_ref   TEXT,
+    raw          TEXT NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX versions_id ON versions (id, version_key);
+CREATE INDEX versions_latest ON versions (date_added) WHERE is_latest = 1;
+CREATE INDEX versions_first ON versions (date_added) WHERE is_first = 1;
+CREATE INDEX versions_type ON versions (type, date_added);
+CREATE INDEX versions_type_latest ON versions (type, date_added) WHERE is_latest = 1;
+CREATE INDEX versions_key ON versions (version_key);
+CREATE INDEX versions_source ON versions (source_ref) WHERE source_ref IS NOT NULL;
+CREATE INDEX versions_target ON versions (target_ref) WHERE target_ref IS NOT NULL;
+
+CREATE TABLE collections (
+    cid         INTEGER PRIMARY KEY,
+    id          TEXT NOT NULL UNIQUE,
+    alias       TEXT UNIQUE,
+    title       TEXT NOT NULL,
+    description TEXT,
+    media_types TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE members (
+    date_added  INTEGER PRIMARY KEY,
+    cid         INTEGER NOT NULL REFERENCES collections (cid) ON DELETE CASCADE,
+    version     INTEGER NOT NULL REFERENCES versions (date_added),
+    id          TEXT NOT NULL,
+    version_key TEXT NOT NULL,
+    is_latest   INTEGER NOT NULL,
+    is_first    INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX members_id ON members (cid, id, version_key);
+CREATE INDEX members_all ON members (cid, date_added);
+CREATE INDEX members_latest ON members (cid, date_added) WHERE is_latest = 1;
+CREATE INDEX members_first ON members (cid, date_added) WHERE is_first = 1;
+
+CREATE TABLE external_ids (
+    external_id TEXT NOT NULL COLLATE NOCASE,
+    id          TEXT NOT NULL,
+    PRIMARY KEY (external_id, id)
+) WITHOUT ROWID, STRICT;
+
+CREATE VIRTUAL TABLE fts USING fts5 (
+    name, aliases, description,
+    content = '', contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+";

@@ -1,0 +1,346 @@
+//! Writes: the write transaction and collection management.
+//!
+//! A put costs one indexed SELECT (the id's latest, first and same-key rows),
+//! one INSERT into `versions`, one into `fts` (when it is the new latest) and
+//! one per external id; an UPDATE of the old latest/first row only when a
+//! newer/older version of a known object arrives. All statements are cached.
+
+use std::sync::MutexGuard;
+
+use rusqlite::{named_params, params, Connection, OptionalExtension};
+use sightline_store::{
+    CollectionInfo, CollectionStore, DateAdded, NewObject, ObjectWriter, PutOutcome, Result,
+    StoreError, WriteTxn,
+};
+
+use crate::{Ctx, SqliteStore};
+
+/// The rows of one id (in `versions`, or in one collection's `members`) that a
+/// put must know about.
+#[derive(Default)]
+struct Neighbours {
+    same: Option<DateAdded>,
+    latest: Option<(DateAdded, String)>,
+    first: Option<(DateAdded, String)>,
+}
+
+impl Neighbours {
+    fn read(
+        stmt: &mut rusqlite::CachedStatement<'_>,
+        p: impl rusqlite::Params,
+        vk: &str,
+    ) -> rusqlite::Result<Self> {
+        let mut n = Neighbours::default();
+        let mut rows = stmt.query(p)?;
+        while let Some(r) = rows.next()? {
+            let d: DateAdded = r.get(0)?;
+            let key = r.get_ref(1)?.as_str()?;
+            if key == vk {
+                n.same = Some(d);
+            }
+            if r.get::<_, bool>(2)? {
+                n.latest = Some((d, key.to_owned()));
+            }
+            if r.get::<_, bool>(3)? {
+                n.first = Some((d, key.to_owned()));
+            }
+        }
+        Ok(n)
+    }
+
+    /// (is the new key the latest, is it the first)
+    fn flags(&self, vk: &str) -> (bool, bool) {
+        (
+            self.latest.as_ref().is_none_or(|(_, k)| vk > k.as_str()),
+            self.first.as_ref().is_none_or(|(_, k)| vk < k.as_str()),
+        )
+    }
+}
+
+pub(crate) fn resolve_collection(
+    conn: &Connection,
+    id_or_alias: &str,
+) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached(
+        "SELECT cid FROM collections WHERE id = ?1 UNION ALL SELECT cid FROM collections WHERE alias = ?1 LIMIT 1",
+    )?
+    .query_row([id_or_alias], |r| r.get(0))
+    .optional()
+}
+
+pub(crate) struct SqliteTxn<'a> {
+    store: &'a SqliteStore,
+    conn: MutexGuard<'a, Connection>,
+    done: bool,
+}
+
+impl Drop for SqliteTxn<'_> {
+    fn drop(&mut self) {
+        if !self.done && !self.conn.is_autocommit() {
+            // Errors here (e.g. SQLite already rolled back after a full disk)
+            // leave nothing to undo.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+impl ObjectWriter for SqliteStore {
+    fn begin(&self) -> Result<Box<dyn WriteTxn + '_>> {
+        if self.read_only {
+            return Err(StoreError::NoSpace(format!(
+                "{}: the store was opened read-only",
+                self.path.display()
+            )));
+        }
+        let conn = self.lock_writer();
+        if !conn.is_autocommit() {
+            // A transaction left open by a panic: discard it.
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        conn.execute_batch("BEGIN IMMEDIATE").ctx(&self.path)?;
+        Ok(Box::new(SqliteTxn {
+            store: self,
+            conn,
+            done: false,
+        }))
+    }
+}
+
+impl SqliteTxn<'_> {
+    fn put_inner(
+        &mut self,
+        obj: &NewObject,
+        collection: Option<&str>,
+    ) -> rusqlite::Result<Result<PutOutcome>> {
+        let conn = &*self.conn;
+        let clock = &self.store.clock;
+        let m = &obj.meta;
+        let vk = m.version_key.as_str();
+        let cid = match collection {
+            Some(c) => match resolve_collection(conn, c)? {
+                Some(cid) => Some(cid),
+                None => return Ok(Err(StoreError::NoSuchCollection(c.to_owned()))),
+            },
+            None => None,
+        };
+        let mut stmt = conn.prepare_cached(
+            "SELECT date_added, version_key, is_latest, is_first FROM versions
+             WHERE id = ?1 AND (is_latest = 1 OR is_first = 1 OR version_key = ?2)",
+        )?;
+        let n = Neighbours::read(&mut stmt, params![m.id, vk], vk)?;
+        drop(stmt);
+        let (version_date, new_version) = match n.same {
+            Some(d) => (d, false),
+            None => {
+                let d = clock.next();
+                let (is_latest, is_first) = n.flags(vk);
+                conn.prepare_cached(
+                    "INSERT INTO versions (date_added, id, version_key, type, spec_version, version, revoked,
+                        is_latest, is_first, name, source_ref, target_ref, raw)
+                     VALUES (:d, :id, :vk, :ty, :sv, :v, :rev, :latest, :first, :name, :src, :tgt, :raw)",
+                )?
+                .execute(named_params! {
+                    ":d": d, ":id": m.id, ":vk": vk, ":ty": m.ty, ":sv": m.spec_version, ":v": m.version,
+                    ":rev": m.revoked, ":latest": is_latest, ":first": is_first, ":name": m.name,
+                    ":src": m.source_ref, ":tgt": m.target_ref, ":raw": obj.raw,
+                })?;
+                if is_latest {
+                    if let Some((old, _)) = &n.latest {
+                        conn.prepare_cached(
+                            "UPDATE versions SET is_latest = 0 WHERE date_added = ?1",
+                        )?
+                        .execute([old])?;
+                        conn.prepare_cached("DELETE FROM fts WHERE rowid = ?1")?
+                            .execute([old])?;
+                    }
+                    let aliases = m.aliases.join("\n");
+                    conn.prepare_cached("INSERT INTO fts (rowid, name, aliases, description) VALUES (?1, ?2, ?3, ?4)")?
+                        .execute(params![d, m.name, aliases, m.description])?;
+                }
+                if is_first {
+                    if let Some((old, _)) = &n.first {
+                        conn.prepare_cached(
+                            "UPDATE versions SET is_first = 0 WHERE date_added = ?1",
+                        )?
+                        .execute([old])?;
+                    }
+                }
+                if !m.external_ids.is_empty() {
+                    let mut ins = conn.prepare_cached(
+                        "INSERT OR IGNORE INTO external_ids (external_id, id) VALUES (?1, ?2)",
+                    )?;
+                    for (_, ext) in &m.external_ids {
+                        ins.execute(params![ext, m.id])?;
+                    }
+                }
+                (d, true)
+            }
+        };
+        let Some(cid) = cid else {
+            return Ok(Ok(if new_version {
+                PutOutcome::Added {
+                    date_added: version_date,
+                }
+            } else {
+                PutOutcome::Duplicate {
+                    date_added: version_date,
+                }
+            }));
+        };
+        let mut stmt = conn.prepare_cached(
+            "SELECT date_added, version_key, is_latest, is_first FROM members
+             WHERE cid = ?1 AND id = ?2 AND (is_latest = 1 OR is_first = 1 OR version_key = ?3)",
+        )?;
+        // (A brand-new version cannot be a member yet, but other versions of
+        // the id may be.)
+        let n = Neighbours::read(&mut stmt, params![cid, m.id, vk], vk)?;
+        drop(stmt);
+        if let Some(d) = n.same {
+            return Ok(Ok(PutOutcome::Duplicate { date_added: d }));
+        }
+        let d = if new_version {
+            version_date
+        } else {
+            clock.next()
+        };
+        let (is_latest, is_first) = n.flags(vk);
+        conn.prepare_cached(
+            "INSERT INTO members (date_added, cid, version, id, version_key, is_latest, is_first)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![d, cid, version_date, m.id, vk, is_latest, is_first])?;
+        if is_latest {
+            if let Some((old, _)) = &n.latest {
+                conn.prepare_cached("UPDATE members SET is_latest = 0 WHERE date_added = ?1")?
+                    .execute([old])?;
+            }
+        }
+        if is_first {
+            if let Some((old, _)) = &n.first {
+                conn.prepare_cached("UPDATE members SET is_first = 0 WHERE date_added = ?1")?
+                    .execute([old])?;
+            }
+        }
+        Ok(Ok(PutOutcome::Added { date_added: d }))
+    }
+
+    fn remove_inner(
+        &mut self,
+        collection: &str,
+        id: &str,
+        version_keys: &[String],
+    ) -> rusqlite::Result<Result<u64>> {
+        let conn = &*self.conn;
+        let Some(cid) = resolve_collection(conn, collection)? else {
+            return Ok(Err(StoreError::NoSuchCollection(collection.to_owned())));
+        };
+        let mut n = 0u64;
+        if version_keys.is_empty() {
+            n += conn
+                .prepare_cached("DELETE FROM members WHERE cid = ?1 AND id = ?2")?
+                .execute(params![cid, id])? as u64;
+        } else {
+            let mut del = conn.prepare_cached(
+                "DELETE FROM members WHERE cid = ?1 AND id = ?2 AND version_key = ?3",
+            )?;
+            for vk in version_keys {
+                n += del.execute(params![cid, id, vk])? as u64;
+            }
+        }
+        if n > 0 {
+            conn.prepare_cached(
+                "UPDATE members SET
+                    is_latest = (version_key = (SELECT max(version_key) FROM members WHERE cid = ?1 AND id = ?2)),
+                    is_first = (version_key = (SELECT min(version_key) FROM members WHERE cid = ?1 AND id = ?2))
+                 WHERE cid = ?1 AND id = ?2",
+            )?
+            .execute(params![cid, id])?;
+        }
+        Ok(Ok(n))
+    }
+}
+
+impl WriteTxn for SqliteTxn<'_> {
+    fn put(&mut self, obj: &NewObject, collection: Option<&str>) -> Result<PutOutcome> {
+        self.put_inner(obj, collection).ctx(&self.store.path)?
+    }
+
+    fn remove_from_collection(
+        &mut self,
+        collection: &str,
+        id: &str,
+        version_keys: &[String],
+    ) -> Result<u64> {
+        self.remove_inner(collection, id, version_keys)
+            .ctx(&self.store.path)?
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        let path = &self.store.path;
+        self.conn
+            .prepare_cached(
+                "INSERT INTO meta (key, value) VALUES ('date_added_high', ?1)
+                 ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
+            )
+            .and_then(|mut s| s.execute([self.store.clock.last()]))
+            .ctx(path)?;
+        self.conn.execute_batch("COMMIT").ctx(path)?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl CollectionStore for SqliteStore {
+    fn create_collection(&self, c: &CollectionInfo) -> Result<()> {
+        c.validate()?;
+        let conn = self.lock_writer();
+        let media = serde_json::to_string(&c.media_types)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let taken = |key: &str| {
+            resolve_collection(&conn, key)
+                .map(|c| c.is_some())
+                .ctx(&self.path)
+        };
+        if taken(&c.id)? {
+            return Err(StoreError::CollectionExists(c.id.clone()));
+        }
+        if let Some(a) = &c.alias {
+            if taken(a)? {
+                return Err(StoreError::CollectionExists(a.clone()));
+            }
+        }
+        conn.prepare_cached(
+            "INSERT INTO collections (id, alias, title, description, media_types) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .and_then(|mut s| s.execute(params![c.id, c.alias, c.title, c.description, media]))
+        .ctx(&self.path)?;
+        Ok(())
+    }
+
+    fn collections(&self) -> Result<Vec<CollectionInfo>> {
+        let conn = self.reader()?;
+        crate::read::collections(&conn, None).ctx(&self.path)
+    }
+
+    fn collection(&self, id_or_alias: &str) -> Result<Option<CollectionInfo>> {
+        let conn = self.reader()?;
+        Ok(crate::read::collections(&conn, Some(id_or_alias))
+            .ctx(&self.path)?
+            .into_iter()
+            .next())
+    }
+
+    fn remove_collection(&self, id_or_alias: &str) -> Result<bool> {
+        let conn = self.lock_writer();
+        let n = (|| -> rusqlite::Result<usize> {
+            let Some(cid) = resolve_collection(&conn, id_or_alias)? else {
+                return Ok(0);
+            };
+            // Memberships go by ON DELETE CASCADE.
+            conn.prepare_cached("DELETE FROM collections WHERE cid = ?1")?
+                .execute([cid])
+        })()
+        .ctx(&self.path)?;
+        Ok(n > 0)
+    }
+}
