@@ -10,7 +10,9 @@ pub mod diag;
 pub mod ids;
 pub mod object;
 pub mod time;
+pub mod tlp;
 pub mod validate;
+pub mod vocab;
 
 pub use diag::{Diagnostic, Severity};
 pub use ids::{StixId, StixIdError};

@@ -1,9 +1,44 @@
 //! The STIX 2.1 validator: MUST rules are errors, SHOULD rules warnings.
 //! Every finding has a stable code (see `docs/diagnostics.md`).
+//!
+//! How it works: each object type has a property table ([`types`]) of
+//! `(name, kind, required)`; the walker visits every property of the object
+//! once, checks declared ones against their kind and undeclared ones against the
+//! custom-property rules, then checks required properties and the rules that
+//! relate several properties (timestamps order, "one of", TLP, ids). Nothing is
+//! allocated unless a finding is reported: JSON pointers are stack frames
+//! rendered only on report, and no regex is used.
 
-use serde_json::Value;
+mod ctx;
+mod formats;
+mod props;
+mod types;
+
+#[cfg(test)]
+mod real_data;
+#[cfg(test)]
+mod tests;
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
 
 use crate::diag::{Diagnostic, Severity};
+use crate::ids::{
+    is_valid_type_name, sco_deterministic_id, sco_id_contributing_properties, StixId,
+};
+use crate::object::{
+    category_of, Category, DOMAIN_TYPES, META_TYPES, OBSERVABLE_TYPES, RELATIONSHIP_TYPES,
+};
+use crate::time::Timestamp;
+use crate::tlp;
+use crate::vocab;
+
+use ctx::{json_type, Cx, Node};
+use props::{
+    check_custom_property, check_custom_value, check_extensions, check_kind, check_selectors, find,
+    ExtInfo, K, P,
+};
 
 /// Checks `indicator.pattern` when `pattern_type` is `stix`. The patterning
 /// crate implements it; the validator stays independent of it.
@@ -20,7 +55,9 @@ pub struct Validator {
 
 impl std::fmt::Debug for Validator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Validator").field("pattern_checker", &self.pattern_checker.is_some()).finish()
+        f.debug_struct("Validator")
+            .field("pattern_checker", &self.pattern_checker.is_some())
+            .finish()
     }
 }
 
@@ -36,15 +73,741 @@ impl Validator {
 
     /// All findings for one object, errors and warnings, in a stable order.
     pub fn validate(&self, obj: &Value) -> Vec<Diagnostic> {
-        let mut out = Vec::new();
-        if !obj.is_object() {
-            out.push(Diagnostic::error("E001", "", "not a JSON object"));
+        let mut cx = Cx { out: Vec::new() };
+        self.check_object(&mut cx, obj);
+        cx.out
+    }
+
+    /// Validates each object and adds the findings that need the whole bundle:
+    /// the same UUID under two types (STIX 2.1 §2.9; a warning, because the
+    /// OASIS examples and the Attack Flow corpus do it) and a repeated
+    /// `(id, modified)` pair (warning). Result `i` belongs to `objects[i]`.
+    pub fn validate_bundle_objects(&self, objects: &[Value]) -> Vec<Vec<Diagnostic>> {
+        let mut all: Vec<Vec<Diagnostic>> = objects.iter().map(|o| self.validate(o)).collect();
+        cross_object_checks(objects, &mut all);
+        all
+    }
+
+    /// Validates a whole bundle (§8): its own findings, then each object's.
+    pub fn validate_bundle(&self, bundle: &Value) -> (Vec<Diagnostic>, Vec<Vec<Diagnostic>>) {
+        let mut cx = Cx { out: Vec::new() };
+        let Some(b) = bundle.as_object() else {
+            cx.err("E001", None, "not a JSON object");
+            return (cx.out, Vec::new());
+        };
+        let tn = Node::key(None, "type");
+        match b.get("type") {
+            Some(Value::String(s)) if s == "bundle" => {}
+            Some(v) => cx.err(
+                "E160",
+                Some(&tn),
+                format!("a bundle's type must be \"bundle\", got {}", ctx::show(v)),
+            ),
+            None => cx.err("E101", Some(&tn), "required property type is missing"),
         }
-        out
+        let idn = Node::key(None, "id");
+        match b.get("id") {
+            Some(Value::String(s)) => match StixId::parse(s) {
+                Ok(id) if id.ty == "bundle" => {}
+                Ok(_) => cx.err(
+                    "E103",
+                    Some(&idn),
+                    "the type part of a bundle id must be \"bundle\"",
+                ),
+                Err(e) => cx.err("E102", Some(&idn), e.to_string()),
+            },
+            Some(v) => cx.err(
+                "E105",
+                Some(&idn),
+                format!("must be a string, got {}", json_type(v)),
+            ),
+            None => cx.err("E101", Some(&idn), "required property id is missing"),
+        }
+        let on = Node::key(None, "objects");
+        let objects: &[Value] = match b.get("objects") {
+            None => &[],
+            Some(Value::Array(a)) if a.is_empty() => {
+                cx.err("E106", Some(&on), "empty lists are prohibited");
+                &[]
+            }
+            Some(Value::Array(a)) => a,
+            Some(v) => {
+                cx.err(
+                    "E105",
+                    Some(&on),
+                    format!("must be a list, got {}", json_type(v)),
+                );
+                &[]
+            }
+        };
+        (cx.out, self.validate_bundle_objects(objects))
+    }
+
+    fn check_object(&self, cx: &mut Cx, obj: &Value) {
+        let Some(o) = obj.as_object() else {
+            cx.err("E001", None, "not a JSON object");
+            return;
+        };
+        let type_node = Node::key(None, "type");
+        let ty = match o.get("type") {
+            None => {
+                cx.err(
+                    "E101",
+                    Some(&type_node),
+                    "required property type is missing",
+                );
+                return;
+            }
+            Some(Value::String(s)) => s.as_str(),
+            Some(v) => {
+                cx.err(
+                    "E105",
+                    Some(&type_node),
+                    format!("must be a string, got {}", json_type(v)),
+                );
+                return;
+            }
+        };
+        if !is_valid_type_name(ty) {
+            cx.err("E100", Some(&type_node), format!("{ty:?} is not 3-250 characters of a-z, 0-9 and '-' (no leading, trailing or double '-')"));
+            return;
+        }
+        let category = category_of(ty, Some(o));
+        let predefined = DOMAIN_TYPES.contains(&ty)
+            || RELATIONSHIP_TYPES.contains(&ty)
+            || OBSERVABLE_TYPES.contains(&ty)
+            || META_TYPES.contains(&ty);
+        let tables: [&[P]; 2] = match ty {
+            "marking-definition" => [types::MARKING_DEFINITION, &[]],
+            "extension-definition" => [types::EXTENSION_DEFINITION, &[]],
+            _ => {
+                let own = types::table(ty).unwrap_or(&[]);
+                match category {
+                    Category::Observable => [types::SCO_COMMON, own],
+                    _ => [types::SDO_COMMON, own],
+                }
+            }
+        };
+
+        // id
+        let id_node = Node::key(None, "id");
+        let id = match o.get("id") {
+            None => {
+                cx.err("E101", Some(&id_node), "required property id is missing");
+                None
+            }
+            Some(Value::String(s)) => match props::parse_id(s) {
+                Ok((id, _)) if id.ty != ty => {
+                    cx.err(
+                        "E103",
+                        Some(&id_node),
+                        format!("the type part of the id ({}) must equal type ({ty})", id.ty),
+                    );
+                    None
+                }
+                Ok((id, upper)) => {
+                    if upper {
+                        cx.warn(
+                            "W214",
+                            Some(&id_node),
+                            "identifiers should be written in lower case",
+                        );
+                    }
+                    Some(id)
+                }
+                Err(e) => {
+                    cx.err("E102", Some(&id_node), e.to_string());
+                    None
+                }
+            },
+            Some(v) => {
+                cx.err(
+                    "E105",
+                    Some(&id_node),
+                    format!("must be a string, got {}", json_type(v)),
+                );
+                None
+            }
+        };
+
+        let ext = match o.get("extensions") {
+            Some(e) if find(&tables, "extensions").is_some() => {
+                let n = Node::key(None, "extensions");
+                check_extensions(cx, ty, e, Some(&n))
+            }
+            _ => ExtInfo::default(),
+        };
+
+        for (k, v) in o {
+            let n = Node::key(None, k);
+            let ptr = Some(&n);
+            match find(&tables, k) {
+                Some(P {
+                    kind: K::Extensions,
+                    ..
+                }) => {}
+                Some(_) if k == "id" || k == "type" => {}
+                Some(pp) => check_kind(cx, pp.kind, v, ptr),
+                None if props::RESERVED.contains(&k.as_str()) => {
+                    cx.err(
+                        "E112",
+                        ptr,
+                        format!("{k} is a reserved property name and must not be used"),
+                    );
+                    check_custom_value(cx, v, ptr);
+                }
+                None => {
+                    check_custom_property(cx, k, v, ptr);
+                    if predefined
+                        && !ext.defines_toplevel
+                        && !k.starts_with("x_")
+                        && props::is_property_name(k)
+                    {
+                        cx.warn("W203", ptr, format!("custom property {k} should start with x_ (or be defined by an extension)"));
+                    }
+                }
+            }
+        }
+        for t in tables {
+            for pp in t.iter().filter(|p| p.req) {
+                if !o.contains_key(pp.name) {
+                    let n = Node::key(None, pp.name);
+                    cx.err(
+                        "E101",
+                        Some(&n),
+                        format!("required property {} is missing", pp.name),
+                    );
+                }
+            }
+        }
+
+        if let Some(Value::String(sv)) = o.get("spec_version") {
+            if sv != "2.1" {
+                let n = Node::key(None, "spec_version");
+                cx.err("E104", Some(&n), format!("must be \"2.1\", got {sv:?}"));
+            }
+        }
+
+        check_timestamp_order(cx, ty, o);
+        self.type_rules(cx, ty, o);
+
+        if let Some(gm) = o.get("granular_markings") {
+            check_selectors(cx, o, gm);
+        }
+        if let Some(id) = id {
+            check_id_version(cx, ty, category, predefined, &id, o);
+        }
+        if !predefined && !ty.starts_with("x-") && !ext.defines_new_type {
+            cx.warn("W204", Some(&type_node), format!("custom object type {ty} should start with x- (or be defined by an extension-definition)"));
+        }
+    }
+
+    fn type_rules(&self, cx: &mut Cx, ty: &str, o: &Map<String, Value>) {
+        let has = |k: &str| o.contains_key(k);
+        let one_of = |cx: &mut Cx, keys: &[&str]| {
+            if !keys.iter().any(|k| o.contains_key(*k)) {
+                cx.err(
+                    "E144",
+                    None,
+                    format!("{ty} must have at least one of {}", keys.join(", ")),
+                );
+            }
+        };
+        match ty {
+            "indicator" => {
+                if let (Some(Value::String(pat)), Some("stix"), Some(ch)) = (
+                    o.get("pattern"),
+                    o.get("pattern_type").and_then(Value::as_str),
+                    self.pattern_checker.as_deref(),
+                ) {
+                    if let Err(m) = ch.check(pat) {
+                        let n = Node::key(None, "pattern");
+                        cx.err("E141", Some(&n), format!("not a valid STIX pattern: {m}"));
+                    }
+                }
+            }
+            "malware" => {
+                if o.get("is_family") == Some(&Value::Bool(true)) && !has("name") {
+                    let n = Node::key(None, "name");
+                    cx.err("E140", Some(&n), "name is required when is_family is true");
+                }
+            }
+            "location" => {
+                let (lat, lon) = (has("latitude"), has("longitude"));
+                if lat != lon {
+                    cx.err(
+                        "E142",
+                        None,
+                        "latitude and longitude must be given together",
+                    );
+                }
+                if has("precision") && !(lat && lon) {
+                    let n = Node::key(None, "precision");
+                    cx.err(
+                        "E142",
+                        Some(&n),
+                        "precision requires latitude and longitude",
+                    );
+                }
+                if !(has("region") || has("country") || (lat && lon)) {
+                    cx.err(
+                        "E142",
+                        None,
+                        "a location must have region, country, or latitude and longitude",
+                    );
+                }
+            }
+            "observed-data" => {
+                match (has("objects"), has("object_refs")) {
+                    (true, true) => cx.err(
+                        "E151",
+                        None,
+                        "observed-data must not have both objects and object_refs",
+                    ),
+                    (false, false) => cx.err(
+                        "E151",
+                        None,
+                        "observed-data must have object_refs (or the deprecated objects)",
+                    ),
+                    _ => {}
+                }
+                if has("objects") {
+                    let n = Node::key(None, "objects");
+                    cx.warn(
+                        "W212",
+                        Some(&n),
+                        "objects is deprecated in STIX 2.1; use object_refs",
+                    );
+                }
+            }
+            "malware-analysis" => one_of(cx, &["result", "analysis_sco_refs"]),
+            "relationship" => check_relationship(cx, o),
+            "language-content" => check_language_content(cx, o),
+            "marking-definition" => check_marking(cx, o),
+            "artifact" => {
+                let n = Node::key(None, "url");
+                match (has("payload_bin"), has("url")) {
+                    (true, true) => cx.err(
+                        "E143",
+                        None,
+                        "artifact must have payload_bin or url, not both",
+                    ),
+                    (false, false) => cx.err("E143", None, "artifact must have payload_bin or url"),
+                    (false, true) if !has("hashes") => {
+                        cx.err("E143", Some(&n), "url requires hashes")
+                    }
+                    _ => {}
+                }
+            }
+            "file" => one_of(cx, &["hashes", "name"]),
+            "network-traffic" => {
+                one_of(cx, &["src_ref", "dst_ref"]);
+                if o.get("is_active") == Some(&Value::Bool(true)) && has("end") {
+                    let n = Node::key(None, "end");
+                    cx.err(
+                        "E145",
+                        Some(&n),
+                        "end must not be present when is_active is true",
+                    );
+                }
+            }
+            "email-message" => match o.get("is_multipart") {
+                Some(Value::Bool(true)) if has("body") => {
+                    let n = Node::key(None, "body");
+                    cx.err(
+                        "E145",
+                        Some(&n),
+                        "body must not be present when is_multipart is true",
+                    );
+                }
+                Some(Value::Bool(false)) if has("body_multipart") => {
+                    let n = Node::key(None, "body_multipart");
+                    cx.err(
+                        "E145",
+                        Some(&n),
+                        "body_multipart must not be present when is_multipart is false",
+                    );
+                }
+                _ => {}
+            },
+            "process" => {
+                if !has("extensions") && !types::PROCESS.iter().any(|p| has(p.name)) {
+                    cx.err(
+                        "E144",
+                        None,
+                        "process must have at least one process property or extension",
+                    );
+                }
+            }
+            "x509-certificate" => {
+                if !types::X509_CERTIFICATE.iter().any(|p| has(p.name)) {
+                    cx.err(
+                        "E144",
+                        None,
+                        "x509-certificate must have at least one certificate property",
+                    );
+                }
+            }
+            _ => {}
+        }
     }
 }
 
 /// Whether `diags` contains no error.
 pub fn is_valid(diags: &[Diagnostic]) -> bool {
     diags.iter().all(|d| d.severity != Severity::Error)
+}
+
+fn ts<'a>(o: &'a Map<String, Value>, k: &str) -> Option<Timestamp<'a>> {
+    o.get(k)
+        .and_then(Value::as_str)
+        .and_then(|s| Timestamp::parse(s).ok())
+}
+
+/// modified ≥ created (§3.2) and the windows of §4–§6: `later` ≥ (or >) `earlier`.
+fn check_timestamp_order(cx: &mut Cx, ty: &str, o: &Map<String, Value>) {
+    let pairs: &[(&str, &str, bool)] = match ty {
+        "campaign" | "intrusion-set" | "threat-actor" | "malware" | "infrastructure"
+        | "sighting" => &[("first_seen", "last_seen", false)],
+        "observed-data" => &[("first_observed", "last_observed", false)],
+        "indicator" => &[("valid_from", "valid_until", true)],
+        "relationship" => &[("start_time", "stop_time", true)],
+        "network-traffic" => &[("start", "end", false)],
+        _ => &[],
+    };
+    if let (Some(c), Some(m)) = (ts(o, "created"), ts(o, "modified")) {
+        if m < c {
+            let n = Node::key(None, "modified");
+            cx.err(
+                "E109",
+                Some(&n),
+                format!("modified ({m}) must not be earlier than created ({c})"),
+            );
+        }
+    }
+    for &(early, late, strict) in pairs {
+        if let (Some(a), Some(b)) = (ts(o, early), ts(o, late)) {
+            if b < a || (strict && b == a) {
+                let n = Node::key(None, late);
+                let rel = if strict {
+                    "later than"
+                } else {
+                    "later than or equal to"
+                };
+                cx.err(
+                    "E110",
+                    Some(&n),
+                    format!("{late} ({b}) must be {rel} {early} ({a})"),
+                );
+            }
+        }
+    }
+}
+
+/// §2.9: SDO/SRO/SMO ids SHOULD be UUIDv4; SCO ids SHOULD be the UUIDv5 of their
+/// id-contributing properties, and MUST be UUIDv4 when none is present; process
+/// ids MUST be UUIDv4.
+fn check_id_version(
+    cx: &mut Cx,
+    ty: &str,
+    cat: Category,
+    predefined: bool,
+    id: &StixId<'_>,
+    o: &Map<String, Value>,
+) {
+    let n = Node::key(None, "id");
+    let ver = id.uuid.get_version_num();
+    if cat != Category::Observable {
+        if ver != 4 {
+            cx.warn(
+                "W205",
+                Some(&n),
+                format!("SDO/SRO/SMO ids should be UUIDv4, got version {ver}"),
+            );
+        }
+        return;
+    }
+    if !predefined {
+        return;
+    }
+    if ty == "process" {
+        if ver != 4 {
+            cx.err(
+                "E146",
+                Some(&n),
+                format!("process ids must be UUIDv4, got version {ver}"),
+            );
+        }
+        return;
+    }
+    if sco_id_contributing_properties(ty).is_none() {
+        return;
+    }
+    match sco_deterministic_id(o) {
+        None if ver != 4 => {
+            cx.err("E146", Some(&n), format!("with no id-contributing property present the id must be UUIDv4, got version {ver}"));
+        }
+        None => {}
+        Some(_) if ver != 5 => {
+            cx.warn("W206", Some(&n), format!("SCO ids should be UUIDv5 over the id-contributing properties, got version {ver}"));
+        }
+        Some(det) => {
+            if o.get("id").and_then(Value::as_str) != Some(det.as_str()) {
+                cx.warn("W206", Some(&n), format!("UUIDv5 id differs from the one computed from the id-contributing properties ({det})"));
+            }
+        }
+    }
+}
+
+fn check_relationship(cx: &mut Cx, o: &Map<String, Value>) {
+    let Some(rel) = o.get("relationship_type").and_then(Value::as_str) else {
+        return;
+    };
+    let n = Node::key(None, "relationship_type");
+    if rel.is_empty()
+        || !rel
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        cx.err(
+            "E152",
+            Some(&n),
+            format!("{rel:?} must contain only a-z, 0-9 and '-'"),
+        );
+        return;
+    }
+    let ty_of = |k: &str| {
+        o.get(k)
+            .and_then(Value::as_str)
+            .and_then(|s| props::parse_id(s).ok())
+            .map(|i| i.0.ty)
+    };
+    if let (Some(s), Some(t)) = (ty_of("source_ref"), ty_of("target_ref")) {
+        if !vocab::is_spec_relationship(s, rel, t) {
+            cx.warn(
+                "W202",
+                Some(&n),
+                format!("{rel:?} is not a relationship STIX 2.1 defines from {s} to {t}"),
+            );
+        }
+    }
+}
+
+/// language-content `contents` (§7.1): keys are RFC 5646 tags; values map
+/// property names of the object to translations.
+fn check_language_content(cx: &mut Cx, o: &Map<String, Value>) {
+    let Some(Value::Object(contents)) = o.get("contents") else {
+        return;
+    };
+    let cn = Node::key(None, "contents");
+    if contents.is_empty() {
+        cx.err("E147", Some(&cn), "contents must not be empty");
+    }
+    for (lang, tr) in contents {
+        let ln = Node::key(Some(&cn), lang);
+        if !props::is_lang_tag(lang) {
+            cx.err(
+                "E114",
+                Some(&ln),
+                format!("{lang:?} is not an RFC 5646 language tag"),
+            );
+        }
+        match tr {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    let kn = Node::key(Some(&ln), k);
+                    check_custom_property(cx, k, v, Some(&kn));
+                }
+            }
+            v => cx.err(
+                "E147",
+                Some(&ln),
+                format!(
+                    "must be an object of translated properties, got {}",
+                    json_type(v)
+                ),
+            ),
+        }
+    }
+}
+
+/// marking-definition rules (§7.2): definition_type and definition go together,
+/// TLP 1.0/2.0 markings are the fixed objects, no self-marking.
+fn check_marking(cx: &mut Cx, o: &Map<String, Value>) {
+    let id = o.get("id").and_then(Value::as_str).unwrap_or("");
+    let dt = o.get("definition_type").and_then(Value::as_str);
+    let def = o.get("definition");
+    let dn = Node::key(None, "definition");
+    match (dt, def) {
+        (Some(_), None) => cx.err(
+            "E158",
+            Some(&dn),
+            "definition is required with definition_type",
+        ),
+        (None, Some(_)) if !o.contains_key("definition_type") => {
+            let n = Node::key(None, "definition_type");
+            cx.err(
+                "E158",
+                Some(&n),
+                "definition_type is required with definition",
+            );
+        }
+        (Some("tlp"), Some(d)) => {
+            let level = d.get("tlp").and_then(Value::as_str);
+            let tn = Node::key(Some(&dn), "tlp");
+            match level.and_then(|l| tlp::TLP1.iter().find(|m| m.level == l)) {
+                None => cx.err(
+                    "E158",
+                    Some(&tn),
+                    "a tlp definition must have tlp: white, green, amber or red",
+                ),
+                Some(m) if m.id != id => {
+                    let n = Node::key(None, "id");
+                    cx.err(
+                        "E148",
+                        Some(&n),
+                        format!("the TLP 1.0 {} marking must have id {}", m.name, m.id),
+                    );
+                }
+                Some(_) => {}
+            }
+        }
+        (Some("statement"), Some(d)) => {
+            if !d.get("statement").is_some_and(Value::is_string) {
+                let n = Node::key(Some(&dn), "statement");
+                cx.err(
+                    "E158",
+                    Some(&n),
+                    "a statement definition must have a statement string",
+                );
+            }
+        }
+        _ => {}
+    }
+    if let Some(m) = tlp::by_id(id) {
+        let n = Node::key(None, "id");
+        match m.version {
+            1 => {
+                let level = def.and_then(|d| d.get("tlp")).and_then(Value::as_str);
+                if dt != Some("tlp") || level != Some(m.level) {
+                    cx.err("E148", Some(&n), format!("{id} is the TLP 1.0 {} marking: definition_type must be tlp and definition.tlp {}", m.name, m.level));
+                }
+            }
+            _ => {
+                if o.get("name").and_then(Value::as_str) != Some(m.name) {
+                    let nn = Node::key(None, "name");
+                    cx.err(
+                        "E148",
+                        Some(&nn),
+                        format!(
+                            "{id} is the TLP 2.0 marking {}: name must be {:?}",
+                            m.level, m.name
+                        ),
+                    );
+                }
+                let lvl = o
+                    .get("extensions")
+                    .and_then(|e| e.get(tlp::TLP2_EXTENSION_ID))
+                    .and_then(|e| e.get("tlp_2_0"))
+                    .and_then(Value::as_str);
+                if lvl != Some(m.level) {
+                    cx.err("E148", Some(&n), format!("{id} is the TLP 2.0 marking {}: it must carry the TLP 2.0 extension with tlp_2_0 {:?}", m.name, m.level));
+                }
+            }
+        }
+    } else if let Some(ext) = o
+        .get("extensions")
+        .and_then(|e| e.get(tlp::TLP2_EXTENSION_ID))
+    {
+        let n = Node::key(None, "id");
+        match ext
+            .get("tlp_2_0")
+            .and_then(Value::as_str)
+            .and_then(|l| tlp::TLP2.iter().find(|m| m.level == l))
+        {
+            Some(m) => cx.err(
+                "E148",
+                Some(&n),
+                format!(
+                    "a TLP 2.0 {} marking must be the fixed object {}",
+                    m.name, m.id
+                ),
+            ),
+            None => cx.err(
+                "E148",
+                Some(&n),
+                "the TLP 2.0 extension needs tlp_2_0: clear, green, amber, amber+strict or red",
+            ),
+        }
+    }
+    // §7.2.2 / §7.2.3: a marking definition must not mark itself.
+    if let Some(Value::Array(refs)) = o.get("object_marking_refs") {
+        if refs.iter().any(|r| r.as_str() == Some(id)) {
+            let n = Node::key(None, "object_marking_refs");
+            cx.err(
+                "E124",
+                Some(&n),
+                "a marking-definition must not reference itself",
+            );
+        }
+    }
+    if let Some(Value::Array(gms)) = o.get("granular_markings") {
+        if gms
+            .iter()
+            .any(|g| g.get("marking_ref").and_then(Value::as_str) == Some(id))
+        {
+            let n = Node::key(None, "granular_markings");
+            cx.err(
+                "E124",
+                Some(&n),
+                "a marking-definition must not reference itself",
+            );
+        }
+    }
+}
+
+fn cross_object_checks(objects: &[Value], all: &mut [Vec<Diagnostic>]) {
+    let mut by_uuid: HashMap<uuid::Uuid, &str> = HashMap::with_capacity(objects.len());
+    let mut versions: HashMap<(&str, &str), usize> = HashMap::with_capacity(objects.len());
+    for (i, obj) in objects.iter().enumerate() {
+        let Some(id) = obj.get("id").and_then(Value::as_str) else {
+            continue;
+        };
+        let Ok((sid, _)) = props::parse_id(id) else {
+            continue;
+        };
+        match by_uuid.get(&sid.uuid) {
+            Some(ty) if *ty != sid.ty => {
+                all[i].push(Diagnostic::warning(
+                    "W213",
+                    "/id",
+                    format!(
+                        "UUID {} is already used by a {ty} object in this bundle",
+                        sid.uuid
+                    ),
+                ));
+            }
+            Some(_) => {}
+            None => {
+                by_uuid.insert(sid.uuid, sid.ty);
+            }
+        }
+        let ver = obj
+            .get("modified")
+            .or_else(|| obj.get("created"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if let Some(first) = versions.insert((id, ver), i) {
+            let what = if ver.is_empty() {
+                String::new()
+            } else {
+                format!(" and modified {ver}")
+            };
+            all[i].push(Diagnostic::warning(
+                "W207",
+                "/id",
+                format!("duplicate of object {first} of the bundle (same id{what})"),
+            ));
+        }
+    }
 }
