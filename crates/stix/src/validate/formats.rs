@@ -33,7 +33,7 @@ pub fn is_uri(s: &str) -> bool {
             i += 3;
             continue;
         }
-        if !(c.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/?#[]".contains(&c)) {
+        if !URI_CHAR[c as usize] {
             return false;
         }
         i += 1;
@@ -91,6 +91,24 @@ pub fn is_uri(s: &str) -> bool {
     // Only one '#'.
     tail_ok && tail.iter().filter(|&&c| c == b'#').count() <= 1
 }
+
+/// The bytes RFC 3986 allows in a URI outside percent-encodings.
+static URI_CHAR: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric();
+        c += 1;
+    }
+    let extra = b"-._~!$&'()*+,;=:@/?#[]";
+    let mut i = 0;
+    while i < extra.len() {
+        t[extra[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
 
 fn split_at_any<'a>(b: &'a [u8], set: &[u8]) -> (&'a [u8], &'a [u8]) {
     match b.iter().position(|c| set.contains(c)) {

@@ -24,9 +24,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use crate::diag::{Diagnostic, Severity};
-use crate::ids::{
-    is_valid_type_name, sco_deterministic_id, sco_id_contributing_properties, StixId,
-};
+use crate::ids::{sco_deterministic_id, sco_id_contributing_properties, StixId};
 use crate::object::{
     category_of, Category, DOMAIN_TYPES, META_TYPES, OBSERVABLE_TYPES, RELATIONSHIP_TYPES,
 };
@@ -168,7 +166,7 @@ impl Validator {
                 return;
             }
         };
-        if !is_valid_type_name(ty) {
+        if !props::is_type_name(ty) {
             cx.err("E100", Some(&type_node), format!("{ty:?} is not 3-250 characters of a-z, 0-9 and '-' (no leading, trailing or double '-')"));
             return;
         }
@@ -238,10 +236,15 @@ impl Validator {
             _ => ExtInfo::default(),
         };
 
+        let mut required_seen = 0;
         for (k, v) in o {
             let n = Node::key(None, k);
             let ptr = Some(&n);
-            match find(&tables, k) {
+            let found = find(&tables, k);
+            if found.is_some_and(|p| p.req) {
+                required_seen += 1;
+            }
+            match found {
                 Some(P {
                     kind: K::Extensions,
                     ..
@@ -268,7 +271,11 @@ impl Validator {
                 }
             }
         }
-        for t in tables {
+        let required_total: usize = tables
+            .iter()
+            .map(|t| t.iter().filter(|p| p.req).count())
+            .sum();
+        for t in tables.iter().filter(|_| required_seen < required_total) {
             for pp in t.iter().filter(|p| p.req) {
                 if !o.contains_key(pp.name) {
                     let n = Node::key(None, pp.name);
@@ -302,6 +309,8 @@ impl Validator {
         }
     }
 
+    // One arm per type reads like the spec; guards would hide the rules.
+    #[allow(clippy::collapsible_match)]
     fn type_rules(&self, cx: &mut Cx, ty: &str, o: &Map<String, Value>) {
         let has = |k: &str| o.contains_key(k);
         let one_of = |cx: &mut Cx, keys: &[&str]| {
@@ -458,10 +467,33 @@ pub fn is_valid(diags: &[Diagnostic]) -> bool {
     diags.iter().all(|d| d.severity != Severity::Error)
 }
 
-fn ts<'a>(o: &'a Map<String, Value>, k: &str) -> Option<Timestamp<'a>> {
+/// A valid timestamp property's text.
+fn ts<'a>(o: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
     o.get(k)
         .and_then(Value::as_str)
-        .and_then(|s| Timestamp::parse(s).ok())
+        .filter(|s| Timestamp::parse(s).is_ok())
+}
+
+/// Orders two valid timestamps by instant without allocating (the order of
+/// [`Timestamp`]): whole seconds, then the fraction with trailing zeros ignored.
+fn cmp_ts(a: &str, b: &str) -> std::cmp::Ordering {
+    let fa = a
+        .get(20..a.len().saturating_sub(1))
+        .unwrap_or("")
+        .trim_end_matches('0')
+        .as_bytes();
+    let fb = b
+        .get(20..b.len().saturating_sub(1))
+        .unwrap_or("")
+        .trim_end_matches('0')
+        .as_bytes();
+    a.get(..19).cmp(&b.get(..19)).then_with(|| {
+        // Digit by digit, a missing digit counting as 0.
+        (0..fa.len().max(fb.len()))
+            .map(|i| fa.get(i).unwrap_or(&b'0').cmp(fb.get(i).unwrap_or(&b'0')))
+            .find(|o| o.is_ne())
+            .unwrap_or(std::cmp::Ordering::Equal)
+    })
 }
 
 /// modified ≥ created (§3.2) and the windows of §4–§6: `later` ≥ (or >) `earlier`.
@@ -476,7 +508,7 @@ fn check_timestamp_order(cx: &mut Cx, ty: &str, o: &Map<String, Value>) {
         _ => &[],
     };
     if let (Some(c), Some(m)) = (ts(o, "created"), ts(o, "modified")) {
-        if m < c {
+        if cmp_ts(m, c).is_lt() {
             let n = Node::key(None, "modified");
             cx.err(
                 "E109",
@@ -487,7 +519,8 @@ fn check_timestamp_order(cx: &mut Cx, ty: &str, o: &Map<String, Value>) {
     }
     for &(early, late, strict) in pairs {
         if let (Some(a), Some(b)) = (ts(o, early), ts(o, late)) {
-            if b < a || (strict && b == a) {
+            let ord = cmp_ts(b, a);
+            if ord.is_lt() || (strict && ord.is_eq()) {
                 let n = Node::key(None, late);
                 let rel = if strict {
                     "later than"
@@ -507,6 +540,7 @@ fn check_timestamp_order(cx: &mut Cx, ty: &str, o: &Map<String, Value>) {
 /// §2.9: SDO/SRO/SMO ids SHOULD be UUIDv4; SCO ids SHOULD be the UUIDv5 of their
 /// id-contributing properties, and MUST be UUIDv4 when none is present; process
 /// ids MUST be UUIDv4.
+#[allow(clippy::collapsible_match)]
 fn check_id_version(
     cx: &mut Cx,
     ty: &str,
@@ -633,6 +667,7 @@ fn check_language_content(cx: &mut Cx, o: &Map<String, Value>) {
 
 /// marking-definition rules (§7.2): definition_type and definition go together,
 /// TLP 1.0/2.0 markings are the fixed objects, no self-marking.
+#[allow(clippy::collapsible_match)]
 fn check_marking(cx: &mut Cx, o: &Map<String, Value>) {
     let id = o.get("id").and_then(Value::as_str).unwrap_or("");
     let dt = o.get("definition_type").and_then(Value::as_str);

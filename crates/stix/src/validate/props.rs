@@ -152,7 +152,7 @@ pub(crate) const RESERVED: &[&str] = &[
     "valid_until_precision",
 ];
 
-fn expect<'v>(cx: &mut Cx, v: &'v Value, ptr: Ptr<'_>, what: &str) -> bool {
+fn expect(cx: &mut Cx, v: &Value, ptr: Ptr<'_>, what: &str) -> bool {
     cx.err("E105", ptr, format!("must be {what}, got {}", json_type(v)));
     let _ = v;
     false
@@ -202,29 +202,47 @@ fn each_in_list(cx: &mut Cx, v: &Value, ptr: Ptr<'_>, mut f: impl FnMut(&mut Cx,
     }
 }
 
-/// [`StixId::parse`], also accepting upper-case hex digits in the UUID (RFC 4122
-/// §3 reads them case-insensitively, and so do the OASIS schemas); the flag
-/// tells whether any were present, which is worth a warning.
+/// Whether `s` is a legal type name (the rule of [`crate::ids::is_valid_type_name`],
+/// as one pass over the bytes).
+pub(crate) fn is_type_name(s: &str) -> bool {
+    let b = s.as_bytes();
+    if !(3..=250).contains(&b.len()) || b[0] == b'-' || b[b.len() - 1] == b'-' {
+        return false;
+    }
+    let mut prev_dash = false;
+    for &c in b {
+        let dash = c == b'-';
+        if !(c.is_ascii_lowercase() || c.is_ascii_digit() || dash) || (dash && prev_dash) {
+            return false;
+        }
+        prev_dash = dash;
+    }
+    true
+}
+
+/// [`StixId::parse`] on the fast path (same verdicts, no substring search), also
+/// accepting upper-case hex digits in the UUID (RFC 4122 §3 reads them
+/// case-insensitively, and so do the OASIS schemas); the flag tells whether any
+/// were present, which is worth a warning.
 pub(crate) fn parse_id(s: &str) -> Result<(StixId<'_>, bool), StixIdError> {
-    match StixId::parse(s) {
-        Ok(id) => Ok((id, false)),
-        Err(e @ StixIdError::Uuid { .. }) => {
-            let Some((ty, u)) = s.rsplit_once("--") else {
-                return Err(e);
-            };
-            match uuid::Uuid::try_parse(u) {
-                Ok(uuid)
-                    if u.len() == 36
-                        && uuid.get_variant() == uuid::Variant::RFC4122
-                        && (1..=8).contains(&uuid.get_version_num()) =>
+    let b = s.as_bytes();
+    if b.len() >= 41 && &b[b.len() - 38..b.len() - 36] == b"--" {
+        let (ty, u) = (&s[..s.len() - 38], &s[s.len() - 36..]);
+        if is_type_name(ty) {
+            if let Ok(uuid) = uuid::Uuid::try_parse(u) {
+                if uuid.get_variant() == uuid::Variant::RFC4122
+                    && (1..=8).contains(&uuid.get_version_num())
                 {
-                    Ok((StixId { ty, uuid }, true))
+                    return Ok((
+                        StixId { ty, uuid },
+                        u.bytes().any(|c| c.is_ascii_uppercase()),
+                    ));
                 }
-                _ => Err(e),
             }
         }
-        Err(e) => Err(e),
     }
+    // Slow path: the reference parser, for its error message.
+    StixId::parse(s).map(|id| (id, false))
 }
 
 pub(crate) fn check_ref(cx: &mut Cx, r: R, v: &Value, ptr: Ptr<'_>) {
