@@ -269,13 +269,14 @@ pub fn is_cpe23(s: &str) -> bool {
         && parts.iter().all(|p| !p.is_empty())
 }
 
-/// An ISO 639-2 code: three lowercase letters (optionally `xxx-XX` with a region).
+/// An ISO 639 code as the OASIS list holds them: two or three lowercase letters
+/// (optionally with a `-XX` region).
 pub fn is_iso639_2(s: &str) -> bool {
     let (lang, region) = match s.split_once('-') {
         Some((l, r)) => (l, Some(r)),
         None => (s, None),
     };
-    lang.len() == 3
+    (2..=3).contains(&lang.len())
         && lang.bytes().all(|c| c.is_ascii_lowercase())
         && region.is_none_or(|r| {
             (2..=3).contains(&r.len()) && r.bytes().all(|c| c.is_ascii_alphanumeric())
@@ -382,7 +383,7 @@ mod tests {
         assert!(is_mime_type("application/zip") && !is_mime_type("zip"));
         assert!(is_cpe23("cpe:2.3:a:microsoft:word:2000:*:*:*:*:*:*:*"));
         assert!(!is_cpe23("cpe:/a:microsoft:word:2000"));
-        assert!(is_iso639_2("eng") && !is_iso639_2("en"));
+        assert!(is_iso639_2("eng") && is_iso639_2("en") && !is_iso639_2("english"));
         assert!(
             is_cve_id("CVE-2016-1234")
                 && is_cve_id("CVE-2016-12345")

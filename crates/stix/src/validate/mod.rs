@@ -276,7 +276,11 @@ impl Validator {
             .map(|t| t.iter().filter(|p| p.req).count())
             .sum();
         for t in tables.iter().filter(|_| required_seen < required_total) {
-            for pp in t.iter().filter(|p| p.req) {
+            // `type` and `id` were reported above.
+            for pp in t
+                .iter()
+                .filter(|p| p.req && p.name != "id" && p.name != "type")
+            {
                 if !o.contains_key(pp.name) {
                     let n = Node::key(None, pp.name);
                     cx.err(

@@ -35,10 +35,10 @@ impl R {
         match self {
             R::T(ts) => ts.contains(&ty),
             R::Any => true,
-            R::SdoOrSco => !sro && !meta,
-            R::Sdo => !sro && !meta && !sco,
-            R::Sco => !sro && !meta && !sdo,
-            R::ScoOrSro => !sdo && !meta,
+            R::SdoOrSco => !sro && !meta && ty != "bundle",
+            R::Sdo => !sro && !meta && !sco && ty != "bundle",
+            R::Sco => !sro && !meta && !sdo && ty != "bundle",
+            R::ScoOrSro => !sdo && !meta && ty != "bundle",
         }
     }
 
