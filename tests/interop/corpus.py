@@ -365,6 +365,8 @@ def _mutations(b: dict[str, dict]) -> list[tuple[str, str, Callable[[dict], None
         "UUID must have the RFC 4122 variant")
     bad("campaign/bad-uuid-version", "campaign", _set(id="campaign--8e2e2d2b-17d4-0cbf-938f-98ee46b3cd3f"),
         "UUID version must be 1-5")
+    good("campaign/uppercase-uuid-hex", "campaign", _set(id="campaign--8E2E2D2B-17D4-4CBF-938F-98EE46B3CD3F"),
+         "RFC 4122: UUID hex digits are case-insensitive on input (seen in OASIS infrastructure.json)")
     bad("identity/bad-type-chars", "identity", _set(type="Identity"), "type must be lowercase")
     bad("campaign/created-by-ref-bad-id", "campaign", _set(created_by_ref="identity--xyz"),
         "created_by_ref must be an identifier")

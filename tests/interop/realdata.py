@@ -108,7 +108,7 @@ def main() -> int:
 
     # 1. validate
     print("\n1. sightline validate FILE")
-    print(f"  {'file':<62} {'objects':>7} {'want':>5} {'exit':>5} {'secs':>6}")
+    print(f"  {'file':<72} {'objects':>7} {'want':>5} {'exit':>5} {'secs':>6}")
     expected_objects: dict[tuple[str, str], list[dict]] = {}
     n_input = 0
     for p in files:
@@ -120,7 +120,7 @@ def main() -> int:
             print(f"realdata: ERROR: cannot parse {p}: {e}")
             return 2
         rel = str(p.relative_to(data))
-        print(f"  {rel:<62} {len(objs):>7} {want:>5} {proc.returncode:>5} {secs:>6.2f}")
+        print(f"  {rel:<72} {len(objs):>7} {want:>5} {proc.returncode:>5} {secs:>6.2f}")
         if not c.check(proc.returncode == want, f"validate {rel}: exit {proc.returncode}, want {want}"):
             tail = (proc.stdout + proc.stderr).strip().splitlines()[-6:]
             for ln in tail:

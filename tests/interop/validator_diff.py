@@ -155,6 +155,33 @@ class HarnessError(Exception):
     pass
 
 
+def import_consistency(binary: str, cases: list[corpus.Case], ours: list[Verdict]) -> list[str]:
+    """`sightline import` must accept every object that `sightline validate` accepts.
+
+    The cases Sightline judged valid go, as one bundle, into a fresh store; nothing
+    may be rejected (mutations of one base share its id+modified: duplicates are fine).
+    """
+    accepted = [c.obj for c, v in zip(cases, ours) if v.valid]
+    with tempfile.TemporaryDirectory(prefix="sightline-vdiff-import-") as tmp:
+        src = Path(tmp) / "valid.json"
+        src.write_text(json.dumps({"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d",
+                                   "objects": accepted}), encoding="utf-8")
+        proc = subprocess.run([binary, "--data", str(Path(tmp) / "store"), "import", "--json", str(src)],
+                              capture_output=True, text=True, timeout=600)
+    try:
+        summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (json.JSONDecodeError, IndexError):
+        return [f"import --json of the objects validate accepts printed no summary (exit {proc.returncode}): "
+                f"{proc.stderr.strip()[-500:]}"]
+    problems = []
+    if proc.returncode != 0 or summary.get("rejected", 0) != 0:
+        details = "".join(f"\n    import rejected {r.get('id')}: {'; '.join(map(str, r.get('errors') or []))[:300]}"
+                          for r in (summary.get("rejections") or [])[:10])
+        problems.append(f"import rejects {summary.get('rejected')} of the {len(accepted)} objects that validate "
+                        f"accepts (exit {proc.returncode}){details}")
+    return problems
+
+
 def check_corpus(cases: list[corpus.Case], oasis: list[Verdict]) -> list[str]:
     """The corpus itself: big enough, every type covered, every base object clean."""
     problems = []
@@ -221,6 +248,7 @@ def main() -> int:
         print(f"validator_diff: ERROR: {e}")
         return 2
     problems += contract
+    problems += import_consistency(args.sightline, cases, ours)
 
     passed = failed = 0
     unexpected: list[tuple[str, ...]] = []
