@@ -20,11 +20,19 @@ pub enum ExportError {
 /// Writes `{"type": "bundle", "id": ..., "objects": [...]}` with every object
 /// matching `query` (its `after` and `limit` are managed here), one per line.
 /// Returns the number of objects written.
-pub fn export_bundle(store: &dyn Store, query: &ObjectQuery, out: &mut dyn Write) -> Result<u64, ExportError> {
+pub fn export_bundle(
+    store: &dyn Store,
+    query: &ObjectQuery,
+    out: &mut dyn Write,
+) -> Result<u64, ExportError> {
     let mut q = query.clone();
     q.limit = PAGE;
     q.after = None;
-    write!(out, "{{\"type\": \"bundle\", \"id\": \"{}\", \"objects\": [", StixId::new_v4("bundle"))?;
+    write!(
+        out,
+        "{{\"type\": \"bundle\", \"id\": \"{}\", \"objects\": [",
+        StixId::new_v4("bundle")
+    )?;
     let mut n = 0u64;
     loop {
         let page = store.query(&q)?;

@@ -94,10 +94,15 @@ pub fn import(
     let mut txn = store.begin()?;
     let mut done = 0u64;
     for (name, doc) in &docs {
-        let mut fr = FileReport { name: (*name).to_owned(), ..FileReport::default() };
+        let mut fr = FileReport {
+            name: (*name).to_owned(),
+            ..FileReport::default()
+        };
         for chunk in doc.items.chunks(BATCH) {
-            let checked: Vec<Result<(NewObject, u64), Rejection>> =
-                chunk.par_iter().map(|item| check_item(validator, name, item)).collect();
+            let checked: Vec<Result<(NewObject, u64), Rejection>> = chunk
+                .par_iter()
+                .map(|item| check_item(validator, name, item))
+                .collect();
             for c in checked {
                 fr.objects += 1;
                 match c {
@@ -132,7 +137,11 @@ pub fn import(
     Ok(report)
 }
 
-fn check_item(validator: &Validator, file: &str, item: &crate::read::Item<'_>) -> Result<(NewObject, u64), Rejection> {
+fn check_item(
+    validator: &Validator,
+    file: &str,
+    item: &crate::read::Item<'_>,
+) -> Result<(NewObject, u64), Rejection> {
     let reject = |id: Option<String>, errors: Vec<String>| Rejection {
         file: file.to_owned(),
         index: item.index,
@@ -140,15 +149,28 @@ fn check_item(validator: &Validator, file: &str, item: &crate::read::Item<'_>) -
         id,
         errors,
     };
-    let raw = item.raw.as_ref().map_err(|e| reject(None, vec![e.clone()]))?;
+    let raw = item
+        .raw
+        .as_ref()
+        .map_err(|e| reject(None, vec![e.clone()]))?;
     let value: Value = serde_json::from_str(raw).map_err(|e| reject(None, vec![e.to_string()]))?;
     let id = value.get("id").and_then(Value::as_str).map(str::to_owned);
     let diags = validator.validate(&value);
     if !is_valid(&diags) {
-        let errors = diags.iter().filter(|d| d.severity == Severity::Error).map(ToString::to_string).collect();
+        let errors = diags
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(ToString::to_string)
+            .collect();
         return Err(reject(id, errors));
     }
     let meta = ObjectMeta::extract(&value).map_err(|e| reject(id.clone(), vec![e.to_string()]))?;
     let warns = diags.len() as u64;
-    Ok((NewObject { meta, raw: (*raw).to_owned() }, warns))
+    Ok((
+        NewObject {
+            meta,
+            raw: (*raw).to_owned(),
+        },
+        warns,
+    ))
 }

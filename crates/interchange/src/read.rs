@@ -20,13 +20,25 @@ pub struct Input {
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     #[error("{name}: cannot read: {source}")]
-    Io { name: String, source: std::io::Error },
+    Io {
+        name: String,
+        source: std::io::Error,
+    },
     #[error("{name}: not valid gzip: {source}")]
-    Gzip { name: String, source: std::io::Error },
+    Gzip {
+        name: String,
+        source: std::io::Error,
+    },
     #[error("{name}: empty input")]
     Empty { name: String },
     #[error("{name}: invalid JSON at line {line}, column {column}{near}: {message}")]
-    Json { name: String, line: usize, column: usize, near: String, message: String },
+    Json {
+        name: String,
+        line: usize,
+        column: usize,
+        near: String,
+        message: String,
+    },
     #[error("{name}: a bundle's `objects` must be a list")]
     BadBundle { name: String },
     #[error("{name}: top-level JSON must be an object or a list of objects, got {got}")]
@@ -36,7 +48,10 @@ pub enum ReadError {
 /// Reads `path` (`-` is standard input), decompressing gzip when the data starts
 /// with the gzip magic bytes, whatever the file is called.
 pub fn read_input(path: &str) -> Result<Input, ReadError> {
-    let io = |source| ReadError::Io { name: path.to_owned(), source };
+    let io = |source| ReadError::Io {
+        name: path.to_owned(),
+        source,
+    };
     let mut raw = Vec::new();
     if path == "-" {
         std::io::stdin().lock().read_to_end(&mut raw).map_err(io)?;
@@ -47,12 +62,18 @@ pub fn read_input(path: &str) -> Result<Input, ReadError> {
         let mut out = Vec::with_capacity(raw.len().saturating_mul(6));
         flate2::read::MultiGzDecoder::new(&raw[..])
             .read_to_end(&mut out)
-            .map_err(|source| ReadError::Gzip { name: path.to_owned(), source })?;
+            .map_err(|source| ReadError::Gzip {
+                name: path.to_owned(),
+                source,
+            })?;
         out
     } else {
         raw
     };
-    Ok(Input { name: path.to_owned(), bytes })
+    Ok(Input {
+        name: path.to_owned(),
+        bytes,
+    })
 }
 
 /// What an input looked like.
@@ -106,7 +127,9 @@ pub struct Document<'a> {
 pub fn split_objects<'a>(name: &str, data: &'a [u8]) -> Result<Document<'a>, ReadError> {
     let text_start = data.iter().position(|b| !b.is_ascii_whitespace());
     let Some(start) = text_start else {
-        return Err(ReadError::Empty { name: name.to_owned() });
+        return Err(ReadError::Empty {
+            name: name.to_owned(),
+        });
     };
     let data = strip_bom(&data[start..]);
     if looks_like_json_lines(data) {
@@ -122,7 +145,12 @@ pub fn split_objects<'a>(name: &str, data: &'a [u8]) -> Result<Document<'a>, Rea
             envelope_warnings: Vec::new(),
             items: enumerate(items),
         }),
-        Top::Map { is_bundle: true, objects, id, warnings } => Ok(Document {
+        Top::Map {
+            is_bundle: true,
+            objects,
+            id,
+            warnings,
+        } => Ok(Document {
             shape: Shape::Bundle,
             bundle_id: id,
             envelope_warnings: warnings,
@@ -140,10 +168,17 @@ pub fn split_objects<'a>(name: &str, data: &'a [u8]) -> Result<Document<'a>, Rea
                 shape: Shape::Object,
                 bundle_id: None,
                 envelope_warnings: Vec::new(),
-                items: vec![Item { index: 0, line: None, raw: Ok(text.trim_end()) }],
+                items: vec![Item {
+                    index: 0,
+                    line: None,
+                    raw: Ok(text.trim_end()),
+                }],
             })
         }
-        Top::Other(got) => Err(ReadError::TopLevel { name: name.to_owned(), got }),
+        Top::Other(got) => Err(ReadError::TopLevel {
+            name: name.to_owned(),
+            got,
+        }),
     }
 }
 
@@ -152,7 +187,14 @@ fn strip_bom(data: &[u8]) -> &[u8] {
 }
 
 fn enumerate(raws: Vec<&RawValue>) -> Vec<Item<'_>> {
-    raws.into_iter().enumerate().map(|(index, r)| Item { index, line: None, raw: Ok(r.get()) }).collect()
+    raws.into_iter()
+        .enumerate()
+        .map(|(index, r)| Item {
+            index,
+            line: None,
+            raw: Ok(r.get()),
+        })
+        .collect()
 }
 
 /// JSON Lines when the first line is by itself a complete JSON value and more
@@ -174,11 +216,24 @@ fn split_json_lines(data: &[u8]) -> Document<'_> {
         }
         let raw = match serde_json::from_slice::<&RawValue>(line_trim) {
             Ok(r) => Ok(r.get()),
-            Err(e) => Err(format!("invalid JSON at column {}: {}", e.column(), strip_position(&e))),
+            Err(e) => Err(format!(
+                "invalid JSON at column {}: {}",
+                e.column(),
+                strip_position(&e)
+            )),
         };
-        items.push(Item { index: items.len(), line: Some(i + 1), raw });
+        items.push(Item {
+            index: items.len(),
+            line: Some(i + 1),
+            raw,
+        });
     }
-    Document { shape: Shape::JsonLines, bundle_id: None, envelope_warnings: Vec::new(), items }
+    Document {
+        shape: Shape::JsonLines,
+        bundle_id: None,
+        envelope_warnings: Vec::new(),
+        items,
+    }
 }
 
 /// serde_json appends " at line L column C"; we report the position ourselves.
@@ -193,8 +248,16 @@ fn strip_position(e: &serde_json::Error) -> String {
 fn json_error(name: &str, data: &[u8], e: &serde_json::Error) -> ReadError {
     // Say which object of a bundle or array the error is in: count the objects
     // that parsed completely before the error position.
-    let near = object_index_near(data, e.line(), e.column()).map(|i| format!(" (in object #{i})")).unwrap_or_default();
-    ReadError::Json { name: name.to_owned(), line: e.line(), column: e.column(), near, message: strip_position(e) }
+    let near = object_index_near(data, e.line(), e.column())
+        .map(|i| format!(" (in object #{i})"))
+        .unwrap_or_default();
+    ReadError::Json {
+        name: name.to_owned(),
+        line: e.line(),
+        column: e.column(),
+        near,
+        message: strip_position(e),
+    }
 }
 
 /// The 0-based index of the list element holding byte position (line, column),
@@ -244,12 +307,19 @@ fn object_index_near(data: &[u8], line: usize, column: usize) -> Option<usize> {
 /// into raw slices while the envelope's other keys are only inspected.
 enum Top<'a> {
     Array(Vec<&'a RawValue>),
-    Map { is_bundle: bool, objects: Option<Vec<&'a RawValue>>, id: Option<String>, warnings: Vec<String> },
+    Map {
+        is_bundle: bool,
+        objects: Option<Vec<&'a RawValue>>,
+        id: Option<String>,
+        warnings: Vec<String>,
+    },
     Other(&'static str),
 }
 
 impl<'a> Top<'a> {
-    fn deserialize_from(de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'a>>) -> serde_json::Result<Self> {
+    fn deserialize_from(
+        de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'a>>,
+    ) -> serde_json::Result<Self> {
         de.deserialize_any(TopVisitor)
     }
 }
@@ -281,8 +351,19 @@ impl<'de> Visitor<'de> for TopVisitor {
                     ObjectsField::List(l) => objects = Some(Ok(l)),
                     ObjectsField::NotList => objects = Some(Err(())),
                 },
-                "type" => ty = map.next_value::<Option<Cow<'de, str>>>().ok().flatten().map(Cow::into_owned),
-                "id" => id = map.next_value::<serde_json::Value>()?.as_str().map(str::to_owned),
+                "type" => {
+                    ty = map
+                        .next_value::<Option<Cow<'de, str>>>()
+                        .ok()
+                        .flatten()
+                        .map(Cow::into_owned)
+                }
+                "id" => {
+                    id = map
+                        .next_value::<serde_json::Value>()?
+                        .as_str()
+                        .map(str::to_owned)
+                }
                 "spec_version" => spec_version = Some(map.next_value::<serde_json::Value>()?),
                 _ => {
                     map.next_value::<de::IgnoredAny>()?;
@@ -291,7 +372,12 @@ impl<'de> Visitor<'de> for TopVisitor {
         }
         let is_bundle = ty.as_deref() == Some("bundle");
         if !is_bundle {
-            return Ok(Top::Map { is_bundle, objects: None, id, warnings: Vec::new() });
+            return Ok(Top::Map {
+                is_bundle,
+                objects: None,
+                id,
+                warnings: Vec::new(),
+            });
         }
         let objects = match objects {
             Some(Ok(l)) => Some(l),
@@ -301,13 +387,24 @@ impl<'de> Visitor<'de> for TopVisitor {
         let mut warnings = Vec::new();
         match id.as_deref().map(sightline_stix::StixId::parse) {
             Some(Ok(sid)) if sid.ty == "bundle" => {}
-            Some(_) => warnings.push(format!("bundle id {:?} is not of the form bundle--<UUID> (STIX 2.1 §8)", id)),
+            Some(_) => warnings.push(format!(
+                "bundle id {:?} is not of the form bundle--<UUID> (STIX 2.1 §8)",
+                id
+            )),
             None => warnings.push("bundle has no string `id` (STIX 2.1 §8)".to_owned()),
         }
         if spec_version.is_some() {
-            warnings.push("bundle has `spec_version`, a STIX 2.0 property removed in 2.1 (STIX 2.1 §8)".to_owned());
+            warnings.push(
+                "bundle has `spec_version`, a STIX 2.0 property removed in 2.1 (STIX 2.1 §8)"
+                    .to_owned(),
+            );
         }
-        Ok(Top::Map { is_bundle, objects, id, warnings })
+        Ok(Top::Map {
+            is_bundle,
+            objects,
+            id,
+            warnings,
+        })
     }
 
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
@@ -352,7 +449,10 @@ impl<'de> de::Deserialize<'de> for ObjectsField<'de> {
                 Ok(ObjectsField::List(v))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                while map.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+                while map
+                    .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
+                    .is_some()
+                {}
                 Ok(ObjectsField::NotList)
             }
             fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
@@ -401,7 +501,10 @@ mod tests {
 
         let d = split("{\n \"type\": \"indicator\"\n}\n").expect("object");
         assert_eq!(d.shape, Shape::Object);
-        assert_eq!(d.items[0].raw.as_deref(), Ok("{\n \"type\": \"indicator\"\n}"));
+        assert_eq!(
+            d.items[0].raw.as_deref(),
+            Ok("{\n \"type\": \"indicator\"\n}")
+        );
 
         let d = split("{\"a\":1}\n\nnot json\n{\"b\":2}\n").expect("jsonl");
         assert_eq!(d.shape, Shape::JsonLines);
@@ -421,10 +524,16 @@ mod tests {
             }
             other => panic!("expected a JSON error, got {other:?}"),
         }
-        assert!(matches!(split("{\"type\": \"bundle\", \"objects\": [{}"), Err(ReadError::Json { .. })));
+        assert!(matches!(
+            split("{\"type\": \"bundle\", \"objects\": [{}"),
+            Err(ReadError::Json { .. })
+        ));
         assert!(matches!(split("   "), Err(ReadError::Empty { .. })));
         assert!(matches!(split("42"), Err(ReadError::TopLevel { .. })));
-        assert!(matches!(split(r#"{"type":"bundle","objects":{}}"#), Err(ReadError::Json { .. })));
+        assert!(matches!(
+            split(r#"{"type":"bundle","objects":{}}"#),
+            Err(ReadError::Json { .. })
+        ));
     }
 
     #[test]
@@ -435,7 +544,10 @@ mod tests {
         let d = split(&deep).expect("splits");
         let raw = d.items[0].raw.as_deref().expect("raw");
         assert!(serde_json::from_str::<serde_json::Value>(raw).is_err());
-        let truncated = format!("{{\"type\":\"bundle\",\"objects\":[{}]}}", "[".repeat(100_000));
+        let truncated = format!(
+            "{{\"type\":\"bundle\",\"objects\":[{}]}}",
+            "[".repeat(100_000)
+        );
         assert!(split(&truncated).is_err());
         let bad = b"{\"type\": \"bundle\", \"objects\": [{\"a\": \"\xff\"}]}";
         assert!(split_objects("t", bad).is_err());

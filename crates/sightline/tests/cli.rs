@@ -12,7 +12,9 @@ struct Env {
 
 impl Env {
     fn new() -> Self {
-        Env { dir: tempfile::tempdir().expect("tempdir") }
+        Env {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
     }
     fn data(&self) -> PathBuf {
         self.dir.path().join("data")
@@ -24,7 +26,9 @@ impl Env {
     }
     fn cmd(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_sightline"));
-        c.arg("--data").arg(self.data()).env_remove("SIGHTLINE_DATA");
+        c.arg("--data")
+            .arg(self.data())
+            .env_remove("SIGHTLINE_DATA");
         c
     }
     fn run(&self, args: &[&str]) -> Run {
@@ -32,8 +36,20 @@ impl Env {
     }
     fn run_stdin(&self, args: &[&str], stdin: &str) -> Run {
         use std::io::Write;
-        let mut child = self.cmd().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
-        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+        let mut child = self
+            .cmd()
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("write stdin");
         Run(child.wait_with_output().expect("wait"))
     }
 }
@@ -51,7 +67,13 @@ impl Run {
         String::from_utf8_lossy(&self.0.stderr).into_owned()
     }
     fn expect_code(self, code: i32) -> Self {
-        assert_eq!(self.code(), code, "exit code; stdout:\n{}\nstderr:\n{}", self.stdout(), self.stderr());
+        assert_eq!(
+            self.code(),
+            code,
+            "exit code; stdout:\n{}\nstderr:\n{}",
+            self.stdout(),
+            self.stderr()
+        );
         self
     }
 }
@@ -98,31 +120,55 @@ fn export_objects(env: &Env, extra: &[&str]) -> Vec<Value> {
 fn validate_reports_verdicts_and_exit_codes() {
     let env = Env::new();
     let good = env.file("good.json", &bundle(&[identity(), indicator()]));
-    env.run(&["validate", good.to_str().expect("path")]).expect_code(0);
+    env.run(&["validate", good.to_str().expect("path")])
+        .expect_code(0);
 
     let mut bad = indicator();
     bad["confidence"] = json!(500);
     let badf = env.file("bad.json", &bad.to_string());
-    let r = env.run(&["validate", "--format", "jsonl", badf.to_str().expect("path")]).expect_code(1);
+    let r = env
+        .run(&[
+            "validate",
+            "--format",
+            "jsonl",
+            badf.to_str().expect("path"),
+        ])
+        .expect_code(1);
     let line: Value = serde_json::from_str(r.stdout().trim()).expect("jsonl");
     assert_eq!(line["valid"], false);
-    assert_eq!(line["id"], "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f");
+    assert_eq!(
+        line["id"],
+        "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"
+    );
     assert!(line["errors"].to_string().contains("confidence"), "{line}");
 
     // JSON Lines: exactly one output line per input line, a non-JSON line gets id null.
     let jsonl = format!("{}\nthis is not json\n{}\n", identity(), indicator());
-    let r = env.run_stdin(&["validate", "--format", "jsonl", "-"], &jsonl).expect_code(1);
-    let lines: Vec<Value> = r.stdout().lines().map(|l| serde_json::from_str(l).expect("jsonl")).collect();
+    let r = env
+        .run_stdin(&["validate", "--format", "jsonl", "-"], &jsonl)
+        .expect_code(1);
+    let lines: Vec<Value> = r
+        .stdout()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("jsonl"))
+        .collect();
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0]["valid"], true);
     assert_eq!(lines[1]["id"], Value::Null);
     assert_eq!(lines[1]["valid"], false);
     assert_eq!(lines[2]["valid"], true);
 
-    env.run(&["validate", "/nonexistent/file.json"]).expect_code(2);
+    env.run(&["validate", "/nonexistent/file.json"])
+        .expect_code(2);
     let trunc = env.file("trunc.json", &bundle(&[identity(), indicator()])[..200]);
-    let r = env.run(&["validate", trunc.to_str().expect("path")]).expect_code(2);
-    assert!(r.stderr().contains("trunc.json") && r.stderr().contains("line"), "{}", r.stderr());
+    let r = env
+        .run(&["validate", trunc.to_str().expect("path")])
+        .expect_code(2);
+    assert!(
+        r.stderr().contains("trunc.json") && r.stderr().contains("line"),
+        "{}",
+        r.stderr()
+    );
 }
 
 #[test]
@@ -138,37 +184,78 @@ fn import_export_round_trip_is_lossless_and_idempotent() {
         weird
     );
     let f = env.file("in.json", &text);
-    let r = env.run(&["import", "--json", f.to_str().expect("path")]).expect_code(0);
+    let r = env
+        .run(&["import", "--json", f.to_str().expect("path")])
+        .expect_code(0);
     let s: Value = serde_json::from_str(r.stdout().trim()).expect("summary");
-    assert_eq!((s["new"].as_u64(), s["duplicate"].as_u64(), s["rejected"].as_u64()), (Some(4), Some(0), Some(0)));
+    assert_eq!(
+        (
+            s["new"].as_u64(),
+            s["duplicate"].as_u64(),
+            s["rejected"].as_u64()
+        ),
+        (Some(4), Some(0), Some(0))
+    );
 
     let out = env.run(&["export"]).expect_code(0).stdout();
     assert!(out.contains(weird), "raw text must come back byte for byte");
     let exported = export_objects(&env, &[]);
     let input: Value = serde_json::from_str(&text).expect("json");
-    let mut a: Vec<String> = input["objects"].as_array().expect("objects").iter().map(Value::to_string).collect();
+    let mut a: Vec<String> = input["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .map(Value::to_string)
+        .collect();
     let mut b: Vec<String> = exported.iter().map(Value::to_string).collect();
     a.sort();
     b.sort();
     assert_eq!(a, b);
 
-    let r = env.run(&["import", "--json", f.to_str().expect("path")]).expect_code(0);
+    let r = env
+        .run(&["import", "--json", f.to_str().expect("path")])
+        .expect_code(0);
     let s: Value = serde_json::from_str(r.stdout().trim()).expect("summary");
-    assert_eq!((s["new"].as_u64(), s["duplicate"].as_u64()), (Some(0), Some(4)));
+    assert_eq!(
+        (s["new"].as_u64(), s["duplicate"].as_u64()),
+        (Some(0), Some(4))
+    );
 }
 
 #[test]
 fn every_version_is_kept() {
     let env = Env::new();
-    let v1 = env.file("v1.json", &bundle(&[identity(), malware("2026-01-01T00:00:00.000Z")]));
-    let v2 = env.file("v2.json", &malware("2026-03-01T00:00:00.123456Z").to_string());
-    env.run(&["import", v1.to_str().expect("p"), v2.to_str().expect("p")]).expect_code(0);
+    let v1 = env.file(
+        "v1.json",
+        &bundle(&[identity(), malware("2026-01-01T00:00:00.000Z")]),
+    );
+    let v2 = env.file(
+        "v2.json",
+        &malware("2026-03-01T00:00:00.123456Z").to_string(),
+    );
+    env.run(&["import", v1.to_str().expect("p"), v2.to_str().expect("p")])
+        .expect_code(0);
     let latest = export_objects(&env, &["--type", "malware"]);
     assert_eq!(latest.len(), 1);
     assert_eq!(latest[0]["modified"], "2026-03-01T00:00:00.123456Z");
-    assert_eq!(export_objects(&env, &["--type", "malware", "--all-versions"]).len(), 2);
-    let r = env.run(&["get", "malware--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061", "--versions"]).expect_code(0);
-    assert_eq!(r.stdout().lines().count(), 2);
+    assert_eq!(
+        export_objects(&env, &["--type", "malware", "--all-versions"]).len(),
+        2
+    );
+    let r = env
+        .run(&[
+            "get",
+            "malware--0c7b5b88-8ff7-4a4d-aa9d-feb398cd0061",
+            "--versions",
+        ])
+        .expect_code(0);
+    // Each version is printed as stored (pretty-printed here), one after the other.
+    let versions: Vec<Value> = serde_json::Deserializer::from_str(&r.stdout())
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .expect("json");
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[0]["modified"], "2026-01-01T00:00:00.000Z");
     // By external id.
     let r = env.run(&["get", "S0366"]).expect_code(0);
     assert!(r.stdout().contains("2026-03-01T00:00:00.123456Z"));
@@ -185,9 +272,15 @@ fn invalid_objects_are_rejected_with_reasons_and_strict_rejects_all() {
     let mut bad = malware("2026-01-01T00:00:00.000Z");
     bad.as_object_mut().expect("obj").remove("is_family");
     let f = env.file("mixed.json", &bundle(&[identity(), bad, indicator()]));
-    let r = env.run(&["import", "--strict", f.to_str().expect("p")]).expect_code(1);
+    let r = env
+        .run(&["import", "--strict", f.to_str().expect("p")])
+        .expect_code(1);
     assert!(r.stdout().contains("is_family"), "{}", r.stdout());
-    assert!(r.stdout().contains("nothing was imported"), "{}", r.stdout());
+    assert!(
+        r.stdout().contains("nothing was imported"),
+        "{}",
+        r.stdout()
+    );
     assert!(export_objects(&env, &[]).is_empty());
 
     let r = env.run(&["import", f.to_str().expect("p")]).expect_code(1);
@@ -199,19 +292,35 @@ fn invalid_objects_are_rejected_with_reasons_and_strict_rejects_all() {
 fn unreadable_input_writes_nothing_and_keeps_what_is_stored() {
     let env = Env::new();
     let good = env.file("good.json", &bundle(&[identity()]));
-    env.run(&["import", good.to_str().expect("p")]).expect_code(0);
+    env.run(&["import", good.to_str().expect("p")])
+        .expect_code(0);
     let full = bundle(&[malware("2026-01-01T00:00:00.000Z"), indicator()]);
     let trunc = env.file("trunc.json", &full[..full.len() - 40]);
     // The good file comes first: it must not be half-imported either.
     let second = env.file("second.json", &bundle(&[indicator()]));
-    let r = env.run(&["import", second.to_str().expect("p"), trunc.to_str().expect("p")]).expect_code(2);
+    let r = env
+        .run(&[
+            "import",
+            second.to_str().expect("p"),
+            trunc.to_str().expect("p"),
+        ])
+        .expect_code(2);
     assert!(r.stderr().contains("trunc.json"), "{}", r.stderr());
     assert_eq!(export_objects(&env, &[]).len(), 1);
-    let deep = env.file("deep.json", &format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)));
-    env.run(&["import", deep.to_str().expect("p")]).expect_code(1);
+    let deep = env.file(
+        "deep.json",
+        &format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)),
+    );
+    env.run(&["import", deep.to_str().expect("p")])
+        .expect_code(1);
     let bad_utf8 = env.dir.path().join("bad.json");
-    std::fs::write(&bad_utf8, b"{\"type\": \"identity\", \"name\": \"\xff\xfe\"}").expect("write");
-    env.run(&["import", bad_utf8.to_str().expect("p")]).expect_code(2);
+    std::fs::write(
+        &bad_utf8,
+        b"{\"type\": \"identity\", \"name\": \"\xff\xfe\"}",
+    )
+    .expect("write");
+    env.run(&["import", bad_utf8.to_str().expect("p")])
+        .expect_code(2);
     let gz = env.file("bad.gz", "\u{1f}\u{8b}garbage");
     env.run(&["import", gz.to_str().expect("p")]).expect_code(2);
     assert_eq!(export_objects(&env, &[]).len(), 1);
@@ -237,7 +346,8 @@ fn demo_pack_imports_into_the_demo_collection() {
 fn kill_during_import_leaves_the_store_consistent() {
     let env = Env::new();
     let first = env.file("first.json", &bundle(&[identity(), indicator()]));
-    env.run(&["import", first.to_str().expect("p")]).expect_code(0);
+    env.run(&["import", first.to_str().expect("p")])
+        .expect_code(0);
     const N: usize = 60_000;
     let mut big = String::with_capacity(N * 300);
     for i in 0..N {
@@ -248,12 +358,22 @@ fn kill_during_import_leaves_the_store_consistent() {
     }
     let big = env.file("big.jsonl", &big);
     for delay_ms in [50u64, 200, 400] {
-        let mut child = env.cmd().args(["import", big.to_str().expect("p")]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn");
+        let mut child = env
+            .cmd()
+            .args(["import", big.to_str().expect("p")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn");
         std::thread::sleep(std::time::Duration::from_millis(delay_ms));
         let _ = child.kill(); // SIGKILL
         let _ = child.wait();
         let n = export_objects(&env, &[]).len();
-        assert!(n == 2 || n == 2 + N, "after kill at {delay_ms} ms: {n} objects, expected 2 or {}", 2 + N);
+        assert!(
+            n == 2 || n == 2 + N,
+            "after kill at {delay_ms} ms: {n} objects, expected 2 or {}",
+            2 + N
+        );
         if n == 2 + N {
             break;
         }

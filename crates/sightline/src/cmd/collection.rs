@@ -1,6 +1,5 @@
 //! `sightline collection add|list|remove`
 
-use std::io::Write;
 use std::path::Path;
 
 use sightline_store::CollectionInfo;
@@ -29,7 +28,11 @@ pub fn run(data: &Path, cmd: Command) -> Result<Outcome, Failure> {
     let store = super::open_store(data)?;
     let io = |e: std::io::Error| Failure::Other(e.into());
     match cmd {
-        Command::Add { alias, title, description } => {
+        Command::Add {
+            alias,
+            title,
+            description,
+        } => {
             let id = uuid::Uuid::new_v4().to_string();
             let info = CollectionInfo {
                 id: id.clone(),
@@ -45,7 +48,13 @@ pub fn run(data: &Path, cmd: Command) -> Result<Outcome, Failure> {
             let cs = store.collections()?;
             with_stdout(|w| {
                 for c in &cs {
-                    writeln!(w, "{}\t{}\t{}", c.id, c.alias.as_deref().unwrap_or("-"), c.title)?;
+                    writeln!(
+                        w,
+                        "{}\t{}\t{}",
+                        c.id,
+                        c.alias.as_deref().unwrap_or("-"),
+                        c.title
+                    )?;
                 }
                 Ok(())
             })

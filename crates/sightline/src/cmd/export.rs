@@ -31,19 +31,29 @@ pub struct Args {
 
 pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     let added_after = match &args.since {
-        Some(s) => Some(parse_date_added(s).ok_or_else(|| Failure::Input(format!("--since {s:?}: not an RFC 3339 UTC time like 2026-01-01T00:00:00Z")))?),
+        Some(s) => Some(parse_date_added(s).ok_or_else(|| {
+            Failure::Input(format!(
+                "--since {s:?}: not an RFC 3339 UTC time like 2026-01-01T00:00:00Z"
+            ))
+        })?),
         None => None,
     };
     let store = super::open_store(data)?;
     if let Some(c) = &args.collection {
         if store.collection(c)?.is_none() {
-            return Err(Failure::Input(format!("--collection {c:?}: no such collection")));
+            return Err(Failure::Input(format!(
+                "--collection {c:?}: no such collection"
+            )));
         }
     }
     let q = ObjectQuery {
         collection: args.collection.clone(),
         types: args.types.clone(),
-        versions: if args.all_versions { VersionFilter::all() } else { VersionFilter::last() },
+        versions: if args.all_versions {
+            VersionFilter::all()
+        } else {
+            VersionFilter::last()
+        },
         added_after,
         ..ObjectQuery::default()
     };
@@ -67,14 +77,16 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
         Some(path) => {
             // Never leave a half-written export under the final name.
             let tmp = path.with_extension("tmp");
-            let f = File::create(&tmp).map_err(|e| Failure::Other(anyhow::anyhow!("{}: {e}", tmp.display())))?;
+            let f = File::create(&tmp)
+                .map_err(|e| Failure::Other(anyhow::anyhow!("{}: {e}", tmp.display())))?;
             let mut w = BufWriter::with_capacity(1 << 16, f);
             let n = export_bundle(store.as_ref(), &q, &mut w).map_err(fail)?;
             w.into_inner()
                 .map_err(|e| Failure::Other(anyhow::anyhow!("{}: {}", tmp.display(), e.error())))?
                 .sync_all()
                 .map_err(|e| Failure::Other(anyhow::anyhow!("{}: {e}", tmp.display())))?;
-            std::fs::rename(&tmp, path).map_err(|e| Failure::Other(anyhow::anyhow!("{}: {e}", path.display())))?;
+            std::fs::rename(&tmp, path)
+                .map_err(|e| Failure::Other(anyhow::anyhow!("{}: {e}", path.display())))?;
             n
         }
     };

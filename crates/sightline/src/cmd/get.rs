@@ -1,6 +1,5 @@
 //! `sightline get ID|EXTERNAL_ID [--versions]`
 
-use std::io::Write;
 use std::path::Path;
 
 use sightline_stix::StixId;
@@ -20,13 +19,22 @@ pub struct Args {
 
 pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     let store = super::open_store(data)?;
-    let ids = if StixId::parse(&args.id).is_ok() { vec![args.id.clone()] } else { store.lookup_external_id(&args.id)? };
+    let ids = if StixId::parse(&args.id).is_ok() {
+        vec![args.id.clone()]
+    } else {
+        store.lookup_external_id(&args.id)?
+    };
     let mut objects = Vec::new();
     for id in &ids {
         if args.versions {
             objects.extend(store.versions(id, None)?);
         } else {
-            let q = ObjectQuery { ids: vec![id.clone()], versions: VersionFilter::last(), limit: 1, ..ObjectQuery::default() };
+            let q = ObjectQuery {
+                ids: vec![id.clone()],
+                versions: VersionFilter::last(),
+                limit: 1,
+                ..ObjectQuery::default()
+            };
             objects.extend(store.query(&q)?.items);
         }
     }

@@ -1,6 +1,6 @@
 //! `sightline import FILE... [--collection C] [--strict]`, `sightline import --demo`
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -37,10 +37,17 @@ pub struct Args {
 }
 
 pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
-    let mut inputs = args.files.iter().map(|f| read_input(f)).collect::<Result<Vec<Input>, _>>()?;
+    let mut inputs = args
+        .files
+        .iter()
+        .map(|f| read_input(f))
+        .collect::<Result<Vec<Input>, _>>()?;
     let mut collection = args.collection.clone();
     if args.demo {
-        inputs.push(Input { name: "packs/bureau-121.json (built in)".into(), bytes: BUREAU_121_PACK.as_bytes().to_vec() });
+        inputs.push(Input {
+            name: "packs/bureau-121.json (built in)".into(),
+            bytes: BUREAU_121_PACK.as_bytes().to_vec(),
+        });
         collection.get_or_insert_with(|| "demo".to_owned());
     }
     let store = super::open_store(data)?;
@@ -50,7 +57,10 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     let total: usize = inputs.iter().map(|i| i.bytes.len()).sum();
     let bar = if total >= PROGRESS_MIN_BYTES && std::io::stderr().is_terminal() {
         let b = ProgressBar::new(0);
-        b.set_style(ProgressStyle::with_template("{spinner} {pos} objects {per_sec}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+        b.set_style(
+            ProgressStyle::with_template("{spinner} {pos} objects {per_sec}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
         Some(b)
     } else {
         None
@@ -60,8 +70,18 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
             b.set_position(n);
         }
     };
-    let opts = ImportOptions { collection, strict: args.strict };
-    let report = import(store.as_ref(), &crate::cmd::validator(), &inputs, &opts, &progress).map_err(|e| match e {
+    let opts = ImportOptions {
+        collection,
+        strict: args.strict,
+    };
+    let report = import(
+        store.as_ref(),
+        &crate::cmd::validator(),
+        &inputs,
+        &opts,
+        &progress,
+    )
+    .map_err(|e| match e {
         sightline_interchange::ImportError::Read(r) => Failure::Input(r.to_string()),
         sightline_interchange::ImportError::Store(s) => Failure::Store(s.to_string()),
     })?;
@@ -69,7 +89,11 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
         b.finish_and_clear();
     }
     print_report(&report, args.json, args.strict).map_err(|e| Failure::Other(e.into()))?;
-    Ok(if report.rejected_count() == 0 { Outcome::Ok } else { Outcome::Findings })
+    Ok(if report.rejected_count() == 0 {
+        Outcome::Ok
+    } else {
+        Outcome::Findings
+    })
 }
 
 fn ensure_collection(store: &dyn sightline_store::Store, c: &str) -> Result<(), Failure> {
@@ -116,18 +140,37 @@ fn print_report(r: &ImportReport, as_json: bool, strict: bool) -> std::io::Resul
                 Some(l) => format!("line {l}"),
                 None => format!("object #{}", x.index),
             };
-            writeln!(w, "{}: {place} {}: rejected", x.file, x.id.as_deref().unwrap_or("(no id)"))?;
+            writeln!(
+                w,
+                "{}: {place} {}: rejected",
+                x.file,
+                x.id.as_deref().unwrap_or("(no id)")
+            )?;
             for e in &x.errors {
                 writeln!(w, "  {e}")?;
             }
         }
         for f in &r.files {
-            writeln!(w, "{}: {} objects: {} new, {} duplicate, {} rejected", f.name, f.objects, f.new, f.duplicate, f.rejected)?;
+            writeln!(
+                w,
+                "{}: {} objects: {} new, {} duplicate, {} rejected",
+                f.name, f.objects, f.new, f.duplicate, f.rejected
+            )?;
         }
         if strict && !r.committed {
-            writeln!(w, "--strict: {} invalid objects, nothing was imported", r.rejected_count())?;
+            writeln!(
+                w,
+                "--strict: {} invalid objects, nothing was imported",
+                r.rejected_count()
+            )?;
         } else if r.files.len() > 1 {
-            writeln!(w, "total: {} new, {} duplicate, {} rejected", r.new_count(), r.duplicate_count(), r.rejected_count())?;
+            writeln!(
+                w,
+                "total: {} new, {} duplicate, {} rejected",
+                r.new_count(),
+                r.duplicate_count(),
+                r.rejected_count()
+            )?;
         }
         Ok(())
     })

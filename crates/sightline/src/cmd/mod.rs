@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod check;
 pub mod collection;
 pub mod export;
 pub mod get;

@@ -1,6 +1,5 @@
 //! `sightline search TEXT`
 
-use std::io::Write;
 use std::path::Path;
 
 use crate::output::with_stdout;
@@ -26,5 +25,9 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
         Ok(())
     })
     .map_err(|e| Failure::Other(e.into()))?;
-    Ok(if hits.is_empty() { Outcome::Findings } else { Outcome::Ok })
+    Ok(if hits.is_empty() {
+        Outcome::Findings
+    } else {
+        Outcome::Ok
+    })
 }

@@ -1,6 +1,5 @@
 //! `sightline stats`
 
-use std::io::Write;
 use std::path::Path;
 
 use crate::output::with_stdout;

@@ -1,7 +1,5 @@
 //! `sightline validate FILE|-`
 
-use std::io::Write;
-
 use clap::ValueEnum;
 use rayon::prelude::*;
 use serde_json::{json, Value};
@@ -40,10 +38,18 @@ struct Verdict {
 }
 
 pub fn run(args: Args) -> Result<Outcome, Failure> {
+    let t = std::time::Instant::now();
     let input = read_input(&args.file)?;
+    tracing::debug!(elapsed = ?t.elapsed(), bytes = input.bytes.len(), "read");
     let doc = split_objects(&input.name, &input.bytes)?;
+    tracing::debug!(elapsed = ?t.elapsed(), objects = doc.items.len(), "split");
     let validator = crate::cmd::validator();
-    let verdicts: Vec<Verdict> = doc.items.par_iter().map(|item| judge(&validator, item)).collect();
+    let verdicts: Vec<Verdict> = doc
+        .items
+        .par_iter()
+        .map(|item| judge(&validator, item))
+        .collect();
+    tracing::debug!(elapsed = ?t.elapsed(), "validated");
     let invalid = verdicts.iter().filter(|v| !v.errors.is_empty()).count();
     let io = |e: std::io::Error| Failure::Other(e.into());
     match args.format {
@@ -94,11 +100,21 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
         })
         .map_err(io)?,
     }
-    Ok(if invalid == 0 { Outcome::Ok } else { Outcome::Findings })
+    Ok(if invalid == 0 {
+        Outcome::Ok
+    } else {
+        Outcome::Findings
+    })
 }
 
 fn judge(validator: &Validator, item: &Item<'_>) -> Verdict {
-    let mut v = Verdict { index: item.index, line: item.line, id: None, errors: Vec::new(), warnings: Vec::new() };
+    let mut v = Verdict {
+        index: item.index,
+        line: item.line,
+        id: None,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    };
     let raw = match &item.raw {
         Ok(r) => *r,
         Err(e) => {
