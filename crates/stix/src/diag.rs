@@ -22,19 +22,41 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, pointer: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Error, code, pointer: pointer.into(), message: message.into() }
+    pub fn error(
+        code: &'static str,
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            severity: Severity::Error,
+            code,
+            pointer: pointer.into(),
+            message: message.into(),
+        }
     }
 
-    pub fn warning(code: &'static str, pointer: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Warning, code, pointer: pointer.into(), message: message.into() }
+    pub fn warning(
+        code: &'static str,
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            severity: Severity::Warning,
+            code,
+            pointer: pointer.into(),
+            message: message.into(),
+        }
     }
 }
 
 impl fmt::Display for Diagnostic {
     /// `E101 /created_by_ref: must reference an identity, got "malware--…"`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ptr = if self.pointer.is_empty() { "/" } else { &self.pointer };
+        let ptr = if self.pointer.is_empty() {
+            "/"
+        } else {
+            &self.pointer
+        };
         write!(f, "{} {}: {}", self.code, ptr, self.message)
     }
 }

@@ -20,17 +20,52 @@ pub enum Category {
 }
 
 pub const DOMAIN_TYPES: [&str; 19] = [
-    "attack-pattern", "campaign", "course-of-action", "grouping", "identity", "incident", "indicator",
-    "infrastructure", "intrusion-set", "location", "malware", "malware-analysis", "note",
-    "observed-data", "opinion", "report", "threat-actor", "tool", "vulnerability",
+    "attack-pattern",
+    "campaign",
+    "course-of-action",
+    "grouping",
+    "identity",
+    "incident",
+    "indicator",
+    "infrastructure",
+    "intrusion-set",
+    "location",
+    "malware",
+    "malware-analysis",
+    "note",
+    "observed-data",
+    "opinion",
+    "report",
+    "threat-actor",
+    "tool",
+    "vulnerability",
 ];
 pub const RELATIONSHIP_TYPES: [&str; 2] = ["relationship", "sighting"];
 pub const OBSERVABLE_TYPES: [&str; 18] = [
-    "artifact", "autonomous-system", "directory", "domain-name", "email-addr", "email-message", "file",
-    "ipv4-addr", "ipv6-addr", "mac-addr", "mutex", "network-traffic", "process", "software", "url",
-    "user-account", "windows-registry-key", "x509-certificate",
+    "artifact",
+    "autonomous-system",
+    "directory",
+    "domain-name",
+    "email-addr",
+    "email-message",
+    "file",
+    "ipv4-addr",
+    "ipv6-addr",
+    "mac-addr",
+    "mutex",
+    "network-traffic",
+    "process",
+    "software",
+    "url",
+    "user-account",
+    "windows-registry-key",
+    "x509-certificate",
 ];
-pub const META_TYPES: [&str; 3] = ["marking-definition", "language-content", "extension-definition"];
+pub const META_TYPES: [&str; 3] = [
+    "marking-definition",
+    "language-content",
+    "extension-definition",
+];
 
 /// The category of a type. Unknown (custom) types count as domain objects
 /// unless they look like observables (no `created`), as STIX 2.1 §11 allows both.
@@ -59,7 +94,10 @@ pub enum ObjectMetaError {
     #[error("{0}")]
     Id(#[from] crate::ids::StixIdError),
     #[error("`{prop}`: {source}")]
-    Time { prop: &'static str, source: crate::time::TimestampError },
+    Time {
+        prop: &'static str,
+        source: crate::time::TimestampError,
+    },
 }
 
 /// The indexed fields of one object version.
@@ -100,9 +138,9 @@ impl ObjectMeta {
         let ts = |prop: &'static str| -> Result<Option<Timestamp<'_>>, ObjectMetaError> {
             match o.get(prop) {
                 None => Ok(None),
-                Some(Value::String(s)) => {
-                    Timestamp::parse(s).map(Some).map_err(|source| ObjectMetaError::Time { prop, source })
-                }
+                Some(Value::String(s)) => Timestamp::parse(s)
+                    .map(Some)
+                    .map_err(|source| ObjectMetaError::Time { prop, source }),
                 Some(_) => Err(ObjectMetaError::Missing(prop)),
             }
         };
@@ -122,7 +160,10 @@ impl ObjectMeta {
                 refs.iter()
                     .filter_map(|r| {
                         let r = r.as_object()?;
-                        Some((r.get("source_name")?.as_str()?.to_owned(), r.get("external_id")?.as_str()?.to_owned()))
+                        Some((
+                            r.get("source_name")?.as_str()?.to_owned(),
+                            r.get("external_id")?.as_str()?.to_owned(),
+                        ))
                     })
                     .collect()
             })
@@ -140,7 +181,9 @@ impl ObjectMeta {
             name: str_of("name").map(str::to_owned),
             aliases,
             description: str_of("description").map(str::to_owned),
-            source_ref: str_of("source_ref").or_else(|| str_of("sighting_of_ref")).map(str::to_owned),
+            source_ref: str_of("source_ref")
+                .or_else(|| str_of("sighting_of_ref"))
+                .map(str::to_owned),
             target_ref: str_of("target_ref").map(str::to_owned),
             external_ids,
         })
@@ -165,7 +208,10 @@ mod tests {
         let m = ObjectMeta::extract(&v).expect("valid");
         assert_eq!(m.version.as_deref(), Some("2025-04-16T20:37:45.123Z"));
         assert_eq!(m.version_key, "2025-04-16T20:37:45.123000000");
-        assert_eq!(m.external_ids, vec![("mitre-attack".into(), "G0032".into())]);
+        assert_eq!(
+            m.external_ids,
+            vec![("mitre-attack".into(), "G0032".into())]
+        );
         assert_eq!(m.category, Category::Domain);
         assert_eq!(m.aliases.len(), 2);
     }

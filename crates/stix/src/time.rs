@@ -78,7 +78,11 @@ impl<'a> Timestamp<'a> {
     /// Stores index versions by this.
     pub fn sort_key(&self) -> String {
         let base = &self.text[..19];
-        let frac = if self.text.len() > 20 { &self.text[20..self.text.len() - 1] } else { "" };
+        let frac = if self.text.len() > 20 {
+            &self.text[20..self.text.len() - 1]
+        } else {
+            ""
+        };
         let frac = frac.trim_end_matches('0');
         let mut key = String::with_capacity(31);
         key.push_str(base);
@@ -121,7 +125,12 @@ mod tests {
 
     #[test]
     fn accepts_rfc3339_utc() {
-        for ok in ["2016-04-06T20:03:48Z", "2016-04-06T20:03:48.000Z", "2016-04-06T20:03:48.123456789123Z", "2016-02-29T00:00:00Z"] {
+        for ok in [
+            "2016-04-06T20:03:48Z",
+            "2016-04-06T20:03:48.000Z",
+            "2016-04-06T20:03:48.123456789123Z",
+            "2016-02-29T00:00:00Z",
+        ] {
             assert!(Timestamp::parse(ok).is_ok(), "{ok}");
         }
         for bad in [
