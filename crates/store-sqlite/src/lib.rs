@@ -22,7 +22,9 @@ mod write;
 mod tests;
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
@@ -41,6 +43,60 @@ pub struct SqliteStore {
     readers: Mutex<Vec<Connection>>,
     clock: DateAddedClock,
     read_only: bool,
+    checkpointer: Option<Checkpointer>,
+}
+
+/// Copies committed WAL frames back into the database file on its own thread
+/// and connection, so a commit costs the WAL write and fsync only (the
+/// writer's automatic checkpoint is off). Woken after each commit; stopped and
+/// joined when the store is dropped (closing the last connection then
+/// checkpoints whatever is left).
+struct Checkpointer {
+    wake: SyncSender<()>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> Result<Checkpointer> {
+        let conn = open_conn(path, false)?;
+        let (wake, rx) = sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("sightline-checkpoint".into())
+            .spawn(move || {
+                while rx.recv().is_ok() {
+                    // Errors (e.g. busy) only delay the checkpoint to the next commit.
+                    let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                }
+            })
+            .map_err(|e| {
+                StoreError::Io(format!(
+                    "{}: cannot start the checkpoint thread: {e}",
+                    path.display()
+                ))
+            })?;
+        Ok(Checkpointer {
+            wake,
+            thread: Some(thread),
+        })
+    }
+
+    fn poke(&self) {
+        match self.wake.try_send(()) {
+            Ok(()) | Err(TrySendError::Full(())) | Err(TrySendError::Disconnected(())) => {}
+        }
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.checkpointer.take() {
+            let thread = c.thread.take();
+            drop(c);
+            if let Some(t) = thread {
+                let _ = t.join();
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -72,11 +128,16 @@ impl SqliteStore {
             return Err(StoreError::Io(format!("{}: no store here", path.display())));
         }
         let mut writer = open_conn(&path, read_only)?;
-        if read_only {
+        let checkpointer = if read_only {
             check_version(&writer, &path, true)?;
+            None
         } else {
             migrate(&mut writer, &path)?;
-        }
+            writer
+                .execute_batch("PRAGMA wal_autocheckpoint = 0;")
+                .ctx(&path)?;
+            Some(Checkpointer::start(&path)?)
+        };
         let last: DateAdded = writer
             .query_row(
                 "SELECT max(coalesce((SELECT max(date_added) FROM versions), 0),
@@ -92,6 +153,7 @@ impl SqliteStore {
             readers: Mutex::new(Vec::new()),
             clock: DateAddedClock::starting_after(last),
             read_only,
+            checkpointer,
         })
     }
 
@@ -115,6 +177,13 @@ impl SqliteStore {
     pub fn check(&self) -> Result<Vec<String>> {
         let w = self.lock_writer();
         read::check(&w, self.read_only).ctx(&self.path)
+    }
+
+    /// After a commit: let the checkpointer copy the new WAL frames.
+    fn committed(&self) {
+        if let Some(c) = &self.checkpointer {
+            c.poke();
+        }
     }
 
     fn lock_writer(&self) -> MutexGuard<'_, Connection> {

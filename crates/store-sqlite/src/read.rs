@@ -50,7 +50,7 @@ fn placeholders(sql: &mut String, params: &mut Vec<Value>, values: &[String]) {
 /// Builds the page query. Which index serves it is chosen explicitly (with
 /// `INDEXED BY`, or `+` to rule an index out) so the plan never depends on
 /// statistics: always a range scan in `date_added` order from the cursor.
-fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (String, Vec<Value>) {
+pub(crate) fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (String, Vec<Value>) {
     let f = &q.versions;
     let only_last = !f.all && f.last && !f.first && f.at.is_empty();
     let only_first = !f.all && f.first && !f.last && f.at.is_empty();
@@ -389,15 +389,17 @@ pub(crate) fn check(conn: &Connection, read_only: bool) -> rusqlite::Result<Vec<
         },
     )?;
     collect(
-        "SELECT (SELECT count(*) FROM fts), (SELECT count(*) FROM versions WHERE is_latest = 1),
+        "SELECT (SELECT count(*) FROM fts),
+                (SELECT count(*) FROM versions WHERE is_latest = 1 AND type NOT IN ('relationship', 'sighting')),
                 (SELECT count(*) FROM fts f WHERE NOT EXISTS
-                    (SELECT 1 FROM versions v WHERE v.date_added = f.rowid AND v.is_latest = 1))",
+                    (SELECT 1 FROM versions v WHERE v.date_added = f.rowid AND v.is_latest = 1
+                     AND v.type NOT IN ('relationship', 'sighting')))",
         &|r| {
             let (f, l, stray): (i64, i64, i64) = (r.get(0)?, r.get(1)?, r.get(2)?);
             Ok(if f == l && stray == 0 {
                 String::new()
             } else {
-                format!("search index: {f} entries for {l} latest versions, {stray} not a latest version")
+                format!("search index: {f} entries for {l} searchable latest versions, {stray} not one of them")
             })
         },
     )?;

@@ -12,8 +12,12 @@
 //!   scans whose cost does not depend on page depth or store size.
 //! - `members`: collection memberships, keyed by their own `date_added`, with
 //!   per-collection `is_latest` / `is_first` flags and partial indexes.
-//! - `fts`: contentless FTS5 over name, aliases, description of the latest
-//!   version of each object; its rowid is that version's `date_added`.
+//! - `fts`: contentless FTS5 (`detail=column`: no positions, as queries are
+//!   prefix terms only) over name, aliases, description of the latest version
+//!   of each object except relationships and sightings (their descriptions
+//!   are procedure text about other objects: they would drown the named
+//!   objects a search looks for, and are most of the indexing cost); its rowid
+//!   is that version's `date_added`.
 //! - `external_ids`: `(external_id, object id)` for `lookup_external_id`.
 //! - `meta`: key/value; `date_added_high` is the highest `date_added` ever
 //!   handed out, so a restart never reuses one (even one whose row is gone).
@@ -46,7 +50,6 @@ CREATE INDEX versions_latest ON versions (date_added) WHERE is_latest = 1;
 CREATE INDEX versions_first ON versions (date_added) WHERE is_first = 1;
 CREATE INDEX versions_type ON versions (type, date_added);
 CREATE INDEX versions_type_latest ON versions (type, date_added) WHERE is_latest = 1;
-CREATE INDEX versions_key ON versions (version_key);
 CREATE INDEX versions_source ON versions (source_ref) WHERE source_ref IS NOT NULL;
 CREATE INDEX versions_target ON versions (target_ref) WHERE target_ref IS NOT NULL;
 
@@ -81,7 +84,7 @@ CREATE TABLE external_ids (
 
 CREATE VIRTUAL TABLE fts USING fts5 (
     name, aliases, description,
-    content = '', contentless_delete = 1,
+    content = '', contentless_delete = 1, detail = column,
     tokenize = 'unicode61 remove_diacritics 2'
 );
 ";

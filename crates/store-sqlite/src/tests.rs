@@ -1,2 +1,294 @@
 //! SQLite-only behaviour: persistence, the clock across restarts, errors on
 //! read-only and full disks, schema versions.
+
+use std::path::Path;
+
+use sightline_store::conformance::{sdo, sid};
+use sightline_store::{
+    CollectionInfo, CollectionStore, ObjectQuery, ObjectReader, ObjectWriter, PutOutcome,
+    StoreError, VersionFilter, VersionReader,
+};
+
+use crate::{SqliteStore, DB_FILE};
+
+fn all(s: &SqliteStore) -> Vec<sightline_store::StoredObject> {
+    s.query(&ObjectQuery {
+        versions: VersionFilter::all(),
+        limit: 100_000,
+        ..ObjectQuery::default()
+    })
+    .expect("query")
+    .items
+}
+
+fn put(s: &SqliteStore, n: u64, m: u32, coll: Option<&str>) -> PutOutcome {
+    let mut t = s.begin().expect("begin");
+    let o = t.put(&sdo("malware", n, m), coll).expect("put");
+    t.commit().expect("commit");
+    o
+}
+
+fn date(o: PutOutcome) -> i64 {
+    match o {
+        PutOutcome::Added { date_added } | PutOutcome::Duplicate { date_added } => date_added,
+    }
+}
+
+#[test]
+fn data_and_clock_survive_reopen() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let sub = dir.path().join("not/yet/there");
+    let coll = CollectionInfo {
+        id: "6f0b7a4e-4c3d-4b8e-9a55-0c1f2d3e4f50".into(),
+        title: "Feed".into(),
+        description: None,
+        alias: Some("feed".into()),
+        media_types: vec!["application/stix+json;version=2.1".into()],
+    };
+    let (before, last) = {
+        let s = SqliteStore::open(&sub).expect("open creates the directory");
+        s.create_collection(&coll).expect("collection");
+        put(&s, 1, 1, None);
+        put(&s, 1, 2, Some("feed"));
+        let last = date(put(&s, 2, 1, Some("feed")));
+        let mut t = s.begin().expect("begin");
+        t.remove_from_collection("feed", &sid("malware", 2), &[])
+            .expect("remove");
+        t.commit().expect("commit");
+        (all(&s), last)
+    };
+    assert!(sub.join(DB_FILE).exists());
+    let s = SqliteStore::open(&sub).expect("reopen");
+    assert_eq!(all(&s), before);
+    assert_eq!(s.collection("feed").expect("get"), Some(coll));
+    assert_eq!(
+        s.versions(&sid("malware", 1), Some("feed"))
+            .expect("versions")
+            .len(),
+        1
+    );
+    // The clock starts after the highest value ever handed out, including the
+    // removed membership's.
+    let d = date(put(&s, 3, 1, None));
+    assert!(d > last, "{d} <= {last}");
+    assert!(matches!(put(&s, 1, 1, None), PutOutcome::Duplicate { .. }));
+    assert!(s.check().expect("check").is_empty());
+}
+
+#[test]
+fn clock_never_goes_back_even_if_wall_clock_does() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let future = {
+        let s = SqliteStore::open(dir.path()).expect("open");
+        put(&s, 1, 1, None);
+        // Pretend a value far in the future was handed out (a clock that stepped back since).
+        let w = s.lock_writer();
+        w.execute(
+            "UPDATE versions SET date_added = date_added + 3600000000000",
+            [],
+        )
+        .expect("shift");
+        drop(w);
+        all(&s)[0].date_added
+    };
+    let s = SqliteStore::open(dir.path()).expect("reopen");
+    assert!(date(put(&s, 2, 1, None)) > future);
+}
+
+#[test]
+fn newer_schema_is_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    drop(SqliteStore::open(dir.path()).expect("open"));
+    {
+        let c = rusqlite::Connection::open(dir.path().join(DB_FILE)).expect("raw open");
+        c.pragma_update(None, "user_version", 999).expect("bump");
+    }
+    match SqliteStore::open(dir.path()) {
+        Err(StoreError::Corrupt(m)) => assert!(m.contains("999") && m.contains(DB_FILE), "{m}"),
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    assert!(matches!(
+        SqliteStore::open_read_only(dir.path()),
+        Err(StoreError::Corrupt(_))
+    ));
+}
+
+#[test]
+fn not_a_database_is_corrupt() {
+    let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(dir.path().join(DB_FILE), vec![0x5a; 65536]).expect("write junk");
+    match SqliteStore::open(dir.path()) {
+        Err(StoreError::Corrupt(m)) => assert!(m.contains(DB_FILE), "{m}"),
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+}
+
+#[test]
+fn full_disk_is_a_clear_error_and_keeps_data() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = SqliteStore::open(dir.path()).expect("open");
+    put(&s, 1, 1, None);
+    let before = all(&s);
+    let pages: u64 = s
+        .lock_writer()
+        .query_row("PRAGMA page_count", [], |r| r.get(0))
+        .expect("pages");
+    s.set_max_pages(pages + 2).expect("limit");
+    let mut t = s.begin().expect("begin");
+    let mut err = None;
+    for n in 10..5000 {
+        let mut o = sdo("malware", n, 1);
+        o.raw = format!(
+            "{}{}",
+            &o.raw[..o.raw.len() - 1],
+            format_args!(",\"x_pad\":\"{}\"}}", "p".repeat(4000))
+        );
+        if let Err(e) = t.put(&o, None) {
+            err = Some(e);
+            break;
+        }
+    }
+    drop(t);
+    match err {
+        Some(StoreError::NoSpace(m)) => assert!(m.contains(DB_FILE), "{m}"),
+        other => panic!("expected NoSpace, got {other:?}"),
+    }
+    assert_eq!(all(&s), before);
+    // Usable again once there is room.
+    s.set_max_pages(1 << 30).expect("unlimit");
+    put(&s, 2, 1, None);
+    assert_eq!(all(&s).len(), 2);
+    assert!(s.check().expect("check").is_empty());
+}
+
+/// Whether this process ignores file permissions (root): chmod tests then
+/// cannot make a directory read-only.
+fn permissions_bypassed(dir: &Path) -> bool {
+    std::fs::write(dir.join("probe"), b"x").is_ok()
+}
+
+#[test]
+fn read_only_store_is_a_clear_error_and_keeps_data() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    let before = {
+        let s = SqliteStore::open(dir.path()).expect("open");
+        put(&s, 1, 1, None);
+        all(&s)
+    };
+    // Opened read-only: reads work, writes fail clearly.
+    {
+        let s = SqliteStore::open_read_only(dir.path()).expect("open read-only");
+        assert_eq!(all(&s), before);
+        match s.begin().map(|_| ()) {
+            Err(StoreError::NoSpace(m)) => assert!(m.contains(DB_FILE), "{m}"),
+            other => panic!("expected NoSpace, got {other:?}"),
+        }
+        assert!(s.check().expect("check").is_empty());
+    }
+    // A read-only directory and file (where permissions apply).
+    let ro = std::fs::Permissions::from_mode(0o555);
+    std::fs::set_permissions(
+        dir.path().join(DB_FILE),
+        std::fs::Permissions::from_mode(0o444),
+    )
+    .expect("chmod");
+    std::fs::set_permissions(dir.path(), ro).expect("chmod");
+    if !permissions_bypassed(dir.path()) {
+        let r = SqliteStore::open(dir.path()).and_then(|s| {
+            let mut t = s.begin()?;
+            t.put(&sdo("malware", 2, 1), None)?;
+            t.commit()
+        });
+        match r {
+            Err(StoreError::NoSpace(m) | StoreError::Io(m)) => {
+                assert!(m.contains("sightline"), "{m}")
+            }
+            other => panic!("expected NoSpace or Io, got {other:?}"),
+        }
+    }
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::set_permissions(
+        dir.path().join(DB_FILE),
+        std::fs::Permissions::from_mode(0o644),
+    )
+    .expect("chmod");
+    let s = SqliteStore::open(dir.path()).expect("reopen");
+    assert_eq!(all(&s), before);
+}
+
+#[test]
+fn uncreatable_directory_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"x").expect("write");
+    match SqliteStore::open(&file.join("sub")) {
+        Err(StoreError::Io(m) | StoreError::NoSpace(m)) => assert!(m.contains("a-file"), "{m}"),
+        other => panic!("expected Io, got {other:?}"),
+    }
+}
+
+#[test]
+fn second_writer_waits_then_proceeds() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = std::sync::Arc::new(SqliteStore::open(dir.path()).expect("open"));
+    let mut t = s.begin().expect("begin");
+    t.put(&sdo("malware", 1, 1), None).expect("put");
+    let s2 = s.clone();
+    let h = std::thread::spawn(move || date(put(&s2, 2, 1, None)));
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    t.commit().expect("commit");
+    let d2 = h.join().expect("join");
+    assert!(d2 > all(&s)[0].date_added);
+    assert_eq!(all(&s).len(), 2);
+}
+
+#[test]
+fn page_plans_are_range_scans() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = SqliteStore::open(dir.path()).expect("open");
+    let conn = s.lock_writer();
+    for (q, cid) in [
+        (ObjectQuery::default(), None),
+        (
+            ObjectQuery {
+                versions: VersionFilter::all(),
+                ..ObjectQuery::default()
+            },
+            None,
+        ),
+        (
+            ObjectQuery {
+                types: vec!["malware".into()],
+                ..ObjectQuery::default()
+            },
+            None,
+        ),
+        (ObjectQuery::default(), Some(1)),
+        (
+            ObjectQuery {
+                versions: VersionFilter::all(),
+                ..ObjectQuery::default()
+            },
+            Some(1),
+        ),
+    ] {
+        let (sql, params) = crate::read::page_sql(&q, cid, 10);
+        let mut stmt = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .expect("prepare");
+        let plan: Vec<String> = stmt
+            .query_map(rusqlite::params_from_iter(params), |r| {
+                r.get::<_, String>(3)
+            })
+            .expect("plan")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        let plan = plan.join("; ");
+        assert!(!plan.contains("TEMP B-TREE"), "page query sorts: {plan}");
+        assert!(
+            plan.contains("date_added>?") || plan.contains("rowid>?"),
+            "not a range scan: {plan}"
+        );
+    }
+}

@@ -13,6 +13,8 @@ use sightline_store::{
     StoreError, WriteTxn,
 };
 
+use sightline_stix::object::RELATIONSHIP_TYPES;
+
 use crate::{Ctx, SqliteStore};
 
 /// The rows of one id (in `versions`, or in one collection's `members`) that a
@@ -144,18 +146,26 @@ impl SqliteTxn<'_> {
                     ":rev": m.revoked, ":latest": is_latest, ":first": is_first, ":name": m.name,
                     ":src": m.source_ref, ":tgt": m.target_ref, ":raw": obj.raw,
                 })?;
+                // Relationships and sightings are not searched (see `schema.rs`).
+                let searched = !RELATIONSHIP_TYPES.contains(&m.ty.as_str());
                 if is_latest {
                     if let Some((old, _)) = &n.latest {
                         conn.prepare_cached(
                             "UPDATE versions SET is_latest = 0 WHERE date_added = ?1",
                         )?
                         .execute([old])?;
-                        conn.prepare_cached("DELETE FROM fts WHERE rowid = ?1")?
-                            .execute([old])?;
+                        if searched {
+                            conn.prepare_cached("DELETE FROM fts WHERE rowid = ?1")?
+                                .execute([old])?;
+                        }
                     }
-                    let aliases = m.aliases.join("\n");
-                    conn.prepare_cached("INSERT INTO fts (rowid, name, aliases, description) VALUES (?1, ?2, ?3, ?4)")?
+                    if searched {
+                        let aliases = m.aliases.join("\n");
+                        conn.prepare_cached(
+                            "INSERT INTO fts (rowid, name, aliases, description) VALUES (?1, ?2, ?3, ?4)",
+                        )?
                         .execute(params![d, m.name, aliases, m.description])?;
+                    }
                 }
                 if is_first {
                     if let Some((old, _)) = &n.first {
@@ -286,6 +296,7 @@ impl WriteTxn for SqliteTxn<'_> {
             .ctx(path)?;
         self.conn.execute_batch("COMMIT").ctx(path)?;
         self.done = true;
+        self.store.committed();
         Ok(())
     }
 }

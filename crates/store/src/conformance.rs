@@ -1057,6 +1057,13 @@ pub fn search(s: &dyn Store) {
                 1,
                 json!({"name": "Évasion détectée", "pattern": "[x:y = 'z']"}),
             ),
+            o(
+                "relationship",
+                5,
+                1,
+                json!({"relationship_type": "uses", "source_ref": sid("intrusion-set", 1),
+                    "target_ref": sid("malware", 2), "description": "Lazarus used Bankshot qwertyuiop."}),
+            ),
         ],
         None,
     );
@@ -1096,6 +1103,10 @@ pub fn search(s: &dyn Store) {
     );
     assert_eq!(ids("détectée"), vec![sid("indicator", 4)]);
     assert!(ids("nothingmatchesthis").is_empty());
+    assert!(
+        ids("qwertyuiop").is_empty(),
+        "relationships are not searched"
+    );
     assert!(ids("").is_empty());
     let hits = s.search("bankshot", 10).expect("search");
     assert_eq!(hits.len(), 1);

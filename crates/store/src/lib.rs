@@ -154,7 +154,9 @@ pub trait ObjectReader: Send + Sync {
     /// in any source; sorted.
     fn lookup_external_id(&self, external_id: &str) -> Result<Vec<String>>;
     /// Full-text search over names, aliases and descriptions of the latest
-    /// versions. `text` is words, matched as prefixes, all required.
+    /// versions of objects other than relationships and sightings. `text` is
+    /// words (runs of letters and digits), matched as prefixes, all required;
+    /// any other character only separates words.
     fn search(&self, text: &str, limit: usize) -> Result<Vec<SearchHit>>;
     fn stats(&self) -> Result<Stats>;
     /// Ids of relationships and sightings (latest versions) whose `source_ref`

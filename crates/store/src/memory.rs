@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use sightline_stix::object::RELATIONSHIP_TYPES;
 use sightline_stix::ObjectMeta;
 
 use crate::{
@@ -186,6 +187,9 @@ impl ObjectReader for MemoryStore {
                 continue;
             };
             let m = &v.meta;
+            if RELATIONSHIP_TYPES.contains(&m.ty.as_str()) {
+                continue;
+            }
             let doc: Vec<String> = m
                 .name
                 .iter()
