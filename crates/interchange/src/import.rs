@@ -12,6 +12,9 @@ use crate::read::{split_objects, Input, ReadError};
 /// small enough that memory stays at the input plus one batch.
 const BATCH: usize = 2048;
 
+/// One validated batch: objects ready to store (with their warning count) or rejections.
+type Checked = Vec<Result<(NewObject, u64), Rejection>>;
+
 #[derive(Debug, Clone, Default)]
 pub struct ImportOptions {
     /// Add every imported version to this collection (id or alias; must exist).
@@ -93,16 +96,34 @@ pub fn import(
     let mut report = ImportReport::default();
     let mut txn = store.begin()?;
     let mut done = 0u64;
-    for (name, doc) in &docs {
-        let mut fr = FileReport {
-            name: (*name).to_owned(),
-            ..FileReport::default()
-        };
-        for chunk in doc.items.chunks(BATCH) {
-            let checked: Vec<Result<(NewObject, u64), Rejection>> = chunk
-                .par_iter()
-                .map(|item| check_item(validator, name, item))
-                .collect();
+    // Validation (parallel, rayon) runs one batch ahead of the single-threaded
+    // store writes, so the import costs about max(validate, write), not the sum.
+    std::thread::scope(|scope| -> Result<(), ImportError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Checked)>(2);
+        let docs_ref = &docs;
+        scope.spawn(move || {
+            for (file_idx, (name, doc)) in docs_ref.iter().enumerate() {
+                for chunk in doc.items.chunks(BATCH) {
+                    let checked: Checked = chunk
+                        .par_iter()
+                        .map(|item| check_item(validator, name, item))
+                        .collect();
+                    if tx.send((file_idx, checked)).is_err() {
+                        return; // the writer stopped on an error
+                    }
+                }
+            }
+        });
+        report.files = docs
+            .iter()
+            .map(|(name, _)| FileReport {
+                name: (*name).to_owned(),
+                ..FileReport::default()
+            })
+            .collect();
+        for (file_idx, checked) in rx {
+            let fr = &mut report.files[file_idx];
+            done += checked.len() as u64;
             for c in checked {
                 fr.objects += 1;
                 match c {
@@ -119,11 +140,10 @@ pub fn import(
                     }
                 }
             }
-            done += chunk.len() as u64;
             progress(done);
         }
-        report.files.push(fr);
-    }
+        Ok(())
+    })?;
     if opts.strict && !report.rejections.is_empty() {
         drop(txn); // rolls back
         for f in &mut report.files {
