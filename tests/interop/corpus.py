@@ -470,6 +470,65 @@ def _mutations(b: dict[str, dict]) -> list[tuple[str, str, Callable[[dict], None
     good("sighting/count-zero", "sighting", _set(count=0), "count may be 0")
     bad("sighting/last-before-first", "sighting", _set(first_seen=T2, last_seen=T0), "last_seen >= first_seen")
 
+    # Patterns (pattern_type "stix" is parsed; other pattern languages are opaque).
+    for label, pat in [
+        ("no-brackets", "ipv4-addr:value = '198.51.100.3'"),
+        ("unterminated-string", "[ipv4-addr:value = '198.51.100.3]"),
+        ("missing-object-path", "[ipv4-addr = '198.51.100.3']"),
+        ("negative-within", "[ipv4-addr:value = '198.51.100.3'] WITHIN -5 SECONDS"),
+        ("dangling-and", "[ipv4-addr:value = '198.51.100.3' AND]"),
+        ("bad-timestamp-literal", "[ipv4-addr:value = '198.51.100.3'] START t'yesterday' STOP t'2024-01-01T00:00:00Z'"),
+        ("empty", ""),
+    ]:
+        bad(f"indicator/pattern-{label}", "indicator", _set(pattern=pat), "a STIX pattern must parse")
+    for label, pat in [
+        ("hash-path", "[file:hashes.'SHA-256' = 'fe90a7e910cb3a4739bed9180e807e93fa70c90f25a8915476f5e4bfbac681db']"),
+        ("followedby-within", "([ipv4-addr:value = '198.51.100.3'] FOLLOWEDBY [domain-name:value = 'evil.example']) WITHIN 300 SECONDS"),
+        ("start-stop", "[ipv4-addr:value = '198.51.100.3'] START t'2024-01-01T00:00:00Z' STOP t'2024-02-01T00:00:00Z'"),
+        ("repeats-or", "[url:value LIKE '%evil%' OR url:value MATCHES '^https?://x'] REPEATS 3 TIMES"),
+        ("in-set", "[network-traffic:dst_port IN (80, 443, 8080)]"),
+        ("custom-object-path", "[x-sightline-ticket:x_queue = 'soc']"),
+    ]:
+        good(f"indicator/pattern-valid-{label}", "indicator", _set(pattern=pat), "a valid STIX pattern")
+    good("indicator/pattern-type-sigma-opaque", "indicator",
+         _set(pattern="title: x\ndetection:\n  sel: {Image: evil.exe}\n  condition: sel", pattern_type="sigma"),
+         "patterns in other languages are not parsed as STIX")
+
+    # Valid variants: open vocabularies, optional properties, extensions.
+    good("identity/identity-class-custom-value", "identity", _set(identity_class="clan"),
+         "identity_class is an open vocabulary")
+    good("tool/tool-types-custom-value", "tool", _set(tool_types=["home-grown"]), "tool_types is an open vocabulary")
+    good("campaign/all-common-optionals", "campaign",
+         _set(revoked=False, object_marking_refs=[TLP_GREEN, TLP2_CLEAR],
+              external_references=[{"source_name": "vendor", "description": "Vendor write-up", "url": "https://example.com/r"}]),
+         "optional common properties")
+    good("campaign/toplevel-property-extension", "campaign",
+         _set(x_sightline_rank=3, extensions={PROP_EXTDEF: {"extension_type": "toplevel-property-extension"}}),
+         "a toplevel-property-extension")
+    good("campaign/property-extension", "campaign",
+         _set(extensions={PROP_EXTDEF: {"extension_type": "property-extension", "rank": 3}}),
+         "a property-extension")
+    good("domain-name/defanged-true", "domain-name", _set(defanged=True), "defanged is a common SCO property")
+    good("file/predefined-extension", "file",
+         _set(extensions={"ntfs-ext": {"sid": "S-1-5-21-1", "alternate_data_streams": [{"name": "second.stream", "size": 25536}]}}),
+         "the predefined ntfs-ext file extension")
+    good("email-message/multipart", "email-message",
+         _both(_del("body"), _set(is_multipart=True, body_multipart=[{"content_type": "text/plain; charset=utf-8", "body": "Hello"}])),
+         "body_multipart with is_multipart true")
+    bad("email-message/body-with-multipart", "email-message",
+        _set(is_multipart=True, body_multipart=[{"content_type": "text/plain; charset=utf-8", "body": "Hello"}]),
+        "body MUST NOT be used when is_multipart is true")
+    good("network-traffic/dst-only", "network-traffic", _both(_del("src_ref"), _set(dst_ref=b["ipv4-addr"]["id"])),
+         "src_ref or dst_ref: dst alone is enough")
+    good("sighting/no-optional", "sighting",
+         _del("first_seen", "last_seen", "count", "where_sighted_refs", "observed_data_refs"), "only sighting_of_ref is required")
+    good("location/region-only", "location", _del("latitude", "longitude", "precision", "country"), "region alone")
+    good("malware/is-family-false-no-types", "malware", _set(is_family=False), "a malware instance")
+    good("relationship/custom-relationship-type", "relationship", _set(relationship_type="x-sightline-feeds"),
+         "relationship_type is open")
+    good("relationship/sco-target", "relationship",
+         _set(relationship_type="related-to", target_ref=b["ipv4-addr"]["id"]), "relationships may point to SCOs")
+
     # Per-type rules.
     bad("indicator/valid-until-before-valid-from", "indicator", _set(valid_from=T2, valid_until=T0), "valid_until > valid_from")
     bad("indicator/valid-until-equals-valid-from", "indicator", _set(valid_from=T1, valid_until=T1), "valid_until > valid_from")
