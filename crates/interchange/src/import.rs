@@ -15,12 +15,28 @@ const BATCH: usize = 2048;
 /// One validated batch: objects ready to store (with their warning count) or rejections.
 type Checked = Vec<Result<(NewObject, u64), Rejection>>;
 
-#[derive(Debug, Clone, Default)]
+/// The default cap on one object's JSON text. Real objects are kilobytes; a
+/// bigger one is an attack or a mistake, and would cost memory many times its size.
+pub const DEFAULT_MAX_OBJECT_BYTES: usize = 64 << 20;
+
+#[derive(Debug, Clone)]
 pub struct ImportOptions {
     /// Add every imported version to this collection (id or alias; must exist).
     pub collection: Option<String>,
     /// Any invalid object rejects the whole import.
     pub strict: bool,
+    /// Objects whose JSON text is longer are rejected unparsed.
+    pub max_object_bytes: usize,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        Self {
+            collection: None,
+            strict: false,
+            max_object_bytes: DEFAULT_MAX_OBJECT_BYTES,
+        }
+    }
 }
 
 /// Why one object was not imported.
@@ -106,7 +122,7 @@ pub fn import(
                 for chunk in doc.items.chunks(BATCH) {
                     let checked: Checked = chunk
                         .par_iter()
-                        .map(|item| check_item(validator, name, item))
+                        .map(|item| check_item(validator, opts.max_object_bytes, name, item))
                         .collect();
                     if tx.send((file_idx, checked)).is_err() {
                         return; // the writer stopped on an error
@@ -159,6 +175,7 @@ pub fn import(
 
 fn check_item(
     validator: &Validator,
+    max_bytes: usize,
     file: &str,
     item: &crate::read::Item<'_>,
 ) -> Result<(NewObject, u64), Rejection> {
@@ -173,6 +190,9 @@ fn check_item(
         .raw
         .as_ref()
         .map_err(|e| reject(None, vec![e.clone()]))?;
+    if raw.len() > max_bytes {
+        return Err(reject(None, vec![too_big(raw.len(), max_bytes)]));
+    }
     let value: Value = serde_json::from_str(raw).map_err(|e| reject(None, vec![e.to_string()]))?;
     let id = value.get("id").and_then(Value::as_str).map(str::to_owned);
     let diags = validator.validate(&value);
@@ -193,4 +213,9 @@ fn check_item(
         },
         warns,
     ))
+}
+
+/// The rejection message for an object over the size limit.
+pub fn too_big(len: usize, max: usize) -> String {
+    format!("object is {len} bytes of JSON, above the limit of {max} bytes (--max-object-bytes)")
 }

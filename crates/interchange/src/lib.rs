@@ -10,5 +10,8 @@ pub mod import;
 pub mod read;
 
 pub use export::{export_bundle, ExportError};
-pub use import::{import, FileReport, ImportError, ImportOptions, ImportReport, Rejection};
+pub use import::{
+    import, too_big, FileReport, ImportError, ImportOptions, ImportReport, Rejection,
+    DEFAULT_MAX_OBJECT_BYTES,
+};
 pub use read::{read_input, split_objects, Document, Input, Item, ReadError, Shape};

@@ -31,6 +31,9 @@ pub struct Args {
     /// Load the built-in Bureau 121 knowledge pack (into collection `demo` unless --collection is given).
     #[arg(long)]
     demo: bool,
+    /// Reject objects whose JSON text is longer than this many bytes.
+    #[arg(long, default_value_t = sightline_interchange::DEFAULT_MAX_OBJECT_BYTES)]
+    max_object_bytes: usize,
     /// Print the summary as one JSON object.
     #[arg(long)]
     json: bool,
@@ -73,6 +76,7 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     let opts = ImportOptions {
         collection,
         strict: args.strict,
+        max_object_bytes: args.max_object_bytes,
     };
     let report = import(
         store.as_ref(),

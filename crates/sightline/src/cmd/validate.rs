@@ -23,6 +23,9 @@ pub struct Args {
     file: String,
     #[arg(long, value_enum, default_value_t = Format::Human)]
     format: Format,
+    /// Objects whose JSON text is longer than this many bytes are reported invalid unparsed.
+    #[arg(long, default_value_t = sightline_interchange::DEFAULT_MAX_OBJECT_BYTES)]
+    max_object_bytes: usize,
     /// Also list warnings (SHOULD-level findings) in human output.
     #[arg(long, short = 'w')]
     warnings: bool,
@@ -47,7 +50,7 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
     let verdicts: Vec<Verdict> = doc
         .items
         .par_iter()
-        .map(|item| judge(&validator, item))
+        .map(|item| judge(&validator, args.max_object_bytes, item))
         .collect();
     tracing::debug!(elapsed = ?t.elapsed(), "validated");
     let invalid = verdicts.iter().filter(|v| !v.errors.is_empty()).count();
@@ -107,7 +110,7 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
     })
 }
 
-fn judge(validator: &Validator, item: &Item<'_>) -> Verdict {
+fn judge(validator: &Validator, max_bytes: usize, item: &Item<'_>) -> Verdict {
     let mut v = Verdict {
         index: item.index,
         line: item.line,
@@ -122,6 +125,11 @@ fn judge(validator: &Validator, item: &Item<'_>) -> Verdict {
             return v;
         }
     };
+    if raw.len() > max_bytes {
+        v.errors
+            .push(sightline_interchange::too_big(raw.len(), max_bytes));
+        return v;
+    }
     let value: Value = match serde_json::from_str(raw) {
         Ok(x) => x,
         Err(e) => {
