@@ -6,7 +6,9 @@ oasis-examples, attack (ics, mobile, enterprise .json.gz), attack-flow, opencti-
 Where the directory is absent this prints "realdata: NOT RUN: ..." and exits 0.
 
 1. `sightline validate FILE` on every file: exit 0 for the valid ones, exit 1 for the
-   8 invalid Attack Flow files that SOURCES.md lists (stix2-validator's verdicts).
+   8 invalid Attack Flow files that SOURCES.md lists (stix2-validator's verdicts);
+   `--format jsonl` gives one line per object in input order, and on the files under
+   1 MB each object's verdict equals the OASIS validator's.
 2. `sightline --data TMP import --json` of all valid files into a fresh store: exit 0,
    and the summary counts add up; `import` of the invalid files into another store
    exits 1 and rejects something.
@@ -129,6 +131,42 @@ def main() -> int:
             n_input += len(objs)
             for o in objs:
                 expected_objects.setdefault(key(o), []).append(o)
+
+    # 1b. per-object verdicts: --format jsonl gives one line per object, in order;
+    # on the files under 1 MB (all but ATT&CK, for time) each verdict must equal the
+    # OASIS validator's, object by object.
+    print("\n1b. sightline validate --format jsonl, per object (vs OASIS on files < 1 MB)")
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from validator_diff import oasis_verdict
+
+    n_cmp = 0
+    disagreements: list[str] = []
+    for p in files:
+        rel = str(p.relative_to(data))
+        proc, _ = run([binary, "validate", "--format", "jsonl", str(p)])
+        objs = load_objects(p)
+        lines = [ln for ln in proc.stdout.splitlines() if ln.strip()]
+        if not c.check(len(lines) == len(objs), f"validate --format jsonl {rel}: {len(lines)} lines for {len(objs)} objects"):
+            continue
+        try:
+            recs = [json.loads(ln) for ln in lines]
+        except json.JSONDecodeError as e:
+            c.check(False, f"validate --format jsonl {rel}: output is JSON Lines ({e})")
+            continue
+        c.check([r.get("id") for r in recs] == [o.get("id") for o in objs], f"validate --format jsonl {rel}: ids in input order")
+        if p.stat().st_size < 1_000_000:
+            for o, r in zip(objs, recs):
+                n_cmp += 1
+                v = oasis_verdict(o)
+                if v.valid != r.get("valid"):
+                    first = (r.get("errors") or [v.detail])[0]
+                    disagreements.append(f"{rel} {o.get('id')}: OASIS {'valid' if v.valid else 'invalid'}, "
+                                         f"sightline {'valid' if r.get('valid') else 'invalid'}: {str(first)[:160]}")
+    print(f"  {len(files)} files: line counts and id order checked; {n_cmp} objects compared with OASIS, "
+          f"{len(disagreements)} differ")
+    for dline in disagreements[:30]:
+        print(f"      {dline}")
+    c.check(not disagreements, f"per-object verdicts equal OASIS's on {n_cmp} objects ({len(disagreements)} differ)")
 
     tmp = Path(tempfile.mkdtemp(prefix="sightline-realdata-"))
     try:
