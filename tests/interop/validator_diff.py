@@ -100,7 +100,7 @@ def oasis_verdict(obj: object) -> Verdict:
     return Verdict(False, str(r.errors[0]) if r.errors else "invalid")
 
 
-def run_sightline(binary: str, cases: list[corpus.Case], keep: Path | None) -> tuple[list[Verdict], list[str]]:
+def run_sightline(binary: str, cases: list[corpus.Case]) -> tuple[list[Verdict], list[str]]:
     """Validate all cases in one `sightline validate --format jsonl` run.
 
     Returns (verdicts in case order, harness problems). One extra non-JSON line is
@@ -110,13 +110,8 @@ def run_sightline(binary: str, cases: list[corpus.Case], keep: Path | None) -> t
     lines = [json.dumps(c.obj, ensure_ascii=False, separators=(",", ":")) for c in cases]
     lines.append("this line is not JSON")
     with tempfile.TemporaryDirectory(prefix="sightline-vdiff-") as tmp:
-        d = keep or Path(tmp)
-        d.mkdir(parents=True, exist_ok=True)
-        src = d / "corpus.jsonl"
+        src = Path(tmp) / "input.jsonl"
         src.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        if keep:
-            (d / "cases.json").write_text(json.dumps(
-                [{"name": c.name, "spec_valid": c.spec_valid, "rule": c.rule} for c in cases], indent=1))
         proc = subprocess.run([binary, "validate", "--format", "jsonl", str(src)],
                               capture_output=True, text=True, timeout=600)
     if proc.returncode not in (0, 1):
@@ -226,6 +221,15 @@ def main() -> int:
     print(f"validator_diff: {len(cases)} cases, {sum(c.name.endswith('/base') for c in cases)} base objects "
           f"of {n_types} types; OASIS stix2-validator says {sum(v.valid for v in oasis)} valid")
 
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        (args.keep / "corpus.jsonl").write_text(
+            "".join(json.dumps(c.obj, ensure_ascii=False) + "\n" for c in cases), encoding="utf-8")
+        (args.keep / "cases.json").write_text(json.dumps(
+            [{"name": c.name, "spec_valid": c.spec_valid, "rule": c.rule,
+              "oasis_valid": v.valid, "oasis_detail": v.detail} for c, v in zip(cases, oasis)], indent=1))
+        print(f"validator_diff: corpus written to {args.keep}/corpus.jsonl and cases.json")
+
     if args.self_check:
         # Where OASIS and the spec disagree, outside the two tables: the corpus needs work.
         for c, v in zip(cases, oasis):
@@ -243,7 +247,7 @@ def main() -> int:
               f"(build it with: cargo build --release -p sightline)")
         return 2
     try:
-        ours, contract = run_sightline(args.sightline, cases, args.keep)
+        ours, contract = run_sightline(args.sightline, cases)
     except (HarnessError, subprocess.TimeoutExpired, OSError) as e:
         print(f"validator_diff: ERROR: {e}")
         return 2
