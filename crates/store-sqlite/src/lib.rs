@@ -14,6 +14,7 @@
 //!
 //! All SQL of Sightline lives in this crate.
 
+mod accounts;
 mod read;
 mod schema;
 mod write;

@@ -20,9 +20,13 @@
 //!   is that version's `date_added`.
 //! - `external_ids`: `(external_id, object id)` for `lookup_external_id`.
 //! - `meta`: key/value; `date_added_high` is the highest `date_added` ever
-//!   handed out, so a restart never reuses one (even one whose row is gone).
+//!   handed out, so a restart never reuses one (even one whose row is gone);
+//!   `accounts_generation` counts changes to users and tokens (V2).
+//! - `users`, `tokens` (V2): accounts for HTTP Basic and Bearer. Passwords as
+//!   argon2 PHC strings, token secrets as SHA-256 only; groups as a JSON array.
+//!   A user's tokens go with the user (ON DELETE CASCADE).
 
-pub(crate) const MIGRATIONS: &[&str] = &[V1];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
 
 const V1: &str = r"
 CREATE TABLE meta (
@@ -87,4 +91,22 @@ CREATE VIRTUAL TABLE fts USING fts5 (
     content = '', contentless_delete = 1, detail = column,
     tokenize = 'unicode61 remove_diacritics 2'
 );
+";
+
+const V2: &str = r"
+CREATE TABLE users (
+    name          TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    groups        TEXT NOT NULL,
+    admin         INTEGER NOT NULL
+) WITHOUT ROWID, STRICT;
+
+CREATE TABLE tokens (
+    id            TEXT PRIMARY KEY,
+    user          TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
+    secret_sha256 BLOB NOT NULL,
+    created       INTEGER NOT NULL,
+    revoked       INTEGER NOT NULL
+) WITHOUT ROWID, STRICT;
+CREATE INDEX tokens_user ON tokens (user);
 ";

@@ -292,3 +292,34 @@ fn page_plans_are_range_scans() {
         );
     }
 }
+
+/// A server and the CLI are two handles (two processes) on one store: a user
+/// removed through one must show as a new generation through the other.
+#[test]
+fn accounts_generation_is_seen_by_another_handle() {
+    use sightline_store::{AccountStore, User};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = SqliteStore::open(dir.path()).expect("open");
+    let cli = SqliteStore::open(dir.path()).expect("open again");
+    let g0 = server.accounts_generation().expect("generation");
+    cli.add_user(&User {
+        name: "bob".into(),
+        password_hash: "$argon2id$v=19$x".into(),
+        groups: vec!["g".into()],
+        admin: false,
+    })
+    .expect("add");
+    let g1 = server.accounts_generation().expect("generation");
+    assert_ne!(g0, g1);
+    assert_eq!(
+        server.user("bob").expect("user").map(|u| u.groups),
+        Some(vec!["g".to_owned()])
+    );
+    assert!(cli.remove_user("bob").expect("remove"));
+    assert_ne!(server.accounts_generation().expect("generation"), g1);
+    drop((server, cli));
+    // Reopening keeps the schema at V2 and the counter.
+    let again = SqliteStore::open(dir.path()).expect("reopen");
+    assert!(again.accounts_generation().expect("generation") >= 2);
+    assert!(again.check().expect("check").is_empty());
+}

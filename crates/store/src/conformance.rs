@@ -21,6 +21,7 @@ use std::collections::HashSet;
 use serde_json::{json, Value};
 use sightline_stix::ObjectMeta;
 
+use crate::accounts::{ApiToken, User};
 use crate::{
     CollectionInfo, DateAdded, NewObject, ObjectQuery, PutOutcome, Store, StoreError, StoredObject,
     VersionFilter,
@@ -49,7 +50,8 @@ macro_rules! conformance_tests {
             collections_crud, collection_membership, collection_last_is_within_collection,
             remove_from_collection, remove_collection_keeps_versions, rollback_on_drop,
             uncommitted_is_invisible, raw_is_byte_exact, external_ids, search, search_input_never_errors,
-            stats, revoked, relationships, check_is_clean
+            stats, revoked, relationships, check_is_clean,
+            accounts_users, accounts_tokens, accounts_generation
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -1256,4 +1258,126 @@ pub fn check_is_clean(s: &dyn Store) {
     t.commit().expect("commit");
     let problems = s.check().expect("check");
     assert!(problems.is_empty(), "{problems:?}");
+}
+
+// ---------------------------------------------------------------- accounts
+
+fn user(name: &str, groups: &[&str], admin: bool) -> User {
+    User {
+        name: name.to_owned(),
+        password_hash: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$hash-of-{name}"),
+        groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+        admin,
+    }
+}
+
+fn token(id: &str, user: &str, created: u64) -> ApiToken {
+    ApiToken {
+        id: id.to_owned(),
+        user: user.to_owned(),
+        secret_sha256: [id.len() as u8; 32],
+        created,
+        revoked: false,
+    }
+}
+
+pub fn accounts_users(s: &dyn Store) {
+    assert!(s.users().expect("users").is_empty());
+    let bob = user("bob", &["analysts", "feeders"], false);
+    let alice = user("alice", &[], true);
+    s.add_user(&bob).expect("add bob");
+    s.add_user(&alice).expect("add alice");
+    assert!(
+        matches!(s.add_user(&bob), Err(StoreError::Invalid(_))),
+        "a second user of the same name is refused"
+    );
+    for bad in ["", "a:b", "a b", "x\n", &"n".repeat(65)] {
+        assert!(
+            matches!(
+                s.add_user(&user(bad, &[], false)),
+                Err(StoreError::Invalid(_))
+            ),
+            "user name {bad:?} is refused"
+        );
+    }
+    assert!(matches!(
+        s.add_user(&user("carol", &["two words"], false)),
+        Err(StoreError::Invalid(_))
+    ));
+    let mut unhashed = user("dave", &[], false);
+    unhashed.password_hash = "plaintext".into();
+    assert!(matches!(s.add_user(&unhashed), Err(StoreError::Invalid(_))));
+    // By name; hash, groups (in order) and flag round-trip exactly.
+    assert_eq!(s.users().expect("users"), vec![alice.clone(), bob.clone()]);
+    assert_eq!(s.user("bob").expect("user"), Some(bob.clone()));
+    assert_eq!(s.user("nobody").expect("user"), None);
+    assert!(s.remove_user("alice").expect("remove"));
+    assert!(!s.remove_user("alice").expect("remove again"));
+    assert_eq!(s.users().expect("users"), vec![bob]);
+    // A name can be reused after removal.
+    s.add_user(&alice).expect("re-add alice");
+}
+
+pub fn accounts_tokens(s: &dyn Store) {
+    s.add_user(&user("bob", &[], false)).expect("add bob");
+    s.add_user(&user("eve", &[], false)).expect("add eve");
+    assert!(
+        matches!(
+            s.create_token(&token("t1", "nobody", 1)),
+            Err(StoreError::Invalid(_))
+        ),
+        "a token needs an existing user"
+    );
+    assert!(matches!(
+        s.create_token(&token("bad id", "bob", 1)),
+        Err(StoreError::Invalid(_))
+    ));
+    let t2 = token("t2", "bob", 5);
+    let t1 = token("t1", "bob", 7);
+    let t3 = token("t3", "eve", 6);
+    for t in [&t2, &t1, &t3] {
+        s.create_token(t).expect("create");
+    }
+    assert!(matches!(s.create_token(&t1), Err(StoreError::Invalid(_))));
+    assert_eq!(s.token("t1").expect("token"), Some(t1.clone()));
+    assert_eq!(s.token("zz").expect("token"), None);
+    assert_eq!(
+        s.tokens(None).expect("tokens"),
+        vec![t2.clone(), t3.clone(), t1.clone()]
+    );
+    assert_eq!(s.tokens(Some("bob")).expect("tokens"), vec![t2.clone(), t1]);
+    assert!(s.revoke_token("t2").expect("revoke"));
+    assert!(!s.revoke_token("t2").expect("revoke again"));
+    assert!(!s.revoke_token("zz").expect("revoke unknown"));
+    let revoked = s.token("t2").expect("token").expect("still listed");
+    assert!(revoked.revoked);
+    assert_eq!(revoked.secret_sha256, t2.secret_sha256);
+    // Removing a user removes their tokens, not others'.
+    assert!(s.remove_user("bob").expect("remove"));
+    assert_eq!(s.token("t1").expect("token"), None);
+    assert_eq!(s.tokens(None).expect("tokens"), vec![t3]);
+}
+
+pub fn accounts_generation(s: &dyn Store) {
+    let mut seen = vec![s.accounts_generation().expect("generation")];
+    let mut changed = |s: &dyn Store, what: &str| {
+        let g = s.accounts_generation().expect("generation");
+        assert!(!seen.contains(&g), "generation unchanged after {what}");
+        seen.push(g);
+    };
+    s.add_user(&user("bob", &[], false)).expect("add");
+    changed(s, "add_user");
+    s.create_token(&token("t1", "bob", 1)).expect("create");
+    changed(s, "create_token");
+    s.revoke_token("t1").expect("revoke");
+    changed(s, "revoke_token");
+    s.create_token(&token("t2", "bob", 1)).expect("create");
+    changed(s, "create_token");
+    s.remove_user("bob").expect("remove");
+    changed(s, "remove_user");
+    // Reads and failed or no-op changes need not change it, but must not error.
+    let before = s.accounts_generation().expect("generation");
+    let _ = s.users().expect("users");
+    assert!(!s.remove_user("bob").expect("remove again"));
+    assert_eq!(s.accounts_generation().expect("generation"), before);
 }

@@ -14,11 +14,13 @@
 //! - the raw JSON given to [`WriteTxn::put`] is returned byte for byte;
 //! - a [`WriteTxn`] dropped without `commit` leaves nothing behind.
 
+pub mod accounts;
 pub mod clock;
 pub mod conformance;
 pub mod memory;
 pub mod query;
 
+pub use accounts::{AccountStore, ApiToken, User};
 pub use clock::{format_date_added, parse_date_added, DateAdded, DateAddedClock};
 pub use memory::MemoryStore;
 pub use query::{ObjectQuery, Page, VersionFilter};
@@ -219,5 +221,8 @@ pub trait CollectionStore: Send + Sync {
 
 /// Everything a backend provides. Code above the store crates holds an
 /// `Arc<dyn Store>` and never names a backend type.
-pub trait Store: ObjectReader + VersionReader + ObjectWriter + CollectionStore {}
-impl<T: ObjectReader + VersionReader + ObjectWriter + CollectionStore> Store for T {}
+pub trait Store:
+    ObjectReader + VersionReader + ObjectWriter + CollectionStore + AccountStore
+{
+}
+impl<T: ObjectReader + VersionReader + ObjectWriter + CollectionStore + AccountStore> Store for T {}

@@ -21,6 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard, Rw
 use sightline_stix::object::RELATIONSHIP_TYPES;
 use sightline_stix::ObjectMeta;
 
+use crate::accounts::{AccountStore, ApiToken, User};
 use crate::{
     CollectionInfo, CollectionStore, DateAdded, DateAddedClock, NewObject, ObjectQuery,
     ObjectReader, ObjectWriter, Page, PutOutcome, Result, SearchHit, Stats, StoreError,
@@ -78,6 +79,16 @@ pub struct MemoryStore {
     state: RwLock<State>,
     writer: Mutex<()>,
     clock: DateAddedClock,
+    accounts: Mutex<Accounts>,
+}
+
+/// Users and tokens, under their own lock: they change rarely and never
+/// together with objects.
+#[derive(Debug, Default)]
+struct Accounts {
+    users: BTreeMap<String, User>,
+    tokens: BTreeMap<String, ApiToken>,
+    generation: u64,
 }
 
 impl MemoryStore {
@@ -576,6 +587,95 @@ impl CollectionStore for MemoryStore {
             return Ok(false);
         };
         Ok(st.collections.remove(&id).is_some())
+    }
+}
+
+impl MemoryStore {
+    fn accounts(&self) -> MutexGuard<'_, Accounts> {
+        self.accounts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl AccountStore for MemoryStore {
+    fn add_user(&self, user: &User) -> Result<()> {
+        user.validate()?;
+        let mut a = self.accounts();
+        if a.users.contains_key(&user.name) {
+            return Err(StoreError::Invalid(format!(
+                "user {:?} already exists",
+                user.name
+            )));
+        }
+        a.users.insert(user.name.clone(), user.clone());
+        a.generation += 1;
+        Ok(())
+    }
+
+    fn remove_user(&self, name: &str) -> Result<bool> {
+        let mut a = self.accounts();
+        if a.users.remove(name).is_none() {
+            return Ok(false);
+        }
+        a.tokens.retain(|_, t| t.user != name);
+        a.generation += 1;
+        Ok(true)
+    }
+
+    fn users(&self) -> Result<Vec<User>> {
+        Ok(self.accounts().users.values().cloned().collect())
+    }
+
+    fn user(&self, name: &str) -> Result<Option<User>> {
+        Ok(self.accounts().users.get(name).cloned())
+    }
+
+    fn create_token(&self, token: &ApiToken) -> Result<()> {
+        token.validate()?;
+        let mut a = self.accounts();
+        if !a.users.contains_key(&token.user) {
+            return Err(StoreError::Invalid(format!("no user {:?}", token.user)));
+        }
+        if a.tokens.contains_key(&token.id) {
+            return Err(StoreError::Invalid(format!(
+                "token id {:?} is taken",
+                token.id
+            )));
+        }
+        a.tokens.insert(token.id.clone(), token.clone());
+        a.generation += 1;
+        Ok(())
+    }
+
+    fn revoke_token(&self, id: &str) -> Result<bool> {
+        let mut a = self.accounts();
+        match a.tokens.get_mut(id) {
+            Some(t) if !t.revoked => {
+                t.revoked = true;
+                a.generation += 1;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    fn token(&self, id: &str) -> Result<Option<ApiToken>> {
+        Ok(self.accounts().tokens.get(id).cloned())
+    }
+
+    fn tokens(&self, user: Option<&str>) -> Result<Vec<ApiToken>> {
+        let mut out: Vec<ApiToken> = self
+            .accounts()
+            .tokens
+            .values()
+            .filter(|t| user.is_none_or(|u| t.user == u))
+            .cloned()
+            .collect();
+        out.sort_by(|x, y| (x.created, &x.id).cmp(&(y.created, &y.id)));
+        Ok(out)
+    }
+
+    fn accounts_generation(&self) -> Result<u64> {
+        Ok(self.accounts().generation)
     }
 }
 
