@@ -7,14 +7,57 @@
 //! Who the caller is comes from an [`Authenticator`]; what they may do from an
 //! [`AccessPolicy`]. Both are supplied by the composition root (`sightline-server`).
 
+//!
+//! Endpoints (all paths end in `/`):
+//!
+//! | path | method | section |
+//! |---|---|---|
+//! | `/taxii2/` | GET | §4.1 discovery |
+//! | `/{root}/` | GET | §4.2 API root |
+//! | `/{root}/status/{id}/` | GET | §4.3 status |
+//! | `/{root}/collections/` | GET | §5.1 collections |
+//! | `/{root}/collections/{id}/` | GET | §5.2 collection |
+//! | `/{root}/collections/{id}/manifest/` | GET | §5.3 manifest |
+//! | `/{root}/collections/{id}/objects/` | GET, POST | §5.4, §5.5 |
+//! | `/{root}/collections/{id}/objects/{object_id}/` | GET, DELETE | §5.6, §5.7 |
+//! | `/{root}/collections/{id}/objects/{object_id}/versions/` | GET | §5.8 |
+//!
+//! Module map: [`error`] (the TAXII error message, one enum), [`media`]
+//! (content negotiation), `access` (authentication and the permission-gated
+//! collection handles), `filters` (§3.4 parameters), `cursor` (signed `next`
+//! tokens), `status` (status resources), `routes` (the handlers), `observe`
+//! (request ids and tracing spans).
+//!
+//! Observability: every request gets an `x-request-id` (kept when the client
+//! sends one, else a UUID), echoed in the response, and a `taxii` tracing
+//! span with method, route pattern (axum `MatchedPath`), request id, status
+//! and latency. The `Authorization` header is never logged. Layers the server
+//! adds around [`router`] (e.g. Prometheus metrics) can read the route
+//! pattern from the request's `MatchedPath` extension when added with
+//! `Router::layer`.
+
 pub mod auth;
+pub mod error;
+pub mod media;
+
+mod access;
+mod cursor;
+mod filters;
+mod observe;
+mod routes;
+mod status;
 
 pub use auth::{AccessPolicy, AuthError, Authenticator, Principal};
+pub use error::TaxiiError;
+pub use media::TAXII_CONTENT_TYPE;
+pub use status::STATUS_TTL;
 
 use std::sync::Arc;
 
+use axum::routing::get;
+use axum::Router;
 use sightline_stix::Validator;
-use sightline_store::Store;
+use sightline_store::{Store, StoreError};
 
 /// One API root (TAXII 2.1 §4.2).
 #[derive(Debug, Clone)]
@@ -58,6 +101,77 @@ pub struct AppState {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
+}
+
+/// The router's internal state: the application state plus what lives only
+/// in this crate.
+#[derive(Clone)]
+pub(crate) struct Ctx {
+    pub app: AppState,
+    pub statuses: Arc<status::StatusBook>,
+}
+
+impl Ctx {
+    pub fn root(&self, path: &str) -> Option<&ApiRootConfig> {
+        self.app.config.api_roots.iter().find(|r| r.path == path)
+    }
+}
+
+/// Runs a synchronous store call on tokio's blocking pool (never on an async
+/// worker thread) and maps its error to the TAXII error.
+pub(crate) async fn blocking<T, F>(f: F) -> Result<T, TaxiiError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, StoreError> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => r.map_err(TaxiiError::from),
+        Err(e) => Err(TaxiiError::Internal(format!("store task failed: {e}"))),
+    }
+}
+
+/// The TAXII 2.1 interface as an axum router (see the crate docs for the
+/// endpoints). Every response, errors included, has the TAXII media type;
+/// unknown paths are 404 and wrong methods 405, both as TAXII errors.
+///
+/// An API root whose path is `taxii2` would be shadowed by discovery; the
+/// configuration should reject it.
+pub fn router(state: AppState) -> Router {
+    let ctx = Ctx {
+        app: state,
+        statuses: Arc::new(status::StatusBook::default()),
+    };
+    let coll = "/{root}/collections/{collection}";
+    let routes = Router::new()
+        .route("/taxii2/", get(routes::discovery))
+        .route("/{root}/", get(routes::api_root))
+        .route("/{root}/status/{status}/", get(routes::status))
+        .route("/{root}/collections/", get(routes::collections))
+        .route(&format!("{coll}/"), get(routes::collection))
+        .route(&format!("{coll}/manifest/"), get(routes::manifest))
+        .route(
+            &format!("{coll}/objects/"),
+            get(routes::get_objects).post(routes::add_objects),
+        )
+        .route(
+            &format!("{coll}/objects/{{object}}/"),
+            get(routes::get_object).delete(routes::delete_object),
+        )
+        .route(
+            &format!("{coll}/objects/{{object}}/versions/"),
+            get(routes::versions),
+        )
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .with_state(ctx);
+    observe::layers(routes)
+}
+
+/// `GET /healthz` → 200 `ok` (plain text; for load balancers, outside TAXII).
+pub fn health_router() -> Router {
+    Router::new().route("/healthz", get(|| async { "ok" }))
 }

@@ -1,0 +1,379 @@
+//! Who is calling and what they may do with a collection (TAXII 2.1 §1.6.9,
+//! §5, §8.2.2).
+//!
+//! Handlers never touch the store for collection data directly: they take a
+//! [`CollectionReader`], [`CollectionWriter`], [`CollectionDeleter`] or
+//! [`CollectionViewer`] as an extractor argument, and the only way to build
+//! one is [`grant`], which authenticates the caller and asks the
+//! [`AccessPolicy`](crate::AccessPolicy). A handler without the right handle
+//! has no method to read or write the collection, so a forgotten check does
+//! not compile (style.md invariant 8).
+//!
+//! Decisions (documented, as the spec leaves them open):
+//! - Discovery, API-root information and the collections list are open to
+//!   anonymous callers; the list shows only what the caller may read or write.
+//!   An anonymous caller who would see no collection at all gets a 401, so a
+//!   client without credentials learns that it needs some.
+//! - An anonymous caller lacking a right gets 401 with `WWW-Authenticate`
+//!   (whether or not the collection exists, so nothing is revealed);
+//!   credentials given but wrong or malformed are always a 401.
+//! - An authenticated caller who can neither read nor write a collection gets
+//!   404, exactly as for a collection that does not exist (never revealed).
+//!   With one of the two rights, a missing one is a 403.
+//! - DELETE needs both rights and follows §5.7 exactly: (F,F) 404, (T,F) and
+//!   (F,T) 403.
+//! - Collection information needs read *or* write: a write-only client must
+//!   be able to learn `can_write` (the list shows it too).
+//! - The [`Authenticator`](crate::Authenticator) may hash a password, so it
+//!   runs on the blocking pool when credentials are given; the
+//!   [`AccessPolicy`](crate::AccessPolicy) is expected to be an in-memory
+//!   lookup and runs inline.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Path};
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use sightline_store::{
+    CollectionInfo, NewObject, ObjectQuery, Page, PutOutcome, Store, StoreError, StoredObject,
+};
+
+use crate::error::TaxiiError;
+use crate::{blocking, AuthError, Ctx, Principal};
+
+/// The authenticated caller (`None`: anonymous). Cached in the request's
+/// extensions, so several extractors authenticate once.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller(pub Option<Principal>);
+
+impl FromRequestParts<Ctx> for Caller {
+    type Rejection = TaxiiError;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, TaxiiError> {
+        if let Some(c) = parts.extensions.get::<Caller>() {
+            return Ok(c.clone());
+        }
+        let auth = ctx.app.auth.clone();
+        let result = match parts.headers.get(AUTHORIZATION) {
+            None => auth.authenticate(None),
+            Some(v) => {
+                let header = v
+                    .to_str()
+                    .map_err(|_| TaxiiError::Unauthorized("malformed Authorization header".into()))?
+                    .to_owned();
+                tokio::task::spawn_blocking(move || auth.authenticate(Some(&header)))
+                    .await
+                    .map_err(|e| TaxiiError::Internal(format!("authentication task: {e}")))?
+            }
+        };
+        let who = result.map_err(|e| match e {
+            AuthError::Invalid => TaxiiError::Unauthorized("invalid credentials".into()),
+            AuthError::Malformed => TaxiiError::Unauthorized(
+                "unsupported or malformed Authorization header (use Basic or Bearer)".into(),
+            ),
+            AuthError::Unavailable(m) => {
+                tracing::error!(error = %m, "authentication unavailable");
+                TaxiiError::Unavailable("authentication is unavailable; retry later".into())
+            }
+        })?;
+        let caller = Caller(who);
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
+    }
+}
+
+/// What a request is about to do with a collection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    /// Collection information: read or write.
+    View,
+    Read,
+    Write,
+    /// §5.7: read and write.
+    Delete,
+}
+
+/// The permission decision, separate from I/O so it can be read against the spec.
+fn decide(
+    anonymous: bool,
+    exists: bool,
+    can_read: bool,
+    can_write: bool,
+    need: Need,
+) -> Result<(), TaxiiError> {
+    let missing = if anonymous {
+        TaxiiError::unauthenticated()
+    } else {
+        TaxiiError::Forbidden(match need {
+            Need::Read | Need::View => "you may not read this collection".into(),
+            Need::Write => "you may not write to this collection".into(),
+            Need::Delete => "deleting needs both read and write access to this collection".into(),
+        })
+    };
+    let hidden = || {
+        if anonymous {
+            TaxiiError::unauthenticated()
+        } else {
+            TaxiiError::not_found("no such collection")
+        }
+    };
+    if !exists || (!can_read && !can_write) {
+        return Err(hidden());
+    }
+    let ok = match need {
+        Need::View => true,
+        Need::Read => can_read,
+        Need::Write => can_write,
+        Need::Delete => can_read && can_write,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(missing)
+    }
+}
+
+/// Access to one collection after a successful check. Private fields: only
+/// [`grant`] builds it.
+struct Granted {
+    store: Arc<dyn Store>,
+    info: CollectionInfo,
+    can_read: bool,
+    can_write: bool,
+    caller: Option<Principal>,
+    root: String,
+    max_content_length: usize,
+}
+
+/// Authenticates, resolves `/{root}/collections/{collection}/` and checks `need`.
+async fn grant(parts: &mut Parts, ctx: &Ctx, need: Need) -> Result<Granted, TaxiiError> {
+    let Caller(caller) = Caller::from_request_parts(parts, ctx).await?;
+    let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, ctx)
+        .await
+        .map_err(|_| TaxiiError::not_found("no such resource"))?;
+    let root_name = params.get("root").map(String::as_str).unwrap_or("");
+    let coll = params
+        .get("collection")
+        .cloned()
+        .ok_or_else(|| TaxiiError::not_found("no such collection"))?;
+    let root = ctx
+        .root(root_name)
+        .ok_or_else(|| TaxiiError::not_found("no such API root"))?;
+    let store = ctx.app.store.clone();
+    let info = {
+        let store = store.clone();
+        blocking(move || store.collection(&coll)).await?
+    };
+    let info = info.filter(|i| root.collections.iter().any(|c| c == &i.id));
+    let anonymous = caller.is_none();
+    let (can_read, can_write) = match &info {
+        Some(i) => (
+            ctx.app.policy.can_read(caller.as_ref(), &i.id),
+            ctx.app.policy.can_write(caller.as_ref(), &i.id),
+        ),
+        None => (false, false),
+    };
+    decide(anonymous, info.is_some(), can_read, can_write, need)?;
+    let info = info.ok_or_else(|| TaxiiError::not_found("no such collection"))?;
+    Ok(Granted {
+        store,
+        info,
+        can_read,
+        can_write,
+        caller,
+        root: root.path.clone(),
+        max_content_length: root.max_content_length,
+    })
+}
+
+macro_rules! handle {
+    ($(#[$doc:meta])* $name:ident, $need:expr) => {
+        $(#[$doc])*
+        pub(crate) struct $name(Granted);
+
+        impl FromRequestParts<Ctx> for $name {
+            type Rejection = TaxiiError;
+
+            async fn from_request_parts(parts: &mut Parts, ctx: &Ctx) -> Result<Self, TaxiiError> {
+                grant(parts, ctx, $need).await.map($name)
+            }
+        }
+
+        impl $name {
+            #[allow(dead_code)]
+            pub fn info(&self) -> &CollectionInfo {
+                &self.0.info
+            }
+        }
+    };
+}
+
+handle!(
+    /// May see the collection's description (read or write right).
+    CollectionViewer,
+    Need::View
+);
+handle!(
+    /// May read the collection's objects.
+    CollectionReader,
+    Need::Read
+);
+handle!(
+    /// May add objects to the collection.
+    CollectionWriter,
+    Need::Write
+);
+handle!(
+    /// May remove objects from the collection (read and write, §5.7).
+    CollectionDeleter,
+    Need::Delete
+);
+
+impl CollectionViewer {
+    pub fn rights(&self) -> (bool, bool) {
+        (self.0.can_read, self.0.can_write)
+    }
+}
+
+async fn versions_in(g: &Granted, id: &str) -> Result<Vec<StoredObject>, TaxiiError> {
+    let store = g.store.clone();
+    let coll = g.info.id.clone();
+    let id = id.to_owned();
+    blocking(move || store.versions(&id, Some(&coll))).await
+}
+
+impl CollectionReader {
+    /// One page of this collection's objects (the query's collection is forced).
+    pub async fn query(&self, mut q: ObjectQuery) -> Result<Page, TaxiiError> {
+        q.collection = Some(self.0.info.id.clone());
+        let store = self.0.store.clone();
+        blocking(move || store.query(&q)).await
+    }
+
+    /// Every version of `id` in this collection, by version.
+    pub async fn versions(&self, id: &str) -> Result<Vec<StoredObject>, TaxiiError> {
+        versions_in(&self.0, id).await
+    }
+}
+
+/// The outcome of one object put.
+pub(crate) type PutResult = Result<PutOutcome, String>;
+
+impl CollectionWriter {
+    pub fn caller(&self) -> Option<&Principal> {
+        self.0.caller.as_ref()
+    }
+
+    pub fn root(&self) -> &str {
+        &self.0.root
+    }
+
+    /// The API root's `max_content_length`.
+    pub fn max_content_length(&self) -> usize {
+        self.0.max_content_length
+    }
+
+    /// Puts all objects into this collection in one transaction. A rejected
+    /// object ([`StoreError::Invalid`]) is a per-object failure; any other
+    /// store failure rolls everything back and fails the request.
+    pub async fn put_all(&self, objects: Vec<NewObject>) -> Result<Vec<PutResult>, TaxiiError> {
+        let store = self.0.store.clone();
+        let coll = self.0.info.id.clone();
+        blocking(move || {
+            let mut txn = store.begin()?;
+            let mut out = Vec::with_capacity(objects.len());
+            for o in &objects {
+                match txn.put(o, Some(&coll)) {
+                    Ok(r) => out.push(Ok(r)),
+                    Err(StoreError::Invalid(m)) => out.push(Err(m)),
+                    Err(e) => return Err(e),
+                }
+            }
+            txn.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+}
+
+impl CollectionDeleter {
+    pub async fn versions(&self, id: &str) -> Result<Vec<StoredObject>, TaxiiError> {
+        versions_in(&self.0, id).await
+    }
+
+    /// Removes versions of `id` from this collection (all when `version_keys`
+    /// is empty). The versions stay in the store.
+    pub async fn remove(&self, id: &str, version_keys: Vec<String>) -> Result<u64, TaxiiError> {
+        let store = self.0.store.clone();
+        let coll = self.0.info.id.clone();
+        let id = id.to_owned();
+        blocking(move || {
+            let mut txn = store.begin()?;
+            let n = txn.remove_from_collection(&coll, &id, &version_keys)?;
+            txn.commit()?;
+            Ok(n)
+        })
+        .await
+    }
+}
+
+/// One collection as the collections list shows it to a caller.
+pub(crate) struct Visible {
+    pub info: CollectionInfo,
+    pub can_read: bool,
+    pub can_write: bool,
+}
+
+/// The collections of API root `root` that `caller` may read or write, in the
+/// store's stable order (title, then id; §3.3).
+pub(crate) async fn visible_collections(
+    ctx: &Ctx,
+    caller: Option<&Principal>,
+    root: &crate::ApiRootConfig,
+) -> Result<Vec<Visible>, TaxiiError> {
+    let store = ctx.app.store.clone();
+    let all = blocking(move || store.collections()).await?;
+    Ok(all
+        .into_iter()
+        .filter(|c| root.collections.iter().any(|id| id == &c.id))
+        .filter_map(|info| {
+            let can_read = ctx.app.policy.can_read(caller, &info.id);
+            let can_write = ctx.app.policy.can_write(caller, &info.id);
+            (can_read || can_write).then_some(Visible {
+                info,
+                can_read,
+                can_write,
+            })
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::StatusCode;
+
+    fn code(r: Result<(), TaxiiError>) -> u16 {
+        r.map_or_else(|e| e.status().as_u16(), |()| StatusCode::OK.as_u16())
+    }
+
+    #[test]
+    fn delete_matrix_is_section_5_7() {
+        // (can_read, can_write) → status, for an authenticated caller.
+        assert_eq!(code(decide(false, true, false, false, Need::Delete)), 404);
+        assert_eq!(code(decide(false, true, true, false, Need::Delete)), 403);
+        assert_eq!(code(decide(false, true, false, true, Need::Delete)), 403);
+        assert_eq!(code(decide(false, true, true, true, Need::Delete)), 200);
+    }
+
+    #[test]
+    fn hidden_and_anonymous() {
+        assert_eq!(code(decide(false, false, true, true, Need::Read)), 404);
+        assert_eq!(code(decide(true, false, false, false, Need::Read)), 401);
+        assert_eq!(code(decide(true, true, true, false, Need::Write)), 401);
+        assert_eq!(code(decide(false, true, false, true, Need::Read)), 403);
+        assert_eq!(code(decide(false, true, true, false, Need::Write)), 403);
+        assert_eq!(code(decide(false, true, false, true, Need::View)), 200);
+    }
+}

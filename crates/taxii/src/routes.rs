@@ -1,0 +1,711 @@
+//! The endpoint handlers (TAXII 2.1 §4 and §5), one function per endpoint.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::Response;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+use sightline_stix::{is_valid, ObjectMeta, StixId, Validator};
+use sightline_store::{
+    format_date_added, DateAdded, NewObject, ObjectQuery, Page, PutOutcome, StoredObject,
+    VersionFilter,
+};
+
+use crate::access::{
+    visible_collections, Caller, CollectionDeleter, CollectionReader, CollectionViewer,
+    CollectionWriter,
+};
+use crate::cursor;
+use crate::error::TaxiiError;
+use crate::filters::Filters;
+use crate::media::{check_content_type, taxii_bytes, taxii_json};
+use crate::status::{StatusDetail, StatusResource};
+use crate::Ctx;
+
+/// The media type announced for every API root (§4.2 `versions`).
+const TAXII_21: &str = "application/taxii+json;version=2.1";
+const HDR_FIRST: &str = "x-taxii-date-added-first";
+const HDR_LAST: &str = "x-taxii-date-added-last";
+
+type Result<T, E = TaxiiError> = std::result::Result<T, E>;
+
+// ---------------------------------------------------------------- §4.1 discovery
+
+#[derive(Serialize)]
+struct Discovery<'a> {
+    title: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    contact: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    api_roots: Vec<String>,
+}
+
+/// `GET /taxii2/` (§4.1). API roots are server-relative URLs (`/api1/`).
+pub(crate) async fn discovery(State(ctx): State<Ctx>, _caller: Caller) -> Response {
+    let c = &ctx.app.config;
+    let api_roots: Vec<String> = c
+        .api_roots
+        .iter()
+        .map(|r| format!("/{}/", r.path))
+        .collect();
+    let default = c
+        .default_api_root
+        .as_deref()
+        .filter(|d| c.api_roots.iter().any(|r| r.path == *d))
+        .map(|d| format!("/{d}/"));
+    taxii_json(
+        StatusCode::OK,
+        &Discovery {
+            title: &c.title,
+            description: c.description.as_deref(),
+            contact: c.contact.as_deref(),
+            default,
+            api_roots,
+        },
+    )
+}
+
+// ---------------------------------------------------------------- §4.2 API root
+
+#[derive(Serialize)]
+struct ApiRootInfo<'a> {
+    title: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    versions: [&'static str; 1],
+    max_content_length: usize,
+}
+
+/// `GET /{root}/` (§4.2).
+pub(crate) async fn api_root(
+    State(ctx): State<Ctx>,
+    _caller: Caller,
+    Path(root): Path<String>,
+) -> Result<Response> {
+    let r = ctx
+        .root(&root)
+        .ok_or_else(|| TaxiiError::not_found("no such API root"))?;
+    Ok(taxii_json(
+        StatusCode::OK,
+        &ApiRootInfo {
+            title: &r.title,
+            description: r.description.as_deref(),
+            versions: [TAXII_21],
+            max_content_length: r.max_content_length,
+        },
+    ))
+}
+
+// ---------------------------------------------------------------- §4.3 status
+
+/// `GET /{root}/status/{id}/` (§4.3). Unknown, expired or someone else's → 404.
+pub(crate) async fn status(
+    State(ctx): State<Ctx>,
+    Caller(caller): Caller,
+    Path((root, id)): Path<(String, String)>,
+) -> Result<Response> {
+    ctx.root(&root)
+        .ok_or_else(|| TaxiiError::not_found("no such API root"))?;
+    let s = ctx
+        .statuses
+        .get(&root, &id, caller.as_ref())
+        .ok_or_else(|| TaxiiError::not_found("no such status resource"))?;
+    Ok(taxii_json(StatusCode::OK, &*s))
+}
+
+// ---------------------------------------------------------------- §5.1/5.2 collections
+
+#[derive(Serialize)]
+struct CollectionOut<'a> {
+    id: &'a str,
+    title: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alias: Option<&'a str>,
+    can_read: bool,
+    can_write: bool,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    media_types: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Collections<'a> {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    collections: Vec<CollectionOut<'a>>,
+}
+
+/// `GET /{root}/collections/` (§5.1): only what the caller may read or write.
+pub(crate) async fn collections(
+    State(ctx): State<Ctx>,
+    Caller(caller): Caller,
+    Path(root): Path<String>,
+) -> Result<Response> {
+    let r = ctx
+        .root(&root)
+        .ok_or_else(|| TaxiiError::not_found("no such API root"))?;
+    let visible = visible_collections(&ctx, caller.as_ref(), r).await?;
+    if visible.is_empty() && caller.is_none() {
+        return Err(TaxiiError::unauthenticated());
+    }
+    let body = Collections {
+        collections: visible
+            .iter()
+            .map(|v| collection_out(&v.info, v.can_read, v.can_write))
+            .collect(),
+    };
+    Ok(taxii_json(StatusCode::OK, &body))
+}
+
+fn collection_out(
+    info: &sightline_store::CollectionInfo,
+    can_read: bool,
+    can_write: bool,
+) -> CollectionOut<'_> {
+    CollectionOut {
+        id: &info.id,
+        title: &info.title,
+        description: info.description.as_deref(),
+        alias: info.alias.as_deref(),
+        can_read,
+        can_write,
+        media_types: &info.media_types,
+    }
+}
+
+/// `GET /{root}/collections/{id}/` (§5.2). `{id}` may also be the alias.
+pub(crate) async fn collection(viewer: CollectionViewer) -> Response {
+    let (r, w) = viewer.rights();
+    taxii_json(StatusCode::OK, &collection_out(viewer.info(), r, w))
+}
+
+// ---------------------------------------------------------------- paging
+
+/// Which resource a page belongs to (part of the cursor's binding).
+enum Endpoint<'a> {
+    Objects,
+    Manifest,
+    Object(&'a str),
+    Versions(&'a str),
+}
+
+impl Endpoint<'_> {
+    fn tag(&self) -> String {
+        match self {
+            Self::Objects => "objects".into(),
+            Self::Manifest => "manifest".into(),
+            Self::Object(id) => format!("object/{id}"),
+            Self::Versions(id) => format!("versions/{id}"),
+        }
+    }
+}
+
+/// Runs one page of `endpoint` with the request's filters; returns the page
+/// and the signed `next` token when more follows.
+async fn run_page(
+    ctx: &Ctx,
+    reader: &CollectionReader,
+    f: &Filters,
+    endpoint: &Endpoint<'_>,
+) -> Result<(Page, Option<String>)> {
+    // Filters an endpoint does not define are not applied (and not bound).
+    let mut f = f.clone();
+    match endpoint {
+        Endpoint::Objects | Endpoint::Manifest => {}
+        Endpoint::Object(id) => {
+            f.ids = vec![(*id).to_owned()];
+            f.types.clear();
+        }
+        Endpoint::Versions(id) => {
+            f.ids = vec![(*id).to_owned()];
+            f.types.clear();
+            f.versions = Some(VersionFilter::all());
+        }
+    }
+    let cfg = &ctx.app.config;
+    let coll_id = reader.info().id.clone();
+    let fingerprint = f.fingerprint(&endpoint.tag());
+    let after = match &f.next {
+        Some(token) => Some(cursor::verify(
+            &cfg.cursor_key,
+            token,
+            &coll_id,
+            &fingerprint,
+        )?),
+        None => None,
+    };
+    let max = cfg.max_page_size.max(1);
+    let limit = f.limit.unwrap_or(cfg.default_page_size).clamp(1, max);
+    let q = ObjectQuery {
+        collection: None, // forced by the reader
+        ids: f.ids,
+        types: f.types,
+        versions: f.versions.unwrap_or_default(),
+        spec_versions: f.spec_versions,
+        added_after: f.added_after,
+        after,
+        limit,
+    };
+    let mut page = reader.query(q).await?;
+    // A backend may return more than asked; never exceed the limit (§3.4).
+    if page.items.len() > limit {
+        page.items.truncate(limit);
+        page.more = true;
+    }
+    let next = page
+        .next_cursor()
+        .map(|last| cursor::sign(&cfg.cursor_key, last, &coll_id, &fingerprint));
+    Ok((page, next))
+}
+
+/// Adds `X-TAXII-Date-Added-First/-Last` (§3.2) for a non-empty page; an
+/// empty page has no first or last, so both are omitted.
+fn date_headers(resp: &mut Response, first: Option<DateAdded>, last: Option<DateAdded>) {
+    for (name, v) in [(HDR_FIRST, first), (HDR_LAST, last)] {
+        if let Some(v) = v {
+            if let Ok(hv) = HeaderValue::from_str(&format_date_added(v)) {
+                resp.headers_mut().insert(name, hv);
+            }
+        }
+    }
+}
+
+fn paged_response(page: &Page, body: Vec<u8>) -> Response {
+    let mut resp = taxii_bytes(StatusCode::OK, body);
+    date_headers(
+        &mut resp,
+        page.items.first().map(|o| o.date_added),
+        page.items.last().map(|o| o.date_added),
+    );
+    resp
+}
+
+/// The envelope (§3.7), written by hand so every object goes out as the
+/// exact JSON text it was stored as.
+fn envelope_body(page: &Page, next: Option<&str>) -> Vec<u8> {
+    let raw: usize = page.items.iter().map(|o| o.raw.len() + 1).sum();
+    let mut out = Vec::with_capacity(raw + 200);
+    out.extend_from_slice(if page.more {
+        b"{\"more\":true"
+    } else {
+        b"{\"more\":false"
+    });
+    if let Some(n) = next {
+        out.extend_from_slice(b",\"next\":");
+        out.extend_from_slice(json_string(n).as_bytes());
+    }
+    if !page.items.is_empty() {
+        out.extend_from_slice(b",\"objects\":[");
+        for (i, o) in page.items.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(o.raw.as_bytes());
+        }
+        out.push(b']');
+    }
+    out.push(b'}');
+    out
+}
+
+fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
+/// The version a manifest, versions list or status shows: `modified`, else
+/// `created`; an object with neither (an SCO) is named by its `date_added`,
+/// which is consistent for this server (§3.4.1).
+fn version_of(o: &StoredObject) -> String {
+    o.version
+        .clone()
+        .unwrap_or_else(|| format_date_added(o.date_added))
+}
+
+fn object_id(id: &str) -> Result<()> {
+    StixId::parse(id)
+        .map(|_| ())
+        .map_err(|_| TaxiiError::not_found("no such object"))
+}
+
+// ---------------------------------------------------------------- §5.3 manifest
+
+#[derive(Serialize)]
+struct ManifestRecord<'a> {
+    id: &'a str,
+    date_added: String,
+    version: String,
+    media_type: String,
+}
+
+#[derive(Serialize)]
+struct Manifest<'a> {
+    more: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    objects: Vec<ManifestRecord<'a>>,
+}
+
+/// The STIX media type of one version, from the collection's list when it
+/// names that spec version.
+fn media_type(media_types: &[String], spec_version: &str) -> String {
+    let want = format!("version={spec_version}");
+    media_types
+        .iter()
+        .find(|m| m.replace(' ', "").contains(&want))
+        .cloned()
+        .unwrap_or_else(|| format!("application/stix+json;version={spec_version}"))
+}
+
+/// `GET /{root}/collections/{id}/manifest/` (§5.3): one record per version.
+pub(crate) async fn manifest(
+    State(ctx): State<Ctx>,
+    reader: CollectionReader,
+    uri: Uri,
+) -> Result<Response> {
+    let f = Filters::from_uri(&uri)?;
+    let (page, next) = run_page(&ctx, &reader, &f, &Endpoint::Manifest).await?;
+    let media_types = &reader.info().media_types;
+    let body = Manifest {
+        more: page.more,
+        next,
+        objects: page
+            .items
+            .iter()
+            .map(|o| ManifestRecord {
+                id: &o.id,
+                date_added: format_date_added(o.date_added),
+                version: version_of(o),
+                media_type: media_type(media_types, &o.spec_version),
+            })
+            .collect(),
+    };
+    let bytes = serde_json::to_vec(&body).map_err(|e| TaxiiError::Internal(e.to_string()))?;
+    Ok(paged_response(&page, bytes))
+}
+
+// ---------------------------------------------------------------- §5.4 get objects
+
+/// `GET /{root}/collections/{id}/objects/` (§5.4).
+pub(crate) async fn get_objects(
+    State(ctx): State<Ctx>,
+    reader: CollectionReader,
+    uri: Uri,
+) -> Result<Response> {
+    let f = Filters::from_uri(&uri)?;
+    let (page, next) = run_page(&ctx, &reader, &f, &Endpoint::Objects).await?;
+    Ok(paged_response(&page, envelope_body(&page, next.as_deref())))
+}
+
+// ---------------------------------------------------------------- §5.5 add objects
+
+/// One envelope object after validation.
+enum Prepared {
+    Ok(NewObject),
+    Failed(StatusDetail),
+}
+
+/// `id`/version of an object for a failure detail, as far as it has them.
+fn detail_of(v: &Value, message: String) -> StatusDetail {
+    let s = |k: &str| v.get(k).and_then(Value::as_str);
+    StatusDetail {
+        id: s("id").unwrap_or_default().to_owned(),
+        version: s("modified")
+            .or_else(|| s("created"))
+            .unwrap_or_default()
+            .to_owned(),
+        message: Some(message),
+    }
+}
+
+/// Parses the envelope and validates each object (in parallel). 400 when the
+/// body is not JSON, 422 when it is JSON but not an envelope.
+fn prepare(validator: &Validator, body: &[u8]) -> Result<Vec<Prepared>> {
+    serde_json::from_slice::<serde::de::IgnoredAny>(body)
+        .map_err(|e| TaxiiError::bad(format!("the request body is not valid JSON: {e}")))?;
+    let top: std::collections::BTreeMap<String, &RawValue> =
+        serde_json::from_slice(body).map_err(|_| {
+            TaxiiError::Unprocessable(
+                "the request body is not a TAXII envelope (a JSON object)".into(),
+            )
+        })?;
+    let objects = top
+        .get("objects")
+        .ok_or_else(|| TaxiiError::Unprocessable("the envelope has no \"objects\" list".into()))?;
+    let objects: Vec<&RawValue> = serde_json::from_str(objects.get()).map_err(|_| {
+        TaxiiError::Unprocessable("the envelope's \"objects\" is not a list".into())
+    })?;
+    Ok(objects
+        .par_iter()
+        .enumerate()
+        .map(|(i, raw)| {
+            let v: Value = match serde_json::from_str(raw.get()) {
+                Ok(v) => v,
+                Err(e) => {
+                    return Prepared::Failed(StatusDetail {
+                        id: String::new(),
+                        version: String::new(),
+                        message: Some(format!("objects[{i}]: {e}")),
+                    })
+                }
+            };
+            let diags = validator.validate(&v);
+            if !is_valid(&diags) {
+                let msg = diags
+                    .iter()
+                    .filter(|d| d.severity == sightline_stix::Severity::Error)
+                    .take(5)
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                return Prepared::Failed(detail_of(
+                    &v,
+                    format!("objects[{i}]: invalid STIX: {msg}"),
+                ));
+            }
+            match ObjectMeta::extract(&v) {
+                Ok(meta) => Prepared::Ok(NewObject {
+                    meta,
+                    raw: raw.get().to_owned(),
+                }),
+                Err(e) => Prepared::Failed(detail_of(&v, format!("objects[{i}]: {e}"))),
+            }
+        })
+        .collect())
+}
+
+/// Reads the body, never more than `max` bytes: the declared
+/// `Content-Length` is checked first, a chunked body while it streams.
+async fn read_limited(headers: &HeaderMap, body: Body, max: usize) -> Result<Vec<u8>> {
+    if let Some(len) = headers.get(header::CONTENT_LENGTH) {
+        let len = len
+            .to_str()
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .ok_or_else(|| TaxiiError::bad("malformed Content-Length"))?;
+        if len > max as u64 {
+            return Err(TaxiiError::PayloadTooLarge(max));
+        }
+    }
+    match Limited::new(body, max).collect().await {
+        Ok(c) => Ok(c.to_bytes().to_vec()),
+        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(TaxiiError::PayloadTooLarge(max))
+        }
+        Err(e) => Err(TaxiiError::bad(format!(
+            "reading the request body failed: {e}"
+        ))),
+    }
+}
+
+/// `POST /{root}/collections/{id}/objects/` (§5.5): validates and stores
+/// synchronously, answers 202 with a `complete` status (§4.3).
+pub(crate) async fn add_objects(
+    State(ctx): State<Ctx>,
+    writer: CollectionWriter,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response> {
+    check_content_type(&headers)?;
+    let request_timestamp = format_date_added(now_micros());
+    let bytes = read_limited(&headers, body, writer.max_content_length()).await?;
+    let validator = ctx.app.validator.clone();
+    let prepared = tokio::task::spawn_blocking(move || prepare(&validator, &bytes))
+        .await
+        .map_err(|e| TaxiiError::Internal(format!("validation task: {e}")))??;
+
+    let total = prepared.len() as u64;
+    let mut failures = Vec::new();
+    let mut to_put = Vec::new();
+    for p in prepared {
+        match p {
+            Prepared::Ok(o) => to_put.push(o),
+            Prepared::Failed(d) => failures.push(d),
+        }
+    }
+    let outcomes = writer.put_all(to_put.clone()).await?;
+    let mut successes = Vec::new();
+    for (o, r) in to_put.iter().zip(outcomes) {
+        let version = |d: DateAdded| {
+            o.meta
+                .version
+                .clone()
+                .unwrap_or_else(|| format_date_added(d))
+        };
+        match r {
+            Ok(PutOutcome::Added { date_added }) => successes.push(StatusDetail {
+                id: o.meta.id.clone(),
+                version: version(date_added),
+                message: None,
+            }),
+            Ok(PutOutcome::Duplicate { date_added }) => successes.push(StatusDetail {
+                id: o.meta.id.clone(),
+                version: version(date_added),
+                message: Some("already in the collection".into()),
+            }),
+            Err(m) => failures.push(StatusDetail {
+                id: o.meta.id.clone(),
+                version: o.meta.version.clone().unwrap_or_default(),
+                message: Some(m),
+            }),
+        }
+    }
+    let status = StatusResource {
+        id: uuid::Uuid::new_v4().to_string(),
+        status: "complete",
+        request_timestamp,
+        total_count: total,
+        success_count: successes.len() as u64,
+        successes,
+        failure_count: failures.len() as u64,
+        failures,
+        pending_count: 0,
+    };
+    tracing::info!(
+        status_id = %status.id,
+        total = status.total_count,
+        success = status.success_count,
+        failure = status.failure_count,
+        "objects added"
+    );
+    let resp = taxii_json(StatusCode::ACCEPTED, &status);
+    ctx.statuses.insert(
+        writer.root(),
+        writer.caller().map(|c| c.name.as_str()),
+        status,
+    );
+    Ok(resp)
+}
+
+fn now_micros() -> DateAdded {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+// ---------------------------------------------------------------- §5.6 get an object
+
+/// `GET /{root}/collections/{id}/objects/{object_id}/` (§5.6): the versions
+/// selected by `match[version]` (default `last`) and `match[spec_version]`.
+/// 404 when the collection does not hold the object at all; an object whose
+/// versions the filters exclude gives an empty envelope.
+pub(crate) async fn get_object(
+    State(ctx): State<Ctx>,
+    reader: CollectionReader,
+    Path((_, _, object)): Path<(String, String, String)>,
+    uri: Uri,
+) -> Result<Response> {
+    object_id(&object)?;
+    let f = Filters::from_uri(&uri)?;
+    let (page, next) = run_page(&ctx, &reader, &f, &Endpoint::Object(&object)).await?;
+    if page.items.is_empty() && f.next.is_none() && reader.versions(&object).await?.is_empty() {
+        return Err(TaxiiError::not_found("no such object in this collection"));
+    }
+    Ok(paged_response(&page, envelope_body(&page, next.as_deref())))
+}
+
+// ---------------------------------------------------------------- §5.7 delete an object
+
+/// `DELETE /{root}/collections/{id}/objects/{object_id}/` (§5.7). Without
+/// `match[version]` and `match[spec_version]` every version leaves the
+/// collection ("delete the object", what users mean; the versions stay in the
+/// store for other collections). With them, only the selected versions.
+/// 404 when nothing matches.
+pub(crate) async fn delete_object(
+    deleter: CollectionDeleter,
+    Path((_, _, object)): Path<(String, String, String)>,
+    uri: Uri,
+) -> Result<Response> {
+    object_id(&object)?;
+    let f = Filters::from_uri(&uri)?;
+    let versions = deleter.versions(&object).await?;
+    if versions.is_empty() {
+        return Err(TaxiiError::not_found("no such object in this collection"));
+    }
+    let keys: Vec<String> = if f.versions.is_none() && f.spec_versions.is_empty() {
+        Vec::new() // all
+    } else {
+        let vf = f.versions.clone().unwrap_or_else(VersionFilter::all);
+        // `versions` is ordered by version: first and last are its ends.
+        let first = versions.first().map(|v| v.version_key.clone());
+        let last = versions.last().map(|v| v.version_key.clone());
+        let keys: Vec<String> = versions
+            .iter()
+            .filter(|v| f.spec_versions.is_empty() || f.spec_versions.contains(&v.spec_version))
+            .filter(|v| {
+                vf.all
+                    || (vf.first && first.as_ref() == Some(&v.version_key))
+                    || (vf.last && last.as_ref() == Some(&v.version_key))
+                    || vf.at.contains(&v.version_key)
+            })
+            .map(|v| v.version_key.clone())
+            .collect();
+        if keys.is_empty() {
+            return Err(TaxiiError::not_found(
+                "no version of this object matches the filters",
+            ));
+        }
+        keys
+    };
+    let removed = deleter.remove(&object, keys).await?;
+    if removed == 0 {
+        // Removed concurrently between the look-up and the transaction.
+        return Err(TaxiiError::not_found("no such object in this collection"));
+    }
+    tracing::info!(object = %object, removed, "object deleted from collection");
+    Ok(taxii_bytes(StatusCode::OK, Vec::new()))
+}
+
+// ---------------------------------------------------------------- §5.8 versions
+
+#[derive(Serialize)]
+struct Versions {
+    more: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    next: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    versions: Vec<String>,
+}
+
+/// `GET /{root}/collections/{id}/objects/{object_id}/versions/` (§5.8),
+/// ascending by `date_added`, paged like objects (`next` too: errata
+/// cti-taxii2#110).
+pub(crate) async fn versions(
+    State(ctx): State<Ctx>,
+    reader: CollectionReader,
+    Path((_, _, object)): Path<(String, String, String)>,
+    uri: Uri,
+) -> Result<Response> {
+    object_id(&object)?;
+    let f = Filters::from_uri(&uri)?;
+    let (page, next) = run_page(&ctx, &reader, &f, &Endpoint::Versions(&object)).await?;
+    if page.items.is_empty() && f.next.is_none() && reader.versions(&object).await?.is_empty() {
+        return Err(TaxiiError::not_found("no such object in this collection"));
+    }
+    let body = Versions {
+        more: page.more,
+        next,
+        versions: page.items.iter().map(version_of).collect(),
+    };
+    let bytes = serde_json::to_vec(&body).map_err(|e| TaxiiError::Internal(e.to_string()))?;
+    Ok(paged_response(&page, bytes))
+}
+
+// ---------------------------------------------------------------- fallbacks
+
+pub(crate) async fn not_found() -> TaxiiError {
+    TaxiiError::not_found("no such TAXII resource (paths end in /)")
+}
+
+pub(crate) async fn method_not_allowed() -> TaxiiError {
+    TaxiiError::MethodNotAllowed
+}
