@@ -9,8 +9,9 @@ use sightline_store::{NewObject, PutOutcome, Store, StoreError};
 use crate::read::{split_objects, Input, ReadError};
 
 /// Objects validated per parallel batch: large enough to keep both cores busy,
-/// small enough that memory stays at the input plus one batch.
-const BATCH: usize = 2048;
+/// small enough that memory stays near the input size (three batches are in
+/// flight: one validating, one queued, one being written).
+const BATCH: usize = 512;
 
 /// One validated batch: objects ready to store (with their warning count) or rejections.
 type Checked = Vec<Result<(NewObject, u64), Rejection>>;
