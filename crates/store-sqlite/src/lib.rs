@@ -49,9 +49,12 @@ pub struct SqliteStore {
 
 /// Copies committed WAL frames back into the database file on its own thread
 /// and connection, so a commit costs the WAL write and fsync only (the
-/// writer's automatic checkpoint is off). Woken after each commit; stopped and
-/// joined when the store is dropped (closing the last connection then
-/// checkpoints whatever is left).
+/// writer's automatic checkpoint is off). Woken at open (to fold in what an
+/// earlier process left in the WAL) and after each commit. Dropping the store
+/// does not wait for it, and connections do not checkpoint on close: a
+/// command returns as soon as its commit is durable in the WAL, and whatever
+/// is left there is checkpointed by the next process that writes. An
+/// interrupted checkpoint is harmless (SQLite simply redoes it).
 struct Checkpointer {
     wake: SyncSender<()>,
     thread: Option<JoinHandle<()>>,
@@ -90,12 +93,10 @@ impl Checkpointer {
 
 impl Drop for SqliteStore {
     fn drop(&mut self) {
+        // Closing the channel ends the thread after its current checkpoint;
+        // not joined (see `Checkpointer`).
         if let Some(mut c) = self.checkpointer.take() {
-            let thread = c.thread.take();
-            drop(c);
-            if let Some(t) = thread {
-                let _ = t.join();
-            }
+            drop(c.thread.take());
         }
     }
 }
@@ -137,7 +138,9 @@ impl SqliteStore {
             writer
                 .execute_batch("PRAGMA wal_autocheckpoint = 0;")
                 .ctx(&path)?;
-            Some(Checkpointer::start(&path)?)
+            let c = Checkpointer::start(&path)?;
+            c.poke();
+            Some(c)
         };
         let last: DateAdded = writer
             .query_row(
@@ -251,6 +254,12 @@ fn open_conn(path: &Path, read_only: bool) -> Result<Connection> {
     let conn = Connection::open_with_flags(path, flags).ctx(path)?;
     conn.busy_timeout(Duration::from_secs(10)).ctx(path)?;
     conn.set_prepared_statement_cache_capacity(64);
+    // The checkpointer thread does checkpoints; closing must not (see `Checkpointer`).
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+        true,
+    )
+    .ctx(path)?;
     let setup = if read_only {
         "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY; PRAGMA query_only = ON;"
     } else {

@@ -92,6 +92,9 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
+    tracing::debug!("import committed");
+    drop(store);
+    tracing::debug!("store closed");
     print_report(&report, args.json, args.strict).map_err(|e| Failure::Other(e.into()))?;
     Ok(if report.rejected_count() == 0 {
         Outcome::Ok
