@@ -1,0 +1,416 @@
+//! Authentication against the store's accounts: HTTP Basic (argon2) and
+//! Bearer API tokens (`sl_<id>_<secret>`), plus the helpers the CLI uses to
+//! make password hashes and tokens.
+//!
+//! argon2 is deliberately slow (tens of milliseconds of CPU), and HTTP Basic
+//! sends the password on every request. So a verified `Authorization` header
+//! is remembered for a short time, keyed by HMAC-SHA256 of the header under a
+//! random per-process key: the cache never holds a password or a fast,
+//! offline-checkable hash of one, and a second request with the same header
+//! costs a hash and a map lookup. Tokens go through the same cache (saving
+//! two store reads per request). The cache is emptied whenever the store's
+//! [`AccountStore::accounts_generation`] changes, checked at most every
+//! [`GENERATION_CHECK`], so a removed user or revoked token stops working
+//! within that time even though another process made the change.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+use sightline_store::{ApiToken, Store, StoreError, User};
+use sightline_taxii::{AuthError, Authenticator, Principal};
+use subtle::ConstantTimeEq;
+
+/// How often the accounts generation is re-read. Reading it is a store query;
+/// doing it once a second rather than per request keeps it off the hot path.
+pub const GENERATION_CHECK: Duration = Duration::from_secs(1);
+
+/// Cached credentials kept at most; past it, expired entries are purged and,
+/// if that is not enough, the cache starts over (a flood of distinct bad
+/// headers is never cached: only verified ones are).
+const CACHE_MAX: usize = 10_000;
+
+/// Token text prefix: makes tokens recognisable to secret scanners and users.
+pub const TOKEN_PREFIX: &str = "sl_";
+
+/// Hashes a password as an argon2id PHC string (argon2 crate defaults:
+/// m = 19 MiB, t = 2, p = 1, the OWASP recommendation).
+pub fn hash_password(password: &str) -> Result<String, StoreError> {
+    let salt_bytes: [u8; 16] = rand::random();
+    let salt = SaltString::encode_b64(&salt_bytes)
+        .map_err(|e| StoreError::Invalid(format!("cannot make a salt: {e}")))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| StoreError::Invalid(format!("cannot hash the password: {e}")))
+}
+
+/// Adds a user with a hashed password.
+pub fn add_user(
+    store: &dyn Store,
+    name: &str,
+    password: &str,
+    groups: Vec<String>,
+    admin: bool,
+) -> Result<(), StoreError> {
+    if password.is_empty() {
+        return Err(StoreError::Invalid("the password is empty".into()));
+    }
+    sightline_store::accounts::validate_user_name(name)?;
+    store.add_user(&User {
+        name: name.to_owned(),
+        password_hash: hash_password(password)?,
+        groups,
+        admin,
+    })
+}
+
+/// A newly created token: `text` is shown to its owner once and never stored.
+#[derive(Clone)]
+pub struct NewToken {
+    pub id: String,
+    pub text: String,
+}
+
+impl std::fmt::Debug for NewToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewToken")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Creates an API token for `user`: a random 16-hex-digit id and a 256-bit
+/// secret; the store keeps only the secret's SHA-256.
+pub fn create_token(store: &dyn Store, user: &str) -> Result<NewToken, StoreError> {
+    let id_bytes: [u8; 8] = rand::random();
+    let id = crate::config::to_hex(&id_bytes);
+    let secret_bytes: [u8; 32] = rand::random();
+    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret_bytes);
+    let created = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    store.create_token(&ApiToken {
+        id: id.clone(),
+        user: user.to_owned(),
+        secret_sha256: Sha256::digest(secret.as_bytes()).into(),
+        created,
+        revoked: false,
+    })?;
+    Ok(NewToken {
+        text: format!("{TOKEN_PREFIX}{id}_{secret}"),
+        id,
+    })
+}
+
+struct Entry {
+    principal: Principal,
+    expires: Instant,
+}
+
+struct Cache {
+    entries: HashMap<[u8; 32], Entry>,
+    generation: u64,
+    /// When the generation was last read; `None` forces a read.
+    checked: Option<Instant>,
+}
+
+/// The [`Authenticator`] over a store's accounts.
+pub struct StoreAuthenticator {
+    store: Arc<dyn Store>,
+    ttl: Duration,
+    key: [u8; 32],
+    cache: Mutex<Cache>,
+    verifications: AtomicU64,
+    /// A real hash to verify against for unknown users, so a wrong user name
+    /// takes as long as a wrong password (no user enumeration by timing).
+    dummy_hash: String,
+}
+
+impl std::fmt::Debug for StoreAuthenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreAuthenticator")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StoreAuthenticator {
+    pub fn new(store: Arc<dyn Store>, ttl: Duration) -> Result<StoreAuthenticator, StoreError> {
+        let generation = store.accounts_generation()?;
+        let dummy: [u8; 16] = rand::random();
+        Ok(StoreAuthenticator {
+            store,
+            ttl,
+            key: rand::random(),
+            cache: Mutex::new(Cache {
+                entries: HashMap::new(),
+                generation,
+                checked: Some(Instant::now()),
+            }),
+            verifications: AtomicU64::new(0),
+            dummy_hash: hash_password(&crate::config::to_hex(&dummy))?,
+        })
+    }
+
+    /// How many argon2 verifications ran (the cost the cache saves). Also
+    /// exported as `sightline_password_verifications_total`.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
+    }
+
+    fn cache_key(&self, header: &str) -> [u8; 32] {
+        // HMAC accepts keys of any length; this cannot fail.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+        mac.update(header.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    fn cached(&self, key: &[u8; 32]) -> Result<Option<Principal>, AuthError> {
+        let now = Instant::now();
+        let mut c = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if c.checked
+            .is_none_or(|t| now.duration_since(t) >= GENERATION_CHECK)
+        {
+            let g = self
+                .store
+                .accounts_generation()
+                .map_err(|e| AuthError::Unavailable(e.to_string()))?;
+            c.checked = Some(now);
+            if g != c.generation {
+                c.generation = g;
+                c.entries.clear();
+            }
+        }
+        match c.entries.get(key) {
+            Some(e) if e.expires > now => Ok(Some(e.principal.clone())),
+            Some(_) => {
+                c.entries.remove(key);
+                Ok(None)
+            }
+            None => Ok(None),
+        }
+    }
+
+    fn remember(&self, key: [u8; 32], principal: &Principal, generation: u64) {
+        let now = Instant::now();
+        let mut c = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        // Verified against an older generation than the cache now holds:
+        // the account may have changed since, so do not keep it.
+        if generation != c.generation {
+            return;
+        }
+        if c.entries.len() >= CACHE_MAX {
+            c.entries.retain(|_, e| e.expires > now);
+            if c.entries.len() >= CACHE_MAX {
+                c.entries.clear();
+            }
+        }
+        c.entries.insert(
+            key,
+            Entry {
+                principal: principal.clone(),
+                expires: now + self.ttl,
+            },
+        );
+    }
+
+    fn principal(user: User) -> Principal {
+        Principal {
+            name: user.name,
+            groups: user.groups,
+            admin: user.admin,
+        }
+    }
+
+    fn verify_basic(&self, b64: &str) -> Result<Principal, AuthError> {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .map_err(|_| AuthError::Malformed)?;
+        let text = String::from_utf8(decoded).map_err(|_| AuthError::Malformed)?;
+        let (name, password) = text.split_once(':').ok_or(AuthError::Malformed)?;
+        let user = self.store.user(name).map_err(unavailable)?;
+        let hash = user
+            .as_ref()
+            .map_or(self.dummy_hash.as_str(), |u| u.password_hash.as_str());
+        let ok = self.argon2_verify(password, hash);
+        match user {
+            Some(u) if ok => Ok(Self::principal(u)),
+            _ => Err(AuthError::Invalid),
+        }
+    }
+
+    fn argon2_verify(&self, password: &str, phc: &str) -> bool {
+        self.verifications.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!("sightline_password_verifications_total").increment(1);
+        match PasswordHash::new(phc) {
+            Ok(h) => Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok(),
+            Err(_) => {
+                tracing::warn!("a stored password hash is not a valid PHC string");
+                false
+            }
+        }
+    }
+
+    fn verify_token(&self, text: &str) -> Result<Principal, AuthError> {
+        let rest = text
+            .trim()
+            .strip_prefix(TOKEN_PREFIX)
+            .ok_or(AuthError::Invalid)?;
+        let (id, secret) = rest.split_once('_').ok_or(AuthError::Invalid)?;
+        let token = self
+            .store
+            .token(id)
+            .map_err(unavailable)?
+            .ok_or(AuthError::Invalid)?;
+        let digest: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
+        let same: bool = digest.ct_eq(&token.secret_sha256).into();
+        if !same || token.revoked {
+            return Err(AuthError::Invalid);
+        }
+        let user = self
+            .store
+            .user(&token.user)
+            .map_err(unavailable)?
+            .ok_or(AuthError::Invalid)?;
+        Ok(Self::principal(user))
+    }
+}
+
+fn unavailable(e: StoreError) -> AuthError {
+    AuthError::Unavailable(e.to_string())
+}
+
+impl Authenticator for StoreAuthenticator {
+    fn authenticate(&self, authorization: Option<&str>) -> Result<Option<Principal>, AuthError> {
+        let Some(header) = authorization else {
+            return Ok(None);
+        };
+        let key = self.cache_key(header);
+        if let Some(p) = self.cached(&key)? {
+            return Ok(Some(p));
+        }
+        // The generation before verifying: if accounts change while we
+        // verify, `remember` sees a newer one and does not cache.
+        let generation = self
+            .cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .generation;
+        let (scheme, rest) = header
+            .trim_start()
+            .split_once(' ')
+            .ok_or(AuthError::Malformed)?;
+        let principal = if scheme.eq_ignore_ascii_case("basic") {
+            self.verify_basic(rest)?
+        } else if scheme.eq_ignore_ascii_case("bearer") {
+            self.verify_token(rest)?
+        } else {
+            return Err(AuthError::Malformed);
+        };
+        self.remember(key, &principal, generation);
+        Ok(Some(principal))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sightline_store::MemoryStore;
+
+    fn basic(user: &str, pw: &str) -> String {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"))
+        )
+    }
+
+    #[test]
+    fn basic_tokens_and_cache() {
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        add_user(store.as_ref(), "bob", "s3cret:x", vec!["g".into()], false).expect("add");
+        let auth = StoreAuthenticator::new(store.clone(), Duration::from_secs(300)).expect("auth");
+        assert_eq!(auth.authenticate(None), Ok(None));
+        let p = auth
+            .authenticate(Some(&basic("bob", "s3cret:x")))
+            .expect("ok")
+            .expect("principal");
+        assert_eq!(
+            (p.name.as_str(), p.groups.clone(), p.admin),
+            ("bob", vec!["g".to_owned()], false)
+        );
+        for _ in 0..50 {
+            auth.authenticate(Some(&basic("bob", "s3cret:x")))
+                .expect("cached");
+        }
+        assert_eq!(auth.verifications(), 1, "argon2 runs once per credential");
+        assert_eq!(
+            auth.authenticate(Some(&basic("bob", "wrong"))),
+            Err(AuthError::Invalid)
+        );
+        assert_eq!(
+            auth.authenticate(Some(&basic("eve", "x"))),
+            Err(AuthError::Invalid)
+        );
+        assert_eq!(
+            auth.verifications(),
+            3,
+            "unknown users cost a verification too"
+        );
+        assert_eq!(
+            auth.authenticate(Some("Basic %%%")),
+            Err(AuthError::Malformed)
+        );
+        assert_eq!(
+            auth.authenticate(Some("Digest x")),
+            Err(AuthError::Malformed)
+        );
+
+        let t = create_token(store.as_ref(), "bob").expect("token");
+        assert!(t.text.starts_with("sl_"));
+        let bearer = format!("Bearer {}", t.text);
+        assert_eq!(
+            auth.authenticate(Some(&bearer))
+                .expect("ok")
+                .map(|p| p.name),
+            Some("bob".into())
+        );
+        let forged = format!("Bearer sl_{}_AAAA", t.id);
+        assert_eq!(auth.authenticate(Some(&forged)), Err(AuthError::Invalid));
+        assert_eq!(
+            auth.authenticate(Some("Bearer nope")),
+            Err(AuthError::Invalid)
+        );
+
+        // Revoking bumps the generation; after the next check the cached
+        // token (and password) must be verified again.
+        assert!(store.revoke_token(&t.id).expect("revoke"));
+        auth.cache.lock().expect("lock").checked = None;
+        assert_eq!(auth.authenticate(Some(&bearer)), Err(AuthError::Invalid));
+        assert!(store.remove_user("bob").expect("remove"));
+        auth.cache.lock().expect("lock").checked = None;
+        assert_eq!(
+            auth.authenticate(Some(&basic("bob", "s3cret:x"))),
+            Err(AuthError::Invalid)
+        );
+    }
+
+    #[test]
+    fn cache_expires() {
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        add_user(store.as_ref(), "bob", "pw", vec![], true).expect("add");
+        let auth = StoreAuthenticator::new(store, Duration::from_millis(0)).expect("auth");
+        auth.authenticate(Some(&basic("bob", "pw"))).expect("ok");
+        auth.authenticate(Some(&basic("bob", "pw"))).expect("ok");
+        assert_eq!(auth.verifications(), 2, "a zero TTL caches nothing");
+    }
+}

@@ -1,0 +1,380 @@
+//! The server's configuration: a TOML file (see `sightline.example.toml` at
+//! the repository root) with command-line overrides applied on top by the
+//! binary, which sets the public fields after [`ServerConfig::load`].
+//!
+//! Everything is checked before the server binds: a config that cannot work
+//! is refused with a message naming the setting, never half applied.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::ServerError;
+
+/// The default listen address: plain HTTP on loopback only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8000";
+
+/// Paths the server itself answers; an API root may not shadow them.
+const RESERVED_PATHS: &[&str] = &["taxii2", "healthz", "metrics"];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address and port to listen on; port 0 picks a free port.
+    #[serde(default = "default_listen")]
+    pub listen: SocketAddr,
+    /// Data directory of the embedded store. Relative paths in a config file
+    /// are relative to the file. When unset, the binary's `--data` is used.
+    pub data_dir: Option<PathBuf>,
+    /// Discovery title, description and contact (TAXII 2.1 §4.1).
+    #[serde(default = "default_title")]
+    pub title: String,
+    pub description: Option<String>,
+    pub contact: Option<String>,
+    /// Path of the API root listed as `default` in discovery.
+    pub default_api_root: Option<String>,
+    /// Hex, at least 32 bytes: signs `next` cursors. Set it (the same on every
+    /// replica) to share cursors; unset, one is generated on first start and
+    /// kept in `<data_dir>/cursor.key`, so restarts keep cursors valid.
+    pub cursor_key: Option<String>,
+    /// Serve plain HTTP on a non-loopback address. Anyone on the network path
+    /// then sees passwords and tokens: only behind a TLS-terminating proxy.
+    #[serde(default)]
+    pub insecure_plain_http_on_network: bool,
+    pub tls: Option<TlsConfig>,
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub api_roots: Vec<ApiRootSection>,
+    /// Permissions by collection id or alias.
+    #[serde(default)]
+    pub collections: BTreeMap<String, CollectionSection>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Page size when a client gives no `limit`.
+    pub default_page_size: usize,
+    /// The largest `limit` honoured (larger ones are clamped).
+    pub max_page_size: usize,
+    /// A request (including reading its body) that takes longer is cut off,
+    /// so slow or stalled clients cannot hold connections forever.
+    pub request_timeout_secs: u64,
+    /// On shutdown, in-flight requests get this long to finish.
+    pub shutdown_grace_secs: u64,
+    /// How long a verified Basic credential or token is trusted without
+    /// checking it again (it is dropped sooner when accounts change).
+    pub auth_cache_secs: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            default_page_size: 100,
+            max_page_size: 1000,
+            request_timeout_secs: 60,
+            shutdown_grace_secs: 30,
+            auth_cache_secs: 300,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiRootSection {
+    /// URL path segment: `api1` serves `/api1/`.
+    pub path: String,
+    pub title: String,
+    pub description: Option<String>,
+    /// Largest request body in bytes (TAXII 2.1 §4.2 `max_content_length`).
+    #[serde(default = "default_max_content_length")]
+    pub max_content_length: usize,
+    /// Collections served under this root, by id or alias.
+    #[serde(default)]
+    pub collections: Vec<String>,
+}
+
+/// Who may read and write one collection. Entries are user names,
+/// `group:NAME`, or `*` for any signed-in user. Admins may always do both.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CollectionSection {
+    #[serde(default)]
+    pub can_read: Vec<String>,
+    #[serde(default)]
+    pub can_write: Vec<String>,
+    /// Readable without credentials.
+    #[serde(default)]
+    pub anonymous_read: bool,
+}
+
+fn default_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8000))
+}
+
+fn default_title() -> String {
+    "Sightline TAXII 2.1".to_owned()
+}
+
+fn default_max_content_length() -> usize {
+    100 << 20
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: default_listen(),
+            data_dir: None,
+            title: default_title(),
+            description: None,
+            contact: None,
+            default_api_root: None,
+            cursor_key: None,
+            insecure_plain_http_on_network: false,
+            tls: None,
+            limits: Limits::default(),
+            api_roots: Vec::new(),
+            collections: BTreeMap::new(),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Reads a TOML config file. Relative paths in it (data_dir, TLS files)
+    /// are made relative to the file's directory.
+    pub fn load(path: &Path) -> Result<ServerConfig, ServerError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ServerError::Config(format!("{}: {e}", path.display())))?;
+        let mut c = Self::parse(&text)
+            .map_err(|e| ServerError::Config(format!("{}: {e}", path.display())))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        let rebase = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        if let Some(d) = &mut c.data_dir {
+            rebase(d);
+        }
+        if let Some(t) = &mut c.tls {
+            rebase(&mut t.cert);
+            rebase(&mut t.key);
+        }
+        Ok(c)
+    }
+
+    /// Parses TOML text (no path rebasing).
+    pub fn parse(text: &str) -> Result<ServerConfig, ServerError> {
+        toml::from_str(text).map_err(|e| ServerError::Config(e.to_string()))
+    }
+
+    /// Checks what can be checked without the store: API root paths, limits,
+    /// the cursor key, and that plain HTTP stays on loopback unless allowed.
+    pub fn validate(&self) -> Result<(), ServerError> {
+        let bad = |m: String| Err(ServerError::Config(m));
+        if self.tls.is_none()
+            && !self.listen.ip().is_loopback()
+            && !self.insecure_plain_http_on_network
+        {
+            return Err(ServerError::InsecureListen(self.listen));
+        }
+        let l = &self.limits;
+        if l.default_page_size == 0 || l.max_page_size == 0 || l.default_page_size > l.max_page_size
+        {
+            return bad(format!(
+                "limits: default_page_size ({}) and max_page_size ({}) must be positive, default <= max",
+                l.default_page_size, l.max_page_size
+            ));
+        }
+        if l.request_timeout_secs == 0 {
+            return bad("limits: request_timeout_secs must be positive".into());
+        }
+        let mut seen = std::collections::HashSet::new();
+        for r in &self.api_roots {
+            let ok = !r.path.is_empty()
+                && r.path.len() <= 64
+                && r.path
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+                && !r.path.starts_with('.');
+            if !ok {
+                return bad(format!(
+                    "api_roots: path {:?} must be 1-64 letters, digits, '-', '_' or '.' (not leading)",
+                    r.path
+                ));
+            }
+            if RESERVED_PATHS.contains(&r.path.as_str()) {
+                return bad(format!("api_roots: path {:?} is reserved", r.path));
+            }
+            if !seen.insert(r.path.as_str()) {
+                return bad(format!("api_roots: path {:?} appears twice", r.path));
+            }
+            if r.title.trim().is_empty() {
+                return bad(format!("api_roots: {:?} needs a title", r.path));
+            }
+            if r.max_content_length == 0 {
+                return bad(format!(
+                    "api_roots: {:?} max_content_length must be positive",
+                    r.path
+                ));
+            }
+        }
+        if let Some(d) = &self.default_api_root {
+            if !seen.contains(d.as_str()) {
+                return bad(format!(
+                    "default_api_root {d:?} is not one of the api_roots"
+                ));
+            }
+        }
+        if let Some(k) = &self.cursor_key {
+            parse_key(k).map_err(|m| ServerError::Config(format!("cursor_key: {m}")))?;
+        }
+        for (c, s) in &self.collections {
+            for e in s.can_read.iter().chain(&s.can_write) {
+                crate::policy::Grant::parse(e)
+                    .map_err(|m| ServerError::Config(format!("collections.{c}: {m}")))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A cursor key from hex text: at least 32 bytes.
+pub(crate) fn parse_key(hex: &str) -> Result<Vec<u8>, String> {
+    let hex = hex.trim();
+    if hex.len() % 2 != 0 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err("must be hexadecimal".into());
+    }
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok())
+        .collect();
+    if bytes.len() < 32 {
+        return Err(format!(
+            "must be at least 32 bytes (64 hex digits), got {}",
+            bytes.len()
+        ));
+    }
+    Ok(bytes)
+}
+
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The configured cursor key, else the one kept in `<data>/cursor.key`
+/// (created with 32 random bytes, readable by the owner only, on first use).
+pub(crate) fn cursor_key(config: &ServerConfig, data: &Path) -> Result<Vec<u8>, ServerError> {
+    if let Some(k) = &config.cursor_key {
+        return parse_key(k).map_err(|m| ServerError::Config(format!("cursor_key: {m}")));
+    }
+    let path = data.join("cursor.key");
+    let io = |e: std::io::Error| ServerError::Io(format!("{}: {e}", path.display()));
+    match std::fs::read_to_string(&path) {
+        Ok(text) => {
+            parse_key(&text).map_err(|m| ServerError::Config(format!("{}: {m}", path.display())))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key: [u8; 32] = rand::random();
+            std::fs::create_dir_all(data).map_err(io)?;
+            // Write then rename, so a crash never leaves a truncated key that
+            // would be refused at the next start.
+            let tmp = data.join("cursor.key.tmp");
+            write_private(&tmp, format!("{}\n", to_hex(&key)).as_bytes()).map_err(io)?;
+            std::fs::rename(&tmp, &path).map_err(io)?;
+            Ok(key.to_vec())
+        }
+        Err(e) => Err(io(e)),
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    let mut f = o.open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_example_shape() {
+        let c = ServerConfig::parse(
+            r#"
+            listen = "127.0.0.1:0"
+            default_api_root = "api1"
+            [limits]
+            max_page_size = 500
+            [[api_roots]]
+            path = "api1"
+            title = "One"
+            collections = ["demo"]
+            [collections.demo]
+            can_read = ["alice", "group:analysts", "*"]
+            can_write = ["group:feeders"]
+            anonymous_read = true
+            "#,
+        )
+        .expect("parse");
+        c.validate().expect("valid");
+        assert_eq!(c.limits.max_page_size, 500);
+        assert_eq!(c.limits.default_page_size, 100);
+        assert_eq!(c.api_roots[0].max_content_length, 100 << 20);
+        assert!(c.collections["demo"].anonymous_read);
+    }
+
+    #[test]
+    fn refuses_bad_configs() {
+        let bad = [
+            "listen = \"0.0.0.0:8000\"",
+            "unknown_key = 1",
+            "[[api_roots]]\npath = \"../x\"\ntitle = \"t\"",
+            "[[api_roots]]\npath = \"taxii2\"\ntitle = \"t\"",
+            "default_api_root = \"nope\"",
+            "cursor_key = \"abcd\"",
+            "[collections.x]\ncan_read = [\"group:\"]",
+            "[limits]\ndefault_page_size = 2000",
+        ];
+        for text in bad {
+            let r = ServerConfig::parse(text).and_then(|c| c.validate());
+            assert!(r.is_err(), "accepted: {text}");
+        }
+        let mut c = ServerConfig::parse("listen = \"0.0.0.0:8000\"").expect("parse");
+        assert!(matches!(c.validate(), Err(ServerError::InsecureListen(_))));
+        c.insecure_plain_http_on_network = true;
+        c.validate().expect("allowed with the flag");
+        let v6 = ServerConfig::parse("listen = \"[::1]:8000\"").expect("parse");
+        v6.validate().expect("IPv6 loopback is loopback");
+    }
+
+    #[test]
+    fn cursor_key_is_generated_once() {
+        let dir = tempfile::tempdir().expect("dir");
+        let c = ServerConfig::default();
+        let k1 = cursor_key(&c, dir.path()).expect("key");
+        let k2 = cursor_key(&c, dir.path()).expect("key again");
+        assert_eq!(k1, k2);
+        assert_eq!(k1.len(), 32);
+    }
+}

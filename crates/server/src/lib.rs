@@ -1,0 +1,401 @@
+//! `sightline-server`: the composition root. Turns a [`ServerConfig`] into a
+//! running TAXII 2.1 server: opens the store, resolves API roots and
+//! permissions, builds the [`AppState`] for `sightline-taxii`'s router, adds
+//! `/healthz` and `/metrics`, request ids, request logs and timeouts, and
+//! serves plain HTTP (loopback unless explicitly allowed) or TLS (rustls on
+//! the `ring` provider) until a shutdown signal, then lets in-flight requests
+//! finish within a grace period.
+//!
+//! Nothing here prints: the binary reports [`Server::local_addr`] and errors.
+//!
+//! ```text
+//! let server = Server::bind(config).await?;      // config checked, port bound
+//! println!("listening on http://{}", server.local_addr());
+//! server.run(shutdown_signal()).await?;
+//! ```
+
+pub mod auth;
+pub mod config;
+mod metrics;
+pub mod policy;
+mod standin;
+
+pub use auth::{add_user, create_token, hash_password, NewToken, StoreAuthenticator};
+pub use config::{ApiRootSection, CollectionSection, Limits, ServerConfig, TlsConfig};
+pub use policy::ConfigPolicy;
+
+use std::future::{Future, IntoFuture};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use sightline_store::{Store, StoreError};
+use sightline_taxii::{ApiRootConfig, AppState, TaxiiConfig};
+use tokio::sync::Notify;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+
+/// Where the store lives when neither the config nor the caller says.
+pub const DEFAULT_DATA_DIR: &str = "./sightline-data";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error(
+        "refusing plain HTTP on {0}, which is not a loopback address: passwords and tokens \
+         would cross the network in clear text. Give a TLS certificate and key \
+         (--tls-cert/--tls-key or [tls]), or, only behind a TLS-terminating proxy, \
+         --insecure-plain-http-on-network (insecure_plain_http_on_network = true)"
+    )]
+    InsecureListen(SocketAddr),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("TLS: {0}")]
+    Tls(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Io(String),
+}
+
+/// A server with its port bound, ready to [`run`](Server::run).
+pub struct Server {
+    app: Router,
+    listener: std::net::TcpListener,
+    local_addr: SocketAddr,
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
+    grace: Duration,
+    auth: Arc<StoreAuthenticator>,
+    data_dir: PathBuf,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("local_addr", &self.local_addr)
+            .field("tls", &self.tls.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Server {
+    /// Checks the config, opens the embedded store in its data directory
+    /// (created when missing) and binds the listen address.
+    pub async fn bind(config: ServerConfig) -> Result<Server, ServerError> {
+        config.validate()?;
+        let data = data_dir(&config);
+        let store = sightline_store_sqlite::SqliteStore::open(&data)
+            .map_err(|e| ServerError::Store(annotate(e, &data)))?;
+        Self::bind_with_store(config, Arc::new(store)).await
+    }
+
+    /// As [`Server::bind`], over a given store (tests use the memory store).
+    pub async fn bind_with_store(
+        config: ServerConfig,
+        store: Arc<dyn Store>,
+    ) -> Result<Server, ServerError> {
+        config.validate()?;
+        let data = data_dir(&config);
+        let tls = match &config.tls {
+            Some(t) => Some(load_tls(&t.cert, &t.key).await?),
+            None => None,
+        };
+        let taxii = Arc::new(taxii_config(&config, store.as_ref(), &data)?);
+        let policy = ConfigPolicy::new(resolve_sections(&config, store.as_ref())?)
+            .map_err(ServerError::Config)?;
+        let auth = Arc::new(StoreAuthenticator::new(
+            store.clone(),
+            Duration::from_secs(config.limits.auth_cache_secs),
+        )?);
+        let state = AppState {
+            store: store.clone(),
+            validator: Arc::new(sightline_stix::Validator::new()),
+            auth: auth.clone(),
+            policy: Arc::new(policy),
+            config: taxii,
+        };
+        // Installs the recorder before the first request is counted.
+        let _ = metrics::handle();
+        let app = app(
+            state,
+            Duration::from_secs(config.limits.request_timeout_secs),
+        );
+        let listener =
+            std::net::TcpListener::bind(config.listen).map_err(|source| ServerError::Bind {
+                addr: config.listen,
+                source,
+            })?;
+        let io = |e: std::io::Error| ServerError::Io(format!("listener: {e}"));
+        listener.set_nonblocking(true).map_err(io)?;
+        let local_addr = listener.local_addr().map_err(io)?;
+        Ok(Server {
+            app,
+            listener,
+            local_addr,
+            tls,
+            grace: Duration::from_secs(config.limits.shutdown_grace_secs),
+            auth,
+            data_dir: data,
+        })
+    }
+
+    /// The bound address (with the real port when the config said 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// `https` or `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The authenticator (its [`StoreAuthenticator::verifications`] counter
+    /// is what tests read to see the credential cache work).
+    pub fn authenticator(&self) -> Arc<StoreAuthenticator> {
+        self.auth.clone()
+    }
+
+    /// Serves until `shutdown` completes; then stops accepting, lets
+    /// in-flight requests finish for up to the grace period, and returns.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let grace = self.grace;
+        let io = |e: std::io::Error| ServerError::Io(format!("server: {e}"));
+        if let Some(tls) = self.tls {
+            let handle = axum_server::Handle::new();
+            let h = handle.clone();
+            tokio::spawn(async move {
+                shutdown.await;
+                tracing::info!(?grace, "shutting down: finishing in-flight requests");
+                h.graceful_shutdown(Some(grace));
+            });
+            return axum_server::from_tcp_rustls(self.listener, tls)
+                .handle(handle)
+                .serve(self.app.into_make_service())
+                .await
+                .map_err(io);
+        }
+        let listener = tokio::net::TcpListener::from_std(self.listener).map_err(io)?;
+        let stop = Arc::new(Notify::new());
+        let stopped = stop.clone();
+        let server = axum::serve(listener, self.app.into_make_service())
+            .with_graceful_shutdown(async move { stopped.notified().await })
+            .into_future();
+        let mut server = std::pin::pin!(server);
+        tokio::select! {
+            r = &mut server => return r.map_err(io),
+            () = shutdown => {}
+        }
+        tracing::info!(?grace, "shutting down: finishing in-flight requests");
+        // notify_one keeps a permit if the server is not waiting yet.
+        stop.notify_one();
+        match tokio::time::timeout(grace, server).await {
+            Ok(r) => r.map_err(io),
+            Err(_) => {
+                tracing::warn!(?grace, "grace period over: dropping unfinished requests");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Binds and serves `config` until `shutdown`; see [`Server`].
+pub async fn serve(
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    Server::bind(config).await?.run(shutdown).await
+}
+
+/// Completes on ctrl-c (SIGINT) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+fn data_dir(config: &ServerConfig) -> PathBuf {
+    config
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+}
+
+fn annotate(e: StoreError, data: &Path) -> StoreError {
+    match e {
+        StoreError::Io(m) if !m.contains(&*data.to_string_lossy()) => {
+            StoreError::Io(format!("{}: {m}", data.display()))
+        }
+        other => other,
+    }
+}
+
+async fn load_tls(
+    cert: &Path,
+    key: &Path,
+) -> Result<axum_server::tls_rustls::RustlsConfig, ServerError> {
+    // One provider for the process: ring (no C/CMake toolchain needed, unlike
+    // aws-lc-rs). Already installed (a second server in-process) is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+        .await
+        .map_err(|e| {
+            ServerError::Tls(format!(
+                "cannot load certificate {} and key {}: {e}",
+                cert.display(),
+                key.display()
+            ))
+        })
+}
+
+/// Collection id for an id or alias in the config, or a config error.
+fn resolve(store: &dyn Store, what: &str, c: &str) -> Result<String, ServerError> {
+    match store.collection(c)? {
+        Some(info) => Ok(info.id),
+        None => Err(ServerError::Config(format!(
+            "{what}: no collection {c:?} in the store (create it with `sightline collection add`)"
+        ))),
+    }
+}
+
+fn resolve_sections<'a>(
+    config: &'a ServerConfig,
+    store: &dyn Store,
+) -> Result<Vec<(String, &'a CollectionSection)>, ServerError> {
+    config
+        .collections
+        .iter()
+        .map(|(k, s)| Ok((resolve(store, &format!("collections.{k}"), k)?, s)))
+        .collect()
+}
+
+fn taxii_config(
+    config: &ServerConfig,
+    store: &dyn Store,
+    data: &Path,
+) -> Result<TaxiiConfig, ServerError> {
+    let api_roots = config
+        .api_roots
+        .iter()
+        .map(|r| {
+            let collections = r
+                .collections
+                .iter()
+                .map(|c| resolve(store, &format!("api_roots.{}", r.path), c))
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(ApiRootConfig {
+                path: r.path.clone(),
+                title: r.title.clone(),
+                description: r.description.clone(),
+                max_content_length: r.max_content_length,
+                collections,
+            })
+        })
+        .collect::<Result<Vec<_>, ServerError>>()?;
+    Ok(TaxiiConfig {
+        title: config.title.clone(),
+        description: config.description.clone(),
+        contact: config.contact.clone(),
+        default_api_root: config.default_api_root.clone(),
+        api_roots,
+        default_page_size: config.limits.default_page_size,
+        max_page_size: config.limits.max_page_size,
+        cursor_key: config::cursor_key(config, data)?,
+    })
+}
+
+/// The whole HTTP application: TAXII routes, `/healthz`, `/metrics`, and
+/// the layers every request passes (outermost first): request id, request
+/// log, timeout.
+fn app(state: AppState, request_timeout: Duration) -> Router {
+    let store = state.store.clone();
+    let healthz = move || {
+        let store = store.clone();
+        async move {
+            // A cheap store read on the blocking pool: a server whose store
+            // cannot answer is not healthy.
+            match tokio::task::spawn_blocking(move || store.accounts_generation()).await {
+                Ok(Ok(_)) => (StatusCode::OK, "ok\n").into_response(),
+                _ => (StatusCode::SERVICE_UNAVAILABLE, "store unavailable\n").into_response(),
+            }
+        }
+    };
+    let trace = TraceLayer::new_for_http()
+        // Method, path and request id only: no headers (Authorization), no
+        // query string, no body.
+        .make_span_with(|req: &Request<Body>| {
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!(
+                "request",
+                method = %req.method(),
+                path = %req.uri().path(),
+                id = %id,
+            )
+        })
+        .on_request(())
+        .on_response(
+            DefaultOnResponse::new()
+                .level(tracing::Level::INFO)
+                .latency_unit(tower_http::LatencyUnit::Micros),
+        );
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::render))
+        .merge(taxii_router(state))
+        .route_layer(axum::middleware::from_fn(metrics::track))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            request_timeout,
+        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(trace)
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// The TAXII routes. `sightline_taxii::router` replaces the stand-in when it
+/// lands.
+fn taxii_router(state: AppState) -> Router {
+    standin::router(state)
+}
