@@ -56,6 +56,9 @@ enum Command {
     /// Manage TAXII collections.
     #[command(subcommand)]
     Collection(cmd::collection::Command),
+    /// Work with STIX patterns.
+    #[command(subcommand)]
+    Pattern(cmd::pattern::Command),
 }
 
 /// What a subcommand reports back; only `main` turns it into an exit code.
@@ -104,6 +107,7 @@ fn main() -> ExitCode {
         Command::Stats => cmd::stats::run(&cli.data),
         Command::Check => cmd::check::run(&cli.data),
         Command::Collection(c) => cmd::collection::run(&cli.data, c),
+        Command::Pattern(c) => cmd::pattern::run(c),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -5,6 +5,7 @@ pub mod collection;
 pub mod export;
 pub mod get;
 pub mod import;
+pub mod pattern;
 pub mod search;
 pub mod stats;
 pub mod validate;
@@ -23,8 +24,9 @@ pub fn open_store(data: &Path) -> Result<Arc<dyn Store>, Failure> {
     Ok(Arc::new(s))
 }
 
-/// The validator every command uses. Pattern checking joins here once the
-/// patterning crate exists.
+/// The validator every command uses: STIX patterns are checked by
+/// `sightline-pattern`.
 pub fn validator() -> sightline_stix::Validator {
     sightline_stix::Validator::new()
+        .with_pattern_checker(Box::new(sightline_pattern::StixPatternChecker))
 }

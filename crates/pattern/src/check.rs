@@ -1,0 +1,290 @@
+//! Semantic checks over a parsed pattern: what the grammar lets through but
+//! the specification (STIX 2.1 Part 9) forbids. Each finding has its own code;
+//! see `docs/pattern-diagnostics.md` for the section each rule rests on.
+
+use std::collections::BTreeSet;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::ast::*;
+use crate::diag::{show, Diagnostic};
+
+/// Compiled-program size limit for `MATCHES` regexes (bytes).
+pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+pub(crate) fn check(src: &str, p: &Pattern, out: &mut Vec<Diagnostic>) {
+    let mut cx = Cx { src, out };
+    cx.obs(&p.expr);
+}
+
+struct Cx<'a, 'o> {
+    src: &'a str,
+    out: &'o mut Vec<Diagnostic>,
+}
+
+impl Cx<'_, '_> {
+    fn push(&mut self, code: &'static str, span: Span, msg: impl Into<String>) {
+        self.out.push(Diagnostic::new(self.src, code, span, msg));
+    }
+
+    fn obs(&mut self, e: &ObsExpr) {
+        match &e.kind {
+            ObsKind::Observation(c) => {
+                self.cmp_types(c);
+            }
+            ObsKind::Group(inner) => self.obs(inner),
+            ObsKind::And(items) | ObsKind::Or(items) | ObsKind::FollowedBy(items) => {
+                items.iter().for_each(|i| self.obs(i))
+            }
+            ObsKind::Qualified { expr, qualifiers } => {
+                self.obs(expr);
+                let mut seen: Vec<&'static str> = Vec::new();
+                for q in qualifiers {
+                    let k = q.kind.keyword();
+                    if seen.contains(&k) {
+                        self.push(
+                            "P032",
+                            q.span,
+                            format!(
+                                "a second {k} qualifier on the same observation expression: \
+                                 put the first in parentheses to qualify the group"
+                            ),
+                        );
+                    }
+                    seen.push(k);
+                }
+            }
+        }
+    }
+
+    /// Checks each comparison and returns the object types that can satisfy
+    /// `e`: a comparison's type; the union over `OR`; the intersection over
+    /// `AND`, which must not be empty (§9.5: AND-ed comparisons must be
+    /// satisfiable by one object).
+    fn cmp_types<'p>(&mut self, e: &'p CmpExpr) -> BTreeSet<&'p str> {
+        match &e.kind {
+            CmpKind::Comparison(c) => {
+                self.comparison(c);
+                BTreeSet::from([c.path.object_type.as_str()])
+            }
+            CmpKind::Group(inner) => self.cmp_types(inner),
+            CmpKind::Or(items) => items.iter().flat_map(|i| self.cmp_types(i)).collect(),
+            CmpKind::And(items) => {
+                let mut acc: Option<BTreeSet<&str>> = None;
+                let mut union = BTreeSet::new();
+                let mut reported = false;
+                for i in items {
+                    let t = self.cmp_types(i);
+                    union.extend(t.iter().copied());
+                    acc = Some(match acc {
+                        None => t,
+                        Some(a) => {
+                            let both: BTreeSet<&str> = a.intersection(&t).copied().collect();
+                            if both.is_empty() && !reported {
+                                reported = true;
+                                let l: Vec<_> = a.iter().copied().collect();
+                                let r: Vec<_> = t.iter().copied().collect();
+                                self.push(
+                                    "P021",
+                                    i.span,
+                                    format!(
+                                        "comparisons joined by AND inside one observation \
+                                         expression must be about one object type: {} and {}; \
+                                         use separate observation expressions ([…] AND […])",
+                                        l.join("/"),
+                                        r.join("/")
+                                    ),
+                                );
+                            }
+                            if both.is_empty() {
+                                a
+                            } else {
+                                both
+                            }
+                        }
+                    });
+                }
+                if reported {
+                    union
+                } else {
+                    acc.unwrap_or_default()
+                }
+            }
+        }
+    }
+
+    fn comparison(&mut self, c: &Comparison) {
+        let ty = &c.path.object_type;
+        if !sightline_stix::ids::is_valid_type_name(ty) {
+            self.push(
+                "P020",
+                c.path.type_span,
+                format!(
+                    "{} is not a STIX object type name: 3-250 characters of a-z, 0-9 and '-', \
+                     no leading, trailing or double '-'",
+                    show(ty)
+                ),
+            );
+        }
+        match (&c.operand, c.op) {
+            (Operand::Constant(Constant::Str(s), span), Op::Matches) => self.regex(s, *span),
+            (Operand::Constant(Constant::Str(s), span), Op::IsSubset | Op::IsSuperset)
+                if !is_ip_or_cidr(s) =>
+            {
+                self.push(
+                    "P026",
+                    *span,
+                    format!(
+                        "{} needs an IPv4 or IPv6 address or CIDR block (e.g. '198.51.100.0/24'), found {}",
+                        c.op.as_str(),
+                        show(s)
+                    ),
+                );
+            }
+            (Operand::Set(items, _), _) => {
+                let mut first: Option<(&Constant, u8)> = None;
+                for (k, span) in items {
+                    let class = set_class(k);
+                    match first {
+                        None => first = Some((k, class)),
+                        Some((f, fc)) if fc != class => {
+                            self.push(
+                                "P027",
+                                *span,
+                                format!(
+                                    "the members of a set must be of one type: {} after {}",
+                                    k.kind_name(),
+                                    f.kind_name()
+                                ),
+                            );
+                            break;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.hash_value(c);
+    }
+
+    fn regex(&mut self, re: &str, span: Span) {
+        let built = fancy_regex::RegexBuilder::new(re)
+            .delegate_size_limit(REGEX_SIZE_LIMIT)
+            .delegate_dfa_size_limit(REGEX_SIZE_LIMIT)
+            .backtrack_limit(1_000_000)
+            .build();
+        if let Err(e) = built {
+            let msg = e.to_string();
+            let msg = msg.lines().last().unwrap_or("").trim().to_owned();
+            self.push(
+                "P025",
+                span,
+                format!("MATCHES needs a valid regular expression: {msg}"),
+            );
+        }
+    }
+
+    /// Hash values compared with `=`, `!=`, ordering or `IN` must have the
+    /// algorithm's form (hex of the right length), as the OASIS validator
+    /// checks: a path with a `hashes` step whose last key names an algorithm.
+    fn hash_value(&mut self, c: &Comparison) {
+        if matches!(
+            c.op,
+            Op::Like | Op::Matches | Op::Exists | Op::IsSubset | Op::IsSuperset
+        ) {
+            return;
+        }
+        let has_hashes = c
+            .path
+            .steps
+            .iter()
+            .any(|s| matches!(s, PathStep::Key { name, .. } if name == "hashes"));
+        let Some(PathStep::Key { name, .. }) = c.path.steps.last() else {
+            return;
+        };
+        if !has_hashes {
+            return;
+        }
+        let norm: String = name
+            .chars()
+            .filter(|&ch| ch != '-')
+            .flat_map(char::to_uppercase)
+            .collect();
+        let Some(ok) = hash_form(&norm) else {
+            return;
+        };
+        let values: Vec<(&Constant, Span)> = match &c.operand {
+            Operand::Constant(k, s) => vec![(k, *s)],
+            Operand::Set(items, _) => items.iter().map(|(k, s)| (k, *s)).collect(),
+            Operand::None => vec![],
+        };
+        for (k, span) in values {
+            let valid = matches!(k, Constant::Str(s) if ok(s));
+            if !valid {
+                self.push(
+                    "P033",
+                    span,
+                    format!("{k} is not a valid {name} hash value"),
+                );
+            }
+        }
+    }
+}
+
+/// Kinds that may share a set: integers and floats mix.
+fn set_class(c: &Constant) -> u8 {
+    match c {
+        Constant::Int(_) | Constant::Float(_) => 0,
+        Constant::Str(_) => 1,
+        Constant::Bool(_) => 2,
+        Constant::Timestamp(_) => 3,
+        Constant::Hex(_) | Constant::Binary(_) => 4,
+    }
+}
+
+fn hex_of(s: &str, lens: &[usize]) -> bool {
+    lens.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The value check for a hash algorithm named (upper-cased, '-' removed) `norm`.
+fn hash_form(norm: &str) -> Option<fn(&str) -> bool> {
+    Some(match norm {
+        "MD5" => |s| hex_of(s, &[32]),
+        "MD6" => |s| hex_of(s, &[32, 40, 56, 64, 96, 128]),
+        "RIPEMD160" | "SHA1" => |s| hex_of(s, &[40]),
+        "SHA224" | "SHA3224" => |s| hex_of(s, &[56]),
+        "SHA256" | "SHA3256" => |s| hex_of(s, &[64]),
+        "SHA384" | "SHA3384" => |s| hex_of(s, &[96]),
+        "SHA512" | "SHA3512" | "WHIRLPOOL" => |s| hex_of(s, &[128]),
+        "SSDEEP" => |s| {
+            (1..=128).contains(&s.len())
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'+' | b':' | b'.'))
+        },
+        _ => return None,
+    })
+}
+
+/// An IPv4/IPv6 address, optionally with a `/prefix` in range.
+pub(crate) fn is_ip_or_cidr(s: &str) -> bool {
+    let (addr, prefix) = match s.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (s, None),
+    };
+    let max = if addr.parse::<Ipv4Addr>().is_ok() {
+        32
+    } else if addr.parse::<Ipv6Addr>().is_ok() {
+        128
+    } else {
+        return false;
+    };
+    match prefix {
+        None => true,
+        Some(p) => {
+            !p.is_empty()
+                && p.len() <= 3
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && p.parse::<u32>().is_ok_and(|n| n <= max)
+        }
+    }
+}

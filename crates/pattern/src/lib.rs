@@ -1,0 +1,98 @@
+//! STIX 2.1 Patterning (Part 9): lexer → parser → AST with byte spans,
+//! semantic checks, and diagnostics with stable codes
+//! (`docs/pattern-diagnostics.md`). Pure: no I/O, no async.
+//!
+//! ```
+//! let p = sightline_pattern::parse("[file:hashes.'SHA-256' = 'aa' OR file:name == 'x']");
+//! assert!(p.is_err()); // 'aa' is not a SHA-256 value (P033)
+//! let p = sightline_pattern::parse("[file:name == 'x'] WITHIN 5 SECONDS").unwrap();
+//! assert_eq!(p.to_string(), "[file:name = 'x'] WITHIN 5 SECONDS");
+//! ```
+//!
+//! The grammar is the OASIS ANTLR grammar (`STIXPattern.g4`, STIX 2.1), where
+//! observation operators bind `AND` tighter than `OR`, and `OR` tighter than
+//! `FOLLOWEDBY`, all left-associative; a qualifier binds to the observation
+//! expression (`[...]` or `( ... )`) written just before it.
+
+pub mod ast;
+mod check;
+mod diag;
+mod lexer;
+mod parser;
+
+pub use ast::*;
+pub use check::REGEX_SIZE_LIMIT;
+pub use diag::Diagnostic;
+pub use parser::MAX_DEPTH;
+
+/// The AST (when the text parses) and every diagnostic, in order of position.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub pattern: Option<Pattern>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Parses and checks `src`, returning the AST if it parsed at all plus all
+/// findings. A pattern is valid when `diagnostics` is empty.
+pub fn analyze(src: &str) -> Parsed {
+    let toks = match lexer::tokenize(src) {
+        Ok(t) => t,
+        Err(d) => {
+            return Parsed {
+                pattern: None,
+                diagnostics: vec![d],
+            }
+        }
+    };
+    let mut p = parser::Parser::new(src, toks);
+    match p.pattern() {
+        Ok(pattern) => {
+            let mut diagnostics = std::mem::take(&mut p.diags);
+            check::check(src, &pattern, &mut diagnostics);
+            diagnostics.sort_by_key(|d| (d.span.start, d.code));
+            Parsed {
+                pattern: Some(pattern),
+                diagnostics,
+            }
+        }
+        Err(d) => {
+            // Operand-kind findings before the syntax error are still reported.
+            let mut diagnostics = std::mem::take(&mut p.diags);
+            diagnostics.push(d);
+            diagnostics.sort_by_key(|d| (d.span.start, d.code));
+            Parsed {
+                pattern: None,
+                diagnostics,
+            }
+        }
+    }
+}
+
+/// The AST of a valid pattern, or every diagnostic.
+pub fn parse(src: &str) -> Result<Pattern, Vec<Diagnostic>> {
+    let parsed = analyze(src);
+    match parsed.pattern {
+        Some(p) if parsed.diagnostics.is_empty() => Ok(p),
+        _ => Err(parsed.diagnostics),
+    }
+}
+
+/// The [`sightline_stix::PatternChecker`] for `pattern_type: stix`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StixPatternChecker;
+
+impl sightline_stix::PatternChecker for StixPatternChecker {
+    fn check(&self, pattern: &str) -> Result<(), String> {
+        match parse(pattern) {
+            Ok(_) => Ok(()),
+            Err(diags) => Err(diags
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
