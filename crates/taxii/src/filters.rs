@@ -322,9 +322,9 @@ mod tests {
 
     #[test]
     fn fingerprint_is_normalised() {
-        let a = p(&[("match[type]", "b,a"), ("limit", "3")]).expect("a");
-        let b = p(&[("match[type]", "a"), ("match[type]", "b,a")]).expect("b");
-        let c = p(&[("match[type]", "a")]).expect("c");
+        let a = p(&[("match[type]", "bbb,aaa"), ("limit", "3")]).expect("a");
+        let b = p(&[("match[type]", "aaa"), ("match[type]", "bbb,aaa")]).expect("b");
+        let c = p(&[("match[type]", "aaa")]).expect("c");
         assert_eq!(a.fingerprint("objects"), b.fingerprint("objects"));
         assert_ne!(a.fingerprint("objects"), c.fingerprint("objects"));
         assert_ne!(a.fingerprint("objects"), a.fingerprint("manifest"));

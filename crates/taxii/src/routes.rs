@@ -409,7 +409,7 @@ pub(crate) async fn get_objects(
 
 /// One envelope object after validation.
 enum Prepared {
-    Ok(NewObject),
+    Ok(Box<NewObject>),
     Failed(StatusDetail),
 }
 
@@ -472,10 +472,10 @@ fn prepare(validator: &Validator, body: &[u8]) -> Result<Vec<Prepared>> {
                 ));
             }
             match ObjectMeta::extract(&v) {
-                Ok(meta) => Prepared::Ok(NewObject {
+                Ok(meta) => Prepared::Ok(Box::new(NewObject {
                     meta,
                     raw: raw.get().to_owned(),
-                }),
+                })),
                 Err(e) => Prepared::Failed(detail_of(&v, format!("objects[{i}]: {e}"))),
             }
         })
@@ -527,7 +527,7 @@ pub(crate) async fn add_objects(
     let mut to_put = Vec::new();
     for p in prepared {
         match p {
-            Prepared::Ok(o) => to_put.push(o),
+            Prepared::Ok(o) => to_put.push(*o),
             Prepared::Failed(d) => failures.push(d),
         }
     }

@@ -1,1 +1,13 @@
-//! placeholder
+//! End-to-end tests of the TAXII 2.1 router, in process (`tower::ServiceExt::oneshot`)
+//! against `MemoryStore`. Each test names the TAXII 2.1 section it checks.
+//! One test binary (see Cargo.toml), one module per area.
+
+mod common;
+
+mod auth;
+mod collections;
+mod discovery;
+mod media;
+mod objects;
+mod paging;
+mod single;
