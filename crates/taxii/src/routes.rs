@@ -531,29 +531,28 @@ pub(crate) async fn add_objects(
             Prepared::Failed(d) => failures.push(d),
         }
     }
-    let outcomes = writer.put_all(to_put.clone()).await?;
+    let names: Vec<(String, Option<String>)> = to_put
+        .iter()
+        .map(|o| (o.meta.id.clone(), o.meta.version.clone()))
+        .collect();
+    let outcomes = writer.put_all(to_put).await?;
     let mut successes = Vec::new();
-    for (o, r) in to_put.iter().zip(outcomes) {
-        let version = |d: DateAdded| {
-            o.meta
-                .version
-                .clone()
-                .unwrap_or_else(|| format_date_added(d))
-        };
+    for ((id, version), r) in names.into_iter().zip(outcomes) {
+        let named = |d: DateAdded| version.clone().unwrap_or_else(|| format_date_added(d));
         match r {
             Ok(PutOutcome::Added { date_added }) => successes.push(StatusDetail {
-                id: o.meta.id.clone(),
-                version: version(date_added),
+                version: named(date_added),
+                id,
                 message: None,
             }),
             Ok(PutOutcome::Duplicate { date_added }) => successes.push(StatusDetail {
-                id: o.meta.id.clone(),
-                version: version(date_added),
+                version: named(date_added),
+                id,
                 message: Some("already in the collection".into()),
             }),
             Err(m) => failures.push(StatusDetail {
-                id: o.meta.id.clone(),
-                version: o.meta.version.clone().unwrap_or_default(),
+                id,
+                version: version.unwrap_or_default(),
                 message: Some(m),
             }),
         }
