@@ -346,6 +346,8 @@ fn is_plain_identifier(s: &str) -> bool {
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
         && crate::lexer::keyword(s).is_none()
+        && s != "true"
+        && s != "false"
 }
 
 impl fmt::Display for ObjectPath {
@@ -490,7 +492,7 @@ impl fmt::Display for ObsExpr {
             ObsKind::Or(items) => write_obs_operands(f, items, " OR ", 2),
             ObsKind::FollowedBy(items) => write_obs_operands(f, items, " FOLLOWEDBY ", 1),
             ObsKind::Qualified { expr, qualifiers } => {
-                if obs_rank(&expr.kind) < 4 {
+                if obs_rank(&expr.kind) < 4 || matches!(expr.kind, ObsKind::Qualified { .. }) {
                     write!(f, "({expr})")?;
                 } else {
                     write!(f, "{expr}")?;

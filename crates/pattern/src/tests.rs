@@ -567,6 +567,7 @@ fn printer_goldens() {
          "[file:hashes.'SHA-256' = 'fe90a7e910cb3a4739bed9180e807e93fa70c90f25a8915476f5e4bfbac681db']"),
         ("[file:'name' = 'x']", "[file:name = 'x']"),
         ("[x-a:'b c'.'IN'[*][-1] = 1]", "[x-a:'b c'.'IN'[*][-1] = 1]"),
+        ("[x-a:'true'.'false'.'x-y' = 1]", "[x-a:'true'.'false'.'x-y' = 1]"),
         ("[x-a:b NOT IN ('a','b')]", "[x-a:b NOT IN ('a', 'b')]"),
         ("[x-a:b IN ( )]", "[x-a:b IN ()]"),
         ("[NOT  EXISTS x-a:b]", "[NOT EXISTS x-a:b]"),
@@ -651,4 +652,53 @@ fn checker_reports_position_and_expectation() {
     assert!(e.starts_with("P011 at 16: expected"), "{e}");
     let v = sightline_stix::Validator::new().with_pattern_checker(Box::new(StixPatternChecker));
     let _ = v;
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SEEDS: &[&str] = &[
+        "[file:name = 'x'] AND [x-a:b NOT IN (1, 2.5)] WITHIN 5 SECONDS",
+        "([ipv4-addr:value ISSUBSET '10.0.0.0/8' OR EXISTS x-a:c[*].d] FOLLOWEDBY [file:hashes.'SHA-256' LIKE 'a%']) REPEATS 2 TIMES",
+        "[x-a:b = t'2024-01-01T00:00:00Z'] START t'2024-01-01T00:00:00Z' STOP t'2024-01-02T00:00:00Z'",
+        "[x-a:b MATCHES '^a\\\\d+$' AND x-a:c != h'00ff' AND x-a:d <= b'YQ=='] // c",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Arbitrary text never panics and spans stay inside the input.
+        #[test]
+        fn arbitrary_text_never_panics(s in "\\PC{0,80}") {
+            for d in analyze(&s).diagnostics {
+                prop_assert!(d.span.start <= d.span.end && d.span.end <= s.len());
+            }
+        }
+
+        /// Mutating valid patterns (delete, insert, swap a byte range) never
+        /// panics; whatever still parses prints to text that parses to the same print.
+        #[test]
+        fn mutations_never_panic_and_print_round_trips(
+            seed in 0..SEEDS.len(),
+            at in 0usize..200,
+            len in 0usize..6,
+            ins in prop::sample::select(vec!["", "(", ")", "[", "]", "'", " AND ", " NOT ", "*", "-", "é", "/*", "\\"]),
+        ) {
+            let src = SEEDS[seed];
+            let mut at = at.min(src.len());
+            while !src.is_char_boundary(at) { at -= 1; }
+            let mut end = (at + len).min(src.len());
+            while !src.is_char_boundary(end) { end -= 1; }
+            let mutated = format!("{}{}{}", &src[..at], ins, &src[end..]);
+            if let Ok(p) = parse(&mutated) {
+                let printed = p.to_string();
+                let again = parse(&printed);
+                prop_assert!(again.is_ok(), "{mutated:?} printed as {printed:?}: {again:?}");
+                if let Ok(q) = again {
+                    prop_assert_eq!(q.to_string(), printed);
+                }
+            }
+        }
+    }
 }
