@@ -18,7 +18,6 @@ pub mod auth;
 pub mod config;
 mod metrics;
 pub mod policy;
-mod standin;
 
 pub use auth::{add_user, create_token, hash_password, NewToken, StoreAuthenticator};
 pub use config::{ApiRootSection, CollectionSection, Limits, ServerConfig, TlsConfig};
@@ -35,6 +34,7 @@ use axum::http::{Request, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
+use sightline_stix::Validator;
 use sightline_store::{Store, StoreError};
 use sightline_taxii::{ApiRootConfig, AppState, TaxiiConfig};
 use tokio::sync::Notify;
@@ -97,13 +97,23 @@ impl Server {
         let data = data_dir(&config);
         let store = sightline_store_sqlite::SqliteStore::open(&data)
             .map_err(|e| ServerError::Store(annotate(e, &data)))?;
-        Self::bind_with_store(config, Arc::new(store)).await
+        Self::bind_with(config, Arc::new(store), Validator::new()).await
     }
 
     /// As [`Server::bind`], over a given store (tests use the memory store).
     pub async fn bind_with_store(
         config: ServerConfig,
         store: Arc<dyn Store>,
+    ) -> Result<Server, ServerError> {
+        Self::bind_with(config, store, Validator::new()).await
+    }
+
+    /// As [`Server::bind`], over a given store, validating POSTed objects
+    /// with `validator` (the binary's, which also checks STIX patterns).
+    pub async fn bind_with(
+        config: ServerConfig,
+        store: Arc<dyn Store>,
+        validator: Validator,
     ) -> Result<Server, ServerError> {
         config.validate()?;
         let data = data_dir(&config);
@@ -120,7 +130,7 @@ impl Server {
         )?);
         let state = AppState {
             store: store.clone(),
-            validator: Arc::new(sightline_stix::Validator::new()),
+            validator: Arc::new(validator),
             auth: auth.clone(),
             policy: Arc::new(policy),
             config: taxii,
@@ -343,8 +353,8 @@ fn taxii_config(
 }
 
 /// The whole HTTP application: TAXII routes, `/healthz`, `/metrics`, and
-/// the layers every request passes (outermost first): request id, request
-/// log, timeout.
+/// the layers every request passes (outermost first): request id, timeout,
+/// metrics.
 fn app(state: AppState, request_timeout: Duration) -> Router {
     let store = state.store.clone();
     let healthz = move || {
@@ -380,22 +390,18 @@ fn app(state: AppState, request_timeout: Duration) -> Router {
                 .level(tracing::Level::INFO)
                 .latency_unit(tower_http::LatencyUnit::Micros),
         );
+    // The TAXII router sets its own request ids and logs its requests; the
+    // trace layer here is for the server's own routes only.
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::render))
-        .merge(taxii_router(state))
+        .layer(trace)
+        .merge(sightline_taxii::router(state))
         .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             request_timeout,
         ))
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(trace)
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-}
-
-/// The TAXII routes. `sightline_taxii::router` replaces the stand-in when it
-/// lands.
-fn taxii_router(state: AppState) -> Router {
-    standin::router(state)
 }

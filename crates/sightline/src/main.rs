@@ -56,6 +56,16 @@ enum Command {
     /// Manage TAXII collections.
     #[command(subcommand)]
     Collection(cmd::collection::Command),
+    /// Run the TAXII 2.1 server (see `serve --help`; `serve --demo` for a ready demo).
+    Serve(cmd::serve::Args),
+    /// Manage users who sign in with HTTP Basic.
+    #[command(subcommand)]
+    User(cmd::user::Command),
+    /// Manage API tokens (HTTP Bearer).
+    #[command(subcommand)]
+    Token(cmd::token::Command),
+    /// Check a running server's /healthz; exit 0 when it answers 200.
+    Healthcheck(cmd::healthcheck::Args),
     /// Work with STIX patterns.
     #[command(subcommand)]
     Pattern(cmd::pattern::Command),
@@ -107,6 +117,10 @@ fn main() -> ExitCode {
         Command::Stats => cmd::stats::run(&cli.data),
         Command::Check => cmd::check::run(&cli.data),
         Command::Collection(c) => cmd::collection::run(&cli.data, c),
+        Command::Serve(a) => cmd::serve::run(&cli.data, a),
+        Command::User(c) => cmd::user::run(&cli.data, c),
+        Command::Token(c) => cmd::token::run(&cli.data, c),
+        Command::Healthcheck(a) => cmd::healthcheck::run(a),
         Command::Pattern(c) => cmd::pattern::run(c),
     };
     match result {

@@ -11,7 +11,12 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use reqwest::blocking::Client;
 use sightline_server::{Server, ServerConfig, ServerError, StoreAuthenticator};
-use sightline_store::{MemoryStore, Store, User};
+use sightline_store::{CollectionInfo, MemoryStore, Store, User};
+
+/// A route that needs a signed-in caller: with no collection readable
+/// anonymously, listing collections without credentials is 401 (TAXII 2.1 §5.1).
+const COLLECTIONS: &str = "/api1/collections/";
+const ACCEPT: &str = "application/taxii+json;version=2.1";
 
 struct Running {
     addr: SocketAddr,
@@ -49,8 +54,16 @@ fn config(data: &std::path::Path) -> ServerConfig {
     let mut c = ServerConfig::parse(
         r#"
         listen = "127.0.0.1:0"
+        default_api_root = "api1"
         [limits]
         shutdown_grace_secs = 10
+        [[api_roots]]
+        path = "api1"
+        title = "Test root"
+        collections = ["c1"]
+        [collections.c1]
+        can_read = ["group:analysts"]
+        can_write = ["slow"]
         "#,
     )
     .expect("config");
@@ -110,8 +123,22 @@ fn start(store: Arc<dyn Store>) -> Running {
     r
 }
 
-fn store_with_bob() -> Arc<dyn Store> {
+/// A memory store with collection `c1` (served as /api1/ by [`config`]).
+fn store_with_c1() -> Arc<dyn Store> {
     let s: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    s.create_collection(&CollectionInfo {
+        id: "6cd4b2c5-5f7e-4f3c-9d0b-3f5a7e9d1c21".into(),
+        title: "C1".into(),
+        description: None,
+        alias: Some("c1".into()),
+        media_types: vec!["application/stix+json;version=2.1".into()],
+    })
+    .expect("collection");
+    s
+}
+
+fn store_with_bob() -> Arc<dyn Store> {
+    let s = store_with_c1();
     sightline_server::add_user(
         s.as_ref(),
         "bob",
@@ -131,7 +158,10 @@ fn basic(user: &str, pw: &str) -> String {
 }
 
 fn client() -> Client {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert("accept", reqwest::header::HeaderValue::from_static(ACCEPT));
     Client::builder()
+        .default_headers(h)
         .timeout(Duration::from_secs(30))
         .build()
         .expect("client")
@@ -143,7 +173,7 @@ fn client() -> Client {
 fn basic_auth_and_credential_cache() {
     let s = start(store_with_bob());
     let c = client();
-    let r = c.get(s.url("/taxii2/")).send().expect("request");
+    let r = c.get(s.url(COLLECTIONS)).send().expect("request");
     assert_eq!(r.status(), 401);
     let challenge = r
         .headers()
@@ -153,7 +183,7 @@ fn basic_auth_and_credential_cache() {
         .to_owned();
     assert!(challenge.starts_with("Basic"), "challenge {challenge:?}");
     let wrong = c
-        .get(s.url("/taxii2/"))
+        .get(s.url(COLLECTIONS))
         .header("authorization", basic("bob", "wrong"))
         .send()
         .expect("request");
@@ -162,7 +192,7 @@ fn basic_auth_and_credential_cache() {
     let t0 = Instant::now();
     for _ in 0..200 {
         let r = c
-            .get(s.url("/taxii2/"))
+            .get(s.url(COLLECTIONS))
             .header("authorization", basic("bob", "correct horse"))
             .send()
             .expect("request");
@@ -184,7 +214,7 @@ fn bearer_token_and_revocation() {
     let s = start(store.clone());
     let c = client();
     let get = |h: &str| {
-        c.get(s.url("/taxii2/"))
+        c.get(s.url(COLLECTIONS))
             .header("authorization", h)
             .send()
             .expect("request")
@@ -208,7 +238,7 @@ fn bearer_token_and_revocation() {
 /// flight when shutdown starts; it must complete, and the server must stop.
 #[test]
 fn graceful_shutdown_finishes_in_flight_requests() {
-    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    let store = store_with_c1();
     store
         .add_user(&User {
             name: "slow".into(),
@@ -218,7 +248,7 @@ fn graceful_shutdown_finishes_in_flight_requests() {
         })
         .expect("add");
     let mut s = start(store);
-    let url = s.url("/taxii2/");
+    let url = s.url(COLLECTIONS);
     let inflight = std::thread::spawn(move || {
         let t0 = Instant::now();
         let r = client()
@@ -283,10 +313,18 @@ fn tls_with_a_self_signed_certificate() {
     let s = start_with(c, store_with_bob()).expect("start");
     assert_eq!(s.scheme, "https");
     let client = Client::builder()
+        .default_headers(
+            [(
+                reqwest::header::ACCEPT,
+                reqwest::header::HeaderValue::from_static(ACCEPT),
+            )]
+            .into_iter()
+            .collect(),
+        )
         .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).expect("pem"))
         .build()
         .expect("client");
-    let url = format!("https://localhost:{}/taxii2/", s.addr.port());
+    let url = format!("https://localhost:{}{COLLECTIONS}", s.addr.port());
     let r = client
         .get(&url)
         .header("authorization", basic("bob", "correct horse"))
@@ -315,7 +353,7 @@ fn healthz_metrics_and_request_ids() {
     let h = c.get(s.url("/healthz")).send().expect("healthz");
     assert_eq!(h.status(), 200);
     assert!(h.headers().contains_key("x-request-id"));
-    let _ = c.get(s.url("/taxii2/")).send().expect("401");
+    let _ = c.get(s.url(COLLECTIONS)).send().expect("401");
     let m = c
         .get(s.url("/metrics"))
         .send()
@@ -324,7 +362,7 @@ fn healthz_metrics_and_request_ids() {
         .expect("text");
     for want in [
         r#"http_requests_total{method="GET",route="/healthz",status="200"}"#,
-        r#"http_requests_total{method="GET",route="/taxii2/",status="401"}"#,
+        r#"http_requests_total{method="GET",route="/{root}/collections/",status="401"}"#,
         r#"http_request_duration_seconds_bucket{method="GET",route="/healthz",status="200",le="0.005"}"#,
         "# TYPE http_request_duration_seconds histogram",
     ] {

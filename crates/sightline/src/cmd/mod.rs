@@ -4,10 +4,14 @@ pub mod check;
 pub mod collection;
 pub mod export;
 pub mod get;
+pub mod healthcheck;
 pub mod import;
 pub mod pattern;
 pub mod search;
+pub mod serve;
 pub mod stats;
+pub mod token;
+pub mod user;
 pub mod validate;
 
 use std::path::Path;

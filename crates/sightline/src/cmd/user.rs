@@ -1,0 +1,113 @@
+//! `sightline user add|remove|list`
+
+use std::io::{BufRead, IsTerminal};
+use std::path::Path;
+
+use crate::output::with_stdout;
+use crate::{Failure, Outcome};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Add a user for HTTP Basic sign-in. The password is prompted for (twice, not echoed), or
+    /// read from the first line of standard input with --password-stdin.
+    Add {
+        name: String,
+        /// A group the user belongs to (repeatable); permissions name it as `group:NAME`.
+        #[arg(long = "group", value_name = "GROUP")]
+        groups: Vec<String>,
+        /// May read and write every collection.
+        #[arg(long)]
+        admin: bool,
+        /// Read the password from standard input (one line) instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Remove a user and their API tokens (exit 1 when there is no such user).
+    Remove { name: String },
+    /// List users: name, admin flag, groups. Never prints hashes.
+    List,
+}
+
+pub fn run(data: &Path, cmd: Command) -> Result<Outcome, Failure> {
+    let io = |e: std::io::Error| Failure::Other(e.into());
+    match cmd {
+        Command::Add {
+            name,
+            groups,
+            admin,
+            password_stdin,
+        } => {
+            // Check the name before asking for a password.
+            sightline_store::accounts::validate_user_name(&name)
+                .map_err(|e| Failure::Input(e.to_string()))?;
+            for g in &groups {
+                sightline_store::accounts::validate_group_name(g)
+                    .map_err(|e| Failure::Input(e.to_string()))?;
+            }
+            let password = read_password(&name, password_stdin)?;
+            let store = super::open_store(data)?;
+            sightline_server::add_user(store.as_ref(), &name, &password, groups, admin)?;
+            eprintln!("sightline: added user {name}");
+        }
+        Command::Remove { name } => {
+            let store = super::open_store(data)?;
+            if !store.remove_user(&name)? {
+                eprintln!("sightline: no user {name:?}");
+                return Ok(Outcome::Findings);
+            }
+            eprintln!("sightline: removed user {name} and their tokens");
+        }
+        Command::List => {
+            let store = super::open_store(data)?;
+            let users = store.users()?;
+            with_stdout(|w| {
+                for u in &users {
+                    writeln!(
+                        w,
+                        "{}\t{}\t{}",
+                        u.name,
+                        if u.admin { "admin" } else { "-" },
+                        if u.groups.is_empty() {
+                            "-".to_owned()
+                        } else {
+                            u.groups.join(",")
+                        }
+                    )?;
+                }
+                Ok(())
+            })
+            .map_err(io)?;
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+fn read_password(name: &str, from_stdin: bool) -> Result<String, Failure> {
+    let input = |m: String| Failure::Input(m);
+    let password = if from_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| input(format!("reading the password from standard input: {e}")))?;
+        line.trim_end_matches(['\n', '\r']).to_owned()
+    } else {
+        if !std::io::stdin().is_terminal() {
+            return Err(input(
+                "no terminal to prompt for a password: use --password-stdin".into(),
+            ));
+        }
+        let prompt = |p: &str| {
+            rpassword::prompt_password(p).map_err(|e| input(format!("reading the password: {e}")))
+        };
+        let first = prompt(&format!("password for {name}: "))?;
+        if prompt("again: ")? != first {
+            return Err(input("the passwords differ".into()));
+        }
+        first
+    };
+    if password.is_empty() {
+        return Err(input("the password is empty".into()));
+    }
+    Ok(password)
+}
