@@ -299,6 +299,13 @@ fn regexes() {
         "[file:name MATCHES '((((a{100}){100}){100}){100})']",
         "P025",
     );
+    // Deep nesting inside a regex is refused by its parser, not recursed into.
+    let nested = format!(
+        "[file:name MATCHES '{}a{}']",
+        "(".repeat(100_000),
+        ")".repeat(100_000)
+    );
+    bad(&nested, "P025");
 }
 
 #[test]
