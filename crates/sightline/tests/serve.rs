@@ -1,0 +1,451 @@
+//! Real-binary tests of `sightline serve` and the account commands: each
+//! test runs the built binary on 127.0.0.1 with a free port (`--listen
+//! 127.0.0.1:0`, the port read from the `listening on URL` line), waits with
+//! `sightline healthcheck`, talks HTTP with a blocking client, and stops the
+//! server with SIGTERM.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use reqwest::blocking::Client;
+use sightline_store::AccountStore;
+
+const BIN: &str = env!("CARGO_BIN_EXE_sightline");
+const ACCEPT: &str = "application/taxii+json;version=2.1";
+
+fn sightline(data: &Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
+    let mut c = Command::new(BIN)
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sightline");
+    if let Some(text) = stdin {
+        c.stdin
+            .take()
+            .expect("stdin")
+            .write_all(text.as_bytes())
+            .expect("write stdin");
+    }
+    drop(c.stdin.take());
+    c.wait_with_output().expect("wait")
+}
+
+fn ok(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+struct Serve {
+    child: Child,
+    base: String,
+    lines: Vec<String>,
+}
+
+impl Serve {
+    fn start(data: &Path, args: &[&str]) -> Serve {
+        let mut child = Command::new(BIN)
+            .arg("--data")
+            .arg(data)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start serve");
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut lines = Vec::new();
+        let base = loop {
+            let mut line = String::new();
+            let n = out.read_line(&mut line).expect("read stdout");
+            assert!(n > 0, "serve exited before listening: {lines:?}");
+            let line = line.trim_end().to_owned();
+            lines.push(line.clone());
+            if let Some(url) = line.strip_prefix("listening on ") {
+                break url.to_owned();
+            }
+        };
+        // The remaining banner lines are printed before serving starts.
+        for _ in 0..2 {
+            let mut line = String::new();
+            if out.read_line(&mut line).unwrap_or(0) > 0 {
+                lines.push(line.trim_end().to_owned());
+            }
+        }
+        if args.contains(&"--demo") {
+            for _ in 0..3 {
+                let mut line = String::new();
+                if out.read_line(&mut line).unwrap_or(0) > 0 {
+                    lines.push(line.trim_end().to_owned());
+                }
+            }
+        }
+        let s = Serve { child, base, lines };
+        if s.base.starts_with("http://") {
+            s.wait_healthy();
+        }
+        s
+    }
+
+    fn wait_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let st = Command::new(BIN)
+                .args(["healthcheck", "--url", &format!("{}/healthz", self.base)])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .expect("healthcheck");
+            if st.success() {
+                return;
+            }
+            assert!(Instant::now() < deadline, "server never became healthy");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// SIGTERM, then the exit status (within 20 s).
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let st = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(st.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(st) = self.child.try_wait().expect("wait") {
+                return st;
+            }
+            assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn client() -> Client {
+    Client::builder()
+        .default_headers(
+            [(
+                reqwest::header::ACCEPT,
+                reqwest::header::HeaderValue::from_static(ACCEPT),
+            )]
+            .into_iter()
+            .collect(),
+        )
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+fn basic(user: &str, pw: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"))
+    )
+}
+
+/// A data dir with collection `c1`, user `bob` (group analysts) and a config
+/// serving c1 under /api1/ readable by the group.
+fn setup() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    ok(&sightline(&data, &["collection", "add", "c1"], None));
+    ok(&sightline(
+        &data,
+        &[
+            "user",
+            "add",
+            "bob",
+            "--group",
+            "analysts",
+            "--password-stdin",
+        ],
+        Some("correct horse\n"),
+    ));
+    let config = dir.path().join("sightline.toml");
+    std::fs::write(
+        &config,
+        r#"
+        default_api_root = "api1"
+        [[api_roots]]
+        path = "api1"
+        title = "Test"
+        collections = ["c1"]
+        [collections.c1]
+        can_read = ["group:analysts"]
+        can_write = ["slow"]
+        "#,
+    )
+    .expect("config");
+    (dir, config)
+}
+
+fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(name) && !l.starts_with('#'))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// 401 + challenge without credentials; Basic; the credential cache (one
+/// argon2 run for many requests, read from /metrics); tokens and revocation;
+/// user commands; a clean exit on SIGTERM.
+#[test]
+fn auth_cache_tokens_metrics_and_users() {
+    let (dir, config) = setup();
+    let data = dir.path().join("data");
+    let mut s = Serve::start(&data, &["--config", config.to_str().expect("utf-8")]);
+    let c = client();
+    let r = c.get(s.url("/api1/collections/")).send().expect("request");
+    assert_eq!(r.status(), 401);
+    assert!(r
+        .headers()
+        .get("www-authenticate")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Basic")));
+    let before = metric(
+        &c.get(s.url("/metrics"))
+            .send()
+            .expect("metrics")
+            .text()
+            .expect("text"),
+        "sightline_password_verifications_total",
+    );
+    let t0 = Instant::now();
+    for _ in 0..100 {
+        let r = c
+            .get(s.url("/api1/collections/"))
+            .header("authorization", basic("bob", "correct horse"))
+            .send()
+            .expect("request");
+        assert_eq!(r.status(), 200);
+    }
+    eprintln!("100 Basic-auth requests: {:?}", t0.elapsed());
+    let m = c
+        .get(s.url("/metrics"))
+        .send()
+        .expect("metrics")
+        .text()
+        .expect("text");
+    assert_eq!(
+        metric(&m, "sightline_password_verifications_total") - before,
+        1.0,
+        "one argon2 verification for 100 requests"
+    );
+    assert!(
+        m.contains(
+            r#"http_requests_total{method="GET",route="/{root}/collections/",status="200"}"#
+        ),
+        "{m}"
+    );
+    assert!(m.contains("http_request_duration_seconds_bucket"));
+
+    let token = ok(&sightline(&data, &["token", "create", "bob"], None));
+    let token = token.trim();
+    assert!(token.starts_with("sl_"));
+    let bearer = |t: &str| {
+        c.get(s.url("/api1/collections/"))
+            .header("authorization", format!("Bearer {t}"))
+            .send()
+            .expect("request")
+            .status()
+    };
+    assert_eq!(bearer(token), 200);
+    let list = ok(&sightline(&data, &["token", "list"], None));
+    let id = list.split('\t').next().expect("token id").to_owned();
+    assert!(
+        !list.contains(&token[3 + id.len() + 1..]),
+        "token list never shows the secret"
+    );
+    ok(&sightline(&data, &["token", "revoke", &id], None));
+    std::thread::sleep(Duration::from_millis(1200));
+    assert_eq!(
+        bearer(token),
+        401,
+        "a revoked token stops working within a second"
+    );
+
+    let users = ok(&sightline(&data, &["user", "list"], None));
+    assert_eq!(users, "bob\t-\tanalysts\n");
+    let dup = sightline(
+        &data,
+        &["user", "add", "bob", "--password-stdin"],
+        Some("x\n"),
+    );
+    assert!(!dup.status.success());
+    ok(&sightline(&data, &["user", "remove", "bob"], None));
+    assert_eq!(
+        sightline(&data, &["user", "remove", "bob"], None)
+            .status
+            .code(),
+        Some(1)
+    );
+    std::thread::sleep(Duration::from_millis(1200));
+    let r = c
+        .get(s.url("/api1/collections/"))
+        .header("authorization", basic("bob", "correct horse"))
+        .send()
+        .expect("request");
+    assert_eq!(
+        r.status(),
+        401,
+        "a removed user's cached credential is dropped"
+    );
+
+    let st = s.terminate();
+    assert!(st.success(), "exit status after SIGTERM: {st}");
+}
+
+/// SIGTERM while a request is in flight (a user whose password hash takes a
+/// while to verify): the request completes with 200, then the server exits 0.
+#[test]
+fn sigterm_finishes_in_flight_requests() {
+    let (dir, config) = setup();
+    let data = dir.path().join("data");
+    {
+        use argon2::password_hash::{PasswordHasher, SaltString};
+        let params = argon2::Params::new(19 * 1024, 40, 1, None).expect("params");
+        let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let salt = SaltString::encode_b64(b"0123456789abcdef").expect("salt");
+        let hash = a.hash_password(b"pw", &salt).expect("hash").to_string();
+        let store = sightline_store_sqlite::SqliteStore::open(&data).expect("store");
+        store
+            .add_user(&sightline_store::User {
+                name: "slow".into(),
+                password_hash: hash,
+                groups: vec![],
+                admin: false,
+            })
+            .expect("add slow");
+    }
+    let mut s = Serve::start(&data, &["--config", config.to_str().expect("utf-8")]);
+    let url = s.url("/api1/collections/");
+    let inflight = std::thread::spawn(move || {
+        let t0 = Instant::now();
+        let r = client()
+            .get(url)
+            .header("authorization", basic("slow", "pw"))
+            .send()
+            .map(|r| r.status().as_u16());
+        (r, t0.elapsed())
+    });
+    std::thread::sleep(Duration::from_millis(100));
+    let t0 = Instant::now();
+    let st = s.terminate();
+    let stop = t0.elapsed();
+    let (status, took) = inflight.join().expect("client");
+    assert_eq!(status.expect("answered"), 200);
+    assert!(st.success(), "exit status {st}");
+    eprintln!("in-flight request took {took:?}; exit {stop:?} after SIGTERM");
+    assert!(
+        took > Duration::from_millis(100),
+        "the request was in flight at SIGTERM"
+    );
+}
+
+#[test]
+fn refuses_plain_http_off_loopback() {
+    let dir = tempfile::tempdir().expect("dir");
+    let out = sightline(dir.path(), &["serve", "--listen", "0.0.0.0:0"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--insecure-plain-http-on-network"), "{err}");
+    assert!(err.contains("--tls-cert"), "{err}");
+}
+
+#[test]
+fn tls_with_a_self_signed_certificate() {
+    let (dir, config) = setup();
+    let data = dir.path().join("data");
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("cert");
+    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert_path, cert.cert.pem()).expect("cert");
+    std::fs::write(&key_path, cert.signing_key.serialize_pem()).expect("key");
+    let mut s = Serve::start(
+        &data,
+        &[
+            "--config",
+            config.to_str().expect("utf-8"),
+            "--tls-cert",
+            cert_path.to_str().expect("utf-8"),
+            "--tls-key",
+            key_path.to_str().expect("utf-8"),
+        ],
+    );
+    assert!(s.base.starts_with("https://127.0.0.1:"), "{}", s.base);
+    let port = s.base.rsplit(':').next().expect("port").to_owned();
+    let c = Client::builder()
+        .add_root_certificate(
+            reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).expect("pem"),
+        )
+        .build()
+        .expect("client");
+    let r = c
+        .get(format!("https://localhost:{port}/api1/collections/"))
+        .header("accept", ACCEPT)
+        .header("authorization", basic("bob", "correct horse"))
+        .send()
+        .expect("TLS request");
+    assert_eq!(r.status(), 200);
+    assert!(s.terminate().success());
+}
+
+/// The README's run command: the pack is served and the printed
+/// credentials work.
+#[test]
+fn demo_serves_the_pack() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut s = Serve::start(dir.path(), &["--demo"]);
+    let creds = s
+        .lines
+        .iter()
+        .find_map(|l| l.strip_prefix("demo credentials: user demo, password "))
+        .unwrap_or_else(|| panic!("no credentials in {:?}", s.lines))
+        .to_owned();
+    let c = client();
+    let auth = basic("demo", &creds);
+    let cols: serde_json::Value = c
+        .get(s.url("/api1/collections/"))
+        .header("authorization", &auth)
+        .send()
+        .expect("collections")
+        .json()
+        .expect("json");
+    let id = cols["collections"][0]["id"]
+        .as_str()
+        .expect("collection id")
+        .to_owned();
+    let objs: serde_json::Value = c
+        .get(s.url(&format!("/api1/collections/{id}/objects/?limit=5")))
+        .header("authorization", &auth)
+        .send()
+        .expect("objects")
+        .json()
+        .expect("json");
+    assert_eq!(objs["objects"].as_array().map(Vec::len), Some(5));
+    assert_eq!(objs["more"], true);
+    assert!(s.terminate().success());
+}
