@@ -345,6 +345,14 @@ mod tests {
     }
 
     #[test]
+    fn the_example_config_is_valid() {
+        let c = ServerConfig::parse(include_str!("../../../sightline.example.toml"))
+            .expect("sightline.example.toml parses");
+        c.validate().expect("sightline.example.toml is valid");
+        assert_eq!(c.api_roots[0].collections, vec!["demo".to_owned()]);
+    }
+
+    #[test]
     fn refuses_bad_configs() {
         let bad = [
             "listen = \"0.0.0.0:8000\"",
