@@ -30,7 +30,7 @@ impl SqliteStore {
         if changed {
             tx.execute(BUMP, []).ctx(&self.path)?;
             tx.commit().ctx(&self.path)?;
-            self.committed();
+            self.wake_checkpointer();
         }
         Ok(out)
     }

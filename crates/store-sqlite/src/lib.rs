@@ -49,8 +49,10 @@ pub struct SqliteStore {
 
 /// Copies committed WAL frames back into the database file on its own thread
 /// and connection, so a commit costs the WAL write and fsync only (the
-/// writer's automatic checkpoint is off). Woken at open (to fold in what an
-/// earlier process left in the WAL) and after each commit. Dropping the store
+/// writer's automatic checkpoint is off). Woken when a write transaction
+/// begins (to fold in what an earlier process left in the WAL, while this one
+/// works) and after each commit; never by reads alone, so read-only commands
+/// pay nothing. Dropping the store
 /// does not wait for it, and connections do not checkpoint on close: a
 /// command returns as soon as its commit is durable in the WAL, and whatever
 /// is left there is checkpointed by the next process that writes. An
@@ -138,9 +140,7 @@ impl SqliteStore {
             writer
                 .execute_batch("PRAGMA wal_autocheckpoint = 0;")
                 .ctx(&path)?;
-            let c = Checkpointer::start(&path)?;
-            c.poke();
-            Some(c)
+            Some(Checkpointer::start(&path)?)
         };
         let last: DateAdded = writer
             .query_row(
@@ -183,8 +183,8 @@ impl SqliteStore {
         read::check(&w, self.read_only).ctx(&self.path)
     }
 
-    /// After a commit: let the checkpointer copy the new WAL frames.
-    fn committed(&self) {
+    /// At `begin` and after a commit: let the checkpointer copy WAL frames.
+    pub(crate) fn wake_checkpointer(&self) {
         if let Some(c) = &self.checkpointer {
             c.poke();
         }
@@ -261,7 +261,7 @@ fn open_conn(path: &Path, read_only: bool) -> Result<Connection> {
     )
     .ctx(path)?;
     let setup = if read_only {
-        "PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY; PRAGMA query_only = ON;"
+        "PRAGMA cache_size = -32768; PRAGMA mmap_size = 1073741824; PRAGMA temp_store = MEMORY; PRAGMA query_only = ON;"
     } else {
         // page_size only matters for a new file (before the first table).
         // A 16 MiB writer cache: bigger ones did not import faster but kept the

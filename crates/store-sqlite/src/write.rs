@@ -100,6 +100,7 @@ impl ObjectWriter for SqliteStore {
             let _ = conn.execute_batch("ROLLBACK");
         }
         conn.execute_batch("BEGIN IMMEDIATE").ctx(&self.path)?;
+        self.wake_checkpointer();
         Ok(Box::new(SqliteTxn {
             store: self,
             conn,
@@ -296,7 +297,7 @@ impl WriteTxn for SqliteTxn<'_> {
             .ctx(path)?;
         self.conn.execute_batch("COMMIT").ctx(path)?;
         self.done = true;
-        self.store.committed();
+        self.store.wake_checkpointer();
         Ok(())
     }
 }
