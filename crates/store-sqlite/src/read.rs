@@ -180,10 +180,16 @@ impl ObjectReader for SqliteStore {
         let conn = self.reader()?;
         (|| -> rusqlite::Result<Vec<SearchHit>> {
             let mut stmt = conn.prepare_cached(
+                // Objects whose name or aliases match come first (`lazarus` must
+                // find the group before the techniques whose text mentions it);
+                // BM25 cannot be relied on for that with `detail=column`.
                 "SELECT v.id, v.type, v.name, f.rank FROM fts f JOIN versions v ON v.date_added = f.rowid
-                 WHERE fts MATCH ?1 ORDER BY f.rank LIMIT ?2",
+                 WHERE fts MATCH ?1
+                 ORDER BY f.rowid NOT IN (SELECT rowid FROM fts WHERE fts MATCH ?3), f.rank
+                 LIMIT ?2",
             )?;
-            let rows = stmt.query_map(params![expr, i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+            let in_names = format!("{{name aliases}} : ({expr})");
+            let rows = stmt.query_map(params![expr, i64::try_from(limit).unwrap_or(i64::MAX), in_names], |r| {
                 Ok(SearchHit { id: r.get(0)?, ty: r.get(1)?, name: r.get(2)?, rank: r.get(3)? })
             })?;
             rows.collect()

@@ -323,3 +323,48 @@ fn accounts_generation_is_seen_by_another_handle() {
     assert!(again.accounts_generation().expect("generation") >= 2);
     assert!(again.check().expect("check").is_empty());
 }
+
+/// A name match outranks a mention in a long description.
+#[test]
+fn search_ranks_names_before_descriptions() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = SqliteStore::open(dir.path()).expect("open");
+    let mk = |ty: &str, id: &str, name: &str, desc: &str| {
+        let v = serde_json::json!({"type": ty, "spec_version": "2.1", "id": id,
+            "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+            "name": name, "description": desc});
+        sightline_store::NewObject {
+            meta: sightline_stix::ObjectMeta::extract(&v).expect("meta"),
+            raw: v.to_string(),
+        }
+    };
+    let mut t = s.begin().expect("begin");
+    for i in 0..5 {
+        let id = format!("attack-pattern--{i:08x}-0000-4000-8000-000000000000");
+        t.put(
+            &mk(
+                "attack-pattern",
+                &id,
+                "Drive-by",
+                "Lazarus used it. Lazarus again.",
+            ),
+            None,
+        )
+        .expect("put");
+    }
+    // Unrelated objects, as in any real store (BM25's IDF is ~0 when every
+    // document matches).
+    for i in 0..20 {
+        let id = format!("malware--{i:08x}-0000-4000-8000-000000000000");
+        t.put(&mk("malware", &id, "Other", "Nothing to see."), None)
+            .expect("put");
+    }
+    let group = "intrusion-set--c93fccb1-e8e8-42cf-ae33-2ad1d183913a";
+    let long = "A group with a long history of operations ".repeat(20);
+    t.put(&mk("intrusion-set", group, "Lazarus Group", &long), None)
+        .expect("put");
+    t.commit().expect("commit");
+    let hits = s.search("lazarus", 10).expect("search");
+    assert_eq!(hits.len(), 6);
+    assert_eq!(hits[0].id, group, "{hits:?}");
+}

@@ -63,12 +63,13 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     };
     let n = match &args.output {
         None => {
-            let mut n = 0;
+            // Stays None when the reader went away (`export | head`).
+            let mut n = None;
             with_stdout(|w| {
-                n = export_bundle(store.as_ref(), &q, w).map_err(|e| match e {
+                n = Some(export_bundle(store.as_ref(), &q, w).map_err(|e| match e {
                     ExportError::Io(e) => e,
                     ExportError::Store(s) => std::io::Error::other(s),
-                })?;
+                })?);
                 Ok(())
             })
             .map_err(|e| Failure::Store(e.to_string()))?;
@@ -87,10 +88,12 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
                 .map_err(|e| Failure::Other(anyhow::anyhow!("{}: {e}", tmp.display())))?;
             std::fs::rename(&tmp, path)
                 .map_err(|e| Failure::Other(anyhow::anyhow!("{}: {e}", path.display())))?;
-            n
+            Some(n)
         }
     };
-    eprintln!("sightline: exported {n} objects");
+    if let Some(n) = n {
+        eprintln!("sightline: exported {n} objects");
+    }
     let _ = std::io::stderr().flush();
     Ok(Outcome::Ok)
 }
