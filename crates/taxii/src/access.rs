@@ -25,7 +25,8 @@
 //! - Collection information needs read *or* write: a write-only client must
 //!   be able to learn `can_write` (the list shows it too).
 //! - The [`Authenticator`](crate::Authenticator) may hash a password, so it
-//!   runs on the blocking pool when credentials are given; the
+//!   runs on the blocking pool when credentials are given, unless its
+//!   non-blocking cache answers (`authenticate_cached`); the
 //!   [`AccessPolicy`](crate::AccessPolicy) is expected to be an in-memory
 //!   lookup and runs inline.
 
@@ -40,7 +41,7 @@ use sightline_store::{
 };
 
 use crate::error::TaxiiError;
-use crate::{blocking, AuthError, Ctx, Principal};
+use crate::{blocking, blocking_write, AuthError, Ctx, Principal};
 
 /// The authenticated caller (`None`: anonymous). Cached in the request's
 /// extensions, so several extractors authenticate once.
@@ -58,13 +59,22 @@ impl FromRequestParts<Ctx> for Caller {
         let result = match parts.headers.get(AUTHORIZATION) {
             None => auth.authenticate(None),
             Some(v) => {
-                let header = v
-                    .to_str()
-                    .map_err(|_| TaxiiError::Unauthorized("malformed Authorization header".into()))?
-                    .to_owned();
-                tokio::task::spawn_blocking(move || auth.authenticate(Some(&header)))
-                    .await
-                    .map_err(|e| TaxiiError::Internal(format!("authentication task: {e}")))?
+                let header = v.to_str().map_err(|_| {
+                    TaxiiError::Unauthorized("malformed Authorization header".into())
+                })?;
+                // A cache hit is a keyed hash and a map lookup: cheaper than the
+                // hop to a blocking thread and back, so it runs inline.
+                match auth.authenticate_cached(header) {
+                    Some(p) => Ok(Some(p)),
+                    None => {
+                        let header = header.to_owned();
+                        tokio::task::spawn_blocking(move || auth.authenticate(Some(&header)))
+                            .await
+                            .map_err(|e| {
+                                TaxiiError::Internal(format!("authentication task: {e}"))
+                            })?
+                    }
+                }
             }
         };
         let who = result.map_err(|e| match e {
@@ -280,7 +290,7 @@ impl CollectionWriter {
     pub async fn put_all(&self, objects: Vec<NewObject>) -> Result<Vec<PutResult>, TaxiiError> {
         let store = self.0.store.clone();
         let coll = self.0.info.id.clone();
-        blocking(move || {
+        blocking_write(move || {
             let mut txn = store.begin()?;
             let mut out = Vec::with_capacity(objects.len());
             for o in &objects {
@@ -308,7 +318,7 @@ impl CollectionDeleter {
         let store = self.0.store.clone();
         let coll = self.0.info.id.clone();
         let id = id.to_owned();
-        blocking(move || {
+        blocking_write(move || {
             let mut txn = store.begin()?;
             let n = txn.remove_from_collection(&coll, &id, &version_keys)?;
             txn.commit()?;

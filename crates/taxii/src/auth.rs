@@ -27,6 +27,14 @@ pub trait Authenticator: Send + Sync {
     /// `Ok(None)` for a request without credentials (anonymous).
     /// Must be cheap on repeated calls: Basic auth caches verified credentials.
     fn authenticate(&self, authorization: Option<&str>) -> Result<Option<Principal>, AuthError>;
+
+    /// The caller for an `Authorization` header verified recently, when that
+    /// can be answered at once: no password hash, no store access, nothing
+    /// that blocks. `None` means "ask [`Authenticator::authenticate`]", which
+    /// the server then runs on the blocking pool. The default never answers.
+    fn authenticate_cached(&self, _authorization: &str) -> Option<Principal> {
+        None
+    }
 }
 
 /// Per-collection rights (TAXII 2.1 §5.2 `can_read` / `can_write`).
