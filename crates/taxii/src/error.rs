@@ -35,6 +35,10 @@ pub enum TaxiiError {
     /// 406: the `Accept` header names no TAXII 2.1 media type.
     #[error("{0}")]
     NotAcceptable(String),
+    /// 408: the request (or its body) did not arrive in time; the
+    /// connection is closed after the answer.
+    #[error("{0}")]
+    RequestTimeout(String),
     /// 413: the body exceeds the API root's `max_content_length`.
     #[error("the request body exceeds max_content_length ({0} bytes)")]
     PayloadTooLarge(usize),
@@ -73,6 +77,7 @@ impl TaxiiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -90,6 +95,7 @@ impl TaxiiError {
             Self::NotFound(_) => "Not found",
             Self::MethodNotAllowed => "Method not allowed",
             Self::NotAcceptable(_) => "Not acceptable",
+            Self::RequestTimeout(_) => "Request timeout",
             Self::PayloadTooLarge(_) => "Request entity too large",
             Self::UnsupportedMediaType(_) => "Unsupported media type",
             Self::Unprocessable(_) => "Unprocessable entity",
@@ -141,12 +147,7 @@ impl IntoResponse for TaxiiError {
             Self::Internal(_) => "the server failed to process the request".to_owned(),
             other => other.to_string(),
         };
-        let body = ErrorMessage {
-            title: self.title(),
-            description: &description,
-            http_status: status.as_u16().to_string(),
-        };
-        let mut resp = crate::media::taxii_json(status, &body);
+        let mut resp = error_response(status, self.title(), &description);
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
@@ -157,6 +158,22 @@ impl IntoResponse for TaxiiError {
             resp.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
+        if status == StatusCode::REQUEST_TIMEOUT {
+            // The rest of the request may still be on its way: the
+            // connection cannot carry another one.
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         resp
     }
+}
+
+/// A TAXII error message (§3.6.1) with any status.
+pub(crate) fn error_response(status: StatusCode, title: &str, description: &str) -> Response {
+    let body = ErrorMessage {
+        title,
+        description,
+        http_status: status.as_u16().to_string(),
+    };
+    crate::media::taxii_json(status, &body)
 }

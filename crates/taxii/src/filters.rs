@@ -19,6 +19,12 @@ use sightline_store::{parse_date_added, DateAdded, VersionFilter};
 
 use crate::error::TaxiiError;
 
+/// The most `match[...]` values one request may give, all filters together
+/// (comma-separated items and repeated parameters alike). More is a 400: a
+/// store query with thousands of terms is a denial of service, not a filter,
+/// and a client with more ids can split its request.
+pub(crate) const MAX_FILTER_VALUES: usize = 1000;
+
 /// The parsed, validated filters of one request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Filters {
@@ -42,7 +48,16 @@ impl Filters {
     pub fn parse(pairs: &[(String, String)]) -> Result<Self, TaxiiError> {
         let mut f = Filters::default();
         let mut versions: Option<VersionFilter> = None;
+        let mut values = 0usize;
         for (k, v) in pairs {
+            if k.starts_with("match[") {
+                values += v.split(',').count();
+                if values > MAX_FILTER_VALUES {
+                    return Err(TaxiiError::bad(format!(
+                        "too many filter values: at most {MAX_FILTER_VALUES} match[...] values per request"
+                    )));
+                }
+            }
             match k.as_str() {
                 "match[id]" => {
                     for id in items(k, v)? {

@@ -126,7 +126,9 @@ pub(crate) fn check_content_type(headers: &HeaderMap) -> Result<(), TaxiiError> 
 }
 
 /// Middleware for the whole TAXII router: 406 unless `Accept` admits TAXII
-/// 2.1, and the TAXII media type on every response that has a body type.
+/// 2.1, and the TAXII media type on every response; an error response that
+/// is not already a TAXII error message (from an extractor or a layer)
+/// becomes one with the same status (invariant 10).
 pub(crate) async fn negotiate(req: Request, next: Next) -> Response {
     let mut resp = if accepts_taxii(req.headers()) {
         next.run(req).await
@@ -136,6 +138,26 @@ pub(crate) async fn negotiate(req: Request, next: Next) -> Response {
         ))
         .into_response()
     };
+    let is_taxii = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == TAXII_CONTENT_TYPE.as_bytes());
+    let status = resp.status();
+    if !is_taxii && (status.is_client_error() || status.is_server_error()) {
+        // An error from outside the handlers (an extractor's rejection, a
+        // layer): its body is not a TAXII error message, so it gets one.
+        let mut taxii = crate::error::error_response(
+            status,
+            status.canonical_reason().unwrap_or("Error"),
+            "the request could not be processed",
+        );
+        for (name, value) in resp.headers() {
+            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                taxii.headers_mut().append(name, value.clone());
+            }
+        }
+        return taxii;
+    }
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(TAXII_CONTENT_TYPE),

@@ -1,7 +1,8 @@
 //! The endpoint handlers (TAXII 2.1 §4 and §5), one function per endpoint.
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::Response;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
@@ -32,6 +33,31 @@ const HDR_FIRST: &str = "x-taxii-date-added-first";
 const HDR_LAST: &str = "x-taxii-date-added-last";
 
 type Result<T, E = TaxiiError> = std::result::Result<T, E>;
+
+/// axum's `Path` with a TAXII rejection: a segment that is not UTF-8 once
+/// percent-decoded (`%FF`) names no resource here, so it is a TAXII 404
+/// rather than axum's plain-text 400.
+pub(crate) struct TaxiiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for TaxiiPath<T>
+where
+    S: Send + Sync,
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = TaxiiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(t)) => Ok(TaxiiPath(t)),
+            Err(e) => {
+                tracing::debug!(error = %e, "path rejected");
+                Err(TaxiiError::not_found(
+                    "no such resource (a path segment is not valid UTF-8)",
+                ))
+            }
+        }
+    }
+}
 
 // ---------------------------------------------------------------- §4.1 discovery
 
@@ -88,7 +114,7 @@ struct ApiRootInfo<'a> {
 pub(crate) async fn api_root(
     State(ctx): State<Ctx>,
     _caller: Caller,
-    Path(root): Path<String>,
+    TaxiiPath(root): TaxiiPath<String>,
 ) -> Result<Response> {
     let r = ctx
         .root(&root)
@@ -110,7 +136,7 @@ pub(crate) async fn api_root(
 pub(crate) async fn status(
     State(ctx): State<Ctx>,
     Caller(caller): Caller,
-    Path((root, id)): Path<(String, String)>,
+    TaxiiPath((root, id)): TaxiiPath<(String, String)>,
 ) -> Result<Response> {
     ctx.root(&root)
         .ok_or_else(|| TaxiiError::not_found("no such API root"))?;
@@ -147,7 +173,7 @@ struct Collections<'a> {
 pub(crate) async fn collections(
     State(ctx): State<Ctx>,
     Caller(caller): Caller,
-    Path(root): Path<String>,
+    TaxiiPath(root): TaxiiPath<String>,
 ) -> Result<Response> {
     let r = ctx
         .root(&root)
@@ -429,10 +455,18 @@ fn detail_of(v: &Value, message: String) -> StatusDetail {
 /// Parses the envelope and validates each object (in parallel). 400 when the
 /// body is not JSON, 422 when it is JSON but not an envelope.
 fn prepare(validator: &Validator, body: &[u8]) -> Result<Vec<Prepared>> {
-    serde_json::from_slice::<serde::de::IgnoredAny>(body)
+    // JSON text is UTF-8 (RFC 8259 §8.1); checked first, since skipping over
+    // a string does not look inside it.
+    let body = std::str::from_utf8(body).map_err(|e| {
+        TaxiiError::bad(format!(
+            "the request body is not valid JSON: not UTF-8 at byte {}",
+            e.valid_up_to()
+        ))
+    })?;
+    serde_json::from_str::<serde::de::IgnoredAny>(body)
         .map_err(|e| TaxiiError::bad(format!("the request body is not valid JSON: {e}")))?;
     let top: std::collections::BTreeMap<String, &RawValue> =
-        serde_json::from_slice(body).map_err(|_| {
+        serde_json::from_str(body).map_err(|_| {
             TaxiiError::Unprocessable(
                 "the request body is not a TAXII envelope (a JSON object)".into(),
             )
@@ -600,7 +634,7 @@ fn now_micros() -> DateAdded {
 pub(crate) async fn get_object(
     State(ctx): State<Ctx>,
     reader: CollectionReader,
-    Path((_, _, object)): Path<(String, String, String)>,
+    TaxiiPath((_, _, object)): TaxiiPath<(String, String, String)>,
     uri: Uri,
 ) -> Result<Response> {
     object_id(&object)?;
@@ -621,7 +655,7 @@ pub(crate) async fn get_object(
 /// 404 when nothing matches.
 pub(crate) async fn delete_object(
     deleter: CollectionDeleter,
-    Path((_, _, object)): Path<(String, String, String)>,
+    TaxiiPath((_, _, object)): TaxiiPath<(String, String, String)>,
     uri: Uri,
 ) -> Result<Response> {
     object_id(&object)?;
@@ -681,7 +715,7 @@ struct Versions {
 pub(crate) async fn versions(
     State(ctx): State<Ctx>,
     reader: CollectionReader,
-    Path((_, _, object)): Path<(String, String, String)>,
+    TaxiiPath((_, _, object)): TaxiiPath<(String, String, String)>,
     uri: Uri,
 ) -> Result<Response> {
     object_id(&object)?;
