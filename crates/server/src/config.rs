@@ -69,9 +69,16 @@ pub struct Limits {
     pub default_page_size: usize,
     /// The largest `limit` honoured (larger ones are clamped).
     pub max_page_size: usize,
-    /// A request (including reading its body) that takes longer is cut off,
-    /// so slow or stalled clients cannot hold connections forever.
+    /// A request (including reading its body) that takes longer is cut off
+    /// with a 408, so slow or stalled clients cannot hold connections forever.
     pub request_timeout_secs: u64,
+    /// A client that has not sent its request line and headers this long
+    /// after connecting (or after its previous request: idle keep-alive
+    /// connections too) is disconnected; a TLS handshake gets as long.
+    pub header_read_timeout_secs: u64,
+    /// A request body that has not fully arrived this long after the headers
+    /// is answered 408 and the connection closed; nothing of it is stored.
+    pub body_read_timeout_secs: u64,
     /// On shutdown, in-flight requests get this long to finish.
     pub shutdown_grace_secs: u64,
     /// How long a verified Basic credential or token is trusted without
@@ -85,6 +92,8 @@ impl Default for Limits {
             default_page_size: 100,
             max_page_size: 1000,
             request_timeout_secs: 60,
+            header_read_timeout_secs: 30,
+            body_read_timeout_secs: 60,
             shutdown_grace_secs: 30,
             auth_cache_secs: 300,
         }
@@ -198,8 +207,14 @@ impl ServerConfig {
                 l.default_page_size, l.max_page_size
             ));
         }
-        if l.request_timeout_secs == 0 {
-            return bad("limits: request_timeout_secs must be positive".into());
+        for (name, v) in [
+            ("request_timeout_secs", l.request_timeout_secs),
+            ("header_read_timeout_secs", l.header_read_timeout_secs),
+            ("body_read_timeout_secs", l.body_read_timeout_secs),
+        ] {
+            if v == 0 {
+                return bad(format!("limits: {name} must be positive"));
+            }
         }
         let mut seen = std::collections::HashSet::new();
         for r in &self.api_roots {
@@ -363,6 +378,8 @@ mod tests {
             "cursor_key = \"abcd\"",
             "[collections.x]\ncan_read = [\"group:\"]",
             "[limits]\ndefault_page_size = 2000",
+            "[limits]\nheader_read_timeout_secs = 0",
+            "[limits]\nbody_read_timeout_secs = 0",
         ];
         for text in bad {
             let r = ServerConfig::parse(text).and_then(|c| c.validate());

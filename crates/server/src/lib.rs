@@ -2,9 +2,10 @@
 //! running TAXII 2.1 server: opens the store, resolves API roots and
 //! permissions, builds the [`AppState`] for `sightline-taxii`'s router, adds
 //! `/healthz` and `/metrics`, request ids, request logs and timeouts, and
-//! serves plain HTTP (loopback unless explicitly allowed) or TLS (rustls on
-//! the `ring` provider) until a shutdown signal, then lets in-flight requests
-//! finish within a grace period.
+//! serves HTTP/1.1, plain (loopback unless explicitly allowed) or TLS (rustls
+//! on the `ring` provider), with header, body and request timeouts against
+//! slow clients (`listen`), until a shutdown signal, then lets in-flight
+//! requests finish within a grace period.
 //!
 //! Nothing here prints: the binary reports [`Server::local_addr`] and errors.
 //!
@@ -16,6 +17,7 @@
 
 pub mod auth;
 pub mod config;
+mod listen;
 mod metrics;
 pub mod policy;
 
@@ -23,7 +25,7 @@ pub use auth::{add_user, create_token, hash_password, NewToken, StoreAuthenticat
 pub use config::{ApiRootSection, CollectionSection, Limits, ServerConfig, TlsConfig};
 pub use policy::ConfigPolicy;
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -37,9 +39,7 @@ use axum::Router;
 use sightline_stix::Validator;
 use sightline_store::{Store, StoreError};
 use sightline_taxii::{ApiRootConfig, AppState, TaxiiConfig};
-use tokio::sync::Notify;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 /// Where the store lives when neither the config nor the caller says.
@@ -76,6 +76,7 @@ pub struct Server {
     local_addr: SocketAddr,
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
     grace: Duration,
+    header_timeout: Duration,
     auth: Arc<StoreAuthenticator>,
     data_dir: PathBuf,
 }
@@ -140,6 +141,7 @@ impl Server {
         let app = app(
             state,
             Duration::from_secs(config.limits.request_timeout_secs),
+            Duration::from_secs(config.limits.body_read_timeout_secs),
         );
         let listener =
             std::net::TcpListener::bind(config.listen).map_err(|source| ServerError::Bind {
@@ -155,6 +157,7 @@ impl Server {
             local_addr,
             tls,
             grace: Duration::from_secs(config.limits.shutdown_grace_secs),
+            header_timeout: Duration::from_secs(config.limits.header_read_timeout_secs),
             auth,
             data_dir: data,
         })
@@ -190,43 +193,18 @@ impl Server {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
-        let grace = self.grace;
-        let io = |e: std::io::Error| ServerError::Io(format!("server: {e}"));
-        if let Some(tls) = self.tls {
-            let handle = axum_server::Handle::new();
-            let h = handle.clone();
-            tokio::spawn(async move {
-                shutdown.await;
-                tracing::info!(?grace, "shutting down: finishing in-flight requests");
-                h.graceful_shutdown(Some(grace));
-            });
-            return axum_server::from_tcp_rustls(self.listener, tls)
-                .handle(handle)
-                .serve(self.app.into_make_service())
-                .await
-                .map_err(io);
-        }
-        let listener = tokio::net::TcpListener::from_std(self.listener).map_err(io)?;
-        let stop = Arc::new(Notify::new());
-        let stopped = stop.clone();
-        let server = axum::serve(listener, self.app.into_make_service())
-            .with_graceful_shutdown(async move { stopped.notified().await })
-            .into_future();
-        let mut server = std::pin::pin!(server);
-        tokio::select! {
-            r = &mut server => return r.map_err(io),
-            () = shutdown => {}
-        }
-        tracing::info!(?grace, "shutting down: finishing in-flight requests");
-        // notify_one keeps a permit if the server is not waiting yet.
-        stop.notify_one();
-        match tokio::time::timeout(grace, server).await {
-            Ok(r) => r.map_err(io),
-            Err(_) => {
-                tracing::warn!(?grace, "grace period over: dropping unfinished requests");
-                Ok(())
-            }
-        }
+        let listener = tokio::net::TcpListener::from_std(self.listener)
+            .map_err(|e| ServerError::Io(format!("server: {e}")))?;
+        listen::serve(
+            listener,
+            self.tls,
+            self.app,
+            self.header_timeout,
+            self.grace,
+            shutdown,
+        )
+        .await;
+        Ok(())
     }
 }
 
@@ -353,9 +331,9 @@ fn taxii_config(
 }
 
 /// The whole HTTP application: TAXII routes, `/healthz`, `/metrics`, and
-/// the layers every request passes (outermost first): request id, timeout,
-/// metrics.
-fn app(state: AppState, request_timeout: Duration) -> Router {
+/// the layers every request passes (outermost first): request id, body
+/// deadline, request timeout, metrics.
+fn app(state: AppState, request_timeout: Duration, body_timeout: Duration) -> Router {
     let store = state.store.clone();
     let healthz = move || {
         let store = store.clone();
@@ -398,9 +376,13 @@ fn app(state: AppState, request_timeout: Duration) -> Router {
         .layer(trace)
         .merge(sightline_taxii::router(state))
         .route_layer(axum::middleware::from_fn(metrics::track))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
+        .layer(axum::middleware::from_fn_with_state(
             request_timeout,
+            listen::request_deadline,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            body_timeout,
+            listen::body_deadline,
         ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

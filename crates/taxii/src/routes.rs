@@ -534,10 +534,30 @@ async fn read_limited(headers: &HeaderMap, body: Body, max: usize) -> Result<Vec
         Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
             Err(TaxiiError::PayloadTooLarge(max))
         }
+        Err(e) if timed_out(e.as_ref()) => Err(TaxiiError::RequestTimeout(format!(
+            "the request body did not arrive in time: {e}"
+        ))),
+        // Usually the client went away mid-upload: nothing is stored.
         Err(e) => Err(TaxiiError::bad(format!(
             "reading the request body failed: {e}"
         ))),
     }
+}
+
+/// Whether a body error is (caused by) an I/O timeout: the server's body
+/// deadline (`sightline-server`) fails the body with `ErrorKind::TimedOut`.
+fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if err
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        {
+            return true;
+        }
+        cur = err.source();
+    }
+    false
 }
 
 /// `POST /{root}/collections/{id}/objects/` (§5.5): validates and stores

@@ -4,6 +4,8 @@
 //!
 //! Real-binary tests (the CLI, SIGTERM) live in `crates/sightline/tests/serve.rs`.
 
+mod bad_input;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
