@@ -93,12 +93,33 @@ impl Checkpointer {
     }
 }
 
+/// A WAL larger than this is worth checkpointing before a process leaves it
+/// behind: readers pay for every frame in it (`walFindFrame`) until someone
+/// writes again, and a server that only reads never would.
+const BIG_WAL_BYTES: u64 = 256 << 20;
+
+impl SqliteStore {
+    fn wal_bytes(&self) -> u64 {
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
+    }
+}
+
 impl Drop for SqliteStore {
     fn drop(&mut self) {
-        // Closing the channel ends the thread after its current checkpoint;
-        // not joined (see `Checkpointer`).
+        // Closing the channel ends the thread after its current checkpoint.
+        // Only a big WAL is worth waiting for (see `Checkpointer`, `BIG_WAL_BYTES`).
         if let Some(mut c) = self.checkpointer.take() {
-            drop(c.thread.take());
+            let thread = c.thread.take();
+            let big = self.wal_bytes() > BIG_WAL_BYTES;
+            if big {
+                c.poke();
+            }
+            drop(c);
+            if let (true, Some(t)) = (big, thread) {
+                let _ = t.join();
+            }
         }
     }
 }
@@ -140,7 +161,14 @@ impl SqliteStore {
             writer
                 .execute_batch("PRAGMA wal_autocheckpoint = 0;")
                 .ctx(&path)?;
-            Some(Checkpointer::start(&path)?)
+            let c = Checkpointer::start(&path)?;
+            // Left behind by a killed process: fold it in while we work.
+            let mut wal = path.clone().into_os_string();
+            wal.push("-wal");
+            if std::fs::metadata(wal).is_ok_and(|m| m.len() > BIG_WAL_BYTES) {
+                c.poke();
+            }
+            Some(c)
         };
         let last: DateAdded = writer
             .query_row(
@@ -267,7 +295,7 @@ fn open_conn(path: &Path, read_only: bool) -> Result<Connection> {
         // A 16 MiB writer cache: bigger ones did not import faster but kept the
         // import's peak memory above 3x the input (issue #2 §8).
         "PRAGMA page_size = 16384; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;
-         PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;"
+         PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 67108864;"
     };
     conn.execute_batch(setup).ctx(path)?;
     if !read_only {
