@@ -449,3 +449,139 @@ fn demo_serves_the_pack() {
     assert_eq!(objs["more"], true);
     assert!(s.terminate().success());
 }
+
+/// Bad input at the socket against the real binary and its SQLite store
+/// (issue 3 §6): a client that never finishes its headers is dropped after
+/// `header_read_timeout_secs`, a stalled upload gets a TAXII 408 after
+/// `body_read_timeout_secs`, uploads cut off mid-body store nothing; the
+/// server keeps serving, SIGTERM with a stalled client still open exits 0,
+/// and after a restart exactly the complete uploads are there.
+#[test]
+fn slow_and_broken_clients_against_sqlite() {
+    use std::net::TcpStream;
+    let (dir, _) = setup();
+    let data = dir.path().join("data");
+    let config = dir.path().join("bad-input.toml");
+    std::fs::write(
+        &config,
+        r#"
+        [limits]
+        header_read_timeout_secs = 1
+        body_read_timeout_secs = 1
+        shutdown_grace_secs = 5
+        [[api_roots]]
+        path = "api1"
+        title = "Test"
+        collections = ["c1"]
+        [collections.c1]
+        can_read = ["bob"]
+        can_write = ["bob"]
+        "#,
+    )
+    .expect("config");
+    let cfg = ["--config", config.to_str().expect("utf-8")];
+    let objects = "/api1/collections/c1/objects/";
+    let auth = basic("bob", "correct horse");
+    let envelope = |from: u64, to: u64| {
+        let objs: Vec<serde_json::Value> = (from..to)
+            .map(|n| {
+                serde_json::json!({
+                    "type": "identity", "spec_version": "2.1",
+                    "id": format!("identity--6a1e5b3c-0000-4000-8000-{n:012x}"),
+                    "created": "2020-01-01T00:00:00.000Z",
+                    "modified": "2020-01-01T00:00:00.000Z",
+                    "name": format!("Org {n}"), "identity_class": "organization"
+                })
+            })
+            .collect();
+        serde_json::to_vec(&serde_json::json!({ "objects": objs })).expect("json")
+    };
+    let count = |s: &Serve| -> usize {
+        let r = client()
+            .get(s.url(&format!("{objects}?limit=1000")))
+            .header("authorization", &auth)
+            .send()
+            .expect("GET");
+        assert_eq!(r.status(), 200);
+        let v: serde_json::Value = serde_json::from_slice(&r.bytes().expect("body")).expect("json");
+        v["objects"].as_array().map_or(0, Vec::len)
+    };
+    let mut s = Serve::start(&data, &cfg);
+    let addr = s
+        .base
+        .strip_prefix("http://")
+        .expect("plain http")
+        .to_owned();
+    let r = client()
+        .post(s.url(objects))
+        .header("authorization", &auth)
+        .header("content-type", ACCEPT)
+        .body(envelope(1, 11))
+        .send()
+        .expect("seed");
+    assert_eq!(r.status(), 202);
+    assert_eq!(count(&s), 10);
+
+    let head = |len: usize| {
+        format!(
+            "POST {objects} HTTP/1.1\r\nHost: x\r\nAccept: {ACCEPT}\r\nContent-Type: {ACCEPT}\r\n\
+             Authorization: {auth}\r\nContent-Length: {len}\r\n\r\n"
+        )
+    };
+    let read_all = |c: &mut TcpStream| -> (String, bool) {
+        c.set_read_timeout(Some(Duration::from_secs(8)))
+            .expect("timeout");
+        let mut got = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            match std::io::Read::read(c, &mut buf) {
+                Ok(0) => return (String::from_utf8_lossy(&got).into_owned(), true),
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {
+                    return (String::from_utf8_lossy(&got).into_owned(), true)
+                }
+                Err(_) => return (String::from_utf8_lossy(&got).into_owned(), false),
+            }
+        }
+    };
+    // Never finishes its headers: dropped, without an answer.
+    let t0 = Instant::now();
+    let mut stalled = TcpStream::connect(&addr).expect("connect");
+    stalled
+        .write_all(b"GET /taxii2/ HTTP/1.1\r\nHost: x\r\n")
+        .expect("write");
+    // Cut off mid-upload, at several points.
+    let body = envelope(100, 400);
+    for cut in [0, body.len() / 3, body.len() - 1] {
+        let mut c = TcpStream::connect(&addr).expect("connect");
+        c.write_all(head(body.len()).as_bytes()).expect("head");
+        c.write_all(&body[..cut]).expect("part");
+        drop(c);
+    }
+    // Stalls mid-body: a TAXII 408, then the connection closes.
+    let mut slow = TcpStream::connect(&addr).expect("connect");
+    slow.write_all(head(body.len()).as_bytes()).expect("head");
+    slow.write_all(&body[..500]).expect("part");
+    assert_eq!(count(&s), 10, "served while slow clients hang");
+    let (text, closed) = read_all(&mut slow);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("\"http_status\":\"408\""), "{text}");
+    assert!(closed);
+    let (text, closed) = read_all(&mut stalled);
+    assert!(closed && text.is_empty(), "stalled headers: {text:?}");
+    eprintln!("slow clients handled within {:?}", t0.elapsed());
+    assert_eq!(count(&s), 10, "nothing partial stored");
+
+    // SIGTERM with a half-sent request open still exits 0, within the grace.
+    let mut lingering = TcpStream::connect(&addr).expect("connect");
+    lingering.write_all(b"GET /taxii2/ HT").expect("write");
+    let t0 = Instant::now();
+    let st = s.terminate();
+    assert!(st.success(), "exit status {st}");
+    assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
+    drop(lingering);
+
+    // Restarted: what was stored is there, nothing else.
+    let s = Serve::start(&data, &cfg);
+    assert_eq!(count(&s), 10);
+}
