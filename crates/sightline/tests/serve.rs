@@ -418,7 +418,20 @@ fn tls_with_a_self_signed_certificate() {
 #[test]
 fn demo_serves_the_pack() {
     let dir = tempfile::tempdir().expect("dir");
-    let mut s = Serve::start(dir.path(), &["--demo"]);
+    // `--demo-import` adds a feed (e.g. ATT&CK) to the demo collection.
+    let extra_id = "identity--0b6c8d77-2f1e-4e0a-9a57-0d1f2b3c4d5e";
+    let extra = dir.path().join("extra.json");
+    std::fs::write(
+        &extra,
+        serde_json::json!({"type": "identity", "spec_version": "2.1", "id": extra_id,
+            "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+            "name": "Extra feed object", "identity_class": "organization"})
+        .to_string(),
+    )
+    .expect("write extra");
+    let data = dir.path().join("data");
+    let extra_arg = extra.to_str().expect("utf-8 path");
+    let mut s = Serve::start(&data, &["--demo", "--demo-import", extra_arg]);
     let creds = s
         .lines
         .iter()
@@ -447,6 +460,14 @@ fn demo_serves_the_pack() {
         .expect("json");
     assert_eq!(objs["objects"].as_array().map(Vec::len), Some(5));
     assert_eq!(objs["more"], true);
+    let one: serde_json::Value = c
+        .get(s.url(&format!("/api1/collections/{id}/objects/{extra_id}/")))
+        .header("authorization", &auth)
+        .send()
+        .expect("object")
+        .json()
+        .expect("json");
+    assert_eq!(one["objects"][0]["name"], "Extra feed object");
     assert!(s.terminate().success());
 }
 

@@ -29,6 +29,10 @@ pub struct Args {
     /// whose new random password is printed.
     #[arg(long)]
     demo: bool,
+    /// With --demo: also import these files into the demo collection, e.g. MITRE ATT&CK
+    /// (`--demo-import enterprise-attack-18.1.json.gz`). Repeatable.
+    #[arg(long = "demo-import", value_name = "FILE", requires = "demo")]
+    demo_import: Vec<String>,
     /// PEM certificate chain: serve HTTPS (with --tls-key).
     #[arg(long, requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -62,7 +66,7 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     config.validate().map_err(server_failure)?;
     let store = super::open_store(&data)?;
     let demo_password = if args.demo {
-        Some(demo(store.as_ref(), &mut config)?)
+        Some(demo(store.as_ref(), &mut config, &args.demo_import)?)
     } else {
         None
     };
@@ -116,7 +120,7 @@ fn server_failure(e: ServerError) -> Failure {
 /// Loads the pack into `demo` (idempotent), (re)creates user `demo` with a
 /// fresh random password, and adds the API root and permissions to `config`.
 /// Returns the password.
-fn demo(store: &dyn Store, config: &mut ServerConfig) -> Result<String, Failure> {
+fn demo(store: &dyn Store, config: &mut ServerConfig, extra: &[String]) -> Result<String, Failure> {
     if store.collection(DEMO_COLLECTION)?.is_none() {
         store.create_collection(&CollectionInfo {
             id: uuid::Uuid::new_v4().to_string(),
@@ -126,10 +130,13 @@ fn demo(store: &dyn Store, config: &mut ServerConfig) -> Result<String, Failure>
             media_types: vec!["application/stix+json;version=2.1".into()],
         })?;
     }
-    let inputs = [Input {
+    let mut inputs = vec![Input {
         name: "packs/bureau-121.json (built in)".into(),
         bytes: super::import::BUREAU_121_PACK.as_bytes().to_vec(),
     }];
+    for f in extra {
+        inputs.push(sightline_interchange::read_input(f)?);
+    }
     let opts = ImportOptions {
         collection: Some(DEMO_COLLECTION.into()),
         strict: false,
@@ -138,9 +145,10 @@ fn demo(store: &dyn Store, config: &mut ServerConfig) -> Result<String, Failure>
     let report = import(store, &super::validator(), &inputs, &opts, &|_| {})
         .map_err(|e| Failure::Store(format!("importing the demo pack: {e}")))?;
     eprintln!(
-        "sightline: demo pack: {} new, {} already stored",
+        "sightline: demo pack: {} new, {} already stored, {} rejected",
         report.new_count(),
-        report.duplicate_count()
+        report.duplicate_count(),
+        report.rejected_count()
     );
     let password = sightline_server::auth::random_password();
     // A fresh password each run: the previous one was printed, not kept.
