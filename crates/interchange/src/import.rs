@@ -3,7 +3,7 @@
 
 use rayon::prelude::*;
 use serde_json::Value;
-use sightline_stix::{is_valid, ObjectMeta, Severity, Validator};
+use sightline_stix::Validator;
 use sightline_store::{NewObject, PutOutcome, Store, StoreError};
 
 use crate::read::{split_objects, Input, ReadError};
@@ -196,23 +196,15 @@ fn check_item(
     }
     let value: Value = serde_json::from_str(raw).map_err(|e| reject(None, vec![e.to_string()]))?;
     let id = value.get("id").and_then(Value::as_str).map(str::to_owned);
-    let diags = validator.validate(&value);
-    if !is_valid(&diags) {
-        let errors = diags
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .map(ToString::to_string)
-            .collect();
-        return Err(reject(id, errors));
-    }
-    let meta = ObjectMeta::extract(&value).map_err(|e| reject(id.clone(), vec![e.to_string()]))?;
-    let warns = diags.len() as u64;
+    let (meta, warns) = validator
+        .admit(&value)
+        .map_err(|errors| reject(id, errors))?;
     Ok((
         NewObject {
             meta,
             raw: (*raw).to_owned(),
         },
-        warns,
+        warns as u64,
     ))
 }
 

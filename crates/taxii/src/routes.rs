@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
-use sightline_stix::{is_valid, ObjectMeta, StixId, Validator};
+use sightline_stix::{StixId, Validator};
 use sightline_store::{
     format_date_added, DateAdded, NewObject, ObjectQuery, Page, PutOutcome, StoredObject,
     VersionFilter,
@@ -491,26 +491,20 @@ fn prepare(validator: &Validator, body: &[u8]) -> Result<Vec<Prepared>> {
                     })
                 }
             };
-            let diags = validator.validate(&v);
-            if !is_valid(&diags) {
-                let msg = diags
-                    .iter()
-                    .filter(|d| d.severity == sightline_stix::Severity::Error)
-                    .take(5)
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                return Prepared::Failed(detail_of(
-                    &v,
-                    format!("objects[{i}]: invalid STIX: {msg}"),
-                ));
-            }
-            match ObjectMeta::extract(&v) {
-                Ok(meta) => Prepared::Ok(Box::new(NewObject {
+            match validator.admit(&v) {
+                Ok((meta, _warnings)) => Prepared::Ok(Box::new(NewObject {
                     meta,
                     raw: raw.get().to_owned(),
                 })),
-                Err(e) => Prepared::Failed(detail_of(&v, format!("objects[{i}]: {e}"))),
+                Err(errors) => {
+                    let msg = errors
+                        .iter()
+                        .take(5)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join("; ");
+                    Prepared::Failed(detail_of(&v, format!("objects[{i}]: invalid STIX: {msg}")))
+                }
             }
         })
         .collect())

@@ -69,6 +69,22 @@ impl Validator {
         self
     }
 
+    /// The ingest gate shared by every way in (import, TAXII POST): validates
+    /// `obj` and extracts what the store indexes. `Ok((meta, warnings))` when it
+    /// may be stored; `Err(errors)`, each a `CODE /pointer: message` line, when not.
+    pub fn admit(&self, obj: &Value) -> Result<(crate::ObjectMeta, usize), Vec<String>> {
+        let diags = self.validate(obj);
+        if !is_valid(&diags) {
+            return Err(diags
+                .iter()
+                .filter(|d| d.severity == Severity::Error)
+                .map(ToString::to_string)
+                .collect());
+        }
+        let meta = crate::ObjectMeta::extract(obj).map_err(|e| vec![e.to_string()])?;
+        Ok((meta, diags.len()))
+    }
+
     /// All findings for one object, errors and warnings, in a stable order.
     pub fn validate(&self, obj: &Value) -> Vec<Diagnostic> {
         let mut cx = Cx { out: Vec::new() };
