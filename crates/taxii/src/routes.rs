@@ -236,6 +236,27 @@ impl Endpoint<'_> {
 
 /// Runs one page of `endpoint` with the request's filters; returns the page
 /// and the signed `next` token when more follows.
+/// A page of one object's versions (get object, §5.6; versions, §5.8). 404
+/// when the collection does not hold the object at all; filters that exclude
+/// every version give an empty page.
+async fn object_page(
+    ctx: &Ctx,
+    reader: &CollectionReader,
+    uri: &Uri,
+    endpoint: &Endpoint<'_>,
+) -> Result<(Page, Option<String>)> {
+    let (Endpoint::Object(object) | Endpoint::Versions(object)) = endpoint else {
+        return Err(TaxiiError::not_found("no such object in this collection"));
+    };
+    object_id(object)?;
+    let f = Filters::from_uri(uri)?;
+    let (page, next) = run_page(ctx, reader, &f, endpoint).await?;
+    if page.items.is_empty() && f.next.is_none() && reader.versions(object).await?.is_empty() {
+        return Err(TaxiiError::not_found("no such object in this collection"));
+    }
+    Ok((page, next))
+}
+
 async fn run_page(
     ctx: &Ctx,
     reader: &CollectionReader,
@@ -651,12 +672,7 @@ pub(crate) async fn get_object(
     TaxiiPath((_, _, object)): TaxiiPath<(String, String, String)>,
     uri: Uri,
 ) -> Result<Response> {
-    object_id(&object)?;
-    let f = Filters::from_uri(&uri)?;
-    let (page, next) = run_page(&ctx, &reader, &f, &Endpoint::Object(&object)).await?;
-    if page.items.is_empty() && f.next.is_none() && reader.versions(&object).await?.is_empty() {
-        return Err(TaxiiError::not_found("no such object in this collection"));
-    }
+    let (page, next) = object_page(&ctx, &reader, &uri, &Endpoint::Object(&object)).await?;
     Ok(paged_response(&page, envelope_body(&page, next.as_deref())))
 }
 
@@ -732,12 +748,7 @@ pub(crate) async fn versions(
     TaxiiPath((_, _, object)): TaxiiPath<(String, String, String)>,
     uri: Uri,
 ) -> Result<Response> {
-    object_id(&object)?;
-    let f = Filters::from_uri(&uri)?;
-    let (page, next) = run_page(&ctx, &reader, &f, &Endpoint::Versions(&object)).await?;
-    if page.items.is_empty() && f.next.is_none() && reader.versions(&object).await?.is_empty() {
-        return Err(TaxiiError::not_found("no such object in this collection"));
-    }
+    let (page, next) = object_page(&ctx, &reader, &uri, &Endpoint::Versions(&object)).await?;
     let body = Versions {
         more: page.more,
         next,
