@@ -1,0 +1,8 @@
+//! STIX 2.1 Patterning evaluation (Part 9): a slow, obviously-correct reference
+//! evaluator and a compiled, indexed matcher that must agree with it. Pure: no
+//! I/O, no async. Observations arrive as [`Observation`]s, whatever their source
+//! (STIX observed-data, Zeek, Suricata: the adapters live in `sightline-interchange`).
+
+pub mod observation;
+
+pub use observation::{EventTime, Observation};
