@@ -17,6 +17,7 @@
 mod accounts;
 mod read;
 mod schema;
+mod status;
 mod write;
 
 #[cfg(test)]
@@ -218,12 +219,12 @@ impl SqliteStore {
         }
     }
 
-    fn lock_writer(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn lock_writer(&self) -> MutexGuard<'_, Connection> {
         self.writer.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// A read connection from the pool (opened when none is free).
-    fn reader(&self) -> Result<Reader<'_>> {
+    pub(crate) fn reader(&self) -> Result<Reader<'_>> {
         let pooled = self
             .readers
             .lock()

@@ -25,8 +25,10 @@
 //! - `users`, `tokens` (V2): accounts for HTTP Basic and Bearer. Passwords as
 //!   argon2 PHC strings, token secrets as SHA-256 only; groups as a JSON array.
 //!   A user's tokens go with the user (ON DELETE CASCADE).
+//! - `statuses` (V3): TAXII status resources as opaque JSON, with their API
+//!   root, owner and expiry (seconds since the epoch; indexed for purging).
 
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 const V1: &str = r"
 CREATE TABLE meta (
@@ -109,4 +111,15 @@ CREATE TABLE tokens (
     revoked       INTEGER NOT NULL
 ) WITHOUT ROWID, STRICT;
 CREATE INDEX tokens_user ON tokens (user);
+";
+
+const V3: &str = r"
+CREATE TABLE statuses (
+    id       TEXT PRIMARY KEY,
+    api_root TEXT NOT NULL,
+    owner    TEXT,
+    expires  INTEGER NOT NULL,
+    body     TEXT NOT NULL
+) WITHOUT ROWID, STRICT;
+CREATE INDEX statuses_expires ON statuses (expires);
 ";

@@ -10,7 +10,7 @@ use std::sync::MutexGuard;
 use rusqlite::{named_params, params, Connection, OptionalExtension};
 use sightline_store::{
     CollectionInfo, CollectionStore, DateAdded, NewObject, ObjectWriter, PutOutcome, Result,
-    StoreError, WriteTxn,
+    StoreError, StoredStatus, WriteTxn,
 };
 
 use sightline_stix::object::RELATIONSHIP_TYPES;
@@ -284,6 +284,10 @@ impl WriteTxn for SqliteTxn<'_> {
     ) -> Result<u64> {
         self.remove_inner(collection, id, version_keys)
             .ctx(&self.store.path)?
+    }
+
+    fn put_status(&mut self, status: &StoredStatus) -> Result<()> {
+        crate::status::put(&self.conn, status).ctx(&self.store.path)
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {

@@ -24,7 +24,7 @@ use sightline_stix::ObjectMeta;
 use crate::accounts::{ApiToken, User};
 use crate::{
     CollectionInfo, DateAdded, NewObject, ObjectQuery, PutOutcome, Store, StoreError, StoredObject,
-    VersionFilter,
+    StoredStatus, VersionFilter,
 };
 
 /// A fresh, empty store for one check, plus whatever it needs to stay alive.
@@ -51,7 +51,8 @@ macro_rules! conformance_tests {
             remove_from_collection, remove_collection_keeps_versions, rollback_on_drop,
             uncommitted_is_invisible, raw_is_byte_exact, external_ids, search, search_input_never_errors,
             stats, revoked, relationships, check_is_clean,
-            accounts_users, accounts_tokens, accounts_generation
+            accounts_users, accounts_tokens, accounts_generation,
+            statuses_with_objects, statuses_expire
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -1380,4 +1381,64 @@ pub fn accounts_generation(s: &dyn Store) {
     let _ = s.users().expect("users");
     assert!(!s.remove_user("bob").expect("remove again"));
     assert_eq!(s.accounts_generation().expect("generation"), before);
+}
+
+// ---------------------------------------------------------------- status resources
+
+fn status_rec(id: &str, owner: Option<&str>, expires: u64) -> StoredStatus {
+    StoredStatus {
+        id: id.to_owned(),
+        api_root: "api1".to_owned(),
+        owner: owner.map(str::to_owned),
+        expires,
+        body: format!(r#"{{"id":"{id}","status":"complete","total_count":1}}"#),
+    }
+}
+
+/// TAXII 2.1 §4.3: a status is written with the objects it reports on, in one
+/// transaction: both or neither.
+pub fn statuses_with_objects(s: &dyn Store) {
+    let a = status_rec("6b8a8a8e-4f5c-4d7e-9a0b-000000000001", Some("alice"), 2_000);
+    {
+        let mut t = s.begin().expect("begin");
+        t.put(&sdo("indicator", 1, 1), None).expect("put");
+        t.put_status(&a).expect("put_status");
+        // dropped without commit: neither the object nor the status
+    }
+    assert_eq!(s.status(&a.id, 1_000).expect("status"), None);
+    assert!(run(s, &q_all()).is_empty());
+    let mut t = s.begin().expect("begin");
+    t.put(&sdo("indicator", 1, 1), None).expect("put");
+    t.put_status(&a).expect("put_status");
+    t.commit().expect("commit");
+    assert_eq!(s.status(&a.id, 1_000).expect("status"), Some(a.clone()));
+    assert_eq!(run(s, &q_all()).len(), 1);
+    assert_eq!(
+        s.status("6b8a8a8e-4f5c-4d7e-9a0b-00000000ffff", 1_000)
+            .expect("status"),
+        None
+    );
+    // Anonymous owner and a body with every JSON character class survive.
+    let mut b = status_rec("6b8a8a8e-4f5c-4d7e-9a0b-000000000002", None, 2_000);
+    b.body = r#"{"failures":[{"id":"x","message":"caf\u00e9 \"quoted\" \n"}]}"#.to_owned();
+    let mut t = s.begin().expect("begin");
+    t.put_status(&b).expect("put_status");
+    t.commit().expect("commit");
+    assert_eq!(s.status(&b.id, 1_000).expect("status"), Some(b));
+}
+
+/// TAXII 2.1 §4.3 (kept at least 24 h): expired statuses are not returned and
+/// purging removes only those.
+pub fn statuses_expire(s: &dyn Store) {
+    let old = status_rec("6b8a8a8e-4f5c-4d7e-9a0b-000000000011", None, 100);
+    let new = status_rec("6b8a8a8e-4f5c-4d7e-9a0b-000000000012", None, 300);
+    let mut t = s.begin().expect("begin");
+    t.put_status(&old).expect("put_status");
+    t.put_status(&new).expect("put_status");
+    t.commit().expect("commit");
+    assert_eq!(s.status(&old.id, 100).expect("status"), Some(old.clone()));
+    assert_eq!(s.status(&old.id, 101).expect("status"), None);
+    assert_eq!(s.purge_statuses(200).expect("purge"), 1);
+    assert_eq!(s.status(&old.id, 0).expect("status"), None);
+    assert_eq!(s.status(&new.id, 200).expect("status"), Some(new));
 }

@@ -19,11 +19,13 @@ pub mod clock;
 pub mod conformance;
 pub mod memory;
 pub mod query;
+pub mod status;
 
 pub use accounts::{AccountStore, ApiToken, User};
 pub use clock::{format_date_added, parse_date_added, DateAdded, DateAddedClock};
 pub use memory::MemoryStore;
 pub use query::{ObjectQuery, Page, VersionFilter};
+pub use status::{StatusStore, StoredStatus};
 
 use sightline_stix::ObjectMeta;
 
@@ -204,6 +206,12 @@ pub trait WriteTxn {
         id: &str,
         version_keys: &[String],
     ) -> Result<u64>;
+    /// Stores a TAXII status resource with this transaction's objects
+    /// (see [`status`]). A second put of the same id replaces it.
+    fn put_status(&mut self, status: &StoredStatus) -> Result<()> {
+        let _ = status;
+        Err(status::no_statuses())
+    }
     fn commit(self: Box<Self>) -> Result<()>;
 }
 
@@ -222,7 +230,11 @@ pub trait CollectionStore: Send + Sync {
 /// Everything a backend provides. Code above the store crates holds an
 /// `Arc<dyn Store>` and never names a backend type.
 pub trait Store:
-    ObjectReader + VersionReader + ObjectWriter + CollectionStore + AccountStore
+    ObjectReader + VersionReader + ObjectWriter + CollectionStore + AccountStore + StatusStore
 {
 }
-impl<T: ObjectReader + VersionReader + ObjectWriter + CollectionStore + AccountStore> Store for T {}
+impl<
+        T: ObjectReader + VersionReader + ObjectWriter + CollectionStore + AccountStore + StatusStore,
+    > Store for T
+{
+}

@@ -24,8 +24,8 @@ use sightline_stix::ObjectMeta;
 use crate::accounts::{AccountStore, ApiToken, User};
 use crate::{
     CollectionInfo, CollectionStore, DateAdded, DateAddedClock, NewObject, ObjectQuery,
-    ObjectReader, ObjectWriter, Page, PutOutcome, Result, SearchHit, Stats, StoreError,
-    StoredObject, VersionReader, WriteTxn,
+    ObjectReader, ObjectWriter, Page, PutOutcome, Result, SearchHit, Stats, StatusStore,
+    StoreError, StoredObject, StoredStatus, VersionReader, WriteTxn,
 };
 
 #[derive(Debug)]
@@ -53,6 +53,8 @@ struct State {
     /// Lower-cased external id → object ids.
     ext_ids: BTreeMap<String, BTreeSet<String>>,
     versions: u64,
+    /// TAXII status resources by id.
+    statuses: HashMap<String, StoredStatus>,
 }
 
 impl State {
@@ -342,6 +344,7 @@ enum Op {
         id: String,
         version_keys: Vec<String>,
     },
+    Status(StoredStatus),
 }
 
 struct MemTxn<'a> {
@@ -479,6 +482,11 @@ impl WriteTxn for MemTxn<'_> {
         Ok(n)
     }
 
+    fn put_status(&mut self, status: &StoredStatus) -> Result<()> {
+        self.ops.push(Op::Status(status.clone()));
+        Ok(())
+    }
+
     fn commit(self: Box<Self>) -> Result<()> {
         let mut st = self.store.write();
         let st = &mut *st;
@@ -539,9 +547,30 @@ impl WriteTxn for MemTxn<'_> {
                         }
                     }
                 }
+                Op::Status(s) => {
+                    st.statuses.insert(s.id.clone(), s);
+                }
             }
         }
         Ok(())
+    }
+}
+
+impl StatusStore for MemoryStore {
+    fn status(&self, id: &str, now: u64) -> Result<Option<StoredStatus>> {
+        Ok(self
+            .read()
+            .statuses
+            .get(id)
+            .filter(|s| s.expires >= now)
+            .cloned())
+    }
+
+    fn purge_statuses(&self, now: u64) -> Result<u64> {
+        let mut st = self.write();
+        let before = st.statuses.len();
+        st.statuses.retain(|_, s| s.expires >= now);
+        Ok((before - st.statuses.len()) as u64)
     }
 }
 
