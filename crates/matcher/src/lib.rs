@@ -4,5 +4,6 @@
 //! (STIX observed-data, Zeek, Suricata: the adapters live in `sightline-interchange`).
 
 pub mod observation;
+pub mod time;
 
-pub use observation::{EventTime, Observation};
+pub use observation::{EventTime, Observation, ObservationError};
