@@ -79,6 +79,7 @@ pub struct Server {
     header_timeout: Duration,
     auth: Arc<StoreAuthenticator>,
     data_dir: PathBuf,
+    store: Arc<dyn Store>,
 }
 
 impl std::fmt::Debug for Server {
@@ -160,6 +161,7 @@ impl Server {
             header_timeout: Duration::from_secs(config.limits.header_read_timeout_secs),
             auth,
             data_dir: data,
+            store,
         })
     }
 
@@ -195,6 +197,7 @@ impl Server {
     ) -> Result<(), ServerError> {
         let listener = tokio::net::TcpListener::from_std(self.listener)
             .map_err(|e| ServerError::Io(format!("server: {e}")))?;
+        let purger = tokio::spawn(purge_statuses(self.store.clone()));
         listen::serve(
             listener,
             self.tls,
@@ -204,7 +207,27 @@ impl Server {
             shutdown,
         )
         .await;
+        purger.abort();
         Ok(())
+    }
+}
+
+/// Forgets expired TAXII status resources now and then (they are kept
+/// [`sightline_taxii::STATUS_TTL`]); every replica does it, which is harmless.
+async fn purge_statuses(store: Arc<dyn Store>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let store = store.clone();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        match tokio::task::spawn_blocking(move || store.purge_statuses(now)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::debug!(purged = n, "expired status resources purged"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "purging status resources failed"),
+            Err(e) => tracing::warn!(error = %e, "purging status resources failed"),
+        }
     }
 }
 

@@ -38,6 +38,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use sightline_store::{
     CollectionInfo, NewObject, ObjectQuery, Page, PutOutcome, Store, StoreError, StoredObject,
+    StoredStatus,
 };
 
 use crate::error::TaxiiError;
@@ -284,10 +285,20 @@ impl CollectionWriter {
         self.0.max_content_length
     }
 
-    /// Puts all objects into this collection in one transaction. A rejected
-    /// object ([`StoreError::Invalid`]) is a per-object failure; any other
-    /// store failure rolls everything back and fails the request.
-    pub async fn put_all(&self, objects: Vec<NewObject>) -> Result<Vec<PutResult>, TaxiiError> {
+    /// Puts all objects into this collection in one transaction, together
+    /// with the status resource `finish` makes from the outcomes (TAXII 2.1
+    /// §4.3): both are durable, or neither. A rejected object
+    /// ([`StoreError::Invalid`]) is a per-object failure; any other store
+    /// failure rolls everything back and fails the request.
+    pub async fn put_all_with_status<R, F>(
+        &self,
+        objects: Vec<NewObject>,
+        finish: F,
+    ) -> Result<R, TaxiiError>
+    where
+        R: Send + 'static,
+        F: FnOnce(Vec<PutResult>) -> Result<(StoredStatus, R), StoreError> + Send + 'static,
+    {
         let store = self.0.store.clone();
         let coll = self.0.info.id.clone();
         blocking_write(move || {
@@ -300,8 +311,11 @@ impl CollectionWriter {
                     Err(e) => return Err(e),
                 }
             }
+            drop(objects);
+            let (status, r) = finish(out)?;
+            txn.put_status(&status)?;
             txn.commit()?;
-            Ok(out)
+            Ok(r)
         })
         .await
     }

@@ -112,7 +112,6 @@ impl std::fmt::Debug for AppState {
 #[derive(Clone)]
 pub(crate) struct Ctx {
     pub app: AppState,
-    pub statuses: Arc<status::StatusBook>,
 }
 
 impl Ctx {
@@ -169,10 +168,7 @@ where
 /// An API root whose path is `taxii2` would be shadowed by discovery; the
 /// configuration should reject it.
 pub fn router(state: AppState) -> Router {
-    let ctx = Ctx {
-        app: state,
-        statuses: Arc::new(status::StatusBook::default()),
-    };
+    let ctx = Ctx { app: state };
     let coll = "/{root}/collections/{collection}";
     let routes = Router::new()
         .route("/taxii2/", get(routes::discovery))

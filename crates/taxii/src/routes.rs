@@ -13,19 +13,19 @@ use serde_json::Value;
 use sightline_stix::{StixId, Validator};
 use sightline_store::{
     format_date_added, DateAdded, NewObject, ObjectQuery, Page, PutOutcome, StoredObject,
-    VersionFilter,
+    StoredStatus, VersionFilter,
 };
 
 use crate::access::{
     visible_collections, Caller, CollectionDeleter, CollectionReader, CollectionViewer,
-    CollectionWriter,
+    CollectionWriter, PutResult,
 };
 use crate::cursor;
 use crate::error::TaxiiError;
 use crate::filters::Filters;
 use crate::media::{check_content_type, taxii_bytes, taxii_json};
-use crate::status::{StatusDetail, StatusResource};
-use crate::Ctx;
+use crate::status::{StatusDetail, StatusResource, STATUS_TTL};
+use crate::{blocking, Ctx};
 
 /// The media type announced for every API root (§4.2 `versions`).
 const TAXII_21: &str = "application/taxii+json;version=2.1";
@@ -140,11 +140,19 @@ pub(crate) async fn status(
 ) -> Result<Response> {
     ctx.root(&root)
         .ok_or_else(|| TaxiiError::not_found("no such API root"))?;
-    let s = ctx
-        .statuses
-        .get(&root, &id, caller.as_ref())
+    let now = now_micros().div_euclid(1_000_000).max(0) as u64;
+    let store = ctx.app.store.clone();
+    let found = blocking(move || store.status(&id, now)).await?;
+    // Unknown, under another root, or posted by someone else (only they and
+    // admins see it; an anonymous post is visible to whoever has the id).
+    let s = found
+        .filter(|s| s.api_root == root)
+        .filter(|s| match &s.owner {
+            None => true,
+            Some(owner) => caller.as_ref().is_some_and(|c| c.admin || &c.name == owner),
+        })
         .ok_or_else(|| TaxiiError::not_found("no such status resource"))?;
-    Ok(taxii_json(StatusCode::OK, &*s))
+    Ok(taxii_bytes(StatusCode::OK, s.body.into_bytes()))
 }
 
 // ---------------------------------------------------------------- §5.1/5.2 collections
@@ -604,53 +612,64 @@ pub(crate) async fn add_objects(
         .iter()
         .map(|o| (o.meta.id.clone(), o.meta.version.clone()))
         .collect();
-    let outcomes = writer.put_all(to_put).await?;
-    let mut successes = Vec::new();
-    for ((id, version), r) in names.into_iter().zip(outcomes) {
-        let named = |d: DateAdded| version.clone().unwrap_or_else(|| format_date_added(d));
-        match r {
-            Ok(PutOutcome::Added { date_added }) => successes.push(StatusDetail {
-                version: named(date_added),
-                id,
-                message: None,
-            }),
-            Ok(PutOutcome::Duplicate { date_added }) => successes.push(StatusDetail {
-                version: named(date_added),
-                id,
-                message: Some("already in the collection".into()),
-            }),
-            Err(m) => failures.push(StatusDetail {
-                id,
-                version: version.unwrap_or_default(),
-                message: Some(m),
-            }),
+    let root = writer.root().to_owned();
+    let owner = writer.caller().map(|c| c.name.clone());
+    let expires = now_micros().div_euclid(1_000_000).max(0) as u64 + STATUS_TTL.as_secs();
+    // The status is built from the outcomes and stored in the objects'
+    // transaction, so a status that says "success" is never ahead of the data.
+    let finish = move |outcomes: Vec<PutResult>| {
+        let mut successes = Vec::new();
+        for ((id, version), r) in names.into_iter().zip(outcomes) {
+            let named = |d: DateAdded| version.clone().unwrap_or_else(|| format_date_added(d));
+            match r {
+                Ok(PutOutcome::Added { date_added }) => successes.push(StatusDetail {
+                    version: named(date_added),
+                    id,
+                    message: None,
+                }),
+                Ok(PutOutcome::Duplicate { date_added }) => successes.push(StatusDetail {
+                    version: named(date_added),
+                    id,
+                    message: Some("already in the collection".into()),
+                }),
+                Err(m) => failures.push(StatusDetail {
+                    id,
+                    version: version.unwrap_or_default(),
+                    message: Some(m),
+                }),
+            }
         }
-    }
-    let status = StatusResource {
-        id: uuid::Uuid::new_v4().to_string(),
-        status: "complete",
-        request_timestamp,
-        total_count: total,
-        success_count: successes.len() as u64,
-        successes,
-        failure_count: failures.len() as u64,
-        failures,
-        pending_count: 0,
+        let status = StatusResource {
+            id: uuid::Uuid::new_v4().to_string(),
+            status: "complete",
+            request_timestamp,
+            total_count: total,
+            success_count: successes.len() as u64,
+            successes,
+            failure_count: failures.len() as u64,
+            failures,
+            pending_count: 0,
+        };
+        tracing::info!(
+            status_id = %status.id,
+            total = status.total_count,
+            success = status.success_count,
+            failure = status.failure_count,
+            "objects added"
+        );
+        let body = serde_json::to_string(&status)
+            .map_err(|e| sightline_store::StoreError::Invalid(format!("status resource: {e}")))?;
+        let stored = StoredStatus {
+            id: status.id,
+            api_root: root,
+            owner,
+            expires,
+            body: body.clone(),
+        };
+        Ok((stored, body))
     };
-    tracing::info!(
-        status_id = %status.id,
-        total = status.total_count,
-        success = status.success_count,
-        failure = status.failure_count,
-        "objects added"
-    );
-    let resp = taxii_json(StatusCode::ACCEPTED, &status);
-    ctx.statuses.insert(
-        writer.root(),
-        writer.caller().map(|c| c.name.as_str()),
-        status,
-    );
-    Ok(resp)
+    let body = writer.put_all_with_status(to_put, finish).await?;
+    Ok(taxii_bytes(StatusCode::ACCEPTED, body.into_bytes()))
 }
 
 fn now_micros() -> DateAdded {

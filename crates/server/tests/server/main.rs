@@ -5,6 +5,7 @@
 //! Real-binary tests (the CLI, SIGTERM) live in `crates/sightline/tests/serve.rs`.
 
 mod bad_input;
+mod status;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -1,0 +1,73 @@
+//! TAXII 2.1 §4.3: status resources live in the store, so they survive a
+//! restart (and any replica over the same store answers for them).
+
+use std::sync::Arc;
+
+use sightline_store::{CollectionInfo, Store};
+use sightline_store_sqlite::SqliteStore;
+
+use crate::{basic, client, config, start_with};
+
+fn open(dir: &std::path::Path) -> Arc<dyn Store> {
+    Arc::new(SqliteStore::open(dir).expect("open store"))
+}
+
+#[test]
+fn status_survives_a_restart() {
+    let data = tempfile::tempdir().expect("temp dir");
+    {
+        let s = open(data.path());
+        s.create_collection(&CollectionInfo {
+            id: "6cd4b2c5-5f7e-4f3c-9d0b-3f5a7e9d1c21".into(),
+            title: "C1".into(),
+            description: None,
+            alias: Some("c1".into()),
+            media_types: vec!["application/stix+json;version=2.1".into()],
+        })
+        .expect("collection");
+        sightline_server::add_user(s.as_ref(), "slow", "pw", vec![], false).expect("writer");
+        sightline_server::add_user(s.as_ref(), "eve", "pw", vec!["analysts".into()], false)
+            .expect("reader");
+    }
+    let envelope = serde_json::json!({"objects": [{
+        "type": "indicator", "spec_version": "2.1",
+        "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+        "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+        "pattern": "[ipv4-addr:value = '198.51.100.1']", "pattern_type": "stix",
+        "valid_from": "2024-01-01T00:00:00Z"
+    }, {"type": "indicator", "id": "not-an-id"}]});
+    let c = client();
+    let (id, body) = {
+        let mut r = start_with(config(data.path()), open(data.path())).expect("start");
+        let resp = c
+            .post(r.url("/api1/collections/c1/objects/"))
+            .header("authorization", basic("slow", "pw"))
+            .header("content-type", "application/taxii+json;version=2.1")
+            .body(envelope.to_string())
+            .send()
+            .expect("post");
+        assert_eq!(resp.status(), 202);
+        let body: serde_json::Value =
+            serde_json::from_str(&resp.text().expect("body")).expect("status json");
+        assert_eq!(body["success_count"], 1);
+        assert_eq!(body["failure_count"], 1);
+        r.stop().expect("stop");
+        (body["id"].as_str().expect("status id").to_owned(), body)
+    };
+    let r = start_with(config(data.path()), open(data.path())).expect("restart");
+    let got = c
+        .get(r.url(&format!("/api1/status/{id}/")))
+        .header("authorization", basic("slow", "pw"))
+        .send()
+        .expect("get status");
+    assert_eq!(got.status(), 200);
+    let got: serde_json::Value = serde_json::from_str(&got.text().expect("body")).expect("json");
+    assert_eq!(got, body);
+    // Someone else's status is not theirs to read (404, as if unknown).
+    let other = c
+        .get(r.url(&format!("/api1/status/{id}/")))
+        .header("authorization", basic("eve", "pw"))
+        .send()
+        .expect("get status");
+    assert_eq!(other.status(), 404);
+}
