@@ -1,0 +1,500 @@
+//! The scale-out backend: the store traits on PostgreSQL, so that several
+//! stateless `sightline serve` replicas can share one database.
+//!
+//! - The synchronous `postgres` client and a small pool of connections
+//!   (`Mutex<Vec<Conn>>`, each with its own prepared-statement cache). A
+//!   connection that failed is dropped, never returned to the pool, so the
+//!   next call reconnects by itself.
+//! - Schema versioned in `schema_migrations`, migrated on open (see
+//!   `schema.rs`); [`PgStore::migrate`] runs the migrations alone.
+//! - No `postgres` type appears in any public signature: driver errors map to
+//!   [`StoreError`] with a message naming the database (never its password).
+//!   A lost or refused connection is [`StoreError::Busy`] ("unavailable"),
+//!   which the TAXII layer answers with 503.
+//!
+//! # `date_added` across replicas
+//!
+//! TAXII paging (`added_after`, and our `next` cursor) reads "everything with
+//! `date_added` greater than the last one seen". That only works if a row can
+//! never become visible with a `date_added` lower than one a reader has
+//! already seen. With one process, an in-memory clock does it (SQLite); with
+//! several replicas each clock would be different, and two transactions could
+//! commit in the opposite order of their values: a reader that saw the later
+//! value first would then skip the other row forever.
+//!
+//! So here `date_added` comes from the database, and writers are serialized:
+//! [`ObjectWriter::begin`] takes a transaction-scoped advisory lock
+//! (`pg_advisory_xact_lock`) and reads `meta.date_added_high`; every value the
+//! transaction hands out is `max(clock_timestamp() in µs, last + 1)`, computed
+//! inside the INSERT itself; `commit` stores the new high and commits, and
+//! the lock is released only after the commit is visible. Hence values are
+//! strictly increasing, never reused (even after a rollback or a clock step
+//! back), and **commit order equals `date_added` order**: when a reader sees a
+//! row, every row with a smaller `date_added` is already committed, so
+//! `date_added > cursor` never skips a row that commits later. The cost is
+//! one writer at a time per database, the same as SQLite's.
+//!
+//! All SQL for PostgreSQL lives in this crate.
+
+mod accounts;
+mod read;
+mod schema;
+pub mod testing;
+mod write;
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use postgres::error::SqlState;
+use postgres::types::ToSql;
+use postgres::{Client, Config, NoTls, Row, Statement};
+use sightline_store::{Result, StoreError};
+
+/// Idle connections kept for reuse; more may be open at a time.
+const POOL_SIZE: usize = 16;
+
+/// Prepared statements kept per connection (page queries have a few dozen shapes).
+const STATEMENT_CACHE: usize = 256;
+
+/// The advisory lock writers hold for the life of a write transaction.
+pub(crate) const WRITE_LOCK: i64 = 0x5349_474c_494e_0001;
+/// The advisory lock held while migrating.
+const MIGRATE_LOCK: i64 = 0x5349_474c_494e_0002;
+
+/// The PostgreSQL store. Cheap to share behind an `Arc`; all methods take `&self`.
+pub struct PgStore {
+    config: Config,
+    /// `postgres://user@host:port/db`, for messages (no password).
+    label: String,
+    idle: Mutex<Vec<Conn>>,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("database", &self.label)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One connection and its prepared statements.
+pub(crate) struct Conn {
+    client: Client,
+    statements: HashMap<String, Statement>,
+}
+
+impl Conn {
+    fn prepared(&mut self, sql: &str) -> Result<Statement, postgres::Error> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(sql)?;
+        if self.statements.len() >= STATEMENT_CACHE {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_owned(), s.clone());
+        Ok(s)
+    }
+
+    pub(crate) fn query(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, postgres::Error> {
+        let s = self.prepared(sql)?;
+        self.client.query(&s, params)
+    }
+
+    pub(crate) fn query_opt(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Option<Row>, postgres::Error> {
+        let s = self.prepared(sql)?;
+        self.client.query_opt(&s, params)
+    }
+
+    pub(crate) fn query_one(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Row, postgres::Error> {
+        let s = self.prepared(sql)?;
+        self.client.query_one(&s, params)
+    }
+
+    pub(crate) fn execute(
+        &mut self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, postgres::Error> {
+        let s = self.prepared(sql)?;
+        self.client.execute(&s, params)
+    }
+
+    pub(crate) fn batch(&mut self, sql: &str) -> Result<(), postgres::Error> {
+        self.client.batch_execute(sql)
+    }
+}
+
+/// A pooled connection, returned to the pool on drop unless it failed.
+pub(crate) struct Pooled<'a> {
+    store: &'a PgStore,
+    conn: Option<Conn>,
+}
+
+impl std::ops::Deref for Pooled<'_> {
+    type Target = Conn;
+    fn deref(&self) -> &Conn {
+        self.conn
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("pooled connection taken before drop"))
+    }
+}
+
+impl std::ops::DerefMut for Pooled<'_> {
+    fn deref_mut(&mut self) -> &mut Conn {
+        self.conn
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("pooled connection taken before drop"))
+    }
+}
+
+impl Pooled<'_> {
+    /// Forget this connection (its state is unknown): the pool opens a new one.
+    pub(crate) fn discard(&mut self) {
+        self.conn = None;
+    }
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        if let Some(c) = self.conn.take() {
+            if c.client.is_closed() {
+                return;
+            }
+            let mut idle = self.store.idle.lock().unwrap_or_else(PoisonError::into_inner);
+            if idle.len() < POOL_SIZE {
+                idle.push(c);
+            }
+        }
+    }
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://user:password@host:port/db`
+    /// or libpq `key=value` form) and migrates its schema.
+    pub fn open(url: &str) -> Result<PgStore> {
+        let s = Self::connect(url)?;
+        s.migrate()?;
+        Ok(s)
+    }
+
+    /// Connects without migrating; every call fails until the schema is
+    /// current (see [`PgStore::migrate`]).
+    pub fn connect(url: &str) -> Result<PgStore> {
+        let mut config = Config::from_str(url).map_err(|e| {
+            StoreError::Invalid(format!(
+                "{}: not a PostgreSQL connection string: {e}",
+                redact(url)
+            ))
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("sightline");
+        }
+        config.keepalives(true);
+        let label = label_of(&config);
+        let s = PgStore {
+            config,
+            label,
+            idle: Mutex::new(Vec::new()),
+        };
+        // Fail now, with a clear message, when the server cannot be reached.
+        drop(s.conn()?);
+        Ok(s)
+    }
+
+    /// The database, as `postgres://user@host:port/db` (no password).
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Applies the migrations this database lacks. Returns the versions
+    /// applied (empty when it was current). Safe to run from several
+    /// processes at once: they take turns on an advisory lock.
+    pub fn migrate(&self) -> Result<Vec<u32>> {
+        let mut c = self.conn()?;
+        let r = migrate(&mut c);
+        // Session advisory locks outlive errors: never pool this connection.
+        c.discard();
+        r.map_err(|e| match e {
+            MigrateError::Pg(e) => self.err(&e),
+            MigrateError::Store(e) => e,
+        })
+    }
+
+    /// The schema version of the database and the one this build knows.
+    pub fn schema_version(&self) -> Result<(u32, u32)> {
+        let mut c = self.conn()?;
+        let v = current_version(&mut c).map_err(|e| self.err(&e))?;
+        Ok((v, MIGRATIONS_LEN))
+    }
+
+    /// A connection from the pool, or a new one.
+    pub(crate) fn conn(&self) -> Result<Pooled<'_>> {
+        let pooled = self
+            .idle
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let conn = match pooled {
+            Some(c) if !c.client.is_closed() => c,
+            _ => {
+                let client = self.config.connect(NoTls).map_err(|e| {
+                    let cause = error_text(&e);
+                    match e.code() {
+                        Some(c) if is_unavailable(c) => self.unavailable(&cause),
+                        Some(_) => StoreError::Backend(format!(
+                            "{}: cannot connect: {cause}",
+                            self.label
+                        )),
+                        None => self.unavailable(&cause),
+                    }
+                })?;
+                Conn {
+                    client,
+                    statements: HashMap::new(),
+                }
+            }
+        };
+        Ok(Pooled {
+            store: self,
+            conn: Some(conn),
+        })
+    }
+
+    fn unavailable(&self, cause: &str) -> StoreError {
+        StoreError::Busy(format!(
+            "{}: the PostgreSQL server is unavailable: {cause}",
+            self.label
+        ))
+    }
+
+    /// Maps a driver error to a [`StoreError`] naming the database.
+    pub(crate) fn err(&self, e: &postgres::Error) -> StoreError {
+        let cause = error_text(e);
+        let l = &self.label;
+        let Some(code) = e.code() else {
+            // No SQLSTATE: the connection broke (I/O, closed) or the protocol failed.
+            return self.unavailable(&cause);
+        };
+        if is_unavailable(code) {
+            return self.unavailable(&cause);
+        }
+        if *code == SqlState::DISK_FULL
+            || *code == SqlState::READ_ONLY_SQL_TRANSACTION
+            || *code == SqlState::INSUFFICIENT_PRIVILEGE
+            || *code == SqlState::PROGRAM_LIMIT_EXCEEDED
+            || *code == SqlState::OUT_OF_MEMORY
+        {
+            return StoreError::NoSpace(format!("{l}: {cause}"));
+        }
+        if *code == SqlState::T_R_SERIALIZATION_FAILURE
+            || *code == SqlState::T_R_DEADLOCK_DETECTED
+            || *code == SqlState::LOCK_NOT_AVAILABLE
+            || *code == SqlState::QUERY_CANCELED
+        {
+            return StoreError::Busy(format!("{l}: {cause}"));
+        }
+        if *code == SqlState::DATA_CORRUPTED
+            || *code == SqlState::INDEX_CORRUPTED
+            || *code == SqlState::UNDEFINED_TABLE
+        {
+            return StoreError::Corrupt(format!("{l}: {cause}"));
+        }
+        StoreError::Backend(format!("{l}: {cause}"))
+    }
+}
+
+/// Connection-level failures: the server is going away, starting, or not
+/// reachable. They are worth a retry once it is back.
+fn is_unavailable(code: &SqlState) -> bool {
+    let c = code.code();
+    c.starts_with("08")
+        || *code == SqlState::ADMIN_SHUTDOWN
+        || *code == SqlState::CRASH_SHUTDOWN
+        || *code == SqlState::CANNOT_CONNECT_NOW
+        || *code == SqlState::TOO_MANY_CONNECTIONS
+}
+
+/// The server's message (and detail) when there is one, else the client's.
+fn error_text(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(d) => match d.detail() {
+            Some(detail) => format!("{} ({detail})", d.message()),
+            None => d.message().to_owned(),
+        },
+        None => {
+            use std::error::Error as _;
+            match e.source() {
+                Some(s) => format!("{e}: {s}"),
+                None => e.to_string(),
+            }
+        }
+    }
+}
+
+fn label_of(c: &Config) -> String {
+    let host = match c.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(h)) => h.clone(),
+        #[cfg(unix)]
+        Some(postgres::config::Host::Unix(p)) => p.display().to_string(),
+        None => "localhost".to_owned(),
+    };
+    let port = c.get_ports().first().copied().unwrap_or(5432);
+    let user = c.get_user().map(|u| format!("{u}@")).unwrap_or_default();
+    let db = c.get_dbname().unwrap_or("");
+    format!("postgres://{user}{host}:{port}/{db}")
+}
+
+/// `url` with any password replaced, for messages.
+pub fn redact(url: &str) -> String {
+    if let Some(rest) = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+    {
+        let scheme = &url[..url.len() - rest.len()];
+        let (auth, tail) = match rest.find('@') {
+            Some(i) if !rest[..i].contains('/') => (&rest[..i], &rest[i..]),
+            _ => return url.to_owned(),
+        };
+        return match auth.split_once(':') {
+            Some((user, _)) => format!("{scheme}{user}:***{tail}"),
+            None => url.to_owned(),
+        };
+    }
+    // key=value form: hide password=...
+    url.split_whitespace()
+        .map(|kv| {
+            if kv.starts_with("password=") {
+                "password=***"
+            } else {
+                kv
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+const MIGRATIONS_LEN: u32 = schema::MIGRATIONS.len() as u32;
+
+enum MigrateError {
+    Pg(postgres::Error),
+    Store(StoreError),
+}
+
+impl From<postgres::Error> for MigrateError {
+    fn from(e: postgres::Error) -> Self {
+        MigrateError::Pg(e)
+    }
+}
+
+fn current_version(c: &mut Conn) -> Result<u32, postgres::Error> {
+    let exists: bool = c
+        .client
+        .query_one(
+            "SELECT to_regclass('schema_migrations') IS NOT NULL",
+            &[],
+        )?
+        .get(0);
+    if !exists {
+        return Ok(0);
+    }
+    let v: Option<i32> = c
+        .client
+        .query_one("SELECT max(version) FROM schema_migrations", &[])?
+        .get(0);
+    Ok(v.and_then(|v| u32::try_from(v).ok()).unwrap_or(0))
+}
+
+fn migrate(c: &mut Conn) -> Result<Vec<u32>, MigrateError> {
+    c.client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATE_LOCK])?;
+    let out = (|| -> Result<Vec<u32>, MigrateError> {
+        c.client.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version    integer PRIMARY KEY,
+                 applied_at timestamptz NOT NULL DEFAULT now()
+             )",
+        )?;
+        let from = current_version(c)?;
+        if from > MIGRATIONS_LEN {
+            return Err(MigrateError::Store(StoreError::Corrupt(format!(
+                "schema version {from} is newer than this Sightline understands ({MIGRATIONS_LEN}); use a newer release"
+            ))));
+        }
+        let mut applied = Vec::new();
+        for (i, m) in schema::MIGRATIONS.iter().enumerate().skip(from as usize) {
+            let v = i as i32 + 1;
+            let mut tx = c.client.transaction()?;
+            tx.batch_execute(m)?;
+            tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[&v])?;
+            tx.commit()?;
+            applied.push(v.unsigned_abs());
+        }
+        Ok(applied)
+    })();
+    let _ = c
+        .client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATE_LOCK]);
+    out
+}
+
+trait Ctx<T> {
+    fn ctx(self, s: &PgStore) -> Result<T>;
+}
+
+impl<T> Ctx<T> for Result<T, postgres::Error> {
+    fn ctx(self, s: &PgStore) -> Result<T> {
+        self.map_err(|e| s.err(&e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("postgres://u:secret@h:5/db"),
+            "postgres://u:***@h:5/db"
+        );
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(
+            redact("host=h password=secret user=u"),
+            "host=h password=*** user=u"
+        );
+    }
+
+    #[test]
+    fn a_bad_url_is_invalid_not_a_panic() {
+        assert!(matches!(
+            PgStore::connect("postgres://h:notaport/db"),
+            Err(StoreError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn an_unreachable_server_is_unavailable() {
+        // Port 1 on loopback: nothing listens there.
+        let e = PgStore::connect("postgres://u@127.0.0.1:1/db?connect_timeout=2")
+            .expect_err("nothing listens on port 1");
+        assert!(matches!(&e, StoreError::Busy(m) if m.contains("unavailable")), "{e}");
+    }
+}
