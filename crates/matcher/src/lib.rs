@@ -4,6 +4,10 @@
 //! (STIX observed-data, Zeek, Suricata: the adapters live in `sightline-interchange`).
 
 pub mod observation;
+pub mod prepare;
+pub mod reference;
 pub mod time;
 
 pub use observation::{EventTime, Observation, ObservationError};
+pub use prepare::{EvalError, PrepareError, Prepared};
+pub use reference::evaluate;

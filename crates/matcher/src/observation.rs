@@ -265,14 +265,14 @@ mod tests {
     fn errors_name_the_field() {
         let mut od = od21();
         od.as_object_mut().map(|m| m.remove("number_observed"));
-        let e = Observation::from_observed_data(&od, 0, |_| None).unwrap_err();
+        let e = Observation::from_observed_data(&od, 0, |_| None).expect_err("invalid");
         assert_eq!(
             e.to_string(),
             "observed-data--1: missing required property number_observed"
         );
         let mut od = od21();
         od["number_observed"] = json!(0);
-        let e = Observation::from_observed_data(&od, 0, |_| None).unwrap_err();
+        let e = Observation::from_observed_data(&od, 0, |_| None).expect_err("invalid");
         assert!(matches!(
             e,
             ObservationError::WrongType {
@@ -282,7 +282,7 @@ mod tests {
         ));
         let mut od = od21();
         od["first_observed"] = json!("yesterday");
-        let e = Observation::from_observed_data(&od, 0, |_| None).unwrap_err();
+        let e = Observation::from_observed_data(&od, 0, |_| None).expect_err("invalid");
         assert!(matches!(
             e,
             ObservationError::BadTimestamp {
@@ -290,15 +290,15 @@ mod tests {
                 ..
             }
         ));
-        let e = Observation::from_observed_data(&od21(), 0, |_| None).unwrap_err();
+        let e = Observation::from_observed_data(&od21(), 0, |_| None).expect_err("invalid");
         assert!(matches!(e, ObservationError::UnknownRef { .. }));
         let mut od = od21();
         od["last_observed"] = json!("2023-01-01T00:00:00Z");
-        let e = Observation::from_observed_data(&od, 0, |_| None).unwrap_err();
+        let e = Observation::from_observed_data(&od, 0, |_| None).expect_err("invalid");
         assert!(matches!(e, ObservationError::TimeOrder { .. }));
-        let e = Observation::from_stix_objects(&[json!({"type": "file"})]).unwrap_err();
+        let e = Observation::from_stix_objects(&[json!({"type": "file"})]).expect_err("invalid");
         assert!(matches!(e, ObservationError::NoObservedData { count: 1 }));
-        let e = Observation::from_stix_objects(&[json!(3)]).unwrap_err();
+        let e = Observation::from_stix_objects(&[json!(3)]).expect_err("invalid");
         assert_eq!(e, ObservationError::NotAnObject { index: 0 });
     }
 }

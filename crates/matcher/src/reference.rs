@@ -1,0 +1,258 @@
+//! The reference evaluator: slow and obviously correct, straight from STIX 2.1
+//! Part 9. It enumerates every *binding* (which observations satisfy which
+//! observation expression) the way the specification describes the
+//! semantics, and is the oracle the compiled matcher is tested against.
+//!
+//! - `[ ... ]` (§9.5) holds for an observation when some SCO of it satisfies
+//!   the comparison expression; `AND` inside the brackets must hold for the
+//!   same root object, `OR` for any.
+//! - An observation with `number_observed = n` counts as n observations with
+//!   the same interval (§9.6, REPEATS). A binding is therefore a multiset of
+//!   observation indexes, each used at most `number_observed` times.
+//! - `A AND B` (§9.6): bindings of A and of B that share no observation.
+//!   `A OR B`: bindings of either. `A FOLLOWEDBY B`: as AND, and B's
+//!   observations are not earlier than A's: the latest `first_observed` of A
+//!   ≤ the earliest `last_observed` of B (timestamps may be chosen anywhere in
+//!   each observation's interval).
+//! - `WITHIN n SECONDS` (§9.7): some n-second window touches every interval of
+//!   the binding: max(first_observed) − min(last_observed) ≤ n.
+//! - `START s STOP e`: every observation's interval meets `[s, e)`:
+//!   first_observed < e and last_observed ≥ s; s ≥ e never matches.
+//! - `REPEATS n TIMES`: n bindings of the inner expression, pairwise disjoint.
+//!
+//! Qualifiers apply in the order written. Bindings are kept as a set, so the
+//! cost is polynomial in the number of observations per node, with a cap
+//! ([`MAX_BINDINGS`]) that turns an explosion into an error.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::observation::Observation;
+use crate::prepare::{EvalError, PCmp, PObs, Prepared, Test};
+
+/// The most bindings one node may produce before evaluation gives up.
+pub const MAX_BINDINGS: usize = 200_000;
+
+/// A multiset of observation indexes, sorted.
+type Binding = Vec<u32>;
+type Bindings = BTreeSet<Binding>;
+
+/// Whether `observations` satisfy `pattern`.
+pub fn evaluate(pattern: &Prepared, observations: &[Observation]) -> Result<bool, EvalError> {
+    Ok(!Reference::new(observations)
+        .bindings(&pattern.root)?
+        .is_empty())
+}
+
+/// The comparisons that held and the value each matched (none for `NOT EXISTS`).
+pub type Why<'a> = Vec<(&'a Test, Option<&'a Value>)>;
+
+/// Whether one observation satisfies a comparison expression, and the first
+/// (test, value) that did, for explanations.
+pub fn observation_matches<'a>(
+    cmp: &'a PCmp,
+    obs: &'a Observation,
+) -> Result<Option<Why<'a>>, EvalError> {
+    let mut why = Vec::new();
+    let roots = roots(cmp, obs, &mut why)?;
+    Ok((!roots.is_empty()).then_some(why))
+}
+
+/// The indexes of the SCOs of `obs` for which `cmp` holds (same-object rule:
+/// AND intersects, OR unites; Part 9 §9.5).
+fn roots<'a>(
+    cmp: &'a PCmp,
+    obs: &'a Observation,
+    why: &mut Why<'a>,
+) -> Result<BTreeSet<usize>, EvalError> {
+    match cmp {
+        PCmp::Test(t) => {
+            let mut out = BTreeSet::new();
+            for (i, (_, obj)) in obs.objects.iter().enumerate() {
+                if Observation::object_type(obj) != Some(t.object_type.as_str()) {
+                    continue;
+                }
+                if let Some(v) = t.on_object(obs, obj)? {
+                    if out.is_empty() {
+                        why.push((t.as_ref(), v));
+                    }
+                    out.insert(i);
+                }
+            }
+            Ok(out)
+        }
+        PCmp::And(items) => {
+            let mut acc: Option<BTreeSet<usize>> = None;
+            for c in items {
+                let r = roots(c, obs, why)?;
+                acc = Some(match acc {
+                    None => r,
+                    Some(a) => a.intersection(&r).copied().collect(),
+                });
+                if acc.as_ref().is_some_and(BTreeSet::is_empty) {
+                    break;
+                }
+            }
+            Ok(acc.unwrap_or_default())
+        }
+        PCmp::Or(items) => {
+            let mut acc = BTreeSet::new();
+            for c in items {
+                acc.extend(roots(c, obs, why)?);
+            }
+            Ok(acc)
+        }
+    }
+}
+
+struct Reference<'a> {
+    obs: &'a [Observation],
+}
+
+impl<'a> Reference<'a> {
+    fn new(obs: &'a [Observation]) -> Self {
+        Reference { obs }
+    }
+
+    fn first(&self, i: u32) -> i64 {
+        self.obs[i as usize].first_observed
+    }
+    fn last(&self, i: u32) -> i64 {
+        self.obs[i as usize].last_observed
+    }
+
+    /// The union of two bindings if no observation is used more often than
+    /// it was observed.
+    fn join(&self, a: &Binding, b: &Binding) -> Option<Binding> {
+        let mut out = Vec::with_capacity(a.len() + b.len());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b);
+        out.sort_unstable();
+        let mut i = 0;
+        while i < out.len() {
+            let j = out[i..].iter().take_while(|&&x| x == out[i]).count();
+            if j as u64 > self.obs[out[i] as usize].number_observed {
+                return None;
+            }
+            i += j;
+        }
+        Some(out)
+    }
+
+    fn product(
+        &self,
+        left: &Bindings,
+        right: &Bindings,
+        keep: impl Fn(&Binding, &Binding) -> bool,
+    ) -> Result<Bindings, EvalError> {
+        let mut out = Bindings::new();
+        for l in left {
+            for r in right {
+                if keep(l, r) {
+                    if let Some(b) = self.join(l, r) {
+                        out.insert(b);
+                        if out.len() > MAX_BINDINGS {
+                            return Err(EvalError::TooManyBindings {
+                                limit: MAX_BINDINGS,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn bindings(&self, e: &PObs) -> Result<Bindings, EvalError> {
+        match e {
+            PObs::Leaf(cmp) => {
+                let mut out = Bindings::new();
+                for (i, o) in self.obs.iter().enumerate() {
+                    if observation_matches(cmp, o)?.is_some() {
+                        let i = u32::try_from(i).map_err(|_| EvalError::TooManyBindings {
+                            limit: MAX_BINDINGS,
+                        })?;
+                        out.insert(vec![i]);
+                    }
+                }
+                Ok(out)
+            }
+            PObs::And(items) => {
+                let mut acc = self.bindings(&items[0])?;
+                for item in &items[1..] {
+                    if acc.is_empty() {
+                        break;
+                    }
+                    acc = self.product(&acc, &self.bindings(item)?, |_, _| true)?;
+                }
+                Ok(acc)
+            }
+            PObs::Or(items) => {
+                let mut acc = Bindings::new();
+                for item in items {
+                    acc.extend(self.bindings(item)?);
+                    if acc.len() > MAX_BINDINGS {
+                        return Err(EvalError::TooManyBindings {
+                            limit: MAX_BINDINGS,
+                        });
+                    }
+                }
+                Ok(acc)
+            }
+            PObs::FollowedBy(items) => {
+                let mut acc = self.bindings(&items[0])?;
+                for item in &items[1..] {
+                    if acc.is_empty() {
+                        break;
+                    }
+                    acc = self.product(&acc, &self.bindings(item)?, |l, r| {
+                        let latest_first = l.iter().map(|&i| self.first(i)).max();
+                        let earliest_last = r.iter().map(|&i| self.last(i)).min();
+                        latest_first <= earliest_last
+                    })?;
+                }
+                Ok(acc)
+            }
+            PObs::Within(inner, micros) => {
+                let mut acc = self.bindings(inner)?;
+                acc.retain(|b| {
+                    let max_first = b.iter().map(|&i| self.first(i)).max().unwrap_or(0);
+                    let min_last = b.iter().map(|&i| self.last(i)).min().unwrap_or(0);
+                    i128::from(max_first) - i128::from(min_last) <= i128::from(*micros)
+                });
+                Ok(acc)
+            }
+            PObs::StartStop(inner, start, stop) => {
+                if start >= stop {
+                    return Ok(Bindings::new());
+                }
+                let mut acc = self.bindings(inner)?;
+                acc.retain(|b| {
+                    b.iter()
+                        .all(|&i| self.first(i) < *stop && self.last(i) >= *start)
+                });
+                Ok(acc)
+            }
+            PObs::Repeats(inner, n) => {
+                let base = self.bindings(inner)?;
+                let instances: u64 = self.obs.iter().map(|o| o.number_observed).sum();
+                // n non-empty disjoint bindings need at least n instances.
+                if base.is_empty() || *n > instances {
+                    return Ok(Bindings::new());
+                }
+                let mut acc = base.clone();
+                for _ in 1..*n {
+                    acc = self.product(&acc, &base, |_, _| true)?;
+                    if acc.is_empty() {
+                        break;
+                    }
+                }
+                Ok(acc)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
