@@ -74,6 +74,9 @@ pub(crate) struct SqliteTxn<'a> {
     store: &'a SqliteStore,
     conn: MutexGuard<'a, Connection>,
     done: bool,
+    /// When restoring (copying a store): the `date_added` the next new row
+    /// takes instead of a clock value.
+    given: std::cell::Cell<Option<DateAdded>>,
 }
 
 impl Drop for SqliteTxn<'_> {
@@ -105,18 +108,29 @@ impl ObjectWriter for SqliteStore {
             store: self,
             conn,
             done: false,
+            given: std::cell::Cell::new(None),
         }))
     }
 }
 
 impl SqliteTxn<'_> {
+    /// The next `date_added`: the restored one when given, else the clock's.
+    fn draw(&self) -> DateAdded {
+        match self.given.take() {
+            Some(d) => {
+                self.store.clock.observe(d);
+                d
+            }
+            None => self.store.clock.next(),
+        }
+    }
+
     fn put_inner(
         &mut self,
         obj: &NewObject,
         collection: Option<&str>,
     ) -> rusqlite::Result<Result<PutOutcome>> {
         let conn = &*self.conn;
-        let clock = &self.store.clock;
         let m = &obj.meta;
         let vk = m.version_key.as_str();
         let cid = match collection {
@@ -135,7 +149,7 @@ impl SqliteTxn<'_> {
         let (version_date, new_version) = match n.same {
             Some(d) => (d, false),
             None => {
-                let d = clock.next();
+                let d = self.draw();
                 let (is_latest, is_first) = n.flags(vk);
                 conn.prepare_cached(
                     "INSERT INTO versions (date_added, id, version_key, type, spec_version, version, revoked,
@@ -212,7 +226,7 @@ impl SqliteTxn<'_> {
         let d = if new_version {
             version_date
         } else {
-            clock.next()
+            self.draw()
         };
         let (is_latest, is_first) = n.flags(vk);
         conn.prepare_cached(
@@ -284,6 +298,50 @@ impl WriteTxn for SqliteTxn<'_> {
     ) -> Result<u64> {
         self.remove_inner(collection, id, version_keys)
             .ctx(&self.store.path)?
+    }
+
+    fn restore_version(&mut self, obj: &NewObject, date_added: DateAdded) -> Result<PutOutcome> {
+        self.given.set(Some(date_added));
+        let r = self.put_inner(obj, None).ctx(&self.store.path);
+        self.given.set(None);
+        r?
+    }
+
+    fn restore_membership(
+        &mut self,
+        collection: &str,
+        id: &str,
+        version_key: &str,
+        date_added: DateAdded,
+    ) -> Result<PutOutcome> {
+        let raw: Option<String> = self
+            .conn
+            .prepare_cached("SELECT raw FROM versions WHERE id = ?1 AND version_key = ?2")
+            .and_then(|mut s| {
+                s.query_row(params![id, version_key], |r| r.get(0))
+                    .optional()
+            })
+            .ctx(&self.store.path)?;
+        let Some(raw) = raw else {
+            return Err(StoreError::Invalid(format!(
+                "{id}: no stored version {version_key:?} to add to {collection}"
+            )));
+        };
+        let meta = serde_json::from_str(&raw)
+            .ok()
+            .and_then(|v| sightline_stix::ObjectMeta::extract(&v).ok())
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "{}: stored version {version_key:?} of {id} does not parse",
+                    self.store.path.display()
+                ))
+            })?;
+        self.given.set(Some(date_added));
+        let r = self
+            .put_inner(&NewObject { meta, raw }, Some(collection))
+            .ctx(&self.store.path);
+        self.given.set(None);
+        r?
     }
 
     fn put_status(&mut self, status: &StoredStatus) -> Result<()> {

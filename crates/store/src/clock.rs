@@ -38,6 +38,12 @@ impl DateAddedClock {
         }
     }
 
+    /// Makes sure no value `<= d` is handed out from now on (a value stored
+    /// from elsewhere, as when copying a store).
+    pub fn observe(&self, d: DateAdded) {
+        self.last.fetch_max(d, Ordering::AcqRel);
+    }
+
     /// Moves the clock back to `last` (used when a transaction that drew values is
     /// rolled back is NOT needed: values may be skipped, never reused).
     pub fn last(&self) -> DateAdded {

@@ -212,6 +212,31 @@ pub trait WriteTxn {
         let _ = status;
         Err(status::no_statuses())
     }
+    /// Copying a store (`sightline copy`): stores a version with the
+    /// `date_added` it had in the source store instead of a new one; values
+    /// handed out later still come after it. A version already stored is a
+    /// duplicate (keeping its date); a date taken by another version is
+    /// [`StoreError::Invalid`]. Backends that cannot keep dates refuse.
+    fn restore_version(&mut self, obj: &NewObject, date_added: DateAdded) -> Result<PutOutcome> {
+        let _ = (obj, date_added);
+        Err(StoreError::Invalid(
+            "this backend cannot restore a store (keep given dates)".into(),
+        ))
+    }
+    /// Copying a store: adds the stored version `(id, version_key)` to
+    /// `collection` with the membership date it had in the source store.
+    fn restore_membership(
+        &mut self,
+        collection: &str,
+        id: &str,
+        version_key: &str,
+        date_added: DateAdded,
+    ) -> Result<PutOutcome> {
+        let _ = (collection, id, version_key, date_added);
+        Err(StoreError::Invalid(
+            "this backend cannot restore a store (keep given dates)".into(),
+        ))
+    }
     fn commit(self: Box<Self>) -> Result<()>;
 }
 
