@@ -58,7 +58,8 @@ impl PgStore {
                 r.try_get(3)?,
                 r.try_get(4)?,
             ))
-        })()
+        })(
+        )
         .ctx(self)?;
         let secret_sha256: [u8; 32] = secret.try_into().map_err(|_| {
             StoreError::Corrupt(format!(
@@ -184,7 +185,9 @@ impl AccountStore for PgStore {
         let mut c = self.conn()?;
         let rows = c
             .query(
-                &format!("{TOKEN_COLS} WHERE $1::text IS NULL OR \"user\" = $1 ORDER BY created, id"),
+                &format!(
+                    "{TOKEN_COLS} WHERE $1::text IS NULL OR \"user\" = $1 ORDER BY created, id"
+                ),
                 &[&user],
             )
             .ctx(self)?;

@@ -175,7 +175,11 @@ impl Drop for Pooled<'_> {
             if c.client.is_closed() {
                 return;
             }
-            let mut idle = self.store.idle.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut idle = self
+                .store
+                .idle
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             if idle.len() < POOL_SIZE {
                 idle.push(c);
             }
@@ -259,10 +263,9 @@ impl PgStore {
                     let cause = error_text(&e);
                     match e.code() {
                         Some(c) if is_unavailable(c) => self.unavailable(&cause),
-                        Some(_) => StoreError::Backend(format!(
-                            "{}: cannot connect: {cause}",
-                            self.label
-                        )),
+                        Some(_) => {
+                            StoreError::Backend(format!("{}: cannot connect: {cause}", self.label))
+                        }
                         None => self.unavailable(&cause),
                     }
                 })?;
@@ -407,10 +410,7 @@ impl From<postgres::Error> for MigrateError {
 fn current_version(c: &mut Conn) -> Result<u32, postgres::Error> {
     let exists: bool = c
         .client
-        .query_one(
-            "SELECT to_regclass('schema_migrations') IS NOT NULL",
-            &[],
-        )?
+        .query_one("SELECT to_regclass('schema_migrations') IS NOT NULL", &[])?
         .get(0);
     if !exists {
         return Ok(0);
@@ -495,6 +495,9 @@ mod tests {
         // Port 1 on loopback: nothing listens there.
         let e = PgStore::connect("postgres://u@127.0.0.1:1/db?connect_timeout=2")
             .expect_err("nothing listens on port 1");
-        assert!(matches!(&e, StoreError::Busy(m) if m.contains("unavailable")), "{e}");
+        assert!(
+            matches!(&e, StoreError::Busy(m) if m.contains("unavailable")),
+            "{e}"
+        );
     }
 }

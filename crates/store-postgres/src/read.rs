@@ -270,10 +270,7 @@ impl VersionReader for PgStore {
                 .ctx(self)?
             }
         };
-        rows.iter()
-            .map(stored)
-            .collect::<Result<_, _>>()
-            .ctx(self)
+        rows.iter().map(stored).collect::<Result<_, _>>().ctx(self)
     }
 }
 
@@ -432,8 +429,14 @@ mod tests {
     #[test]
     fn ts_query_quotes_and_folds() {
         assert_eq!(ts_query("  "), None);
-        assert_eq!(ts_query("Lazarus grp").as_deref(), Some("'Lazarus':* & 'grp':*"));
+        assert_eq!(
+            ts_query("Lazarus grp").as_deref(),
+            Some("'Lazarus':* & 'grp':*")
+        );
         assert_eq!(ts_query("détectée").as_deref(), Some("'detectee':*"));
-        assert_eq!(ts_query("a'b&c|!d").as_deref(), Some("'a':* & 'b':* & 'c':* & 'd':*"));
+        assert_eq!(
+            ts_query("a'b&c|!d").as_deref(),
+            Some("'a':* & 'b':* & 'c':* & 'd':*")
+        );
     }
 }

@@ -17,7 +17,8 @@ use crate::{Conn, Ctx, PgStore, Pooled, WRITE_LOCK};
 
 /// The next `date_added`: the database's clock in µs, but always after `$1`
 /// (the last value handed out). Inlined into each INSERT.
-const NEXT: &str = "greatest((extract(epoch FROM clock_timestamp()) * 1000000)::bigint, $1::bigint + 1)";
+const NEXT: &str =
+    "greatest((extract(epoch FROM clock_timestamp()) * 1000000)::bigint, $1::bigint + 1)";
 
 /// The rows of one id (in `versions`, or in one collection's `members`) that a
 /// put must know about.
@@ -60,12 +61,11 @@ pub(crate) fn resolve_collection(
     c: &mut Conn,
     id_or_alias: &str,
 ) -> Result<Option<i64>, postgres::Error> {
-    Ok(c
-        .query_opt(
-            "SELECT cid FROM collections WHERE id = $1 OR alias = $1 ORDER BY (id = $1) DESC LIMIT 1",
-            &[&id_or_alias],
-        )?
-        .map(|r| r.get(0)))
+    Ok(c.query_opt(
+        "SELECT cid FROM collections WHERE id = $1 OR alias = $1 ORDER BY (id = $1) DESC LIMIT 1",
+        &[&id_or_alias],
+    )?
+    .map(|r| r.get(0)))
 }
 
 pub(crate) struct PgTxn<'a> {
@@ -92,9 +92,8 @@ impl ObjectWriter for PgStore {
             conn.batch("BEGIN")?;
             // Held until COMMIT/ROLLBACK: one writer at a time per database.
             conn.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
-            Ok(conn
-                .query_one("SELECT value FROM meta WHERE key = 'date_added_high'", &[])?
-                .try_get(0)?)
+            conn.query_one("SELECT value FROM meta WHERE key = 'date_added_high'", &[])?
+                .try_get(0)
         })();
         match last {
             Ok(last) => Ok(Box::new(PgTxn {
@@ -154,7 +153,13 @@ impl PgTxn<'_> {
                 }
             }));
         };
-        self.add_member(cid, &m.id, vk, version_date, new_version.then_some(version_date))
+        self.add_member(
+            cid,
+            &m.id,
+            vk,
+            version_date,
+            new_version.then_some(version_date),
+        )
     }
 
     /// Inserts a version (with `date_added` given, when restoring; else the
@@ -348,7 +353,7 @@ impl PgTxn<'_> {
         Ok(Ok(n))
     }
 
-    /// See [`PgStore::restore_version`].
+    /// See [`WriteTxn::restore_version`].
     fn restore_inner(
         &mut self,
         obj: &NewObject,
@@ -434,6 +439,21 @@ impl WriteTxn for PgTxn<'_> {
             .ctx(self.store)?
     }
 
+    fn restore_version(&mut self, obj: &NewObject, date_added: DateAdded) -> Result<PutOutcome> {
+        self.restore_inner(obj, date_added).ctx(self.store)?
+    }
+
+    fn restore_membership(
+        &mut self,
+        collection: &str,
+        id: &str,
+        version_key: &str,
+        date_added: DateAdded,
+    ) -> Result<PutOutcome> {
+        self.restore_member_inner(collection, id, version_key, date_added)
+            .ctx(self.store)?
+    }
+
     fn put_status(&mut self, status: &StoredStatus) -> Result<()> {
         let expires = i64::try_from(status.expires)
             .map_err(|_| StoreError::Invalid("status expiry out of range".into()))?;
@@ -473,73 +493,6 @@ impl WriteTxn for PgTxn<'_> {
             return Err(self.store.err(&e));
         }
         Ok(())
-    }
-}
-
-/// A write transaction that keeps given `date_added` values: for copying a
-/// whole store (`sightline copy`), where collection membership dates and
-/// version dates must survive the move.
-pub struct RestoreTxn<'a> {
-    inner: PgTxn<'a>,
-}
-
-impl std::fmt::Debug for RestoreTxn<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RestoreTxn").finish_non_exhaustive()
-    }
-}
-
-impl PgStore {
-    /// Starts a restoring transaction (see [`RestoreTxn`]).
-    pub fn begin_restore(&self) -> Result<RestoreTxn<'_>> {
-        let mut conn = self.conn()?;
-        let last = (|| -> Result<DateAdded, postgres::Error> {
-            conn.batch("BEGIN")?;
-            conn.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
-            Ok(conn
-                .query_one("SELECT value FROM meta WHERE key = 'date_added_high'", &[])?
-                .try_get(0)?)
-        })()
-        .map_err(|e| self.err(&e))?;
-        Ok(RestoreTxn {
-            inner: PgTxn {
-                store: self,
-                conn,
-                last,
-                done: false,
-            },
-        })
-    }
-}
-
-impl RestoreTxn<'_> {
-    /// Stores a version with the `date_added` it had in the source store.
-    /// Versions must come in ascending `date_added` order for the flags to be
-    /// set as in the source (they are set by version key, so any order works,
-    /// but a version already present is a duplicate and keeps its date).
-    pub fn restore_version(&mut self, obj: &NewObject, date_added: DateAdded) -> Result<PutOutcome> {
-        let store = self.inner.store;
-        self.inner.restore_inner(obj, date_added).ctx(store)?
-    }
-
-    /// Adds the stored version `(id, version_key)` to `collection` with the
-    /// membership date it had in the source store.
-    pub fn restore_membership(
-        &mut self,
-        collection: &str,
-        id: &str,
-        version_key: &str,
-        date_added: DateAdded,
-    ) -> Result<PutOutcome> {
-        let store = self.inner.store;
-        self.inner
-            .restore_member_inner(collection, id, version_key, date_added)
-            .ctx(store)?
-    }
-
-    /// Commits; the clock then continues after the highest restored value.
-    pub fn commit(self) -> Result<()> {
-        Box::new(self.inner).commit()
     }
 }
 
