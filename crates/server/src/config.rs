@@ -28,6 +28,10 @@ pub struct ServerConfig {
     /// Data directory of the embedded store. Relative paths in a config file
     /// are relative to the file. When unset, the binary's `--data` is used.
     pub data_dir: Option<PathBuf>,
+    /// The store, when not the embedded one in `data_dir`: `postgres://…`
+    /// (several replicas may share it), `sqlite:DIR` or a directory (see
+    /// `sightline_server::store`). `data_dir` still holds `cursor.key`.
+    pub store: Option<String>,
     /// Discovery title, description and contact (TAXII 2.1 §4.1).
     #[serde(default = "default_title")]
     pub title: String,
@@ -146,6 +150,7 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: default_listen(),
             data_dir: None,
+            store: None,
             title: default_title(),
             description: None,
             contact: None,

@@ -20,6 +20,7 @@ pub mod config;
 mod listen;
 mod metrics;
 pub mod policy;
+pub mod store;
 
 pub use auth::{add_user, create_token, hash_password, NewToken, StoreAuthenticator};
 pub use config::{ApiRootSection, CollectionSection, Limits, ServerConfig, TlsConfig};
@@ -97,9 +98,14 @@ impl Server {
     pub async fn bind(config: ServerConfig) -> Result<Server, ServerError> {
         config.validate()?;
         let data = data_dir(&config);
-        let store = sightline_store_sqlite::SqliteStore::open(&data)
-            .map_err(|e| ServerError::Store(annotate(e, &data)))?;
-        Self::bind_with(config, Arc::new(store), Validator::new()).await
+        let store: Arc<dyn Store> = match &config.store {
+            Some(spec) => store::open_store(spec)?,
+            None => Arc::new(
+                sightline_store_sqlite::SqliteStore::open(&data)
+                    .map_err(|e| ServerError::Store(annotate(e, &data)))?,
+            ),
+        };
+        Self::bind_with(config, store, Validator::new()).await
     }
 
     /// As [`Server::bind`], over a given store (tests use the memory store).
