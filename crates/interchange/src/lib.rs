@@ -8,6 +8,7 @@
 pub mod export;
 pub mod import;
 pub mod read;
+pub mod telemetry;
 
 pub use export::{export_bundle, ExportError};
 pub use import::{

@@ -1,0 +1,404 @@
+//! Reading events line by line from a file, standard input or gzip, with bad
+//! lines skipped and counted (their number and reason kept) rather than
+//! ending the run, and a reader that follows a growing file (`--follow`).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sightline_matcher::Observation;
+
+use super::{Adapter, EventError};
+
+/// Lines longer than this are skipped without being held in memory whole.
+pub const DEFAULT_MAX_LINE: usize = 16 << 20;
+
+/// How many skipped lines the summary keeps with their reason.
+const EXAMPLES: usize = 20;
+
+/// One skipped line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    /// 1-based line number.
+    pub line: u64,
+    pub error: EventError,
+}
+
+impl fmt::Display for Skipped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.error)
+    }
+}
+
+/// What was read and what was skipped, and why.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SkipSummary {
+    /// Lines read, blank ones included.
+    pub lines: u64,
+    /// Lines that gave observations.
+    pub parsed: u64,
+    pub skipped: u64,
+    /// Skipped lines per [`EventError::kind`].
+    pub by_kind: BTreeMap<&'static str, u64>,
+    /// The first skipped lines, with their reasons.
+    pub examples: Vec<Skipped>,
+}
+
+impl SkipSummary {
+    fn record(&mut self, s: &Skipped) {
+        self.skipped += 1;
+        *self.by_kind.entry(s.error.kind()).or_default() += 1;
+        if self.examples.len() < EXAMPLES {
+            self.examples.push(s.clone());
+        }
+    }
+}
+
+impl fmt::Display for SkipSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} lines: {} events, {} skipped",
+            self.lines, self.parsed, self.skipped
+        )?;
+        if !self.by_kind.is_empty() {
+            let parts: Vec<String> = self
+                .by_kind
+                .iter()
+                .map(|(k, n)| format!("{n} {k}"))
+                .collect();
+            write!(f, " ({})", parts.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// The outcome of one line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineEvent {
+    /// The line gave observations (appended to the caller's vector).
+    Parsed { line: u64 },
+    /// The line was skipped; it is also counted in the summary.
+    Skipped(Skipped),
+}
+
+/// Reads lines from `src` and turns each into observations with an [`Adapter`].
+pub struct EventReader<R> {
+    src: R,
+    adapter: Adapter,
+    buf: Vec<u8>,
+    line: u64,
+    max_line: usize,
+    summary: SkipSummary,
+}
+
+impl<R> fmt::Debug for EventReader<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventReader")
+            .field("line", &self.line)
+            .field("summary", &self.summary)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: BufRead> EventReader<R> {
+    pub fn new(src: R, adapter: Adapter) -> Self {
+        Self {
+            src,
+            adapter,
+            buf: Vec::with_capacity(4096),
+            line: 0,
+            max_line: DEFAULT_MAX_LINE,
+            summary: SkipSummary::default(),
+        }
+    }
+
+    /// Sets the longest line accepted (bytes, without the newline).
+    pub fn with_max_line(mut self, max: usize) -> Self {
+        self.max_line = max;
+        self
+    }
+
+    pub fn adapter(&self) -> &Adapter {
+        &self.adapter
+    }
+
+    /// Reads up to the next non-blank line, appends its observations to `out`
+    /// and says what happened; `None` at the end of the input. Only an I/O
+    /// error (a failing disk, corrupt gzip) is an `Err`: bad lines are not.
+    pub fn next_into(&mut self, out: &mut Vec<Observation>) -> io::Result<Option<LineEvent>> {
+        loop {
+            let Some(too_long) = self.read_line()? else {
+                return Ok(None);
+            };
+            self.line += 1;
+            self.summary.lines += 1;
+            let result = if too_long {
+                Err(EventError::TooLong {
+                    limit: self.max_line,
+                })
+            } else {
+                let mut l = self.buf.as_slice();
+                while let [rest @ .., b'\n' | b'\r' | b' ' | b'\t'] = l {
+                    l = rest;
+                }
+                if l.iter().all(|c| c.is_ascii_whitespace()) {
+                    continue;
+                }
+                self.adapter.parse_line(l, out)
+            };
+            return Ok(Some(match result {
+                Ok(()) => {
+                    self.summary.parsed += 1;
+                    LineEvent::Parsed { line: self.line }
+                }
+                Err(error) => {
+                    let s = Skipped {
+                        line: self.line,
+                        error,
+                    };
+                    self.summary.record(&s);
+                    LineEvent::Skipped(s)
+                }
+            }));
+        }
+    }
+
+    /// Reads one line into `buf`; `Some(true)` when it was longer than the
+    /// limit (its bytes are dropped as they are read), `None` at the end.
+    fn read_line(&mut self) -> io::Result<Option<bool>> {
+        self.buf.clear();
+        let mut too_long = false;
+        let mut any = false;
+        loop {
+            let avail = match self.src.fill_buf() {
+                Ok(a) => a,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if avail.is_empty() {
+                return Ok(any.then_some(too_long));
+            }
+            any = true;
+            let (chunk, done, ended) = match memchr::memchr(b'\n', avail) {
+                Some(i) => (&avail[..i], i + 1, true),
+                None => (avail, avail.len(), false),
+            };
+            if !too_long {
+                if self.buf.len() + chunk.len() > self.max_line {
+                    too_long = true;
+                    self.buf.clear();
+                } else {
+                    self.buf.extend_from_slice(chunk);
+                }
+            }
+            self.src.consume(done);
+            if ended {
+                return Ok(Some(too_long));
+            }
+        }
+    }
+
+    /// What was read and skipped so far.
+    pub fn summary(&self) -> &SkipSummary {
+        &self.summary
+    }
+
+    /// The number of the last line read.
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+}
+
+/// Opens `path` (`-` is standard input) for line reading, decompressing gzip
+/// (one or more members) when the data starts with the gzip magic bytes.
+pub fn open(path: &str) -> io::Result<Box<dyn BufRead + Send>> {
+    let raw: Box<dyn Read + Send> = if path == "-" {
+        Box::new(io::stdin())
+    } else {
+        Box::new(File::open(path)?)
+    };
+    let mut r = BufReader::with_capacity(1 << 16, raw);
+    let gz = r.fill_buf()?.starts_with(&[0x1f, 0x8b]);
+    Ok(if gz {
+        Box::new(BufReader::with_capacity(
+            1 << 16,
+            flate2::bufread::MultiGzDecoder::new(r),
+        ))
+    } else {
+        Box::new(r)
+    })
+}
+
+/// A reader over a file that, at its end, waits for the file to grow rather
+/// than ending (`tail -f`), polling every `poll`, until `stop` is set; then
+/// it ends at the current end. A file cut shorter than what was read
+/// (truncated for rotation) is read again from its start.
+pub fn follow(file: File, poll: Duration, stop: Arc<AtomicBool>) -> Follow {
+    Follow {
+        file,
+        pos: 0,
+        poll,
+        stop,
+    }
+}
+
+/// See [`follow`].
+#[derive(Debug)]
+pub struct Follow {
+    file: File,
+    pos: u64,
+    poll: Duration,
+    stop: Arc<AtomicBool>,
+}
+
+impl Read for Follow {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let n = self.file.read(buf)?;
+            if n > 0 {
+                self.pos += n as u64;
+                return Ok(n);
+            }
+            if self.stop.load(Ordering::Relaxed) {
+                return Ok(0);
+            }
+            if self.file.metadata()?.len() < self.pos {
+                self.pos = self.file.seek(SeekFrom::Start(0))?;
+                continue;
+            }
+            std::thread::sleep(self.poll);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::super::Format;
+    use super::*;
+
+    fn read_all(input: &[u8], max: usize) -> (Vec<LineEvent>, SkipSummary, usize) {
+        let mut r = EventReader::new(input, Adapter::new(Format::Zeek)).with_max_line(max);
+        let mut out = Vec::new();
+        let mut evs = Vec::new();
+        while let Some(e) = r.next_into(&mut out).unwrap_or_else(|e| panic!("{e}")) {
+            evs.push(e);
+        }
+        (evs, r.summary().clone(), out.len())
+    }
+
+    const CONN: &str = r#"{"_path":"conn","ts":1.0,"id.orig_h":"10.0.0.1","id.resp_h":"10.0.0.2"}"#;
+
+    #[test]
+    fn bad_lines_are_counted_with_numbers_and_reasons() {
+        let mut input = Vec::new();
+        input.extend_from_slice(CONN.as_bytes());
+        input.extend_from_slice(b"\n\n{\"_path\":\"conn\",\"ts\":\xff}\r\n");
+        input.extend_from_slice(b"{\"_path\":\"conn\",\"ts\":1.0,\"id.orig_h\":\"10.\n");
+        input.extend_from_slice(format!("{}\n", "x".repeat(100)).as_bytes());
+        input.extend_from_slice(b"{\"_path\":\"conn\",\"ts\":1.0,\"id.orig_h\":[]}\n");
+        input.extend_from_slice(CONN.as_bytes()); // no final newline
+        let (evs, sum, n) = read_all(&input, 90);
+        assert_eq!(n, 2);
+        assert_eq!(evs.len(), 6);
+        assert_eq!(evs[0], LineEvent::Parsed { line: 1 });
+        let skipped: Vec<(u64, &str)> = evs
+            .iter()
+            .filter_map(|e| match e {
+                LineEvent::Skipped(s) => Some((s.line, s.error.kind())),
+                LineEvent::Parsed { .. } => None,
+            })
+            .collect();
+        assert_eq!(
+            skipped,
+            vec![
+                (3, "not UTF-8"),
+                (4, "truncated JSON"),
+                (5, "line too long"),
+                (6, "wrongly typed field"),
+            ]
+        );
+        assert_eq!(evs[5], LineEvent::Parsed { line: 7 });
+        assert_eq!(sum.lines, 7);
+        assert_eq!(sum.skipped, 4);
+        assert_eq!(sum.parsed, 2);
+        assert_eq!(
+            sum.to_string(),
+            "7 lines: 2 events, 4 skipped (1 line too long, 1 not UTF-8, 1 truncated JSON, 1 wrongly typed field)"
+        );
+        assert_eq!(
+            sum.examples[3].to_string().split(':').next(),
+            Some("line 6")
+        );
+    }
+
+    #[test]
+    fn gzip_by_magic() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let p = dir.path().join("conn.log");
+        let f = File::create(&p).unwrap_or_else(|e| panic!("{e}"));
+        let mut gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+        for _ in 0..3 {
+            writeln!(gz, "{CONN}").unwrap_or_else(|e| panic!("{e}"));
+        }
+        gz.finish().unwrap_or_else(|e| panic!("{e}"));
+        let src = open(p.to_str().unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"));
+        let mut r = EventReader::new(src, Adapter::new(Format::Zeek));
+        let mut out = Vec::new();
+        while r
+            .next_into(&mut out)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_some()
+        {}
+        assert_eq!(out.len(), 3);
+    }
+
+    #[test]
+    fn follow_sees_lines_appended_later() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let p = dir.path().join("eve.json");
+        std::fs::write(&p, format!("{CONN}\n")).unwrap_or_else(|e| panic!("{e}"));
+        let stop = Arc::new(AtomicBool::new(false));
+        let f = File::open(&p).unwrap_or_else(|e| panic!("{e}"));
+        let src = BufReader::new(follow(f, Duration::from_millis(5), stop.clone()));
+        let mut r = EventReader::new(src, Adapter::new(Format::Zeek));
+        let mut out = Vec::new();
+        assert!(r
+            .next_into(&mut out)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_some());
+        let writer = {
+            let p = p.clone();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut f = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&p)
+                    .unwrap_or_else(|e| panic!("{e}"));
+                // Half a line first: the reader must wait for the rest.
+                let (a, b) = CONN.split_at(20);
+                write!(f, "{a}").unwrap_or_else(|e| panic!("{e}"));
+                f.flush().unwrap_or_else(|e| panic!("{e}"));
+                std::thread::sleep(Duration::from_millis(50));
+                writeln!(f, "{b}").unwrap_or_else(|e| panic!("{e}"));
+                f.flush().unwrap_or_else(|e| panic!("{e}"));
+                std::thread::sleep(Duration::from_millis(50));
+                stop.store(true, Ordering::Relaxed);
+            })
+        };
+        let second = r.next_into(&mut out).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(second, Some(LineEvent::Parsed { line: 2 }));
+        assert_eq!(
+            r.next_into(&mut out).unwrap_or_else(|e| panic!("{e}")),
+            None
+        );
+        writer.join().unwrap_or_else(|_| panic!("writer thread"));
+        assert_eq!(out.len(), 2);
+    }
+}
