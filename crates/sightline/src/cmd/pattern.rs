@@ -1,4 +1,11 @@
 //! `sightline pattern validate 'PATTERN'`: checks one STIX pattern.
+//! `sightline pattern eval --batch [FILE|-]`: evaluates patterns against
+//! observations, one JSON line in, one JSON line out.
+
+use std::io::{BufRead, Write};
+
+use serde_json::Value;
+use sightline_matcher::{Observation, Prepared};
 
 use crate::{Failure, Outcome};
 
@@ -9,12 +16,105 @@ pub enum Command {
         /// The pattern text, e.g. "[file:name = 'x.exe']".
         pattern: String,
     },
+    /// Evaluate patterns against observations with the reference evaluator.
+    ///
+    /// Reads JSON Lines `{"id": .., "pattern": "..", "observed": [..]}` where
+    /// `observed` holds observed-data objects and the SCOs their `object_refs`
+    /// name (STIX 2.1), or observed-data with embedded `objects` (2.0). Prints
+    /// one line per input line, in order: `{"id": .., "matched": true|false}`
+    /// or `{"id": .., "error": ".."}`; a bad line does not stop the run.
+    Eval {
+        /// Read many cases as JSON Lines (the only mode).
+        #[arg(long, required = true)]
+        batch: bool,
+        /// The JSON Lines file, or `-` for standard input.
+        #[arg(default_value = "-")]
+        input: String,
+    },
 }
 
 pub fn run(cmd: Command) -> Result<Outcome, Failure> {
     match cmd {
         Command::Validate { pattern } => Ok(validate(&pattern)),
+        Command::Eval { batch: _, input } => eval_batch(&input),
     }
+}
+
+fn eval_batch(input: &str) -> Result<Outcome, Failure> {
+    let reader: Box<dyn BufRead> = if input == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let f = std::fs::File::open(input)
+            .map_err(|e| Failure::Input(format!("cannot read {input}: {e}")))?;
+        Box::new(std::io::BufReader::new(f))
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let (mut matched, mut unmatched, mut errors) = (0u64, 0u64, 0u64);
+    for (n, line) in reader.split(b'\n').enumerate() {
+        let line = line.map_err(|e| Failure::Input(format!("{input}: line {}: {e}", n + 1)))?;
+        let (id, verdict) = eval_line(&line, n + 1);
+        // Built by hand so that "id" comes first.
+        let line_out = match verdict {
+            Ok(m) => {
+                if m {
+                    matched += 1;
+                } else {
+                    unmatched += 1;
+                }
+                format!("{{\"id\":{id},\"matched\":{m}}}")
+            }
+            Err(e) => {
+                errors += 1;
+                format!("{{\"id\":{id},\"error\":{}}}", Value::String(e))
+            }
+        };
+        if writeln!(out, "{line_out}").is_err() {
+            // The reader went away (e.g. `| head`): nothing more to say.
+            return Ok(Outcome::Ok);
+        }
+    }
+    out.flush().ok();
+    eprintln!("pattern eval: {matched} matched, {unmatched} not matched, {errors} errors");
+    Ok(Outcome::Ok)
+}
+
+/// The case's id (null when unreadable) and its verdict or error.
+fn eval_line(raw: &[u8], number: usize) -> (Value, Result<bool, String>) {
+    let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+    let text = match std::str::from_utf8(raw) {
+        Ok(t) => t,
+        Err(e) => return (Value::Null, Err(format!("line {number}: not UTF-8: {e}"))),
+    };
+    if text.trim().is_empty() {
+        return (Value::Null, Err(format!("line {number}: empty line")));
+    }
+    let case: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            return (
+                Value::Null,
+                Err(format!("line {number}: invalid JSON: {e}")),
+            )
+        }
+    };
+    let id = case.get("id").cloned().unwrap_or(Value::Null);
+    let verdict = (|| {
+        let pattern = case
+            .get("pattern")
+            .and_then(Value::as_str)
+            .ok_or_else(|| format!("line {number}: \"pattern\" must be a string"))?;
+        let observed = case
+            .get("observed")
+            .and_then(Value::as_array)
+            .ok_or_else(|| format!("line {number}: \"observed\" must be a list of STIX objects"))?;
+        let prepared = Prepared::new(pattern).map_err(|e| format!("line {number}: {e}"))?;
+        let observations = Observation::from_stix_objects(observed)
+            .map_err(|e| format!("line {number}: observed: {e}"))?;
+        sightline_matcher::evaluate(&prepared, &observations)
+            .map_err(|e| format!("line {number}: {e}"))
+    })();
+    (id, verdict)
 }
 
 fn validate(pattern: &str) -> Outcome {
