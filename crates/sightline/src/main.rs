@@ -33,6 +33,11 @@ pub struct Cli {
         default_value = "./sightline-data"
     )]
     data: PathBuf,
+    /// The store, instead of the embedded one in --data: `postgres://USER:PW@HOST:PORT/DB`
+    /// (shared by several `serve` replicas), `sqlite:DIR` or a directory. Overrides the
+    /// config file's `store`.
+    #[arg(long, global = true, env = "SIGHTLINE_STORE", value_name = "SPEC")]
+    store: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -66,6 +71,11 @@ enum Command {
     Token(cmd::token::Command),
     /// Check a running server's /healthz; exit 0 when it answers 200.
     Healthcheck(cmd::healthcheck::Args),
+    /// Apply the store's schema migrations and exit (servers also migrate on start).
+    Migrate,
+    /// Copy a whole store (every version, collection membership with its date, account)
+    /// into an empty one: `copy --from sqlite:DIR --to postgres://…` and back.
+    Copy(cmd::copy::Args),
     /// Work with STIX patterns.
     #[command(subcommand)]
     Pattern(cmd::pattern::Command),
@@ -108,6 +118,7 @@ fn main() -> ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::from_env("SIGHTLINE_LOG"))
         .with_writer(std::io::stderr)
         .init();
+    cmd::set_store_spec(cli.store.clone());
     let result = match cli.command {
         Command::Validate(a) => cmd::validate::run(a),
         Command::Import(a) => cmd::import::run(&cli.data, a),
@@ -121,6 +132,8 @@ fn main() -> ExitCode {
         Command::User(c) => cmd::user::run(&cli.data, c),
         Command::Token(c) => cmd::token::run(&cli.data, c),
         Command::Healthcheck(a) => cmd::healthcheck::run(a),
+        Command::Migrate => cmd::migrate::run(&cli.data),
+        Command::Copy(a) => cmd::copy::run(a),
         Command::Pattern(c) => cmd::pattern::run(c),
     };
     match result {

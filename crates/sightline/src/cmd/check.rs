@@ -7,17 +7,20 @@ use crate::output::with_stdout;
 use crate::{Failure, Outcome};
 
 pub fn run(data: &Path) -> Result<Outcome, Failure> {
-    let store = sightline_store_sqlite::SqliteStore::open(data)
-        .map_err(|e| Failure::Store(format!("{}: {e}", data.display())))?;
+    let spec = super::store_spec(None, data)?;
+    let store = spec
+        .open()
+        .map_err(|e| Failure::Store(format!("{spec}: {e}")))?;
+    let name = super::store_name(&spec);
     let problems = store.check()?;
     with_stdout(|w| {
         for p in &problems {
             writeln!(w, "problem: {p}")?;
         }
         if problems.is_empty() {
-            writeln!(w, "ok: {} is consistent", data.display())
+            writeln!(w, "ok: {name} is consistent")
         } else {
-            writeln!(w, "{} problems found in {}", problems.len(), data.display())
+            writeln!(w, "{} problems found in {name}", problems.len())
         }
     })
     .map_err(|e| Failure::Other(e.into()))?;

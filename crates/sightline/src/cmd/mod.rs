@@ -2,10 +2,12 @@
 
 pub mod check;
 pub mod collection;
+pub mod copy;
 pub mod export;
 pub mod get;
 pub mod healthcheck;
 pub mod import;
+pub mod migrate;
 pub mod pattern;
 pub mod search;
 pub mod serve;
@@ -17,15 +19,45 @@ pub mod validate;
 use std::path::Path;
 use std::sync::Arc;
 
+use sightline_server::store::StoreSpec;
 use sightline_store::Store;
 
 use crate::Failure;
 
-/// Opens the embedded store in `data`.
+/// The global `--store`, set once by `main`.
+static STORE_SPEC: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+
+pub fn set_store_spec(spec: Option<String>) {
+    let _ = STORE_SPEC.set(spec);
+}
+
+/// The store every command uses: `--store` when given, else `configured`
+/// (the config file's `store`), else the embedded store in `data`.
+pub fn store_spec(configured: Option<&str>, data: &Path) -> Result<StoreSpec, Failure> {
+    match STORE_SPEC.get().and_then(Option::as_deref).or(configured) {
+        Some(s) => StoreSpec::parse(s).map_err(|e| Failure::Input(format!("--store: {e}"))),
+        None => Ok(StoreSpec::sqlite(data)),
+    }
+}
+
+/// How messages name a store: its directory, or its URL without password.
+pub fn store_name(spec: &StoreSpec) -> String {
+    match spec {
+        StoreSpec::Sqlite(d) => d.display().to_string(),
+        StoreSpec::Postgres(_) => spec.to_string(),
+    }
+}
+
+/// Opens the store (see [`store_spec`]; no config file).
 pub fn open_store(data: &Path) -> Result<Arc<dyn Store>, Failure> {
-    let s = sightline_store_sqlite::SqliteStore::open(data)
-        .map_err(|e| Failure::Store(format!("{}: {e}", data.display())))?;
-    Ok(Arc::new(s))
+    open_store_with(None, data)
+}
+
+/// Opens the store, `configured` being the config file's `store`.
+pub fn open_store_with(configured: Option<&str>, data: &Path) -> Result<Arc<dyn Store>, Failure> {
+    let spec = store_spec(configured, data)?;
+    spec.open()
+        .map_err(|e| Failure::Store(format!("{spec}: {e}")))
 }
 
 /// The validator every command uses: STIX patterns are checked by

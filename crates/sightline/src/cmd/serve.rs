@@ -64,7 +64,7 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
         .clone();
     // Refuse a bad config before touching the store.
     config.validate().map_err(server_failure)?;
-    let store = super::open_store(&data)?;
+    let store = super::open_store_with(config.store.as_deref(), &data)?;
     let demo_password = if args.demo {
         Some(demo(store.as_ref(), &mut config, &args.demo_import)?)
     } else {
