@@ -79,9 +79,57 @@ impl std::fmt::Debug for PgStore {
     }
 }
 
+/// Runs `f`, which blocks on the `postgres` client's own runtime, where that
+/// is allowed. The client panics if it blocks inside a tokio runtime's
+/// context (the server calls the store from async code in a few places, such
+/// as resolving collections at start): on a multi-threaded runtime the worker
+/// is handed off with `block_in_place`; on a current-thread runtime `f` runs
+/// on a scoped thread. Elsewhere (the blocking pool, the CLI) it just runs.
+pub(crate) fn off_runtime<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Err(_) => f(),
+        Ok(h) => match h.runtime_flavor() {
+            tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+            _ => std::thread::scope(|s| match s.spawn(f).join() {
+                Ok(r) => r,
+                Err(p) => std::panic::resume_unwind(p),
+            }),
+        },
+    }
+}
+
+/// A client whose drop (which blocks, to say goodbye to the server) is safe
+/// inside a runtime too (see [`off_runtime`]).
+pub(crate) struct SafeClient(Option<Client>);
+
+impl std::ops::Deref for SafeClient {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        self.0
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("client taken before drop"))
+    }
+}
+
+impl std::ops::DerefMut for SafeClient {
+    fn deref_mut(&mut self) -> &mut Client {
+        self.0
+            .as_mut()
+            .unwrap_or_else(|| unreachable!("client taken before drop"))
+    }
+}
+
+impl Drop for SafeClient {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.take() {
+            off_runtime(move || drop(c));
+        }
+    }
+}
+
 /// One connection and its prepared statements.
 pub(crate) struct Conn {
-    client: Client,
+    client: SafeClient,
     statements: HashMap<String, Statement>,
 }
 
@@ -90,7 +138,8 @@ impl Conn {
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
-        let s = self.client.prepare(sql)?;
+        let client = &mut *self.client;
+        let s = off_runtime(|| client.prepare(sql))?;
         if self.statements.len() >= STATEMENT_CACHE {
             self.statements.clear();
         }
@@ -104,7 +153,8 @@ impl Conn {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<Row>, postgres::Error> {
         let s = self.prepared(sql)?;
-        self.client.query(&s, params)
+        let client = &mut *self.client;
+        off_runtime(|| client.query(&s, params))
     }
 
     pub(crate) fn query_opt(
@@ -113,7 +163,8 @@ impl Conn {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Option<Row>, postgres::Error> {
         let s = self.prepared(sql)?;
-        self.client.query_opt(&s, params)
+        let client = &mut *self.client;
+        off_runtime(|| client.query_opt(&s, params))
     }
 
     pub(crate) fn query_one(
@@ -122,7 +173,8 @@ impl Conn {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Row, postgres::Error> {
         let s = self.prepared(sql)?;
-        self.client.query_one(&s, params)
+        let client = &mut *self.client;
+        off_runtime(|| client.query_one(&s, params))
     }
 
     pub(crate) fn execute(
@@ -131,11 +183,13 @@ impl Conn {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<u64, postgres::Error> {
         let s = self.prepared(sql)?;
-        self.client.execute(&s, params)
+        let client = &mut *self.client;
+        off_runtime(|| client.execute(&s, params))
     }
 
     pub(crate) fn batch(&mut self, sql: &str) -> Result<(), postgres::Error> {
-        self.client.batch_execute(sql)
+        let client = &mut *self.client;
+        off_runtime(|| client.batch_execute(sql))
     }
 }
 
@@ -233,7 +287,8 @@ impl PgStore {
     /// processes at once: they take turns on an advisory lock.
     pub fn migrate(&self) -> Result<Vec<u32>> {
         let mut c = self.conn()?;
-        let r = migrate(&mut c);
+        let conn = &mut *c;
+        let r = off_runtime(|| migrate(conn));
         // Session advisory locks outlive errors: never pool this connection.
         c.discard();
         r.map_err(|e| match e {
@@ -245,7 +300,8 @@ impl PgStore {
     /// The schema version of the database and the one this build knows.
     pub fn schema_version(&self) -> Result<(u32, u32)> {
         let mut c = self.conn()?;
-        let v = current_version(&mut c).map_err(|e| self.err(&e))?;
+        let conn = &mut *c;
+        let v = off_runtime(|| current_version(conn)).map_err(|e| self.err(&e))?;
         Ok((v, MIGRATIONS_LEN))
     }
 
@@ -259,7 +315,8 @@ impl PgStore {
         let conn = match pooled {
             Some(c) if !c.client.is_closed() => c,
             _ => {
-                let client = self.config.connect(NoTls).map_err(|e| {
+                let config = &self.config;
+                let client = off_runtime(|| config.connect(NoTls)).map_err(|e| {
                     let cause = error_text(&e);
                     match e.code() {
                         Some(c) if is_unavailable(c) => self.unavailable(&cause),
@@ -270,7 +327,7 @@ impl PgStore {
                     }
                 })?;
                 Conn {
-                    client,
+                    client: SafeClient(Some(client)),
                     statements: HashMap::new(),
                 }
             }
