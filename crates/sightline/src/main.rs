@@ -79,6 +79,9 @@ enum Command {
     /// Work with STIX patterns.
     #[command(subcommand)]
     Pattern(cmd::pattern::Command),
+    /// Manage warninglists of benign values (MISP format) that suppress matches.
+    #[command(subcommand)]
+    Warninglist(cmd::warninglist::Command),
 }
 
 /// What a subcommand reports back; only `main` turns it into an exit code.
@@ -135,6 +138,7 @@ fn main() -> ExitCode {
         Command::Migrate => cmd::migrate::run(&cli.data),
         Command::Copy(a) => cmd::copy::run(a),
         Command::Pattern(c) => cmd::pattern::run(c),
+        Command::Warninglist(c) => cmd::warninglist::run(&cli.data, c),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -15,6 +15,7 @@ pub mod stats;
 pub mod token;
 pub mod user;
 pub mod validate;
+pub mod warninglist;
 
 use std::path::Path;
 use std::sync::Arc;

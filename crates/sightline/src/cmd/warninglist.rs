@@ -1,0 +1,266 @@
+//! `sightline warninglist import|list|check`: MISP warninglists of benign
+//! values that suppress matches.
+//!
+//! Imported lists live in `<data>/warninglists/`, one JSON file per list
+//! (the MISP `list.json` members: name, description, type, list,
+//! matching_attributes, version, category), named after the list. Importing
+//! a list with the same name again replaces it. [`load`] gives the built-in
+//! lists plus every imported one, compiled.
+
+use std::path::{Path, PathBuf};
+
+use sightline_warninglist::{WarningList, WarningLists};
+
+use crate::{Failure, Outcome};
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Import MISP warninglists: list.json files, or directories searched for
+    /// them (e.g. a checkout's `lists/`), into <data>/warninglists/.
+    Import {
+        /// Files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Show the built-in and imported lists: name, type, entries.
+    List {
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the lists each value is on; exit 1 when a value is on none.
+    Check {
+        #[arg(required = true)]
+        values: Vec<String>,
+    },
+}
+
+pub fn run(data: &Path, cmd: Command) -> Result<Outcome, Failure> {
+    match cmd {
+        Command::Import { paths } => import(data, &paths),
+        Command::List { json } => list(data, json),
+        Command::Check { values } => check(data, &values),
+    }
+}
+
+/// Where imported lists are kept.
+pub fn dir(data: &Path) -> PathBuf {
+    data.join("warninglists")
+}
+
+/// The built-in lists followed by the imported ones, compiled.
+pub fn load(data: &Path) -> Result<WarningLists, Failure> {
+    let mut lists = sightline_warninglist::builtin_lists();
+    lists.extend(imported(data)?);
+    Ok(WarningLists::new(lists))
+}
+
+fn imported(data: &Path) -> Result<Vec<WarningList>, Failure> {
+    let d = dir(data);
+    let entries = match std::fs::read_dir(&d) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(Failure::Input(format!("{}: {e}", d.display()))),
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(p)
+                .map_err(|e| Failure::Input(format!("{}: {e}", p.display())))?;
+            WarningList::from_json(&text)
+                .map_err(|e| Failure::Input(format!("{}: {e}", p.display())))
+        })
+        .collect()
+}
+
+/// Every `list.json` under `root` (MISP's layout); if there is none, every
+/// `*.json` directly in it.
+fn find_lists(root: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut stack = vec![root.to_path_buf()];
+    let mut found = Vec::new();
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d)? {
+            let p = e?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == "list.json") {
+                found.push(p);
+            }
+        }
+    }
+    if found.is_empty() {
+        for e in std::fs::read_dir(root)? {
+            let p = e?.path();
+            if p.is_file() && p.extension().is_some_and(|x| x == "json") {
+                found.push(p);
+            }
+        }
+    }
+    found.sort();
+    out.extend(found);
+    Ok(())
+}
+
+/// A file name for a list: its name in lower case, runs of other characters
+/// as `-`.
+fn slug(name: &str) -> String {
+    let mut s = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            s.push(c.to_ascii_lowercase());
+        } else if !s.ends_with('-') {
+            s.push('-');
+        }
+    }
+    let s = s.trim_matches('-');
+    let s = if s.len() > 100 { &s[..100] } else { s };
+    if s.is_empty() {
+        "list".into()
+    } else {
+        s.into()
+    }
+}
+
+fn import(data: &Path, paths: &[PathBuf]) -> Result<Outcome, Failure> {
+    let mut files = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            find_lists(p, &mut files)
+                .map_err(|e| Failure::Input(format!("{}: {e}", p.display())))?;
+        } else if p.exists() {
+            files.push(p.clone());
+        } else {
+            return Err(Failure::Input(format!(
+                "{}: no such file or directory",
+                p.display()
+            )));
+        }
+    }
+    if files.is_empty() {
+        return Err(Failure::Input("no warninglist files found".into()));
+    }
+    let mut lists = Vec::new();
+    let mut rejected = 0;
+    for f in &files {
+        let parsed = std::fs::read_to_string(f)
+            .map_err(|e| e.to_string())
+            .and_then(|t| WarningList::from_json(&t).map_err(|e| e.to_string()));
+        match parsed {
+            Ok(l) => lists.push(l),
+            Err(e) => {
+                rejected += 1;
+                eprintln!("rejected {}: {e}", f.display());
+            }
+        }
+    }
+    let d = dir(data);
+    std::fs::create_dir_all(&d).map_err(|e| Failure::Store(format!("{}: {e}", d.display())))?;
+    // Compile first, to report entries the index cannot use.
+    let compiled = WarningLists::new(lists.clone());
+    let mut entries = 0;
+    for (l, info) in lists.iter().zip(compiled.lists()) {
+        let name = slug(&l.name);
+        let path = d.join(format!("{name}.json"));
+        let tmp = d.join(format!(".{name}.json.tmp"));
+        let text = serde_json::to_vec(l).map_err(|e| Failure::Other(e.into()))?;
+        std::fs::write(&tmp, text)
+            .and_then(|()| std::fs::rename(&tmp, &path))
+            .map_err(|e| Failure::Store(format!("{}: {e}", path.display())))?;
+        entries += info.entries;
+        if info.skipped > 0 {
+            let (entry, why) = info.skipped_examples.first().cloned().unwrap_or_default();
+            eprintln!(
+                "{}: {} of its entries cannot be used (e.g. `{entry}`: {why})",
+                info.name, info.skipped
+            );
+        }
+    }
+    println!(
+        "imported {} warninglists ({entries} entries) into {}{}",
+        lists.len(),
+        d.display(),
+        if rejected > 0 {
+            format!("; {rejected} files rejected")
+        } else {
+            String::new()
+        }
+    );
+    Ok(if rejected > 0 {
+        Outcome::Findings
+    } else {
+        Outcome::Ok
+    })
+}
+
+fn list(data: &Path, json: bool) -> Result<Outcome, Failure> {
+    let n_builtin = sightline_warninglist::builtin_lists().len();
+    let w = load(data)?;
+    for (i, l) in w.lists().iter().enumerate() {
+        let source = if i < n_builtin {
+            "built-in"
+        } else {
+            "imported"
+        };
+        if json {
+            println!(
+                "{}",
+                serde_json::json!({
+                    "name": l.name,
+                    "type": l.kind.as_str(),
+                    "entries": l.entries,
+                    "skipped": l.skipped,
+                    "source": source,
+                })
+            );
+        } else {
+            println!(
+                "{:<9} {:<9} {:>8}  {}",
+                source,
+                l.kind.as_str(),
+                l.entries,
+                l.name
+            );
+        }
+    }
+    Ok(Outcome::Ok)
+}
+
+fn check(data: &Path, values: &[String]) -> Result<Outcome, Failure> {
+    let w = load(data)?;
+    let mut all_found = true;
+    for v in values {
+        let hits = w.lookup(None, v);
+        if hits.is_empty() {
+            all_found = false;
+            println!("{v}: not on any list");
+        }
+        for i in hits {
+            println!("{v}: {}", w.lists()[i].name);
+        }
+    }
+    Ok(if all_found {
+        Outcome::Ok
+    } else {
+        Outcome::Findings
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slug;
+
+    #[test]
+    fn slugs_are_file_names() {
+        assert_eq!(
+            slug("List of known IPv4 public DNS resolvers"),
+            "list-of-known-ipv4-public-dns-resolvers"
+        );
+        assert_eq!(slug("../../etc"), "etc");
+        assert_eq!(slug("§§"), "list");
+    }
+}
