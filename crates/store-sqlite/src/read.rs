@@ -9,8 +9,8 @@
 use rusqlite::types::Value;
 use rusqlite::{params, params_from_iter, Connection, Row};
 use sightline_store::{
-    CollectionInfo, ObjectQuery, ObjectReader, Page, Result, SearchHit, Stats, StoreError,
-    StoredObject, VersionReader,
+    CollectionInfo, ObjectQuery, ObjectReader, ObjectRow, Page, PageSummary, Result, SearchHit,
+    Stats, StoreError, StoredObject, VersionReader,
 };
 
 use crate::write::resolve_collection;
@@ -136,6 +136,19 @@ pub(crate) fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (Stri
 
 impl ObjectReader for SqliteStore {
     fn query(&self, q: &ObjectQuery) -> Result<Page> {
+        let mut items = Vec::with_capacity(q.limit.min(1024));
+        let summary = self.query_each(q, &mut |r| items.push(r.to_stored()))?;
+        Ok(Page {
+            items,
+            more: summary.more,
+        })
+    }
+
+    fn query_each(
+        &self,
+        q: &ObjectQuery,
+        each: &mut dyn FnMut(&ObjectRow<'_>),
+    ) -> Result<PageSummary> {
         let conn = self.reader()?;
         let cid = match &q.collection {
             Some(c) => Some(
@@ -147,15 +160,34 @@ impl ObjectReader for SqliteStore {
         };
         let limit = q.limit.min(MAX_LIMIT);
         let (sql, params) = page_sql(q, cid, limit);
-        let mut items = (|| -> rusqlite::Result<Vec<StoredObject>> {
+        (|| -> rusqlite::Result<PageSummary> {
             let mut stmt = conn.prepare_cached(&sql)?;
-            let rows = stmt.query_map(params_from_iter(params), stored)?;
-            rows.collect()
+            let mut rows = stmt.query(params_from_iter(params))?;
+            let mut summary = PageSummary::default();
+            while let Some(r) = rows.next()? {
+                if summary.count == limit {
+                    summary.more = true;
+                    break;
+                }
+                // Borrowed straight from SQLite's row buffer: no copy but the
+                // caller's own.
+                let text = |i: usize| r.get_ref(i).and_then(|v| Ok(v.as_str()?));
+                let row = ObjectRow {
+                    date_added: r.get(0)?,
+                    id: text(1)?,
+                    ty: text(2)?,
+                    spec_version: text(3)?,
+                    version: r.get_ref(4)?.as_str_or_null()?,
+                    version_key: text(5)?,
+                    revoked: r.get(6)?,
+                    raw: text(7)?,
+                };
+                summary.saw(row.date_added);
+                each(&row);
+            }
+            Ok(summary)
         })()
-        .ctx(&self.path)?;
-        let more = items.len() > limit;
-        items.truncate(limit);
-        Ok(Page { items, more })
+        .ctx(&self.path)
     }
 
     fn lookup_external_id(&self, external_id: &str) -> Result<Vec<String>> {

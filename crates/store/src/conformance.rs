@@ -52,7 +52,7 @@ macro_rules! conformance_tests {
             uncommitted_is_invisible, raw_is_byte_exact, external_ids, search, search_input_never_errors,
             stats, revoked, relationships, check_is_clean,
             accounts_users, accounts_tokens, accounts_generation,
-            statuses_with_objects, statuses_expire
+            statuses_with_objects, statuses_expire, query_each_matches_query
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -1441,4 +1441,67 @@ pub fn statuses_expire(s: &dyn Store) {
     assert_eq!(s.purge_statuses(200).expect("purge"), 1);
     assert_eq!(s.status(&old.id, 0).expect("status"), None);
     assert_eq!(s.status(&new.id, 200).expect("status"), Some(new));
+}
+
+/// `query_each` hands over exactly the rows `query` returns, with the same
+/// `more`, first/last and next cursor, for every kind of page.
+pub fn query_each_matches_query(s: &dyn Store) {
+    many(s, None);
+    let c = collection(s, 1, "Each", Some("each"));
+    many(s, Some("each"));
+    for coll in [None, Some(c.id.clone())] {
+        for limit in [1, 7, 60, 1000] {
+            for q in [
+                q_all(),
+                with_versions(false, true, &[]),
+                with_versions(true, false, &[]),
+                ObjectQuery {
+                    ids: vec![sid("indicator", 5), sid("indicator", 7)],
+                    ..q_all()
+                },
+            ] {
+                let mut q = ObjectQuery {
+                    collection: coll.clone(),
+                    limit,
+                    ..q
+                };
+                loop {
+                    let page = s.query(&q).expect("query");
+                    let mut rows = Vec::new();
+                    let summary = s
+                        .query_each(&q, &mut |r| {
+                            rows.push((
+                                r.id.to_owned(),
+                                r.version_key.to_owned(),
+                                r.date_added,
+                                r.raw.to_owned(),
+                            ));
+                        })
+                        .expect("query_each");
+                    let want: Vec<_> = page
+                        .items
+                        .iter()
+                        .map(|o| {
+                            (
+                                o.id.clone(),
+                                o.version_key.clone(),
+                                o.date_added,
+                                o.raw.clone(),
+                            )
+                        })
+                        .collect();
+                    assert_eq!(rows, want, "{coll:?} limit {limit}");
+                    assert_eq!(summary.count, want.len());
+                    assert_eq!(summary.more, page.more);
+                    assert_eq!(summary.first, page.items.first().map(|o| o.date_added));
+                    assert_eq!(summary.last, page.items.last().map(|o| o.date_added));
+                    assert_eq!(summary.next_cursor(), page.next_cursor());
+                    match summary.next_cursor() {
+                        Some(next) => q.after = Some(next),
+                        None => break,
+                    }
+                }
+            }
+        }
+    }
 }

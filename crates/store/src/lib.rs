@@ -24,7 +24,7 @@ pub mod status;
 pub use accounts::{AccountStore, ApiToken, User};
 pub use clock::{format_date_added, parse_date_added, DateAdded, DateAddedClock};
 pub use memory::MemoryStore;
-pub use query::{ObjectQuery, Page, VersionFilter};
+pub use query::{ObjectQuery, ObjectRow, Page, PageSummary, VersionFilter};
 pub use status::{StatusStore, StoredStatus};
 
 use sightline_stix::ObjectMeta;
@@ -154,6 +154,28 @@ pub trait ObjectReader: Send + Sync {
     /// Objects matching `q`, ascending by `date_added`, at most `q.limit`,
     /// starting strictly after `q.after` (the keyset cursor).
     fn query(&self, q: &ObjectQuery) -> Result<Page>;
+    /// The page [`ObjectReader::query`] returns, handed row by row to `each`
+    /// (borrowed, in order, at most `q.limit` rows) instead of collected.
+    /// Backends override it to skip building owned rows.
+    fn query_each(
+        &self,
+        q: &ObjectQuery,
+        each: &mut dyn FnMut(&ObjectRow<'_>),
+    ) -> Result<PageSummary> {
+        let page = self.query(q)?;
+        let mut summary = PageSummary {
+            more: page.more,
+            ..PageSummary::default()
+        };
+        for o in page.items.iter().take(q.limit) {
+            summary.saw(o.date_added);
+            each(&o.as_row());
+        }
+        if page.items.len() > q.limit {
+            summary.more = true;
+        }
+        Ok(summary)
+    }
     /// Object ids whose `external_references` carry `external_id` (e.g. `G0032`),
     /// in any source; sorted.
     fn lookup_external_id(&self, external_id: &str) -> Result<Vec<String>>;

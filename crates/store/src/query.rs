@@ -91,3 +91,77 @@ impl Page {
         }
     }
 }
+
+/// One stored row, borrowed: what [`crate::ObjectReader::query_each`] hands its
+/// callback, so a caller streaming a page (the TAXII envelope) copies each
+/// object's JSON once, into its output, and allocates nothing per row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ObjectRow<'a> {
+    pub id: &'a str,
+    pub ty: &'a str,
+    pub spec_version: &'a str,
+    pub version: Option<&'a str>,
+    pub version_key: &'a str,
+    pub date_added: DateAdded,
+    pub revoked: bool,
+    pub raw: &'a str,
+}
+
+impl ObjectRow<'_> {
+    pub fn to_stored(&self) -> StoredObject {
+        StoredObject {
+            id: self.id.to_owned(),
+            ty: self.ty.to_owned(),
+            spec_version: self.spec_version.to_owned(),
+            version: self.version.map(str::to_owned),
+            version_key: self.version_key.to_owned(),
+            date_added: self.date_added,
+            revoked: self.revoked,
+            raw: self.raw.to_owned(),
+        }
+    }
+}
+
+impl StoredObject {
+    pub fn as_row(&self) -> ObjectRow<'_> {
+        ObjectRow {
+            id: &self.id,
+            ty: &self.ty,
+            spec_version: &self.spec_version,
+            version: self.version.as_deref(),
+            version_key: &self.version_key,
+            date_added: self.date_added,
+            revoked: self.revoked,
+            raw: &self.raw,
+        }
+    }
+}
+
+/// What [`crate::ObjectReader::query_each`] saw: the rows of a [`Page`]
+/// without the rows themselves.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageSummary {
+    /// Rows handed to the callback (at most the query's limit).
+    pub count: usize,
+    pub more: bool,
+    pub first: Option<DateAdded>,
+    pub last: Option<DateAdded>,
+}
+
+impl PageSummary {
+    /// Counts one row (in order).
+    pub fn saw(&mut self, date_added: DateAdded) {
+        self.count += 1;
+        self.first.get_or_insert(date_added);
+        self.last = Some(date_added);
+    }
+
+    /// The cursor for the next page, as [`Page::next_cursor`].
+    pub fn next_cursor(&self) -> Option<DateAdded> {
+        if self.more {
+            self.last
+        } else {
+            None
+        }
+    }
+}

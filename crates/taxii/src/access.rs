@@ -29,16 +29,22 @@
 //!   non-blocking cache answers (`authenticate_cached`); the
 //!   [`AccessPolicy`](crate::AccessPolicy) is expected to be an in-memory
 //!   lookup and runs inline.
+//! - Collection records are cached for [`COLLECTION_TTL`]: they are read on
+//!   every request and change only by an operator's hand, and a store call
+//!   here is a hop to the blocking pool and back (a third of the cost of a
+//!   by-id read in `perf`). A collection removed meanwhile answers 404 from
+//!   the store itself, so the cache can only delay a new one's appearance.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use axum::extract::{FromRequestParts, Path};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use sightline_store::{
-    CollectionInfo, NewObject, ObjectQuery, Page, PutOutcome, Store, StoreError, StoredObject,
-    StoredStatus,
+    CollectionInfo, NewObject, ObjectQuery, ObjectRow, PageSummary, PutOutcome, Store, StoreError,
+    StoredObject, StoredStatus,
 };
 
 use crate::error::TaxiiError;
@@ -172,9 +178,15 @@ async fn grant(parts: &mut Parts, ctx: &Ctx, need: Need) -> Result<Granted, Taxi
         .root(root_name)
         .ok_or_else(|| TaxiiError::not_found("no such API root"))?;
     let store = ctx.app.store.clone();
-    let info = {
-        let store = store.clone();
-        blocking(move || store.collection(&coll)).await?
+    let info = match ctx.collections.get(&coll) {
+        Some(hit) => hit,
+        None => {
+            let store = store.clone();
+            let key = coll.clone();
+            let info = blocking(move || store.collection(&key)).await?;
+            ctx.collections.put(coll, info.clone());
+            info
+        }
     };
     let info = info.filter(|i| root.collections.iter().any(|c| c == &i.id));
     let anonymous = caller.is_none();
@@ -196,6 +208,37 @@ async fn grant(parts: &mut Parts, ctx: &Ctx, need: Need) -> Result<Granted, Taxi
         root: root.path.clone(),
         max_content_length: root.max_content_length,
     })
+}
+
+/// How long a collection record (or its absence) is trusted.
+pub(crate) const COLLECTION_TTL: Duration = Duration::from_secs(2);
+
+/// Bounded: the URL segment is client input.
+const COLLECTION_CACHE_MAX: usize = 1024;
+
+/// Collection records by the id or alias a URL named (see the module doc).
+#[derive(Default)]
+pub(crate) struct CollectionCache {
+    map: RwLock<HashMap<String, (Instant, Option<CollectionInfo>)>>,
+}
+
+impl CollectionCache {
+    fn get(&self, key: &str) -> Option<Option<CollectionInfo>> {
+        let g = self.map.read().unwrap_or_else(PoisonError::into_inner);
+        let (at, info) = g.get(key)?;
+        (at.elapsed() < COLLECTION_TTL).then(|| info.clone())
+    }
+
+    fn put(&self, key: String, info: Option<CollectionInfo>) {
+        let mut g = self.map.write().unwrap_or_else(PoisonError::into_inner);
+        if g.len() >= COLLECTION_CACHE_MAX {
+            g.retain(|_, (at, _)| at.elapsed() < COLLECTION_TTL);
+            if g.len() >= COLLECTION_CACHE_MAX {
+                g.clear();
+            }
+        }
+        g.insert(key, (Instant::now(), info));
+    }
 }
 
 macro_rules! handle {
@@ -255,17 +298,33 @@ async fn versions_in(g: &Granted, id: &str) -> Result<Vec<StoredObject>, TaxiiEr
 }
 
 impl CollectionReader {
-    /// One page of this collection's objects (the query's collection is forced).
-    pub async fn query(&self, mut q: ObjectQuery) -> Result<Page, TaxiiError> {
+    /// One page of this collection's objects handed row by row to `sink`
+    /// on the blocking thread (see [`sightline_store::ObjectReader::query_each`]); returns the
+    /// sink and what the page held.
+    pub async fn query_each<S: RowSink>(
+        &self,
+        mut q: ObjectQuery,
+        mut sink: S,
+    ) -> Result<(S, PageSummary), TaxiiError> {
         q.collection = Some(self.0.info.id.clone());
         let store = self.0.store.clone();
-        blocking(move || store.query(&q)).await
+        blocking(move || {
+            let summary = store.query_each(&q, &mut |r| sink.row(r))?;
+            Ok((sink, summary))
+        })
+        .await
     }
 
     /// Every version of `id` in this collection, by version.
     pub async fn versions(&self, id: &str) -> Result<Vec<StoredObject>, TaxiiError> {
         versions_in(&self.0, id).await
     }
+}
+
+/// Takes the rows of a page as the store reads them (to render a response
+/// body without owning each row first).
+pub(crate) trait RowSink: Send + 'static {
+    fn row(&mut self, r: &ObjectRow<'_>);
 }
 
 /// The outcome of one object put.

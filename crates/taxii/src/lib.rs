@@ -112,6 +112,7 @@ impl std::fmt::Debug for AppState {
 #[derive(Clone)]
 pub(crate) struct Ctx {
     pub app: AppState,
+    pub collections: Arc<access::CollectionCache>,
 }
 
 impl Ctx {
@@ -168,7 +169,10 @@ where
 /// An API root whose path is `taxii2` would be shadowed by discovery; the
 /// configuration should reject it.
 pub fn router(state: AppState) -> Router {
-    let ctx = Ctx { app: state };
+    let ctx = Ctx {
+        app: state,
+        collections: Arc::new(access::CollectionCache::default()),
+    };
     let coll = "/{root}/collections/{collection}";
     let routes = Router::new()
         .route("/taxii2/", get(routes::discovery))

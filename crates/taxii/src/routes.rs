@@ -12,13 +12,13 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 use sightline_stix::{StixId, Validator};
 use sightline_store::{
-    format_date_added, DateAdded, NewObject, ObjectQuery, Page, PutOutcome, StoredObject,
+    format_date_added, DateAdded, NewObject, ObjectQuery, ObjectRow, PageSummary, PutOutcome,
     StoredStatus, VersionFilter,
 };
 
 use crate::access::{
     visible_collections, Caller, CollectionDeleter, CollectionReader, CollectionViewer,
-    CollectionWriter, PutResult,
+    CollectionWriter, PutResult, RowSink,
 };
 use crate::cursor;
 use crate::error::TaxiiError;
@@ -247,30 +247,32 @@ impl Endpoint<'_> {
 /// A page of one object's versions (get object, §5.6; versions, §5.8). 404
 /// when the collection does not hold the object at all; filters that exclude
 /// every version give an empty page.
-async fn object_page(
+async fn object_page<S: RowSink>(
     ctx: &Ctx,
     reader: &CollectionReader,
     uri: &Uri,
     endpoint: &Endpoint<'_>,
-) -> Result<(Page, Option<String>)> {
+    sink: S,
+) -> Result<(S, PageSummary, Option<String>)> {
     let (Endpoint::Object(object) | Endpoint::Versions(object)) = endpoint else {
         return Err(TaxiiError::not_found("no such object in this collection"));
     };
     object_id(object)?;
     let f = Filters::from_uri(uri)?;
-    let (page, next) = run_page(ctx, reader, &f, endpoint).await?;
-    if page.items.is_empty() && f.next.is_none() && reader.versions(object).await?.is_empty() {
+    let (sink, page, next) = run_page(ctx, reader, &f, endpoint, sink).await?;
+    if page.count == 0 && f.next.is_none() && reader.versions(object).await?.is_empty() {
         return Err(TaxiiError::not_found("no such object in this collection"));
     }
-    Ok((page, next))
+    Ok((sink, page, next))
 }
 
-async fn run_page(
+async fn run_page<S: RowSink>(
     ctx: &Ctx,
     reader: &CollectionReader,
     f: &Filters,
     endpoint: &Endpoint<'_>,
-) -> Result<(Page, Option<String>)> {
+    sink: S,
+) -> Result<(S, PageSummary, Option<String>)> {
     // Filters an endpoint does not define are not applied (and not bound).
     let mut f = f.clone();
     match endpoint {
@@ -309,16 +311,12 @@ async fn run_page(
         after,
         limit,
     };
-    let mut page = reader.query(q).await?;
-    // A backend may return more than asked; never exceed the limit (§3.4).
-    if page.items.len() > limit {
-        page.items.truncate(limit);
-        page.more = true;
-    }
+    // The backend hands over at most `limit` rows (§3.4: never more).
+    let (sink, page) = reader.query_each(q, sink).await?;
     let next = page
         .next_cursor()
         .map(|last| cursor::sign(&cfg.cursor_key, last, &coll_id, &fingerprint));
-    Ok((page, next))
+    Ok((sink, page, next))
 }
 
 /// Adds `X-TAXII-Date-Added-First/-Last` (§3.2) for a non-empty page; an
@@ -333,22 +331,18 @@ fn date_headers(resp: &mut Response, first: Option<DateAdded>, last: Option<Date
     }
 }
 
-fn paged_response(page: &Page, body: Vec<u8>) -> Response {
+fn paged_response(page: &PageSummary, body: Vec<u8>) -> Response {
     let mut resp = taxii_bytes(StatusCode::OK, body);
-    date_headers(
-        &mut resp,
-        page.items.first().map(|o| o.date_added),
-        page.items.last().map(|o| o.date_added),
-    );
+    date_headers(&mut resp, page.first, page.last);
     resp
 }
 
-/// The envelope (§3.7), written by hand so every object goes out as the
-/// exact JSON text it was stored as.
-fn envelope_body(page: &Page, next: Option<&str>) -> Vec<u8> {
-    let raw: usize = page.items.iter().map(|o| o.raw.len() + 1).sum();
-    let mut out = Vec::with_capacity(raw + 200);
-    out.extend_from_slice(if page.more {
+/// Writes `{"more":…,"next":…,"<key>":[<items>]}`: the frame every paged
+/// endpoint shares (§3.7 envelope, §5.3 manifest, §5.8 versions). The list is
+/// omitted when empty (§2: lists are never empty).
+fn paged_body(more: bool, next: Option<&str>, key: &str, items: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(items.len() + key.len() + 200);
+    out.extend_from_slice(if more {
         b"{\"more\":true"
     } else {
         b"{\"more\":false"
@@ -357,18 +351,34 @@ fn envelope_body(page: &Page, next: Option<&str>) -> Vec<u8> {
         out.extend_from_slice(b",\"next\":");
         out.extend_from_slice(json_string(n).as_bytes());
     }
-    if !page.items.is_empty() {
-        out.extend_from_slice(b",\"objects\":[");
-        for (i, o) in page.items.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(o.raw.as_bytes());
-        }
+    if !items.is_empty() {
+        out.extend_from_slice(b",\"");
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":[");
+        out.extend_from_slice(items);
         out.push(b']');
     }
     out.push(b'}');
     out
+}
+
+/// The envelope's objects (§3.7), each the exact JSON text it was stored as.
+#[derive(Default)]
+struct EnvelopeObjects(Vec<u8>);
+
+impl RowSink for EnvelopeObjects {
+    fn row(&mut self, r: &ObjectRow<'_>) {
+        if !self.0.is_empty() {
+            self.0.push(b',');
+        }
+        self.0.extend_from_slice(r.raw.as_bytes());
+    }
+}
+
+impl EnvelopeObjects {
+    fn body(&self, page: &PageSummary, next: Option<&str>) -> Vec<u8> {
+        paged_body(page.more, next, "objects", &self.0)
+    }
 }
 
 fn json_string(s: &str) -> String {
@@ -378,10 +388,9 @@ fn json_string(s: &str) -> String {
 /// The version a manifest, versions list or status shows: `modified`, else
 /// `created`; an object with neither (an SCO) is named by its `date_added`,
 /// which is consistent for this server (§3.4.1).
-fn version_of(o: &StoredObject) -> String {
+fn version_of(o: &ObjectRow<'_>) -> String {
     o.version
-        .clone()
-        .unwrap_or_else(|| format_date_added(o.date_added))
+        .map_or_else(|| format_date_added(o.date_added), str::to_owned)
 }
 
 fn object_id(id: &str) -> Result<()> {
@@ -400,15 +409,6 @@ struct ManifestRecord<'a> {
     media_type: String,
 }
 
-#[derive(Serialize)]
-struct Manifest<'a> {
-    more: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    objects: Vec<ManifestRecord<'a>>,
-}
-
 /// The STIX media type of one version, from the collection's list when it
 /// names that spec version.
 fn media_type(media_types: &[String], spec_version: &str) -> String {
@@ -420,6 +420,28 @@ fn media_type(media_types: &[String], spec_version: &str) -> String {
         .unwrap_or_else(|| format!("application/stix+json;version={spec_version}"))
 }
 
+/// Manifest records (§5.3), one per version, written as the rows arrive.
+struct ManifestRecords {
+    media_types: Vec<String>,
+    out: Vec<u8>,
+}
+
+impl RowSink for ManifestRecords {
+    fn row(&mut self, r: &ObjectRow<'_>) {
+        if !self.out.is_empty() {
+            self.out.push(b',');
+        }
+        let rec = ManifestRecord {
+            id: r.id,
+            date_added: format_date_added(r.date_added),
+            version: version_of(r),
+            media_type: media_type(&self.media_types, r.spec_version),
+        };
+        // Writing plain strings into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut self.out, &rec);
+    }
+}
+
 /// `GET /{root}/collections/{id}/manifest/` (§5.3): one record per version.
 pub(crate) async fn manifest(
     State(ctx): State<Ctx>,
@@ -427,24 +449,13 @@ pub(crate) async fn manifest(
     uri: Uri,
 ) -> Result<Response> {
     let f = Filters::from_uri(&uri)?;
-    let (page, next) = run_page(&ctx, &reader, &f, &Endpoint::Manifest).await?;
-    let media_types = &reader.info().media_types;
-    let body = Manifest {
-        more: page.more,
-        next,
-        objects: page
-            .items
-            .iter()
-            .map(|o| ManifestRecord {
-                id: &o.id,
-                date_added: format_date_added(o.date_added),
-                version: version_of(o),
-                media_type: media_type(media_types, &o.spec_version),
-            })
-            .collect(),
+    let sink = ManifestRecords {
+        media_types: reader.info().media_types.clone(),
+        out: Vec::new(),
     };
-    let bytes = serde_json::to_vec(&body).map_err(|e| TaxiiError::Internal(e.to_string()))?;
-    Ok(paged_response(&page, bytes))
+    let (sink, page, next) = run_page(&ctx, &reader, &f, &Endpoint::Manifest, sink).await?;
+    let body = paged_body(page.more, next.as_deref(), "objects", &sink.out);
+    Ok(paged_response(&page, body))
 }
 
 // ---------------------------------------------------------------- §5.4 get objects
@@ -456,8 +467,15 @@ pub(crate) async fn get_objects(
     uri: Uri,
 ) -> Result<Response> {
     let f = Filters::from_uri(&uri)?;
-    let (page, next) = run_page(&ctx, &reader, &f, &Endpoint::Objects).await?;
-    Ok(paged_response(&page, envelope_body(&page, next.as_deref())))
+    let (objs, page, next) = run_page(
+        &ctx,
+        &reader,
+        &f,
+        &Endpoint::Objects,
+        EnvelopeObjects::default(),
+    )
+    .await?;
+    Ok(paged_response(&page, objs.body(&page, next.as_deref())))
 }
 
 // ---------------------------------------------------------------- §5.5 add objects
@@ -691,8 +709,10 @@ pub(crate) async fn get_object(
     TaxiiPath((_, _, object)): TaxiiPath<(String, String, String)>,
     uri: Uri,
 ) -> Result<Response> {
-    let (page, next) = object_page(&ctx, &reader, &uri, &Endpoint::Object(&object)).await?;
-    Ok(paged_response(&page, envelope_body(&page, next.as_deref())))
+    let endpoint = Endpoint::Object(&object);
+    let (objs, page, next) =
+        object_page(&ctx, &reader, &uri, &endpoint, EnvelopeObjects::default()).await?;
+    Ok(paged_response(&page, objs.body(&page, next.as_deref())))
 }
 
 // ---------------------------------------------------------------- §5.7 delete an object
@@ -749,13 +769,18 @@ pub(crate) async fn delete_object(
 
 // ---------------------------------------------------------------- §5.8 versions
 
-#[derive(Serialize)]
-struct Versions {
-    more: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    next: Option<String>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    versions: Vec<String>,
+/// The versions list (§5.8): each version as a JSON string.
+#[derive(Default)]
+struct VersionList(Vec<u8>);
+
+impl RowSink for VersionList {
+    fn row(&mut self, r: &ObjectRow<'_>) {
+        if !self.0.is_empty() {
+            self.0.push(b',');
+        }
+        self.0
+            .extend_from_slice(json_string(&version_of(r)).as_bytes());
+    }
 }
 
 /// `GET /{root}/collections/{id}/objects/{object_id}/versions/` (§5.8),
@@ -767,14 +792,11 @@ pub(crate) async fn versions(
     TaxiiPath((_, _, object)): TaxiiPath<(String, String, String)>,
     uri: Uri,
 ) -> Result<Response> {
-    let (page, next) = object_page(&ctx, &reader, &uri, &Endpoint::Versions(&object)).await?;
-    let body = Versions {
-        more: page.more,
-        next,
-        versions: page.items.iter().map(version_of).collect(),
-    };
-    let bytes = serde_json::to_vec(&body).map_err(|e| TaxiiError::Internal(e.to_string()))?;
-    Ok(paged_response(&page, bytes))
+    let endpoint = Endpoint::Versions(&object);
+    let (list, page, next) =
+        object_page(&ctx, &reader, &uri, &endpoint, VersionList::default()).await?;
+    let body = paged_body(page.more, next.as_deref(), "versions", &list.0);
+    Ok(paged_response(&page, body))
 }
 
 // ---------------------------------------------------------------- fallbacks
