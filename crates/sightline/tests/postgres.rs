@@ -548,3 +548,82 @@ fn two_replicas_paging_while_posting() {
     assert_eq!(by_next.ids, by_added_after.ids);
     drop((a, b));
 }
+
+/// Issue 5 §3 (the store's part): when PostgreSQL drops the server's
+/// connections (a restart, a failover), a request that hits a dead connection
+/// is answered 503 (TAXII 2.1 §3.6.1: retry later), never 500, and the
+/// server reconnects by itself: the next request succeeds.
+#[test]
+fn lost_database_connections_are_503_then_reconnected() {
+    let db = TestDb::new("lost");
+    let dir = tempfile::tempdir().expect("dir");
+    let s = db.url();
+    ok(&run(s, &["collection", "add", "c1"], None));
+    ok(&run(
+        s,
+        &["user", "add", "alice", "--password-stdin"],
+        Some("correct horse\n"),
+    ));
+    let config = dir.path().join("sightline.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+            store = "{s}"
+            default_api_root = "api1"
+            [[api_roots]]
+            path = "api1"
+            title = "One"
+            collections = ["c1"]
+            [collections.c1]
+            can_read = ["alice"]
+            can_write = ["alice"]
+            "#
+        ),
+    )
+    .expect("config");
+    let srv = Serve::start(&dir.path().join("a"), &config);
+    let url = format!("{}/api1/collections/c1/objects/", srv.base);
+    let c = client();
+    let get = || {
+        c.get(&url)
+            .header("Accept", TAXII)
+            .header("Authorization", auth())
+            .send()
+            .expect("GET")
+    };
+    // Several requests, so the server holds several pooled connections.
+    for _ in 0..5 {
+        assert_eq!(get().status(), 200);
+    }
+    let mut admin = postgres::Client::connect(
+        &sightline_store_postgres::testing::cluster_url(),
+        postgres::NoTls,
+    )
+    .expect("admin");
+    let dbname = s.rsplit('/').next().expect("db name").to_owned();
+    admin
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+            &[&dbname],
+        )
+        .expect("terminate");
+    let first = get();
+    let status = first.status();
+    let ctype = first
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert!(
+        status == 503 || status == 200,
+        "a lost connection must be 503 (or already reconnected), got {status}: {}",
+        first.text().unwrap_or_default()
+    );
+    if status == 503 {
+        assert!(ctype.starts_with("application/taxii+json"), "{ctype}");
+    }
+    assert_eq!(get().status(), 200, "the server reconnected by itself");
+    assert_eq!(get().status(), 200);
+}

@@ -44,6 +44,7 @@ mod write;
 
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -69,6 +70,9 @@ pub struct PgStore {
     /// `postgres://user@host:port/db`, for messages (no password).
     label: String,
     idle: Mutex<Vec<Conn>>,
+    /// Bumped whenever the server is found unavailable: connections opened
+    /// before are presumed dead and never reused (see [`PgStore::conn`]).
+    epoch: AtomicU64,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -131,6 +135,8 @@ impl Drop for SafeClient {
 pub(crate) struct Conn {
     client: SafeClient,
     statements: HashMap<String, Statement>,
+    /// The store's epoch when this connection was opened.
+    epoch: u64,
 }
 
 impl Conn {
@@ -226,7 +232,7 @@ impl Pooled<'_> {
 impl Drop for Pooled<'_> {
     fn drop(&mut self) {
         if let Some(c) = self.conn.take() {
-            if c.client.is_closed() {
+            if c.client.is_closed() || c.epoch != self.store.epoch.load(Ordering::Acquire) {
                 return;
             }
             let mut idle = self
@@ -271,6 +277,7 @@ impl PgStore {
             config,
             label,
             idle: Mutex::new(Vec::new()),
+            epoch: AtomicU64::new(0),
         };
         // Fail now, with a clear message, when the server cannot be reached.
         drop(s.conn()?);
@@ -307,13 +314,14 @@ impl PgStore {
 
     /// A connection from the pool, or a new one.
     pub(crate) fn conn(&self) -> Result<Pooled<'_>> {
+        let epoch = self.epoch.load(Ordering::Acquire);
         let pooled = self
             .idle
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop();
         let conn = match pooled {
-            Some(c) if !c.client.is_closed() => c,
+            Some(c) if !c.client.is_closed() && c.epoch == epoch => c,
             _ => {
                 let config = &self.config;
                 let client = off_runtime(|| config.connect(NoTls)).map_err(|e| {
@@ -329,6 +337,7 @@ impl PgStore {
                 Conn {
                     client: SafeClient(Some(client)),
                     statements: HashMap::new(),
+                    epoch,
                 }
             }
         };
@@ -339,6 +348,13 @@ impl PgStore {
     }
 
     fn unavailable(&self, cause: &str) -> StoreError {
+        // The server went away: every connection opened before is most
+        // likely dead too. Retire them all (idle ones now, busy ones when
+        // they come back), so the next call connects afresh instead of
+        // failing once per stale connection.
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        let stale = std::mem::take(&mut *self.idle.lock().unwrap_or_else(PoisonError::into_inner));
+        drop(stale);
         StoreError::Busy(format!(
             "{}: the PostgreSQL server is unavailable: {cause}",
             self.label
