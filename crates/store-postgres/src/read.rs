@@ -69,14 +69,21 @@ pub(crate) fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (Stri
             "SELECT v.date_added, {COLUMNS} FROM versions v WHERE v.date_added > {d}"
         ));
     }
-    if !q.ids.is_empty() {
-        let a = p(Box::new(q.ids.clone()));
-        sql.push_str(&format!(" AND {t}.id = ANY({a})"));
-    }
-    if !q.types.is_empty() {
-        let a = p(Box::new(q.types.clone()));
-        sql.push_str(&format!(" AND v.type = ANY({a})"));
-    }
+    // One value is bound as `=`, so a (type, date_added) index can serve
+    // the page in order; several as `= ANY(array)`.
+    let mut any_of = |col: String, values: &[String], sql: &mut String| match values {
+        [] => {}
+        [one] => {
+            let a = p(Box::new(one.clone()));
+            sql.push_str(&format!(" AND {col} = {a}"));
+        }
+        many => {
+            let a = p(Box::new(many.to_vec()));
+            sql.push_str(&format!(" AND {col} = ANY({a})"));
+        }
+    };
+    any_of(format!("{t}.id"), &q.ids, &mut sql);
+    any_of("v.type".to_owned(), &q.types, &mut sql);
     if !q.spec_versions.is_empty() {
         let a = p(Box::new(q.spec_versions.clone()));
         sql.push_str(&format!(" AND v.spec_version = ANY({a})"));

@@ -81,7 +81,6 @@ CREATE UNIQUE INDEX members_id ON members (cid, id, version_key);
 CREATE INDEX members_all ON members (cid, date_added);
 CREATE INDEX members_latest ON members (cid, date_added) WHERE is_latest;
 CREATE INDEX members_first ON members (cid, date_added) WHERE is_first;
-CREATE INDEX members_version ON members (version);
 
 CREATE TABLE external_ids (
     external_id text COLLATE "C" NOT NULL,

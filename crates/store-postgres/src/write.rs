@@ -20,6 +20,9 @@ use crate::{Conn, Ctx, PgStore, Pooled, WRITE_LOCK};
 const NEXT: &str =
     "greatest((extract(epoch FROM clock_timestamp()) * 1000000)::bigint, $1::bigint + 1)";
 
+/// Starts a write transaction whose lock waits end after 30 s.
+const BEGIN: &str = "BEGIN; SET LOCAL lock_timeout = '30s'";
+
 /// The rows of one id (in `versions`, or in one collection's `members`) that a
 /// put must know about.
 #[derive(Default)]
@@ -89,7 +92,9 @@ impl ObjectWriter for PgStore {
     fn begin(&self) -> Result<Box<dyn WriteTxn + '_>> {
         let mut conn = self.conn()?;
         let last = (|| -> Result<DateAdded, postgres::Error> {
-            conn.batch("BEGIN")?;
+            // A writer waits at most LOCK_TIMEOUT for another (then Busy: 503
+            // over TAXII), as SQLite's busy timeout does.
+            conn.batch(BEGIN)?;
             // Held until COMMIT/ROLLBACK: one writer at a time per database.
             conn.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])?;
             conn.query_one("SELECT value FROM meta WHERE key = 'date_added_high'", &[])?
