@@ -4,6 +4,10 @@
 //!
 //! `cargo bench -p sightline-interchange --bench telemetry`
 
+// The binary's allocator, so the figure is what `sightline match` pays.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use sightline_interchange::telemetry::{Adapter, EventReader, Format};
 
