@@ -67,6 +67,8 @@ const MIGRATE_LOCK: i64 = 0x5349_474c_494e_0002;
 /// The PostgreSQL store. Cheap to share behind an `Arc`; all methods take `&self`.
 pub struct PgStore {
     config: Config,
+    /// TLS when the connection string asks for it (see [`PgStore::connect`]).
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
     /// `postgres://user@host:port/db`, for messages (no password).
     label: String,
     idle: Mutex<Vec<Conn>>,
@@ -258,7 +260,15 @@ impl PgStore {
 
     /// Connects without migrating; every call fails until the schema is
     /// current (see [`PgStore::migrate`]).
+    ///
+    /// TLS: `sslmode=require`, `verify-ca` or `verify-full` connect with TLS
+    /// (rustls) and always verify the server's certificate and name, against
+    /// the system's roots or the PEM file given as `sslrootcert=PATH`. Without
+    /// one of them (`disable`, `prefer`, unset) the connection is plain, so
+    /// use them whenever the database is not on the same host.
     pub fn connect(url: &str) -> Result<PgStore> {
+        let (url, rootcert) = split_tls_params(url);
+        let url = url.as_str();
         let mut config = Config::from_str(url).map_err(|e| {
             StoreError::Invalid(format!(
                 "{}: not a PostgreSQL connection string: {e}",
@@ -273,8 +283,13 @@ impl PgStore {
         }
         config.keepalives(true);
         let label = label_of(&config);
+        let tls = match config.get_ssl_mode() {
+            postgres::config::SslMode::Require => Some(tls_connector(rootcert.as_deref())?),
+            _ => None,
+        };
         let s = PgStore {
             config,
+            tls,
             label,
             idle: Mutex::new(Vec::new()),
             epoch: AtomicU64::new(0),
@@ -323,14 +338,24 @@ impl PgStore {
         let conn = match pooled {
             Some(c) if !c.client.is_closed() && c.epoch == epoch => c,
             _ => {
-                let config = &self.config;
-                let client = off_runtime(|| config.connect(NoTls)).map_err(|e| {
+                let (config, tls) = (&self.config, &self.tls);
+                let client = off_runtime(|| match tls {
+                    Some(t) => config.connect(t.clone()),
+                    None => config.connect(NoTls),
+                })
+                .map_err(|e| {
                     let cause = error_text(&e);
                     match e.code() {
                         Some(c) if is_unavailable(c) => self.unavailable(&cause),
                         Some(_) => {
                             StoreError::Backend(format!("{}: cannot connect: {cause}", self.label))
                         }
+                        // A certificate the client does not trust is no
+                        // outage: retrying will not help, the setup must change.
+                        None if cause.contains("TLS") => StoreError::Backend(format!(
+                            "{}: cannot connect: {cause} (sslrootcert=PATH names the CA to trust)",
+                            self.label
+                        )),
                         None => self.unavailable(&cause),
                     }
                 })?;
@@ -423,6 +448,81 @@ fn error_text(e: &postgres::Error) -> String {
             }
         }
     }
+}
+
+/// Takes out what `postgres::Config` does not parse: `sslrootcert=PATH`, and
+/// `sslmode=verify-ca|verify-full` (which become `require`: with rustls the
+/// certificate and the name are always verified). Both URL (`?a=b&c=d`) and
+/// `key=value` forms.
+fn split_tls_params(url: &str) -> (String, Option<String>) {
+    let mut rootcert = None;
+    let mut keep = |kv: &str| -> Option<String> {
+        if let Some(p) = kv.strip_prefix("sslrootcert=") {
+            rootcert = Some(p.to_owned());
+            return None;
+        }
+        if kv == "sslmode=verify-full" || kv == "sslmode=verify-ca" {
+            return Some("sslmode=require".to_owned());
+        }
+        Some(kv.to_owned())
+    };
+    let out = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        match url.split_once('?') {
+            Some((base, query)) => {
+                let kept: Vec<String> = query.split('&').filter_map(&mut keep).collect();
+                if kept.is_empty() {
+                    base.to_owned()
+                } else {
+                    format!("{base}?{}", kept.join("&"))
+                }
+            }
+            None => url.to_owned(),
+        }
+    } else {
+        url.split_whitespace()
+            .filter_map(&mut keep)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    (out, rootcert)
+}
+
+/// rustls on ring (as the TAXII server), trusting the system's roots and the
+/// PEM certificates in `rootcert`.
+fn tls_connector(rootcert: Option<&str>) -> Result<tokio_postgres_rustls::MakeRustlsConnect> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let mut roots = rustls::RootCertStore::empty();
+    // Unreadable system certificates only narrow what is trusted.
+    let native = rustls_native_certs::load_native_certs();
+    roots.add_parsable_certificates(native.certs);
+    if let Some(path) = rootcert {
+        let certs = CertificateDer::pem_file_iter(path)
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| {
+                StoreError::Invalid(format!("sslrootcert {path}: not a readable PEM file: {e}"))
+            })?;
+        if certs.is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "sslrootcert {path}: no certificate in it"
+            )));
+        }
+        for c in certs {
+            roots.add(c).map_err(|e| {
+                StoreError::Invalid(format!(
+                    "sslrootcert {path}: a certificate is unusable: {e}"
+                ))
+            })?;
+        }
+    }
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| StoreError::Invalid(format!("TLS: {e}")))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
 fn label_of(c: &Config) -> String {
@@ -553,6 +653,42 @@ mod tests {
             redact("host=h password=secret user=u"),
             "host=h password=*** user=u"
         );
+    }
+
+    #[test]
+    fn tls_params_are_taken_out() {
+        assert_eq!(
+            split_tls_params(
+                "postgres://u@h/db?sslmode=verify-full&sslrootcert=/x/ca.pem&application_name=a"
+            ),
+            (
+                "postgres://u@h/db?sslmode=require&application_name=a".to_owned(),
+                Some("/x/ca.pem".to_owned())
+            )
+        );
+        assert_eq!(
+            split_tls_params("postgres://u@h/db?sslrootcert=/ca.pem"),
+            ("postgres://u@h/db".to_owned(), Some("/ca.pem".to_owned()))
+        );
+        assert_eq!(
+            split_tls_params("host=h sslmode=verify-ca sslrootcert=/ca.pem"),
+            (
+                "host=h sslmode=require".to_owned(),
+                Some("/ca.pem".to_owned())
+            )
+        );
+        assert_eq!(
+            split_tls_params("postgres://h/db"),
+            ("postgres://h/db".to_owned(), None)
+        );
+    }
+
+    #[test]
+    fn a_missing_root_certificate_is_invalid() {
+        assert!(matches!(
+            PgStore::connect("postgres://u@127.0.0.1:1/db?sslmode=require&sslrootcert=/no/such.pem"),
+            Err(StoreError::Invalid(m)) if m.contains("/no/such.pem")
+        ));
     }
 
     #[test]

@@ -188,3 +188,62 @@ fn search_ignores_diacritics_as_sqlite_does() {
         assert_eq!(hits.len(), 1, "{q:?} finds the indicator");
     }
 }
+
+/// The CA of the test cluster's server certificate (scripts/pg makes it
+/// beside the certificate).
+fn test_ca() -> String {
+    let mut admin = postgres::Client::connect(
+        &sightline_store_postgres::testing::cluster_url(),
+        postgres::NoTls,
+    )
+    .expect("admin");
+    let ssl: String = admin.query_one("SHOW ssl", &[]).expect("ssl").get(0);
+    assert_eq!(
+        ssl, "on",
+        "the test cluster has no TLS: start it with scripts/pg (scripts/test does)"
+    );
+    let cert: String = admin
+        .query_one("SHOW ssl_cert_file", &[])
+        .expect("cert")
+        .get(0);
+    let dir = std::path::Path::new(&cert)
+        .parent()
+        .expect("cert dir")
+        .to_owned();
+    dir.join("ca.crt").display().to_string()
+}
+
+/// `sslmode=verify-full&sslrootcert=CA`: the store talks TLS (the server
+/// says so), and a server whose certificate is not trusted is refused.
+#[test]
+fn tls_when_asked_for_and_verified() {
+    let db = TestDb::new("tls");
+    let ca = test_ca();
+    let url = format!("{}?sslmode=verify-full&sslrootcert={ca}", db.url());
+    let s = PgStore::open(&url).expect("open over TLS");
+    let mut t = s.begin().expect("begin");
+    t.put(&sdo("malware", 1, 1), None).expect("put");
+    t.commit().expect("commit");
+    assert_eq!(s.query(&all_q(10)).expect("query").items.len(), 1);
+    let mut admin = postgres::Client::connect(db.url(), postgres::NoTls).expect("admin");
+    let dbname = db.url().rsplit('/').next().expect("db name").to_owned();
+    let (tls, plain): (i64, i64) = {
+        let r = admin
+            .query_one(
+                "SELECT count(*) FILTER (WHERE s.ssl), count(*) FILTER (WHERE NOT s.ssl)
+                 FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid)
+                 WHERE a.datname = $1 AND a.application_name = 'sightline'",
+                &[&dbname],
+            )
+            .expect("pg_stat_ssl");
+        (r.get(0), r.get(1))
+    };
+    assert!(
+        tls >= 1 && plain == 0,
+        "{tls} TLS and {plain} plain connections"
+    );
+    // Without our CA the (self-signed) chain is not trusted: refused, not downgraded.
+    let e = PgStore::open(&format!("{}?sslmode=require", db.url()))
+        .expect_err("an untrusted certificate is refused");
+    assert!(e.to_string().to_lowercase().contains("certificate"), "{e}");
+}
