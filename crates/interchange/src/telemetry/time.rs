@@ -130,7 +130,8 @@ pub fn to_stix(us: EventTime) -> String {
     put(14, 2, sod / 60 % 60);
     put(17, 2, sod % 60);
     put(20, 6, frac);
-    b.iter().map(|&c| c as char).collect()
+    // Only ASCII digits and separators were written.
+    std::str::from_utf8(&b).unwrap_or_default().to_owned()
 }
 
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
