@@ -21,10 +21,20 @@ fn adapters() -> &'static [Adapter] {
     static A: OnceLock<Vec<Adapter>> = OnceLock::new();
     A.get_or_init(|| {
         let mapping = Mapping::parse("fuzz.toml", MAPPING).expect("the fuzz mapping is valid");
-        let mut v: Vec<Adapter> = ["zeek", "zeek:conn", "zeek:dns", "zeek:http", "zeek:files", "zeek:ssl", "zeek:x509", "suricata", "stix"]
-            .iter()
-            .map(|f| Adapter::new(f.parse::<Format>().expect("known format")))
-            .collect();
+        let mut v: Vec<Adapter> = [
+            "zeek",
+            "zeek:conn",
+            "zeek:dns",
+            "zeek:http",
+            "zeek:files",
+            "zeek:ssl",
+            "zeek:x509",
+            "suricata",
+            "stix",
+        ]
+        .iter()
+        .map(|f| Adapter::new(f.parse::<Format>().expect("known format")))
+        .collect();
         v.push(Adapter::new(Format::Json(mapping)));
         v
     })
