@@ -3,11 +3,15 @@
 //! I/O, no async. Observations arrive as [`Observation`]s, whatever their source
 //! (STIX observed-data, Zeek, Suricata: the adapters live in `sightline-interchange`).
 
+pub mod compiled;
 pub mod observation;
 pub mod prepare;
 pub mod reference;
 pub mod time;
 
+pub use compiled::{
+    IndicatorSet, IndicatorSpec, Match, MatchError, Matcher, Reason, Rejected, SetStats,
+};
 pub use observation::{EventTime, Observation, ObservationError};
 pub use prepare::{EvalError, PrepareError, Prepared};
 pub use reference::evaluate;

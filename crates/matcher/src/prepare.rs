@@ -49,8 +49,8 @@ pub enum EvalError {
 /// An observation expression with its qualifiers as nodes.
 #[derive(Debug, Clone)]
 pub enum PObs {
-    /// `[ ... ]`
-    Leaf(PCmp),
+    /// `[ ... ]`, numbered 0.. in written order within its pattern.
+    Leaf(usize, PCmp),
     And(Vec<PObs>),
     Or(Vec<PObs>),
     FollowedBy(Vec<PObs>),
@@ -97,7 +97,8 @@ pub enum Rhs {
     None,
     Const(Const),
     Set(Vec<Const>),
-    Like(regex::Regex),
+    /// The compiled LIKE and its NFC-normalised source.
+    Like(regex::Regex, String),
     Matches(Box<fancy_regex::Regex>),
     Net(IpNet),
 }
@@ -120,6 +121,8 @@ pub struct Test {
 #[derive(Debug, Clone)]
 pub struct Prepared {
     pub root: PObs,
+    /// The `[ ... ]` of the pattern, by leaf number.
+    pub leaves: Vec<PCmp>,
     /// The canonical pattern text.
     pub text: String,
 }
@@ -140,23 +143,34 @@ impl Prepared {
     }
 
     pub fn from_ast(p: &Pattern) -> Result<Self, PrepareError> {
+        let mut leaves = Vec::new();
         Ok(Prepared {
-            root: obs(&p.expr)?,
+            root: obs(&p.expr, &mut leaves)?,
+            leaves,
             text: p.to_string(),
         })
     }
 }
 
-fn obs(e: &ObsExpr) -> Result<PObs, PrepareError> {
-    let list = |items: &[ObsExpr]| items.iter().map(obs).collect::<Result<Vec<_>, _>>();
+fn obs(e: &ObsExpr, leaves: &mut Vec<PCmp>) -> Result<PObs, PrepareError> {
+    let mut list = |items: &[ObsExpr]| {
+        items
+            .iter()
+            .map(|i| obs(i, leaves))
+            .collect::<Result<Vec<_>, _>>()
+    };
     Ok(match &e.kind {
-        ObsKind::Observation(c) => PObs::Leaf(cmp(c)?),
-        ObsKind::Group(inner) => obs(inner)?,
+        ObsKind::Observation(c) => {
+            let c = cmp(c)?;
+            leaves.push(c.clone());
+            PObs::Leaf(leaves.len() - 1, c)
+        }
+        ObsKind::Group(inner) => obs(inner, leaves)?,
         ObsKind::And(items) => PObs::And(list(items)?),
         ObsKind::Or(items) => PObs::Or(list(items)?),
         ObsKind::FollowedBy(items) => PObs::FollowedBy(list(items)?),
         ObsKind::Qualified { expr, qualifiers } => {
-            let mut node = obs(expr)?;
+            let mut node = obs(expr, leaves)?;
             // Qualifiers apply in written order (Part 9 §9.6).
             for q in qualifiers {
                 node = match &q.kind {
@@ -254,7 +268,9 @@ fn test(c: &sightline_pattern::Comparison) -> Result<Test, PrepareError> {
                 .map(|(c, _)| constant(c))
                 .collect::<Result<_, _>>()?,
         ),
-        (Operand::Constant(Constant::Str(s), _), Op::Like) => Rhs::Like(like_regex(s)?),
+        (Operand::Constant(Constant::Str(s), _), Op::Like) => {
+            Rhs::Like(like_regex(s)?, s.nfc().collect())
+        }
         (Operand::Constant(Constant::Str(s), _), Op::Matches) => {
             Rhs::Matches(Box::new(matches_regex(s)?))
         }
@@ -310,6 +326,7 @@ fn matches_regex(s: &str) -> Result<fancy_regex::Regex, PrepareError> {
 }
 
 /// An address (as a /32 or /128) or a CIDR block, host bits cleared.
+#[must_use]
 pub fn parse_net(s: &str) -> Option<IpNet> {
     if let Ok(n) = s.parse::<IpNet>() {
         return Some(n.trunc());
@@ -500,7 +517,7 @@ impl Test {
             (Rhs::Const(c), Op::Gt) => order(&v, c).map(Ordering::is_gt),
             (Rhs::Const(c), Op::Ge) => order(&v, c).map(Ordering::is_ge),
             (Rhs::Set(items), _) => Some(items.iter().any(|c| equal(&v, c))),
-            (Rhs::Like(re), _) => match v {
+            (Rhs::Like(re, _), _) => match v {
                 Val::Str(s) => Some(re.is_match(&s.nfc().collect::<String>())),
                 _ => None,
             },

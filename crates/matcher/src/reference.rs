@@ -40,9 +40,50 @@ type Bindings = BTreeSet<Binding>;
 
 /// Whether `observations` satisfy `pattern`.
 pub fn evaluate(pattern: &Prepared, observations: &[Observation]) -> Result<bool, EvalError> {
-    Ok(!Reference::new(observations)
-        .bindings(&pattern.root)?
-        .is_empty())
+    let times: Vec<Slot> = observations.iter().map(Slot::of).collect();
+    let leaf = |_: usize, cmp: &PCmp, i: usize| -> Result<bool, EvalError> {
+        Ok(observation_matches(cmp, &observations[i])?.is_some())
+    };
+    Ok(!Reference {
+        slots: &times,
+        leaf: &leaf,
+    }
+    .bindings(&pattern.root)?
+    .is_empty())
+}
+
+/// What the binding rules need of one observation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    pub first: i64,
+    pub last: i64,
+    pub count: u64,
+}
+
+impl Slot {
+    pub fn of(o: &Observation) -> Self {
+        Slot {
+            first: o.first_observed,
+            last: o.last_observed,
+            count: o.number_observed,
+        }
+    }
+}
+
+/// Whether a leaf (by number and comparison expression) holds for the
+/// observation at an index.
+pub type LeafOracle<'a> = dyn Fn(usize, &PCmp, usize) -> Result<bool, EvalError> + 'a;
+
+/// The bindings of `root` over observations described by `slots`, with leaf
+/// verdicts from `leaf`: the same rules as [`evaluate`], for callers that
+/// already know which observation satisfies which `[ ... ]` (the compiled
+/// matcher's streaming state). Returns the multisets of slot indexes.
+pub fn bindings(
+    root: &PObs,
+    slots: &[Slot],
+    leaf: &LeafOracle<'_>,
+) -> Result<BTreeSet<Vec<u32>>, EvalError> {
+    Reference { slots, leaf }.bindings(root)
 }
 
 /// The comparisons that held and the value each matched (none for `NOT EXISTS`).
@@ -107,19 +148,16 @@ fn roots<'a>(
 }
 
 struct Reference<'a> {
-    obs: &'a [Observation],
+    slots: &'a [Slot],
+    leaf: &'a LeafOracle<'a>,
 }
 
-impl<'a> Reference<'a> {
-    fn new(obs: &'a [Observation]) -> Self {
-        Reference { obs }
-    }
-
+impl Reference<'_> {
     fn first(&self, i: u32) -> i64 {
-        self.obs[i as usize].first_observed
+        self.slots[i as usize].first
     }
     fn last(&self, i: u32) -> i64 {
-        self.obs[i as usize].last_observed
+        self.slots[i as usize].last
     }
 
     /// The union of two bindings if no observation is used more often than
@@ -132,7 +170,7 @@ impl<'a> Reference<'a> {
         let mut i = 0;
         while i < out.len() {
             let j = out[i..].iter().take_while(|&&x| x == out[i]).count();
-            if j as u64 > self.obs[out[i] as usize].number_observed {
+            if j as u64 > self.slots[out[i] as usize].count {
                 return None;
             }
             i += j;
@@ -166,10 +204,10 @@ impl<'a> Reference<'a> {
 
     fn bindings(&self, e: &PObs) -> Result<Bindings, EvalError> {
         match e {
-            PObs::Leaf(cmp) => {
+            PObs::Leaf(id, cmp) => {
                 let mut out = Bindings::new();
-                for (i, o) in self.obs.iter().enumerate() {
-                    if observation_matches(cmp, o)?.is_some() {
+                for i in 0..self.slots.len() {
+                    if (self.leaf)(*id, cmp, i)? {
                         let i = u32::try_from(i).map_err(|_| EvalError::TooManyBindings {
                             limit: MAX_BINDINGS,
                         })?;
@@ -236,7 +274,7 @@ impl<'a> Reference<'a> {
             }
             PObs::Repeats(inner, n) => {
                 let base = self.bindings(inner)?;
-                let instances: u64 = self.obs.iter().map(|o| o.number_observed).sum();
+                let instances: u64 = self.slots.iter().map(|o| o.count).sum();
                 // n non-empty disjoint bindings need at least n instances.
                 if base.is_empty() || *n > instances {
                     return Ok(Bindings::new());

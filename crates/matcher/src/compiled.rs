@@ -1,0 +1,889 @@
+//! The compiled matcher: many indicators, each observation tested only against
+//! the indicators that could match it.
+//!
+//! # The idea: atoms, candidates, verification
+//!
+//! Testing every indicator against every event costs indicators × events
+//! comparisons; with 100,000 indicators that is hopeless. Instead, as in a
+//! YARA-style scanner, each `[ ... ]` of each pattern (a *leaf*) is reduced at
+//! compile time to a few **atoms**: facts that must be visible in any
+//! observation the leaf can match.
+//!
+//! | comparison | atom | looked up by |
+//! |---|---|---|
+//! | `p = 'x'`, `p IN ('x', 'y')` (strings, numbers, booleans) | the exact value at path `p` | a hash map per path |
+//! | `p ISSUBSET '10.0.0.0/8'` | the network at `p` | a prefix table per path and family: one hash lookup per prefix length in use |
+//! | `p LIKE '%evil.com'`, `p MATCHES 'ev(il|ol)\.'` | the longest literal / the regex's literal prefixes | one Aho-Corasick automaton per path |
+//! | anything else (`!=`, `NOT`, `<`, `EXISTS`, `t''`, binary) | the object type | the *residual* list of that type |
+//!
+//! An `AND` inside the brackets needs only one of its operands' atoms (the
+//! most selective is chosen); an `OR` needs the atoms of every operand. Every
+//! comparison needs an object of its type (a missing value is false, Part 9
+//! §9.5), so the object type is always a valid fallback atom: nothing is
+//! tested on events that lack the type.
+//!
+//! At match time, each SCO of the observation looks up its type, walks the
+//! indexed paths of that type, and collects the leaves whose atoms it hits:
+//! the **candidates**. Each candidate is then **verified** by running the
+//! leaf with the reference evaluator's comparison code (so a comparison
+//! means exactly one thing everywhere), except leaves that are a single
+//! `=`/`IN` on an exact-indexed path, for which a hit is the match.
+//!
+//! # Patterns over several observations
+//!
+//! A pattern whose root is one `[ ... ]` matches or not on each observation.
+//! Patterns with `AND`/`OR`/`FOLLOWEDBY` or qualifiers keep, per indicator, a
+//! bounded window of the observations that satisfied one of their leaves (a
+//! [`Slot`] and the leaf numbers), in the [`Matcher`]. Each time such an
+//! observation arrives, the reference binding rules run over that window,
+//! and a match is reported when some binding includes the new observation.
+//! State expires by event time: under an outermost `WITHIN n SECONDS`, an
+//! observation whose `last_observed` is more than n seconds before the new
+//! `first_observed` can never join a later binding and is dropped (events are
+//! assumed to arrive in `first_observed` order); every window is also capped
+//! at [`MAX_PARTIAL`] observations, oldest dropped first.
+//!
+//! # Lifecycle
+//!
+//! An [`IndicatorSet`] is immutable and carries a generation number; an
+//! update compiles a new set and the caller swaps an `Arc`. A [`Matcher`]
+//! (one per thread) holds the scratch buffers and streaming state, and resets
+//! its state when it sees a set of another generation. Revoked indicators are
+//! left out at compile time; the others take part only for observations whose
+//! `first_observed` t satisfies `valid_from ≤ t < valid_until`.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aho_corasick::AhoCorasick;
+use ipnet::IpNet;
+use rustc_hash::FxHashMap;
+use serde_json::Value;
+use sightline_pattern::Op;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::observation::{EventTime, Observation};
+use crate::prepare::{
+    parse_net, resolve, Const, EvalError, PCmp, PObs, PrepareError, Prepared, Rhs, Step, Test,
+};
+use crate::reference::{self, Slot};
+
+/// The layout version of a compiled set; bump when its meaning changes.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Observations kept per multi-observation indicator. The binding rules are
+/// evaluated exactly over this window on each arrival, which costs up to
+/// window^k for k operands, so the window is small; identical arrivals
+/// (same interval, same leaves) share one entry.
+pub const MAX_PARTIAL: usize = 32;
+
+static GENERATION: AtomicU64 = AtomicU64::new(1);
+
+/// One indicator to compile.
+#[derive(Debug, Clone)]
+pub struct IndicatorSpec {
+    pub id: String,
+    pub name: String,
+    pub pattern: String,
+    pub valid_from: Option<EventTime>,
+    pub valid_until: Option<EventTime>,
+    pub revoked: bool,
+}
+
+/// An indicator left out of the set, and why.
+#[derive(Debug, Clone)]
+pub struct Rejected {
+    pub id: String,
+    pub error: PrepareError,
+}
+
+/// Counts of what a compile produced, by index kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SetStats {
+    pub indicators: usize,
+    pub revoked: usize,
+    pub rejected: usize,
+    pub leaves: usize,
+    /// Leaves found through the exact-value maps only.
+    pub exact: usize,
+    /// Leaves with at least one prefix-table atom.
+    pub prefix: usize,
+    /// Leaves with at least one literal (Aho-Corasick) atom.
+    pub literal: usize,
+    /// Leaves tested on every observation holding their object type.
+    pub residual: usize,
+    pub multi_observation: usize,
+}
+
+struct Indicator {
+    id: String,
+    name: String,
+    prepared: Prepared,
+    valid_from: EventTime,
+    valid_until: EventTime,
+    /// The root is one `[ ... ]`.
+    single: bool,
+    /// The root is `... WITHIN n SECONDS`: state older than n expires.
+    expire_micros: Option<i64>,
+}
+
+type LeafId = u32;
+
+struct LeafInfo {
+    indicator: u32,
+    leaf: u32,
+    /// A single `=`/`IN` on exact-indexed paths: an index hit is the match.
+    exact_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Scalar {
+    Int(i128),
+    Float(u64),
+    Bool(bool),
+}
+
+#[derive(Default)]
+struct PathIndex {
+    steps: Vec<Step>,
+    strings: FxHashMap<Box<str>, Vec<LeafId>>,
+    scalars: FxHashMap<Scalar, Vec<LeafId>>,
+    v4: FxHashMap<(u8, u32), Vec<LeafId>>,
+    v4_lens: Vec<u8>,
+    v6: FxHashMap<(u8, u128), Vec<LeafId>>,
+    v6_lens: Vec<u8>,
+    literals: Option<AhoCorasick>,
+    literal_leaves: Vec<Vec<LeafId>>,
+}
+
+#[derive(Default)]
+struct TypeIndex {
+    paths: Vec<usize>,
+    residual: Vec<LeafId>,
+}
+
+/// An immutable, compiled set of indicators.
+pub struct IndicatorSet {
+    generation: u64,
+    indicators: Vec<Indicator>,
+    leaves: Vec<LeafInfo>,
+    types: FxHashMap<Box<str>, TypeIndex>,
+    paths: Vec<PathIndex>,
+    stats: SetStats,
+}
+
+impl std::fmt::Debug for IndicatorSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndicatorSet")
+            .field("generation", &self.generation)
+            .field("stats", &self.stats)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What must be seen for a leaf to match.
+#[derive(Debug, Clone)]
+enum Key {
+    /// An object of this type (the residual list).
+    Type(String),
+    Path(String, Vec<Step>, Atom),
+}
+
+#[derive(Debug, Clone)]
+enum Atom {
+    Str(Box<str>),
+    Scalar(Scalar),
+    Net(IpNet),
+    Literal(Vec<u8>),
+}
+
+impl Key {
+    fn rank(&self) -> u32 {
+        match self {
+            Key::Path(_, _, Atom::Str(_) | Atom::Scalar(_)) => 1,
+            Key::Path(_, _, Atom::Net(_)) => 2,
+            Key::Path(_, _, Atom::Literal(_)) => 3,
+            Key::Type(_) => 10,
+        }
+    }
+}
+
+fn scalar_of_const(c: &Const) -> Option<Atom> {
+    match c {
+        Const::Str(s) => Some(Atom::Str(s.as_str().into())),
+        Const::Int(i) => Some(Atom::Scalar(Scalar::Int(*i))),
+        Const::Float(f) => Some(Atom::Scalar(float_key(*f))),
+        Const::Bool(b) => Some(Atom::Scalar(Scalar::Bool(*b))),
+        Const::Time(..) | Const::Bytes(_) => None,
+    }
+}
+
+/// Integral floats share the integers' key: `5 = 5.0` (Part 9 §9.4).
+fn float_key(f: f64) -> Scalar {
+    if f.fract() == 0.0 && f.abs() < 1e38 {
+        #[allow(clippy::cast_possible_truncation)]
+        Scalar::Int(f as i128)
+    } else {
+        Scalar::Float(f.to_bits())
+    }
+}
+
+fn value_scalar(v: &Value) -> Option<Scalar> {
+    match v {
+        Value::Bool(b) => Some(Scalar::Bool(*b)),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Some(Scalar::Int(i128::from(i)))
+            } else if let Some(u) = n.as_u64() {
+                Some(Scalar::Int(i128::from(u)))
+            } else {
+                n.as_f64().map(float_key)
+            }
+        }
+        _ => None,
+    }
+}
+
+/// A path whose values are bytes (`_hex`/`_bin`, Part 9 §9.4) compares by
+/// decoding, so its values are not exact keys.
+fn binary_path(steps: &[Step]) -> bool {
+    steps.iter().any(|s| match s {
+        Step::Key(k) => k.ends_with("_hex") || k.ends_with("_bin"),
+        _ => false,
+    })
+}
+
+fn test_keys(t: &Test) -> Vec<Key> {
+    let fallback = || vec![Key::Type(t.object_type.clone())];
+    if t.negated {
+        return fallback();
+    }
+    let path = |a: Atom| Key::Path(t.object_type.clone(), t.steps.clone(), a);
+    match (&t.rhs, t.op) {
+        (Rhs::Const(c), Op::Eq) if !binary_path(&t.steps) => {
+            scalar_of_const(c).map_or_else(fallback, |a| vec![path(a)])
+        }
+        (Rhs::Set(items), Op::In) if !binary_path(&t.steps) => {
+            let atoms: Option<Vec<Atom>> = items.iter().map(scalar_of_const).collect();
+            // `IN ()` never holds: no atoms, never a candidate.
+            atoms.map_or_else(fallback, |a| a.into_iter().map(path).collect())
+        }
+        (Rhs::Net(n), Op::IsSubset) => vec![path(Atom::Net(*n))],
+        (Rhs::Like(_, src), _) => {
+            let best = src
+                .split(['%', '_'])
+                .max_by_key(|s| s.len())
+                .unwrap_or_default();
+            if best.len() >= 2 {
+                vec![path(Atom::Literal(best.as_bytes().to_vec()))]
+            } else {
+                fallback()
+            }
+        }
+        (Rhs::Matches(re), _) => regex_literals(re.as_str()).map_or_else(fallback, |lits| {
+            lits.into_iter().map(|l| path(Atom::Literal(l))).collect()
+        }),
+        _ => fallback(),
+    }
+}
+
+/// Literal prefixes one of which every match of `re` starts with, when the
+/// regex parses as a plain (non-backtracking) regex and they are few and
+/// not too short.
+fn regex_literals(re: &str) -> Option<Vec<Vec<u8>>> {
+    use regex_syntax::hir::literal::{ExtractKind, Extractor};
+    let hir = regex_syntax::ParserBuilder::new().build().parse(re).ok()?;
+    let mut ex = Extractor::new();
+    ex.kind(ExtractKind::Prefix).limit_total(64);
+    let seq = ex.extract(&hir);
+    let lits = seq.literals()?;
+    if lits.is_empty() || lits.iter().any(|l| l.as_bytes().len() < 2) {
+        return None;
+    }
+    Some(lits.iter().map(|l| l.as_bytes().to_vec()).collect())
+}
+
+fn cmp_keys(c: &PCmp) -> Vec<Key> {
+    match c {
+        PCmp::Test(t) => test_keys(t),
+        // Every operand must hold: the most selective one's atoms suffice.
+        PCmp::And(items) => items
+            .iter()
+            .map(cmp_keys)
+            .min_by_key(|keys| (keys.iter().map(Key::rank).max().unwrap_or(0), keys.len()))
+            .unwrap_or_default(),
+        PCmp::Or(items) => items.iter().flat_map(cmp_keys).collect(),
+    }
+}
+
+fn outer_within(root: &PObs) -> Option<i64> {
+    match root {
+        PObs::Within(_, us) => Some(*us),
+        _ => None,
+    }
+}
+
+#[derive(Default)]
+struct Builder {
+    paths: Vec<PathIndex>,
+    path_ids: FxHashMap<(String, Vec<Step>), usize>,
+    types: FxHashMap<Box<str>, TypeIndex>,
+    fragments: Vec<FxHashMap<Vec<u8>, usize>>,
+}
+
+impl Builder {
+    fn path(&mut self, ty: &str, steps: &[Step]) -> usize {
+        if let Some(&i) = self.path_ids.get(&(ty.to_owned(), steps.to_vec())) {
+            return i;
+        }
+        let i = self.paths.len();
+        self.paths.push(PathIndex {
+            steps: steps.to_vec(),
+            ..PathIndex::default()
+        });
+        self.fragments.push(FxHashMap::default());
+        self.path_ids.insert((ty.to_owned(), steps.to_vec()), i);
+        self.types.entry(ty.into()).or_default().paths.push(i);
+        i
+    }
+
+    fn add(&mut self, leaf: LeafId, key: Key) {
+        match key {
+            Key::Type(ty) => self.types.entry(ty.into()).or_default().residual.push(leaf),
+            Key::Path(ty, steps, atom) => {
+                let pi = self.path(&ty, &steps);
+                let p = &mut self.paths[pi];
+                match atom {
+                    Atom::Str(s) => p.strings.entry(s).or_default().push(leaf),
+                    Atom::Scalar(k) => p.scalars.entry(k).or_default().push(leaf),
+                    Atom::Net(IpNet::V4(n)) => {
+                        let len = n.prefix_len();
+                        p.v4.entry((len, u32::from(n.network())))
+                            .or_default()
+                            .push(leaf);
+                        if !p.v4_lens.contains(&len) {
+                            p.v4_lens.push(len);
+                        }
+                    }
+                    Atom::Net(IpNet::V6(n)) => {
+                        let len = n.prefix_len();
+                        p.v6.entry((len, u128::from(n.network())))
+                            .or_default()
+                            .push(leaf);
+                        if !p.v6_lens.contains(&len) {
+                            p.v6_lens.push(len);
+                        }
+                    }
+                    Atom::Literal(bytes) => {
+                        let frags = &mut self.fragments[pi];
+                        let n = frags.len();
+                        let slot = *frags.entry(bytes).or_insert(n);
+                        if slot == p.literal_leaves.len() {
+                            p.literal_leaves.push(Vec::new());
+                        }
+                        p.literal_leaves[slot].push(leaf);
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl IndicatorSet {
+    /// Compiles indicators; those whose pattern cannot be prepared are
+    /// returned as rejected, revoked ones are left out. When an id occurs
+    /// more than once, the last entry wins (pass versions oldest first).
+    pub fn compile(specs: impl IntoIterator<Item = IndicatorSpec>) -> (Self, Vec<Rejected>) {
+        let mut latest: FxHashMap<String, IndicatorSpec> = FxHashMap::default();
+        let mut order = Vec::new();
+        for s in specs {
+            if !latest.contains_key(&s.id) {
+                order.push(s.id.clone());
+            }
+            latest.insert(s.id.clone(), s);
+        }
+        let mut stats = SetStats::default();
+        let mut rejected = Vec::new();
+        let mut indicators = Vec::new();
+        let mut leaves = Vec::new();
+        let mut b = Builder::default();
+        for id in order {
+            let Some(spec) = latest.remove(&id) else {
+                continue;
+            };
+            if spec.revoked {
+                stats.revoked += 1;
+                continue;
+            }
+            let prepared = match Prepared::new(&spec.pattern) {
+                Ok(p) => p,
+                Err(error) => {
+                    rejected.push(Rejected { id: spec.id, error });
+                    continue;
+                }
+            };
+            let Ok(ind_no) = u32::try_from(indicators.len()) else {
+                break;
+            };
+            let single = matches!(prepared.root, PObs::Leaf(..));
+            if !single {
+                stats.multi_observation += 1;
+            }
+            for (n, cmp) in prepared.leaves.iter().enumerate() {
+                let Ok(leaf_id) = LeafId::try_from(leaves.len()) else {
+                    break;
+                };
+                let keys = cmp_keys(cmp);
+                let exact_only = matches!(cmp, PCmp::Test(t) if !t.negated && matches!(t.op, Op::Eq | Op::In))
+                    && keys.iter().all(|k| k.rank() == 1);
+                if keys.iter().any(|k| matches!(k, Key::Type(_))) {
+                    stats.residual += 1;
+                } else if keys
+                    .iter()
+                    .any(|k| matches!(k, Key::Path(_, _, Atom::Literal(_))))
+                {
+                    stats.literal += 1;
+                } else if keys
+                    .iter()
+                    .any(|k| matches!(k, Key::Path(_, _, Atom::Net(_))))
+                {
+                    stats.prefix += 1;
+                } else {
+                    stats.exact += 1;
+                }
+                for k in keys {
+                    b.add(leaf_id, k);
+                }
+                leaves.push(LeafInfo {
+                    indicator: ind_no,
+                    leaf: u32::try_from(n).unwrap_or(u32::MAX),
+                    exact_only,
+                });
+            }
+            indicators.push(Indicator {
+                id: spec.id,
+                name: spec.name,
+                expire_micros: outer_within(&prepared.root),
+                prepared,
+                valid_from: spec.valid_from.unwrap_or(EventTime::MIN),
+                valid_until: spec.valid_until.unwrap_or(EventTime::MAX),
+                single,
+            });
+        }
+        for (pi, frags) in b.fragments.iter().enumerate() {
+            if frags.is_empty() {
+                continue;
+            }
+            let mut pats: Vec<(&Vec<u8>, usize)> = frags.iter().map(|(k, &v)| (k, v)).collect();
+            pats.sort_by_key(|&(_, v)| v);
+            // Literal atoms that cannot be built fall back to the type's residual list.
+            match AhoCorasick::new(pats.iter().map(|(k, _)| k.as_slice())) {
+                Ok(ac) => b.paths[pi].literals = Some(ac),
+                Err(_) => {
+                    let ty = b
+                        .path_ids
+                        .iter()
+                        .find_map(|((ty, _), &i)| (i == pi).then(|| ty.clone()))
+                        .unwrap_or_default();
+                    let moved: Vec<LeafId> =
+                        b.paths[pi].literal_leaves.drain(..).flatten().collect();
+                    b.types.entry(ty.into()).or_default().residual.extend(moved);
+                }
+            }
+        }
+        for p in &mut b.paths {
+            p.v4_lens.sort_unstable();
+            p.v6_lens.sort_unstable();
+        }
+        stats.indicators = indicators.len();
+        stats.rejected = rejected.len();
+        stats.leaves = leaves.len();
+        (
+            IndicatorSet {
+                generation: GENERATION.fetch_add(1, Ordering::Relaxed),
+                indicators,
+                leaves,
+                types: b.types,
+                paths: b.paths,
+                stats,
+            },
+            rejected,
+        )
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+    pub fn stats(&self) -> &SetStats {
+        &self.stats
+    }
+    pub fn len(&self) -> usize {
+        self.indicators.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.indicators.is_empty()
+    }
+}
+
+/// Why an indicator matched: one comparison that held, the path it read and
+/// the value it found (none for `NOT EXISTS`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reason {
+    pub comparison: String,
+    pub path: String,
+    pub value: Option<Value>,
+}
+
+/// An indicator that matched an observation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Match {
+    /// Index of the indicator in the set.
+    pub indicator: usize,
+    pub id: String,
+    pub name: String,
+    /// The comparisons that held on this observation.
+    pub reasons: Vec<Reason>,
+    /// For patterns over several observations, the ids of the observations
+    /// in the completed binding (this one last).
+    pub observations: Vec<Option<String>>,
+}
+
+/// An indicator whose evaluation failed on an observation (e.g. a regex over
+/// its backtracking limit); the others are unaffected.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatchError {
+    pub indicator: usize,
+    pub id: String,
+    pub error: EvalError,
+}
+
+/// The leaf numbers an observation satisfied, and why.
+type Touched = (Vec<u32>, Vec<Reason>);
+
+#[derive(Default)]
+struct Partial {
+    slots: VecDeque<Slot>,
+    leaves: VecDeque<Vec<u32>>,
+    ids: VecDeque<Option<String>>,
+}
+
+/// A per-thread matcher: scratch buffers and the streaming state of
+/// multi-observation patterns. Reuse it for every observation.
+#[derive(Default)]
+pub struct Matcher {
+    generation: u64,
+    stamp: Vec<u32>,
+    epoch: u32,
+    candidates: Vec<LeafId>,
+    exact_hits: Vec<(LeafId, Value)>,
+    /// Per multi-observation indicator touched by this observation: its matched leaves.
+    touched: FxHashMap<u32, Touched>,
+    partial: FxHashMap<u32, Partial>,
+    matches: Vec<Match>,
+    errors: Vec<MatchError>,
+}
+
+impl std::fmt::Debug for Matcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Matcher")
+            .field("generation", &self.generation)
+            .field("partial_indicators", &self.partial.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn reasons(why: &reference::Why<'_>) -> Vec<Reason> {
+    why.iter()
+        .map(|(t, v)| Reason {
+            comparison: t.text.clone(),
+            path: t.path.clone(),
+            value: v.cloned(),
+        })
+        .collect()
+}
+
+impl Matcher {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Observations held in streaming state, over all indicators.
+    pub fn pending(&self) -> usize {
+        self.partial.values().map(|p| p.slots.len()).sum()
+    }
+
+    /// Forgets all streaming state.
+    pub fn reset(&mut self) {
+        self.partial.clear();
+    }
+
+    fn mark(&mut self, leaf: LeafId) -> bool {
+        let slot = &mut self.stamp[leaf as usize];
+        if *slot == self.epoch {
+            false
+        } else {
+            *slot = self.epoch;
+            true
+        }
+    }
+
+    /// The matches of `set` on `obs` (and the evaluation errors, in
+    /// [`Matcher::errors`]), valid until the next call.
+    pub fn scan(&mut self, set: &IndicatorSet, obs: &Observation) -> &[Match] {
+        if self.generation != set.generation {
+            self.generation = set.generation;
+            self.partial.clear();
+            self.stamp.clear();
+        }
+        if self.stamp.len() != set.leaves.len() {
+            self.stamp = vec![0; set.leaves.len()];
+            self.epoch = 0;
+        }
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.stamp.iter_mut().for_each(|s| *s = 0);
+            self.epoch = 1;
+        }
+        self.matches.clear();
+        self.errors.clear();
+        self.candidates.clear();
+        self.exact_hits.clear();
+        self.touched.clear();
+        self.collect(set, obs);
+        self.verify(set, obs);
+        self.stream(set, obs);
+        &self.matches
+    }
+
+    /// The evaluation errors of the last [`Matcher::scan`].
+    pub fn errors(&self) -> &[MatchError] {
+        &self.errors
+    }
+
+    fn collect(&mut self, set: &IndicatorSet, obs: &Observation) {
+        for (_, obj) in &obs.objects {
+            let Some(ti) = Observation::object_type(obj).and_then(|t| set.types.get(t)) else {
+                continue;
+            };
+            for &l in &ti.residual {
+                if self.mark(l) {
+                    self.candidates.push(l);
+                }
+            }
+            for &pi in &ti.paths {
+                let p = &set.paths[pi];
+                for r in resolve(obs, obj, &p.steps) {
+                    let mut hits: Vec<LeafId> = Vec::new();
+                    match r.value {
+                        Value::String(s) => {
+                            if let Some(ls) = p.strings.get(s.as_str()) {
+                                hits.extend(ls);
+                            }
+                            if !p.v4.is_empty() || !p.v6.is_empty() {
+                                match parse_net(s) {
+                                    Some(IpNet::V4(n)) => {
+                                        let a = u32::from(n.network());
+                                        for &len in
+                                            p.v4_lens.iter().take_while(|&&l| l <= n.prefix_len())
+                                        {
+                                            let masked = if len == 0 {
+                                                0
+                                            } else {
+                                                a & (u32::MAX << (32 - len))
+                                            };
+                                            if let Some(ls) = p.v4.get(&(len, masked)) {
+                                                hits.extend(ls);
+                                            }
+                                        }
+                                    }
+                                    Some(IpNet::V6(n)) => {
+                                        let a = u128::from(n.network());
+                                        for &len in
+                                            p.v6_lens.iter().take_while(|&&l| l <= n.prefix_len())
+                                        {
+                                            let masked = if len == 0 {
+                                                0
+                                            } else {
+                                                a & (u128::MAX << (128 - len))
+                                            };
+                                            if let Some(ls) = p.v6.get(&(len, masked)) {
+                                                hits.extend(ls);
+                                            }
+                                        }
+                                    }
+                                    None => {}
+                                }
+                            }
+                            if let Some(ac) = &p.literals {
+                                // LIKE and MATCHES see the NFC form (ASCII is already NFC).
+                                let nfc;
+                                let hay: &str = if s.is_ascii() {
+                                    s
+                                } else {
+                                    nfc = s.nfc().collect::<String>();
+                                    &nfc
+                                };
+                                for m in ac.find_overlapping_iter(hay) {
+                                    hits.extend(&p.literal_leaves[m.pattern().as_usize()]);
+                                }
+                            }
+                        }
+                        v => {
+                            if let Some(ls) = value_scalar(v).and_then(|k| p.scalars.get(&k)) {
+                                hits.extend(ls);
+                            }
+                        }
+                    }
+                    for l in hits {
+                        if set.leaves[l as usize].exact_only {
+                            // The hit is the match; keep the value for the reason.
+                            if self.mark(l) {
+                                self.exact_hits.push((l, r.value.clone()));
+                            }
+                        } else if self.mark(l) {
+                            self.candidates.push(l);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn verify(&mut self, set: &IndicatorSet, obs: &Observation) {
+        let t = obs.first_observed;
+        let live = |ind: &Indicator| ind.valid_from <= t && t < ind.valid_until;
+        for (l, value) in std::mem::take(&mut self.exact_hits) {
+            let info = &set.leaves[l as usize];
+            let ind = &set.indicators[info.indicator as usize];
+            if !live(ind) {
+                continue;
+            }
+            let why = match &ind.prepared.leaves[info.leaf as usize] {
+                PCmp::Test(test) => vec![Reason {
+                    comparison: test.text.clone(),
+                    path: test.path.clone(),
+                    value: Some(value),
+                }],
+                _ => Vec::new(),
+            };
+            self.leaf_matched(set, info, why, obs);
+        }
+        for i in 0..self.candidates.len() {
+            let l = self.candidates[i];
+            let info = &set.leaves[l as usize];
+            let ind = &set.indicators[info.indicator as usize];
+            if !live(ind) {
+                continue;
+            }
+            match reference::observation_matches(&ind.prepared.leaves[info.leaf as usize], obs) {
+                Ok(Some(why)) => {
+                    let why = reasons(&why);
+                    self.leaf_matched(set, info, why, obs);
+                }
+                Ok(None) => {}
+                Err(error) => self.errors.push(MatchError {
+                    indicator: info.indicator as usize,
+                    id: ind.id.clone(),
+                    error,
+                }),
+            }
+        }
+    }
+
+    fn leaf_matched(
+        &mut self,
+        set: &IndicatorSet,
+        info: &LeafInfo,
+        why: Vec<Reason>,
+        obs: &Observation,
+    ) {
+        let ind = &set.indicators[info.indicator as usize];
+        if ind.single {
+            self.matches.push(Match {
+                indicator: info.indicator as usize,
+                id: ind.id.clone(),
+                name: ind.name.clone(),
+                reasons: why,
+                observations: vec![obs.id.clone()],
+            });
+        } else {
+            let e = self.touched.entry(info.indicator).or_default();
+            e.0.push(info.leaf);
+            e.1.extend(why);
+        }
+    }
+
+    fn stream(&mut self, set: &IndicatorSet, obs: &Observation) {
+        let mut touched: Vec<(u32, Touched)> = self.touched.drain().collect();
+        touched.sort_by_key(|(k, _)| *k);
+        for (k, (mut leaves, why)) in touched {
+            leaves.sort_unstable();
+            leaves.dedup();
+            let ind = &set.indicators[k as usize];
+            let part = self.partial.entry(k).or_default();
+            if let Some(window) = ind.expire_micros {
+                let horizon = obs.first_observed.saturating_sub(window);
+                while part.slots.front().is_some_and(|s| s.last < horizon) {
+                    part.slots.pop_front();
+                    part.leaves.pop_front();
+                    part.ids.pop_front();
+                }
+            }
+            let slot = Slot::of(obs);
+            // An arrival identical in time and leaves to the newest entry adds
+            // to its count (number_observed semantics, Part 9 §9.6).
+            let same = part
+                .slots
+                .back()
+                .is_some_and(|s| s.first == slot.first && s.last == slot.last)
+                && part.leaves.back() == Some(&leaves);
+            if same {
+                if let Some(s) = part.slots.back_mut() {
+                    s.count = s.count.saturating_add(slot.count);
+                }
+            } else {
+                if part.slots.len() >= MAX_PARTIAL {
+                    part.slots.pop_front();
+                    part.leaves.pop_front();
+                    part.ids.pop_front();
+                }
+                part.slots.push_back(slot);
+                part.leaves.push_back(leaves);
+                part.ids.push_back(obs.id.clone());
+            }
+            let slots: Vec<Slot> = part.slots.iter().copied().collect();
+            let held = &part.leaves;
+            let oracle = |leaf: usize, _: &PCmp, i: usize| -> Result<bool, EvalError> {
+                Ok(u32::try_from(leaf).is_ok_and(|leaf| held[i].binary_search(&leaf).is_ok()))
+            };
+            let newest = u32::try_from(slots.len() - 1).unwrap_or(u32::MAX);
+            match reference::bindings(&ind.prepared.root, &slots, &oracle) {
+                Ok(bs) => {
+                    if let Some(b) = bs.iter().find(|b| b.contains(&newest)) {
+                        let mut members: Vec<u32> = b.clone();
+                        members.dedup();
+                        let observations = members
+                            .iter()
+                            .map(|&i| part.ids[i as usize].clone())
+                            .collect();
+                        self.matches.push(Match {
+                            indicator: k as usize,
+                            id: ind.id.clone(),
+                            name: ind.name.clone(),
+                            reasons: why,
+                            observations,
+                        });
+                    }
+                }
+                Err(error) => self.errors.push(MatchError {
+                    indicator: k as usize,
+                    id: ind.id.clone(),
+                    error,
+                }),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,415 @@
+//! The compiled matcher against the reference evaluator (style.md invariant 4:
+//! the indexed matcher and the reference evaluator agree on every test input),
+//! plus its own behaviour: candidates, reasons, lifecycle, expiry.
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+use super::*;
+use crate::reference::evaluate;
+
+const T0: i64 = 1_700_000_000_000_000;
+
+fn obs_at(sec: i64, span: i64, n: u64, objects: Vec<Value>) -> Observation {
+    Observation {
+        id: Some(format!("observed-data--{sec}")),
+        first_observed: T0 + sec * 1_000_000,
+        last_observed: T0 + (sec + span) * 1_000_000,
+        number_observed: n,
+        objects: objects
+            .into_iter()
+            .enumerate()
+            .map(|(i, o)| (i.to_string(), o))
+            .collect(),
+    }
+}
+
+fn spec(id: &str, pattern: &str) -> IndicatorSpec {
+    IndicatorSpec {
+        id: id.to_owned(),
+        name: format!("name of {id}"),
+        pattern: pattern.to_owned(),
+        valid_from: None,
+        valid_until: None,
+        revoked: false,
+    }
+}
+
+fn compile(specs: Vec<IndicatorSpec>) -> IndicatorSet {
+    let (set, rejected) = IndicatorSet::compile(specs);
+    assert!(rejected.is_empty(), "rejected: {rejected:?}");
+    set
+}
+
+fn ids(m: &[Match]) -> Vec<String> {
+    let mut v: Vec<String> = m.iter().map(|m| m.id.clone()).collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn index_kinds_and_reasons() {
+    let set = compile(vec![
+        spec("eq", "[ipv4-addr:value = '198.51.100.7']"),
+        spec("cidr", "[ipv4-addr:value ISSUBSET '198.51.100.0/24']"),
+        spec("v6", "[ipv6-addr:value ISSUBSET '2001:db8::/32']"),
+        spec("like", "[domain-name:value LIKE '%.evil.example']"),
+        spec(
+            "re",
+            "[url:value MATCHES 'https?://[a-z]+\\\\.example/login']",
+        ),
+        spec("in", "[network-traffic:dst_port IN (4444, 31337)]"),
+        spec("ne", "[domain-name:value != 'benign.example']"),
+        spec(
+            "ref",
+            "[network-traffic:dst_ref.value = '203.0.113.9' AND network-traffic:dst_port = 443]",
+        ),
+    ]);
+    let st = set.stats();
+    assert_eq!(st.indicators, 8);
+    assert_eq!(st.exact, 3, "{st:?}"); // eq, in, ref (AND picks an exact operand)
+    assert_eq!(st.prefix, 2, "{st:?}");
+    assert_eq!(st.literal, 2, "{st:?}");
+    assert_eq!(st.residual, 1, "{st:?}");
+
+    let mut m = Matcher::new();
+    let o = obs_at(
+        0,
+        0,
+        1,
+        vec![json!({"type": "ipv4-addr", "value": "198.51.100.7"})],
+    );
+    let got = m.scan(&set, &o).to_vec();
+    assert_eq!(ids(&got), ["cidr", "eq"]);
+    let eq = got.iter().find(|x| x.id == "eq").expect("eq matched");
+    assert_eq!(eq.name, "name of eq");
+    assert_eq!(
+        eq.reasons,
+        vec![Reason {
+            comparison: "ipv4-addr:value = '198.51.100.7'".into(),
+            path: "ipv4-addr:value".into(),
+            value: Some(json!("198.51.100.7")),
+        }]
+    );
+    let o = obs_at(
+        0,
+        0,
+        1,
+        vec![
+            json!({"type": "domain-name", "value": "a.evil.example"}),
+            json!({"type": "url", "value": "http://bank.example/login?x"}),
+            json!({"type": "ipv6-addr", "value": "2001:db8::5"}),
+        ],
+    );
+    assert_eq!(ids(m.scan(&set, &o)), ["like", "ne", "re", "v6"]);
+    let o = obs_at(
+        0,
+        0,
+        1,
+        vec![
+            json!({"type": "ipv4-addr", "value": "203.0.113.9"}),
+            json!({"type": "network-traffic", "dst_ref": "0", "dst_port": 443}),
+        ],
+    );
+    assert_eq!(ids(m.scan(&set, &o)), ["ref"]);
+    let o = obs_at(
+        0,
+        0,
+        1,
+        vec![json!({"type": "network-traffic", "dst_port": 31337.0})],
+    );
+    assert_eq!(ids(m.scan(&set, &o)), ["in"]);
+}
+
+#[test]
+fn lifecycle_revoked_invalid_and_replaced() {
+    let mut a = spec("a", "[domain-name:value = 'x.example']");
+    a.valid_from = Some(T0 + 10_000_000);
+    a.valid_until = Some(T0 + 20_000_000);
+    let mut r = spec("r", "[domain-name:value = 'x.example']");
+    r.revoked = true;
+    let old = spec("v", "[domain-name:value = 'old.example']");
+    let new = spec("v", "[domain-name:value = 'x.example']");
+    let bad = spec("bad", "[domain-name:value = ");
+    let (set, rejected) = IndicatorSet::compile(vec![a, r, old, new, bad]);
+    assert_eq!(rejected.len(), 1);
+    assert_eq!(rejected[0].id, "bad");
+    assert_eq!(set.stats().revoked, 1);
+    assert_eq!(set.len(), 2);
+    let dom = || vec![json!({"type": "domain-name", "value": "x.example"})];
+    let mut m = Matcher::new();
+    assert_eq!(ids(m.scan(&set, &obs_at(5, 0, 1, dom()))), ["v"]);
+    assert_eq!(ids(m.scan(&set, &obs_at(10, 0, 1, dom()))), ["a", "v"]); // valid_from inclusive
+    assert_eq!(ids(m.scan(&set, &obs_at(20, 0, 1, dom()))), ["v"]); // valid_until exclusive
+}
+
+#[test]
+fn multi_observation_state_and_expiry() {
+    let set = compile(vec![
+        spec("w", "([ipv4-addr:value = '1.1.1.1'] FOLLOWEDBY [domain-name:value = 'x.example']) WITHIN 60 SECONDS"),
+        spec("r", "[ipv4-addr:value = '1.1.1.1'] REPEATS 3 TIMES"),
+    ]);
+    let ip = || vec![json!({"type": "ipv4-addr", "value": "1.1.1.1"})];
+    let dom = || vec![json!({"type": "domain-name", "value": "x.example"})];
+    let mut m = Matcher::new();
+    assert!(m.scan(&set, &obs_at(0, 0, 1, ip())).is_empty());
+    assert!(m.scan(&set, &obs_at(1, 0, 1, ip())).is_empty());
+    let got = m.scan(&set, &obs_at(30, 0, 1, dom())).to_vec();
+    assert_eq!(ids(&got), ["w"]);
+    assert_eq!(got[0].observations.len(), 2);
+    assert_eq!(ids(m.scan(&set, &obs_at(40, 0, 2, ip()))), ["r"]);
+    // 200 s later the window has passed: the IPs expire from "w"'s state.
+    assert!(m.scan(&set, &obs_at(240, 0, 1, dom())).is_empty());
+    let before = m.pending();
+    for s in 300..400 {
+        m.scan(&set, &obs_at(s, 0, 1, ip()));
+        assert!(m.errors().is_empty(), "{:?}", m.errors());
+    }
+    assert!(
+        m.pending() <= before + 2 * MAX_PARTIAL,
+        "state is bounded: {}",
+        m.pending()
+    );
+}
+
+#[test]
+fn hostile_regex_is_an_error_for_that_indicator_only() {
+    let set = compile(vec![
+        spec("bad", "[x-t:v MATCHES '^(a|aa)+\\\\1b']"),
+        spec("good", "[x-t:v LIKE 'aaaa%']"),
+    ]);
+    let mut m = Matcher::new();
+    let o = obs_at(
+        0,
+        0,
+        1,
+        vec![json!({"type": "x-t", "v": format!("{}!", "a".repeat(48))})],
+    );
+    assert_eq!(ids(m.scan(&set, &o)), ["good"]);
+    assert_eq!(m.errors().len(), 1);
+    assert_eq!(m.errors()[0].id, "bad");
+}
+
+// ---------------------------------------------------------------------------
+// Property: indexed == reference.
+
+fn ipv4_cmp() -> BoxedStrategy<String> {
+    let ip = prop::sample::select(vec!["10.0.0.1", "10.0.0.2", "192.0.2.1", "10.0.0.0/30"]);
+    let net = prop::sample::select(vec![
+        "10.0.0.0/8",
+        "10.0.0.0/31",
+        "192.0.2.0/24",
+        "0.0.0.0/0",
+        "10.0.0.2",
+    ]);
+    let not = |n: bool| if n { "NOT " } else { "" };
+    prop_oneof![
+        (ip.clone(), any::<bool>())
+            .prop_map(move |(v, n)| format!("ipv4-addr:value {}= '{v}'", not(n))),
+        ip.prop_map(|v| format!("ipv4-addr:value != '{v}'")),
+        (net, any::<bool>())
+            .prop_map(move |(v, n)| format!("ipv4-addr:value {}ISSUBSET '{v}'", not(n))),
+        prop::sample::select(vec!["10.0.0.1", "10.0.0.0/31"])
+            .prop_map(|v| format!("ipv4-addr:value ISSUPERSET '{v}'")),
+    ]
+    .boxed()
+}
+
+fn domain_cmp() -> BoxedStrategy<String> {
+    let dom = prop::sample::select(vec![
+        "a.example",
+        "b.example",
+        "evil.example.org",
+        "é.example",
+    ]);
+    let like = prop::sample::select(vec!["%.example", "evil%", "_.example", "%", "%xam%", "é%"]);
+    let re = prop::sample::select(vec![
+        "^evil",
+        "example$",
+        "(a|b)\\\\.ex",
+        "[0-9]",
+        "xam",
+        "(?i)EVIL",
+    ]);
+    prop_oneof![
+        (dom.clone(), dom.clone())
+            .prop_map(|(a, b)| format!("domain-name:value IN ('{a}', '{b}')")),
+        dom.prop_map(|v| format!("domain-name:value = '{v}'")),
+        like.prop_map(|v| format!("domain-name:value LIKE '{v}'")),
+        re.prop_map(|v| format!("domain-name:value MATCHES '{v}'")),
+    ]
+    .boxed()
+}
+
+fn traffic_cmp() -> BoxedStrategy<String> {
+    let ip = prop::sample::select(vec!["10.0.0.1", "10.0.0.2", "192.0.2.1"]);
+    let num = prop::sample::select(vec!["80", "443", "443.0", "8080", "-1"]);
+    prop_oneof![
+        (num, prop::sample::select(vec!["=", "!=", ">", "<="]))
+            .prop_map(|(v, op)| format!("network-traffic:dst_port {op} {v}")),
+        ip.prop_map(|v| format!("network-traffic:dst_ref.value = '{v}'")),
+        Just("network-traffic:protocols[*] = 'tcp'".to_owned()),
+        Just("EXISTS network-traffic:dst_ref".to_owned()),
+        Just("NOT EXISTS network-traffic:src_ref".to_owned()),
+    ]
+    .boxed()
+}
+
+/// `[ ... ]`: comparisons on one type joined by AND/OR, sometimes OR-ed with
+/// one of another type (AND across types is invalid, Part 9 §9.5).
+fn leaf() -> impl Strategy<Value = String> {
+    let kinds = || prop_oneof![ipv4_cmp(), domain_cmp(), traffic_cmp()];
+    let same = prop_oneof![
+        prop::collection::vec((ipv4_cmp(), any::<bool>()), 1..4),
+        prop::collection::vec((domain_cmp(), any::<bool>()), 1..4),
+        prop::collection::vec((traffic_cmp(), any::<bool>()), 1..4),
+    ];
+    (same, prop::option::of(kinds())).prop_map(|(items, other)| {
+        let mut out = items[0].0.clone();
+        for (c, and) in &items[1..] {
+            out = format!("{out} {} {c}", if *and { "AND" } else { "OR" });
+        }
+        if let Some(o) = other {
+            out = format!("({out}) OR {o}");
+        }
+        format!("[{out}]")
+    })
+}
+
+fn pattern() -> impl Strategy<Value = String> {
+    let qual = prop::sample::select(vec![
+        "",
+        " WITHIN 5 SECONDS",
+        " WITHIN 60 SECONDS",
+        " REPEATS 2 TIMES",
+        " START t'2023-11-14T22:13:20Z' STOP t'2023-11-14T22:13:40Z'",
+    ]);
+    leaf().prop_recursive(2, 6, 3, move |inner| {
+        (
+            inner.clone(),
+            prop::sample::select(vec!["AND", "OR", "FOLLOWEDBY"]),
+            inner,
+            qual.clone(),
+        )
+            .prop_map(|(a, op, b, q)| {
+                if q.is_empty() {
+                    format!("{a} {op} {b}")
+                } else {
+                    format!("({a} {op} {b}){q}")
+                }
+            })
+    })
+}
+
+fn sco() -> impl Strategy<Value = Vec<Value>> {
+    let ip = prop::sample::select(vec![
+        "10.0.0.1",
+        "10.0.0.2",
+        "192.0.2.1",
+        "10.0.0.0/30",
+        "2001:db8::1",
+    ]);
+    let dom = prop::sample::select(vec![
+        "a.example",
+        "b.example",
+        "evil.example.org",
+        "é.example",
+        "EVIL.example",
+    ]);
+    prop_oneof![
+        ip.clone()
+            .prop_map(|v| vec![json!({"type": "ipv4-addr", "value": v})]),
+        dom.prop_map(|v| vec![json!({"type": "domain-name", "value": v})]),
+        (
+            ip,
+            prop::sample::select(vec![
+                json!(80),
+                json!(443),
+                json!(443.0),
+                json!(8080),
+                json!("443")
+            ]),
+            any::<bool>()
+        )
+            .prop_map(|(v, port, tcp)| vec![
+                json!({"type": "ipv4-addr", "value": v}),
+                json!({"type": "network-traffic", "dst_ref": "0", "dst_port": port,
+                       "protocols": if tcp { json!(["ipv4", "tcp"]) } else { json!(["udp"]) }}),
+            ]),
+    ]
+}
+
+fn observation_list() -> impl Strategy<Value = Vec<Observation>> {
+    prop::collection::vec(
+        (
+            prop::collection::vec(sco(), 1..3),
+            0..20i64,
+            prop::sample::select(vec![0i64, 0, 3]),
+            1..3u64,
+        ),
+        1..6,
+    )
+    .prop_map(|items| {
+        let mut t = 0;
+        items
+            .into_iter()
+            .map(|(groups, dt, span, n)| {
+                t += dt;
+                // Refs inside a group are relative to it: renumber.
+                let mut objects = Vec::new();
+                for g in groups {
+                    let base = objects.len();
+                    for mut o in g {
+                        if let Some(r) = o
+                            .get("dst_ref")
+                            .and_then(Value::as_str)
+                            .and_then(|r| r.parse::<usize>().ok())
+                        {
+                            o["dst_ref"] = json!((base + r).to_string());
+                        }
+                        objects.push(o);
+                    }
+                }
+                obs_at(t, span, n, objects)
+            })
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    #[test]
+    fn indexed_matcher_agrees_with_reference(
+        patterns in prop::collection::vec(pattern(), 1..6),
+        observations in observation_list(),
+    ) {
+        let specs: Vec<IndicatorSpec> = patterns
+            .iter()
+            .enumerate()
+            .map(|(i, p)| spec(&format!("i{i}"), p))
+            .collect();
+        let (set, rejected) = IndicatorSet::compile(specs);
+        prop_assert!(rejected.is_empty(), "rejected {:?}", rejected);
+        let prepared: Vec<Prepared> =
+            patterns.iter().map(|p| Prepared::new(p).expect("valid")).collect();
+        let mut m = Matcher::new();
+        let mut ever = vec![false; patterns.len()];
+        for o in &observations {
+            let got: Vec<usize> = m.scan(&set, o).iter().map(|x| x.indicator).collect();
+            prop_assert!(m.errors().is_empty(), "errors {:?}", m.errors());
+            for (i, (p, prepared)) in patterns.iter().zip(&prepared).enumerate() {
+                if matches!(prepared.root, PObs::Leaf(..)) {
+                    // Single observation patterns: per event.
+                    let want = evaluate(prepared, std::slice::from_ref(o)).expect("evaluates");
+                    prop_assert_eq!(got.contains(&i), want, "pattern {} on {:?}", p, o.objects);
+                }
+                ever[i] |= got.contains(&i);
+            }
+        }
+        for (i, (p, prepared)) in patterns.iter().zip(&prepared).enumerate() {
+            let want = evaluate(prepared, &observations).expect("evaluates");
+            prop_assert_eq!(ever[i], want, "pattern {} over the stream", p);
+        }
+    }
+}
