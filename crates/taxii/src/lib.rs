@@ -44,6 +44,7 @@ mod access;
 mod cursor;
 mod filters;
 mod observe;
+mod readers;
 mod routes;
 mod status;
 
@@ -121,32 +122,27 @@ impl Ctx {
     }
 }
 
-/// Store reads running at once; the others wait here for a permit.
+/// Store reads run on a small pool of dedicated threads, one per core (at
+/// least 2), fed by one queue: see [`readers`].
 ///
-/// The SQLite store keeps 8 read connections and, past that, opens a fresh
-/// one per call and closes it after: opening, the PRAGMAs, reading the schema
-/// and preparing statements anew then cost more than the query itself (under
-/// 32 concurrent clients, reads without this gate were ~40% connection setup
-/// in `perf`). Waiting for a warm connection is cheaper, and 8 calls at once
-/// are plenty for the cores this serves from. Writes are not gated: they
-/// serialise on the store's writer anyway and must not hold up reads.
-const READ_CONCURRENCY: usize = 8;
-static READ_PERMITS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(READ_CONCURRENCY);
-
-/// Runs a synchronous store read on tokio's blocking pool (never on an async
-/// worker thread), at most [`READ_CONCURRENCY`] at a time, and maps its error
-/// to the TAXII error.
+/// Why not `spawn_blocking`: tokio's blocking pool wakes an idle thread (a
+/// futex wake and a context switch) for every task, and parks it again after
+/// it; a by-id read spent a third of its CPU in that handoff (`perf`). A few
+/// threads that drain a shared queue stay awake while requests keep coming.
+/// The pool's size also bounds the SQLite read connections in use (the store
+/// keeps 8 warm; opening one per call was ~40% of a read under load).
+/// Writes stay on tokio's pool: they serialise on the store's writer anyway.
 pub(crate) async fn blocking<T, F>(f: F) -> Result<T, TaxiiError>
 where
     T: Send + 'static,
     F: FnOnce() -> Result<T, StoreError> + Send + 'static,
 {
-    // The semaphore is never closed, so acquiring cannot fail.
-    let _permit = READ_PERMITS
-        .acquire()
-        .await
-        .map_err(|e| TaxiiError::Internal(format!("store gate: {e}")))?;
-    blocking_write(f).await
+    match readers::run(f).await {
+        Some(r) => r.map_err(TaxiiError::from),
+        None => Err(TaxiiError::Internal(
+            "store read failed (reader thread)".into(),
+        )),
+    }
 }
 
 /// Runs a synchronous store call (a write) on tokio's blocking pool and maps
