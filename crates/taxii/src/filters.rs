@@ -7,6 +7,11 @@
 //! other parameter is ignored (§3.4 "MAY"). Comma-separated values are OR-ed,
 //! a repeated `match[...]` parameter adds to its list; `added_after`, `limit`
 //! and `next` take one value each.
+//!
+//! `match[spec_version]` absent: §3.4.1 asks for only the newest spec
+//! version of each object. The store holds STIX 2.1 only (validator code
+//! E104 refuses anything else), so each object has a single spec version and
+//! that default is no filter at all.
 
 use std::collections::BTreeSet;
 

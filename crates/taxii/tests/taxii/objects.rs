@@ -465,3 +465,32 @@ async fn limit_is_capped() {
         .assert_ok(200);
     assert_eq!(ids_of(&v).len(), DEFAULT_PAGE);
 }
+
+/// §3.4.1 `match[spec_version]`: without it a server returns only the newest
+/// spec version of each object. Sightline stores STIX 2.1 only (a 2.0 object
+/// is refused with E104), so every object has exactly one spec version and
+/// that default is "everything"; `match[spec_version]=2.0` matches nothing.
+#[tokio::test]
+async fn spec_version_default_and_filter() {
+    let fx = fixture();
+    let mut old = identity(7, 2);
+    old["spec_version"] = json!("2.0");
+    let env = json!({"objects": [identity(7, 1), old]});
+    let s = post(&fx.app, &objects_url(PUBLIC), Some("bob"), &env)
+        .await
+        .assert_ok(202);
+    assert_eq!(s["success_count"], 1, "{s}");
+    assert_eq!(s["failure_count"], 1, "{s}");
+    let msg = s["failures"][0]["message"].as_str().expect("message");
+    assert!(msg.contains("E104"), "{msg}");
+    let all = get(&fx.app, &objects_url(PUBLIC), None)
+        .await
+        .assert_ok(200);
+    assert_eq!(ids_of(&all), [id_of(7)]);
+    let url = format!("{}?match[spec_version]=2.1", objects_url(PUBLIC));
+    assert_eq!(get(&fx.app, &url, None).await.assert_ok(200), all);
+    let url = format!("{}?match[spec_version]=2.0", objects_url(PUBLIC));
+    let none = get(&fx.app, &url, None).await.assert_ok(200);
+    assert_eq!(none["more"], false);
+    assert!(none.get("objects").is_none(), "{none}");
+}
