@@ -73,6 +73,19 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    // The peer: only parsing each line into a `serde_json::Value`, which a
+    // naive adapter does before building anything.
+    let zeek = zeek_lines(N);
+    g.bench_function("zeek conn+dns: serde_json::Value only", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            for line in zeek.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
+                let v: serde_json::Value = serde_json::from_slice(line).unwrap_or_default();
+                n += v.as_object().map_or(0, |m| m.len());
+            }
+            n
+        })
+    });
     g.finish();
 }
 
