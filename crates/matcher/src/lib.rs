@@ -8,6 +8,7 @@ pub mod observation;
 pub mod prepare;
 pub mod reference;
 pub mod time;
+pub mod workload;
 
 pub use compiled::{
     IndicatorSet, IndicatorSpec, Match, MatchError, Matcher, Reason, Rejected, SetStats,

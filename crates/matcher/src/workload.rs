@@ -1,0 +1,194 @@
+//! A deterministic synthetic workload for benchmarks (issue 4 §4): indicators
+//! of the kinds feeds carry, and conn/dns-shaped observations. Not used by the
+//! matcher itself; public so the benchmark, the example and the binary's
+//! benchmarks build the same input.
+
+use serde_json::json;
+
+use crate::compiled::IndicatorSpec;
+use crate::observation::Observation;
+
+/// A small xorshift generator: deterministic across runs and platforms.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed | 1)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+}
+
+fn ipv4(r: &mut Rng) -> String {
+    let x = r.next_u64();
+    format!(
+        "{}.{}.{}.{}",
+        11 + (x & 0x7f),
+        (x >> 8) & 0xff,
+        (x >> 16) & 0xff,
+        (x >> 24) & 0xff
+    )
+}
+
+/// The IPv4 value of indicator `i` (a pure function, so events can name it).
+fn ipv4_of(i: u64) -> String {
+    ipv4(&mut Rng::new(i.wrapping_mul(0x9e37_79b9_7f4a_7c15)))
+}
+
+fn ipv6(r: &mut Rng) -> String {
+    let x = r.next_u64();
+    format!(
+        "2001:db8:{:x}:{:x}::{:x}",
+        x & 0xffff,
+        (x >> 16) & 0xffff,
+        (x >> 32) & 0xffff
+    )
+}
+
+fn domain(i: u64) -> String {
+    format!("h{i:x}.bad-{}.example", i % 977)
+}
+
+fn hex(r: &mut Rng, bytes: usize) -> String {
+    let mut s = String::with_capacity(bytes * 2);
+    while s.len() < bytes * 2 {
+        s.push_str(&format!("{:016x}", r.next_u64()));
+    }
+    s.truncate(bytes * 2);
+    s
+}
+
+/// `n` indicators: IPv4 (30%), IPv6 (5%), CIDR (5%), domains (25%), URLs
+/// (10%, a tenth of them LIKE), file hashes (20%), email addresses (4%),
+/// then `multi` patterns over several observations (FOLLOWEDBY/AND/REPEATS
+/// with WITHIN). Every fifth value also appears in [`events`] traffic.
+pub fn indicators(n: usize, multi: usize) -> Vec<IndicatorSpec> {
+    let mut r = Rng::new(0x5eed);
+    let mut out = Vec::with_capacity(n + multi);
+    let single = n.saturating_sub(multi);
+    for i in 0..single as u64 {
+        let bucket = i % 100;
+        let pattern = match bucket {
+            0..=29 => format!("[ipv4-addr:value = '{}']", ipv4_of(i)),
+            30..=34 => format!("[ipv6-addr:value = '{}']", ipv6(&mut r)),
+            35..=39 => {
+                let x = r.next_u64();
+                let len = 16 + (x % 15);
+                format!(
+                    "[ipv4-addr:value ISSUBSET '{}.{}.0.0/{len}']",
+                    11 + ((x >> 8) & 0x7f),
+                    (x >> 16) & 0xff
+                )
+            }
+            40..=64 => format!("[domain-name:value = '{}']", domain(i)),
+            65..=73 => format!("[url:value = 'http://{}/p/{}']", domain(i), r.below(1000)),
+            74 => format!("[url:value LIKE 'http://{}/%']", domain(i)),
+            75..=84 => format!("[file:hashes.'SHA-256' = '{}']", hex(&mut r, 32)),
+            85..=95 => format!("[file:hashes.MD5 = '{}']", hex(&mut r, 16)),
+            _ => format!("[email-addr:value = 'u{i}@{}']", domain(i)),
+        };
+        out.push(IndicatorSpec {
+            id: format!("indicator--00000000-0000-4000-8000-{i:012x}"),
+            name: format!("synthetic {i}"),
+            pattern,
+            valid_from: None,
+            valid_until: None,
+            revoked: false,
+        });
+    }
+    for j in 0..multi as u64 {
+        let i = single as u64 + j;
+        let pattern = match j % 3 {
+            0 => format!(
+                "([ipv4-addr:value = '{}'] FOLLOWEDBY [domain-name:value = '{}']) WITHIN 300 SECONDS",
+                ipv4(&mut r),
+                domain(i)
+            ),
+            1 => format!(
+                "([network-traffic:dst_ref.value = '{}' AND network-traffic:dst_port = 443] REPEATS 5 TIMES) WITHIN 60 SECONDS",
+                ipv4(&mut r)
+            ),
+            _ => format!(
+                "([domain-name:value = '{}'] AND [ipv4-addr:value ISSUBSET '{}.0.0.0/8']) WITHIN 120 SECONDS",
+                domain(i),
+                11 + r.below(100)
+            ),
+        };
+        out.push(IndicatorSpec {
+            id: format!("indicator--00000000-0000-4000-9000-{i:012x}"),
+            name: format!("synthetic multi {j}"),
+            pattern,
+            valid_from: None,
+            valid_until: None,
+            revoked: false,
+        });
+    }
+    out
+}
+
+/// `n` observations shaped like Zeek conn (two addresses and a flow) and dns
+/// (a query name and its answer), alternating, one second apart. About one
+/// in `hit_every` carries a value some IPv4 or domain indicator of
+/// [`indicators`]`(indicator_count, _)` names.
+pub fn events(n: usize, hit_every: u64, indicator_count: usize) -> Vec<Observation> {
+    let blocks = (indicator_count as u64 / 100).max(1);
+    let mut r = Rng::new(0xe7e7);
+    let t0: i64 = 1_700_000_000_000_000;
+    (0..n as u64)
+        .map(|k| {
+            let t = t0 + i64::try_from(k).unwrap_or(0) * 1_000_000;
+            let hit = hit_every > 0 && k % hit_every == 0;
+            let objects = if k % 2 == 0 {
+                // The first indicators are IPv4 values drawn from the same sequence.
+                let dst = if hit { ipv4_of(100 * r.below(blocks) + r.below(30)) } else { format!("10.{}.{}.{}", r.below(256), r.below(256), r.below(256)) };
+                let dst_port = [53, 80, 443, 8080][(r.below(4)) as usize];
+                vec![
+                    ("0".to_owned(), json!({"type": "ipv4-addr", "value": format!("192.168.{}.{}", r.below(256), r.below(256))})),
+                    ("1".to_owned(), json!({"type": "ipv4-addr", "value": dst})),
+                    ("2".to_owned(), json!({"type": "network-traffic", "src_ref": "0", "dst_ref": "1",
+                        "src_port": 40000 + r.below(20000), "dst_port": dst_port,
+                        "protocols": ["ipv4", "tcp"]})),
+                ]
+            } else {
+                let name = if hit { domain(100 * r.below(blocks) + 40 + r.below(25)) } else { format!("www{}.benign.example", r.below(100_000)) };
+                vec![
+                    ("0".to_owned(), json!({"type": "domain-name", "value": name, "resolves_to_refs": ["1"]})),
+                    ("1".to_owned(), json!({"type": "ipv4-addr", "value": format!("10.{}.{}.{}", r.below(256), r.below(256), r.below(256))})),
+                ]
+            };
+            Observation { id: None, first_observed: t, last_observed: t, number_observed: 1, objects }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compiled::{IndicatorSet, Matcher};
+
+    #[test]
+    fn workload_compiles_and_hits() {
+        let (set, rejected) = IndicatorSet::compile(indicators(2_000, 30));
+        assert!(rejected.is_empty(), "{:?}", rejected.first());
+        assert_eq!(set.len(), 2_000);
+        let mut m = Matcher::new();
+        let hits: usize = events(400, 10, 2_000)
+            .iter()
+            .map(|e| m.scan(&set, e).len())
+            .sum();
+        assert!(
+            hits >= 40,
+            "every tenth event names an indicator: {hits} matches"
+        );
+    }
+}
