@@ -79,6 +79,10 @@ enum Command {
     /// Work with STIX patterns.
     #[command(subcommand)]
     Pattern(cmd::pattern::Command),
+    /// Match telemetry (STIX, Zeek, Suricata EVE, mapped JSON) against the
+    /// indicators' STIX patterns: one JSON line per match, with why; `--record`
+    /// writes STIX sightings into the store.
+    Match(cmd::matching::Args),
     /// Manage warninglists of benign values (MISP format) that suppress matches.
     #[command(subcommand)]
     Warninglist(cmd::warninglist::Command),
@@ -138,6 +142,7 @@ fn main() -> ExitCode {
         Command::Migrate => cmd::migrate::run(&cli.data),
         Command::Copy(a) => cmd::copy::run(a),
         Command::Pattern(c) => cmd::pattern::run(c),
+        Command::Match(a) => cmd::matching::run(&cli.data, a),
         Command::Warninglist(c) => cmd::warninglist::run(&cli.data, c),
     };
     match result {

@@ -212,6 +212,16 @@ impl<R: BufRead> EventReader<R> {
     pub fn line(&self) -> u64 {
         self.line
     }
+
+    /// The text of the last line read, without its line end (empty after a
+    /// line over the length limit): what `sightline match` shows as the event.
+    pub fn last_line(&self) -> &[u8] {
+        let mut l = self.buf.as_slice();
+        while let [rest @ .., b'\n' | b'\r'] = l {
+            l = rest;
+        }
+        l
+    }
 }
 
 /// Opens `path` (`-` is standard input) for line reading, decompressing gzip

@@ -7,6 +7,7 @@ pub mod export;
 pub mod get;
 pub mod healthcheck;
 pub mod import;
+pub mod matching;
 pub mod migrate;
 pub mod pattern;
 pub mod search;
