@@ -15,50 +15,12 @@ use sightline_store::{
 use crate::read::fold;
 use crate::{Conn, Ctx, PgStore, Pooled, WRITE_LOCK};
 
-/// The next `date_added`: the database's clock in µs, but always after `$1`
-/// (the last value handed out). Inlined into each INSERT.
-const NEXT: &str =
-    "greatest((extract(epoch FROM clock_timestamp()) * 1000000)::bigint, $1::bigint + 1)";
+/// What `sightline_put` did: (version date, whether the version is new),
+/// and the same for the membership when a collection was given.
+type Put = (DateAdded, bool, Option<(DateAdded, bool)>);
 
 /// Starts a write transaction whose lock waits end after 30 s.
 const BEGIN: &str = "BEGIN; SET LOCAL lock_timeout = '30s'";
-
-/// The rows of one id (in `versions`, or in one collection's `members`) that a
-/// put must know about.
-#[derive(Default)]
-struct Neighbours {
-    same: Option<DateAdded>,
-    latest: Option<(DateAdded, String)>,
-    first: Option<(DateAdded, String)>,
-}
-
-impl Neighbours {
-    fn read(rows: &[postgres::Row], vk: &str) -> Result<Self, postgres::Error> {
-        let mut n = Neighbours::default();
-        for r in rows {
-            let d: DateAdded = r.try_get(0)?;
-            let key: String = r.try_get(1)?;
-            if key == vk {
-                n.same = Some(d);
-            }
-            if r.try_get::<_, bool>(2)? {
-                n.latest = Some((d, key.clone()));
-            }
-            if r.try_get::<_, bool>(3)? {
-                n.first = Some((d, key));
-            }
-        }
-        Ok(n)
-    }
-
-    /// (is the new key the latest, is it the first)
-    fn flags(&self, vk: &str) -> (bool, bool) {
-        (
-            self.latest.as_ref().is_none_or(|(_, k)| vk > k.as_str()),
-            self.first.as_ref().is_none_or(|(_, k)| vk < k.as_str()),
-        )
-    }
-}
 
 pub(crate) fn resolve_collection(
     c: &mut Conn,
@@ -76,6 +38,8 @@ pub(crate) struct PgTxn<'a> {
     conn: Pooled<'a>,
     /// The last `date_added` handed out (starts at `meta.date_added_high`).
     last: DateAdded,
+    /// Collections resolved in this transaction.
+    cids: std::collections::HashMap<String, i64>,
     done: bool,
 }
 
@@ -105,6 +69,7 @@ impl ObjectWriter for PgStore {
                 store: self,
                 conn,
                 last,
+                cids: std::collections::HashMap::new(),
                 done: false,
             })),
             Err(e) => {
@@ -118,68 +83,32 @@ impl ObjectWriter for PgStore {
 }
 
 impl PgTxn<'_> {
-    fn put_inner(
-        &mut self,
-        obj: &NewObject,
-        collection: Option<&str>,
-    ) -> Result<Result<PutOutcome>, postgres::Error> {
-        let m = &obj.meta;
-        let vk = m.version_key.as_str();
-        let cid = match collection {
-            Some(c) => match resolve_collection(&mut self.conn, c)? {
-                Some(cid) => Some(cid),
-                None => return Ok(Err(StoreError::NoSuchCollection(c.to_owned()))),
-            },
-            None => None,
-        };
-        let rows = self.conn.query(
-            "SELECT date_added, version_key, is_latest, is_first FROM versions
-             WHERE id = $1 AND (is_latest OR is_first OR version_key = $2)",
-            &[&m.id, &vk],
-        )?;
-        let n = Neighbours::read(&rows, vk)?;
-        let (version_date, new_version) = match n.same {
-            Some(d) => (d, false),
-            None => {
-                let (is_latest, is_first) = n.flags(vk);
-                let d = self.insert_version(obj, None, is_latest, is_first)?;
-                self.demote(&n, is_latest, is_first)?;
-                (d, true)
-            }
-        };
-        let Some(cid) = cid else {
-            return Ok(Ok(if new_version {
-                PutOutcome::Added {
-                    date_added: version_date,
-                }
-            } else {
-                PutOutcome::Duplicate {
-                    date_added: version_date,
-                }
-            }));
-        };
-        self.add_member(
-            cid,
-            &m.id,
-            vk,
-            version_date,
-            new_version.then_some(version_date),
-        )
+    /// A collection's key, resolved once per transaction.
+    fn cid(&mut self, collection: &str) -> Result<Option<i64>, postgres::Error> {
+        if let Some(c) = self.cids.get(collection) {
+            return Ok(Some(*c));
+        }
+        let cid = resolve_collection(&mut self.conn, collection)?;
+        if let Some(c) = cid {
+            self.cids.insert(collection.to_owned(), c);
+        }
+        Ok(cid)
     }
 
-    /// Inserts a version (with `date_added` given, when restoring; else the
-    /// next value) and its external ids; returns its `date_added`.
-    fn insert_version(
+    /// One put through `sightline_put` (see `schema.rs`): one round trip.
+    /// Returns (version date, version added, membership date and added).
+    fn call_put(
         &mut self,
         obj: &NewObject,
-        date_added: Option<DateAdded>,
-        is_latest: bool,
-        is_first: bool,
-    ) -> Result<DateAdded, postgres::Error> {
+        date: Option<DateAdded>,
+        cid: Option<i64>,
+        member_date: Option<DateAdded>,
+    ) -> Result<Put, postgres::Error> {
         let m = &obj.meta;
         // Relationships and sightings are not searched (as on SQLite).
-        let searched = is_latest && !RELATIONSHIP_TYPES.contains(&m.ty.as_str());
-        let (names, all) = if searched {
+        let (names, all) = if RELATIONSHIP_TYPES.contains(&m.ty.as_str()) {
+            (None, None)
+        } else {
             let mut names = m.name.clone().unwrap_or_default();
             for a in &m.aliases {
                 names.push('\n');
@@ -191,139 +120,60 @@ impl PgTxn<'_> {
                 all.push_str(d);
             }
             (Some(fold(&names)), Some(fold(&all)))
-        } else {
-            (None, None)
         };
-        let (date_sql, date_param) = match date_added {
-            Some(d) => ("$1::bigint", d),
-            None => (NEXT, self.last),
-        };
-        let d: DateAdded = self
-            .conn
-            .query_one(
-                &format!(
-                    "INSERT INTO versions (date_added, id, version_key, type, spec_version, version, revoked,
-                        is_latest, is_first, name, source_ref, target_ref, raw, search_names, search_all)
-                     VALUES ({date_sql}, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
-                        to_tsvector('simple', $14::text), to_tsvector('simple', $15::text))
-                     RETURNING date_added"
-                ),
-                &[
-                    &date_param,
-                    &m.id,
-                    &m.version_key,
-                    &m.ty,
-                    &m.spec_version,
-                    &m.version,
-                    &m.revoked,
-                    &is_latest,
-                    &is_first,
-                    &m.name,
-                    &m.source_ref,
-                    &m.target_ref,
-                    &obj.raw,
-                    &names,
-                    &all,
-                ],
-            )?
-            .try_get(0)?;
-        self.last = self.last.max(d);
-        for (_, ext) in &m.external_ids {
-            self.conn.execute(
-                "INSERT INTO external_ids (external_id, id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                &[&ext.to_ascii_lowercase(), &m.id],
-            )?;
-        }
-        Ok(d)
-    }
-
-    /// Clears the flags of the old latest/first version when the new one took them.
-    fn demote(
-        &mut self,
-        n: &Neighbours,
-        is_latest: bool,
-        is_first: bool,
-    ) -> Result<(), postgres::Error> {
-        if is_latest {
-            if let Some((old, _)) = &n.latest {
-                self.conn.execute(
-                    "UPDATE versions SET is_latest = false, search_names = NULL, search_all = NULL
-                     WHERE date_added = $1",
-                    &[old],
-                )?;
-            }
-        }
-        if is_first {
-            if let Some((old, _)) = &n.first {
-                self.conn.execute(
-                    "UPDATE versions SET is_first = false WHERE date_added = $1",
-                    &[old],
-                )?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Adds version `(id, vk)` (stored at `version_date`) to collection `cid`,
-    /// with membership date `date_added` (else the next value).
-    fn add_member(
-        &mut self,
-        cid: i64,
-        id: &str,
-        vk: &str,
-        version_date: DateAdded,
-        date_added: Option<DateAdded>,
-    ) -> Result<Result<PutOutcome>, postgres::Error> {
-        let rows = self.conn.query(
-            "SELECT date_added, version_key, is_latest, is_first FROM members
-             WHERE cid = $1 AND id = $2 AND (is_latest OR is_first OR version_key = $3)",
-            &[&cid, &id, &vk],
+        let ext: Vec<String> = m
+            .external_ids
+            .iter()
+            .map(|(_, e)| e.to_ascii_lowercase())
+            .collect();
+        let r = self.conn.query_one(
+            "SELECT version_date, version_added, member_date, member_added, last FROM sightline_put(
+                $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+            &[
+                &self.last,
+                &date,
+                &m.id,
+                &m.version_key,
+                &m.ty,
+                &m.spec_version,
+                &m.version,
+                &m.revoked,
+                &m.name,
+                &m.source_ref,
+                &m.target_ref,
+                &obj.raw,
+                &names,
+                &all,
+                &ext,
+                &cid,
+                &member_date,
+            ],
         )?;
-        let n = Neighbours::read(&rows, vk)?;
-        if let Some(d) = n.same {
-            return Ok(Ok(PutOutcome::Duplicate { date_added: d }));
-        }
-        let (is_latest, is_first) = n.flags(vk);
-        let (date_sql, date_param) = match date_added {
-            Some(d) => ("$1::bigint", d),
-            None => (NEXT, self.last),
+        self.last = r.try_get(4)?;
+        let member = match r.try_get::<_, Option<DateAdded>>(2)? {
+            Some(d) => Some((d, r.try_get(3)?)),
+            None => None,
         };
-        let d: DateAdded = self
-            .conn
-            .query_one(
-                &format!(
-                    "INSERT INTO members (date_added, cid, version, id, version_key, is_latest, is_first)
-                     VALUES ({date_sql}, $2, $3, $4, $5, $6, $7) RETURNING date_added"
-                ),
-                &[
-                    &date_param,
-                    &cid,
-                    &version_date,
-                    &id,
-                    &vk,
-                    &is_latest,
-                    &is_first,
-                ],
-            )?
-            .try_get(0)?;
-        self.last = self.last.max(d);
-        if is_latest {
-            if let Some((old, _)) = &n.latest {
-                self.conn.execute(
-                    "UPDATE members SET is_latest = false WHERE date_added = $1",
-                    &[old],
-                )?;
-            }
-        }
-        if is_first {
-            if let Some((old, _)) = &n.first {
-                self.conn.execute(
-                    "UPDATE members SET is_first = false WHERE date_added = $1",
-                    &[old],
-                )?;
-            }
-        }
-        Ok(Ok(PutOutcome::Added { date_added: d }))
+        Ok((r.try_get(0)?, r.try_get(1)?, member))
+    }
+
+    fn put_inner(
+        &mut self,
+        obj: &NewObject,
+        collection: Option<&str>,
+    ) -> Result<Result<PutOutcome>, postgres::Error> {
+        let cid = match collection {
+            Some(c) => match self.cid(c)? {
+                Some(cid) => Some(cid),
+                None => return Ok(Err(StoreError::NoSuchCollection(c.to_owned()))),
+            },
+            None => None,
+        };
+        let (d, added, member) = self.call_put(obj, None, cid, None)?;
+        Ok(Ok(match member.unwrap_or((d, added)) {
+            (d, true) => PutOutcome::Added { date_added: d },
+            (d, false) => PutOutcome::Duplicate { date_added: d },
+        }))
     }
 
     fn remove_inner(
@@ -365,15 +215,14 @@ impl PgTxn<'_> {
         date_added: DateAdded,
     ) -> Result<Result<PutOutcome>, postgres::Error> {
         let m = &obj.meta;
-        let vk = m.version_key.as_str();
-        let rows = self.conn.query(
-            "SELECT date_added, version_key, is_latest, is_first FROM versions
-             WHERE id = $1 AND (is_latest OR is_first OR version_key = $2)",
-            &[&m.id, &vk],
+        let same = self.conn.query_opt(
+            "SELECT date_added FROM versions WHERE id = $1 AND version_key = $2",
+            &[&m.id, &m.version_key],
         )?;
-        let n = Neighbours::read(&rows, vk)?;
-        if let Some(d) = n.same {
-            return Ok(Ok(PutOutcome::Duplicate { date_added: d }));
+        if let Some(r) = same {
+            return Ok(Ok(PutOutcome::Duplicate {
+                date_added: r.try_get(0)?,
+            }));
         }
         let taken = self
             .conn
@@ -387,9 +236,7 @@ impl PgTxn<'_> {
                 "date_added {date_added} is taken by another version"
             ))));
         }
-        let (is_latest, is_first) = n.flags(vk);
-        let d = self.insert_version(obj, Some(date_added), is_latest, is_first)?;
-        self.demote(&n, is_latest, is_first)?;
+        let (d, _, _) = self.call_put(obj, Some(date_added), None, None)?;
         Ok(Ok(PutOutcome::Added { date_added: d }))
     }
 
@@ -400,11 +247,11 @@ impl PgTxn<'_> {
         version_key: &str,
         date_added: DateAdded,
     ) -> Result<Result<PutOutcome>, postgres::Error> {
-        let Some(cid) = resolve_collection(&mut self.conn, collection)? else {
+        let Some(cid) = self.cid(collection)? else {
             return Ok(Err(StoreError::NoSuchCollection(collection.to_owned())));
         };
-        let Some(version) = self.conn.query_opt(
-            "SELECT date_added FROM versions WHERE id = $1 AND version_key = $2",
+        let Some(row) = self.conn.query_opt(
+            "SELECT raw FROM versions WHERE id = $1 AND version_key = $2",
             &[&id, &version_key],
         )?
         else {
@@ -412,7 +259,6 @@ impl PgTxn<'_> {
                 "{id}: no stored version {version_key:?} to add to {collection}"
             ))));
         };
-        let version: DateAdded = version.try_get(0)?;
         let taken = self
             .conn
             .query_opt(
@@ -425,7 +271,40 @@ impl PgTxn<'_> {
                 "membership date_added {date_added} is taken"
             ))));
         }
-        self.add_member(cid, id, version_key, version, Some(date_added))
+        // The version is stored, so only its id and key matter to the put.
+        let raw: String = row.try_get(0)?;
+        let obj = NewObject {
+            meta: stored_meta(id, version_key),
+            raw,
+        };
+        let (_, _, member) = self.call_put(&obj, None, Some(cid), Some(date_added))?;
+        Ok(Ok(match member {
+            Some((d, true)) => PutOutcome::Added { date_added: d },
+            Some((d, false)) => PutOutcome::Duplicate { date_added: d },
+            None => PutOutcome::Duplicate { date_added },
+        }))
+    }
+}
+
+/// Metadata standing for a version already stored: `sightline_put` only
+/// reads its id and version key (it finds the same-key row and inserts nothing).
+fn stored_meta(id: &str, version_key: &str) -> sightline_stix::ObjectMeta {
+    sightline_stix::ObjectMeta {
+        id: id.to_owned(),
+        ty: String::new(),
+        category: sightline_stix::object::Category::Domain,
+        spec_version: String::new(),
+        created: None,
+        modified: None,
+        version_key: version_key.to_owned(),
+        version: None,
+        revoked: false,
+        name: None,
+        aliases: Vec::new(),
+        description: None,
+        source_ref: None,
+        target_ref: None,
+        external_ids: Vec::new(),
     }
 }
 
