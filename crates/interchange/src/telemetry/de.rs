@@ -91,8 +91,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for AnyStr<'a> {
     }
 }
 
-/// A time: epoch seconds (a JSON number, as Zeek writes `ts`) or ISO 8601 text
-/// (Zeek's `JSON::TS_ISO8601`, Suricata). Either way µs since the epoch.
+/// A time: epoch seconds (a JSON number, as Zeek writes `ts`; ms, µs or ns
+/// when too large for seconds) or ISO 8601 text (Zeek's `JSON::TS_ISO8601`,
+/// Suricata). Either way µs since the epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Time(pub EventTime);
 
@@ -106,7 +107,21 @@ impl<'de> Deserialize<'de> for Time {
                 f.write_str(WHAT)
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Time, E> {
-                from_epoch_secs(v)
+                // Zeek's `JSON::TS_MILLIS` writes integer milliseconds; other
+                // tools write µs or ns. Seconds past 1e11 (year 5138) are not
+                // plausible event times, so larger numbers are taken as the
+                // finer units.
+                let a = v.abs();
+                let secs = if a >= 1e17 {
+                    v / 1e9
+                } else if a >= 1e14 {
+                    v / 1e6
+                } else if a >= 1e11 {
+                    v / 1e3
+                } else {
+                    v
+                };
+                from_epoch_secs(secs)
                     .map(Time)
                     .ok_or_else(|| E::custom(format_args!("{v} is out of range for {WHAT}")))
             }
@@ -157,6 +172,11 @@ mod tests {
     fn bad_times_are_errors() {
         assert!(serde_json::from_str::<Time>("\"yesterday\"").is_err());
         assert!(serde_json::from_str::<Time>("1e300").is_err());
+        // ms (Zeek JSON::TS_MILLIS), µs and ns since the epoch.
+        for t in ["1705312800123", "1705312800123000", "1705312800123000000"] {
+            let v: Time = serde_json::from_str(t).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(v, Time(1_705_312_800_123_000), "{t}");
+        }
         assert!(serde_json::from_str::<Time>("true").is_err());
     }
 }
