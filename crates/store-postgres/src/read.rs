@@ -83,7 +83,7 @@ pub(crate) fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (Stri
         }
     };
     any_of(format!("{t}.id"), &q.ids, &mut sql);
-    any_of("v.type".to_owned(), &q.types, &mut sql);
+    any_of(format!("{t}.type"), &q.types, &mut sql);
     if !q.spec_versions.is_empty() {
         let a = p(Box::new(q.spec_versions.clone()));
         sql.push_str(&format!(" AND v.spec_version = ANY({a})"));
@@ -392,7 +392,7 @@ pub(crate) fn check(c: &mut Conn) -> Result<Vec<String>, postgres::Error> {
     }
     for r in c.query(
         "SELECT m.id FROM members m JOIN versions v ON v.date_added = m.version
-         WHERE m.id != v.id OR m.version_key != v.version_key LIMIT 100",
+         WHERE m.id != v.id OR m.version_key != v.version_key OR m.type != v.type LIMIT 100",
         &[],
     )? {
         problems.push(format!(

@@ -20,13 +20,14 @@
 //!   and raised by writers under the write lock) and `accounts_generation`.
 //! - `users`, `tokens`, `statuses`.
 //!
-//! V2 adds `sightline_put`, a put in one round trip (see its comment).
+//! V2 adds `sightline_put`, a put in one round trip (see its comment); V3
+//! gives memberships their version's type (collection pages by type).
 //!
 //! Every text column that is compared or sorted is `COLLATE "C"`: byte order,
 //! as in SQLite and Rust, whatever the database's locale (version keys, ids
 //! and titles must sort the same on every backend).
 
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -207,6 +208,110 @@ BEGIN
     END IF;
     INSERT INTO members (date_added, cid, version, id, version_key, is_latest, is_first)
     VALUES (d, p_cid, version_date, p_id, p_vk, v_is_latest, v_is_first);
+    IF v_is_latest AND v_latest IS NOT NULL THEN
+        UPDATE members SET is_latest = false WHERE date_added = v_latest;
+    END IF;
+    IF v_is_first AND v_first IS NOT NULL THEN
+        UPDATE members SET is_first = false WHERE date_added = v_first;
+    END IF;
+    member_date := d;
+    member_added := true;
+    last := greatest(last, d);
+END
+$fn$;
+"#;
+
+/// Memberships carry their version's type, so a collection page filtered by
+/// type (`match[type]`, the commonest TAXII filter) is an ordered range scan
+/// of `(cid, type, date_added)` instead of a join over the whole collection.
+const V3: &str = r#"
+ALTER TABLE members ADD COLUMN type text COLLATE "C";
+UPDATE members m SET type = v.type FROM versions v WHERE v.date_added = m.version;
+ALTER TABLE members ALTER COLUMN type SET NOT NULL;
+CREATE INDEX members_type ON members (cid, type, date_added);
+CREATE INDEX members_type_latest ON members (cid, type, date_added) WHERE is_latest;
+CREATE OR REPLACE FUNCTION sightline_put(
+    p_last bigint, p_date bigint,
+    p_id text, p_vk text, p_type text, p_spec text, p_version text, p_revoked boolean,
+    p_name text, p_source text, p_target text, p_raw text,
+    p_names text, p_all text, p_ext text[],
+    p_cid bigint, p_member_date bigint,
+    OUT version_date bigint, OUT version_added boolean,
+    OUT member_date bigint, OUT member_added boolean, OUT last bigint)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    r record;
+    v_same bigint;
+    v_latest bigint;
+    v_latest_key text COLLATE "C";
+    v_first bigint;
+    v_first_key text COLLATE "C";
+    v_is_latest boolean;
+    v_is_first boolean;
+    vk text COLLATE "C" := p_vk;
+    d bigint;
+BEGIN
+    last := p_last;
+    FOR r IN SELECT v.date_added, v.version_key, v.is_latest, v.is_first FROM versions v
+             WHERE v.id = p_id AND (v.is_latest OR v.is_first OR v.version_key = p_vk) LOOP
+        IF r.version_key = vk THEN v_same := r.date_added; END IF;
+        IF r.is_latest THEN v_latest := r.date_added; v_latest_key := r.version_key; END IF;
+        IF r.is_first THEN v_first := r.date_added; v_first_key := r.version_key; END IF;
+    END LOOP;
+    IF v_same IS NOT NULL THEN
+        version_date := v_same;
+        version_added := false;
+    ELSE
+        v_is_latest := v_latest_key IS NULL OR vk > v_latest_key;
+        v_is_first := v_first_key IS NULL OR vk < v_first_key;
+        d := coalesce(p_date, greatest((extract(epoch FROM clock_timestamp()) * 1000000)::bigint, last + 1));
+        INSERT INTO versions (date_added, id, version_key, type, spec_version, version, revoked,
+            is_latest, is_first, name, source_ref, target_ref, raw, search_names, search_all)
+        VALUES (d, p_id, p_vk, p_type, p_spec, p_version, p_revoked, v_is_latest, v_is_first,
+            p_name, p_source, p_target, p_raw,
+            CASE WHEN v_is_latest THEN to_tsvector('simple', p_names) END,
+            CASE WHEN v_is_latest THEN to_tsvector('simple', p_all) END);
+        IF v_is_latest AND v_latest IS NOT NULL THEN
+            UPDATE versions SET is_latest = false, search_names = NULL, search_all = NULL
+            WHERE date_added = v_latest;
+        END IF;
+        IF v_is_first AND v_first IS NOT NULL THEN
+            UPDATE versions SET is_first = false WHERE date_added = v_first;
+        END IF;
+        IF p_ext IS NOT NULL AND cardinality(p_ext) > 0 THEN
+            INSERT INTO external_ids (external_id, id)
+            SELECT e, p_id FROM unnest(p_ext) e ON CONFLICT DO NOTHING;
+        END IF;
+        version_date := d;
+        version_added := true;
+        last := greatest(last, d);
+    END IF;
+    IF p_cid IS NULL THEN
+        RETURN;
+    END IF;
+    v_same := NULL; v_latest := NULL; v_latest_key := NULL; v_first := NULL; v_first_key := NULL;
+    FOR r IN SELECT m.date_added, m.version_key, m.is_latest, m.is_first FROM members m
+             WHERE m.cid = p_cid AND m.id = p_id AND (m.is_latest OR m.is_first OR m.version_key = p_vk) LOOP
+        IF r.version_key = vk THEN v_same := r.date_added; END IF;
+        IF r.is_latest THEN v_latest := r.date_added; v_latest_key := r.version_key; END IF;
+        IF r.is_first THEN v_first := r.date_added; v_first_key := r.version_key; END IF;
+    END LOOP;
+    IF v_same IS NOT NULL THEN
+        member_date := v_same;
+        member_added := false;
+        RETURN;
+    END IF;
+    v_is_latest := v_latest_key IS NULL OR vk > v_latest_key;
+    v_is_first := v_first_key IS NULL OR vk < v_first_key;
+    IF version_added THEN
+        -- A new version joins with its own date (one value, as on SQLite).
+        d := version_date;
+    ELSE
+        d := coalesce(p_member_date, greatest((extract(epoch FROM clock_timestamp()) * 1000000)::bigint, last + 1));
+    END IF;
+    INSERT INTO members (date_added, cid, version, id, version_key, is_latest, is_first, type)
+    SELECT d, p_cid, version_date, p_id, p_vk, v_is_latest, v_is_first, v.type
+    FROM versions v WHERE v.date_added = version_date;
     IF v_is_latest AND v_latest IS NOT NULL THEN
         UPDATE members SET is_latest = false WHERE date_added = v_latest;
     END IF;
