@@ -318,6 +318,9 @@ mod tests {
         assert_eq!(n, 2);
         assert_eq!(evs.len(), 6);
         assert_eq!(evs[0], LineEvent::Parsed { line: 1 });
+        let mut r = EventReader::new(&b"\n{\"a\":1}\r\n"[..], Adapter::new(Format::Zeek));
+        let _ = r.next_into(&mut Vec::new());
+        assert_eq!((r.line(), r.last_line()), (2, &b"{\"a\":1}"[..]));
         let skipped: Vec<(u64, &str)> = evs
             .iter()
             .filter_map(|e| match e {
