@@ -136,6 +136,37 @@ impl ValueKind {
     }
 }
 
+impl ValueKind {
+    /// The kind of a bare value, for when the property it came from does
+    /// not say (a `*_ref.value` path): an IP address or CIDR, a URL, an email
+    /// address, a hex digest (MD5/SHA-1/SHA-256/SHA-512 length), a host name,
+    /// else other. Asking with no kind at all lets lists for other attribute
+    /// types answer (MISP's phone-number regexes match IPv4 addresses).
+    pub fn guess(value: &str) -> ValueKind {
+        let v = value.trim();
+        if v.parse::<IpAddr>().is_ok() || v.parse::<IpNet>().is_ok() {
+            ValueKind::Ip
+        } else if v.contains("://") {
+            ValueKind::Url
+        } else if v.contains('@') {
+            ValueKind::Email
+        } else if matches!(v.len(), 32 | 40 | 64 | 128) && v.bytes().all(|c| c.is_ascii_hexdigit())
+        {
+            ValueKind::Hash
+        } else if v.contains('.')
+            && v.split('.').all(|l| {
+                !l.is_empty()
+                    && l.bytes()
+                        .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_' || c >= 0x80)
+            })
+        {
+            ValueKind::Domain
+        } else {
+            ValueKind::Other
+        }
+    }
+}
+
 /// The kinds of value a MISP attribute type holds.
 fn kinds_of_attribute(attr: &str) -> u8 {
     use ValueKind::*;

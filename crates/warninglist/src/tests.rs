@@ -151,3 +151,26 @@ fn parses_misp_list_json() {
         Err(WarninglistError::Format(_))
     ));
 }
+
+#[test]
+fn guessing_the_kind_keeps_other_lists_out() {
+    for (v, k) in [
+        ("10.1.2.3", ValueKind::Ip),
+        ("2001:db8::/32", ValueKind::Ip),
+        ("http://a.example/x", ValueKind::Url),
+        ("a@b.example", ValueKind::Email),
+        ("d41d8cd98f00b204e9800998ecf8427e", ValueKind::Hash),
+        ("www.example.com", ValueKind::Domain),
+        ("+1 555 0100", ValueKind::Other),
+    ] {
+        assert_eq!(ValueKind::guess(v), k, "{v}");
+    }
+    // A phone-number regex list (as MISP has) must not suppress an address.
+    let mut l = wl(ListType::Regex, &["^[0-9.+ -]{7,}$"]);
+    l.matching_attributes = vec!["phone-number".into()];
+    let w = WarningLists::new([l]);
+    assert_eq!(w.lookup(None, "10.1.2.3"), [0]);
+    assert!(w
+        .lookup(Some(ValueKind::guess("10.1.2.3")), "10.1.2.3")
+        .is_empty());
+}
