@@ -64,7 +64,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::observation::{EventTime, Observation};
 use crate::prepare::{
-    parse_net, resolve, Const, EvalError, PCmp, PObs, PrepareError, Prepared, Rhs, Step, Test,
+    parse_net, resolve_each, Const, EvalError, PCmp, PObs, PrepareError, Prepared, Rhs, Step, Test,
 };
 use crate::reference::{self, Slot};
 
@@ -389,6 +389,65 @@ impl Builder {
     }
 }
 
+impl PathIndex {
+    /// The leaves whose atoms `v` (a value at this path) hits, appended to `out`.
+    fn lookup<'v>(&self, v: &'v Value, out: &mut Vec<(LeafId, Option<&'v Value>)>) {
+        let mut push = |ls: &Vec<LeafId>| out.extend(ls.iter().map(|&l| (l, None)));
+        match v {
+            Value::String(s) => {
+                if let Some(ls) = self.strings.get(s.as_str()) {
+                    push(ls);
+                }
+                if !self.v4.is_empty() || !self.v6.is_empty() {
+                    match parse_net(s) {
+                        Some(IpNet::V4(n)) => {
+                            let a = u32::from(n.network());
+                            for &len in self.v4_lens.iter().take_while(|&&l| l <= n.prefix_len()) {
+                                let masked = a
+                                    .checked_shl(32 - u32::from(len))
+                                    .map_or(0, |_| a & (u32::MAX << (32 - u32::from(len))));
+                                if let Some(ls) = self.v4.get(&(len, masked)) {
+                                    push(ls);
+                                }
+                            }
+                        }
+                        Some(IpNet::V6(n)) => {
+                            let a = u128::from(n.network());
+                            for &len in self.v6_lens.iter().take_while(|&&l| l <= n.prefix_len()) {
+                                let masked = a
+                                    .checked_shl(128 - u32::from(len))
+                                    .map_or(0, |_| a & (u128::MAX << (128 - u32::from(len))));
+                                if let Some(ls) = self.v6.get(&(len, masked)) {
+                                    push(ls);
+                                }
+                            }
+                        }
+                        None => {}
+                    }
+                }
+                if let Some(ac) = &self.literals {
+                    // LIKE and MATCHES see the NFC form (ASCII is already NFC).
+                    let nfc;
+                    let hay: &str = if s.is_ascii() {
+                        s
+                    } else {
+                        nfc = s.nfc().collect::<String>();
+                        &nfc
+                    };
+                    for m in ac.find_overlapping_iter(hay) {
+                        push(&self.literal_leaves[m.pattern().as_usize()]);
+                    }
+                }
+            }
+            v => {
+                if let Some(ls) = value_scalar(v).and_then(|k| self.scalars.get(&k)) {
+                    push(ls);
+                }
+            }
+        }
+    }
+}
+
 impl IndicatorSet {
     /// Compiles indicators; those whose pattern cannot be prepared are
     /// returned as rejected, revoked ones are left out. When an id occurs
@@ -661,6 +720,8 @@ impl Matcher {
     }
 
     fn collect(&mut self, set: &IndicatorSet, obs: &Observation) {
+        // Index hits of one object path before dedup; allocates only on a hit.
+        let mut hits: Vec<(LeafId, Option<&Value>)> = Vec::new();
         for (_, obj) in &obs.objects {
             let Some(ti) = Observation::object_type(obj).and_then(|t| set.types.get(t)) else {
                 continue;
@@ -672,77 +733,26 @@ impl Matcher {
             }
             for &pi in &ti.paths {
                 let p = &set.paths[pi];
-                for r in resolve(obs, obj, &p.steps) {
-                    let mut hits: Vec<LeafId> = Vec::new();
-                    match r.value {
-                        Value::String(s) => {
-                            if let Some(ls) = p.strings.get(s.as_str()) {
-                                hits.extend(ls);
-                            }
-                            if !p.v4.is_empty() || !p.v6.is_empty() {
-                                match parse_net(s) {
-                                    Some(IpNet::V4(n)) => {
-                                        let a = u32::from(n.network());
-                                        for &len in
-                                            p.v4_lens.iter().take_while(|&&l| l <= n.prefix_len())
-                                        {
-                                            let masked = if len == 0 {
-                                                0
-                                            } else {
-                                                a & (u32::MAX << (32 - len))
-                                            };
-                                            if let Some(ls) = p.v4.get(&(len, masked)) {
-                                                hits.extend(ls);
-                                            }
-                                        }
-                                    }
-                                    Some(IpNet::V6(n)) => {
-                                        let a = u128::from(n.network());
-                                        for &len in
-                                            p.v6_lens.iter().take_while(|&&l| l <= n.prefix_len())
-                                        {
-                                            let masked = if len == 0 {
-                                                0
-                                            } else {
-                                                a & (u128::MAX << (128 - len))
-                                            };
-                                            if let Some(ls) = p.v6.get(&(len, masked)) {
-                                                hits.extend(ls);
-                                            }
-                                        }
-                                    }
-                                    None => {}
-                                }
-                            }
-                            if let Some(ac) = &p.literals {
-                                // LIKE and MATCHES see the NFC form (ASCII is already NFC).
-                                let nfc;
-                                let hay: &str = if s.is_ascii() {
-                                    s
-                                } else {
-                                    nfc = s.nfc().collect::<String>();
-                                    &nfc
-                                };
-                                for m in ac.find_overlapping_iter(hay) {
-                                    hits.extend(&p.literal_leaves[m.pattern().as_usize()]);
-                                }
-                            }
-                        }
-                        v => {
-                            if let Some(ls) = value_scalar(v).and_then(|k| p.scalars.get(&k)) {
-                                hits.extend(ls);
-                            }
-                        }
+                let hits = &mut hits;
+                resolve_each(obs, obj, &p.steps, &mut |r| {
+                    let start = hits.len();
+                    p.lookup(r.value, hits);
+                    for h in &mut hits[start..] {
+                        h.1 = Some(r.value);
                     }
-                    for l in hits {
-                        if set.leaves[l as usize].exact_only {
-                            // The hit is the match; keep the value for the reason.
-                            if self.mark(l) {
-                                self.exact_hits.push((l, r.value.clone()));
-                            }
-                        } else if self.mark(l) {
-                            self.candidates.push(l);
-                        }
+                });
+                for (l, v) in hits.drain(..) {
+                    let exact = set.leaves[l as usize].exact_only;
+                    let slot = &mut self.stamp[l as usize];
+                    if *slot == self.epoch {
+                        continue;
+                    }
+                    *slot = self.epoch;
+                    if exact {
+                        // The hit is the match; keep the value for the reason.
+                        self.exact_hits.push((l, v.cloned().unwrap_or(Value::Null)));
+                    } else {
+                        self.candidates.push(l);
                     }
                 }
             }

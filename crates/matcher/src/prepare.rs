@@ -328,10 +328,11 @@ fn matches_regex(s: &str) -> Result<fancy_regex::Regex, PrepareError> {
 /// An address (as a /32 or /128) or a CIDR block, host bits cleared.
 #[must_use]
 pub fn parse_net(s: &str) -> Option<IpNet> {
-    if let Ok(n) = s.parse::<IpNet>() {
-        return Some(n.trunc());
+    if s.contains('/') {
+        s.parse::<IpNet>().ok().map(|n| n.trunc())
+    } else {
+        s.parse::<std::net::IpAddr>().ok().map(IpNet::from)
     }
-    s.parse::<std::net::IpAddr>().ok().map(IpNet::from)
 }
 
 // ---------------------------------------------------------------------------
@@ -350,51 +351,90 @@ pub struct Reached<'a> {
 /// when the path goes on past them; dangling references reach nothing
 /// (Part 9 §9.5).
 pub fn resolve<'a>(obs: &'a Observation, root: &'a Value, steps: &'a [Step]) -> Vec<Reached<'a>> {
-    let mut cur: Vec<Reached<'a>> = vec![Reached {
-        value: root,
-        key: "",
-    }];
-    for step in steps {
-        let mut next = Vec::new();
-        for r in cur {
-            let value = if let (Value::String(id), true) = (r.value, is_ref_key(r.key)) {
-                // A reference with more path after it: step into the object.
-                match obs.object(id) {
-                    Some(v) => v,
-                    None => continue,
-                }
-            } else {
-                r.value
-            };
-            match (step, value) {
-                (Step::Key(k), Value::Object(m)) => {
-                    if let Some((key, v)) = m.get_key_value(k) {
-                        next.push(Reached {
-                            value: v,
-                            key: key.as_str(),
-                        });
-                    }
-                }
-                (Step::Index(i), Value::Array(a)) => {
-                    if let Some(v) = usize::try_from(*i).ok().and_then(|i| a.get(i)) {
-                        next.push(Reached {
-                            value: v,
-                            key: r.key,
-                        });
-                    }
-                }
-                (Step::Any, Value::Array(a)) => {
-                    next.extend(a.iter().map(|v| Reached {
+    let mut out = Vec::new();
+    resolve_each(obs, root, steps, &mut |r| out.push(r));
+    out
+}
+
+/// [`resolve`] without allocating: calls `f` with each value reached, in order.
+pub fn resolve_each<'a>(
+    obs: &'a Observation,
+    root: &'a Value,
+    steps: &'a [Step],
+    f: &mut dyn FnMut(Reached<'a>),
+) {
+    walk(
+        obs,
+        Reached {
+            value: root,
+            key: "",
+        },
+        steps,
+        f,
+    );
+}
+
+fn walk<'a>(
+    obs: &'a Observation,
+    r: Reached<'a>,
+    steps: &'a [Step],
+    f: &mut dyn FnMut(Reached<'a>),
+) {
+    let Some((step, rest)) = steps.split_first() else {
+        f(r);
+        return;
+    };
+    let value = if let (Value::String(id), true) = (r.value, is_ref_key(r.key)) {
+        // A reference with more path after it: step into the object.
+        match obs.object(id) {
+            Some(v) => v,
+            None => return,
+        }
+    } else {
+        r.value
+    };
+    match (step, value) {
+        (Step::Key(k), Value::Object(m)) => {
+            if let Some((key, v)) = m.get_key_value(k) {
+                walk(
+                    obs,
+                    Reached {
                         value: v,
-                        key: r.key,
-                    }));
-                }
-                _ => {}
+                        key: key.as_str(),
+                    },
+                    rest,
+                    f,
+                );
             }
         }
-        cur = next;
+        (Step::Index(i), Value::Array(a)) => {
+            if let Some(v) = usize::try_from(*i).ok().and_then(|i| a.get(i)) {
+                walk(
+                    obs,
+                    Reached {
+                        value: v,
+                        key: r.key,
+                    },
+                    rest,
+                    f,
+                );
+            }
+        }
+        (Step::Any, Value::Array(a)) => {
+            for v in a {
+                walk(
+                    obs,
+                    Reached {
+                        value: v,
+                        key: r.key,
+                    },
+                    rest,
+                    f,
+                );
+            }
+        }
+        _ => {}
     }
-    cur
 }
 
 fn is_ref_key(k: &str) -> bool {

@@ -142,6 +142,38 @@ pub fn indicators(n: usize, multi: usize) -> Vec<IndicatorSpec> {
 /// [`indicators`]`(indicator_count, _)` names.
 pub fn events(n: usize, hit_every: u64, indicator_count: usize) -> Vec<Observation> {
     let blocks = (indicator_count as u64 / 100).max(1);
+    events_with(n, hit_every, |r, conn| {
+        if conn {
+            100 * r.below(blocks) + r.below(30)
+        } else {
+            100 * r.below(blocks) + 40 + r.below(25)
+        }
+    })
+}
+
+/// Like [`events`], with hits naming only the indicators (by index in
+/// [`indicators`]) listed: IPv4 ones (index % 100 < 30) in conn events,
+/// domain ones (40..=64) in dns events.
+pub fn events_naming(n: usize, hit_every: u64, among: &[u64]) -> Vec<Observation> {
+    let ips: Vec<u64> = among.iter().copied().filter(|i| i % 100 < 30).collect();
+    let doms: Vec<u64> = among
+        .iter()
+        .copied()
+        .filter(|i| (40..65).contains(&(i % 100)))
+        .collect();
+    events_with(n, hit_every, |r, conn| {
+        let pool = if conn { &ips } else { &doms };
+        pool.get(r.below(pool.len() as u64) as usize)
+            .copied()
+            .unwrap_or(u64::MAX)
+    })
+}
+
+fn events_with(
+    n: usize,
+    hit_every: u64,
+    mut pick: impl FnMut(&mut Rng, bool) -> u64,
+) -> Vec<Observation> {
     let mut r = Rng::new(0xe7e7);
     let t0: i64 = 1_700_000_000_000_000;
     (0..n as u64)
@@ -150,7 +182,7 @@ pub fn events(n: usize, hit_every: u64, indicator_count: usize) -> Vec<Observati
             let hit = hit_every > 0 && k % hit_every == 0;
             let objects = if k % 2 == 0 {
                 // The first indicators are IPv4 values drawn from the same sequence.
-                let dst = if hit { ipv4_of(100 * r.below(blocks) + r.below(30)) } else { format!("10.{}.{}.{}", r.below(256), r.below(256), r.below(256)) };
+                let dst = if hit { ipv4_of(pick(&mut r, true)) } else { format!("10.{}.{}.{}", r.below(256), r.below(256), r.below(256)) };
                 let dst_port = [53, 80, 443, 8080][(r.below(4)) as usize];
                 vec![
                     ("0".to_owned(), json!({"type": "ipv4-addr", "value": format!("192.168.{}.{}", r.below(256), r.below(256))})),
@@ -160,7 +192,7 @@ pub fn events(n: usize, hit_every: u64, indicator_count: usize) -> Vec<Observati
                         "protocols": ["ipv4", "tcp"]})),
                 ]
             } else {
-                let name = if hit { domain(100 * r.below(blocks) + 40 + r.below(25)) } else { format!("www{}.benign.example", r.below(100_000)) };
+                let name = if hit { domain(pick(&mut r, false)) } else { format!("www{}.benign.example", r.below(100_000)) };
                 vec![
                     ("0".to_owned(), json!({"type": "domain-name", "value": name, "resolves_to_refs": ["1"]})),
                     ("1".to_owned(), json!({"type": "ipv4-addr", "value": format!("10.{}.{}.{}", r.below(256), r.below(256), r.below(256))})),
