@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use serde_json::{json, Value};
-use sightline_store::{CollectionStore, ObjectQuery, Store, VersionFilter};
+use sightline_store::{CollectionStore, ObjectQuery, ObjectReader, Store, VersionFilter};
 use sightline_store_postgres::testing::TestDb;
 
 const BIN: &str = env!("CARGO_BIN_EXE_sightline");
@@ -626,4 +626,157 @@ fn lost_database_connections_are_503_then_reconnected() {
     }
     assert_eq!(get().status(), 200, "the server reconnected by itself");
     assert_eq!(get().status(), 200);
+}
+
+/// A private cluster of this test's own (scripts/pg), so it can be restarted
+/// without disturbing the other tests' shared one.
+struct OwnCluster {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+fn scripts_pg() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/pg")
+}
+
+impl OwnCluster {
+    fn start() -> OwnCluster {
+        let dir = tempfile::tempdir().expect("dir");
+        let out = Command::new(scripts_pg())
+            .arg("start")
+            .arg(dir.path())
+            .output()
+            .expect("scripts/pg");
+        let url = ok(&out).trim().to_owned();
+        assert!(url.starts_with("postgres://"), "{url}");
+        OwnCluster { dir, url }
+    }
+
+    fn restart(&self) {
+        ok(&Command::new(scripts_pg())
+            .arg("restart")
+            .arg(self.dir.path())
+            .output()
+            .expect("scripts/pg restart"));
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        let _ = Command::new(scripts_pg())
+            .arg("stop")
+            .arg(self.dir.path())
+            .output();
+    }
+}
+
+/// Issue 5 §3: PostgreSQL restarted while a client POSTs envelopes through
+/// `serve`: requests during the outage fail with 503 (never 500, never a
+/// hang), the server reconnects by itself, and every object whose POST was
+/// acknowledged (202 with success_count, TAXII 2.1 §5.5) is stored.
+#[test]
+fn postgres_restart_under_load_loses_nothing_acknowledged() {
+    let pg = OwnCluster::start();
+    let s = pg.url.as_str();
+    let dir = tempfile::tempdir().expect("dir");
+    ok(&run(s, &["collection", "add", "c1"], None));
+    ok(&run(
+        s,
+        &["user", "add", "alice", "--password-stdin"],
+        Some("correct horse\n"),
+    ));
+    let config = dir.path().join("sightline.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+            store = "{s}"
+            default_api_root = "api1"
+            [[api_roots]]
+            path = "api1"
+            title = "One"
+            collections = ["c1"]
+            [collections.c1]
+            can_read = ["alice"]
+            can_write = ["alice"]
+            "#
+        ),
+    )
+    .expect("config");
+    let srv = Serve::start(&dir.path().join("a"), &config);
+    let url = format!("{}/api1/collections/c1/objects/", srv.base);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let restarted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let (stop, restarted) = (stop.clone(), restarted.clone());
+        std::thread::spawn(move || {
+            use std::sync::atomic::Ordering::Acquire;
+            let c = client();
+            let (mut acked, mut unavailable, mut after_restart) = (Vec::new(), 0u32, 0u32);
+            let deadline = Instant::now() + Duration::from_secs(90);
+            for i in 0..100_000u64 {
+                if stop.load(Acquire) || Instant::now() > deadline {
+                    break;
+                }
+                let ids = [5000 + 2 * i, 5001 + 2 * i];
+                let objs: Vec<Value> = ids.iter().map(|n| identity(*n, 1)).collect();
+                let r = c
+                    .post(&url)
+                    .header("Accept", TAXII)
+                    .header("Content-Type", TAXII)
+                    .header("Authorization", auth())
+                    .body(json!({ "objects": objs }).to_string())
+                    .send()
+                    .expect("POST (the server must answer, not hang or drop)");
+                match r.status().as_u16() {
+                    202 => {
+                        let st: Value = r.json().expect("status");
+                        assert_eq!(st["success_count"], 2, "{st}");
+                        acked.extend(ids.iter().map(|n| sid("identity", *n)));
+                        if restarted.load(Acquire) {
+                            after_restart += 1;
+                        }
+                    }
+                    503 => unavailable += 1,
+                    other => panic!(
+                        "POST {i} during the restart: {other} {}",
+                        r.text().unwrap_or_default()
+                    ),
+                }
+            }
+            (acked, unavailable, after_restart)
+        })
+    };
+    std::thread::sleep(Duration::from_millis(700));
+    pg.restart();
+    restarted.store(true, std::sync::atomic::Ordering::Release);
+    // Let the writer get through again after the restart.
+    std::thread::sleep(Duration::from_millis(1500));
+    stop.store(true, std::sync::atomic::Ordering::Release);
+    let (acked, unavailable, after_restart) = writer.join().expect("writer");
+    eprintln!(
+        "{} objects acknowledged, {unavailable} answers 503, {after_restart} envelopes after the restart",
+        acked.len()
+    );
+    assert!(!acked.is_empty());
+    assert!(
+        after_restart > 0,
+        "the server never reconnected ({unavailable} answers 503)"
+    );
+    let store = sightline_store_postgres::PgStore::open(s).expect("open");
+    let stored: HashSet<String> = store
+        .query(&ObjectQuery {
+            collection: Some("c1".into()),
+            limit: 100_000,
+            ..ObjectQuery::default()
+        })
+        .expect("query")
+        .items
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    let lost: Vec<&String> = acked.iter().filter(|id| !stored.contains(*id)).collect();
+    assert!(lost.is_empty(), "acknowledged but lost: {lost:?}");
+    assert!(store.check().expect("check").is_empty());
+    drop(srv);
 }
