@@ -255,14 +255,36 @@ fn traffic_cmp() -> BoxedStrategy<String> {
     .boxed()
 }
 
+fn file_cmp() -> BoxedStrategy<String> {
+    prop::sample::select(vec![
+        "file:hashes.MD5 = '0cc175b9c0f1b6a831c399e269772661'",
+        "file:hashes.MD5 = '0CC175B9C0F1B6A831C399E269772661'",
+        "file:name LIKE '%.exe'",
+        "file:name MATCHES '^setup'",
+        "file:name NOT LIKE 'setup%'",
+        "file:size > 100",
+        "file:size IN (1, 2048)",
+        "file:size <= 2048.0",
+        "file:mtime > t'2024-01-01T00:00:00Z'",
+        "file:mtime = t'2024-01-01T00:00:00.5Z'",
+        "file:x_hex = h'00ff'",
+        "file:x_hex = 'abc'",
+        "file:parts[1] = 'b'",
+        "file:parts[*] LIKE 'a%'",
+    ])
+    .prop_map(str::to_owned)
+    .boxed()
+}
+
 /// `[ ... ]`: comparisons on one type joined by AND/OR, sometimes OR-ed with
 /// one of another type (AND across types is invalid, Part 9 §9.5).
 fn leaf() -> impl Strategy<Value = String> {
-    let kinds = || prop_oneof![ipv4_cmp(), domain_cmp(), traffic_cmp()];
+    let kinds = || prop_oneof![ipv4_cmp(), domain_cmp(), traffic_cmp(), file_cmp()];
     let same = prop_oneof![
         prop::collection::vec((ipv4_cmp(), any::<bool>()), 1..4),
         prop::collection::vec((domain_cmp(), any::<bool>()), 1..4),
         prop::collection::vec((traffic_cmp(), any::<bool>()), 1..4),
+        prop::collection::vec((file_cmp(), any::<bool>()), 1..4),
     ];
     (same, prop::option::of(kinds())).prop_map(|(items, other)| {
         let mut out = items[0].0.clone();
@@ -377,7 +399,7 @@ fn observation_list() -> impl Strategy<Value = Vec<Observation>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
 
     #[test]
     fn indexed_matcher_agrees_with_reference(
