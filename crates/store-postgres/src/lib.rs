@@ -10,7 +10,15 @@
 //! - No `postgres` type appears in any public signature: driver errors map to
 //!   [`StoreError`] with a message naming the database (never its password).
 //!   A lost or refused connection is [`StoreError::Busy`] ("unavailable"),
-//!   which the TAXII layer answers with 503.
+//!   which the TAXII layer answers with 503; every connection opened before
+//!   is then retired, so the next call reconnects.
+//! - A put is one round trip: the `sightline_put` function (migration V2)
+//!   does what the SQLite backend's `put_inner` does, server-side.
+//! - TLS (rustls) when the URL says `sslmode=require|verify-ca|verify-full`,
+//!   always verifying the certificate (`sslrootcert=PATH` adds a CA).
+//! - The `postgres` client blocks on a runtime of its own, which panics inside
+//!   another runtime's context; calls made from async code are moved off it
+//!   (`off_runtime`), so the server may call the store anywhere.
 //!
 //! # `date_added` across replicas
 //!
@@ -23,7 +31,7 @@
 //! value first would then skip the other row forever.
 //!
 //! So here `date_added` comes from the database, and writers are serialized:
-//! [`ObjectWriter::begin`] takes a transaction-scoped advisory lock
+//! [`ObjectWriter::begin`](sightline_store::ObjectWriter::begin) takes a transaction-scoped advisory lock
 //! (`pg_advisory_xact_lock`) and reads `meta.date_added_high`; every value the
 //! transaction hands out is `max(clock_timestamp() in µs, last + 1)`, computed
 //! inside the INSERT itself; `commit` stores the new high and commits, and
