@@ -88,6 +88,18 @@ pub struct Limits {
     /// How long a verified Basic credential or token is trusted without
     /// checking it again (it is dropped sooner when accounts change).
     pub auth_cache_secs: u64,
+    /// Objects in one POSTed envelope; more is a 413 and nothing is stored.
+    pub max_objects_per_envelope: usize,
+    /// Nesting of arrays and objects in a POSTed body (the envelope is depth
+    /// 1); deeper is a 400. At most 127, what serde_json's recursion limit lets through.
+    pub max_json_depth: usize,
+    /// The longest string (value or key, unescaped) in a POSTed body, bytes;
+    /// longer is a 413.
+    pub max_string_bytes: usize,
+    /// Open connections from one client IP address; a connection beyond it is
+    /// closed at once (0: no limit). Behind a reverse proxy every client has
+    /// the proxy's address: raise it or set 0 there.
+    pub max_connections_per_ip: usize,
 }
 
 impl Default for Limits {
@@ -100,6 +112,10 @@ impl Default for Limits {
             body_read_timeout_secs: 60,
             shutdown_grace_secs: 30,
             auth_cache_secs: 300,
+            max_objects_per_envelope: 10_000,
+            max_json_depth: 64,
+            max_string_bytes: 1 << 20,
+            max_connections_per_ip: 1024,
         }
     }
 }
@@ -220,6 +236,22 @@ impl ServerConfig {
             if v == 0 {
                 return bad(format!("limits: {name} must be positive"));
             }
+        }
+        for (name, v) in [
+            ("max_objects_per_envelope", l.max_objects_per_envelope),
+            ("max_string_bytes", l.max_string_bytes),
+        ] {
+            if v == 0 {
+                return bad(format!("limits: {name} must be positive"));
+            }
+        }
+        // Below 2 no envelope ({"objects":[{…}]} is 3) could ever pass.
+        if !(3..=sightline_taxii::MAX_JSON_DEPTH).contains(&l.max_json_depth) {
+            return bad(format!(
+                "limits: max_json_depth ({}) must be 3 to {} (serde_json's recursion limit)",
+                l.max_json_depth,
+                sightline_taxii::MAX_JSON_DEPTH
+            ));
         }
         let mut seen = std::collections::HashSet::new();
         for r in &self.api_roots {
@@ -385,6 +417,10 @@ mod tests {
             "[limits]\ndefault_page_size = 2000",
             "[limits]\nheader_read_timeout_secs = 0",
             "[limits]\nbody_read_timeout_secs = 0",
+            "[limits]\nmax_objects_per_envelope = 0",
+            "[limits]\nmax_string_bytes = 0",
+            "[limits]\nmax_json_depth = 2",
+            "[limits]\nmax_json_depth = 128",
         ];
         for text in bad {
             let r = ServerConfig::parse(text).and_then(|c| c.validate());

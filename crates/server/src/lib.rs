@@ -78,6 +78,7 @@ pub struct Server {
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
     grace: Duration,
     header_timeout: Duration,
+    max_connections_per_ip: usize,
     auth: Arc<StoreAuthenticator>,
     data_dir: PathBuf,
     store: Arc<dyn Store>,
@@ -165,6 +166,7 @@ impl Server {
             tls,
             grace: Duration::from_secs(config.limits.shutdown_grace_secs),
             header_timeout: Duration::from_secs(config.limits.header_read_timeout_secs),
+            max_connections_per_ip: config.limits.max_connections_per_ip,
             auth,
             data_dir: data,
             store,
@@ -210,6 +212,7 @@ impl Server {
             self.app,
             self.header_timeout,
             self.grace,
+            self.max_connections_per_ip,
             shutdown,
         )
         .await;
@@ -356,6 +359,11 @@ fn taxii_config(
         default_page_size: config.limits.default_page_size,
         max_page_size: config.limits.max_page_size,
         cursor_key: config::cursor_key(config, data)?,
+        limits: sightline_taxii::InputLimits {
+            max_objects_per_envelope: config.limits.max_objects_per_envelope,
+            max_json_depth: config.limits.max_json_depth,
+            max_string_bytes: config.limits.max_string_bytes,
+        },
     })
 }
 

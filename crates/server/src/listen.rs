@@ -10,14 +10,19 @@
 //! - A request body that has not fully arrived `body_read_timeout` after the
 //!   headers fails to read: the handler answers 408 and the connection closes.
 //! - A request that takes longer than `request_timeout` in all is answered 408.
+//! - A client IP address with `max_connections_per_ip` connections open gets
+//!   any further one closed at once, before a byte is read (so one client
+//!   cannot take every file descriptor or task); 0 turns the bound off.
 //! - On shutdown the listener closes, idle connections close, requests in
 //!   flight get the grace period to finish.
 //!
 //! 408s are TAXII error messages (invariant 10 of ARCHITECTURE.md).
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::net::IpAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -44,8 +49,10 @@ pub(crate) async fn serve(
     app: Router,
     header_timeout: Duration,
     grace: Duration,
+    max_per_ip: usize,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
+    let per_ip = (max_per_ip > 0).then(|| Arc::new(PerIp::new(max_per_ip)));
     let mut builder = Builder::new(TokioExecutor::new()).http1_only();
     builder
         .http1()
@@ -69,6 +76,18 @@ pub(crate) async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // Held by the connection's task: dropped (and counted off) when it ends.
+        let slot = match &per_ip {
+            None => None,
+            Some(t) => match PerIp::take(t, peer.ip()) {
+                Some(s) => Some(s),
+                None => {
+                    tracing::debug!(%peer, limit = max_per_ip, "too many connections from this address: closed");
+                    drop(stream);
+                    continue;
+                }
+            },
+        };
         let _ = stream.set_nodelay(true);
         // Taken before the handshake, so shutdown waits for it too.
         let watcher = graceful.watcher();
@@ -76,6 +95,7 @@ pub(crate) async fn serve(
         let service = TowerToHyperService::new(app.clone());
         let acceptor = acceptor.clone();
         tokio::spawn(async move {
+            let _slot = slot;
             let served = match acceptor {
                 None => {
                     let conn = builder.serve_connection(TokioIo::new(stream), service);
@@ -106,6 +126,58 @@ pub(crate) async fn serve(
         .is_err()
     {
         tracing::warn!(?grace, "grace period over: dropping unfinished requests");
+    }
+}
+
+/// Live connections by client IP address (IPv4-mapped IPv6 counted as IPv4).
+struct PerIp {
+    limit: usize,
+    live: Mutex<HashMap<IpAddr, usize>>,
+}
+
+/// One counted connection; counts itself off when dropped.
+struct Slot {
+    table: Arc<PerIp>,
+    ip: IpAddr,
+}
+
+impl PerIp {
+    fn new(limit: usize) -> Self {
+        PerIp {
+            limit,
+            live: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A slot for one more connection from `ip`, unless it has `limit` open.
+    fn take(table: &Arc<PerIp>, ip: IpAddr) -> Option<Slot> {
+        let ip = ip.to_canonical();
+        let mut live = table.live.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = live.entry(ip).or_insert(0);
+        if *n >= table.limit {
+            return None;
+        }
+        *n += 1;
+        Some(Slot {
+            table: table.clone(),
+            ip,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut live = self
+            .table
+            .live
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = live.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                live.remove(&self.ip);
+            }
+        }
     }
 }
 
@@ -194,5 +266,32 @@ impl http_body::Body for DeadlineBody {
 
     fn size_hint(&self) -> SizeHint {
         self.inner.size_hint()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn per_ip_slots_count_off_when_dropped() {
+        let t = Arc::new(PerIp::new(2));
+        let a: IpAddr = "192.0.2.1".parse().expect("ip");
+        let mapped: IpAddr = "::ffff:192.0.2.1".parse().expect("ip");
+        let b: IpAddr = "192.0.2.2".parse().expect("ip");
+        let s1 = PerIp::take(&t, a).expect("first");
+        let s2 = PerIp::take(&t, mapped).expect("second, same address");
+        assert!(PerIp::take(&t, a).is_none(), "third refused");
+        assert!(
+            PerIp::take(&t, b).is_some(),
+            "another address is not affected"
+        );
+        drop(s1);
+        let s3 = PerIp::take(&t, a).expect("a slot freed");
+        drop((s2, s3));
+        assert!(
+            t.live.lock().expect("lock").is_empty(),
+            "no entry left behind"
+        );
     }
 }

@@ -42,6 +42,10 @@ pub enum TaxiiError {
     /// 413: the body exceeds the API root's `max_content_length`.
     #[error("the request body exceeds max_content_length ({0} bytes)")]
     PayloadTooLarge(usize),
+    /// 413: the body is within `max_content_length` but holds more than an
+    /// [`InputLimits`](crate::InputLimits) bound allows (objects, string length).
+    #[error("{0}")]
+    TooLarge(String),
     /// 415: the `Content-Type` of a POST is not the TAXII media type.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -78,7 +82,7 @@ impl TaxiiError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
-            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::PayloadTooLarge(_) | Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -96,7 +100,7 @@ impl TaxiiError {
             Self::MethodNotAllowed => "Method not allowed",
             Self::NotAcceptable(_) => "Not acceptable",
             Self::RequestTimeout(_) => "Request timeout",
-            Self::PayloadTooLarge(_) => "Request entity too large",
+            Self::PayloadTooLarge(_) | Self::TooLarge(_) => "Request entity too large",
             Self::UnsupportedMediaType(_) => "Unsupported media type",
             Self::Unprocessable(_) => "Unprocessable entity",
             Self::Unavailable(_) => "Service unavailable",

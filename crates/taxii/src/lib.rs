@@ -43,6 +43,7 @@ pub mod media;
 mod access;
 mod cursor;
 mod filters;
+mod limits;
 mod observe;
 mod readers;
 mod routes;
@@ -88,6 +89,67 @@ pub struct TaxiiConfig {
     /// Secret for signing `next` cursors (so a cursor cannot be forged and is
     /// bound to its filters); the same on every replica.
     pub cursor_key: Vec<u8>,
+    /// Bounds on a POSTed envelope beyond its byte size.
+    pub limits: InputLimits,
+}
+
+/// Bounds on what one POSTed envelope (§5.5) may contain, checked before any
+/// object is validated or stored; over a bound, the whole request is refused
+/// and nothing is stored. The body's byte size is the API root's
+/// `max_content_length` ([`ApiRootConfig`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InputLimits {
+    /// Objects in one envelope; more is a 413.
+    pub max_objects_per_envelope: usize,
+    /// Nesting of arrays and objects in the body, the envelope itself being
+    /// depth 1; deeper is a 400. At most [`MAX_JSON_DEPTH`].
+    pub max_json_depth: usize,
+    /// Bytes of the longest string (value or key, once unescaped); longer is a 413.
+    pub max_string_bytes: usize,
+}
+
+/// The deepest nesting serde_json parses: its recursion limit (128) keeps
+/// the parser's stack bounded and lets 127 levels through, so a deeper body
+/// fails to parse whatever `max_json_depth` says.
+pub const MAX_JSON_DEPTH: usize = 127;
+
+impl Default for InputLimits {
+    fn default() -> Self {
+        InputLimits {
+            max_objects_per_envelope: 10_000,
+            max_json_depth: 64,
+            max_string_bytes: 1 << 20,
+        }
+    }
+}
+
+/// Fuzzing entry (not an API): parses `query` (what follows `?`) as the TAXII
+/// filters of a request (§3.4) and, when they parse, checks a `next` cursor
+/// in them against a fixed key. Errors are the TAXII 400s a client would get;
+/// a query that is no valid URI (which hyper would refuse) is a 400 too.
+#[doc(hidden)]
+pub fn fuzz_parse_query(query: &str) -> Result<(), TaxiiError> {
+    let uri: axum::http::Uri = format!("/?{query}")
+        .parse()
+        .map_err(|e| TaxiiError::BadRequest(format!("not a URI: {e}")))?;
+    let f = filters::Filters::from_uri(&uri)?;
+    let fp = f.fingerprint("objects");
+    if let Some(t) = &f.next {
+        cursor::verify(b"fuzz key", t, "fuzz collection", &fp)?;
+    }
+    Ok(())
+}
+
+/// Fuzzing entry (not an API): the POST body of §5.5 → the envelope's objects,
+/// each validated; returns how many were admitted and how many refused, or the
+/// error the whole request would get.
+#[doc(hidden)]
+pub fn fuzz_prepare_envelope(
+    validator: &Validator,
+    body: &[u8],
+    limits: &InputLimits,
+) -> Result<(usize, usize), TaxiiError> {
+    routes::prepare_counts(validator, body, limits)
 }
 
 /// Everything handlers need. Cheap to clone.

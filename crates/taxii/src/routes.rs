@@ -25,7 +25,7 @@ use crate::error::TaxiiError;
 use crate::filters::Filters;
 use crate::media::{check_content_type, taxii_bytes, taxii_json};
 use crate::status::{StatusDetail, StatusResource, STATUS_TTL};
-use crate::{blocking, Ctx};
+use crate::{blocking, Ctx, InputLimits};
 
 /// The media type announced for every API root (§4.2 `versions`).
 const TAXII_21: &str = "application/taxii+json;version=2.1";
@@ -500,8 +500,10 @@ fn detail_of(v: &Value, message: String) -> StatusDetail {
 }
 
 /// Parses the envelope and validates each object (in parallel). 400 when the
-/// body is not JSON, 422 when it is JSON but not an envelope.
-fn prepare(validator: &Validator, body: &[u8]) -> Result<Vec<Prepared>> {
+/// body is not JSON or nests deeper than `limits` allow, 413 when it holds a
+/// longer string or more objects than they allow, 422 when it is JSON but not
+/// an envelope.
+fn prepare(validator: &Validator, body: &[u8], limits: &InputLimits) -> Result<Vec<Prepared>> {
     // JSON text is UTF-8 (RFC 8259 §8.1); checked first, since skipping over
     // a string does not look inside it.
     let body = std::str::from_utf8(body).map_err(|e| {
@@ -510,8 +512,7 @@ fn prepare(validator: &Validator, body: &[u8]) -> Result<Vec<Prepared>> {
             e.valid_up_to()
         ))
     })?;
-    serde_json::from_str::<serde::de::IgnoredAny>(body)
-        .map_err(|e| TaxiiError::bad(format!("the request body is not valid JSON: {e}")))?;
+    crate::limits::check_body(body, limits)?;
     let top: std::collections::BTreeMap<String, &RawValue> =
         serde_json::from_str(body).map_err(|_| {
             TaxiiError::Unprocessable(
@@ -524,6 +525,13 @@ fn prepare(validator: &Validator, body: &[u8]) -> Result<Vec<Prepared>> {
     let objects: Vec<&RawValue> = serde_json::from_str(objects.get()).map_err(|_| {
         TaxiiError::Unprocessable("the envelope's \"objects\" is not a list".into())
     })?;
+    if objects.len() > limits.max_objects_per_envelope {
+        return Err(TaxiiError::TooLarge(format!(
+            "the envelope holds {} objects; max_objects_per_envelope is {}: split it into several requests",
+            objects.len(),
+            limits.max_objects_per_envelope
+        )));
+    }
     Ok(objects
         .par_iter()
         .enumerate()
@@ -555,6 +563,17 @@ fn prepare(validator: &Validator, body: &[u8]) -> Result<Vec<Prepared>> {
             }
         })
         .collect())
+}
+
+/// [`prepare`] for the fuzz target: (admitted, refused) objects.
+pub(crate) fn prepare_counts(
+    validator: &Validator,
+    body: &[u8],
+    limits: &InputLimits,
+) -> Result<(usize, usize)> {
+    let p = prepare(validator, body, limits)?;
+    let ok = p.iter().filter(|p| matches!(p, Prepared::Ok(_))).count();
+    Ok((ok, p.len() - ok))
 }
 
 /// Reads the body, never more than `max` bytes: the declared
@@ -613,7 +632,8 @@ pub(crate) async fn add_objects(
     let request_timestamp = format_date_added(now_micros());
     let bytes = read_limited(&headers, body, writer.max_content_length()).await?;
     let validator = ctx.app.validator.clone();
-    let prepared = tokio::task::spawn_blocking(move || prepare(&validator, &bytes))
+    let limits = ctx.app.config.limits;
+    let prepared = tokio::task::spawn_blocking(move || prepare(&validator, &bytes, &limits))
         .await
         .map_err(|e| TaxiiError::Internal(format!("validation task: {e}")))??;
 

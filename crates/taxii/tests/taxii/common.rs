@@ -150,6 +150,7 @@ pub fn fixture() -> Fx {
         default_page_size: DEFAULT_PAGE,
         max_page_size: MAX_PAGE,
         cursor_key: b"test cursor key".to_vec(),
+        limits: Default::default(),
     };
     let state = AppState {
         store: store.clone(),
