@@ -116,3 +116,76 @@ fn batch_reads_a_file_and_reports_an_unreadable_one() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
 }
+
+/// Issue 4 §5: hostile patterns and events get an error on their own line.
+#[test]
+fn bad_input_gets_an_error_per_line_and_the_run_goes_on() {
+    let observed = json!([
+        {"type": "observed-data", "id": "observed-data--1", "first_observed": "2024-01-01T00:00:00Z",
+         "last_observed": "2024-01-01T00:00:00Z", "number_observed": 1, "object_refs": ["x-t--1"]},
+        {"type": "x-t", "id": "x-t--1", "v": format!("{}!", "a".repeat(40)), "ip": "10.0.0.1"}
+    ]);
+    let big = "b".repeat(1 << 20);
+    let cases = [
+        json!({"id": "unbalanced", "pattern": "[x-t:v = 'a'", "observed": observed}),
+        json!({"id": "unknown-op", "pattern": "[x-t:v ~= 'a']", "observed": observed}),
+        json!({"id": "huge-literal", "pattern": format!("[x-t:v = '{big}']"), "observed": observed}),
+        json!({"id": "backtracking", "pattern": "[x-t:v MATCHES '^(a|aa)+\\\\1b']", "observed": observed}),
+        json!({"id": "linear", "pattern": "[x-t:v MATCHES '^(a+)+$']", "observed": observed}),
+        json!({"id": "cidr", "pattern": "[x-t:ip ISSUBSET '10.0.0.0/33']", "observed": observed}),
+        json!({"id": "timestamp", "pattern": "[x-t:v = 'a'] START t'2024-02-30T00:00:00Z' STOP t'2024-03-01T00:00:00Z'", "observed": observed}),
+        json!({"id": "wrong-type", "pattern": "[x-t:v = 'a']", "observed": [{"type": "observed-data", "first_observed": 5,
+            "last_observed": "2024-01-01T00:00:00Z", "number_observed": 1, "objects": {}}]}),
+        json!({"id": "ok", "pattern": "[x-t:ip ISSUBSET '10.0.0.0/8']", "observed": observed}),
+    ];
+    let mut input: Vec<u8> = cases
+        .iter()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+        .into_bytes();
+    input.extend_from_slice(b"\n{\"id\": \"truncated\", \"pattern\": \"[x-t:v = \n");
+    let (code, out, stderr) = run_batch(&input);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(out.len(), 10);
+    let by_id = |i: usize| {
+        (
+            out[i]["id"].clone(),
+            out[i]
+                .get("error")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        )
+    };
+    for (i, id) in [
+        "unbalanced",
+        "unknown-op",
+        "backtracking",
+        "cidr",
+        "timestamp",
+        "wrong-type",
+    ]
+    .iter()
+    .map(|id| {
+        cases
+            .iter()
+            .position(|c| c["id"] == *id)
+            .map(|i| (i, *id))
+            .expect("case")
+    }) {
+        let (got_id, err) = by_id(i);
+        assert_eq!(got_id, json!(id));
+        let err = err.unwrap_or_else(|| panic!("{id}: expected an error, got {}", out[i]));
+        assert!(err.starts_with(&format!("line {}:", i + 1)), "{id}: {err}");
+    }
+    assert_eq!(out[2], json!({"id": "huge-literal", "matched": false}));
+    assert_eq!(out[4], json!({"id": "linear", "matched": false}));
+    assert_eq!(out[8], json!({"id": "ok", "matched": true}));
+    assert!(
+        out[9]["error"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("line 10: invalid JSON")),
+        "{}",
+        out[9]
+    );
+}
