@@ -282,10 +282,16 @@ impl VersionReader for PgStore {
 }
 
 /// Text for a tsvector or a tsquery: canonical decomposition without
-/// combining marks (`Évasion` → `Evasion`), as SQLite's `remove_diacritics`.
-/// Lowercasing is left to PostgreSQL's `simple` configuration.
+/// combining marks (`Évasion` → `Evasion`), as SQLite's `remove_diacritics`,
+/// and every character that is not a letter or digit made a space, so words
+/// are runs of letters and digits as in SQLite's `unicode61` (PostgreSQL's
+/// parser would otherwise keep `T1059.001` or `e.org` as one token, and
+/// `001` would not find it). Lowercasing is left to the `simple` configuration.
 pub(crate) fn fold(text: &str) -> String {
-    text.nfd().filter(|c| !is_combining_mark(*c)).collect()
+    text.nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect()
 }
 
 /// The tsquery for user text: each word (a run of letters and digits),
