@@ -73,6 +73,9 @@ struct Dns<'a> {
     /// v3 (Suricata 8) queries.
     #[serde(borrow)]
     queries: Option<Vec<Rr<'a>>>,
+    /// The DNS metadata of an `alert` event (Suricata 6/7).
+    #[serde(borrow)]
+    query: Option<Vec<Rr<'a>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -315,7 +318,7 @@ fn dns(d: &Dns, s: &mut Scos) {
     if let Some(n) = d.rrname.as_deref() {
         names.push(n);
     }
-    for q in d.queries.iter().flatten() {
+    for q in d.queries.iter().chain(&d.query).flatten() {
         if let Some(n) = q.rrname.as_deref() {
             names.push(n);
         }
