@@ -5,6 +5,7 @@
 mod common;
 
 mod auth;
+mod authz;
 mod bad_input;
 mod collections;
 mod discovery;
