@@ -184,31 +184,6 @@ impl Ctx {
     }
 }
 
-#[cfg(test)]
-mod fuzz_hook_tests {
-    use super::*;
-
-    /// The fuzz seed with a cursor signed for the hook's key and filters
-    /// reaches the success path (so the fuzzer starts past the MAC check).
-    #[test]
-    fn query_seed_with_a_valid_cursor_parses() {
-        let seed = include_str!("../../../fuzz/seeds/taxii_query/next");
-        assert_eq!(fuzz_parse_query(seed), Ok(()));
-        let e = fuzz_parse_query(&seed.replace("indicator", "malware")).expect_err("rebound");
-        assert!(e.to_string().contains("other filters"), "{e}");
-        assert!(fuzz_parse_query("limit=0").is_err());
-        assert!(fuzz_parse_query("a b").is_err(), "not a URI");
-    }
-
-    #[test]
-    fn envelope_hook_counts() {
-        let v = Validator::new();
-        let l = InputLimits::default();
-        let body = br#"{"objects":[{"type":"x"},1]}"#;
-        assert_eq!(fuzz_prepare_envelope(&v, body, &l), Ok((0, 2)));
-    }
-}
-
 /// Store reads run on a small pool of dedicated threads, one per core (at
 /// least 2), fed by one queue: see [`readers`].
 ///
@@ -285,4 +260,29 @@ pub fn router(state: AppState) -> Router {
 /// `GET /healthz` → 200 `ok` (plain text; for load balancers, outside TAXII).
 pub fn health_router() -> Router {
     Router::new().route("/healthz", get(|| async { "ok" }))
+}
+
+#[cfg(test)]
+mod fuzz_hook_tests {
+    use super::*;
+
+    /// The fuzz seed with a cursor signed for the hook's key and filters
+    /// reaches the success path (so the fuzzer starts past the MAC check).
+    #[test]
+    fn query_seed_with_a_valid_cursor_parses() {
+        let seed = include_str!("../../../fuzz/seeds/taxii_query/next");
+        assert_eq!(fuzz_parse_query(seed), Ok(()));
+        let e = fuzz_parse_query(&seed.replace("indicator", "malware")).expect_err("rebound");
+        assert!(e.to_string().contains("other filters"), "{e}");
+        assert!(fuzz_parse_query("limit=0").is_err());
+        assert!(fuzz_parse_query("a b").is_err(), "not a URI");
+    }
+
+    #[test]
+    fn envelope_hook_counts() {
+        let v = Validator::new();
+        let l = InputLimits::default();
+        let body = br#"{"objects":[{"type":"x"},1]}"#;
+        assert_eq!(fuzz_prepare_envelope(&v, body, &l), Ok((0, 2)));
+    }
 }
