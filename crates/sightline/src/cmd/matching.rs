@@ -378,12 +378,14 @@ fn suppressed_by(lists: &WarningLists, m: &Match) -> Option<(String, String)> {
         let Some(Value::String(value)) = &r.value else {
             continue;
         };
-        // `type:prop` says what kind of value it is; through a `_ref` the
-        // object type is not known here, so every list is asked.
+        // `type:prop` says what kind of value it is (`file:hashes.MD5` too);
+        // through a `_ref` the object's type is not known here, so the value's
+        // shape decides (an IP is never checked against a phone-number list).
         let kind = match r.path.split_once(':') {
-            Some((ty, prop)) if !prop.contains('.') => Some(ValueKind::of_sco(ty, prop)),
-            _ => None,
+            Some((ty, prop)) if !prop.contains("_ref") => ValueKind::of_sco(ty, prop),
+            _ => ValueKind::guess(value),
         };
+        let kind = Some(kind);
         if let Some(name) = lists.first(kind, value) {
             return Some((name.to_owned(), value.clone()));
         }
