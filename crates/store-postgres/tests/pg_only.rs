@@ -259,3 +259,44 @@ fn tls_when_asked_for_and_verified() {
         .expect_err("an untrusted certificate is refused");
     assert!(e.to_string().to_lowercase().contains("certificate"), "{e}");
 }
+
+/// Replicas may run as a role that cannot create tables once an operator has
+/// migrated (`sightline migrate`): opening a current schema does no DDL.
+#[test]
+fn a_role_without_create_rights_opens_a_migrated_store() {
+    let db = TestDb::new("roles");
+    drop(db.open());
+    let mut admin = postgres::Client::connect(db.url(), postgres::NoTls).expect("admin");
+    // Unique per test database (roles are cluster-wide).
+    let role = format!(
+        "sl_app_{}",
+        db.url()
+            .rsplit('/')
+            .next()
+            .expect("db name")
+            .trim_start_matches("sl_")
+    );
+    admin
+        .batch_execute(&format!(
+            "DROP ROLE IF EXISTS {role};
+             CREATE ROLE {role} LOGIN;
+             REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+             GRANT USAGE ON SCHEMA public TO {role};
+             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+             GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA public TO {role};"
+        ))
+        .expect("role");
+    let url = db.url().replacen("postgres@", &format!("{role}@"), 1);
+    let s = PgStore::open(&url).expect("a migrated store opens without CREATE rights");
+    let mut t = s.begin().expect("begin");
+    t.put(&sdo("malware", 1, 1), None).expect("put");
+    t.commit().expect("commit");
+    assert_eq!(s.query(&all_q(10)).expect("query").items.len(), 1);
+    drop(s);
+    // Roles are cluster-wide: leave none behind.
+    admin
+        .batch_execute(&format!(
+            "REASSIGN OWNED BY {role} TO postgres; DROP OWNED BY {role}; DROP ROLE {role};"
+        ))
+        .expect("drop role");
+}
