@@ -150,9 +150,25 @@ fn matches_are_explained_and_bad_lines_skipped() {
 
 #[test]
 fn record_writes_sightings_as_versions() {
+    record_on(&[]);
+}
+
+/// The same on PostgreSQL (issue 5 §1: matching runs against it too). Needs
+/// SIGHTLINE_TEST_PG, as every PostgreSQL test.
+#[test]
+fn record_on_postgres() {
+    let db = sightline_store_postgres::testing::TestDb::new("match_record");
+    record_on(&["--store", db.url()]);
+}
+
+fn record_on(store: &[&str]) {
     let dir = tempfile::tempdir().expect("tempdir");
     let (ind, log) = setup(dir.path());
     let data = dir.path().join("data");
+    let run = |data: &Path, args: &[&str]| {
+        let all: Vec<&str> = store.iter().chain(args).copied().collect();
+        run(data, &all)
+    };
     let o = run(&data, &["import", ind.to_str().expect("path")]);
     assert!(o.status.success(), "{o:?}");
     let args = [
