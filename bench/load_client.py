@@ -325,12 +325,14 @@ async def walker(c: Client, who: str) -> None:
             seen = Seen()
         walk += 1
         nxt = None
+        # A `next` token holds for the filters it was issued with: repeat them.
+        after = seen.last if not full else None
         while not st.stop:
             q = {"limit": st.page}
+            if after:
+                q["added_after"] = after
             if nxt:
                 q["next"] = nxt
-            elif not full and seen.last:
-                q["added_after"] = seen.last
             before = len(st.acked)
             r = await c.call("page-next", "GET", st.objects + "?" + urllib.parse.urlencode(q))
             if r is None:
