@@ -5,6 +5,7 @@
 //! Real-binary tests (the CLI, SIGTERM) live in `crates/sightline/tests/serve.rs`.
 
 mod bad_input;
+mod limits;
 mod status;
 
 use std::net::SocketAddr;
@@ -74,7 +75,16 @@ fn config(data: &std::path::Path) -> ServerConfig {
     c
 }
 
-fn start_with(mut config: ServerConfig, store: Arc<dyn Store>) -> Result<Running, String> {
+fn start_with(config: ServerConfig, store: Arc<dyn Store>) -> Result<Running, String> {
+    start_with_validator(config, store, sightline_stix::Validator::new())
+}
+
+/// As [`start_with`], validating POSTed objects with `validator`.
+fn start_with_validator(
+    mut config: ServerConfig,
+    store: Arc<dyn Store>,
+    validator: sightline_stix::Validator,
+) -> Result<Running, String> {
     let data = tempfile::tempdir().expect("temp dir");
     if config.data_dir.is_none() {
         config.data_dir = Some(data.path().to_owned());
@@ -88,7 +98,7 @@ fn start_with(mut config: ServerConfig, store: Arc<dyn Store>) -> Result<Running
             .build()
             .expect("runtime");
         rt.block_on(async move {
-            let server = match Server::bind_with_store(config, store).await {
+            let server = match Server::bind_with(config, store, validator).await {
                 Ok(s) => s,
                 Err(e) => {
                     let _ = ready_tx.send(Err(e.to_string()));

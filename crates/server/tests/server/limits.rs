@@ -1,0 +1,371 @@
+//! Limits against exhaustion (issue 5 §5), one test per limit, each set
+//! small in `[limits]` (or the API root) of a real listener: the request
+//! over it gets a clear TAXII error (TAXII 2.1 §3.6.1) or its connection is
+//! dropped, nothing of it is stored, and the server keeps serving.
+//!
+//! Also here: the request deadline (`request_timeout_secs`). The header and
+//! body read deadlines are in `bad_input.rs` (slowloris tests), the body
+//! size by declared length there too (`garbage_and_oversized_requests`) and
+//! for chunked bodies in the TAXII router's tests.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use reqwest::blocking::Response;
+use serde_json::{json, Value};
+use sightline_server::ServerConfig;
+
+use super::{basic, client, start_with, start_with_validator, store_with_bob, Running};
+
+const OBJECTS: &str = "/api1/collections/c1/objects/";
+const TAXII: &str = "application/taxii+json;version=2.1";
+
+/// A config with `limits` (TOML lines) in `[limits]`; c1 read and written by bob.
+fn config(limits: &str) -> ServerConfig {
+    ServerConfig::parse(&format!(
+        r#"
+        listen = "127.0.0.1:0"
+        [limits]
+        shutdown_grace_secs = 2
+        {limits}
+        [[api_roots]]
+        path = "api1"
+        title = "Test root"
+        max_content_length = 65536
+        collections = ["c1"]
+        [collections.c1]
+        can_read = ["bob"]
+        can_write = ["bob"]
+        "#
+    ))
+    .expect("config")
+}
+
+fn start(limits: &str) -> Running {
+    start_with(config(limits), store_with_bob()).expect("start")
+}
+
+fn identity(n: u64, name: &str) -> Value {
+    json!({
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": format!("identity--6a1e5b3c-0000-4000-8000-{n:012x}"),
+        "created": "2020-01-01T00:00:00.000Z",
+        "modified": "2020-01-01T00:00:00.000Z",
+        "name": name,
+        "identity_class": "organization"
+    })
+}
+
+fn post(s: &Running, body: Vec<u8>) -> Response {
+    client()
+        .post(s.url(OBJECTS))
+        .header("authorization", basic("bob", "correct horse"))
+        .header("content-type", TAXII)
+        .body(body)
+        .send()
+        .expect("POST")
+}
+
+fn post_json(s: &Running, v: &Value) -> Response {
+    post(s, serde_json::to_vec(v).expect("json"))
+}
+
+/// A TAXII error message with `status` whose description mentions `needle`.
+fn assert_error(r: Response, status: u16, needle: &str) {
+    assert_eq!(r.status().as_u16(), status);
+    let ct = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(ct, TAXII);
+    let e: Value = serde_json::from_slice(&r.bytes().expect("body")).expect("TAXII error");
+    assert_eq!(e["http_status"], status.to_string());
+    let d = e["description"].as_str().unwrap_or_default();
+    assert!(d.contains(needle), "description {d:?} lacks {needle:?}");
+}
+
+/// The status resource of an accepted POST.
+fn accepted(r: Response) -> Value {
+    assert_eq!(r.status().as_u16(), 202);
+    serde_json::from_slice(&r.bytes().expect("body")).expect("status")
+}
+
+fn stored(s: &Running) -> usize {
+    let r = client()
+        .get(s.url(&format!("{OBJECTS}?limit=1000")))
+        .header("authorization", basic("bob", "correct horse"))
+        .send()
+        .expect("GET");
+    let v: Value = serde_json::from_slice(&r.bytes().expect("body")).expect("envelope");
+    v["objects"].as_array().map_or(0, Vec::len)
+}
+
+fn alive(s: &Running) {
+    let r = client()
+        .get(s.url("/taxii2/"))
+        .send()
+        .expect("still serving");
+    assert_eq!(r.status(), 200);
+}
+
+/// §4.2 `max_content_length`, §5.5: a body over it is a 413 (also when its
+/// length is not declared up front, as with chunked uploads).
+#[test]
+fn body_size() {
+    let s = start("");
+    let big =
+        serde_json::to_vec(&json!({"objects": [identity(1, &"x".repeat(70_000))]})).expect("json");
+    assert_error(post(&s, big), 413, "max_content_length (65536 bytes)");
+    assert_eq!(stored(&s), 0);
+    alive(&s);
+}
+
+/// `max_objects_per_envelope`: one more object than allowed is a 413 and
+/// nothing of the envelope is stored; exactly as many is accepted.
+#[test]
+fn objects_per_envelope() {
+    let s = start("max_objects_per_envelope = 5");
+    let env = |n: u64| json!({"objects": (0..n).map(|i| identity(i, "Org")).collect::<Vec<_>>()});
+    assert_error(
+        post_json(&s, &env(6)),
+        413,
+        "holds 6 objects; max_objects_per_envelope is 5",
+    );
+    assert_eq!(stored(&s), 0, "nothing of a refused envelope");
+    assert_eq!(accepted(post_json(&s, &env(5)))["success_count"], 5);
+    assert_eq!(stored(&s), 5);
+    alive(&s);
+}
+
+/// `max_json_depth`: a body nesting deeper (here in an object's extension)
+/// is a 400 naming the limit and the place; as deep as allowed is parsed.
+#[test]
+fn json_depth() {
+    let s = start("max_json_depth = 8");
+    // envelope (1) > objects (2) > object (3) > extensions (4) > ext (5) > `n` levels.
+    let nested = |n: usize| {
+        let mut v = json!(1);
+        for _ in 0..n {
+            v = json!([v]);
+        }
+        let mut o = identity(1, "Deep");
+        o["extensions"] =
+            json!({"x-acme-ext": {"extension_type": "property-extension", "deep": v}});
+        json!({ "objects": [o] })
+    };
+    assert_error(post_json(&s, &nested(4)), 400, "more than 8 deep");
+    assert_eq!(stored(&s), 0);
+    // Depth 8 exactly: accepted (the object itself may be valid or not).
+    let st = accepted(post_json(&s, &nested(3)));
+    assert_eq!(st["total_count"], 1, "{st}");
+    // Far beyond serde_json's own recursion limit: the same clear 400.
+    let deep = format!("{}{}", "[".repeat(30_000), "]".repeat(30_000));
+    assert_error(post(&s, deep.into_bytes()), 400, "max_json_depth");
+    alive(&s);
+}
+
+/// `max_string_bytes`: a longer string, value or key, is a 413 naming its
+/// size and place; one at the limit is stored.
+#[test]
+fn string_length() {
+    let s = start("max_string_bytes = 1000");
+    assert_error(
+        post_json(&s, &json!({"objects": [identity(1, &"n".repeat(1001))]})),
+        413,
+        "a string of 1001 bytes at line 1",
+    );
+    let mut o = identity(2, "Org");
+    o[&"k".repeat(1200)] = json!(1);
+    assert_error(
+        post_json(&s, &json!({ "objects": [o] })),
+        413,
+        "max_string_bytes is 1000",
+    );
+    assert_eq!(stored(&s), 0);
+    let st = accepted(post_json(
+        &s,
+        &json!({"objects": [identity(3, &"n".repeat(1000))]}),
+    ));
+    assert_eq!(st["success_count"], 1, "{st}");
+    alive(&s);
+}
+
+/// Regex size (STIX 2.1 Part 9 §9.7 MATCHES; `sightline_pattern::REGEX_SIZE_LIMIT`,
+/// 1 MiB compiled, not configurable): an indicator whose regex compiles
+/// larger is refused as invalid (P025) in the status, quickly, while a
+/// valid one in the same envelope is stored.
+#[test]
+fn regex_size() {
+    let validator = sightline_stix::Validator::new()
+        .with_pattern_checker(Box::new(sightline_pattern::StixPatternChecker));
+    let s = start_with_validator(config(""), store_with_bob(), validator).expect("start");
+    let indicator = |n: u64, re: &str| {
+        json!({
+            "type": "indicator",
+            "spec_version": "2.1",
+            "id": format!("indicator--6a1e5b3c-0000-4000-8000-{n:012x}"),
+            "created": "2020-01-01T00:00:00.000Z",
+            "modified": "2020-01-01T00:00:00.000Z",
+            "pattern": format!("[file:name MATCHES '{re}']"),
+            "pattern_type": "stix",
+            "valid_from": "2020-01-01T00:00:00Z"
+        })
+    };
+    let t0 = Instant::now();
+    let st = accepted(post_json(
+        &s,
+        &json!({"objects": [
+            indicator(1, "^\\\\w{2000}\\\\d{2000}$"),
+            indicator(2, "^evil.*$"),
+            // The same class, repeated less: only the size is refused.
+            indicator(3, "^\\\\w{20}$"),
+        ]}),
+    ));
+    assert!(t0.elapsed() < Duration::from_secs(20), "{:?}", t0.elapsed());
+    assert_eq!(
+        (st["success_count"].clone(), st["failure_count"].clone()),
+        (json!(2), json!(1)),
+        "{st}"
+    );
+    let why = st["failures"][0]["message"].as_str().unwrap_or_default();
+    // fancy-regex reports the size limit as a failure to build the NFA.
+    assert!(why.contains("P025") && why.contains("NFA"), "{why}");
+    assert_eq!(stored(&s), 2);
+    alive(&s);
+}
+
+fn connect(addr: SocketAddr) -> TcpStream {
+    let c = TcpStream::connect(addr).expect("connect");
+    c.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    c
+}
+
+/// Sends a GET of discovery on `c` and reads one response head (keep-alive).
+fn get_discovery(c: &mut TcpStream) -> std::io::Result<String> {
+    c.write_all(
+        b"GET /taxii2/ HTTP/1.1\r\nHost: x\r\nAccept: application/taxii+json;version=2.1\r\n\r\n",
+    )?;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = c.read(&mut buf)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        got.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&got);
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let len = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                })
+                .unwrap_or(0);
+            if body.len() >= len {
+                return Ok(head.to_owned());
+            }
+        }
+    }
+}
+
+/// `max_connections_per_ip`: with that many connections open from one
+/// address, a further one is closed without an answer; once one closes, a
+/// new connection is served again.
+#[test]
+fn connections_per_ip() {
+    let s = start("max_connections_per_ip = 4\nheader_read_timeout_secs = 30");
+    let mut open: Vec<TcpStream> = (0..4).map(|_| connect(s.addr)).collect();
+    for c in &mut open {
+        let head = get_discovery(c).expect("one of the first four is served");
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    }
+    for _ in 0..3 {
+        let mut extra = connect(s.addr);
+        // Closed before anything is read: the write may or may not fail,
+        // the read finds the end of the stream (or a reset), never an answer.
+        match get_discovery(&mut extra) {
+            Err(e) => assert!(
+                matches!(
+                    e.kind(),
+                    std::io::ErrorKind::UnexpectedEof
+                        | std::io::ErrorKind::ConnectionReset
+                        | std::io::ErrorKind::BrokenPipe
+                ),
+                "{e}"
+            ),
+            Ok(head) => panic!("a fifth connection was served: {head}"),
+        }
+    }
+    // The four are still served.
+    for c in &mut open {
+        assert!(get_discovery(c).expect("kept").starts_with("HTTP/1.1 200"));
+    }
+    drop(open.pop());
+    // The server notices the close when it next reads; then a slot is free.
+    let t0 = Instant::now();
+    loop {
+        let mut c = connect(s.addr);
+        if let Ok(head) = get_discovery(&mut c) {
+            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "no slot freed after a connection closed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `request_timeout_secs`: a request not done in time (here an upload that
+/// stalls, with the body deadline set longer) is answered with a TAXII 408
+/// and the connection closed; nothing is stored and the server serves on.
+#[test]
+fn request_timeout() {
+    let s = start("request_timeout_secs = 1\nbody_read_timeout_secs = 60");
+    let body = serde_json::to_vec(&json!({"objects": [identity(1, "Org")]})).expect("json");
+    let mut c = connect(s.addr);
+    let head = format!(
+        "POST {OBJECTS} HTTP/1.1\r\nHost: x\r\nAccept: {TAXII}\r\nContent-Type: {TAXII}\r\n\
+         Authorization: {}\r\nContent-Length: {}\r\n\r\n",
+        basic("bob", "correct horse"),
+        body.len()
+    );
+    c.write_all(head.as_bytes()).expect("head");
+    c.write_all(&body[..10]).expect("part of the body");
+    let t0 = Instant::now();
+    let mut got = Vec::new();
+    let closed = loop {
+        let mut buf = [0u8; 4096];
+        match c.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break false,
+            Err(_) => break true,
+        }
+    };
+    let took = t0.elapsed();
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or_default();
+    assert!(
+        head.to_ascii_lowercase().contains("connection: close"),
+        "{head}"
+    );
+    let e: Value = serde_json::from_str(body).expect("TAXII error");
+    assert_eq!(e["http_status"], "408");
+    assert!(closed, "the connection is closed after the 408");
+    assert!(
+        took >= Duration::from_millis(800) && took < Duration::from_secs(10),
+        "answered after {took:?}"
+    );
+    assert_eq!(stored(&s), 0);
+    alive(&s);
+}
