@@ -65,6 +65,7 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     // Refuse a bad config before touching the store.
     config.validate().map_err(server_failure)?;
     let store = super::open_store_with(config.store.as_deref(), &data)?;
+    let store_name = super::store_name(&super::store_spec(config.store.as_deref(), &data)?);
     let demo_password = if args.demo {
         Some(demo(store.as_ref(), &mut config, &args.demo_import)?)
     } else {
@@ -85,7 +86,8 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
         // Tests and scripts read the port from this line: keep its shape.
         writeln!(out, "listening on {base}").map_err(io)?;
         writeln!(out, "discovery: {base}/taxii2/").map_err(io)?;
-        writeln!(out, "data: {}", server.data_dir().display()).map_err(io)?;
+        // The store: its directory, or its URL without the password.
+        writeln!(out, "data: {store_name}").map_err(io)?;
         if let Some(pw) = &demo_password {
             writeln!(out, "demo API root: {base}/{DEMO_ROOT}/ (collection {DEMO_COLLECTION})")
                 .map_err(io)?;
