@@ -402,6 +402,15 @@ mod tests {
             .expect("sightline.example.toml parses");
         c.validate().expect("sightline.example.toml is valid");
         assert_eq!(c.api_roots[0].collections, vec!["demo".to_owned()]);
+        // The example documents the defaults of the exhaustion limits.
+        let (l, d) = (&c.limits, Limits::default());
+        assert_eq!(l.max_objects_per_envelope, d.max_objects_per_envelope);
+        assert_eq!(l.max_json_depth, d.max_json_depth);
+        assert_eq!(l.max_string_bytes, d.max_string_bytes);
+        assert_eq!(l.max_connections_per_ip, d.max_connections_per_ip);
+        assert_eq!(l.request_timeout_secs, d.request_timeout_secs);
+        assert_eq!(l.header_read_timeout_secs, d.header_read_timeout_secs);
+        assert_eq!(l.body_read_timeout_secs, d.body_read_timeout_secs);
     }
 
     #[test]
