@@ -82,6 +82,8 @@ pub(crate) async fn serve(
             Some(t) => match PerIp::take(t, peer.ip()) {
                 Some(s) => Some(s),
                 None => {
+                    // A counter, not a warning per connection: a flood would flood the log.
+                    metrics::counter!("sightline_connections_refused_total").increment(1);
                     tracing::debug!(%peer, limit = max_per_ip, "too many connections from this address: closed");
                     drop(stream);
                     continue;

@@ -44,6 +44,10 @@ pub(crate) fn handle() -> Option<&'static PrometheusHandle> {
                         "HTTP request latency (to the response head) by method, matched route and status"
                     );
                     metrics::describe_counter!(
+                        "sightline_connections_refused_total",
+                        "connections closed on accept: the client address had max_connections_per_ip open"
+                    );
+                    metrics::describe_counter!(
                         "sightline_password_verifications_total",
                         "argon2 password verifications (cache misses of Basic auth)"
                     );

@@ -303,11 +303,22 @@ fn connections_per_ip() {
             Ok(head) => panic!("a fifth connection was served: {head}"),
         }
     }
-    // The four are still served.
+    // The four are still served, and the refusals are counted.
     for c in &mut open {
         assert!(get_discovery(c).expect("kept").starts_with("HTTP/1.1 200"));
     }
-    drop(open.pop());
+    let c = &mut open[0];
+    c.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .expect("metrics request");
+    let mut text = String::new();
+    let _ = c.read_to_string(&mut text);
+    let refused = text
+        .lines()
+        .find_map(|l| l.strip_prefix("sightline_connections_refused_total "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .unwrap_or(0.0);
+    assert!(refused >= 3.0, "refusals counted: {text}");
+    drop(open.remove(0));
     // The server notices the close when it next reads; then a slot is free.
     let t0 = Instant::now();
     loop {
