@@ -869,12 +869,10 @@ impl Matcher {
             let newest = u32::try_from(slots.len() - 1).unwrap_or(u32::MAX);
             match reference::bindings(&ind.prepared.root, &slots, &oracle) {
                 Ok(bs) => {
-                    if let Some(b) = bs.iter().find(|b| b.contains(&newest)) {
-                        let mut members: Vec<u32> = b.clone();
-                        members.dedup();
-                        let observations = members
+                    if let Some(b) = bs.iter().find(|b| b.iter().any(|&(i, _)| i == newest)) {
+                        let observations = b
                             .iter()
-                            .map(|&i| part.ids[i as usize].clone())
+                            .map(|&(i, _)| part.ids[i as usize].clone())
                             .collect();
                         self.matches.push(Match {
                             indicator: k as usize,

@@ -44,6 +44,8 @@ pub enum EvalError {
     RegexLimit { regex: String, message: String },
     #[error("more than {limit} partial matches: the pattern is too costly to evaluate over these observations")]
     TooManyBindings { limit: usize },
+    #[error("more than {limit} combinations of observations tried: the pattern is too costly to evaluate over these observations")]
+    TooCostly { limit: u64 },
 }
 
 /// An observation expression with its qualifiers as nodes.

@@ -8,7 +8,8 @@
 //!   same root object, `OR` for any.
 //! - An observation with `number_observed = n` counts as n observations with
 //!   the same interval (§9.6, REPEATS). A binding is therefore a multiset of
-//!   observation indexes, each used at most `number_observed` times.
+//!   observation indexes, each used at most `number_observed` times (kept as
+//!   sorted `(index, times)` pairs).
 //! - `A AND B` (§9.6): bindings of A and of B that share no observation.
 //!   `A OR B`: bindings of either. `A FOLLOWEDBY B`: as AND, and B's
 //!   observations are not earlier than A's: the latest `first_observed` of A
@@ -24,6 +25,7 @@
 //! cost is polynomial in the number of observations per node, with a cap
 //! ([`MAX_BINDINGS`]) that turns an explosion into an error.
 
+use std::cell::Cell;
 use std::collections::BTreeSet;
 
 use serde_json::Value;
@@ -33,9 +35,13 @@ use crate::prepare::{EvalError, PCmp, PObs, Prepared, Test};
 
 /// The most bindings one node may produce before evaluation gives up.
 pub const MAX_BINDINGS: usize = 200_000;
+/// The most binding joins one evaluation may try (`REPEATS 1000000000 TIMES`
+/// over an observed-data with a huge `number_observed` would otherwise run
+/// for ever).
+pub const MAX_JOINS: u64 = 2_000_000;
 
-/// A multiset of observation indexes, sorted.
-type Binding = Vec<u32>;
+/// A multiset of observation indexes: `(index, times)`, sorted by index.
+type Binding = Vec<(u32, u64)>;
 type Bindings = BTreeSet<Binding>;
 
 /// Whether `observations` satisfy `pattern`.
@@ -47,6 +53,7 @@ pub fn evaluate(pattern: &Prepared, observations: &[Observation]) -> Result<bool
     Ok(!Reference {
         slots: &times,
         leaf: &leaf,
+        joins: Cell::new(0),
     }
     .bindings(&pattern.root)?
     .is_empty())
@@ -82,8 +89,13 @@ pub fn bindings(
     root: &PObs,
     slots: &[Slot],
     leaf: &LeafOracle<'_>,
-) -> Result<BTreeSet<Vec<u32>>, EvalError> {
-    Reference { slots, leaf }.bindings(root)
+) -> Result<BTreeSet<Vec<(u32, u64)>>, EvalError> {
+    Reference {
+        slots,
+        leaf,
+        joins: Cell::new(0),
+    }
+    .bindings(root)
 }
 
 /// The comparisons that held and the value each matched (none for `NOT EXISTS`).
@@ -150,6 +162,8 @@ fn roots<'a>(
 struct Reference<'a> {
     slots: &'a [Slot],
     leaf: &'a LeafOracle<'a>,
+    /// Joins tried so far, against [`MAX_JOINS`].
+    joins: Cell<u64>,
 }
 
 impl Reference<'_> {
@@ -163,17 +177,33 @@ impl Reference<'_> {
     /// The union of two bindings if no observation is used more often than
     /// it was observed.
     fn join(&self, a: &Binding, b: &Binding) -> Option<Binding> {
-        let mut out = Vec::with_capacity(a.len() + b.len());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b);
-        out.sort_unstable();
-        let mut i = 0;
-        while i < out.len() {
-            let j = out[i..].iter().take_while(|&&x| x == out[i]).count();
-            if j as u64 > self.slots[out[i] as usize].count {
+        let mut out: Binding = Vec::with_capacity(a.len() + b.len());
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() || j < b.len() {
+            let next = match (a.get(i), b.get(j)) {
+                (Some(&(x, n)), Some(&(y, m))) if x == y => {
+                    i += 1;
+                    j += 1;
+                    (x, n.checked_add(m)?)
+                }
+                (Some(&(x, n)), Some(&(y, _))) if x < y => {
+                    i += 1;
+                    (x, n)
+                }
+                (_, Some(&(y, m))) => {
+                    j += 1;
+                    (y, m)
+                }
+                (Some(&(x, n)), None) => {
+                    i += 1;
+                    (x, n)
+                }
+                (None, None) => break,
+            };
+            if next.1 > self.slots[next.0 as usize].count {
                 return None;
             }
-            i += j;
+            out.push(next);
         }
         Some(out)
     }
@@ -187,6 +217,11 @@ impl Reference<'_> {
         let mut out = Bindings::new();
         for l in left {
             for r in right {
+                let tried = self.joins.get() + 1;
+                if tried > MAX_JOINS {
+                    return Err(EvalError::TooCostly { limit: MAX_JOINS });
+                }
+                self.joins.set(tried);
                 if keep(l, r) {
                     if let Some(b) = self.join(l, r) {
                         out.insert(b);
@@ -211,7 +246,7 @@ impl Reference<'_> {
                         let i = u32::try_from(i).map_err(|_| EvalError::TooManyBindings {
                             limit: MAX_BINDINGS,
                         })?;
-                        out.insert(vec![i]);
+                        out.insert(vec![(i, 1)]);
                     }
                 }
                 Ok(out)
@@ -245,8 +280,8 @@ impl Reference<'_> {
                         break;
                     }
                     acc = self.product(&acc, &self.bindings(item)?, |l, r| {
-                        let latest_first = l.iter().map(|&i| self.first(i)).max();
-                        let earliest_last = r.iter().map(|&i| self.last(i)).min();
+                        let latest_first = l.iter().map(|&(i, _)| self.first(i)).max();
+                        let earliest_last = r.iter().map(|&(i, _)| self.last(i)).min();
                         latest_first <= earliest_last
                     })?;
                 }
@@ -255,8 +290,8 @@ impl Reference<'_> {
             PObs::Within(inner, micros) => {
                 let mut acc = self.bindings(inner)?;
                 acc.retain(|b| {
-                    let max_first = b.iter().map(|&i| self.first(i)).max().unwrap_or(0);
-                    let min_last = b.iter().map(|&i| self.last(i)).min().unwrap_or(0);
+                    let max_first = b.iter().map(|&(i, _)| self.first(i)).max().unwrap_or(0);
+                    let min_last = b.iter().map(|&(i, _)| self.last(i)).min().unwrap_or(0);
                     i128::from(max_first) - i128::from(min_last) <= i128::from(*micros)
                 });
                 Ok(acc)
@@ -268,13 +303,16 @@ impl Reference<'_> {
                 let mut acc = self.bindings(inner)?;
                 acc.retain(|b| {
                     b.iter()
-                        .all(|&i| self.first(i) < *stop && self.last(i) >= *start)
+                        .all(|&(i, _)| self.first(i) < *stop && self.last(i) >= *start)
                 });
                 Ok(acc)
             }
             PObs::Repeats(inner, n) => {
                 let base = self.bindings(inner)?;
-                let instances: u64 = self.slots.iter().map(|o| o.count).sum();
+                let instances = self
+                    .slots
+                    .iter()
+                    .fold(0u64, |acc, o| acc.saturating_add(o.count));
                 // n non-empty disjoint bindings need at least n instances.
                 if base.is_empty() || *n > instances {
                     return Ok(Bindings::new());

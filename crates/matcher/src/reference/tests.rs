@@ -419,3 +419,15 @@ fn binding_explosions_are_errors() {
     .expect("valid");
     assert!(evaluate(&p, &obs).is_err());
 }
+
+#[test]
+fn huge_repeats_over_huge_counts_is_an_error_not_a_hang() {
+    let obs = vec![
+        at(0, 0, u64::MAX, ip("1.1.1.1")),
+        at(1, 1, u64::MAX, ip("1.1.1.1")),
+    ];
+    let p = Prepared::new("[ipv4-addr:value = '1.1.1.1'] REPEATS 1000000000 TIMES").expect("valid");
+    assert!(evaluate(&p, &obs).is_err());
+    let p = Prepared::new("[ipv4-addr:value = '1.1.1.1'] REPEATS 3 TIMES").expect("valid");
+    assert_eq!(evaluate(&p, &obs), Ok(true));
+}
