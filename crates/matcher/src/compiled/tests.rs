@@ -435,3 +435,31 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_set_is_shared_across_threads_and_a_matcher_moves_between_them() {
+    // style.md invariant 3: the set is swapped atomically behind an Arc.
+    fn shared<T: Send + Sync>() {}
+    fn movable<T: Send>() {}
+    shared::<IndicatorSet>();
+    movable::<Matcher>();
+    let a = compile(vec![spec("a", "[domain-name:value = 'x.example']")]);
+    let b = compile(vec![spec(
+        "b",
+        "[domain-name:value = 'x.example'] REPEATS 2 TIMES",
+    )]);
+    assert_ne!(a.generation(), b.generation());
+    let mut m = Matcher::new();
+    let o = obs_at(
+        0,
+        0,
+        1,
+        vec![json!({"type": "domain-name", "value": "x.example"})],
+    );
+    assert_eq!(ids(m.scan(&a, &o)), ["a"]);
+    assert!(m.scan(&b, &o).is_empty());
+    assert_eq!(ids(m.scan(&b, &o)), ["b"]);
+    // Back to the first set: the state of the second is dropped.
+    m.scan(&a, &o);
+    assert_eq!(m.pending(), 0);
+}
