@@ -150,6 +150,9 @@ impl ObjectReader for PgStore {
     }
 
     fn lookup_external_id(&self, external_id: &str) -> Result<Vec<String>> {
+        if external_id.contains('\0') {
+            return Ok(Vec::new()); // never stored: PostgreSQL text has no NUL
+        }
         let mut c = self.conn()?;
         let key = external_id.to_ascii_lowercase();
         let rows = c
@@ -255,6 +258,14 @@ impl ObjectReader for PgStore {
 
 impl VersionReader for PgStore {
     fn versions(&self, id: &str, collection: Option<&str>) -> Result<Vec<StoredObject>> {
+        if id.contains('\0') {
+            // Never stored (PostgreSQL text has no NUL); the collection must still exist.
+            if let Some(coll) = collection {
+                let mut c = self.conn()?;
+                self.resolve(&mut c, coll)?;
+            }
+            return Ok(Vec::new());
+        }
         let mut c = self.conn()?;
         let rows = match collection {
             None => c

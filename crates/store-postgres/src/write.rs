@@ -26,6 +26,11 @@ pub(crate) fn resolve_collection(
     c: &mut Conn,
     id_or_alias: &str,
 ) -> Result<Option<i64>, postgres::Error> {
+    // PostgreSQL text cannot hold NUL (it would be an error, a 500 upstream);
+    // no collection is named with one.
+    if id_or_alias.contains('\0') {
+        return Ok(None);
+    }
     Ok(c.query_opt(
         "SELECT cid FROM collections WHERE id = $1 OR alias = $1 ORDER BY (id = $1) DESC LIMIT 1",
         &[&id_or_alias],
@@ -442,6 +447,9 @@ impl CollectionStore for PgStore {
     }
 
     fn collection(&self, id_or_alias: &str) -> Result<Option<CollectionInfo>> {
+        if id_or_alias.contains('\0') {
+            return Ok(None);
+        }
         let mut c = self.conn()?;
         Ok(crate::read::collections(&mut c, Some(id_or_alias))
             .ctx(self)?

@@ -52,7 +52,7 @@ macro_rules! conformance_tests {
             uncommitted_is_invisible, raw_is_byte_exact, external_ids, search, search_input_never_errors,
             stats, revoked, relationships, check_is_clean,
             accounts_users, accounts_tokens, accounts_generation,
-            statuses_with_objects, statuses_expire, query_each_matches_query
+            statuses_with_objects, statuses_expire, query_each_matches_query, nul_bytes_find_nothing
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -1504,4 +1504,29 @@ pub fn query_each_matches_query(s: &dyn Store) {
             }
         }
     }
+}
+
+/// Lookups with a NUL byte (a `%00` in a URL) find nothing and never fail:
+/// some backends cannot even store NUL in text.
+pub fn nul_bytes_find_nothing(s: &dyn Store) {
+    let c = collection(s, 1, "Nul", Some("nul"));
+    put_all(s, &[sdo("indicator", 1, 1)], Some(&c.id));
+    assert_eq!(s.collection("nu\0l").expect("collection"), None);
+    assert!(matches!(
+        s.query(&ObjectQuery {
+            collection: Some("\0".into()),
+            ..q_all()
+        }),
+        Err(StoreError::NoSuchCollection(_))
+    ));
+    assert!(s
+        .versions("indicator--\0", None)
+        .expect("versions")
+        .is_empty());
+    assert!(s
+        .versions("indicator--\0", Some(&c.id))
+        .expect("versions")
+        .is_empty());
+    assert!(s.lookup_external_id("T1059\0").expect("lookup").is_empty());
+    assert!(!s.remove_collection("nul\0").expect("remove"));
 }

@@ -1,5 +1,10 @@
-//! Fixture: a MemoryStore with collections, test users and a policy, and
-//! request helpers that check the TAXII content type on every response.
+//! Fixture: a store with collections, test users and a policy, and request
+//! helpers that check the TAXII content type on every response.
+//!
+//! The store is the backend named by `SIGHTLINE_TEST_BACKEND`: `memory`
+//! (default), `sqlite` (a fresh data directory per fixture) or `postgres` (a
+//! fresh database per fixture on `SIGHTLINE_TEST_PG`). `scripts/test` runs this
+//! suite on all three, so every endpoint and error path is checked on each.
 
 #![allow(dead_code)]
 
@@ -12,7 +17,7 @@ use base64::Engine as _;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use sightline_stix::Validator;
-use sightline_store::{CollectionInfo, CollectionStore, MemoryStore};
+use sightline_store::{CollectionInfo, MemoryStore, Store};
 use sightline_taxii::{
     router, AccessPolicy, ApiRootConfig, AppState, AuthError, Authenticator, Principal,
     TaxiiConfig, TAXII_CONTENT_TYPE,
@@ -102,7 +107,46 @@ impl AccessPolicy for TestPolicy {
 
 pub struct Fx {
     pub app: Router,
-    pub store: Arc<MemoryStore>,
+    pub store: Arc<dyn Store>,
+    _keep: Keep,
+}
+
+/// What keeps a fixture's store alive (and removes it after).
+enum Keep {
+    Nothing,
+    Dir(tempfile::TempDir),
+    Db(DropOffRuntime),
+}
+
+/// Drops its test database on a plain thread: fixtures are dropped inside a
+/// tokio runtime, where the synchronous PostgreSQL client may not run.
+struct DropOffRuntime(Option<sightline_store_postgres::testing::TestDb>);
+
+impl Drop for DropOffRuntime {
+    fn drop(&mut self) {
+        if let Some(db) = self.0.take() {
+            let _ = std::thread::spawn(move || drop(db)).join();
+        }
+    }
+}
+
+fn backend() -> (Arc<dyn Store>, Keep) {
+    match std::env::var("SIGHTLINE_TEST_BACKEND").as_deref() {
+        Ok("sqlite") => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let s =
+                sightline_store_sqlite::SqliteStore::open(dir.path()).expect("open SQLite store");
+            (Arc::new(s), Keep::Dir(dir))
+        }
+        Ok("postgres") => {
+            let db = sightline_store_postgres::testing::TestDb::new("taxii");
+            (Arc::new(db.open()), Keep::Db(DropOffRuntime(Some(db))))
+        }
+        Ok("memory") | Err(_) => (Arc::new(MemoryStore::new()), Keep::Nothing),
+        Ok(other) => {
+            panic!("SIGHTLINE_TEST_BACKEND={other:?}: expected memory, sqlite or postgres")
+        }
+    }
 }
 
 fn coll(id: &str, title: &str, alias: Option<&str>) -> CollectionInfo {
@@ -116,7 +160,9 @@ fn coll(id: &str, title: &str, alias: Option<&str>) -> CollectionInfo {
 }
 
 pub fn fixture() -> Fx {
-    let store = Arc::new(MemoryStore::new());
+    // On its own thread: tests call this inside a tokio runtime, where the
+    // synchronous PostgreSQL client may not start its own.
+    let (store, keep) = std::thread::spawn(backend).join().expect("backend setup");
     for c in [
         coll(PUBLIC, "Public", Some("public")),
         coll(INTEL, "Intel", Some("intel")),
@@ -162,6 +208,7 @@ pub fn fixture() -> Fx {
     Fx {
         app: router(state),
         store,
+        _keep: keep,
     }
 }
 
