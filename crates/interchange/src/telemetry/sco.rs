@@ -138,6 +138,38 @@ pub fn protocols<'s>(
 }
 
 /// Sets `key` to a string.
+/// One end of a flow: the event's field name (for errors), address and port.
+pub struct End<'a> {
+    pub field: &'a str,
+    pub addr: &'a str,
+    pub port: Option<u16>,
+}
+
+impl Scos {
+    /// A `network-traffic` object from `src` to `dst` (STIX 2.1 §6.12): the
+    /// two addresses added as `ipv4-addr`/`ipv6-addr` and referenced, the
+    /// ports set when known. The caller adds protocols and extensions, then
+    /// [`Scos::add`]s it. An end that is not an IP address is an error naming
+    /// its field.
+    pub fn flow(
+        &mut self,
+        src: End<'_>,
+        dst: End<'_>,
+    ) -> Result<Map<String, Value>, super::EventError> {
+        let mut nt = sco("network-traffic");
+        for (end, r, p) in [(src, "src_ref", "src_port"), (dst, "dst_ref", "dst_port")] {
+            let key = self.add_ip(end.addr).ok_or_else(|| {
+                super::EventError::bad(end.field, format!("`{}` is not an IP address", end.addr))
+            })?;
+            set_str(&mut nt, r, &key);
+            if let Some(port) = end.port {
+                set_u64(&mut nt, p, port.into());
+            }
+        }
+        Ok(nt)
+    }
+}
+
 pub fn set_str(m: &mut Map<String, Value>, key: &str, v: &str) {
     m.insert(key.into(), Value::String(v.into()));
 }

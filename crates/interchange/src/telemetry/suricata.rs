@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use sightline_matcher::Observation;
 
 use super::de::{AnyStr, Str, Time};
-use super::sco::{is_hostname, protocols, sco, set_str, set_u64, Scos};
+use super::sco::{is_hostname, protocols, sco, set_str, set_u64, End, Scos};
 use super::time::to_stix;
 use super::{parse_json, EventError};
 
@@ -246,21 +246,18 @@ pub fn parse(text: &str) -> Result<Observation, EventError> {
     }
 
     if let (Some(src_ip), Some(dst_ip)) = (&e.src_ip, &e.dest_ip) {
-        let src = s.add_ip(src_ip).ok_or_else(|| {
-            EventError::bad("src_ip", format!("`{}` is not an IP address", &**src_ip))
-        })?;
-        let dst = s.add_ip(dst_ip).ok_or_else(|| {
-            EventError::bad("dest_ip", format!("`{}` is not an IP address", &**dst_ip))
-        })?;
-        let mut nt = sco("network-traffic");
-        set_str(&mut nt, "src_ref", &src);
-        set_str(&mut nt, "dst_ref", &dst);
-        if let Some(p) = e.src_port {
-            set_u64(&mut nt, "src_port", p.into());
-        }
-        if let Some(p) = e.dest_port {
-            set_u64(&mut nt, "dst_port", p.into());
-        }
+        let mut nt = s.flow(
+            End {
+                field: "src_ip",
+                addr: src_ip,
+                port: e.src_port,
+            },
+            End {
+                field: "dest_ip",
+                addr: dst_ip,
+                port: e.dest_port,
+            },
+        )?;
         let app_proto = e.app_proto.as_deref().filter(|a| *a != "failed").or(app);
         nt.insert(
             "protocols".into(),

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 use sightline_matcher::Observation;
 
 use super::de::{AnyStr, Str, Time};
-use super::sco::{protocols, sco, set_str, set_u64, Scos};
+use super::sco::{protocols, sco, set_str, set_u64, End, Scos};
 use super::time::to_stix;
 use super::{parse_json, EventError};
 
@@ -188,21 +188,18 @@ impl Record<'_> {
         let (Some(oh), Some(rh)) = (&self.orig_h, &self.resp_h) else {
             return Ok(None);
         };
-        let src = s.add_ip(oh).ok_or_else(|| {
-            EventError::bad("id.orig_h", format!("`{}` is not an IP address", &**oh))
-        })?;
-        let dst = s.add_ip(rh).ok_or_else(|| {
-            EventError::bad("id.resp_h", format!("`{}` is not an IP address", &**rh))
-        })?;
-        let mut nt = sco("network-traffic");
-        set_str(&mut nt, "src_ref", &src);
-        set_str(&mut nt, "dst_ref", &dst);
-        if let Some(p) = self.orig_p {
-            set_u64(&mut nt, "src_port", p.into());
-        }
-        if let Some(p) = self.resp_p {
-            set_u64(&mut nt, "dst_port", p.into());
-        }
+        let mut nt = s.flow(
+            End {
+                field: "id.orig_h",
+                addr: oh,
+                port: self.orig_p,
+            },
+            End {
+                field: "id.resp_h",
+                addr: rh,
+                port: self.resp_p,
+            },
+        )?;
         let transport = self.proto.as_deref().or(transport);
         nt.insert("protocols".into(), protocols(oh, transport, app));
         nt.insert("start".into(), Value::String(to_stix(ts)));
