@@ -676,11 +676,7 @@ fn observed_data(o: &Observation) -> (Value, Vec<Value>) {
             let id = if key.contains("--") {
                 key.clone()
             } else {
-                sightline_stix::ids::sco_deterministic_id(m).unwrap_or_else(|| {
-                    sightline_stix::StixId::new_v4(
-                        m.get("type").and_then(Value::as_str).unwrap_or("x-unknown"),
-                    )
-                })
+                sightline_stix::ids::sco_deterministic_id(m).unwrap_or_else(|| random_id(m))
             };
             ids.insert(key.clone(), id);
         }
@@ -688,11 +684,7 @@ fn observed_data(o: &Observation) -> (Value, Vec<Value>) {
     let mut out = Vec::new();
     for (key, mut m) in scos {
         rewrite_refs(&mut m, &ids);
-        let id = ids.get(&key).cloned().unwrap_or_else(|| {
-            sightline_stix::StixId::new_v4(
-                m.get("type").and_then(Value::as_str).unwrap_or("x-unknown"),
-            )
-        });
+        let id = ids.get(&key).cloned().unwrap_or_else(|| random_id(&m));
         m.insert("id".into(), json!(id));
         m.entry("spec_version").or_insert(json!("2.1"));
         out.push(Value::Object(m));
@@ -719,6 +711,11 @@ fn observed_data(o: &Observation) -> (Value, Vec<Value>) {
         "object_refs": refs,
     });
     (od, out)
+}
+
+/// A UUIDv4 id for an SCO whose deterministic id cannot be computed.
+fn random_id(m: &Map<String, Value>) -> String {
+    sightline_stix::StixId::new_v4(m.get("type").and_then(Value::as_str).unwrap_or("x-unknown"))
 }
 
 fn is_ref(k: &str) -> bool {
