@@ -37,7 +37,11 @@ fn format_for(path: &Path) -> Format {
 }
 
 fn obs_json(o: &Observation) -> Value {
-    let objects: Map<String, Value> = o.objects.iter().cloned().collect();
+    let objects: Map<String, Value> = o
+        .objects
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_json()))
+        .collect();
     let mut v = json!({
         "first_observed": time::to_stix(o.first_observed),
         "last_observed": time::to_stix(o.last_observed),

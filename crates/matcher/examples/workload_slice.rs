@@ -68,7 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "object_refs": e.objects.iter().map(|(key, _)| format!("x--{k}-{key}")).collect::<Vec<_>>(),
         })];
         for (key, o) in &e.objects {
-            let mut o = o.clone();
+            let mut o = o.to_json();
             o["id"] = json!(format!("x--{k}-{key}"));
             for r in ["src_ref", "dst_ref"] {
                 if let Some(v) = o.get(r).and_then(|v| v.as_str()).map(str::to_owned) {

@@ -55,10 +55,10 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::value::Value;
 use aho_corasick::AhoCorasick;
 use ipnet::IpNet;
 use rustc_hash::FxHashMap;
-use serde_json::Value;
 use sightline_pattern::Op;
 use unicode_normalization::UnicodeNormalization;
 

@@ -8,6 +8,7 @@ pub mod observation;
 pub mod prepare;
 pub mod reference;
 pub mod time;
+pub mod value;
 pub mod workload;
 
 pub use compiled::{
@@ -16,3 +17,4 @@ pub use compiled::{
 pub use observation::{EventTime, Observation, ObservationError};
 pub use prepare::{EvalError, PrepareError, Prepared};
 pub use reference::evaluate;
+pub use value::{Object, Text, Value};

@@ -2,11 +2,14 @@
 //! observed-data object says (Part 9 §9.1, STIX 2.1 §4.13): a time window, a
 //! count, and the cyber-observable objects (SCOs) seen.
 //!
-//! SCOs are kept as JSON objects (`serde_json::Value`) because patterns address
-//! them by property path, including custom properties and extensions. Each SCO
+//! SCOs are kept as JSON objects (the matcher's own [`Value`], see
+//! `value.rs`) because patterns address them by property path, including
+//! custom properties and extensions. Each SCO
 //! has a *key*: its STIX id for the 2.1 `object_refs` form, or its key in the
 //! embedded `objects` dictionary for the 2.0 form ("0", "1", ...). `*_ref` and
 //! `*_refs` properties are resolved against these keys.
+
+use crate::value::{Text, Value};
 
 /// Microseconds since the Unix epoch (UTC). STIX timestamps in patterns and
 /// qualifiers are compared at this precision.
@@ -23,15 +26,35 @@ pub struct Observation {
     pub number_observed: u64,
     /// `(key, SCO)` pairs. Every SCO here is a candidate for a comparison
     /// expression (Part 9 §9.5: the objects the observed-data refers to).
-    pub objects: Vec<(String, serde_json::Value)>,
+    pub objects: Vec<(Text, Value)>,
 }
 
 impl Observation {
+    /// A telemetry-style observation (no id, seen once in `[first, last]`)
+    /// of `(key, SCO)` pairs given as `serde_json` values: for tests and
+    /// generated workloads.
+    pub fn from_json(
+        first: EventTime,
+        last: EventTime,
+        objects: impl IntoIterator<Item = (String, serde_json::Value)>,
+    ) -> Self {
+        Observation {
+            id: None,
+            first_observed: first,
+            last_observed: last,
+            number_observed: 1,
+            objects: objects
+                .into_iter()
+                .map(|(k, v)| (Text::from(k), Value::from(v)))
+                .collect(),
+        }
+    }
+
     /// The SCO with this key, for `*_ref` dereferencing.
-    pub fn object(&self, key: &str) -> Option<&serde_json::Value> {
+    pub fn object(&self, key: &str) -> Option<&Value> {
         self.objects
             .iter()
-            .find_map(|(k, v)| (k == key).then_some(v))
+            .find_map(|(k, v)| (k.as_str() == key).then_some(v))
     }
 }
 
@@ -129,7 +152,7 @@ impl Observation {
                     id: id.clone(),
                     reference: r.to_owned(),
                 })?;
-                objects.push((r.to_owned(), obj.clone()));
+                objects.push((Text::from(r), Value::from(obj)));
             }
         } else if let Some(embedded) = map.get("objects") {
             let embedded = embedded
@@ -147,7 +170,7 @@ impl Observation {
                         expected: "a dictionary of cyber-observable objects",
                     });
                 }
-                objects.push((k.clone(), v.clone()));
+                objects.push((Text::from(k.as_str()), Value::from(v)));
             }
         } else {
             return Err(ObservationError::Missing {
@@ -193,7 +216,7 @@ impl Observation {
     }
 
     /// The SCO type of an object (`"type"`), if it has one.
-    pub fn object_type(obj: &serde_json::Value) -> Option<&str> {
+    pub fn object_type(obj: &Value) -> Option<&str> {
         obj.get("type").and_then(|v| v.as_str())
     }
 }

@@ -6,8 +6,8 @@
 use std::cmp::Ordering;
 use std::sync::Arc;
 
+use crate::value::Value;
 use ipnet::IpNet;
-use serde_json::Value;
 use sightline_pattern::{
     CmpExpr, CmpKind, Constant, ObsExpr, ObsKind, Op, Operand, PathStep, Pattern, QualifierKind,
 };

@@ -28,7 +28,7 @@
 use std::cell::Cell;
 use std::collections::BTreeSet;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::observation::Observation;
 use crate::prepare::{EvalError, PCmp, PObs, Prepared, Test};

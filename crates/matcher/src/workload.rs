@@ -198,7 +198,7 @@ fn events_with(
                     ("1".to_owned(), json!({"type": "ipv4-addr", "value": format!("10.{}.{}.{}", r.below(256), r.below(256), r.below(256))})),
                 ]
             };
-            Observation { id: None, first_observed: t, last_observed: t, number_observed: 1, objects }
+            Observation::from_json(t, t, objects)
         })
         .collect()
 }

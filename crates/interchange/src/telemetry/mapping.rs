@@ -23,8 +23,8 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
 use sightline_matcher::Observation;
+use sightline_matcher::{Object as Map, Value};
 
 use super::sco::{ip_type, sco, Scos};
 use super::time::{from_epoch_secs, parse_iso};
@@ -164,7 +164,7 @@ impl Mapping {
             },
         };
         let mut s = Scos::new();
-        let mut by_type: Vec<(String, String)> = Vec::new();
+        let mut by_type: Vec<(String, sightline_matcher::Text)> = Vec::new();
         let mut mapped = 0usize;
         for (field, t) in &self.fields {
             let Some(val) = lookup(&v, field).filter(|x| !x.is_null()) else {
@@ -181,13 +181,13 @@ impl Mapping {
             };
             if let Some(prop) = &t.via_ref {
                 let text = match val {
-                    Value::String(x) => x.clone(),
+                    Value::String(x) => x.to_string(),
                     other => other.to_string(),
                 };
                 let ty = ip_type(&text).unwrap_or("domain-name");
                 let rk = s.add_value(ty, &text);
                 if let Some(obj) = s.get_mut(&key) {
-                    obj.insert(format!("{prop}_ref"), Value::String(rk));
+                    obj.insert(format!("{prop}_ref"), Value::str(rk));
                 }
             } else if let Some(obj) = s.get_mut(&key) {
                 set_path(obj, &t.path, val.clone());
@@ -289,22 +289,21 @@ fn lookup<'v>(v: &'v Value, path: &str) -> Option<&'v Value> {
     }
 }
 
-fn set_path(obj: &mut Map<String, Value>, path: &[String], val: Value) {
+fn set_path(obj: &mut Map, path: &[String], val: Value) {
     let Some((last, init)) = path.split_last() else {
         return;
     };
     let mut cur = obj;
     for p in init {
-        let entry = cur
-            .entry(p.clone())
-            .or_insert_with(|| Value::Object(Map::new()));
-        if !entry.is_object() {
-            *entry = Value::Object(Map::new());
+        if !cur.get(p).is_some_and(Value::is_object) {
+            cur.insert(p.as_str(), Value::Object(Map::new()));
         }
-        let Value::Object(next) = entry else { return };
+        let Some(Value::Object(next)) = cur.get_mut(p) else {
+            return;
+        };
         cur = next;
     }
-    cur.insert(last.clone(), val);
+    cur.insert(last.as_str(), val);
 }
 
 #[cfg(test)]

@@ -4,37 +4,44 @@
 
 use std::net::IpAddr;
 
-use serde_json::{Map, Value};
-use sightline_matcher::{EventTime, Observation};
+use sightline_matcher::{EventTime, Object, Observation, Text, Value};
+
+/// Keys of the first objects, without formatting a number each time.
+const KEYS: [&str; 8] = ["0", "1", "2", "3", "4", "5", "6", "7"];
 
 /// The SCOs of one event under construction.
 #[derive(Debug, Default)]
 pub struct Scos {
-    objects: Vec<(String, Value)>,
+    objects: Vec<(Text, Value)>,
 }
 
 /// A JSON object with its `type` set.
-pub fn sco(ty: &str) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("type".into(), Value::String(ty.into()));
+pub fn sco(ty: &str) -> Object {
+    let mut m = Object::with_capacity(8);
+    m.push(Text::const_new("type"), Value::str(ty));
     m
 }
 
 impl Scos {
     pub fn new() -> Self {
-        Self::default()
+        Self {
+            objects: Vec::with_capacity(4),
+        }
     }
 
     /// Adds an object and returns its key.
-    pub fn add(&mut self, obj: Map<String, Value>) -> String {
-        let key = self.objects.len().to_string();
+    pub fn add(&mut self, obj: Object) -> Text {
+        let n = self.objects.len();
+        let key = KEYS
+            .get(n)
+            .map_or_else(|| Text::from(n.to_string()), |k| Text::const_new(k));
         self.objects.push((key.clone(), Value::Object(obj)));
         key
     }
 
     /// Adds a `{type, value}` object unless one with the same type and value is
     /// already there (a DNS answer equal to the query, a flow to itself).
-    pub fn add_value(&mut self, ty: &str, value: &str) -> String {
+    pub fn add_value(&mut self, ty: &str, value: &str) -> Text {
         for (k, v) in &self.objects {
             if v.get("type").and_then(Value::as_str) == Some(ty)
                 && v.get("value").and_then(Value::as_str) == Some(value)
@@ -43,13 +50,13 @@ impl Scos {
             }
         }
         let mut m = sco(ty);
-        m.insert("value".into(), Value::String(value.into()));
+        m.push(Text::const_new("value"), Value::str(value));
         self.add(m)
     }
 
     /// Adds an `ipv4-addr` or `ipv6-addr` for `addr`, or `None` if it is not an
     /// IP address.
-    pub fn add_ip(&mut self, addr: &str) -> Option<String> {
+    pub fn add_ip(&mut self, addr: &str) -> Option<Text> {
         let ty = ip_type(addr)?;
         Some(self.add_value(ty, addr))
     }
@@ -64,10 +71,10 @@ impl Scos {
     }
 
     /// The object with `key`, to add properties after the fact.
-    pub fn get_mut(&mut self, key: &str) -> Option<&mut Map<String, Value>> {
+    pub fn get_mut(&mut self, key: &str) -> Option<&mut Object> {
         self.objects
             .iter_mut()
-            .find(|(k, _)| k == key)
+            .find(|(k, _)| k.as_str() == key)
             .and_then(|(_, v)| v.as_object_mut())
     }
 
@@ -116,7 +123,12 @@ pub fn protocols<'s>(
 ) -> Value {
     let mut out: Vec<Value> = Vec::with_capacity(4);
     let mut push = |p: &str| {
-        let p = p.trim().to_ascii_lowercase();
+        let p = p.trim();
+        let p = if p.bytes().any(|b| b.is_ascii_uppercase()) {
+            Text::from(p.to_ascii_lowercase())
+        } else {
+            Text::from(p)
+        };
         if !p.is_empty() && p != "-" && !out.iter().any(|v| v.as_str() == Some(p.as_str())) {
             out.push(Value::String(p));
         }
@@ -151,11 +163,7 @@ impl Scos {
     /// ports set when known. The caller adds protocols and extensions, then
     /// [`Scos::add`]s it. An end that is not an IP address is an error naming
     /// its field.
-    pub fn flow(
-        &mut self,
-        src: End<'_>,
-        dst: End<'_>,
-    ) -> Result<Map<String, Value>, super::EventError> {
+    pub fn flow(&mut self, src: End<'_>, dst: End<'_>) -> Result<Object, super::EventError> {
         let mut nt = sco("network-traffic");
         for (end, r, p) in [(src, "src_ref", "src_port"), (dst, "dst_ref", "dst_port")] {
             let key = self.add_ip(end.addr).ok_or_else(|| {
@@ -170,13 +178,13 @@ impl Scos {
     }
 }
 
-pub fn set_str(m: &mut Map<String, Value>, key: &str, v: &str) {
-    m.insert(key.into(), Value::String(v.into()));
+pub fn set_str(m: &mut Object, key: &str, v: &str) {
+    m.insert(key, Value::str(v));
 }
 
 /// Sets `key` to an integer.
-pub fn set_u64(m: &mut Map<String, Value>, key: &str, v: u64) {
-    m.insert(key.into(), Value::from(v));
+pub fn set_u64(m: &mut Object, key: &str, v: u64) {
+    m.insert(key, Value::from(v));
 }
 
 #[cfg(test)]
@@ -190,6 +198,7 @@ mod tests {
         let b = s.add_ip("10.0.0.1");
         assert_eq!(a, b);
         assert_eq!(s.add_ip("::1").as_deref(), Some("1"));
+        assert_eq!(a.as_deref(), Some("0"));
         assert_eq!(s.add_ip("not-an-ip"), None);
         assert_eq!(s.len(), 2);
     }

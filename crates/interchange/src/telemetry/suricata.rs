@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
 use sightline_matcher::Observation;
+use sightline_matcher::{Object as Map, Value};
 
 use super::de::{AnyStr, Str, Time};
 use super::sco::{is_hostname, protocols, sco, set_str, set_u64, End, Scos};
@@ -203,8 +203,8 @@ pub fn parse(text: &str) -> Result<Observation, EventError> {
         }
         if let Some(fp) = &t.fingerprint {
             let mut h = Map::new();
-            h.insert("SHA-1".into(), Value::String(fp.replace(':', "")));
-            c.insert("hashes".into(), Value::Object(h));
+            h.insert("SHA-1", Value::str(fp.replace(':', "")));
+            c.insert("hashes", Value::Object(h));
         }
         if let Some(v) = t.notbefore {
             set_str(&mut c, "validity_not_before", &to_stix(v.0));
@@ -221,11 +221,11 @@ pub fn parse(text: &str) -> Result<Observation, EventError> {
         let mut hashes = Map::new();
         for (k, v) in [("MD5", &f.md5), ("SHA-1", &f.sha1), ("SHA-256", &f.sha256)] {
             if let Some(v) = v {
-                hashes.insert(k.into(), Value::String(v.to_string()));
+                hashes.insert(k, Value::str(v.to_string()));
             }
         }
         if !hashes.is_empty() {
-            o.insert("hashes".into(), Value::Object(hashes));
+            o.insert("hashes", Value::Object(hashes));
         }
         if let Some(n) = &f.filename {
             // HTTP files are named by their URI path; `name` is the last part.
@@ -260,7 +260,7 @@ pub fn parse(text: &str) -> Result<Observation, EventError> {
         )?;
         let app_proto = e.app_proto.as_deref().filter(|a| *a != "failed").or(app);
         nt.insert(
-            "protocols".into(),
+            "protocols",
             protocols(src_ip, e.proto.as_deref(), app_proto),
         );
         let mut start = ts;
@@ -273,7 +273,7 @@ pub fn parse(text: &str) -> Result<Observation, EventError> {
             }
             if let Some(t) = f.end {
                 last = t.0;
-                nt.insert("end".into(), Value::String(to_stix(t.0)));
+                nt.insert("end", Value::str(to_stix(t.0)));
             }
             if f.start.is_some() && f.end.is_none() {
                 last = ts;
@@ -289,14 +289,14 @@ pub fn parse(text: &str) -> Result<Observation, EventError> {
                 }
             }
         }
-        nt.insert("start".into(), Value::String(to_stix(start)));
+        nt.insert("start", Value::str(to_stix(start)));
         let key = s.add(nt);
         if let Some(h) = &e.http {
             if let Some(ext) = http_ext(h) {
                 let mut exts = Map::new();
-                exts.insert("http-request-ext".into(), Value::Object(ext));
+                exts.insert("http-request-ext", Value::Object(ext));
                 if let Some(nt) = s.get_mut(&key) {
-                    nt.insert("extensions".into(), Value::Object(exts));
+                    nt.insert("extensions", Value::Object(exts));
                 }
             }
         }
@@ -356,13 +356,13 @@ fn dns(d: &Dns, s: &mut Scos) {
                     .iter()
                     .any(|r: &Value| r.as_str() == Some(k.as_str()))
             {
-                resolved.push(Value::String(k));
+                resolved.push(Value::str(k));
             }
         }
     }
     if let (Some(q), false) = (keys.first(), resolved.is_empty()) {
         if let Some(obj) = s.get_mut(q) {
-            obj.insert("resolves_to_refs".into(), Value::Array(resolved));
+            obj.insert("resolves_to_refs", Value::Array(resolved));
         }
     }
 }
@@ -395,7 +395,7 @@ fn http(h: &Http, e: &Eve, s: &mut Scos) {
     }
 }
 
-fn http_ext(h: &Http) -> Option<Map<String, Value>> {
+fn http_ext(h: &Http) -> Option<Map> {
     let mut ext = Map::new();
     set_str(
         &mut ext,
@@ -417,7 +417,7 @@ fn http_ext(h: &Http) -> Option<Map<String, Value>> {
         }
     }
     if !headers.is_empty() {
-        ext.insert("request_header".into(), Value::Object(headers));
+        ext.insert("request_header", Value::Object(headers));
     }
     Some(ext)
 }

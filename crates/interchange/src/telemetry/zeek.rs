@@ -3,8 +3,8 @@
 //! the kind comes from `_path` when present, else from which fields are there.
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
 use sightline_matcher::Observation;
+use sightline_matcher::{Object as Map, Value};
 
 use super::de::{AnyStr, Str, Time};
 use super::sco::{protocols, sco, set_str, set_u64, End, Scos};
@@ -184,7 +184,7 @@ impl Record<'_> {
         transport: Option<&str>,
         app: Option<&str>,
         ts: i64,
-    ) -> Result<Option<String>, EventError> {
+    ) -> Result<Option<sightline_matcher::Text>, EventError> {
         let (Some(oh), Some(rh)) = (&self.orig_h, &self.resp_h) else {
             return Ok(None);
         };
@@ -201,8 +201,8 @@ impl Record<'_> {
             },
         )?;
         let transport = self.proto.as_deref().or(transport);
-        nt.insert("protocols".into(), protocols(oh, transport, app));
-        nt.insert("start".into(), Value::String(to_stix(ts)));
+        nt.insert("protocols", protocols(oh, transport, app));
+        nt.insert("start", Value::str(to_stix(ts)));
         Ok(Some(s.add(nt)))
     }
 }
@@ -240,7 +240,7 @@ pub fn parse(text: &str, hint: Option<ZeekKind>) -> Result<Observation, EventErr
             }
             if let Some(nt) = s.get_mut(&key) {
                 if last != ts {
-                    nt.insert("end".into(), Value::String(to_stix(last)));
+                    nt.insert("end", Value::str(to_stix(last)));
                 }
                 for (k, v) in [
                     ("src_byte_count", r.orig_bytes),
@@ -263,16 +263,16 @@ pub fn parse(text: &str, hint: Option<ZeekKind>) -> Result<Observation, EventErr
             let mut resolved = Vec::new();
             for a in r.answers.iter().flatten() {
                 if let Some(k) = s.add_ip(a) {
-                    resolved.push(Value::String(k));
+                    resolved.push(Value::str(k));
                 } else if super::sco::is_hostname(a) {
-                    resolved.push(Value::String(s.add_value("domain-name", a)));
+                    resolved.push(Value::str(s.add_value("domain-name", a)));
                 }
             }
             if let (Some(q), false) = (&qkey, resolved.is_empty()) {
                 resolved.retain(|k| k.as_str() != Some(q.as_str()));
                 if let Some(d) = s.get_mut(q) {
                     if !resolved.is_empty() {
-                        d.insert("resolves_to_refs".into(), Value::Array(resolved));
+                        d.insert("resolves_to_refs", Value::Array(resolved));
                     }
                 }
             }
@@ -284,14 +284,14 @@ pub fn parse(text: &str, hint: Option<ZeekKind>) -> Result<Observation, EventErr
             let mut hashes = Map::new();
             for (k, v) in [("MD5", &r.md5), ("SHA-1", &r.sha1), ("SHA-256", &r.sha256)] {
                 if let Some(v) = v {
-                    hashes.insert(k.into(), Value::String(v.to_string()));
+                    hashes.insert(k, Value::str(v.to_string()));
                 }
             }
             if hashes.is_empty() && r.filename.is_none() {
                 return Err(EventError::missing("md5, sha1, sha256 or filename"));
             }
             if !hashes.is_empty() {
-                f.insert("hashes".into(), Value::Object(hashes));
+                f.insert("hashes", Value::Object(hashes));
             }
             if let Some(n) = &r.filename {
                 set_str(&mut f, "name", n);
@@ -312,7 +312,7 @@ pub fn parse(text: &str, hint: Option<ZeekKind>) -> Result<Observation, EventErr
                         let mut nt = sco("network-traffic");
                         set_str(&mut nt, "src_ref", &src);
                         set_str(&mut nt, "dst_ref", &dst);
-                        nt.insert("protocols".into(), protocols(tx, Some("tcp"), None));
+                        nt.insert("protocols", protocols(tx, Some("tcp"), None));
                         s.add(nt);
                     }
                 }
@@ -375,8 +375,8 @@ pub fn parse(text: &str, hint: Option<ZeekKind>) -> Result<Observation, EventErr
             }
             if let Some(fp) = &r.fingerprint {
                 let mut h = Map::new();
-                h.insert("SHA-256".into(), Value::String(fp.to_string()));
-                c.insert("hashes".into(), Value::Object(h));
+                h.insert("SHA-256", Value::str(fp.to_string()));
+                c.insert("hashes", Value::Object(h));
             }
             if let Some(names) = r.san_dns.as_ref().filter(|n| !n.is_empty()) {
                 let san = names
@@ -385,8 +385,8 @@ pub fn parse(text: &str, hint: Option<ZeekKind>) -> Result<Observation, EventErr
                     .collect::<Vec<_>>()
                     .join(", ");
                 let mut ext = Map::new();
-                ext.insert("subject_alternative_name".into(), Value::String(san));
-                c.insert("x509_v3_extensions".into(), Value::Object(ext));
+                ext.insert("subject_alternative_name", Value::str(san));
+                c.insert("x509_v3_extensions", Value::Object(ext));
             }
             s.add(c);
         }
@@ -449,15 +449,15 @@ fn http(r: &Record, s: &mut Scos, ts: i64) -> Result<(), EventError> {
             }
         }
         if !headers.is_empty() {
-            ext.insert("request_header".into(), Value::Object(headers));
+            ext.insert("request_header", Value::Object(headers));
         }
         if let Some(n) = r.request_body_len.filter(|n| *n > 0) {
             set_u64(&mut ext, "message_body_length", n);
         }
         let mut exts = Map::new();
-        exts.insert("http-request-ext".into(), Value::Object(ext));
+        exts.insert("http-request-ext", Value::Object(ext));
         if let Some(nt) = s.get_mut(&key) {
-            nt.insert("extensions".into(), Value::Object(exts));
+            nt.insert("extensions", Value::Object(exts));
         }
     }
     Ok(())

@@ -19,7 +19,7 @@ fn obs_at(sec: i64, span: i64, n: u64, objects: Vec<Value>) -> Observation {
         objects: objects
             .into_iter()
             .enumerate()
-            .map(|(i, o)| (i.to_string(), o))
+            .map(|(i, o)| (i.to_string().into(), crate::Value::from(o)))
             .collect(),
     }
 }
@@ -88,7 +88,7 @@ fn index_kinds_and_reasons() {
         vec![Reason {
             comparison: "ipv4-addr:value = '198.51.100.7'".into(),
             path: "ipv4-addr:value".into(),
-            value: Some(json!("198.51.100.7")),
+            value: Some(crate::Value::from("198.51.100.7")),
         }]
     );
     let o = obs_at(

@@ -15,7 +15,7 @@ fn at(first: i64, last: i64, n: u64, objects: Value) -> Observation {
         Value::Array(items) => items
             .into_iter()
             .enumerate()
-            .map(|(i, o)| (i.to_string(), o))
+            .map(|(i, o)| (i.to_string().into(), crate::Value::from(o)))
             .collect(),
         _ => Vec::new(),
     };

@@ -375,7 +375,7 @@ fn suppressed_by(lists: &WarningLists, m: &Match) -> Option<(String, String)> {
         return None;
     }
     for r in &m.reasons {
-        let Some(Value::String(value)) = &r.value else {
+        let Some(sightline_matcher::Value::String(value)) = &r.value else {
             continue;
         };
         // `type:prop` says what kind of value it is (`file:hashes.MD5` too);
@@ -387,7 +387,7 @@ fn suppressed_by(lists: &WarningLists, m: &Match) -> Option<(String, String)> {
         };
         let kind = Some(kind);
         if let Some(name) = lists.first(kind, value) {
-            return Some((name.to_owned(), value.clone()));
+            return Some((name.to_owned(), value.to_string()));
         }
     }
     None
@@ -662,7 +662,10 @@ fn observed_data(o: &Observation) -> (Value, Vec<Value>) {
     let mut scos: Vec<(String, Map<String, Value>)> = o
         .objects
         .iter()
-        .filter_map(|(k, v)| v.as_object().map(|m| (k.clone(), m.clone())))
+        .filter_map(|(k, v)| match v.to_json() {
+            Value::Object(m) => Some((k.to_string(), m)),
+            _ => None,
+        })
         .collect();
     // Objects whose references are all resolved get their id; repeat for
     // objects referring to those (a few rounds cover every SCO graph built
