@@ -146,6 +146,26 @@ fn matches_are_explained_and_bad_lines_skipped() {
             .is_some_and(|l| l.contains("DNS")),
         "{s}"
     );
+
+    // Parsing on other threads changes nothing a user sees: the same lines,
+    // errors and summary, in the same order.
+    let inline = run(&data, &[&args[..], &["--threads", "1"]].concat());
+    for n in ["2", "5"] {
+        let threaded = run(&data, &[&args[..], &["--threads", n]].concat());
+        assert_eq!(threaded.stdout, inline.stdout, "--threads {n}");
+        // The compile time line varies from run to run.
+        let timeless = |o: &Output| -> Vec<String> {
+            String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .filter(|l| !l.contains(" compiled in "))
+                .map(str::to_owned)
+                .collect()
+        };
+        assert_eq!(timeless(&threaded), timeless(&inline), "--threads {n}");
+        assert_eq!(threaded.status.code(), inline.status.code());
+    }
+    let zero = run(&data, &[&args[..], &["--threads", "0"]].concat());
+    assert_eq!(zero.status.code(), Some(2), "{zero:?}");
 }
 
 #[test]

@@ -10,6 +10,7 @@
 
 mod de;
 pub mod mapping;
+pub mod parallel;
 pub mod reader;
 mod sco;
 mod stix;
@@ -24,6 +25,7 @@ use serde::Deserialize;
 pub use sightline_matcher::{EventTime, Observation};
 
 pub use mapping::{Mapping, MappingError};
+pub use parallel::ParallelReader;
 pub use reader::{follow, EventReader, LineEvent, SkipSummary, Skipped, DEFAULT_MAX_LINE};
 pub use zeek::ZeekKind;
 

@@ -88,11 +88,9 @@ pub enum LineEvent {
 
 /// Reads lines from `src` and turns each into observations with an [`Adapter`].
 pub struct EventReader<R> {
-    src: R,
+    lines: LineReader<R>,
     adapter: Adapter,
-    buf: Vec<u8>,
     line: u64,
-    max_line: usize,
     summary: SkipSummary,
 }
 
@@ -105,21 +103,126 @@ impl<R> fmt::Debug for EventReader<R> {
     }
 }
 
+/// What a line is once read: blank, too long, or text to parse.
+pub(crate) enum RawLine<'a> {
+    Blank,
+    TooLong,
+    Text(&'a [u8]),
+}
+
+/// Splits `src` into lines of at most `max_line` bytes (a longer line's bytes
+/// are dropped as they are read, so it never sits in memory whole).
+pub(crate) struct LineReader<R> {
+    src: R,
+    buf: Vec<u8>,
+    too_long: bool,
+    max_line: usize,
+}
+
+impl<R: BufRead> LineReader<R> {
+    pub(crate) fn new(src: R, max_line: usize) -> Self {
+        Self {
+            src,
+            buf: Vec::with_capacity(4096),
+            too_long: false,
+            max_line,
+        }
+    }
+
+    pub(crate) fn max_line(&self) -> usize {
+        self.max_line
+    }
+
+    /// The next line, `None` at the end of the input.
+    pub(crate) fn next_line(&mut self) -> io::Result<Option<RawLine<'_>>> {
+        self.buf.clear();
+        self.too_long = false;
+        let mut any = false;
+        loop {
+            let avail = match self.src.fill_buf() {
+                Ok(a) => a,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if avail.is_empty() {
+                break;
+            }
+            any = true;
+            let (chunk, done, ended) = match memchr::memchr(b'\n', avail) {
+                Some(i) => (&avail[..i], i + 1, true),
+                None => (avail, avail.len(), false),
+            };
+            if !self.too_long {
+                if self.buf.len() + chunk.len() > self.max_line {
+                    self.too_long = true;
+                    self.buf.clear();
+                } else {
+                    self.buf.extend_from_slice(chunk);
+                }
+            }
+            self.src.consume(done);
+            if ended {
+                break;
+            }
+        }
+        if !any {
+            return Ok(None);
+        }
+        if self.too_long {
+            return Ok(Some(RawLine::TooLong));
+        }
+        let mut l = self.buf.as_slice();
+        while let [rest @ .., b'\n' | b'\r' | b' ' | b'\t'] = l {
+            l = rest;
+        }
+        Ok(Some(if l.iter().all(|c| c.is_ascii_whitespace()) {
+            RawLine::Blank
+        } else {
+            RawLine::Text(l)
+        }))
+    }
+
+    /// The last line read without its line end (empty after a line over the
+    /// length limit).
+    pub(crate) fn last(&self) -> &[u8] {
+        let mut l = self.buf.as_slice();
+        while let [rest @ .., b'\n' | b'\r'] = l {
+            l = rest;
+        }
+        l
+    }
+}
+
+impl SkipSummary {
+    /// Counts one non-blank line's outcome and turns it into a [`LineEvent`].
+    pub(crate) fn outcome(&mut self, line: u64, result: Result<(), EventError>) -> LineEvent {
+        match result {
+            Ok(()) => {
+                self.parsed += 1;
+                LineEvent::Parsed { line }
+            }
+            Err(error) => {
+                let s = Skipped { line, error };
+                self.record(&s);
+                LineEvent::Skipped(s)
+            }
+        }
+    }
+}
+
 impl<R: BufRead> EventReader<R> {
     pub fn new(src: R, adapter: Adapter) -> Self {
         Self {
-            src,
+            lines: LineReader::new(src, DEFAULT_MAX_LINE),
             adapter,
-            buf: Vec::with_capacity(4096),
             line: 0,
-            max_line: DEFAULT_MAX_LINE,
             summary: SkipSummary::default(),
         }
     }
 
     /// Sets the longest line accepted (bytes, without the newline).
     pub fn with_max_line(mut self, max: usize) -> Self {
-        self.max_line = max;
+        self.lines.max_line = max;
         self
     }
 
@@ -132,74 +235,20 @@ impl<R: BufRead> EventReader<R> {
     /// error (a failing disk, corrupt gzip) is an `Err`: bad lines are not.
     pub fn next_into(&mut self, out: &mut Vec<Observation>) -> io::Result<Option<LineEvent>> {
         loop {
-            let Some(too_long) = self.read_line()? else {
-                return Ok(None);
+            let max_line = self.lines.max_line();
+            let result = match self.lines.next_line()? {
+                None => return Ok(None),
+                Some(RawLine::Blank) => {
+                    self.line += 1;
+                    self.summary.lines += 1;
+                    continue;
+                }
+                Some(RawLine::TooLong) => Err(EventError::TooLong { limit: max_line }),
+                Some(RawLine::Text(l)) => self.adapter.parse_line(l, out),
             };
             self.line += 1;
             self.summary.lines += 1;
-            let result = if too_long {
-                Err(EventError::TooLong {
-                    limit: self.max_line,
-                })
-            } else {
-                let mut l = self.buf.as_slice();
-                while let [rest @ .., b'\n' | b'\r' | b' ' | b'\t'] = l {
-                    l = rest;
-                }
-                if l.iter().all(|c| c.is_ascii_whitespace()) {
-                    continue;
-                }
-                self.adapter.parse_line(l, out)
-            };
-            return Ok(Some(match result {
-                Ok(()) => {
-                    self.summary.parsed += 1;
-                    LineEvent::Parsed { line: self.line }
-                }
-                Err(error) => {
-                    let s = Skipped {
-                        line: self.line,
-                        error,
-                    };
-                    self.summary.record(&s);
-                    LineEvent::Skipped(s)
-                }
-            }));
-        }
-    }
-
-    /// Reads one line into `buf`; `Some(true)` when it was longer than the
-    /// limit (its bytes are dropped as they are read), `None` at the end.
-    fn read_line(&mut self) -> io::Result<Option<bool>> {
-        self.buf.clear();
-        let mut too_long = false;
-        let mut any = false;
-        loop {
-            let avail = match self.src.fill_buf() {
-                Ok(a) => a,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if avail.is_empty() {
-                return Ok(any.then_some(too_long));
-            }
-            any = true;
-            let (chunk, done, ended) = match memchr::memchr(b'\n', avail) {
-                Some(i) => (&avail[..i], i + 1, true),
-                None => (avail, avail.len(), false),
-            };
-            if !too_long {
-                if self.buf.len() + chunk.len() > self.max_line {
-                    too_long = true;
-                    self.buf.clear();
-                } else {
-                    self.buf.extend_from_slice(chunk);
-                }
-            }
-            self.src.consume(done);
-            if ended {
-                return Ok(Some(too_long));
-            }
+            return Ok(Some(self.summary.outcome(self.line, result)));
         }
     }
 
@@ -216,11 +265,7 @@ impl<R: BufRead> EventReader<R> {
     /// The text of the last line read, without its line end (empty after a
     /// line over the length limit): what `sightline match` shows as the event.
     pub fn last_line(&self) -> &[u8] {
-        let mut l = self.buf.as_slice();
-        while let [rest @ .., b'\n' | b'\r'] = l {
-            l = rest;
-        }
-        l
+        self.lines.last()
     }
 }
 

@@ -169,9 +169,10 @@ impl Scos {
             let key = self.add_ip(end.addr).ok_or_else(|| {
                 super::EventError::bad(end.field, format!("`{}` is not an IP address", end.addr))
             })?;
-            set_str(&mut nt, r, &key);
+            // Fresh object, distinct static keys: push without a lookup.
+            nt.push(Text::const_new(r), Value::String(key));
             if let Some(port) = end.port {
-                set_u64(&mut nt, p, port.into());
+                nt.push(Text::const_new(p), Value::from(u64::from(port)));
             }
         }
         Ok(nt)

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 use sightline_matcher::Observation;
-use sightline_matcher::{Object as Map, Value};
+use sightline_matcher::{Object as Map, Text, Value};
 
 use super::de::{AnyStr, Str, Time};
 use super::sco::{protocols, sco, set_str, set_u64, End, Scos};
@@ -201,8 +201,8 @@ impl Record<'_> {
             },
         )?;
         let transport = self.proto.as_deref().or(transport);
-        nt.insert("protocols", protocols(oh, transport, app));
-        nt.insert("start", Value::str(to_stix(ts)));
+        nt.push(Text::const_new("protocols"), protocols(oh, transport, app));
+        nt.push(Text::const_new("start"), Value::str(to_stix(ts)));
         Ok(Some(s.add(nt)))
     }
 }
@@ -239,8 +239,9 @@ pub fn parse(text: &str, hint: Option<ZeekKind>) -> Result<Observation, EventErr
                 }
             }
             if let Some(nt) = s.get_mut(&key) {
+                // Keys the flow does not have yet: push without a lookup.
                 if last != ts {
-                    nt.insert("end", Value::str(to_stix(last)));
+                    nt.push(Text::const_new("end"), Value::str(to_stix(last)));
                 }
                 for (k, v) in [
                     ("src_byte_count", r.orig_bytes),
@@ -249,7 +250,7 @@ pub fn parse(text: &str, hint: Option<ZeekKind>) -> Result<Observation, EventErr
                     ("dst_packets", r.resp_pkts),
                 ] {
                     if let Some(v) = v {
-                        set_u64(nt, k, v);
+                        nt.push(Text::const_new(k), Value::from(v));
                     }
                 }
             }

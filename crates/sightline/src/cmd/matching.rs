@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Map, Value};
 use sightline_interchange::telemetry::reader::{follow, open};
 use sightline_interchange::telemetry::{
-    Adapter, EventReader, Format, LineEvent, Mapping, Observation,
+    Adapter, EventReader, Format, LineEvent, Mapping, Observation, ParallelReader, SkipSummary,
 };
 use sightline_matcher::{time::parse_micros, IndicatorSet, IndicatorSpec, Match, Matcher};
 use sightline_store::{NewObject, ObjectQuery, Store, VersionFilter};
@@ -81,6 +81,12 @@ pub struct Args {
     /// Collection to put sightings in (id or alias).
     #[arg(long)]
     collection: Option<String>,
+    /// Threads that parse events while this one matches, in input order
+    /// (default: one per core; 1 parses on the matching thread; --follow
+    /// always does, so each event is seen as soon as it is written).
+    #[arg(long, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    threads: Option<usize>,
     /// Show a progress line on standard error (default: when it is a terminal).
     #[arg(long)]
     progress: bool,
@@ -129,7 +135,16 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
         open(&args.input).map_err(|e| Failure::Input(format!("{}: {e}", args.input)))?
     };
     let stix_input = matches!(format, Format::Stix);
-    let mut reader = EventReader::new(src, Adapter::new(format));
+    let threads = match args.threads {
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(1, usize::from),
+    };
+    let adapter = Adapter::new(format);
+    let mut reader = if threads == 1 || args.follow {
+        Events::Inline(EventReader::new(src, adapter))
+    } else {
+        Events::Parallel(ParallelReader::new(src, adapter, threads))
+    };
     let mut matcher = Matcher::new();
     let mut sightings = Sightings::new(&args)?;
     let out = std::io::stdout();
@@ -238,6 +253,36 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     } else {
         Outcome::Ok
     })
+}
+
+/// Events parsed on this thread or on parsing threads: the same lines, in
+/// the same order, either way.
+enum Events {
+    Inline(EventReader<Box<dyn BufRead + Send>>),
+    Parallel(ParallelReader),
+}
+
+impl Events {
+    fn next_into(&mut self, out: &mut Vec<Observation>) -> std::io::Result<Option<LineEvent>> {
+        match self {
+            Events::Inline(r) => r.next_into(out),
+            Events::Parallel(r) => r.next_into(out),
+        }
+    }
+
+    fn last_line(&self) -> &[u8] {
+        match self {
+            Events::Inline(r) => r.last_line(),
+            Events::Parallel(r) => r.last_line(),
+        }
+    }
+
+    fn summary(&self) -> &SkipSummary {
+        match self {
+            Events::Inline(r) => r.summary(),
+            Events::Parallel(r) => r.summary(),
+        }
+    }
 }
 
 fn format(args: &Args) -> Result<Format, Failure> {
