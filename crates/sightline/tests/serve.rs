@@ -606,3 +606,60 @@ fn slow_and_broken_clients_against_sqlite() {
     let s = Serve::start(&data, &cfg);
     assert_eq!(count(&s), 10);
 }
+
+/// Oversized request heads get a TAXII error message (TAXII 2.1 §3.6.1: every
+/// error is one), not hyper's empty answer; the server stays up.
+#[test]
+fn oversized_request_heads_get_taxii_errors() {
+    use std::io::Read;
+    use std::net::TcpStream;
+    let (dir, _) = setup();
+    let data = dir.path().join("data");
+    let mut s = Serve::start(&data, &[]);
+    let addr = s.base.trim_start_matches("http://").to_owned();
+    let ask = |head: String| -> String {
+        let mut c = TcpStream::connect(&addr).expect("connect");
+        c.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        c.write_all(head.as_bytes()).expect("write");
+        let mut got = Vec::new();
+        let _ = c.read_to_end(&mut got);
+        String::from_utf8_lossy(&got).into_owned()
+    };
+    let request = |target: &str, extra: &str| {
+        format!(
+            "GET {target} HTTP/1.1\r\nHost: x\r\nAccept: application/taxii+json;version=2.1\r\n{extra}Connection: close\r\n\r\n"
+        )
+    };
+    let taxii = |text: &str, status: &str| {
+        assert!(text.starts_with(&format!("HTTP/1.1 {status}")), "{text}");
+        assert!(
+            text.to_ascii_lowercase()
+                .contains("content-type: application/taxii+json;version=2.1"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("\"http_status\":\"{status}\"")),
+            "{text}"
+        );
+    };
+    let many: String = (0..80).map(|i| format!("X-Extra-{i}: {i}\r\n")).collect();
+    taxii(&ask(request("/taxii2/", &many)), "431");
+    taxii(
+        &ask(request(
+            "/taxii2/",
+            &format!("X-Big: {}\r\n", "b".repeat(40_000)),
+        )),
+        "431",
+    );
+    // Past hyper's own parser limits (100 fields, a 64 KiB target) the
+    // answer is hyper's, without a body.
+    let too_many: String = (0..150).map(|i| format!("X-Extra-{i}: {i}\r\n")).collect();
+    assert!(ask(request("/taxii2/", &too_many)).starts_with("HTTP/1.1 431"));
+    let long = format!("/taxii2/?x={}", "a".repeat(70_000));
+    assert!(ask(request(&long, "")).starts_with("HTTP/1.1 414"));
+    // Still serving.
+    let ok = ask(request("/healthz", ""));
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    assert!(s.terminate().success());
+}

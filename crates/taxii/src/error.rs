@@ -46,6 +46,9 @@ pub enum TaxiiError {
     /// [`InputLimits`](crate::InputLimits) bound allows (objects, string length).
     #[error("{0}")]
     TooLarge(String),
+    /// 431: too many header fields, or too many bytes of them.
+    #[error("{0}")]
+    HeadersTooLarge(String),
     /// 415: the `Content-Type` of a POST is not the TAXII media type.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -83,6 +86,7 @@ impl TaxiiError {
             Self::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge(_) | Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -101,6 +105,7 @@ impl TaxiiError {
             Self::NotAcceptable(_) => "Not acceptable",
             Self::RequestTimeout(_) => "Request timeout",
             Self::PayloadTooLarge(_) | Self::TooLarge(_) => "Request entity too large",
+            Self::HeadersTooLarge(_) => "Request header fields too large",
             Self::UnsupportedMediaType(_) => "Unsupported media type",
             Self::Unprocessable(_) => "Unprocessable entity",
             Self::Unavailable(_) => "Service unavailable",

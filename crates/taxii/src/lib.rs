@@ -38,6 +38,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod head;
 pub mod media;
 
 mod access;

@@ -50,7 +50,8 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 /// Wraps the routes: request id (outermost, so every span has one), panic
-/// catcher, content negotiation, then per-route tracing.
+/// catcher, bounds on the request head, content negotiation, then per-route
+/// tracing.
 pub(crate) fn layers(routes: Router) -> Router {
     routes
         .layer(
@@ -59,6 +60,7 @@ pub(crate) fn layers(routes: Router) -> Router {
                 .on_response(on_response),
         )
         .layer(axum::middleware::from_fn(crate::media::negotiate))
+        .layer(axum::middleware::from_fn(crate::head::bounds))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
