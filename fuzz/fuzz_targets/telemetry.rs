@@ -1,5 +1,6 @@
 //! Telemetry adapters: every format on arbitrary bytes, one line at a time and
-//! as a whole input through the line reader. Must never panic.
+//! as a whole input through the line reader. Must never panic, and the
+//! adapters' simd-json fast path must answer what serde_json answers.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -41,6 +42,12 @@ fn adapters() -> &'static [Adapter] {
 }
 
 fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        assert!(
+            sightline_interchange::telemetry::fast_path_agrees(text),
+            "simd-json and serde_json disagree on {text:?}"
+        );
+    }
     let mut out = Vec::new();
     for a in adapters() {
         let before = out.len();

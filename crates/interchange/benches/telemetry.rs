@@ -99,7 +99,8 @@ fn bench(c: &mut Criterion) {
             for line in zeek.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
                 buf.clear();
                 buf.extend_from_slice(line);
-                let Ok(d) = simd_json::Deserializer::from_slice_with_buffers(&mut buf, &mut buffers)
+                let Ok(d) =
+                    simd_json::Deserializer::from_slice_with_buffers(&mut buf, &mut buffers)
                 else {
                     continue;
                 };
@@ -109,7 +110,10 @@ fn bench(c: &mut Criterion) {
                     n += v.get(k).map_or(0, |x| x.as_str().map_or(0, str::len));
                 }
                 n += v.get("id.resp_p").and_then(|x| x.as_u64()).unwrap_or(0) as usize;
-                n += v.get("answers").and_then(|x| x.as_array().map(|a| a.len())).unwrap_or(0);
+                n += v
+                    .get("answers")
+                    .and_then(|x| x.as_array().map(|a| a.len()))
+                    .unwrap_or(0);
             }
             n
         })

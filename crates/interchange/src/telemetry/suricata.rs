@@ -143,7 +143,19 @@ struct FileInfo<'a> {
 
 /// Parses one EVE line.
 pub fn parse(text: &str) -> Result<Observation, EventError> {
-    let e: Eve = parse_json(text)?;
+    super::with_scratch(|s| match s.parse::<Eve>(text) {
+        Some(e) => build(&e),
+        None => build(&parse_json::<Eve>(text)?),
+    })
+}
+
+/// As `zeek::fast_path_agrees`, for EVE lines.
+pub(crate) fn fast_path_agrees(text: &str) -> bool {
+    let fast = super::with_scratch(|s| s.parse::<Eve>(text).map(|e| build(&e)));
+    fast.is_none_or(|f| f == parse_json::<Eve>(text).and_then(|e| build(&e)))
+}
+
+fn build(e: &Eve<'_>) -> Result<Observation, EventError> {
     let et = e
         .event_type
         .as_deref()
@@ -185,7 +197,7 @@ pub fn parse(text: &str) -> Result<Observation, EventError> {
         dns(d, &mut s);
     }
     if let Some(h) = &e.http {
-        http(h, &e, &mut s);
+        http(h, e, &mut s);
     }
     if let Some(t) = &e.tls {
         if let Some(n) = t.sni.as_deref().filter(|n| !n.is_empty()) {
