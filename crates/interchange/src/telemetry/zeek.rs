@@ -208,18 +208,21 @@ impl Record<'_> {
 }
 
 /// Parses one Zeek JSON line; `hint` forces the log kind.
-pub fn parse(text: &str, hint: Option<ZeekKind>) -> Result<Observation, EventError> {
-    super::with_scratch(|s| match s.parse::<Record>(text) {
+pub fn parse(line: &[u8], hint: Option<ZeekKind>) -> Result<Observation, EventError> {
+    super::with_scratch(|s| match s.parse::<Record>(line) {
         Some(r) => build(&r, hint),
-        None => build(&parse_json::<Record>(text)?, hint),
+        None => build(&parse_json::<Record>(super::utf8(line)?)?, hint),
     })
 }
 
 /// Whether the simd-json fast path gives what serde_json gives on `text`
 /// (vacuously when simd-json refuses it: serde_json then answers anyway).
-pub(crate) fn fast_path_agrees(text: &str) -> bool {
-    let fast = super::with_scratch(|s| s.parse::<Record>(text).map(|r| build(&r, None)));
-    fast.is_none_or(|f| f == parse_json::<Record>(text).and_then(|r| build(&r, None)))
+pub(crate) fn fast_path_agrees(line: &[u8]) -> bool {
+    let fast = super::with_scratch(|s| s.parse::<Record>(line).map(|r| build(&r, None)));
+    fast.is_none_or(|f| {
+        super::utf8(line)
+            .is_ok_and(|text| f == parse_json::<Record>(text).and_then(|r| build(&r, None)))
+    })
 }
 
 fn build(r: &Record<'_>, hint: Option<ZeekKind>) -> Result<Observation, EventError> {
@@ -509,13 +512,13 @@ mod tests {
             String::new(),
         ];
         for line in &tricky {
-            assert!(fast_path_agrees(line), "{line}");
+            assert!(fast_path_agrees(line.as_bytes()), "{line}");
         }
         // Every prefix (truncated lines) and every one-byte change of a line.
         let base = BASE.as_bytes();
         for cut in 0..base.len() {
             let line = String::from_utf8_lossy(&base[..cut]);
-            assert!(fast_path_agrees(&line), "{line}");
+            assert!(fast_path_agrees(line.as_bytes()), "{line}");
         }
         for at in 0..base.len() {
             for b in [
@@ -524,13 +527,13 @@ mod tests {
                 let mut v = base.to_vec();
                 v[at] = b;
                 let line = String::from_utf8_lossy(&v);
-                assert!(fast_path_agrees(&line), "{line}");
+                assert!(fast_path_agrees(line.as_bytes()), "{line}");
             }
         }
     }
 
     fn obs(line: &str) -> Observation {
-        parse(line, None).unwrap_or_else(|e| panic!("{e}: {line}"))
+        parse(line.as_bytes(), None).unwrap_or_else(|e| panic!("{e}: {line}"))
     }
 
     #[test]
@@ -549,10 +552,10 @@ mod tests {
 
     #[test]
     fn unknown_log_is_unsupported_not_a_crash() {
-        let e = parse(r#"{"_path":"weird","ts":1.0}"#, None);
+        let e = parse(br#"{"_path":"weird","ts":1.0}"#, None);
         assert!(matches!(e, Err(EventError::Unsupported { .. })), "{e:?}");
         let e = parse(
-            r#"{"_path":"conn","ts":1.0,"id.orig_h":"10.0.0.1","id.resp_h":"nope"}"#,
+            br#"{"_path":"conn","ts":1.0,"id.orig_h":"10.0.0.1","id.resp_h":"nope"}"#,
             None,
         );
         assert!(
@@ -560,7 +563,7 @@ mod tests {
             "{e:?}"
         );
         let e = parse(
-            r#"{"_path":"conn","id.orig_h":"10.0.0.1","id.resp_h":"10.0.0.2"}"#,
+            br#"{"_path":"conn","id.orig_h":"10.0.0.1","id.resp_h":"10.0.0.2"}"#,
             None,
         );
         assert_eq!(e, Err(EventError::missing("ts")));
