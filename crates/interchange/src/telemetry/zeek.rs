@@ -510,6 +510,9 @@ mod tests {
             "{}".into(),
             "null".into(),
             String::new(),
+            // Found by the fuzz target: simd-json took the NUL as a number's end.
+            "{\"_proto\":\"udp\",\"duratio%n\":0.0\u{0}2,\"or\":77}".into(),
+            BASE.replace("5353", "53\u{0}53"),
         ];
         for line in &tricky {
             assert!(fast_path_agrees(line.as_bytes()), "{line}");
