@@ -1,6 +1,5 @@
 //! Telemetry adapters: every format on arbitrary bytes, one line at a time and
-//! as a whole input through the line reader. Must never panic, and the
-//! adapters' simd-json fast path must answer what serde_json answers.
+//! as a whole input through the line reader. Must never panic.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -42,11 +41,6 @@ fn adapters() -> &'static [Adapter] {
 }
 
 fuzz_target!(|data: &[u8]| {
-    assert!(
-        sightline_interchange::telemetry::fast_path_agrees(data),
-        "simd-json and serde_json disagree on {:?}",
-        String::from_utf8_lossy(data)
-    );
     let mut out = Vec::new();
     for a in adapters() {
         let before = out.len();

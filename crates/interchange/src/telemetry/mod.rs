@@ -92,56 +92,6 @@ pub(crate) fn parse_json<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, Eve
     }
 }
 
-/// A per-thread copy of the line for simd-json, which parses in place, and
-/// its reusable working buffers.
-pub(crate) struct Scratch {
-    line: Vec<u8>,
-    buffers: simd_json::Buffers,
-}
-
-thread_local! {
-    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch {
-        line: Vec::with_capacity(4096),
-        buffers: simd_json::Buffers::new(4096),
-    });
-}
-
-/// Runs `f` with this thread's [`Scratch`] (not re-entrant: `f` must not
-/// call it again).
-pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
-    SCRATCH.with_borrow_mut(f)
-}
-
-impl Scratch {
-    /// The fast path for the Zeek and Suricata adapters: `text` into `T`
-    /// with simd-json (SIMD structural scan, strings borrowed from the copy),
-    /// about a third faster than serde_json on these lines (BENCHMARKS.md,
-    /// issue 4). `None` when simd-json refuses the line: the caller then
-    /// parses it with [`parse_json`], whose answer and error messages
-    /// (position, field) are the reference, so an input simd-json does not
-    /// take is never lost and its error reads the same.
-    /// simd-json validates UTF-8 itself, so `line` is raw bytes: a line it
-    /// accepts is never checked twice.
-    pub(crate) fn parse<'s, T: Deserialize<'s>>(&'s mut self, line: &[u8]) -> Option<T> {
-        // simd-json pads its input with NULs and takes a NUL inside a number
-        // as its end (`0.0\02` parses); serde_json rightly refuses (found by
-        // the telemetry fuzz target).
-        if memchr::memchr(0, line).is_some() {
-            return None;
-        }
-        self.line.clear();
-        self.line.extend_from_slice(line);
-        simd_json::serde::from_slice_with_buffers(&mut self.line, &mut self.buffers).ok()
-    }
-}
-
-/// For the fuzz target: whether the Zeek and Suricata adapters' simd-json
-/// fast path agrees with the serde_json reference on `text`.
-#[doc(hidden)]
-pub fn fast_path_agrees(line: &[u8]) -> bool {
-    zeek::fast_path_agrees(line) && suricata::fast_path_agrees(line)
-}
-
 /// The line as text, or the error that names where it stops being UTF-8.
 fn utf8(line: &[u8]) -> Result<&str, EventError> {
     std::str::from_utf8(line).map_err(|e| EventError::NotUtf8 {

@@ -143,18 +143,7 @@ struct FileInfo<'a> {
 
 /// Parses one EVE line.
 pub fn parse(line: &[u8]) -> Result<Observation, EventError> {
-    super::with_scratch(|s| match s.parse::<Eve>(line) {
-        Some(e) => build(&e),
-        None => build(&parse_json::<Eve>(super::utf8(line)?)?),
-    })
-}
-
-/// As `zeek::fast_path_agrees`, for EVE lines.
-pub(crate) fn fast_path_agrees(line: &[u8]) -> bool {
-    let fast = super::with_scratch(|s| s.parse::<Eve>(line).map(|e| build(&e)));
-    fast.is_none_or(|f| {
-        super::utf8(line).is_ok_and(|text| f == parse_json::<Eve>(text).and_then(|e| build(&e)))
-    })
+    build(&parse_json::<Eve>(super::utf8(line)?)?)
 }
 
 fn build(e: &Eve<'_>) -> Result<Observation, EventError> {
