@@ -24,10 +24,10 @@ mod write;
 mod tests;
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 use sightline_store::{DateAdded, DateAddedClock, Result, StoreError};
@@ -52,7 +52,8 @@ pub struct SqliteStore {
 /// and connection, so a commit costs the WAL write and fsync only (the
 /// writer's automatic checkpoint is off). Woken when a write transaction
 /// begins (to fold in what an earlier process left in the WAL, while this one
-/// works) and after each commit; never by reads alone, so read-only commands
+/// works) and after each commit, at most once per [`CHECKPOINT_INTERVAL`];
+/// never by reads alone, so read-only commands
 /// pay nothing. Dropping the store
 /// does not wait for it, and connections do not checkpoint on close: a
 /// command returns as soon as its commit is durable in the WAL, and whatever
@@ -70,9 +71,15 @@ impl Checkpointer {
         let thread = std::thread::Builder::new()
             .name("sightline-checkpoint".into())
             .spawn(move || {
+                let mut last: Option<Instant> = None;
                 while rx.recv().is_ok() {
+                    let closed = last.is_some_and(|t| debounce(&rx, t + CHECKPOINT_INTERVAL));
                     // Errors (e.g. busy) only delay the checkpoint to the next commit.
                     let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                    last = Some(Instant::now());
+                    if closed {
+                        break;
+                    }
                 }
             })
             .map_err(|e| {
@@ -94,13 +101,54 @@ impl Checkpointer {
     }
 }
 
+/// The least time between two checkpoints while writes go on. A checkpoint
+/// copies every page committed since the last one into the database file; a
+/// page written by several commits in between (B-tree interior pages, the
+/// leaves that random ids land on again, the FTS segments) is copied once. At
+/// 1M objects a TAXII POST of 1,000 objects dirties ~2,000 random index leaves:
+/// checkpointing after every commit doubled the bytes written per object, and
+/// the disk's write bandwidth is what bounds POST throughput (BENCHMARKS.md,
+/// issue 3). The WAL stays bounded: a write transaction that finds it over
+/// [`BIG_WAL_BYTES`] checkpoints first (`write.rs`, `begin`).
+const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(2);
+
+/// Waits until `until`, absorbing pokes (they are covered by the checkpoint
+/// that follows). True when the store was dropped meanwhile: checkpoint once
+/// more and stop.
+fn debounce(rx: &Receiver<()>, until: Instant) -> bool {
+    loop {
+        let now = Instant::now();
+        if now >= until {
+            return false;
+        }
+        match rx.recv_timeout(until - now) {
+            Ok(()) => {}
+            Err(RecvTimeoutError::Timeout) => return false,
+            Err(RecvTimeoutError::Disconnected) => return true,
+        }
+    }
+}
+
 /// A WAL larger than this is worth checkpointing before a process leaves it
 /// behind: readers pay for every frame in it (`walFindFrame`) until someone
 /// writes again, and a server that only reads never would.
-const BIG_WAL_BYTES: u64 = 256 << 20;
+pub(crate) const BIG_WAL_BYTES: u64 = 256 << 20;
+
+/// The writer's page cache during a transaction: 64 MiB, enough for the
+/// pages a TAXII POST of 1,000 objects dirties in a 1M-object store (~2,000
+/// random index leaves of 8 KiB) plus the index pages it reads. With 16 MiB
+/// SQLite spilled dirty pages to the WAL mid-transaction and read them back
+/// (18% of a POST's CPU in `perf`).
+pub(crate) const TXN_CACHE: &str = "PRAGMA cache_size = -65536;";
+
+/// After this many puts a transaction is a bulk load (an import): it falls
+/// back to 16 MiB, as a bigger cache does not make imports faster but keeps
+/// their peak memory above 3x the input (issue #2 §8).
+pub(crate) const BULK_PUTS: usize = 2048;
+pub(crate) const BULK_CACHE: &str = "PRAGMA cache_size = -16384;";
 
 impl SqliteStore {
-    fn wal_bytes(&self) -> u64 {
+    pub(crate) fn wal_bytes(&self) -> u64 {
         let mut wal = self.path.clone().into_os_string();
         wal.push("-wal");
         std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
@@ -300,13 +348,24 @@ fn open_conn(path: &Path, read_only: bool) -> Result<Connection> {
     )
     .ctx(path)?;
     let setup = if read_only {
-        "PRAGMA cache_size = -32768; PRAGMA mmap_size = 1073741824; PRAGMA temp_store = MEMORY; PRAGMA query_only = ON;"
+        // Mapped pages count in the server's resident memory: mapping 1 GiB
+        // put a 1M-object store (1.1 GB) almost whole in RSS after one walk
+        // of the collection (issue 3: <= 1 GB). 256 MiB mapped plus a 32 MiB
+        // page cache per connection read as fast (BENCHMARKS.md).
+        "PRAGMA cache_size = -32768; PRAGMA mmap_size = 268435456; PRAGMA temp_store = MEMORY; PRAGMA query_only = ON;"
     } else {
         // page_size only matters for a new file (before the first table).
-        // A 16 MiB writer cache: bigger ones did not import faster but kept the
-        // import's peak memory above 3x the input (issue #2 §8).
-        "PRAGMA page_size = 16384; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;
-         PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 67108864;"
+        // 8 KiB: a put into a large store dirties one random leaf per id
+        // index (ids are random UUIDs), and each dirty page is written twice
+        // (WAL, checkpoint), so POST throughput at 1M objects is bounded by
+        // page size x disk bandwidth: 16 KiB pages halved it; 4 KiB made
+        // the 1M import 14% slower (issue 3, BENCHMARKS.md).
+        // A 16 MiB writer cache between transactions and in bulk ones; a
+        // write transaction starts with `TXN_CACHE`.
+        // The WAL file is kept up to 256 MiB once checkpointed (rewriting it
+        // in place is cheaper than regrowing it: see `CHECKPOINT_INTERVAL`).
+        "PRAGMA page_size = 8192; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY;
+         PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 268435456;"
     };
     conn.execute_batch(setup).ctx(path)?;
     if !read_only {
@@ -414,5 +473,40 @@ trait Ctx<T> {
 impl<T> Ctx<T> for rusqlite::Result<T> {
     fn ctx(self, path: &Path) -> Result<T> {
         self.map_err(|e| map_err(path, &e))
+    }
+}
+
+#[cfg(test)]
+mod checkpoint_tests {
+    use std::sync::mpsc::sync_channel;
+    use std::time::{Duration, Instant};
+
+    use super::debounce;
+
+    #[test]
+    fn debounce_absorbs_pokes_until_the_deadline() {
+        let (tx, rx) = sync_channel::<()>(1);
+        let start = Instant::now();
+        let until = start + Duration::from_millis(200);
+        let poker = std::thread::spawn(move || {
+            for _ in 0..5 {
+                let _ = tx.try_send(());
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            tx
+        });
+        assert!(!debounce(&rx, until), "not closed");
+        assert!(Instant::now() >= until, "waited for the deadline");
+        let tx = poker.join().expect("poker");
+        drop(tx);
+    }
+
+    #[test]
+    fn debounce_ends_at_once_when_the_store_is_dropped() {
+        let (tx, rx) = sync_channel::<()>(1);
+        drop(tx);
+        let start = Instant::now();
+        assert!(debounce(&rx, start + Duration::from_secs(60)));
+        assert!(start.elapsed() < Duration::from_secs(10));
     }
 }

@@ -368,3 +368,74 @@ fn search_ranks_names_before_descriptions() {
     assert_eq!(hits.len(), 6);
     assert_eq!(hits[0].id, group, "{hits:?}");
 }
+
+#[test]
+fn new_store_uses_8k_pages_and_a_txn_cache_that_shrinks_for_bulk_loads() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = SqliteStore::open(dir.path()).expect("open");
+    let pragma = |name: &str| -> i64 {
+        s.lock_writer()
+            .query_row(&format!("PRAGMA {name}"), [], |r| r.get(0))
+            .expect("pragma")
+    };
+    assert_eq!(pragma("page_size"), 8192);
+    // The cache a transaction ran with stays set until the next begins.
+    put(&s, 0, 1, None);
+    assert_eq!(pragma("cache_size"), -65536, "TXN_CACHE");
+    let mut t = s.begin().expect("begin");
+    for n in 0..crate::BULK_PUTS as u64 {
+        t.put(&sdo("malware", n, 2), None).expect("put");
+    }
+    t.commit().expect("commit");
+    assert_eq!(pragma("cache_size"), -16384, "BULK_CACHE after a bulk load");
+    put(&s, 0, 3, None);
+    assert_eq!(pragma("cache_size"), -65536, "small again");
+}
+
+#[test]
+fn new_ids_and_known_ids_get_their_memberships() {
+    // A brand-new id skips the membership lookup (`put_inner`); an id known
+    // in the store but new to the collection, or a newer version, must not.
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = SqliteStore::open(dir.path()).expect("open");
+    let coll = CollectionInfo {
+        id: "6f0b7a4e-4c3d-4b8e-9a55-0c1f2d3e4f51".into(),
+        title: "Feed".into(),
+        description: None,
+        alias: Some("feed".into()),
+        media_types: vec!["application/stix+json;version=2.1".into()],
+    };
+    s.create_collection(&coll).expect("collection");
+    assert!(matches!(put(&s, 1, 1, None), PutOutcome::Added { .. }));
+    // Known version, new to the collection: a membership with its own date.
+    let v1 = date(put(&s, 1, 1, None));
+    let m1 = date(put(&s, 1, 1, Some("feed")));
+    assert!(m1 > v1);
+    assert!(matches!(
+        put(&s, 1, 1, Some("feed")),
+        PutOutcome::Duplicate { .. }
+    ));
+    // Brand-new id straight into the collection, then a newer version.
+    assert!(matches!(
+        put(&s, 2, 1, Some("feed")),
+        PutOutcome::Added { .. }
+    ));
+    assert!(matches!(
+        put(&s, 2, 2, Some("feed")),
+        PutOutcome::Added { .. }
+    ));
+    let latest = s
+        .query(&ObjectQuery {
+            collection: Some("feed".into()),
+            limit: 100,
+            ..ObjectQuery::default()
+        })
+        .expect("query")
+        .items;
+    let keys: Vec<(String, String)> = latest
+        .iter()
+        .map(|o| (o.id.clone(), o.version_key.clone()))
+        .collect();
+    assert_eq!(keys.len(), 2, "one latest membership per id: {keys:?}");
+    assert!(s.check().expect("check").is_empty());
+}

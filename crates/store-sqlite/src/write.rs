@@ -50,6 +50,11 @@ impl Neighbours {
         Ok(n)
     }
 
+    /// No row at all: the id is unknown here.
+    fn is_empty(&self) -> bool {
+        self.same.is_none() && self.latest.is_none() && self.first.is_none()
+    }
+
     /// (is the new key the latest, is it the first)
     fn flags(&self, vk: &str) -> (bool, bool) {
         (
@@ -77,6 +82,8 @@ pub(crate) struct SqliteTxn<'a> {
     /// When restoring (copying a store): the `date_added` the next new row
     /// takes instead of a clock value.
     given: std::cell::Cell<Option<DateAdded>>,
+    /// Puts so far: a bulk transaction falls back to the small cache.
+    puts: usize,
 }
 
 impl Drop for SqliteTxn<'_> {
@@ -102,6 +109,16 @@ impl ObjectWriter for SqliteStore {
             // A transaction left open by a panic: discard it.
             let _ = conn.execute_batch("ROLLBACK");
         }
+        if self.wal_bytes() > crate::BIG_WAL_BYTES {
+            // Under sustained writes the checkpointer never catches up with
+            // the last frame, so the WAL would never restart and grow without
+            // bound (2 GB after 100 POSTs of 1,000 objects). Here no frame can
+            // be appended meanwhile: this checkpoint completes (unless a reader
+            // still needs old frames) and the next write restarts the WAL.
+            // Errors (busy: the checkpointer is at it) only delay it.
+            let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        }
+        conn.execute_batch(crate::TXN_CACHE).ctx(&self.path)?;
         conn.execute_batch("BEGIN IMMEDIATE").ctx(&self.path)?;
         self.wake_checkpointer();
         Ok(Box::new(SqliteTxn {
@@ -109,6 +126,7 @@ impl ObjectWriter for SqliteStore {
             conn,
             done: false,
             given: std::cell::Cell::new(None),
+            puts: 0,
         }))
     }
 }
@@ -130,6 +148,10 @@ impl SqliteTxn<'_> {
         obj: &NewObject,
         collection: Option<&str>,
     ) -> rusqlite::Result<Result<PutOutcome>> {
+        self.puts += 1;
+        if self.puts == crate::BULK_PUTS {
+            self.conn.execute_batch(crate::BULK_CACHE)?;
+        }
         let conn = &*self.conn;
         let m = &obj.meta;
         let vk = m.version_key.as_str();
@@ -212,6 +234,11 @@ impl SqliteTxn<'_> {
                 }
             }));
         };
+        if n.is_empty() {
+            // A brand-new id: no version of it, so no membership either (a
+            // membership references a version); skip a random index probe.
+            return self.add_member(cid, m, vk, (version_date, true), Neighbours::default());
+        }
         let mut stmt = conn.prepare_cached(
             "SELECT date_added, version_key, is_latest, is_first FROM members
              WHERE cid = ?1 AND id = ?2 AND (is_latest = 1 OR is_first = 1 OR version_key = ?3)",
@@ -223,6 +250,21 @@ impl SqliteTxn<'_> {
         if let Some(d) = n.same {
             return Ok(Ok(PutOutcome::Duplicate { date_added: d }));
         }
+        self.add_member(cid, m, vk, (version_date, new_version), n)
+    }
+
+    /// Adds the version of `m` stored at `version_date` (just now when
+    /// `new_version`) to collection `cid`, given the id's memberships there
+    /// (`n`, none of them with key `vk`).
+    fn add_member(
+        &self,
+        cid: i64,
+        m: &sightline_stix::ObjectMeta,
+        vk: &str,
+        (version_date, new_version): (DateAdded, bool),
+        n: Neighbours,
+    ) -> rusqlite::Result<Result<PutOutcome>> {
+        let conn = &*self.conn;
         let d = if new_version {
             version_date
         } else {
