@@ -74,8 +74,8 @@ impl std::fmt::Debug for ParallelReader {
 impl ParallelReader {
     /// Starts a reader thread over `src` and `workers` (at least 1) parsing
     /// threads. The threads end when the input does or when this value is
-    /// dropped.
-    pub fn new(src: Box<dyn BufRead + Send>, adapter: Adapter, workers: usize) -> Self {
+    /// dropped. Fails only when a thread cannot be started.
+    pub fn new(src: Box<dyn BufRead + Send>, adapter: Adapter, workers: usize) -> io::Result<Self> {
         Self::with_max_line(src, adapter, workers, DEFAULT_MAX_LINE)
     }
 
@@ -85,7 +85,7 @@ impl ParallelReader {
         adapter: Adapter,
         workers: usize,
         max_line: usize,
-    ) -> Self {
+    ) -> io::Result<Self> {
         let workers = workers.max(1);
         let buffers = 2 * workers + 2;
         let (free_tx, free_rx) = bounded::<Batch>(buffers);
@@ -99,18 +99,23 @@ impl ParallelReader {
         let adapter = Arc::new(adapter);
         for _ in 0..workers {
             let (todo, done, adapter) = (todo_rx.clone(), done_tx.clone(), adapter.clone());
-            thread::spawn(move || {
-                for mut b in todo {
-                    parse_batch(&adapter, &mut b);
-                    if done.send(b).is_err() {
-                        return;
+            // Named for `top -H` and profilers.
+            thread::Builder::new()
+                .name("sightline-parse".into())
+                .spawn(move || {
+                    for mut b in todo {
+                        parse_batch(&adapter, &mut b);
+                        if done.send(b).is_err() {
+                            return;
+                        }
                     }
-                }
-            });
+                })?;
         }
         let reader_done = done_tx;
-        thread::spawn(move || read_batches(src, max_line, &free_rx, &todo_tx, &reader_done));
-        Self {
+        thread::Builder::new()
+            .name("sightline-read".into())
+            .spawn(move || read_batches(src, max_line, &free_rx, &todo_tx, &reader_done))?;
+        Ok(Self {
             done: done_rx,
             free: free_tx,
             waiting: std::collections::BTreeMap::new(),
@@ -122,7 +127,7 @@ impl ParallelReader {
             last: None,
             max_line,
             finished: false,
-        }
+        })
     }
 
     /// As [`EventReader::next_into`](super::EventReader::next_into).
@@ -363,7 +368,8 @@ mod tests {
                 Adapter::new(Format::Zeek),
                 workers,
                 200,
-            );
+            )
+            .unwrap_or_else(|e| panic!("{e}"));
             let p = std::cell::RefCell::new(&mut p);
             let got = drain(
                 |o| p.borrow_mut().next_into(o),
@@ -388,7 +394,8 @@ mod tests {
             Box::new(io::Cursor::new(Vec::new())),
             Adapter::new(Format::Zeek),
             2,
-        );
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         let mut obs = Vec::new();
         assert!(matches!(p.next_into(&mut obs), Ok(None)));
         assert!(matches!(p.next_into(&mut obs), Ok(None)));
@@ -397,7 +404,8 @@ mod tests {
             Box::new(io::Cursor::new(big.into_bytes())),
             Adapter::new(Format::Zeek),
             2,
-        );
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
         assert!(matches!(
             p.next_into(&mut obs),
             Ok(Some(LineEvent::Parsed { line: 1 }))
@@ -419,7 +427,8 @@ mod tests {
     fn an_io_error_comes_after_the_lines_before_it() {
         let text: String = (0..1_200).map(|i| zeek(i) + "\n").collect();
         let src = io::BufReader::new(FailAfter(io::Cursor::new(text.into_bytes())));
-        let mut p = ParallelReader::new(Box::new(src), Adapter::new(Format::Zeek), 2);
+        let mut p = ParallelReader::new(Box::new(src), Adapter::new(Format::Zeek), 2)
+            .unwrap_or_else(|e| panic!("{e}"));
         let mut obs = Vec::new();
         let mut n = 0;
         let err = loop {

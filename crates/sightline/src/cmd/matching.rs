@@ -143,7 +143,10 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     let mut reader = if threads == 1 || args.follow {
         Events::Inline(EventReader::new(src, adapter))
     } else {
-        Events::Parallel(ParallelReader::new(src, adapter, threads))
+        Events::Parallel(
+            ParallelReader::new(src, adapter, threads)
+                .map_err(|e| Failure::Other(anyhow::anyhow!("starting parser threads: {e}")))?,
+        )
     };
     let mut matcher = Matcher::new();
     let mut sightings = Sightings::new(&args)?;
