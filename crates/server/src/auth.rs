@@ -12,10 +12,16 @@
 //! [`AccountStore::accounts_generation`] changes, checked at most every
 //! [`GENERATION_CHECK`], so a removed user or revoked token stops working
 //! within that time even though another process made the change.
+//!
+//! Each argon2 verification also takes 19 MiB. When a cache entry expires
+//! under 1,000 concurrent connections sending the same header, each request
+//! would verify at once (a measured 1.5 GiB spike, BENCHMARKS.md issue 3). So
+//! verifications pass a gate of one per core and one per header: a request
+//! whose header is being verified waits, then finds the answer in the cache.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -139,6 +145,8 @@ pub struct StoreAuthenticator {
     key: [u8; 32],
     cache: Mutex<Cache>,
     verifications: AtomicU64,
+    /// Bounds concurrent argon2 verifications (memory and CPU).
+    gate: Gate,
     /// A real hash to verify against for unknown users, so a wrong user name
     /// takes as long as a wrong password (no user enumeration by timing).
     dummy_hash: String,
@@ -166,6 +174,7 @@ impl StoreAuthenticator {
                 checked: Some(Instant::now()),
             }),
             verifications: AtomicU64::new(0),
+            gate: Gate::new(std::thread::available_parallelism().map_or(2, usize::from)),
             dummy_hash: hash_password(&crate::config::to_hex(&dummy))?,
         })
     }
@@ -297,6 +306,62 @@ impl StoreAuthenticator {
     }
 }
 
+/// Admits at most `permits` verifications at a time, and one per cache key:
+/// a request whose header is being verified waits for that answer instead.
+struct Gate {
+    state: Mutex<GateState>,
+    changed: Condvar,
+}
+
+struct GateState {
+    free: usize,
+    in_flight: std::collections::HashSet<[u8; 32]>,
+}
+
+struct Permit<'a> {
+    gate: &'a Gate,
+    key: [u8; 32],
+}
+
+impl Gate {
+    fn new(permits: usize) -> Self {
+        Gate {
+            state: Mutex::new(GateState {
+                free: permits.max(1),
+                in_flight: std::collections::HashSet::new(),
+            }),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn enter(&self, key: [u8; 32]) -> Permit<'_> {
+        let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        while st.free == 0 || st.in_flight.contains(&key) {
+            st = self
+                .changed
+                .wait(st)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        st.free -= 1;
+        st.in_flight.insert(key);
+        Permit { gate: self, key }
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        let mut st = self
+            .gate
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        st.free += 1;
+        st.in_flight.remove(&self.key);
+        // Waiters for this key and for a free permit alike.
+        self.gate.changed.notify_all();
+    }
+}
+
 fn unavailable(e: StoreError) -> AuthError {
     AuthError::Unavailable(e.to_string())
 }
@@ -324,6 +389,13 @@ impl Authenticator for StoreAuthenticator {
             return Ok(None);
         };
         let key = self.cache_key(header);
+        if let Some(p) = self.cached(&key)? {
+            return Ok(Some(p));
+        }
+        // Runs on the blocking pool, so waiting here stalls no async task.
+        let _permit = self.gate.enter(key);
+        // Another request with this header may have been verified while this
+        // one waited.
         if let Some(p) = self.cached(&key)? {
             return Ok(Some(p));
         }
@@ -443,6 +515,50 @@ mod tests {
             auth.authenticate(Some(&basic("bob", "s3cret:x"))),
             Err(AuthError::Invalid)
         );
+    }
+
+    /// A stampede of one header (1,000 connections whose cache entry just
+    /// expired) verifies once; distinct headers verify at most one per gate
+    /// permit at a time (argon2 takes 19 MiB each).
+    #[test]
+    fn concurrent_requests_share_one_verification() {
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        add_user(store.as_ref(), "bob", "pw", vec![], false).expect("add");
+        let auth =
+            Arc::new(StoreAuthenticator::new(store, Duration::from_secs(300)).expect("auth"));
+        let header = basic("bob", "pw");
+        let threads: Vec<_> = (0..16)
+            .map(|_| {
+                let (auth, header) = (auth.clone(), header.clone());
+                std::thread::spawn(move || auth.authenticate(Some(&header)))
+            })
+            .collect();
+        for t in threads {
+            let got = t.join().expect("thread").expect("ok").map(|p| p.name);
+            assert_eq!(got.as_deref(), Some("bob"));
+        }
+        assert_eq!(auth.verifications(), 1, "the waiters used the first result");
+
+        let gate = Arc::new(Gate::new(2));
+        let inside = Arc::new(AtomicU64::new(0));
+        let most = Arc::new(AtomicU64::new(0));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let (gate, inside, most) = (gate.clone(), inside.clone(), most.clone());
+                std::thread::spawn(move || {
+                    let key: [u8; 32] = rand::random();
+                    let _p = gate.enter(key);
+                    let n = inside.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(n, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(20));
+                    inside.fetch_sub(1, Ordering::SeqCst);
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("thread");
+        }
+        assert_eq!(most.load(Ordering::SeqCst), 2);
     }
 
     #[test]
