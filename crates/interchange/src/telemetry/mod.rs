@@ -92,13 +92,6 @@ pub(crate) fn parse_json<'a, T: Deserialize<'a>>(text: &'a str) -> Result<T, Eve
     }
 }
 
-/// The line as text, or the error that names where it stops being UTF-8.
-fn utf8(line: &[u8]) -> Result<&str, EventError> {
-    std::str::from_utf8(line).map_err(|e| EventError::NotUtf8 {
-        at: e.valid_up_to(),
-    })
-}
-
 fn json_error<'a, T: Deserialize<'a>>(text: &'a str, e: serde_json::Error) -> EventError {
     use serde_json::error::Category;
     match e.classify() {
@@ -188,21 +181,18 @@ impl Adapter {
     /// Parses one line (without its newline) and appends its observations to
     /// `out`. On error nothing is appended.
     pub fn parse_line(&self, line: &[u8], out: &mut Vec<Observation>) -> Result<(), EventError> {
-        match &self.format {
-            Format::Zeek => out.push(zeek::parse(line, None)?),
-            Format::ZeekLog(k) => out.push(zeek::parse(line, Some(*k))?),
-            Format::Suricata => out.push(suricata::parse(line)?),
-            _ => return self.parse_str(utf8(line)?, out),
-        }
-        Ok(())
+        let text = std::str::from_utf8(line).map_err(|e| EventError::NotUtf8 {
+            at: e.valid_up_to(),
+        })?;
+        self.parse_str(text, out)
     }
 
     /// [`Adapter::parse_line`] for text already known to be UTF-8.
     pub fn parse_str(&self, text: &str, out: &mut Vec<Observation>) -> Result<(), EventError> {
         match &self.format {
-            Format::Zeek => out.push(zeek::parse(text.as_bytes(), None)?),
-            Format::ZeekLog(k) => out.push(zeek::parse(text.as_bytes(), Some(*k))?),
-            Format::Suricata => out.push(suricata::parse(text.as_bytes())?),
+            Format::Zeek => out.push(zeek::parse(text, None)?),
+            Format::ZeekLog(k) => out.push(zeek::parse(text, Some(*k))?),
+            Format::Suricata => out.push(suricata::parse(text)?),
             Format::Json(m) => out.push(m.apply(text)?),
             Format::Stix => stix::parse(text, out)?,
         }

@@ -142,11 +142,8 @@ struct FileInfo<'a> {
 }
 
 /// Parses one EVE line.
-pub fn parse(line: &[u8]) -> Result<Observation, EventError> {
-    build(&parse_json::<Eve>(super::utf8(line)?)?)
-}
-
-fn build(e: &Eve<'_>) -> Result<Observation, EventError> {
+pub fn parse(text: &str) -> Result<Observation, EventError> {
+    let e: &Eve = &parse_json(text)?;
     let et = e
         .event_type
         .as_deref()
@@ -432,12 +429,12 @@ mod tests {
     #[test]
     fn dns_versions() {
         let v1 = r#"{"timestamp":"2024-01-15T10:00:00.000000+0000","event_type":"dns","src_ip":"10.0.0.1","src_port":5000,"dest_ip":"10.0.0.53","dest_port":53,"proto":"UDP","dns":{"type":"answer","id":1,"rrname":"evil.example","rrtype":"A","ttl":60,"rdata":"192.0.2.7"}}"#;
-        let o = parse(v1.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        let o = parse(v1).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(o.objects[0].1["value"], "evil.example");
         assert_eq!(o.objects[1].1["value"], "192.0.2.7");
         assert_eq!(o.objects[0].1["resolves_to_refs"], serde_json::json!(["1"]));
         let v2 = r#"{"timestamp":"2024-01-15T10:00:00.000000+0000","event_type":"dns","src_ip":"10.0.0.1","dest_ip":"10.0.0.53","proto":"UDP","dns":{"version":2,"type":"answer","rrname":"a.example","grouped":{"A":["192.0.2.1","192.0.2.2"],"CNAME":["b.example"],"MX":[{"preference":10}]}}}"#;
-        let o = parse(v2.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        let o = parse(v2).unwrap_or_else(|e| panic!("{e}"));
         let vals: Vec<_> = o
             .objects
             .iter()
@@ -450,10 +447,10 @@ mod tests {
     #[test]
     fn event_type_needs_its_section() {
         let e = parse(
-            br#"{"timestamp":"2024-01-15T10:00:00Z","event_type":"http","src_ip":"10.0.0.1","dest_ip":"10.0.0.2"}"#,
+            r#"{"timestamp":"2024-01-15T10:00:00Z","event_type":"http","src_ip":"10.0.0.1","dest_ip":"10.0.0.2"}"#,
         );
         assert_eq!(e.err(), Some(EventError::missing("http")));
-        let e = parse(br#"{"timestamp":"2024-01-15T10:00:00Z","event_type":"stats","stats":{}}"#);
+        let e = parse(r#"{"timestamp":"2024-01-15T10:00:00Z","event_type":"stats","stats":{}}"#);
         assert!(matches!(e, Err(EventError::Unsupported { .. })));
     }
 }

@@ -3,8 +3,7 @@
 //! the kind comes from `_path` when present, else from which fields are there.
 
 use serde::Deserialize;
-use sightline_matcher::Observation;
-use sightline_matcher::{Object as Map, Text, Value};
+use sightline_matcher::{Object as Map, Observation, Text, Value};
 
 use super::de::{AnyStr, Str, Time};
 use super::sco::{protocols, sco, set_str, set_u64, End, Scos};
@@ -184,7 +183,7 @@ impl Record<'_> {
         transport: Option<&str>,
         app: Option<&str>,
         ts: i64,
-    ) -> Result<Option<sightline_matcher::Text>, EventError> {
+    ) -> Result<Option<Text>, EventError> {
         let (Some(oh), Some(rh)) = (&self.orig_h, &self.resp_h) else {
             return Ok(None);
         };
@@ -208,11 +207,8 @@ impl Record<'_> {
 }
 
 /// Parses one Zeek JSON line; `hint` forces the log kind.
-pub fn parse(line: &[u8], hint: Option<ZeekKind>) -> Result<Observation, EventError> {
-    build(&parse_json::<Record>(super::utf8(line)?)?, hint)
-}
-
-fn build(r: &Record<'_>, hint: Option<ZeekKind>) -> Result<Observation, EventError> {
+pub fn parse(text: &str, hint: Option<ZeekKind>) -> Result<Observation, EventError> {
+    let r: &Record = &parse_json(text)?;
     let kind = match hint {
         Some(k) => k,
         None => r.kind()?,
@@ -472,7 +468,7 @@ mod tests {
     use super::*;
 
     fn obs(line: &str) -> Observation {
-        parse(line.as_bytes(), None).unwrap_or_else(|e| panic!("{e}: {line}"))
+        parse(line, None).unwrap_or_else(|e| panic!("{e}: {line}"))
     }
 
     #[test]
@@ -491,10 +487,10 @@ mod tests {
 
     #[test]
     fn unknown_log_is_unsupported_not_a_crash() {
-        let e = parse(br#"{"_path":"weird","ts":1.0}"#, None);
+        let e = parse(r#"{"_path":"weird","ts":1.0}"#, None);
         assert!(matches!(e, Err(EventError::Unsupported { .. })), "{e:?}");
         let e = parse(
-            br#"{"_path":"conn","ts":1.0,"id.orig_h":"10.0.0.1","id.resp_h":"nope"}"#,
+            r#"{"_path":"conn","ts":1.0,"id.orig_h":"10.0.0.1","id.resp_h":"nope"}"#,
             None,
         );
         assert!(
@@ -502,7 +498,7 @@ mod tests {
             "{e:?}"
         );
         let e = parse(
-            br#"{"_path":"conn","id.orig_h":"10.0.0.1","id.resp_h":"10.0.0.2"}"#,
+            r#"{"_path":"conn","id.orig_h":"10.0.0.1","id.resp_h":"10.0.0.2"}"#,
             None,
         );
         assert_eq!(e, Err(EventError::missing("ts")));
