@@ -85,16 +85,6 @@ impl Object {
         self.0.push((key, value));
     }
 
-    pub fn remove(&mut self, key: &str) -> Option<Value> {
-        let i = self.0.iter().position(|(k, _)| k.as_str() == key)?;
-        Some(self.0.remove(i).1)
-    }
-
-    #[must_use]
-    pub fn contains_key(&self, key: &str) -> bool {
-        self.get(key).is_some()
-    }
-
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&Text, &Value)> {
         self.0.iter().map(|(k, v)| (k, v))
     }
@@ -107,16 +97,6 @@ impl Object {
     #[must_use]
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
-    }
-}
-
-impl FromIterator<(Text, Value)> for Object {
-    fn from_iter<I: IntoIterator<Item = (Text, Value)>>(iter: I) -> Self {
-        let mut o = Object::new();
-        for (k, v) in iter {
-            o.insert(k, v);
-        }
-        o
     }
 }
 
@@ -166,14 +146,6 @@ impl Value {
     pub fn as_u64(&self) -> Option<u64> {
         match self {
             Value::Number(n) => n.as_u64(),
-            _ => None,
-        }
-    }
-
-    #[must_use]
-    pub fn as_i64(&self) -> Option<i64> {
-        match self {
-            Value::Number(n) => n.as_i64(),
             _ => None,
         }
     }
@@ -263,12 +235,6 @@ impl From<u64> for Value {
 impl From<i64> for Value {
     fn from(n: i64) -> Self {
         Value::Number(n.into())
-    }
-}
-
-impl From<bool> for Value {
-    fn from(b: bool) -> Self {
-        Value::Bool(b)
     }
 }
 
@@ -423,12 +389,5 @@ mod tests {
         o.insert("k", Value::from("y"));
         assert_eq!(o.len(), 1);
         assert_eq!(o.get("k").and_then(Value::as_str), Some("y"));
-        assert_eq!(
-            o.remove("k")
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .as_deref(),
-            Some("y")
-        );
-        assert!(o.is_empty());
     }
 }

@@ -55,7 +55,6 @@ pub struct ParallelReader {
     /// Position of the next line in `current`.
     pos: usize,
     summary: SkipSummary,
-    line: u64,
     /// The text range of the line last returned (for [`Self::last_line`]).
     last: Option<Range<usize>>,
     max_line: usize,
@@ -65,7 +64,6 @@ pub struct ParallelReader {
 impl std::fmt::Debug for ParallelReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ParallelReader")
-            .field("line", &self.line)
             .field("summary", &self.summary)
             .finish_non_exhaustive()
     }
@@ -123,7 +121,6 @@ impl ParallelReader {
             current: None,
             pos: 0,
             summary: SkipSummary::default(),
-            line: 0,
             last: None,
             max_line,
             finished: false,
@@ -142,7 +139,6 @@ impl ParallelReader {
                             out.push(o);
                         }
                     }
-                    self.line = line;
                     self.last = range.clone();
                     let result = match range {
                         None => Err(EventError::TooLong {
@@ -156,7 +152,6 @@ impl ParallelReader {
                 // surface an I/O error, recycle the buffer.
                 let mut b = self.current.take().unwrap_or_default();
                 self.summary.lines += b.read;
-                self.line = self.line.max(b.lines.last().map_or(0, |l| l.0));
                 if let Some(e) = b.error.take() {
                     self.finished = true;
                     return Err(e);
@@ -197,11 +192,6 @@ impl ParallelReader {
     /// far, counted when their batch has been handed out.
     pub fn summary(&self) -> &SkipSummary {
         &self.summary
-    }
-
-    /// The number of the last line returned.
-    pub fn line(&self) -> u64 {
-        self.line
     }
 
     /// The text of the last line returned (empty for a line over the limit).
