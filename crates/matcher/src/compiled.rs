@@ -626,10 +626,13 @@ struct Partial {
     ids: VecDeque<Option<String>>,
 }
 
-/// A per-thread matcher: scratch buffers and the streaming state of
-/// multi-observation patterns. Reuse it for every observation.
+/// The stateless half of matching, with its scratch buffers: which
+/// indicators an observation matches on its own, and which leaves of
+/// multi-observation patterns it satisfies. It reads nothing but the set and
+/// the observation, so several threads can probe (one `Probe` each) while one
+/// [`Matcher`] feeds the results to the streaming state in input order.
 #[derive(Default)]
-pub struct Matcher {
+pub struct Probe {
     generation: u64,
     stamp: Vec<u32>,
     epoch: u32,
@@ -637,6 +640,43 @@ pub struct Matcher {
     exact_hits: Vec<(LeafId, Value)>,
     /// Per multi-observation indicator touched by this observation: its matched leaves.
     touched: FxHashMap<u32, Touched>,
+}
+
+impl std::fmt::Debug for Probe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Probe")
+            .field("generation", &self.generation)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What [`Probe::probe`] found on one observation, for [`Matcher::advance`].
+#[derive(Debug, Default)]
+pub struct Probed {
+    generation: u64,
+    /// Matches of single-observation indicators.
+    matches: Vec<Match>,
+    errors: Vec<MatchError>,
+    /// Multi-observation indicators whose leaves the observation satisfied,
+    /// by indicator number.
+    touched: Vec<(u32, Touched)>,
+}
+
+impl Probed {
+    /// Whether the observation neither matched, nor failed, nor touched a
+    /// multi-observation pattern: then the streaming state does not need it
+    /// and [`Matcher::advance`] would report nothing.
+    pub fn is_empty(&self) -> bool {
+        self.matches.is_empty() && self.errors.is_empty() && self.touched.is_empty()
+    }
+}
+
+/// A per-thread matcher: the streaming state of multi-observation patterns
+/// and the scratch of one [`Probe`]. Reuse it for every observation.
+#[derive(Default)]
+pub struct Matcher {
+    probe: Probe,
+    generation: u64,
     partial: FxHashMap<u32, Partial>,
     matches: Vec<Match>,
     errors: Vec<MatchError>,
@@ -661,19 +701,9 @@ fn reasons(why: &reference::Why<'_>) -> Vec<Reason> {
         .collect()
 }
 
-impl Matcher {
+impl Probe {
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// Observations held in streaming state, over all indicators.
-    pub fn pending(&self) -> usize {
-        self.partial.values().map(|p| p.slots.len()).sum()
-    }
-
-    /// Forgets all streaming state.
-    pub fn reset(&mut self) {
-        self.partial.clear();
     }
 
     fn mark(&mut self, leaf: LeafId) -> bool {
@@ -686,15 +716,11 @@ impl Matcher {
         }
     }
 
-    /// The matches of `set` on `obs` (and the evaluation errors, in
-    /// [`Matcher::errors`]), valid until the next call.
-    pub fn scan(&mut self, set: &IndicatorSet, obs: &Observation) -> &[Match] {
-        if self.generation != set.generation {
+    /// The stateless matching of `set` on `obs`; pass the result to
+    /// [`Matcher::advance`] in input order.
+    pub fn probe(&mut self, set: &IndicatorSet, obs: &Observation) -> Probed {
+        if self.generation != set.generation || self.stamp.len() != set.leaves.len() {
             self.generation = set.generation;
-            self.partial.clear();
-            self.stamp.clear();
-        }
-        if self.stamp.len() != set.leaves.len() {
             self.stamp = vec![0; set.leaves.len()];
             self.epoch = 0;
         }
@@ -703,20 +729,19 @@ impl Matcher {
             self.stamp.iter_mut().for_each(|s| *s = 0);
             self.epoch = 1;
         }
-        self.matches.clear();
-        self.errors.clear();
         self.candidates.clear();
         self.exact_hits.clear();
         self.touched.clear();
+        let mut out = Probed {
+            generation: set.generation,
+            ..Probed::default()
+        };
         self.collect(set, obs);
-        self.verify(set, obs);
-        self.stream(set, obs);
-        &self.matches
-    }
-
-    /// The evaluation errors of the last [`Matcher::scan`].
-    pub fn errors(&self) -> &[MatchError] {
-        &self.errors
+        self.verify(set, obs, &mut out);
+        out.touched = self.touched.drain().collect();
+        // The streaming state is fed in indicator order, whatever the map's.
+        out.touched.sort_unstable_by_key(|(k, _)| *k);
+        out
     }
 
     fn collect(&mut self, set: &IndicatorSet, obs: &Observation) {
@@ -759,7 +784,7 @@ impl Matcher {
         }
     }
 
-    fn verify(&mut self, set: &IndicatorSet, obs: &Observation) {
+    fn verify(&mut self, set: &IndicatorSet, obs: &Observation, out: &mut Probed) {
         let t = obs.first_observed;
         let live = |ind: &Indicator| ind.valid_from <= t && t < ind.valid_until;
         for (l, value) in std::mem::take(&mut self.exact_hits) {
@@ -776,7 +801,7 @@ impl Matcher {
                 }],
                 _ => Vec::new(),
             };
-            self.leaf_matched(set, info, why, obs);
+            self.leaf_matched(set, info, why, obs, out);
         }
         for i in 0..self.candidates.len() {
             let l = self.candidates[i];
@@ -788,10 +813,10 @@ impl Matcher {
             match reference::observation_matches(&ind.prepared.leaves[info.leaf as usize], obs) {
                 Ok(Some(why)) => {
                     let why = reasons(&why);
-                    self.leaf_matched(set, info, why, obs);
+                    self.leaf_matched(set, info, why, obs, out);
                 }
                 Ok(None) => {}
-                Err(error) => self.errors.push(MatchError {
+                Err(error) => out.errors.push(MatchError {
                     indicator: info.indicator as usize,
                     id: ind.id.clone(),
                     error,
@@ -806,10 +831,11 @@ impl Matcher {
         info: &LeafInfo,
         why: Vec<Reason>,
         obs: &Observation,
+        out: &mut Probed,
     ) {
         let ind = &set.indicators[info.indicator as usize];
         if ind.single {
-            self.matches.push(Match {
+            out.matches.push(Match {
                 indicator: info.indicator as usize,
                 id: ind.id.clone(),
                 name: ind.name.clone(),
@@ -822,10 +848,54 @@ impl Matcher {
             e.1.extend(why);
         }
     }
+}
 
-    fn stream(&mut self, set: &IndicatorSet, obs: &Observation) {
-        let mut touched: Vec<(u32, Touched)> = self.touched.drain().collect();
-        touched.sort_by_key(|(k, _)| *k);
+impl Matcher {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Observations held in streaming state, over all indicators.
+    pub fn pending(&self) -> usize {
+        self.partial.values().map(|p| p.slots.len()).sum()
+    }
+
+    /// Forgets all streaming state.
+    pub fn reset(&mut self) {
+        self.partial.clear();
+    }
+
+    /// The matches of `set` on `obs` (and the evaluation errors, in
+    /// [`Matcher::errors`]), valid until the next call: [`Probe::probe`] and
+    /// [`Matcher::advance`] on this thread.
+    pub fn scan(&mut self, set: &IndicatorSet, obs: &Observation) -> &[Match] {
+        let probed = self.probe.probe(set, obs);
+        self.advance(set, obs, probed)
+    }
+
+    /// Feeds what a [`Probe`] found on `obs` to the streaming state and
+    /// returns every match, as [`Matcher::scan`] would. Call it for the
+    /// observations in input order; an observation whose [`Probed`] is
+    /// empty may be skipped (it changes nothing).
+    pub fn advance(&mut self, set: &IndicatorSet, obs: &Observation, probed: Probed) -> &[Match] {
+        if self.generation != set.generation {
+            self.generation = set.generation;
+            self.partial.clear();
+        }
+        self.matches = probed.matches;
+        self.errors = probed.errors;
+        if probed.generation == set.generation {
+            self.stream(set, obs, probed.touched);
+        }
+        &self.matches
+    }
+
+    /// The evaluation errors of the last [`Matcher::scan`] or [`Matcher::advance`].
+    pub fn errors(&self) -> &[MatchError] {
+        &self.errors
+    }
+
+    fn stream(&mut self, set: &IndicatorSet, obs: &Observation, touched: Vec<(u32, Touched)>) {
         for (k, (mut leaves, why)) in touched {
             leaves.sort_unstable();
             leaves.dedup();

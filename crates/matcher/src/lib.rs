@@ -12,7 +12,8 @@ pub mod value;
 pub mod workload;
 
 pub use compiled::{
-    IndicatorSet, IndicatorSpec, Match, MatchError, Matcher, Reason, Rejected, SetStats,
+    IndicatorSet, IndicatorSpec, Match, MatchError, Matcher, Probe, Probed, Reason, Rejected,
+    SetStats,
 };
 pub use observation::{EventTime, Observation, ObservationError};
 pub use prepare::{EvalError, PrepareError, Prepared};

@@ -25,7 +25,7 @@ use serde::Deserialize;
 pub use sightline_matcher::{EventTime, Observation};
 
 pub use mapping::{Mapping, MappingError};
-pub use parallel::ParallelReader;
+pub use parallel::{Keep, ParallelReader, Stage};
 pub use reader::{follow, EventReader, LineEvent, SkipSummary, Skipped, DEFAULT_MAX_LINE};
 pub use zeek::ZeekKind;
 

@@ -9,7 +9,10 @@
 //! are reused rather than reallocated.
 //!
 //! [`ParallelReader`] has the interface of [`EventReader`](super::EventReader):
-//! the same line numbers, skipped lines and summary, in the same order.
+//! the same line numbers, skipped lines and summary, in the same order. A
+//! [`Stage`] may run on each observation on the parsing threads too (the
+//! stateless half of matching, in `sightline match`), so that work scales
+//! with the threads and only its results reach the caller.
 
 use std::io::{self, BufRead};
 use std::ops::Range;
@@ -26,9 +29,30 @@ use super::{Adapter, EventError, LineEvent, SkipSummary};
 /// line, small enough that the first matches appear at once.
 const BATCH_LINES: usize = 512;
 
+/// Work on each observation on the parsing threads, before the caller gets
+/// it. It sees the observations of a line in order, but lines in any order.
+pub trait Stage: Send + Sync + 'static {
+    /// Per-thread scratch buffers.
+    type Scratch: Default;
+    /// What the caller receives for each observation.
+    type Output: Send + 'static;
+    fn run(&self, scratch: &mut Self::Scratch, obs: Observation) -> Self::Output;
+}
+
+/// The stage that hands the observations over unchanged.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Keep;
+
+impl Stage for Keep {
+    type Scratch = ();
+    type Output = Observation;
+    fn run(&self, _: &mut (), obs: Observation) -> Observation {
+        obs
+    }
+}
+
 /// A batch of lines and, once parsed, their outcomes.
-#[derive(Default)]
-struct Batch {
+struct Batch<T> {
     seq: u64,
     /// The lines' text, one after another.
     text: Vec<u8>,
@@ -38,20 +62,36 @@ struct Batch {
     read: u64,
     /// Filled by a worker: each line's result and its observation count.
     results: Vec<(Result<(), EventError>, usize)>,
-    /// Every line's observations, in order, reversed for popping.
-    observations: Vec<Observation>,
+    /// Every line's observations after the stage, in order, reversed for
+    /// popping.
+    observations: Vec<T>,
     /// An I/O error that ended the input after these lines.
     error: Option<io::Error>,
 }
 
+// Not derived: that would require `T: Default`.
+impl<T> Default for Batch<T> {
+    fn default() -> Self {
+        Self {
+            seq: 0,
+            text: Vec::new(),
+            lines: Vec::new(),
+            read: 0,
+            results: Vec::new(),
+            observations: Vec::new(),
+            error: None,
+        }
+    }
+}
+
 /// Reads and parses on other threads; see the module documentation.
-pub struct ParallelReader {
-    done: Receiver<Batch>,
-    free: Sender<Batch>,
+pub struct ParallelReader<S: Stage = Keep> {
+    done: Receiver<Batch<S::Output>>,
+    free: Sender<Batch<S::Output>>,
     /// Batches that arrived before their turn, by sequence number.
-    waiting: std::collections::BTreeMap<u64, Batch>,
+    waiting: std::collections::BTreeMap<u64, Batch<S::Output>>,
     next_seq: u64,
-    current: Option<Batch>,
+    current: Option<Batch<S::Output>>,
     /// Position of the next line in `current`.
     pos: usize,
     summary: SkipSummary,
@@ -61,7 +101,7 @@ pub struct ParallelReader {
     finished: bool,
 }
 
-impl std::fmt::Debug for ParallelReader {
+impl<S: Stage> std::fmt::Debug for ParallelReader<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ParallelReader")
             .field("summary", &self.summary)
@@ -69,7 +109,7 @@ impl std::fmt::Debug for ParallelReader {
     }
 }
 
-impl ParallelReader {
+impl ParallelReader<Keep> {
     /// Starts a reader thread over `src` and `workers` (at least 1) parsing
     /// threads. The threads end when the input does or when this value is
     /// dropped. Fails only when a thread cannot be started.
@@ -84,25 +124,43 @@ impl ParallelReader {
         workers: usize,
         max_line: usize,
     ) -> io::Result<Self> {
+        Self::with_stage(src, adapter, workers, max_line, Keep)
+    }
+}
+
+impl<S: Stage> ParallelReader<S> {
+    /// [`ParallelReader::with_max_line`], running `stage` on every
+    /// observation on the parsing threads.
+    pub fn with_stage(
+        src: Box<dyn BufRead + Send>,
+        adapter: Adapter,
+        workers: usize,
+        max_line: usize,
+        stage: S,
+    ) -> io::Result<Self> {
         let workers = workers.max(1);
         let buffers = 2 * workers + 2;
-        let (free_tx, free_rx) = bounded::<Batch>(buffers);
-        let (todo_tx, todo_rx) = bounded::<Batch>(buffers);
-        let (done_tx, done_rx) = bounded::<Batch>(buffers);
+        let (free_tx, free_rx) = bounded::<Batch<S::Output>>(buffers);
+        let (todo_tx, todo_rx) = bounded::<Batch<S::Output>>(buffers);
+        let (done_tx, done_rx) = bounded::<Batch<S::Output>>(buffers);
         for _ in 0..buffers {
             // Cannot fail: the channel has room for every buffer and its
             // receiver is alive.
             let _ = free_tx.send(Batch::default());
         }
         let adapter = Arc::new(adapter);
+        let stage = Arc::new(stage);
         for _ in 0..workers {
             let (todo, done, adapter) = (todo_rx.clone(), done_tx.clone(), adapter.clone());
+            let stage = stage.clone();
             // Named for `top -H` and profilers.
             thread::Builder::new()
                 .name("sightline-parse".into())
                 .spawn(move || {
+                    let mut scratch = S::Scratch::default();
+                    let mut parsed = Vec::new();
                     for mut b in todo {
-                        parse_batch(&adapter, &mut b);
+                        parse_batch(&adapter, &*stage, &mut scratch, &mut parsed, &mut b);
                         if done.send(b).is_err() {
                             return;
                         }
@@ -127,8 +185,10 @@ impl ParallelReader {
         })
     }
 
-    /// As [`EventReader::next_into`](super::EventReader::next_into).
-    pub fn next_into(&mut self, out: &mut Vec<Observation>) -> io::Result<Option<LineEvent>> {
+    /// As [`EventReader::next_into`](super::EventReader::next_into): the
+    /// next line's outcome, its observations (after the stage) appended to
+    /// `out`.
+    pub fn next_into(&mut self, out: &mut Vec<S::Output>) -> io::Result<Option<LineEvent>> {
         loop {
             if let Some(b) = &mut self.current {
                 if let Some((line, range)) = b.lines.get(self.pos).cloned() {
@@ -203,12 +263,12 @@ impl ParallelReader {
     }
 }
 
-fn read_batches(
+fn read_batches<T>(
     src: Box<dyn BufRead + Send>,
     max_line: usize,
-    free: &Receiver<Batch>,
-    todo: &Sender<Batch>,
-    done: &Sender<Batch>,
+    free: &Receiver<Batch<T>>,
+    todo: &Sender<Batch<T>>,
+    done: &Sender<Batch<T>>,
 ) {
     let mut lines = LineReader::new(src, max_line);
     let mut number = 0u64;
@@ -272,22 +332,30 @@ fn read_batches(
     }
 }
 
-fn parse_batch(adapter: &Adapter, b: &mut Batch) {
+fn parse_batch<S: Stage>(
+    adapter: &Adapter,
+    stage: &S,
+    scratch: &mut S::Scratch,
+    parsed: &mut Vec<Observation>,
+    b: &mut Batch<S::Output>,
+) {
     b.results.clear();
     b.observations.clear();
     for (_, range) in &b.lines {
-        let before = b.observations.len();
+        parsed.clear();
         let result = match range {
             None => Ok(()),
             Some(r) => match b.text.get(r.clone()) {
-                Some(t) => adapter.parse_line(t, &mut b.observations),
+                Some(t) => adapter.parse_line(t, parsed),
                 None => Ok(()),
             },
         };
         if result.is_err() {
-            b.observations.truncate(before);
+            parsed.clear();
         }
-        b.results.push((result, b.observations.len() - before));
+        b.results.push((result, parsed.len()));
+        b.observations
+            .extend(parsed.drain(..).map(|o| stage.run(scratch, o)));
     }
     // The caller pops observations from the end, line by line: reversed, they
     // come out in input order.
@@ -376,6 +444,42 @@ mod tests {
             "{:?}",
             seq.3
         );
+    }
+
+    /// A stage runs on the parsing threads, and its outputs come back in
+    /// input order, one per observation.
+    #[test]
+    fn a_stage_runs_on_the_parsing_threads_in_order() {
+        struct Tag;
+        impl Stage for Tag {
+            type Scratch = u64;
+            type Output = (i64, String);
+            fn run(&self, seen: &mut u64, obs: Observation) -> (i64, String) {
+                *seen += 1;
+                let name = thread::current().name().unwrap_or_default().to_owned();
+                (obs.first_observed, name)
+            }
+        }
+        let text: String = (0..2_000).map(|i| zeek(i) + "\n").collect();
+        let mut p = ParallelReader::with_stage(
+            Box::new(io::Cursor::new(text.into_bytes())),
+            Adapter::new(Format::Zeek),
+            2,
+            DEFAULT_MAX_LINE,
+            Tag,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let mut out = Vec::new();
+        while p
+            .next_into(&mut out)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_some()
+        {}
+        assert_eq!(out.len(), 2_000);
+        for (i, (t, name)) in out.iter().enumerate() {
+            assert_eq!(*t, (1_700_000_000 + i as i64) * 1_000_000 + 500_000);
+            assert_eq!(name, "sightline-parse");
+        }
     }
 
     #[test]

@@ -434,6 +434,30 @@ proptest! {
             prop_assert_eq!(ever[i], want, "pattern {} over the stream", p);
         }
     }
+
+    /// `sightline match` probes on parsing threads and advances the stream
+    /// on one thread, skipping observations whose probe is empty; that must
+    /// report exactly what `scan` reports, observation by observation.
+    #[test]
+    fn probing_apart_and_skipping_empty_probes_changes_nothing(
+        patterns in prop::collection::vec(pattern(), 1..6),
+        observations in observation_list(),
+    ) {
+        let specs: Vec<IndicatorSpec> = patterns
+            .iter()
+            .enumerate()
+            .map(|(i, p)| spec(&format!("i{i}"), p))
+            .collect();
+        let (set, _) = IndicatorSet::compile(specs);
+        let (mut whole, mut apart, mut probe) = (Matcher::new(), Matcher::new(), Probe::new());
+        let probed: Vec<Probed> = observations.iter().map(|o| probe.probe(&set, o)).collect();
+        for (o, p) in observations.iter().zip(probed) {
+            let want = whole.scan(&set, o).to_vec();
+            let got = if p.is_empty() { Vec::new() } else { apart.advance(&set, o, p).to_vec() };
+            prop_assert_eq!(got, want);
+        }
+        prop_assert_eq!(apart.pending(), whole.pending());
+    }
 }
 
 #[test]
@@ -443,6 +467,8 @@ fn a_set_is_shared_across_threads_and_a_matcher_moves_between_them() {
     fn movable<T: Send>() {}
     shared::<IndicatorSet>();
     movable::<Matcher>();
+    movable::<Probe>();
+    movable::<Probed>();
     let a = compile(vec![spec("a", "[domain-name:value = 'x.example']")]);
     let b = compile(vec![spec(
         "b",

@@ -4,8 +4,10 @@
 //! Indicators come from the store (latest versions of `indicator` objects
 //! with `pattern_type: stix`) or a bundle file, and are compiled into one
 //! `IndicatorSet`. Events are read line by line through the telemetry
-//! adapters (`sightline_interchange::telemetry`); each observation is scanned
-//! by one `Matcher`. A match prints one JSON line: the indicator, the event
+//! adapters (`sightline_interchange::telemetry`). Each observation is first
+//! probed (the stateless half of matching: indexes, verification), on the
+//! parsing threads when there are several, then fed in input order to one
+//! `Matcher`, which keeps the state of multi-observation patterns. A match prints one JSON line: the indicator, the event
 //! (the observed-data id for STIX input; otherwise the line number and the
 //! event itself) and why (each comparison that held, the path it read and the
 //! value it found). Matches whose values are on a warninglist are suppressed
@@ -29,8 +31,11 @@ use serde_json::{json, Map, Value};
 use sightline_interchange::telemetry::reader::{follow, open};
 use sightline_interchange::telemetry::{
     Adapter, EventReader, Format, LineEvent, Mapping, Observation, ParallelReader, SkipSummary,
+    Stage, DEFAULT_MAX_LINE,
 };
-use sightline_matcher::{time::parse_micros, IndicatorSet, IndicatorSpec, Match, Matcher};
+use sightline_matcher::{
+    time::parse_micros, IndicatorSet, IndicatorSpec, Match, Matcher, Probe, Probed,
+};
 use sightline_store::{NewObject, ObjectQuery, Store, VersionFilter};
 use sightline_warninglist::{ValueKind, WarningLists};
 
@@ -81,9 +86,11 @@ pub struct Args {
     /// Collection to put sightings in (id or alias).
     #[arg(long)]
     collection: Option<String>,
-    /// Threads that parse events while this one matches, in input order
-    /// (default: one per core; 1 parses on the matching thread; --follow
-    /// always does, so each event is seen as soon as it is written).
+    /// Threads that parse events and test them against the indicators'
+    /// indexes while one thread keeps multi-observation state and writes
+    /// matches, in input order (default: one per core; 1 does everything
+    /// on one thread; --follow always does, so each event is seen as soon as
+    /// it is written).
     #[arg(long, value_name = "N",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     threads: Option<usize>,
@@ -100,7 +107,8 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
         None
     };
     let started = Instant::now();
-    let (mut set, mut high) = load_indicators(&args.indicators, store.as_deref())?;
+    let (set, mut high) = load_indicators(&args.indicators, store.as_deref())?;
+    let mut set = Arc::new(set);
     let mut err = std::io::stderr().lock();
     let _ = writeln!(
         err,
@@ -141,11 +149,17 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     };
     let adapter = Adapter::new(format);
     let mut reader = if threads == 1 || args.follow {
-        Events::Inline(EventReader::new(src, adapter))
+        Events::Inline(EventReader::new(src, adapter), Probe::new(), Vec::new())
     } else {
         Events::Parallel(
-            ParallelReader::new(src, adapter, threads)
-                .map_err(|e| Failure::Other(anyhow::anyhow!("starting parser threads: {e}")))?,
+            ParallelReader::with_stage(
+                src,
+                adapter,
+                threads,
+                DEFAULT_MAX_LINE,
+                ProbeStage(set.clone()),
+            )
+            .map_err(|e| Failure::Other(anyhow::anyhow!("starting parser threads: {e}")))?,
         )
     };
     let mut matcher = Matcher::new();
@@ -160,7 +174,7 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     let io = |e: std::io::Error| Failure::Other(e.into());
     loop {
         obs.clear();
-        let ev = match reader.next_into(&mut obs) {
+        let ev = match reader.next_into(&set, &mut obs) {
             Ok(Some(ev)) => ev,
             Ok(None) => break,
             Err(e) => return Err(Failure::Input(format!("{}: {e}", args.input))),
@@ -173,9 +187,14 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
             }
         };
         counts.events += 1;
-        for o in &obs {
+        for Probing { obs: o, probed } in obs.drain(..) {
             counts.observations += 1;
-            let found = matcher.scan(&set, o);
+            // Nothing matched and no multi-observation state to feed.
+            let (Some(o), false) = (o, probed.is_empty()) else {
+                continue;
+            };
+            let o = &o;
+            let found = matcher.advance(&set, o, probed);
             for m in found {
                 let suppressed = suppressed_by(&lists, m);
                 if suppressed.is_some() {
@@ -217,7 +236,7 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
                         "sightline: indicators changed: {} compiled",
                         new_set.stats().indicators
                     );
-                    set = new_set;
+                    set = Arc::new(new_set);
                     high = new_high;
                 }
             }
@@ -258,31 +277,70 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     })
 }
 
-/// Events parsed on this thread or on parsing threads: the same lines, in
-/// the same order, either way.
+/// An observation and what probing it found; the observation is dropped
+/// where it was built when there is nothing more to do with it.
+struct Probing {
+    obs: Option<Observation>,
+    probed: Probed,
+}
+
+/// Probing on the parsing threads (the set is fixed for the run: only
+/// `--follow`, which parses inline, reloads indicators).
+struct ProbeStage(Arc<IndicatorSet>);
+
+impl Stage for ProbeStage {
+    type Scratch = Probe;
+    type Output = Probing;
+    fn run(&self, probe: &mut Probe, obs: Observation) -> Probing {
+        let probed = probe.probe(&self.0, &obs);
+        Probing {
+            obs: (!probed.is_empty()).then_some(obs),
+            probed,
+        }
+    }
+}
+
+/// Events parsed and probed on this thread or on parsing threads: the same
+/// lines and results, in the same order, either way.
 enum Events {
-    Inline(EventReader<Box<dyn BufRead + Send>>),
-    Parallel(ParallelReader),
+    Inline(
+        EventReader<Box<dyn BufRead + Send>>,
+        Probe,
+        Vec<Observation>,
+    ),
+    Parallel(ParallelReader<ProbeStage>),
 }
 
 impl Events {
-    fn next_into(&mut self, out: &mut Vec<Observation>) -> std::io::Result<Option<LineEvent>> {
+    fn next_into(
+        &mut self,
+        set: &IndicatorSet,
+        out: &mut Vec<Probing>,
+    ) -> std::io::Result<Option<LineEvent>> {
         match self {
-            Events::Inline(r) => r.next_into(out),
+            Events::Inline(r, probe, buf) => {
+                buf.clear();
+                let ev = r.next_into(buf)?;
+                out.extend(buf.drain(..).map(|o| Probing {
+                    probed: probe.probe(set, &o),
+                    obs: Some(o),
+                }));
+                Ok(ev)
+            }
             Events::Parallel(r) => r.next_into(out),
         }
     }
 
     fn last_line(&self) -> &[u8] {
         match self {
-            Events::Inline(r) => r.last_line(),
+            Events::Inline(r, ..) => r.last_line(),
             Events::Parallel(r) => r.last_line(),
         }
     }
 
     fn summary(&self) -> &SkipSummary {
         match self {
-            Events::Inline(r) => r.summary(),
+            Events::Inline(r, ..) => r.summary(),
             Events::Parallel(r) => r.summary(),
         }
     }
