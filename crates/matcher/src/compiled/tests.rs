@@ -41,6 +41,17 @@ fn compile(specs: Vec<IndicatorSpec>) -> IndicatorSet {
     set
 }
 
+/// Indicators `i0`, `i1`, … with these patterns (all valid).
+fn compile_patterns(patterns: &[String]) -> IndicatorSet {
+    compile(
+        patterns
+            .iter()
+            .enumerate()
+            .map(|(i, p)| spec(&format!("i{i}"), p))
+            .collect(),
+    )
+}
+
 fn ids(m: &[Match]) -> Vec<String> {
     let mut v: Vec<String> = m.iter().map(|m| m.id.clone()).collect();
     v.sort();
@@ -406,13 +417,7 @@ proptest! {
         patterns in prop::collection::vec(pattern(), 1..6),
         observations in observation_list(),
     ) {
-        let specs: Vec<IndicatorSpec> = patterns
-            .iter()
-            .enumerate()
-            .map(|(i, p)| spec(&format!("i{i}"), p))
-            .collect();
-        let (set, rejected) = IndicatorSet::compile(specs);
-        prop_assert!(rejected.is_empty(), "rejected {:?}", rejected);
+        let set = compile_patterns(&patterns);
         let prepared: Vec<Prepared> =
             patterns.iter().map(|p| Prepared::new(p).expect("valid")).collect();
         let mut m = Matcher::new();
@@ -443,12 +448,7 @@ proptest! {
         patterns in prop::collection::vec(pattern(), 1..6),
         observations in observation_list(),
     ) {
-        let specs: Vec<IndicatorSpec> = patterns
-            .iter()
-            .enumerate()
-            .map(|(i, p)| spec(&format!("i{i}"), p))
-            .collect();
-        let (set, _) = IndicatorSet::compile(specs);
+        let set = compile_patterns(&patterns);
         let (mut whole, mut apart, mut probe) = (Matcher::new(), Matcher::new(), Probe::new());
         let probed: Vec<Probed> = observations.iter().map(|o| probe.probe(&set, o)).collect();
         for (o, p) in observations.iter().zip(probed) {
