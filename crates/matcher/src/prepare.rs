@@ -323,7 +323,7 @@ fn matches_regex(s: &str) -> Result<fancy_regex::Regex, PrepareError> {
         .build()
         .map_err(|e| PrepareError::Regex {
             regex: s.to_owned(),
-            message: e.to_string(),
+            message: sightline_pattern::regex_error_message(&e),
         })
 }
 

@@ -11,6 +11,25 @@ use crate::diag::{show, Diagnostic};
 /// Compiled-program size limit for `MATCHES` regexes (bytes).
 pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
+/// Why a `MATCHES` regex did not compile, in words a pattern author can act
+/// on. fancy-regex's own text says only "error building NFA" when the
+/// compiled program would pass the size limit; Unicode classes such as `\w`
+/// are the usual cause, as each repetition copies a large automaton.
+pub fn regex_error_message(e: &fancy_regex::Error) -> String {
+    if let fancy_regex::Error::CompileError(fancy_regex::CompileError::InnerError(b)) = e {
+        if let Some(limit) = b.size_limit() {
+            return format!(
+                "the compiled regular expression would exceed the size limit of {} KiB; \
+                 Unicode classes (\\w, \\d, \\s, .) repeated many times grow large, \
+                 an ASCII class such as [A-Za-z0-9_] stays small",
+                limit / 1024
+            );
+        }
+    }
+    let msg = e.to_string();
+    msg.lines().last().unwrap_or("").trim().to_owned()
+}
+
 pub(crate) fn check(src: &str, p: &Pattern, out: &mut Vec<Diagnostic>) {
     let mut cx = Cx { src, out };
     cx.obs(&p.expr);
@@ -174,8 +193,7 @@ impl Cx<'_, '_> {
             .backtrack_limit(1_000_000)
             .build();
         if let Err(e) = built {
-            let msg = e.to_string();
-            let msg = msg.lines().last().unwrap_or("").trim().to_owned();
+            let msg = regex_error_message(&e);
             self.push(
                 "P025",
                 span,

@@ -21,7 +21,7 @@ mod lexer;
 mod parser;
 
 pub use ast::*;
-pub use check::REGEX_SIZE_LIMIT;
+pub use check::{regex_error_message, REGEX_SIZE_LIMIT};
 pub use diag::Diagnostic;
 pub use parser::MAX_DEPTH;
 

@@ -294,11 +294,19 @@ fn regexes() {
     let d = bad("[file:name MATCHES '(']", "P025");
     assert_eq!(d.position, 19);
     bad("[file:name MATCHES '[z-a]']", "P025");
-    // Too big for the size limit: reported, not compiled forever.
+    // Too big for the size limit: reported, not compiled forever, with the
+    // cause and a way out.
     bad(
         "[file:name MATCHES '((((a{100}){100}){100}){100})']",
         "P025",
     );
+    let d = bad("[file:name MATCHES '^\\\\w{100}$']", "P025");
+    assert!(
+        d.message.contains("size limit of 1024 KiB") && d.message.contains("[A-Za-z0-9_]"),
+        "{}",
+        d.message
+    );
+    ok("[file:name MATCHES '^[A-Za-z0-9_]{100}$']");
     // Deep nesting inside a regex is refused by its parser, not recursed into.
     let nested = format!(
         "[file:name MATCHES '{}a{}']",
