@@ -126,8 +126,12 @@ pub fn create_token(store: &dyn Store, user: &str) -> Result<NewToken, StoreErro
     })
 }
 
+/// A verified header: who it is, or `None` when it was refused. Refusals
+/// are kept too, so a client retrying a stale password (a connector's many
+/// workers, every second) costs one argon2 run per TTL, not one per request.
+/// Any account change purges both kinds (the accounts generation).
 struct Entry {
-    principal: Principal,
+    principal: Option<Principal>,
     expires: Instant,
 }
 
@@ -193,6 +197,8 @@ impl StoreAuthenticator {
         mac.finalize().into_bytes().into()
     }
 
+    /// The cached answer for `key`: `Ok(Some)` verified, `Err(Invalid)`
+    /// refused, `Ok(None)` not known.
     fn cached(&self, key: &[u8; 32]) -> Result<Option<Principal>, AuthError> {
         let now = Instant::now();
         let mut c = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
@@ -210,7 +216,7 @@ impl StoreAuthenticator {
             }
         }
         match c.entries.get(key) {
-            Some(e) if e.expires > now => Ok(Some(e.principal.clone())),
+            Some(e) if e.expires > now => e.principal.clone().map(Some).ok_or(AuthError::Invalid),
             Some(_) => {
                 c.entries.remove(key);
                 Ok(None)
@@ -219,7 +225,7 @@ impl StoreAuthenticator {
         }
     }
 
-    fn remember(&self, key: [u8; 32], principal: &Principal, generation: u64) {
+    fn remember(&self, key: [u8; 32], principal: Option<&Principal>, generation: u64) {
         let now = Instant::now();
         let mut c = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         // Verified against an older generation than the cache now holds:
@@ -229,14 +235,18 @@ impl StoreAuthenticator {
         }
         if c.entries.len() >= CACHE_MAX {
             c.entries.retain(|_, e| e.expires > now);
-            if c.entries.len() >= CACHE_MAX {
-                c.entries.clear();
-            }
+        }
+        if c.entries.len() >= CACHE_MAX {
+            // Many distinct wrong headers must not push out the good ones.
+            c.entries.retain(|_, e| e.principal.is_some());
+        }
+        if c.entries.len() >= CACHE_MAX {
+            c.entries.clear();
         }
         c.entries.insert(
             key,
             Entry {
-                principal: principal.clone(),
+                principal: principal.cloned(),
                 expires: now + self.ttl,
             },
         );
@@ -378,10 +388,12 @@ impl Authenticator for StoreAuthenticator {
         {
             return None;
         }
+        // A cached refusal goes through `authenticate` too, which answers it
+        // at once.
         c.entries
             .get(&key)
             .filter(|e| e.expires > now)
-            .map(|e| e.principal.clone())
+            .and_then(|e| e.principal.clone())
     }
 
     fn authenticate(&self, authorization: Option<&str>) -> Result<Option<Principal>, AuthError> {
@@ -410,15 +422,26 @@ impl Authenticator for StoreAuthenticator {
             .trim_start()
             .split_once(' ')
             .ok_or(AuthError::Malformed)?;
-        let principal = if scheme.eq_ignore_ascii_case("basic") {
-            self.verify_basic(rest)?
+        let verified = if scheme.eq_ignore_ascii_case("basic") {
+            self.verify_basic(rest)
         } else if scheme.eq_ignore_ascii_case("bearer") {
-            self.verify_token(rest)?
+            self.verify_token(rest)
         } else {
             return Err(AuthError::Malformed);
         };
-        self.remember(key, &principal, generation);
-        Ok(Some(principal))
+        match verified {
+            Ok(principal) => {
+                self.remember(key, Some(&principal), generation);
+                Ok(Some(principal))
+            }
+            Err(AuthError::Invalid) => {
+                self.remember(key, None, generation);
+                Err(AuthError::Invalid)
+            }
+            // Malformed costs nothing to find again; Unavailable must be
+            // retried.
+            Err(e) => Err(e),
+        }
     }
 }
 
@@ -479,6 +502,13 @@ mod tests {
             3,
             "unknown users cost a verification too"
         );
+        for _ in 0..20 {
+            assert_eq!(
+                auth.authenticate(Some(&basic("bob", "wrong"))),
+                Err(AuthError::Invalid)
+            );
+        }
+        assert_eq!(auth.verifications(), 3, "a refusal is cached too");
         assert_eq!(
             auth.authenticate(Some("Basic %%%")),
             Err(AuthError::Malformed)
@@ -502,6 +532,21 @@ mod tests {
         assert_eq!(
             auth.authenticate(Some("Bearer nope")),
             Err(AuthError::Invalid)
+        );
+
+        // A refusal lasts only until the accounts change: once carol exists,
+        // her header is verified again.
+        assert_eq!(
+            auth.authenticate(Some(&basic("carol", "pw"))),
+            Err(AuthError::Invalid)
+        );
+        add_user(store.as_ref(), "carol", "pw", vec![], false).expect("add carol");
+        auth.cache.lock().expect("lock").checked = None;
+        assert_eq!(
+            auth.authenticate(Some(&basic("carol", "pw")))
+                .expect("ok")
+                .map(|p| p.name),
+            Some("carol".into())
         );
 
         // Revoking bumps the generation; after the next check the cached
@@ -538,6 +583,19 @@ mod tests {
             assert_eq!(got.as_deref(), Some("bob"));
         }
         assert_eq!(auth.verifications(), 1, "the waiters used the first result");
+
+        // The same for a wrong password: one refusal, shared.
+        let wrong = basic("bob", "stale");
+        let threads: Vec<_> = (0..16)
+            .map(|_| {
+                let (auth, wrong) = (auth.clone(), wrong.clone());
+                std::thread::spawn(move || auth.authenticate(Some(&wrong)))
+            })
+            .collect();
+        for t in threads {
+            assert_eq!(t.join().expect("thread"), Err(AuthError::Invalid));
+        }
+        assert_eq!(auth.verifications(), 2, "one verification refused them all");
 
         let gate = Arc::new(Gate::new(2));
         let inside = Arc::new(AtomicU64::new(0));

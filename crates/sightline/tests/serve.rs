@@ -255,6 +255,27 @@ fn auth_cache_tokens_metrics_and_users() {
         1.0,
         "one argon2 verification for 100 requests"
     );
+    // A client stuck on a stale password: refused every time, verified once.
+    for _ in 0..20 {
+        let r = c
+            .get(s.url("/api1/collections/"))
+            .header("authorization", basic("bob", "stale horse"))
+            .send()
+            .expect("request");
+        assert_eq!(r.status(), 401);
+    }
+    let m2 = c
+        .get(s.url("/metrics"))
+        .send()
+        .expect("metrics")
+        .text()
+        .expect("text");
+    assert_eq!(
+        metric(&m2, "sightline_password_verifications_total")
+            - metric(&m, "sightline_password_verifications_total"),
+        1.0,
+        "one argon2 verification for 20 refusals of one header"
+    );
     assert!(
         m.contains(
             r#"http_requests_total{method="GET",route="/{root}/collections/",status="200"}"#
