@@ -10,123 +10,37 @@
 //! The PostgreSQL test needs SIGHTLINE_TEST_PG (scripts/test starts a private
 //! cluster with scripts/pg); without it, it fails and says how to run it.
 
-use std::io::{BufRead, BufReader, Write};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
+use common::{basic, ok, sightline, Serve, TAXII};
 use serde_json::{json, Value};
 use sightline_store_postgres::testing::TestDb;
 
-const BIN: &str = env!("CARGO_BIN_EXE_sightline");
-const TAXII: &str = "application/taxii+json;version=2.1";
 const KILLS: usize = 5;
 const PER_ENVELOPE: u64 = 5;
 
 fn run(store: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut c = Command::new(BIN)
-        .env_remove("SIGHTLINE_DATA")
-        .env_remove("SIGHTLINE_STORE")
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run sightline");
-    if let Some(text) = stdin {
-        c.stdin
-            .take()
-            .expect("stdin")
-            .write_all(text.as_bytes())
-            .expect("write stdin");
-    }
-    drop(c.stdin.take());
-    c.wait_with_output().expect("wait")
+    sightline(&["--store", store], args, stdin)
 }
 
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// A running `sightline serve`; dropped = SIGKILL (std's `Child::kill`).
-struct Serve {
-    child: Child,
-    base: String,
-}
-
-impl Serve {
-    fn start(store: &str, data: &Path, config: &Path) -> Serve {
-        let mut child = Command::new(BIN)
-            .env_remove("SIGHTLINE_STORE")
-            .arg("--store")
-            .arg(store)
-            .arg("--data")
-            .arg(data)
-            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-            .arg(config)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start serve");
-        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-        let base = loop {
-            let mut line = String::new();
-            let n = out.read_line(&mut line).expect("read stdout");
-            assert!(n > 0, "serve exited before listening");
-            if let Some(url) = line.trim_end().strip_prefix("listening on ") {
-                break url.to_owned();
-            }
-        };
-        // Keep draining stdout so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in out.lines() {});
-        let s = Serve { child, base };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !Command::new(BIN)
-            .args(["healthcheck", "--url", &format!("{}/healthz", s.base)])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("healthcheck")
-            .success()
-        {
-            assert!(Instant::now() < deadline, "server never became healthy");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        s
-    }
-
-    /// SIGKILL, as `kill -9`: no graceful shutdown, no flush.
-    fn kill9(mut self) {
-        self.child.kill().expect("SIGKILL");
-        let st = self.child.wait().expect("wait");
-        assert!(!st.success(), "the server was killed, not stopped: {st}");
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The server on `store`, its standard error silenced (kills make noise).
+fn serve(store: &str, data: &Path, config: &Path) -> Serve {
+    let config = config.to_str().expect("UTF-8 path");
+    Serve::start(
+        &[&["--store", store][..], &common::data(data)[..]].concat(),
+        &["--config", config],
+        Stdio::null(),
+    )
 }
 
 fn auth() -> String {
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode("alice:correct horse")
-    )
+    basic("alice", "correct horse")
 }
 
 fn client() -> reqwest::blocking::Client {
@@ -338,7 +252,7 @@ fn kill_under_posts(store: &str) {
     let next = Arc::new(AtomicU64::new(0));
     let acked = Arc::new(Mutex::new(Vec::new()));
     let cut = Arc::new(AtomicUsize::new(0));
-    let mut srv = Serve::start(store, &data, &config);
+    let mut srv = serve(store, &data, &config);
     for round in 0..KILLS {
         let stop = Arc::new(AtomicBool::new(false));
         let count = Arc::new(AtomicUsize::new(0));
@@ -372,7 +286,7 @@ fn kill_under_posts(store: &str) {
         let out = ok(&run(store, &["check"], None));
         assert!(out.starts_with("ok: "), "check after kill {round}: {out}");
         // Restarted on it: everything acknowledged is there, and it takes POSTs.
-        srv = Serve::start(store, &data, &config);
+        srv = serve(store, &data, &config);
         let all = acked.lock().expect("acked");
         verify(&srv, &all);
         eprintln!(

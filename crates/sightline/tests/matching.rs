@@ -4,20 +4,16 @@
 //! as versions (STIX 2.1 §5.6 sighting: count, first_seen, last_seen,
 //! observed_data_refs, where_sighted_refs).
 
+mod common;
+
 use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::{json, Value};
 
-fn run(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sightline"))
-        .arg("--data")
-        .arg(data)
-        .env_remove("SIGHTLINE_DATA")
-        .args(args)
-        .output()
-        .expect("run sightline")
+fn run(data: &std::path::Path, args: &[&str]) -> Output {
+    common::sightline(&common::data(data), args, None)
 }
 
 fn lines(o: &Output) -> Vec<Value> {

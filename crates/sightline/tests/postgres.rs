@@ -7,52 +7,20 @@
 //! Needs SIGHTLINE_TEST_PG (scripts/test starts a private cluster with
 //! scripts/pg); without it these tests fail and say how to run them.
 
+mod common;
+
 use std::collections::HashSet;
-use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
+use common::{basic, client, ok, sightline, Serve, TAXII};
 use serde_json::{json, Value};
 use sightline_store::{CollectionStore, ObjectQuery, ObjectReader, Store, VersionFilter};
 use sightline_store_postgres::testing::TestDb;
 
-const BIN: &str = env!("CARGO_BIN_EXE_sightline");
-const TAXII: &str = "application/taxii+json;version=2.1";
-
 fn run(store: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut c = Command::new(BIN)
-        .env_remove("SIGHTLINE_DATA")
-        .env_remove("SIGHTLINE_STORE")
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run sightline");
-    if let Some(text) = stdin {
-        c.stdin
-            .take()
-            .expect("stdin")
-            .write_all(text.as_bytes())
-            .expect("write stdin");
-    }
-    drop(c.stdin.take());
-    c.wait_with_output().expect("wait")
-}
-
-fn ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}\nstdout: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    sightline(&["--store", store], args, stdin)
 }
 
 /// A STIX id with a UUIDv4 numbered `n`.
@@ -294,72 +262,17 @@ fn store_commands_on_postgres() {
 
 // ---------------------------------------------------------------- replicas
 
-struct Serve {
-    child: Child,
-    base: String,
-}
-
-impl Serve {
-    fn start(data: &Path, config: &Path) -> Serve {
-        let mut child = Command::new(BIN)
-            .env_remove("SIGHTLINE_STORE")
-            .arg("--data")
-            .arg(data)
-            .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-            .arg(config)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start serve");
-        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-        let base = loop {
-            let mut line = String::new();
-            let n = out.read_line(&mut line).expect("read stdout");
-            assert!(n > 0, "serve exited before listening");
-            if let Some(url) = line.trim_end().strip_prefix("listening on ") {
-                break url.to_owned();
-            }
-        };
-        // Keep reading the banner so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in out.lines() {});
-        let s = Serve { child, base };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !Command::new(BIN)
-            .args(["healthcheck", "--url", &format!("{}/healthz", s.base)])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("healthcheck")
-            .success()
-        {
-            assert!(Instant::now() < deadline, "server never became healthy");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        s
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client")
+/// The server with `--data data --config config`.
+fn serve(data: &Path, config: &Path) -> Serve {
+    let config = config.to_str().expect("UTF-8 path");
+    Serve::start(&common::data(data), &["--config", config], Stdio::inherit())
 }
 
 const AUTH: &str = "alice:correct horse";
 
 fn auth() -> String {
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(AUTH)
-    )
+    let (user, pw) = AUTH.split_once(':').expect("user:password");
+    basic(user, pw)
 }
 
 /// One GET of the objects endpoint: (ids, more, next, date-added first, last).
@@ -472,8 +385,8 @@ fn two_replicas_paging_while_posting() {
         ),
     )
     .expect("config");
-    let a = Serve::start(&dir.path().join("a"), &config);
-    let b = Serve::start(&dir.path().join("b"), &config);
+    let a = serve(&dir.path().join("a"), &config);
+    let b = serve(&dir.path().join("b"), &config);
     let c1 = sightline_store_postgres::PgStore::open(s)
         .expect("open")
         .collection("c1")
@@ -582,7 +495,7 @@ fn lost_database_connections_are_503_then_reconnected() {
         ),
     )
     .expect("config");
-    let srv = Serve::start(&dir.path().join("a"), &config);
+    let srv = serve(&dir.path().join("a"), &config);
     let url = format!("{}/api1/collections/c1/objects/", srv.base);
     let c = client();
     let get = || {
@@ -703,7 +616,7 @@ fn postgres_restart_under_load_loses_nothing_acknowledged() {
         ),
     )
     .expect("config");
-    let srv = Serve::start(&dir.path().join("a"), &config);
+    let srv = serve(&dir.path().join("a"), &config);
     let url = format!("{}/api1/collections/c1/objects/", srv.base);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let restarted = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));

@@ -4,166 +4,23 @@
 //! `sightline healthcheck`, talks HTTP with a blocking client, and stops the
 //! server with SIGTERM.
 
-use std::io::{BufRead, BufReader, Write};
+mod common;
+
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
+use common::{basic, client, ok, Serve, TAXII as ACCEPT};
 use reqwest::blocking::Client;
 use sightline_store::AccountStore;
 
-const BIN: &str = env!("CARGO_BIN_EXE_sightline");
-const ACCEPT: &str = "application/taxii+json;version=2.1";
-
 fn sightline(data: &Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
-    let mut c = Command::new(BIN)
-        .arg("--data")
-        .arg(data)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run sightline");
-    if let Some(text) = stdin {
-        c.stdin
-            .take()
-            .expect("stdin")
-            .write_all(text.as_bytes())
-            .expect("write stdin");
-    }
-    drop(c.stdin.take());
-    c.wait_with_output().expect("wait")
+    common::sightline(&common::data(data), args, stdin)
 }
 
-fn ok(out: &std::process::Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-struct Serve {
-    child: Child,
-    base: String,
-    lines: Vec<String>,
-}
-
-impl Serve {
-    fn start(data: &Path, args: &[&str]) -> Serve {
-        let mut child = Command::new(BIN)
-            .arg("--data")
-            .arg(data)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start serve");
-        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-        let mut lines = Vec::new();
-        let base = loop {
-            let mut line = String::new();
-            let n = out.read_line(&mut line).expect("read stdout");
-            assert!(n > 0, "serve exited before listening: {lines:?}");
-            let line = line.trim_end().to_owned();
-            lines.push(line.clone());
-            if let Some(url) = line.strip_prefix("listening on ") {
-                break url.to_owned();
-            }
-        };
-        // The remaining banner lines are printed before serving starts.
-        for _ in 0..2 {
-            let mut line = String::new();
-            if out.read_line(&mut line).unwrap_or(0) > 0 {
-                lines.push(line.trim_end().to_owned());
-            }
-        }
-        if args.contains(&"--demo") {
-            for _ in 0..3 {
-                let mut line = String::new();
-                if out.read_line(&mut line).unwrap_or(0) > 0 {
-                    lines.push(line.trim_end().to_owned());
-                }
-            }
-        }
-        let s = Serve { child, base, lines };
-        if s.base.starts_with("http://") {
-            s.wait_healthy();
-        }
-        s
-    }
-
-    fn wait_healthy(&self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let st = Command::new(BIN)
-                .args(["healthcheck", "--url", &format!("{}/healthz", self.base)])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .expect("healthcheck");
-            if st.success() {
-                return;
-            }
-            assert!(Instant::now() < deadline, "server never became healthy");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
-    /// SIGTERM, then the exit status (within 20 s).
-    fn terminate(&mut self) -> std::process::ExitStatus {
-        let st = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(st.success());
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(st) = self.child.try_wait().expect("wait") {
-                return st;
-            }
-            assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn client() -> Client {
-    Client::builder()
-        .default_headers(
-            [(
-                reqwest::header::ACCEPT,
-                reqwest::header::HeaderValue::from_static(ACCEPT),
-            )]
-            .into_iter()
-            .collect(),
-        )
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client")
-}
-
-fn basic(user: &str, pw: &str) -> String {
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"))
-    )
+fn serve(data: &Path, args: &[&str]) -> Serve {
+    Serve::start(&common::data(data), args, Stdio::inherit())
 }
 
 /// A data dir with collection `c1`, user `bob` (group analysts) and a config
@@ -217,7 +74,7 @@ fn metric(text: &str, name: &str) -> f64 {
 fn auth_cache_tokens_metrics_and_users() {
     let (dir, config) = setup();
     let data = dir.path().join("data");
-    let mut s = Serve::start(&data, &["--config", config.to_str().expect("utf-8")]);
+    let mut s = serve(&data, &["--config", config.to_str().expect("utf-8")]);
     let c = client();
     let r = c.get(s.url("/api1/collections/")).send().expect("request");
     assert_eq!(r.status(), 401);
@@ -362,7 +219,7 @@ fn sigterm_finishes_in_flight_requests() {
             })
             .expect("add slow");
     }
-    let mut s = Serve::start(&data, &["--config", config.to_str().expect("utf-8")]);
+    let mut s = serve(&data, &["--config", config.to_str().expect("utf-8")]);
     let url = s.url("/api1/collections/");
     let inflight = std::thread::spawn(move || {
         let t0 = Instant::now();
@@ -405,7 +262,7 @@ fn tls_with_a_self_signed_certificate() {
     let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
     std::fs::write(&cert_path, cert.cert.pem()).expect("cert");
     std::fs::write(&key_path, cert.signing_key.serialize_pem()).expect("key");
-    let mut s = Serve::start(
+    let mut s = serve(
         &data,
         &[
             "--config",
@@ -452,7 +309,7 @@ fn demo_serves_the_pack() {
     .expect("write extra");
     let data = dir.path().join("data");
     let extra_arg = extra.to_str().expect("utf-8 path");
-    let mut s = Serve::start(&data, &["--demo", "--demo-import", extra_arg]);
+    let mut s = serve(&data, &["--demo", "--demo-import", extra_arg]);
     let creds = s
         .lines
         .iter()
@@ -548,7 +405,7 @@ fn slow_and_broken_clients_against_sqlite() {
         let v: serde_json::Value = serde_json::from_slice(&r.bytes().expect("body")).expect("json");
         v["objects"].as_array().map_or(0, Vec::len)
     };
-    let mut s = Serve::start(&data, &cfg);
+    let mut s = serve(&data, &cfg);
     let addr = s
         .base
         .strip_prefix("http://")
@@ -624,7 +481,7 @@ fn slow_and_broken_clients_against_sqlite() {
     drop(lingering);
 
     // Restarted: what was stored is there, nothing else.
-    let s = Serve::start(&data, &cfg);
+    let s = serve(&data, &cfg);
     assert_eq!(count(&s), 10);
 }
 
@@ -636,7 +493,7 @@ fn oversized_request_heads_get_taxii_errors() {
     use std::net::TcpStream;
     let (dir, _) = setup();
     let data = dir.path().join("data");
-    let mut s = Serve::start(&data, &[]);
+    let mut s = serve(&data, &[]);
     let addr = s.base.trim_start_matches("http://").to_owned();
     let ask = |head: String| -> String {
         let mut c = TcpStream::connect(&addr).expect("connect");

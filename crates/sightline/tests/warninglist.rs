@@ -1,16 +1,12 @@
 //! `sightline warninglist`: the real binary imports MISP lists into the data
 //! directory, lists them with the built-in ones, and checks values.
 
-use std::process::{Command, Output};
+mod common;
+
+use std::process::Output;
 
 fn run(data: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sightline"))
-        .arg("--data")
-        .arg(data)
-        .env_remove("SIGHTLINE_DATA")
-        .args(args)
-        .output()
-        .expect("run sightline")
+    common::sightline(&common::data(data), args, None)
 }
 
 fn stdout(o: &Output) -> String {

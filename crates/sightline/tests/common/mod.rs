@@ -1,0 +1,185 @@
+//! What the integration tests share: running the real binary, and a real
+//! `sightline serve` on a free loopback port. Each test file uses a part.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_sightline");
+pub const TAXII: &str = "application/taxii+json;version=2.1";
+
+/// `--data DIR` for [`sightline`] and [`Serve::start`].
+pub fn data(dir: &Path) -> [&str; 2] {
+    ["--data", dir.to_str().expect("test paths are UTF-8")]
+}
+
+/// Runs `sightline GLOBAL... ARGS...` with `stdin` (closed when `None`),
+/// ignoring the caller's SIGHTLINE_DATA and SIGHTLINE_STORE.
+pub fn sightline(global: &[&str], args: &[&str], stdin: Option<&str>) -> Output {
+    let mut c = Command::new(BIN)
+        .env_remove("SIGHTLINE_DATA")
+        .env_remove("SIGHTLINE_STORE")
+        .args(global)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sightline");
+    if let Some(text) = stdin {
+        c.stdin
+            .take()
+            .expect("stdin")
+            .write_all(text.as_bytes())
+            .expect("write stdin");
+    }
+    drop(c.stdin.take());
+    c.wait_with_output().expect("wait")
+}
+
+/// Standard output of a run that must have succeeded.
+pub fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed: {}\nstdout: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// An HTTP Basic `Authorization` value.
+pub fn basic(user: &str, pw: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"))
+    )
+}
+
+/// A running `sightline serve`; dropped = SIGKILL.
+pub struct Serve {
+    child: Child,
+    pub base: String,
+    /// The banner it printed (listening on, discovery, data; demo lines).
+    pub lines: Vec<String>,
+}
+
+impl Serve {
+    /// `sightline GLOBAL... serve --listen 127.0.0.1:0 ARGS...`, once it
+    /// listens and, over plain HTTP, answers `/healthz`. The server's
+    /// standard error goes to `stderr`.
+    pub fn start(global: &[&str], args: &[&str], stderr: Stdio) -> Serve {
+        let mut child = Command::new(BIN)
+            .env_remove("SIGHTLINE_DATA")
+            .env_remove("SIGHTLINE_STORE")
+            .args(global)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .expect("start serve");
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut lines = Vec::new();
+        let mut read = |lines: &mut Vec<String>| {
+            let mut line = String::new();
+            let n = out.read_line(&mut line).expect("read stdout");
+            assert!(n > 0, "serve exited early; it printed {lines:?}");
+            lines.push(line.trim_end().to_owned());
+        };
+        let base = loop {
+            read(&mut lines);
+            if let Some(url) = lines.last().and_then(|l| l.strip_prefix("listening on ")) {
+                break url.to_owned();
+            }
+        };
+        // The rest of the banner comes before serving starts: discovery and
+        // data, then three lines for the demo.
+        let more = if args.contains(&"--demo") { 5 } else { 2 };
+        for _ in 0..more {
+            read(&mut lines);
+        }
+        // Keep draining so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in out.lines() {});
+        let s = Serve { child, base, lines };
+        if s.base.starts_with("http://") {
+            s.wait_healthy();
+        }
+        s
+    }
+
+    pub fn wait_healthy(&self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !Command::new(BIN)
+            .args(["healthcheck", "--url", &self.url("/healthz")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("healthcheck")
+            .success()
+        {
+            assert!(Instant::now() < deadline, "server never became healthy");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// SIGTERM, then the exit status (within 20 s).
+    pub fn terminate(&mut self) -> ExitStatus {
+        let st = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(st.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(st) = self.child.try_wait().expect("wait") {
+                return st;
+            }
+            assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL, as `kill -9`: no graceful shutdown, no flush.
+    pub fn kill9(mut self) {
+        self.child.kill().expect("SIGKILL");
+        let st = self.child.wait().expect("wait");
+        assert!(!st.success(), "the server was killed, not stopped: {st}");
+    }
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A blocking client with a timeout, sending `Accept` for TAXII 2.1.
+pub fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .default_headers(
+            [(
+                reqwest::header::ACCEPT,
+                reqwest::header::HeaderValue::from_static(TAXII),
+            )]
+            .into_iter()
+            .collect(),
+        )
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
