@@ -7,10 +7,10 @@
 //! adapters (`sightline_interchange::telemetry`). Each observation is first
 //! probed (the stateless half of matching: indexes, verification), on the
 //! parsing threads when there are several, then fed in input order to one
-//! `Matcher`, which keeps the state of multi-observation patterns. A match prints one JSON line: the indicator, the event
-//! (the observed-data id for STIX input; otherwise the line number and the
-//! event itself) and why (each comparison that held, the path it read and the
-//! value it found). Matches whose values are on a warninglist are suppressed
+//! `Matcher`, which keeps the state of multi-observation patterns. A match
+//! prints one JSON line: the indicator, the event (the observed-data id for
+//! STIX input; otherwise the line number and the event itself) and why (each
+//! comparison that held, the path it read and the value it found). Matches whose values are on a warninglist are suppressed
 //! and counted (printed with `--show-suppressed`).
 //!
 //! `--record` keeps one sighting per indicator per time window (event time,
@@ -190,10 +190,7 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
         for Probing { obs: o, probed } in obs.drain(..) {
             counts.observations += 1;
             // Nothing matched and no multi-observation state to feed.
-            let (Some(o), false) = (o, probed.is_empty()) else {
-                continue;
-            };
-            let o = &o;
+            let Some(o) = &o else { continue };
             let found = matcher.advance(&set, o, probed);
             for m in found {
                 let suppressed = suppressed_by(&lists, m);
@@ -292,11 +289,15 @@ impl Stage for ProbeStage {
     type Scratch = Probe;
     type Output = Probing;
     fn run(&self, probe: &mut Probe, obs: Observation) -> Probing {
-        let probed = probe.probe(&self.0, &obs);
-        Probing {
-            obs: (!probed.is_empty()).then_some(obs),
-            probed,
-        }
+        probing(probe, &self.0, obs)
+    }
+}
+
+fn probing(probe: &mut Probe, set: &IndicatorSet, obs: Observation) -> Probing {
+    let probed = probe.probe(set, &obs);
+    Probing {
+        obs: (!probed.is_empty()).then_some(obs),
+        probed,
     }
 }
 
@@ -321,10 +322,7 @@ impl Events {
             Events::Inline(r, probe, buf) => {
                 buf.clear();
                 let ev = r.next_into(buf)?;
-                out.extend(buf.drain(..).map(|o| Probing {
-                    probed: probe.probe(set, &o),
-                    obs: Some(o),
-                }));
+                out.extend(buf.drain(..).map(|o| probing(probe, set, o)));
                 Ok(ev)
             }
             Events::Parallel(r) => r.next_into(out),
