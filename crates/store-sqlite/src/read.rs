@@ -150,6 +150,10 @@ impl ObjectReader for SqliteStore {
         each: &mut dyn FnMut(&ObjectRow<'_>),
     ) -> Result<PageSummary> {
         let conn = self.reader()?;
+        let txn = match &q.collection {
+            Some(_) => Some(ReadTxn::begin(&conn).ctx(&self.path)?),
+            None => None,
+        };
         let cid = match &q.collection {
             Some(c) => Some(
                 resolve_collection(&conn, c)
@@ -160,7 +164,7 @@ impl ObjectReader for SqliteStore {
         };
         let limit = q.limit.min(MAX_LIMIT);
         let (sql, params) = page_sql(q, cid, limit);
-        (|| -> rusqlite::Result<PageSummary> {
+        let summary = (|| -> rusqlite::Result<PageSummary> {
             let mut stmt = conn.prepare_cached(&sql)?;
             let mut rows = stmt.query(params_from_iter(params))?;
             let mut summary = PageSummary::default();
@@ -187,7 +191,11 @@ impl ObjectReader for SqliteStore {
             }
             Ok(summary)
         })()
-        .ctx(&self.path)
+        .ctx(&self.path)?;
+        if let Some(t) = txn {
+            t.end().ctx(&self.path)?;
+        }
+        Ok(summary)
     }
 
     fn lookup_external_id(&self, external_id: &str) -> Result<Vec<String>> {
@@ -282,6 +290,10 @@ impl ObjectReader for SqliteStore {
 impl VersionReader for SqliteStore {
     fn versions(&self, id: &str, collection: Option<&str>) -> Result<Vec<StoredObject>> {
         let conn = self.reader()?;
+        let txn = match collection {
+            Some(_) => Some(ReadTxn::begin(&conn).ctx(&self.path)?),
+            None => None,
+        };
         let cid = match collection {
             Some(c) => Some(
                 resolve_collection(&conn, c)
@@ -290,7 +302,7 @@ impl VersionReader for SqliteStore {
             ),
             None => None,
         };
-        (|| -> rusqlite::Result<Vec<StoredObject>> {
+        let versions = (|| -> rusqlite::Result<Vec<StoredObject>> {
             match cid {
                 None => {
                     let mut stmt = conn.prepare_cached(&format!(
@@ -309,7 +321,50 @@ impl VersionReader for SqliteStore {
                 }
             }
         })()
-        .ctx(&self.path)
+        .ctx(&self.path)?;
+        if let Some(t) = txn {
+            t.end().ctx(&self.path)?;
+        }
+        Ok(versions)
+    }
+}
+
+/// One read transaction around the statements of a collection read (resolve
+/// the collection, then the page). Each statement outside a transaction is
+/// its own read transaction, and each takes and drops SQLite's locks: two
+/// `fcntl` on the database file and its WAL index, an `fstat`, a WAL read
+/// mark. That was a seventh of the server's CPU for a TAXII GET by id (two
+/// such statements per request; `perf`, issue 3 in BENCHMARKS.md). One
+/// transaction also reads both statements from one snapshot.
+///
+/// Ended by [`ReadTxn::end`]; dropped without it (an error on the way), it
+/// rolls back, so a pooled connection never keeps an old snapshot.
+struct ReadTxn<'c> {
+    conn: &'c Connection,
+}
+
+impl<'c> ReadTxn<'c> {
+    fn begin(conn: &'c Connection) -> rusqlite::Result<Self> {
+        conn.prepare_cached("BEGIN")?.execute([])?;
+        Ok(ReadTxn { conn })
+    }
+
+    fn end(self) -> rusqlite::Result<()> {
+        // Drop then finds the connection in autocommit mode and does nothing.
+        self.conn.prepare_cached("COMMIT")?.execute([]).map(drop)
+    }
+}
+
+impl Drop for ReadTxn<'_> {
+    fn drop(&mut self) {
+        if !self.conn.is_autocommit() {
+            // Nothing was written: rolling back only ends the snapshot. On
+            // failure the pool drops the connection (`Reader`: not autocommit).
+            let _ = self
+                .conn
+                .prepare_cached("ROLLBACK")
+                .and_then(|mut s| s.execute([]));
+        }
     }
 }
 

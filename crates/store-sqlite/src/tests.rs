@@ -439,3 +439,62 @@ fn new_ids_and_known_ids_get_their_memberships() {
     assert_eq!(keys.len(), 2, "one latest membership per id: {keys:?}");
     assert!(s.check().expect("check").is_empty());
 }
+
+/// A collection read is one explicit read transaction (`read::ReadTxn`):
+/// whether it succeeds or fails, the pooled connection must come back in
+/// autocommit mode, or it would keep serving its old snapshot and never see
+/// later writes.
+#[test]
+fn collection_reads_end_their_transaction() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = SqliteStore::open(dir.path()).expect("open");
+    let coll = CollectionInfo {
+        id: "0d6e3c1a-5b2f-4a7e-8c9d-1e2f3a4b5c6d".into(),
+        title: "Feed".into(),
+        description: None,
+        alias: Some("feed".into()),
+        media_types: vec!["application/stix+json;version=2.1".into()],
+    };
+    s.create_collection(&coll).expect("collection");
+    put(&s, 1, 1, Some("feed"));
+    let page = |collection: &str| {
+        s.query(&ObjectQuery {
+            collection: Some(collection.into()),
+            limit: 100,
+            ..ObjectQuery::default()
+        })
+    };
+    let pooled_idle = || {
+        let pool = s.readers.lock().expect("pool");
+        assert_eq!(pool.len(), 1, "one reader, reused");
+        pool.iter().all(rusqlite::Connection::is_autocommit)
+    };
+    assert_eq!(page("feed").expect("page").items.len(), 1);
+    assert!(pooled_idle(), "after a page");
+    assert!(matches!(
+        page("nope"),
+        Err(StoreError::NoSuchCollection(c)) if c == "nope"
+    ));
+    assert!(pooled_idle(), "after an unknown collection");
+    assert_eq!(
+        s.versions(&sid("malware", 1), Some("feed"))
+            .expect("versions")
+            .len(),
+        1
+    );
+    assert!(matches!(
+        s.versions(&sid("malware", 1), Some("nope")),
+        Err(StoreError::NoSuchCollection(_))
+    ));
+    assert!(pooled_idle(), "after versions");
+    // Later writes are seen: no read kept its snapshot.
+    put(&s, 2, 1, Some("feed"));
+    put(&s, 1, 2, Some("feed"));
+    assert_eq!(page("feed").expect("page").items.len(), 2);
+    assert_eq!(
+        s.versions(&sid("malware", 1), Some("feed"))
+            .expect("versions")
+            .len(),
+        2
+    );
+}
