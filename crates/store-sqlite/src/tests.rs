@@ -293,6 +293,109 @@ fn page_plans_are_range_scans() {
     }
 }
 
+/// The plan of a page query, one step per line.
+fn plan_of(conn: &rusqlite::Connection, q: &ObjectQuery, cid: Option<i64>) -> String {
+    let (sql, params) = crate::read::page_sql(q, cid, 10);
+    let mut stmt = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .expect("prepare");
+    let plan: Vec<String> = stmt
+        .query_map(rusqlite::params_from_iter(params), |r| {
+            r.get::<_, String>(3)
+        })
+        .expect("plan")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    plan.join("; ")
+}
+
+/// GET one object (TAXII 2.1 §5.6, latest version by default) is at most one
+/// row: its query must not build a temporary B-tree to sort it (issue 3:
+/// a tenth of a GET by id). Several versions, or several ids, still sort.
+#[test]
+fn one_id_latest_or_first_pages_do_not_sort() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = SqliteStore::open(dir.path()).expect("open");
+    let conn = s.lock_writer();
+    let one = |versions: VersionFilter| ObjectQuery {
+        ids: vec![sid("malware", 1)],
+        versions,
+        ..ObjectQuery::default()
+    };
+    let first = VersionFilter {
+        first: true,
+        last: false,
+        ..VersionFilter::last()
+    };
+    for cid in [None, Some(1)] {
+        for q in [one(VersionFilter::last()), one(first.clone())] {
+            let plan = plan_of(&conn, &q, cid);
+            assert!(!plan.contains("TEMP B-TREE"), "sorts one row: {plan}");
+            assert!(plan.contains("id=?"), "not an id lookup: {plan}");
+        }
+        let many_versions = one(VersionFilter::all());
+        let many_ids = ObjectQuery {
+            ids: vec![sid("malware", 1), sid("malware", 2)],
+            ..ObjectQuery::default()
+        };
+        for q in [many_versions, many_ids] {
+            let plan = plan_of(&conn, &q, cid);
+            assert!(
+                plan.contains("TEMP B-TREE FOR ORDER BY"),
+                "unsorted: {plan}"
+            );
+        }
+    }
+}
+
+/// The answers of the unsorted one-row query: the latest (or first) version
+/// of the one id, in and outside a collection, whose membership order
+/// differs from the version order.
+#[test]
+fn one_id_pages_answer_the_right_version() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = SqliteStore::open(dir.path()).expect("open");
+    let coll = CollectionInfo {
+        id: "3c2b1a09-8f7e-4d6c-9b5a-4e3d2c1b0a98".into(),
+        title: "Feed".into(),
+        description: None,
+        alias: Some("feed".into()),
+        media_types: vec!["application/stix+json;version=2.1".into()],
+    };
+    s.create_collection(&coll).expect("collection");
+    // Version 3 joins the collection before version 2; another id beside it.
+    put(&s, 1, 3, Some("feed"));
+    put(&s, 1, 2, Some("feed"));
+    put(&s, 1, 1, None);
+    put(&s, 2, 1, Some("feed"));
+    let page = |collection: Option<&str>, versions: VersionFilter| {
+        s.query(&ObjectQuery {
+            collection: collection.map(Into::into),
+            ids: vec![sid("malware", 1)],
+            versions,
+            limit: 10,
+            ..ObjectQuery::default()
+        })
+        .expect("query")
+        .items
+        .into_iter()
+        .map(|o| o.version.unwrap_or_default())
+        .collect::<Vec<_>>()
+    };
+    let first = VersionFilter {
+        first: true,
+        last: false,
+        ..VersionFilter::last()
+    };
+    let v = |m: u32| sightline_store::conformance::ts(m);
+    assert_eq!(page(Some("feed"), VersionFilter::last()), vec![v(3)]);
+    assert_eq!(page(Some("feed"), first.clone()), vec![v(2)]);
+    assert_eq!(page(None, VersionFilter::last()), vec![v(3)]);
+    assert_eq!(page(None, first), vec![v(1)]);
+    // All versions still come in date_added order (membership order here).
+    assert_eq!(page(Some("feed"), VersionFilter::all()), vec![v(3), v(2)]);
+}
+
 /// A server and the CLI are two handles (two processes) on one store: a user
 /// removed through one must show as a new generation through the other.
 #[test]
