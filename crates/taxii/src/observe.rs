@@ -60,7 +60,7 @@ pub(crate) fn layers(routes: Router) -> Router {
                 .on_response(on_response),
         )
         .layer(axum::middleware::from_fn(crate::media::negotiate))
-        .layer(axum::middleware::from_fn(crate::head::bounds))
+        .layer(crate::head::BoundsLayer)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
