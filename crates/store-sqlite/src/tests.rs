@@ -28,6 +28,17 @@ fn put(s: &SqliteStore, n: u64, m: u32, coll: Option<&str>) -> PutOutcome {
     o
 }
 
+/// A collection `feed` (alias) with this id.
+fn feed(id: &str) -> CollectionInfo {
+    CollectionInfo {
+        id: id.into(),
+        title: "Feed".into(),
+        description: None,
+        alias: Some("feed".into()),
+        media_types: vec!["application/stix+json;version=2.1".into()],
+    }
+}
+
 fn date(o: PutOutcome) -> i64 {
     match o {
         PutOutcome::Added { date_added } | PutOutcome::Duplicate { date_added } => date_added,
@@ -38,13 +49,7 @@ fn date(o: PutOutcome) -> i64 {
 fn data_and_clock_survive_reopen() {
     let dir = tempfile::tempdir().expect("tmp");
     let sub = dir.path().join("not/yet/there");
-    let coll = CollectionInfo {
-        id: "6f0b7a4e-4c3d-4b8e-9a55-0c1f2d3e4f50".into(),
-        title: "Feed".into(),
-        description: None,
-        alias: Some("feed".into()),
-        media_types: vec!["application/stix+json;version=2.1".into()],
-    };
+    let coll = feed("6f0b7a4e-4c3d-4b8e-9a55-0c1f2d3e4f50");
     let (before, last) = {
         let s = SqliteStore::open(&sub).expect("open creates the directory");
         s.create_collection(&coll).expect("collection");
@@ -355,13 +360,7 @@ fn one_id_latest_or_first_pages_do_not_sort() {
 fn one_id_pages_answer_the_right_version() {
     let dir = tempfile::tempdir().expect("tmp");
     let s = SqliteStore::open(dir.path()).expect("open");
-    let coll = CollectionInfo {
-        id: "3c2b1a09-8f7e-4d6c-9b5a-4e3d2c1b0a98".into(),
-        title: "Feed".into(),
-        description: None,
-        alias: Some("feed".into()),
-        media_types: vec!["application/stix+json;version=2.1".into()],
-    };
+    let coll = feed("3c2b1a09-8f7e-4d6c-9b5a-4e3d2c1b0a98");
     s.create_collection(&coll).expect("collection");
     // Version 3 joins the collection before version 2; another id beside it.
     put(&s, 1, 3, Some("feed"));
@@ -501,13 +500,7 @@ fn new_ids_and_known_ids_get_their_memberships() {
     // in the store but new to the collection, or a newer version, must not.
     let dir = tempfile::tempdir().expect("tmp");
     let s = SqliteStore::open(dir.path()).expect("open");
-    let coll = CollectionInfo {
-        id: "6f0b7a4e-4c3d-4b8e-9a55-0c1f2d3e4f51".into(),
-        title: "Feed".into(),
-        description: None,
-        alias: Some("feed".into()),
-        media_types: vec!["application/stix+json;version=2.1".into()],
-    };
+    let coll = feed("6f0b7a4e-4c3d-4b8e-9a55-0c1f2d3e4f51");
     s.create_collection(&coll).expect("collection");
     assert!(matches!(put(&s, 1, 1, None), PutOutcome::Added { .. }));
     // Known version, new to the collection: a membership with its own date.
@@ -551,13 +544,7 @@ fn new_ids_and_known_ids_get_their_memberships() {
 fn collection_reads_end_their_transaction() {
     let dir = tempfile::tempdir().expect("tmp");
     let s = SqliteStore::open(dir.path()).expect("open");
-    let coll = CollectionInfo {
-        id: "0d6e3c1a-5b2f-4a7e-8c9d-1e2f3a4b5c6d".into(),
-        title: "Feed".into(),
-        description: None,
-        alias: Some("feed".into()),
-        media_types: vec!["application/stix+json;version=2.1".into()],
-    };
+    let coll = feed("0d6e3c1a-5b2f-4a7e-8c9d-1e2f3a4b5c6d");
     s.create_collection(&coll).expect("collection");
     put(&s, 1, 1, Some("feed"));
     let page = |collection: &str| {
