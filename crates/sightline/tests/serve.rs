@@ -83,53 +83,39 @@ fn auth_cache_tokens_metrics_and_users() {
         .get("www-authenticate")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("Basic")));
-    let before = metric(
-        &c.get(s.url("/metrics"))
+    let metrics = || {
+        c.get(s.url("/metrics"))
             .send()
             .expect("metrics")
             .text()
-            .expect("text"),
-        "sightline_password_verifications_total",
-    );
+            .expect("text")
+    };
+    let collections = |pw: &str| {
+        c.get(s.url("/api1/collections/"))
+            .header("authorization", basic("bob", pw))
+            .send()
+            .expect("request")
+            .status()
+    };
+    const VERIFIED: &str = "sightline_password_verifications_total";
+    let before = metric(&metrics(), VERIFIED);
     let t0 = Instant::now();
     for _ in 0..100 {
-        let r = c
-            .get(s.url("/api1/collections/"))
-            .header("authorization", basic("bob", "correct horse"))
-            .send()
-            .expect("request");
-        assert_eq!(r.status(), 200);
+        assert_eq!(collections("correct horse"), 200);
     }
     eprintln!("100 Basic-auth requests: {:?}", t0.elapsed());
-    let m = c
-        .get(s.url("/metrics"))
-        .send()
-        .expect("metrics")
-        .text()
-        .expect("text");
+    let m = metrics();
     assert_eq!(
-        metric(&m, "sightline_password_verifications_total") - before,
+        metric(&m, VERIFIED) - before,
         1.0,
         "one argon2 verification for 100 requests"
     );
     // A client stuck on a stale password: refused every time, verified once.
     for _ in 0..20 {
-        let r = c
-            .get(s.url("/api1/collections/"))
-            .header("authorization", basic("bob", "stale horse"))
-            .send()
-            .expect("request");
-        assert_eq!(r.status(), 401);
+        assert_eq!(collections("stale horse"), 401);
     }
-    let m2 = c
-        .get(s.url("/metrics"))
-        .send()
-        .expect("metrics")
-        .text()
-        .expect("text");
     assert_eq!(
-        metric(&m2, "sightline_password_verifications_total")
-            - metric(&m, "sightline_password_verifications_total"),
+        metric(&metrics(), VERIFIED) - metric(&m, VERIFIED),
         1.0,
         "one argon2 verification for 20 refusals of one header"
     );
