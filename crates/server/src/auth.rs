@@ -571,29 +571,28 @@ mod tests {
         add_user(store.as_ref(), "bob", "pw", vec![], false).expect("add");
         let auth =
             Arc::new(StoreAuthenticator::new(store, Duration::from_secs(300)).expect("auth"));
-        let header = basic("bob", "pw");
-        let threads: Vec<_> = (0..16)
-            .map(|_| {
-                let (auth, header) = (auth.clone(), header.clone());
-                std::thread::spawn(move || auth.authenticate(Some(&header)))
-            })
-            .collect();
-        for t in threads {
-            let got = t.join().expect("thread").expect("ok").map(|p| p.name);
+        // 16 threads sending one header at once: their answers.
+        let stampede = |header: String| {
+            let threads: Vec<_> = (0..16)
+                .map(|_| {
+                    let (auth, header) = (auth.clone(), header.clone());
+                    std::thread::spawn(move || auth.authenticate(Some(&header)))
+                })
+                .collect();
+            threads
+                .into_iter()
+                .map(|t| t.join().expect("thread"))
+                .collect::<Vec<_>>()
+        };
+        for got in stampede(basic("bob", "pw")) {
+            let got = got.expect("ok").map(|p| p.name);
             assert_eq!(got.as_deref(), Some("bob"));
         }
         assert_eq!(auth.verifications(), 1, "the waiters used the first result");
 
         // The same for a wrong password: one refusal, shared.
-        let wrong = basic("bob", "stale");
-        let threads: Vec<_> = (0..16)
-            .map(|_| {
-                let (auth, wrong) = (auth.clone(), wrong.clone());
-                std::thread::spawn(move || auth.authenticate(Some(&wrong)))
-            })
-            .collect();
-        for t in threads {
-            assert_eq!(t.join().expect("thread"), Err(AuthError::Invalid));
+        for got in stampede(basic("bob", "stale")) {
+            assert_eq!(got, Err(AuthError::Invalid));
         }
         assert_eq!(auth.verifications(), 2, "one verification refused them all");
 

@@ -278,18 +278,7 @@ fn page_plans_are_range_scans() {
             Some(1),
         ),
     ] {
-        let (sql, params) = crate::read::page_sql(&q, cid, 10);
-        let mut stmt = conn
-            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
-            .expect("prepare");
-        let plan: Vec<String> = stmt
-            .query_map(rusqlite::params_from_iter(params), |r| {
-                r.get::<_, String>(3)
-            })
-            .expect("plan")
-            .collect::<Result<_, _>>()
-            .expect("rows");
-        let plan = plan.join("; ");
+        let plan = plan_of(&conn, &q, cid);
         assert!(!plan.contains("TEMP B-TREE"), "page query sorts: {plan}");
         assert!(
             plan.contains("date_added>?") || plan.contains("rowid>?"),
