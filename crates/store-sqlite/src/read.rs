@@ -47,6 +47,15 @@ fn placeholders(sql: &mut String, params: &mut Vec<Value>, values: &[String]) {
     sql.push(')');
 }
 
+/// Every version of id ?2 in collection ?1, by version key.
+pub(crate) fn versions_in_collection_sql() -> String {
+    format!(
+        "SELECT m.date_added, {COLUMNS} FROM versions v INDEXED BY versions_id
+         CROSS JOIN members m INDEXED BY members_version ON m.version = v.date_added AND m.cid = ?1
+         WHERE v.id = ?2 ORDER BY m.version_key"
+    )
+}
+
 /// Builds the page query. Which index serves it is chosen explicitly (with
 /// `INDEXED BY`, or `+` to rule an index out) so the plan never depends on
 /// statistics: always a range scan in `date_added` order from the cursor.
@@ -63,10 +72,18 @@ pub(crate) fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (Stri
     let mut sql = String::with_capacity(400);
     // `t` is the table whose date_added orders the page and carries the flags.
     let t = if cid.is_some() { "m" } else { "v" };
-    if let Some(cid) = cid {
-        let index = if !q.ids.is_empty() {
-            "members_id"
-        } else if only_last {
+    if let (Some(cid), false) = (cid, q.ids.is_empty()) {
+        // By id: the id's versions, then their memberships here (there is no
+        // index by collection and id: see `schema.rs`, `members`).
+        sql.push_str(&format!(
+            "SELECT m.date_added, {COLUMNS} FROM versions v INDEXED BY versions_id
+             CROSS JOIN members m INDEXED BY members_version ON m.version = v.date_added
+             WHERE m.cid = ? AND m.date_added > ?"
+        ));
+        params.push(Value::Integer(cid));
+        params.push(Value::Integer(cursor));
+    } else if let Some(cid) = cid {
+        let index = if only_last {
             "members_latest"
         } else if only_first {
             "members_first"
@@ -100,7 +117,7 @@ pub(crate) fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (Stri
         params.push(Value::Integer(cursor));
     }
     if !q.ids.is_empty() {
-        sql.push_str(&format!(" AND {t}.id IN "));
+        sql.push_str(" AND v.id IN ");
         placeholders(&mut sql, &mut params, &q.ids);
     }
     if !q.types.is_empty() {
@@ -131,8 +148,8 @@ pub(crate) fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (Stri
     }
     // One id with only its latest (or only its first) version: at most one
     // row (one latest and one first membership per id and collection, one
-    // per id store-wide). Its index (`members_id`, `versions_id`) is not in
-    // `date_added` order, so an ORDER BY would build a temporary B-tree for
+    // per id store-wide). Its index (`versions_id`) is not in `date_added`
+    // order, so an ORDER BY would build a temporary B-tree for
     // that one row: a tenth of the instructions of a TAXII GET by id.
     let at_most_one_row = q.ids.len() == 1 && (only_last || only_first);
     if !at_most_one_row {
@@ -321,10 +338,7 @@ impl VersionReader for SqliteStore {
                     rows.collect()
                 }
                 Some(cid) => {
-                    let mut stmt = conn.prepare_cached(&format!(
-                        "SELECT m.date_added, {COLUMNS} FROM members m JOIN versions v ON v.date_added = m.version
-                         WHERE m.cid = ?1 AND m.id = ?2 ORDER BY m.version_key"
-                    ))?;
+                    let mut stmt = conn.prepare_cached(&versions_in_collection_sql())?;
                     let rows = stmt.query_map(params![cid, id], stored)?;
                     rows.collect()
                 }
@@ -474,10 +488,10 @@ pub(crate) fn check(conn: &Connection, read_only: bool) -> rusqlite::Result<Vec<
         },
     )?;
     collect(
-        "SELECT m.id FROM members m WHERE (m.is_latest = 1 AND m.version_key !=
-            (SELECT max(n.version_key) FROM members n WHERE n.cid = m.cid AND n.id = m.id))
-         OR (m.is_first = 1 AND m.version_key !=
-            (SELECT min(n.version_key) FROM members n WHERE n.cid = m.cid AND n.id = m.id)) LIMIT 100",
+        "SELECT id FROM (SELECT id, version_key, is_latest, is_first,
+                max(version_key) OVER w AS newest, min(version_key) OVER w AS oldest
+                FROM members WINDOW w AS (PARTITION BY cid, id))
+         WHERE (is_latest = 1 AND version_key != newest) OR (is_first = 1 AND version_key != oldest) LIMIT 100",
         &|r| Ok(format!("{}: a membership's latest/first flag is on the wrong version", r.get::<_, String>(0)?)),
     )?;
     collect(

@@ -577,3 +577,134 @@ fn collection_reads_end_their_transaction() {
         2
     );
 }
+
+/// The plan of `sql` with every parameter bound to a text, one step per line.
+fn plan_of_sql(conn: &rusqlite::Connection, sql: &str) -> String {
+    let mut stmt = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .expect("prepare");
+    let n = stmt.parameter_count();
+    let plan: Vec<String> = stmt
+        .query_map(rusqlite::params_from_iter(vec!["x"; n]), |r| {
+            r.get::<_, String>(3)
+        })
+        .expect("plan")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    plan.join("; ")
+}
+
+/// Memberships by id have no index by (collection, id) since V4 (`schema.rs`:
+/// it cost a random leaf per POSTed object): every statement that finds them
+/// goes through `versions_id` then `members_version`, never a scan of a table.
+#[test]
+fn membership_statements_use_indexes() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = SqliteStore::open(dir.path()).expect("open");
+    let conn = s.lock_writer();
+    let by_id = ObjectQuery {
+        ids: vec![sid("malware", 1)],
+        versions: VersionFilter::all(),
+        ..ObjectQuery::default()
+    };
+    let page = crate::read::page_sql(&by_id, Some(1), 10).0;
+    for sql in [
+        crate::write::MEMBER_NEIGHBOURS,
+        crate::write::REMOVE_MEMBERSHIPS,
+        crate::write::REMOVE_MEMBERSHIP,
+        crate::write::REFLAG_MEMBERSHIPS,
+        &crate::read::versions_in_collection_sql(),
+        &page,
+    ] {
+        let plan = plan_of_sql(&conn, sql);
+        assert!(plan.contains("versions_id"), "not by id: {plan}\n{sql}");
+        assert!(
+            plan.contains("members_version") || plan.contains("INTEGER PRIMARY KEY"),
+            "memberships not by version: {plan}\n{sql}"
+        );
+        for step in plan.split("; ") {
+            assert!(
+                !step.starts_with("SCAN") || step.contains("left_here"),
+                "scans a table: {plan}\n{sql}"
+            );
+        }
+    }
+}
+
+/// A V3 store (memberships indexed by collection and id) opens as V4 with
+/// every membership found by id, removable, and `check` clean.
+#[test]
+fn v3_store_migrates_to_memberships_by_version() {
+    let dir = tempfile::tempdir().expect("tmp");
+    {
+        let s = SqliteStore::open(dir.path()).expect("open");
+        let coll = feed("9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d");
+        s.create_collection(&coll).expect("collection");
+        for n in 1..=3 {
+            put(&s, n, 1, Some("feed"));
+            put(&s, n, 2, Some("feed"));
+        }
+        put(&s, 4, 1, None);
+    }
+    // The same rows under V3's index, as a V3 release left them.
+    {
+        let c = rusqlite::Connection::open(dir.path().join(DB_FILE)).expect("raw");
+        c.execute_batch(
+            "DROP INDEX members_version;
+             CREATE UNIQUE INDEX members_id ON members (cid, id, version_key);
+             PRAGMA user_version = 3;",
+        )
+        .expect("to V3");
+    }
+    let s = SqliteStore::open(dir.path()).expect("reopen");
+    let indexes: Vec<String> = s
+        .lock_writer()
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'members'")
+        .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+        .expect("indexes");
+    assert!(
+        indexes.iter().any(|i| i == "members_version"),
+        "{indexes:?}"
+    );
+    assert!(!indexes.iter().any(|i| i == "members_id"), "{indexes:?}");
+    let id = sid("malware", 2);
+    let versions = s.versions(&id, Some("feed")).expect("versions");
+    assert_eq!(versions.len(), 2);
+    let latest = s
+        .query(&ObjectQuery {
+            collection: Some("feed".into()),
+            ids: vec![id.clone()],
+            ..ObjectQuery::default()
+        })
+        .expect("by id")
+        .items;
+    assert_eq!(latest.len(), 1);
+    assert_eq!(latest[0].version_key, versions[1].version_key);
+    // Remove the latest version: the older one becomes the latest here.
+    let mut t = s.begin().expect("begin");
+    let removed = t
+        .remove_from_collection("feed", &id, std::slice::from_ref(&versions[1].version_key))
+        .expect("remove");
+    t.commit().expect("commit");
+    assert_eq!(removed, 1);
+    let after = s
+        .query(&ObjectQuery {
+            collection: Some("feed".into()),
+            ids: vec![id.clone()],
+            ..ObjectQuery::default()
+        })
+        .expect("by id")
+        .items;
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].version_key, versions[0].version_key);
+    // An id outside the collection has no membership; a new put still works.
+    assert!(s
+        .versions(&sid("malware", 4), Some("feed"))
+        .expect("v")
+        .is_empty());
+    assert!(matches!(
+        put(&s, 4, 1, Some("feed")),
+        PutOutcome::Added { .. }
+    ));
+    assert!(s.check().expect("check").is_empty(), "{:?}", s.check());
+}

@@ -17,6 +17,36 @@ use sightline_stix::object::RELATIONSHIP_TYPES;
 
 use crate::{Ctx, SqliteStore};
 
+// Memberships by id go through the id's versions (`versions_id`) and
+// `members_version`: there is no index by collection and id (`schema.rs`).
+// The plans are tested (`tests.rs`: `membership_statements_use_indexes`).
+
+/// The memberships of id ?2 in collection ?1 that a put must know about
+/// (latest, first, or of version key ?3).
+pub(crate) const MEMBER_NEIGHBOURS: &str =
+    "SELECT m.date_added, m.version_key, m.is_latest, m.is_first
+     FROM versions v INDEXED BY versions_id
+     CROSS JOIN members m INDEXED BY members_version ON m.version = v.date_added AND m.cid = ?1
+     WHERE v.id = ?2 AND (m.is_latest = 1 OR m.is_first = 1 OR m.version_key = ?3)";
+
+/// Removes every membership of id ?2 from collection ?1.
+pub(crate) const REMOVE_MEMBERSHIPS: &str = "DELETE FROM members WHERE cid = ?1
+     AND version IN (SELECT date_added FROM versions WHERE id = ?2)";
+
+/// Removes the membership of version ?3 of id ?2 from collection ?1.
+pub(crate) const REMOVE_MEMBERSHIP: &str = "DELETE FROM members WHERE cid = ?1
+     AND version IN (SELECT date_added FROM versions WHERE id = ?2 AND version_key = ?3)";
+
+/// Sets the latest/first flags of id ?2's memberships left in collection ?1.
+pub(crate) const REFLAG_MEMBERSHIPS: &str =
+    "WITH left_here AS (SELECT m.date_added, m.version_key FROM versions v INDEXED BY versions_id
+         CROSS JOIN members m INDEXED BY members_version ON m.version = v.date_added AND m.cid = ?1
+         WHERE v.id = ?2)
+     UPDATE members SET
+        is_latest = (version_key = (SELECT max(version_key) FROM left_here)),
+        is_first = (version_key = (SELECT min(version_key) FROM left_here))
+     WHERE date_added IN (SELECT date_added FROM left_here)";
+
 /// The rows of one id (in `versions`, or in one collection's `members`) that a
 /// put must know about.
 #[derive(Default)]
@@ -239,10 +269,7 @@ impl SqliteTxn<'_> {
             // membership references a version); skip a random index probe.
             return self.add_member(cid, m, vk, (version_date, true), Neighbours::default());
         }
-        let mut stmt = conn.prepare_cached(
-            "SELECT date_added, version_key, is_latest, is_first FROM members
-             WHERE cid = ?1 AND id = ?2 AND (is_latest = 1 OR is_first = 1 OR version_key = ?3)",
-        )?;
+        let mut stmt = conn.prepare_cached(MEMBER_NEIGHBOURS)?;
         // (A brand-new version cannot be a member yet, but other versions of
         // the id may be.)
         let n = Neighbours::read(&mut stmt, params![cid, m.id, vk], vk)?;
@@ -304,24 +331,17 @@ impl SqliteTxn<'_> {
         let mut n = 0u64;
         if version_keys.is_empty() {
             n += conn
-                .prepare_cached("DELETE FROM members WHERE cid = ?1 AND id = ?2")?
+                .prepare_cached(REMOVE_MEMBERSHIPS)?
                 .execute(params![cid, id])? as u64;
         } else {
-            let mut del = conn.prepare_cached(
-                "DELETE FROM members WHERE cid = ?1 AND id = ?2 AND version_key = ?3",
-            )?;
+            let mut del = conn.prepare_cached(REMOVE_MEMBERSHIP)?;
             for vk in version_keys {
                 n += del.execute(params![cid, id, vk])? as u64;
             }
         }
         if n > 0 {
-            conn.prepare_cached(
-                "UPDATE members SET
-                    is_latest = (version_key = (SELECT max(version_key) FROM members WHERE cid = ?1 AND id = ?2)),
-                    is_first = (version_key = (SELECT min(version_key) FROM members WHERE cid = ?1 AND id = ?2))
-                 WHERE cid = ?1 AND id = ?2",
-            )?
-            .execute(params![cid, id])?;
+            conn.prepare_cached(REFLAG_MEMBERSHIPS)?
+                .execute(params![cid, id])?;
         }
         Ok(Ok(n))
     }
