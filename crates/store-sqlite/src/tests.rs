@@ -290,9 +290,21 @@ fn page_plans_are_range_scans() {
 /// The plan of a page query, one step per line.
 fn plan_of(conn: &rusqlite::Connection, q: &ObjectQuery, cid: Option<i64>) -> String {
     let (sql, params) = crate::read::page_sql(q, cid, 10);
+    plan_of_sql(conn, &sql, Some(params))
+}
+
+/// The plan of `sql`, one step per line, with `params` bound (`None`: each
+/// parameter a text; the plan does not depend on the values, see `open_conn`).
+fn plan_of_sql(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: Option<Vec<rusqlite::types::Value>>,
+) -> String {
     let mut stmt = conn
         .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
         .expect("prepare");
+    let params = params
+        .unwrap_or_else(|| vec![rusqlite::types::Value::Text("x".into()); stmt.parameter_count()]);
     let plan: Vec<String> = stmt
         .query_map(rusqlite::params_from_iter(params), |r| {
             r.get::<_, String>(3)
@@ -578,22 +590,6 @@ fn collection_reads_end_their_transaction() {
     );
 }
 
-/// The plan of `sql` with every parameter bound to a text, one step per line.
-fn plan_of_sql(conn: &rusqlite::Connection, sql: &str) -> String {
-    let mut stmt = conn
-        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
-        .expect("prepare");
-    let n = stmt.parameter_count();
-    let plan: Vec<String> = stmt
-        .query_map(rusqlite::params_from_iter(vec!["x"; n]), |r| {
-            r.get::<_, String>(3)
-        })
-        .expect("plan")
-        .collect::<Result<_, _>>()
-        .expect("rows");
-    plan.join("; ")
-}
-
 /// Memberships by id have no index by (collection, id) since V4 (`schema.rs`:
 /// it cost a random leaf per POSTed object): every statement that finds them
 /// goes through `versions_id` then `members_version`, never a scan of a table.
@@ -616,7 +612,7 @@ fn membership_statements_use_indexes() {
         &crate::read::versions_in_collection_sql(),
         &page,
     ] {
-        let plan = plan_of_sql(&conn, sql);
+        let plan = plan_of_sql(&conn, sql, None);
         assert!(plan.contains("versions_id"), "not by id: {plan}\n{sql}");
         assert!(
             plan.contains("members_version") || plan.contains("INTEGER PRIMARY KEY"),
@@ -668,18 +664,21 @@ fn v3_store_migrates_to_memberships_by_version() {
     );
     assert!(!indexes.iter().any(|i| i == "members_id"), "{indexes:?}");
     let id = sid("malware", 2);
-    let versions = s.versions(&id, Some("feed")).expect("versions");
-    assert_eq!(versions.len(), 2);
-    let latest = s
-        .query(&ObjectQuery {
+    let latest_here = || -> Vec<String> {
+        s.query(&ObjectQuery {
             collection: Some("feed".into()),
             ids: vec![id.clone()],
             ..ObjectQuery::default()
         })
         .expect("by id")
-        .items;
-    assert_eq!(latest.len(), 1);
-    assert_eq!(latest[0].version_key, versions[1].version_key);
+        .items
+        .into_iter()
+        .map(|o| o.version_key)
+        .collect()
+    };
+    let versions = s.versions(&id, Some("feed")).expect("versions");
+    assert_eq!(versions.len(), 2);
+    assert_eq!(latest_here(), [versions[1].version_key.clone()]);
     // Remove the latest version: the older one becomes the latest here.
     let mut t = s.begin().expect("begin");
     let removed = t
@@ -687,16 +686,7 @@ fn v3_store_migrates_to_memberships_by_version() {
         .expect("remove");
     t.commit().expect("commit");
     assert_eq!(removed, 1);
-    let after = s
-        .query(&ObjectQuery {
-            collection: Some("feed".into()),
-            ids: vec![id.clone()],
-            ..ObjectQuery::default()
-        })
-        .expect("by id")
-        .items;
-    assert_eq!(after.len(), 1);
-    assert_eq!(after[0].version_key, versions[0].version_key);
+    assert_eq!(latest_here(), [versions[0].version_key.clone()]);
     // An id outside the collection has no membership; a new put still works.
     assert!(s
         .versions(&sid("malware", 4), Some("feed"))
