@@ -39,6 +39,13 @@ fn feed(id: &str) -> CollectionInfo {
     }
 }
 
+/// A store in `dir` with collection `feed` (id `coll`).
+fn open_with_feed(dir: &Path, coll: &str) -> SqliteStore {
+    let s = SqliteStore::open(dir).expect("open");
+    s.create_collection(&feed(coll)).expect("collection");
+    s
+}
+
 fn date(o: PutOutcome) -> i64 {
     match o {
         PutOutcome::Added { date_added } | PutOutcome::Duplicate { date_added } => date_added,
@@ -360,9 +367,7 @@ fn one_id_latest_or_first_pages_do_not_sort() {
 #[test]
 fn one_id_pages_answer_the_right_version() {
     let dir = tempfile::tempdir().expect("tmp");
-    let s = SqliteStore::open(dir.path()).expect("open");
-    let coll = feed("3c2b1a09-8f7e-4d6c-9b5a-4e3d2c1b0a98");
-    s.create_collection(&coll).expect("collection");
+    let s = open_with_feed(dir.path(), "3c2b1a09-8f7e-4d6c-9b5a-4e3d2c1b0a98");
     // Version 3 joins the collection before version 2; another id beside it.
     put(&s, 1, 3, Some("feed"));
     put(&s, 1, 2, Some("feed"));
@@ -500,9 +505,7 @@ fn new_ids_and_known_ids_get_their_memberships() {
     // A brand-new id skips the membership lookup (`put_inner`); an id known
     // in the store but new to the collection, or a newer version, must not.
     let dir = tempfile::tempdir().expect("tmp");
-    let s = SqliteStore::open(dir.path()).expect("open");
-    let coll = feed("6f0b7a4e-4c3d-4b8e-9a55-0c1f2d3e4f51");
-    s.create_collection(&coll).expect("collection");
+    let s = open_with_feed(dir.path(), "6f0b7a4e-4c3d-4b8e-9a55-0c1f2d3e4f51");
     assert!(matches!(put(&s, 1, 1, None), PutOutcome::Added { .. }));
     // Known version, new to the collection: a membership with its own date.
     let v1 = date(put(&s, 1, 1, None));
@@ -544,9 +547,7 @@ fn new_ids_and_known_ids_get_their_memberships() {
 #[test]
 fn collection_reads_end_their_transaction() {
     let dir = tempfile::tempdir().expect("tmp");
-    let s = SqliteStore::open(dir.path()).expect("open");
-    let coll = feed("0d6e3c1a-5b2f-4a7e-8c9d-1e2f3a4b5c6d");
-    s.create_collection(&coll).expect("collection");
+    let s = open_with_feed(dir.path(), "0d6e3c1a-5b2f-4a7e-8c9d-1e2f3a4b5c6d");
     put(&s, 1, 1, Some("feed"));
     let page = |collection: &str| {
         s.query(&ObjectQuery {
@@ -633,9 +634,7 @@ fn membership_statements_use_indexes() {
 fn v3_store_migrates_to_memberships_by_version() {
     let dir = tempfile::tempdir().expect("tmp");
     {
-        let s = SqliteStore::open(dir.path()).expect("open");
-        let coll = feed("9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d");
-        s.create_collection(&coll).expect("collection");
+        let s = open_with_feed(dir.path(), "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d");
         for n in 1..=3 {
             put(&s, n, 1, Some("feed"));
             put(&s, n, 2, Some("feed"));
