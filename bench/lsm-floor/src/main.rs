@@ -35,7 +35,29 @@ struct Store {
     members_latest: PartitionHandle,
     members_first: PartitionHandle,
     members_version: PartitionHandle,
+    lookup: Lookup,
     next: u64,
+}
+
+/// The lookup by id before each put (`LSM_LOOKUP`, read once).
+#[derive(Clone, Copy, Debug)]
+enum Lookup {
+    Prefix,
+    Get,
+    None,
+}
+
+impl Lookup {
+    fn from_env() -> Result<Self, String> {
+        match std::env::var("LSM_LOOKUP").as_deref() {
+            Err(_) | Ok("prefix") => Ok(Lookup::Prefix),
+            Ok("get") => Ok(Lookup::Get),
+            Ok("none") => Ok(Lookup::None),
+            Ok(other) => Err(format!(
+                "LSM_LOOKUP={other:?}: expected prefix, get or none"
+            )),
+        }
+    }
 }
 
 fn be(n: u64) -> [u8; 8] {
@@ -47,7 +69,7 @@ fn cat(parts: &[&[u8]]) -> Vec<u8> {
 }
 
 impl Store {
-    fn open(dir: &str) -> fjall::Result<Self> {
+    fn open(dir: &str, lookup: Lookup) -> fjall::Result<Self> {
         let ks = Config::new(dir).open()?;
         let p = |name: &str| ks.open_partition(name, PartitionCreateOptions::default());
         Ok(Store {
@@ -62,6 +84,7 @@ impl Store {
             members_first: p("members_first")?,
             members_version: p("members_version")?,
             ks,
+            lookup,
             next: 1,
         })
     }
@@ -70,10 +93,11 @@ impl Store {
     /// versions), then its rows into `batch`.
     fn put(&mut self, batch: &mut Batch, id: &str, raw: &str) -> fjall::Result<()> {
         let key = cat(&[id.as_bytes(), &[0]]);
-        let known = match std::env::var("LSM_LOOKUP").as_deref() {
-            Ok("none") => false,
-            Ok("get") => self.ids.get(cat(&[&key, VK.as_bytes()]))?.is_some(),
-            _ => self.ids.prefix(&key).next().transpose()?.is_some(),
+        let exact = cat(&[&key, VK.as_bytes()]);
+        let known = match self.lookup {
+            Lookup::None => false,
+            Lookup::Get => self.ids.get(&exact)?.is_some(),
+            Lookup::Prefix => self.ids.prefix(&key).next().transpose()?.is_some(),
         };
         if known {
             return Ok(()); // a known id: not in this workload
@@ -81,7 +105,7 @@ impl Store {
         let d = be(self.next);
         self.next += 1;
         batch.insert(&self.versions, d, raw);
-        batch.insert(&self.ids, cat(&[&key, VK.as_bytes()]), d);
+        batch.insert(&self.ids, exact, d);
         batch.insert(&self.latest, d, []);
         batch.insert(&self.first, d, []);
         batch.insert(&self.by_type, cat(&[b"indicator\0", &d]), []);
@@ -127,7 +151,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: lsm-floor DIR PREFILL ENVELOPES".into());
     };
     let (prefill, envelopes): (usize, usize) = (prefill.parse()?, envelopes.parse()?);
-    let mut s = Store::open(dir)?;
+    let lookup = Lookup::from_env()?;
+    let mut s = Store::open(dir, lookup)?;
     let mut seq = 0;
     let t = Instant::now();
     let mut left = prefill;
@@ -145,7 +170,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let secs = t.elapsed().as_secs_f64();
     let n = envelopes * 1000;
-    let lookup = std::env::var("LSM_LOOKUP").unwrap_or_else(|_| "prefix".into());
+    let lookup = format!("{lookup:?}").to_lowercase();
     println!(
         r#"{{"engine": "fjall 2.11.0", "lookup": "{lookup}", "prefill": {prefill}, "prefill_s": {prefill_s:.1}, "objects": {n}, "objects_per_s": {:.0}}}"#,
         n as f64 / secs
