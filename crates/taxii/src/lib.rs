@@ -3,7 +3,8 @@
 //! parsing, keyset cursors, paging headers and the TAXII error message.
 //!
 //! This crate knows HTTP and TAXII JSON, not SQL: it reads and writes through
-//! the `sightline-store` traits, running store calls on tokio's blocking pool.
+//! the `sightline-store` traits: reads on its own reader threads ([`readers`]),
+//! writes on tokio's blocking pool.
 //! Who the caller is comes from an [`Authenticator`]; what they may do from an
 //! [`AccessPolicy`]. Both are supplied by the composition root (`sightline-server`).
 
@@ -185,8 +186,8 @@ impl Ctx {
     }
 }
 
-/// Store reads run on a small pool of dedicated threads, one per core (at
-/// least 2), fed by one queue: see [`readers`].
+/// Store reads run on a small pool of dedicated threads (one per core,
+/// clamped to 2..=8), fed by one queue: see [`readers`].
 ///
 /// Why not `spawn_blocking`: tokio's blocking pool wakes an idle thread (a
 /// futex wake and a context switch) for every task, and parks it again after
