@@ -20,6 +20,9 @@ type Checked = Vec<Result<(NewObject, u64), Rejection>>;
 /// bigger one is an attack or a mistake, and would cost memory many times its size.
 pub const DEFAULT_MAX_OBJECT_BYTES: usize = 64 << 20;
 
+/// How many conflicting ids an [`ImportReport`] keeps (the count is exact).
+pub const MAX_CONFLICT_IDS: usize = 10;
+
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
     /// Add every imported version to this collection (id or alias; must exist).
@@ -58,6 +61,9 @@ pub struct FileReport {
     pub objects: u64,
     pub new: u64,
     pub duplicate: u64,
+    /// Versions not stored: different content under an id and version the
+    /// collection (or, without one, the store) already holds.
+    pub conflicts: u64,
     pub rejected: u64,
     pub warnings: u64,
 }
@@ -66,6 +72,8 @@ pub struct FileReport {
 pub struct ImportReport {
     pub files: Vec<FileReport>,
     pub rejections: Vec<Rejection>,
+    /// The first [`MAX_CONFLICT_IDS`] conflicting `(id, version)` pairs, in input order.
+    pub conflict_ids: Vec<(String, Option<String>)>,
     /// False when `strict` rejected everything (or nothing was valid to commit).
     pub committed: bool,
 }
@@ -76,6 +84,9 @@ impl ImportReport {
     }
     pub fn duplicate_count(&self) -> u64 {
         self.files.iter().map(|f| f.duplicate).sum()
+    }
+    pub fn conflict_count(&self) -> u64 {
+        self.files.iter().map(|f| f.conflicts).sum()
     }
     pub fn rejected_count(&self) -> u64 {
         self.files.iter().map(|f| f.rejected).sum()
@@ -149,6 +160,14 @@ pub fn import(
                         match txn.put(&obj, opts.collection.as_deref())? {
                             PutOutcome::Added { .. } => fr.new += 1,
                             PutOutcome::Duplicate { .. } => fr.duplicate += 1,
+                            PutOutcome::Conflict => {
+                                fr.conflicts += 1;
+                                if report.conflict_ids.len() < MAX_CONFLICT_IDS {
+                                    report
+                                        .conflict_ids
+                                        .push((obj.meta.id.clone(), obj.meta.version.clone()));
+                                }
+                            }
                         }
                     }
                     Err(r) => {
@@ -166,7 +185,9 @@ pub fn import(
         for f in &mut report.files {
             f.new = 0;
             f.duplicate = 0;
+            f.conflicts = 0;
         }
+        report.conflict_ids.clear();
         return Ok(report);
     }
     txn.commit()?;

@@ -49,6 +49,7 @@ fn open_with_feed(dir: &Path, coll: &str) -> SqliteStore {
 fn date(o: PutOutcome) -> i64 {
     match o {
         PutOutcome::Added { date_added } | PutOutcome::Duplicate { date_added } => date_added,
+        PutOutcome::Conflict => panic!("unexpected conflict"),
     }
 }
 

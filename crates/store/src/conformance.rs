@@ -120,14 +120,14 @@ fn put1(s: &dyn Store, o: &NewObject, coll: Option<&str>) -> PutOutcome {
 fn added(o: PutOutcome) -> DateAdded {
     match o {
         PutOutcome::Added { date_added } => date_added,
-        PutOutcome::Duplicate { .. } => panic!("expected Added, got {o:?}"),
+        other => panic!("expected Added, got {other:?}"),
     }
 }
 
 fn dup(o: PutOutcome) -> DateAdded {
     match o {
         PutOutcome::Duplicate { date_added } => date_added,
-        PutOutcome::Added { .. } => panic!("expected Duplicate, got {o:?}"),
+        other => panic!("expected Duplicate, got {other:?}"),
     }
 }
 

@@ -82,9 +82,13 @@ pub struct StoredObject {
 pub enum PutOutcome {
     /// A new version (or a new collection membership of a known version).
     Added { date_added: DateAdded },
-    /// The same `(id, version)` was already stored (and, when a collection was
-    /// given, already in it). Nothing changed.
+    /// The same `(id, version)` with the same raw bytes was already stored
+    /// (and, when a collection was given, already in it). Nothing changed.
     Duplicate { date_added: DateAdded },
+    /// Different raw bytes for an `(id, version_key)` the collection already
+    /// holds (or, with no collection, that the store-wide space already holds):
+    /// a version is never replaced by other bytes. Nothing was written.
+    Conflict,
 }
 
 /// A TAXII collection (TAXII 2.1 §5.2): identity and description. Who may read

@@ -74,8 +74,18 @@ struct Discovery<'a> {
     api_roots: Vec<String>,
 }
 
+/// 401 for an anonymous caller when the server keeps its description
+/// private (`discovery_requires_auth`; see `access`).
+fn private_to(ctx: &Ctx, caller: &Caller) -> Result<()> {
+    if ctx.app.config.discovery_requires_auth && caller.0.is_none() {
+        return Err(TaxiiError::unauthenticated());
+    }
+    Ok(())
+}
+
 /// `GET /taxii2/` (§4.1). API roots are server-relative URLs (`/api1/`).
-pub(crate) async fn discovery(State(ctx): State<Ctx>, _caller: Caller) -> Response {
+pub(crate) async fn discovery(State(ctx): State<Ctx>, caller: Caller) -> Result<Response> {
+    private_to(&ctx, &caller)?;
     let c = &ctx.app.config;
     let api_roots: Vec<String> = c
         .api_roots
@@ -87,7 +97,7 @@ pub(crate) async fn discovery(State(ctx): State<Ctx>, _caller: Caller) -> Respon
         .as_deref()
         .filter(|d| c.api_roots.iter().any(|r| r.path == *d))
         .map(|d| format!("/{d}/"));
-    taxii_json(
+    Ok(taxii_json(
         StatusCode::OK,
         &Discovery {
             title: &c.title,
@@ -96,7 +106,7 @@ pub(crate) async fn discovery(State(ctx): State<Ctx>, _caller: Caller) -> Respon
             default,
             api_roots,
         },
-    )
+    ))
 }
 
 // ---------------------------------------------------------------- §4.2 API root
@@ -113,9 +123,10 @@ struct ApiRootInfo<'a> {
 /// `GET /{root}/` (§4.2).
 pub(crate) async fn api_root(
     State(ctx): State<Ctx>,
-    _caller: Caller,
+    caller: Caller,
     TaxiiPath(root): TaxiiPath<String>,
 ) -> Result<Response> {
+    private_to(&ctx, &caller)?;
     let r = ctx
         .root(&root)
         .ok_or_else(|| TaxiiError::not_found("no such API root"))?;
@@ -620,6 +631,11 @@ fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// The status failure message of an object whose id and version the
+/// collection already holds with other content (never replaced).
+const CONFLICT_MESSAGE: &str =
+    "a different object with this id and modified is already in this collection";
+
 /// `POST /{root}/collections/{id}/objects/` (§5.5): validates and stores
 /// synchronously, answers 202 with a `complete` status (§4.3).
 pub(crate) async fn add_objects(
@@ -652,23 +668,51 @@ pub(crate) async fn add_objects(
         .collect();
     let root = writer.root().to_owned();
     let owner = writer.caller().map(|c| c.name.clone());
+    // A write-only caller learns nothing of what the collection held (see
+    // `access`): a duplicate reads exactly like a new object.
+    let reveal = writer.can_read();
+    let posted_at = request_timestamp.clone();
     let expires = now_micros().div_euclid(1_000_000).max(0) as u64 + STATUS_TTL.as_secs();
     // The status is built from the outcomes and stored in the objects'
     // transaction, so a status that says "success" is never ahead of the data.
     let finish = move |outcomes: Vec<PutResult>| {
         let mut successes = Vec::new();
         for ((id, version), r) in names.into_iter().zip(outcomes) {
-            let named = |d: DateAdded| version.clone().unwrap_or_else(|| format_date_added(d));
+            // A version-less object (an SCO) is named by its date_added
+            // (§3.4.1); for a write-only caller by the request's time, which
+            // a duplicate's earlier date_added would otherwise give away.
+            let named = |d: DateAdded| {
+                version.clone().unwrap_or_else(|| {
+                    if reveal {
+                        format_date_added(d)
+                    } else {
+                        posted_at.clone()
+                    }
+                })
+            };
             match r {
                 Ok(PutOutcome::Added { date_added }) => successes.push(StatusDetail {
                     version: named(date_added),
                     id,
                     message: None,
                 }),
+                Ok(PutOutcome::Duplicate { date_added }) if reveal => {
+                    successes.push(StatusDetail {
+                        version: named(date_added),
+                        id,
+                        message: Some("already in the collection".into()),
+                    })
+                }
                 Ok(PutOutcome::Duplicate { date_added }) => successes.push(StatusDetail {
                     version: named(date_added),
                     id,
-                    message: Some("already in the collection".into()),
+                    message: None,
+                }),
+                // TAXII 2.1 §4.3: not stored, so a failure that says why.
+                Ok(PutOutcome::Conflict) => failures.push(StatusDetail {
+                    id,
+                    version: version.unwrap_or_default(),
+                    message: Some(CONFLICT_MESSAGE.into()),
                 }),
                 Err(m) => failures.push(StatusDetail {
                     id,

@@ -130,13 +130,19 @@ fn print_report(r: &ImportReport, as_json: bool, strict: bool) -> std::io::Resul
                 .iter()
                 .map(|x| json!({"file": x.file, "index": x.index, "line": x.line, "id": x.id, "errors": x.errors}))
                 .collect();
+            let conflicts: Vec<_> = r
+                .conflict_ids
+                .iter()
+                .map(|(id, v)| json!({"id": id, "version": v}))
+                .collect();
             let files: Vec<_> = r
                 .files
                 .iter()
-                .map(|f| json!({"file": f.name, "objects": f.objects, "new": f.new, "duplicate": f.duplicate, "rejected": f.rejected, "warnings": f.warnings}))
+                .map(|f| json!({"file": f.name, "objects": f.objects, "new": f.new, "duplicate": f.duplicate, "conflicts": f.conflicts, "rejected": f.rejected, "warnings": f.warnings}))
                 .collect();
             let summary = json!({
                 "objects": r.object_count(), "new": r.new_count(), "duplicate": r.duplicate_count(),
+                "conflicts": r.conflict_count(), "conflict_ids": conflicts,
                 "rejected": r.rejected_count(), "committed": r.committed, "files": files, "rejections": rejections,
             });
             serde_json::to_writer(&mut *w, &summary)?;
@@ -160,8 +166,30 @@ fn print_report(r: &ImportReport, as_json: bool, strict: bool) -> std::io::Resul
         for f in &r.files {
             writeln!(
                 w,
-                "{}: {} objects: {} new, {} duplicate, {} rejected",
-                f.name, f.objects, f.new, f.duplicate, f.rejected
+                "{}: {} objects: {} new, {} duplicate, {} conflicts, {} rejected",
+                f.name, f.objects, f.new, f.duplicate, f.conflicts, f.rejected
+            )?;
+        }
+        if r.conflict_count() > 0 {
+            // Never stored: the collection (or the store) keeps the content it had.
+            let shown: Vec<String> = r
+                .conflict_ids
+                .iter()
+                .map(|(id, v)| match v {
+                    Some(v) => format!("{id} ({v})"),
+                    None => id.clone(),
+                })
+                .collect();
+            let more = if r.conflict_count() > shown.len() as u64 {
+                ", …"
+            } else {
+                ""
+            };
+            writeln!(
+                w,
+                "{} conflicts (other content under an id and version already stored there, not imported): {}{more}",
+                r.conflict_count(),
+                shown.join(", ")
             )?;
         }
         if strict && !r.committed {
@@ -173,9 +201,10 @@ fn print_report(r: &ImportReport, as_json: bool, strict: bool) -> std::io::Resul
         } else if r.files.len() > 1 {
             writeln!(
                 w,
-                "total: {} new, {} duplicate, {} rejected",
+                "total: {} new, {} duplicate, {} conflicts, {} rejected",
                 r.new_count(),
                 r.duplicate_count(),
+                r.conflict_count(),
                 r.rejected_count()
             )?;
         }
