@@ -337,8 +337,10 @@ impl WriteTxn for PgTxn<'_> {
         collection: &str,
         id: &str,
         version_key: &str,
+        raw: &str,
         date_added: DateAdded,
     ) -> Result<PutOutcome> {
+        let _ = raw;
         self.restore_member_inner(collection, id, version_key, date_added)
             .ctx(self.store)?
     }

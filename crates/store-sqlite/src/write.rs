@@ -374,8 +374,10 @@ impl WriteTxn for SqliteTxn<'_> {
         collection: &str,
         id: &str,
         version_key: &str,
+        raw: &str,
         date_added: DateAdded,
     ) -> Result<PutOutcome> {
+        let _ = raw;
         let raw: Option<String> = self
             .conn
             .prepare_cached("SELECT raw FROM versions WHERE id = ?1 AND version_key = ?2")

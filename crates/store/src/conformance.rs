@@ -52,7 +52,10 @@ macro_rules! conformance_tests {
             uncommitted_is_invisible, raw_is_byte_exact, external_ids, search, search_input_never_errors,
             stats, revoked, relationships, check_is_clean,
             accounts_users, accounts_tokens, accounts_generation,
-            statuses_with_objects, statuses_expire, query_each_matches_query, nul_bytes_find_nothing
+            statuses_with_objects, statuses_expire, query_each_matches_query, nul_bytes_find_nothing,
+            isolation_read_across, isolation_no_poisoning, isolation_identical_bytes_share,
+            isolation_conflict_in_collection, isolation_conflict_without_collection,
+            isolation_variants_keep_store_wide_latest, isolation_sco, isolation_remove_variant
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -228,10 +231,11 @@ pub fn put_and_duplicate(s: &dyn Store) {
     // A duplicate within the same transaction.
     assert_eq!(dup(t.put(&a, None).expect("put")), d);
     t.commit().expect("commit");
-    // And in a later one, even with different raw text: no rewrite.
+    // And in a later one; different raw text is a conflict: no rewrite.
     let mut changed = a.clone();
     changed.raw = changed.raw.replace("malware 1", "renamed");
-    assert_eq!(dup(put1(s, &changed, None)), d);
+    assert_eq!(put1(s, &changed, None), PutOutcome::Conflict);
+    assert_eq!(dup(put1(s, &a, None)), d);
     let items = run(s, &q_all());
     assert_eq!(items.len(), 1);
     assert_eq!(items[0].raw, a.raw);
@@ -242,10 +246,11 @@ pub fn put_and_duplicate(s: &dyn Store) {
     assert_eq!(items[0].version.as_deref(), Some(ts(10).as_str()));
     assert_eq!(items[0].version_key, vkey(10));
     assert!(!items[0].revoked);
-    // The same instant written differently is the same version.
+    // The same instant written differently is the same version (so other
+    // bytes under it: a conflict, not a second version).
     let mut v = serde_json::from_str::<Value>(&a.raw).expect("json");
     v["modified"] = json!("2020-01-01T00:00:10Z");
-    assert_eq!(dup(put1(s, &obj(&v), None)), d);
+    assert_eq!(put1(s, &obj(&v), None), PutOutcome::Conflict);
     assert_eq!(s.stats().expect("stats").versions, 1);
 }
 
@@ -286,13 +291,11 @@ pub fn versions_and_version_filters(s: &dyn Store) {
     let sco =
         obj(&json!({"type": "ipv4-addr", "id": sid("ipv4-addr", 3), "value": "198.51.100.3"}));
     put_all(s, &[sdo("malware", 1, 10), sco.clone()], None);
-    // An SCO without timestamps has one version only.
+    // An SCO without timestamps has one version only: other bytes under it
+    // are a conflict store-wide.
     let mut other = sco.clone();
     other.raw = other.raw.replace("198.51.100.3", "198.51.100.4");
-    assert!(matches!(
-        put1(s, &other, None),
-        PutOutcome::Duplicate { .. }
-    ));
+    assert_eq!(put1(s, &other, None), PutOutcome::Conflict);
     let c = sco.meta.id.clone();
     let c_key = (c.clone(), None);
 
@@ -1529,4 +1532,271 @@ pub fn nul_bytes_find_nothing(s: &dyn Store) {
         .is_empty());
     assert!(s.lookup_external_id("T1059\0").expect("lookup").is_empty());
     assert!(!s.remove_collection("nul\0").expect("remove"));
+}
+
+// ---------------------------------------------------------------- isolation
+//
+// ARCHITECTURE.md, invariant 3: a collection returns exactly the bytes put
+// into it. The same (id, version_key) with other bytes is kept apart (a
+// variant row) or, where one space already holds the key, a conflict.
+
+/// An indicator (version `m`) whose description tells `who` wrote it.
+fn marked(n: u64, m: u32, who: &str) -> NewObject {
+    obj(&json!({
+        "type": "indicator", "spec_version": "2.1", "id": sid("indicator", n),
+        "created": ts(0), "modified": ts(m), "name": format!("indicator {n}"),
+        "description": who, "pattern": "[ipv4-addr:value = '198.51.100.1']",
+        "pattern_type": "stix", "valid_from": ts(0)
+    }))
+}
+
+fn in_coll(s: &dyn Store, c: &str, q: ObjectQuery) -> Vec<StoredObject> {
+    run(
+        s,
+        &ObjectQuery {
+            collection: Some(c.to_owned()),
+            ..q
+        },
+    )
+}
+
+fn raws(items: &[StoredObject]) -> Vec<&str> {
+    items.iter().map(|o| o.raw.as_str()).collect()
+}
+
+/// Everything `c` serves for the object: pages (all, latest, first, by id,
+/// at its version) and its version list; each must be exactly `want`.
+fn serves_only(s: &dyn Store, c: &str, want: &NewObject) {
+    let id = want.meta.id.clone();
+    let by_id = |q: ObjectQuery| ObjectQuery {
+        ids: vec![id.clone()],
+        ..q
+    };
+    let at = want.meta.version_key.clone();
+    for q in [
+        q_all(),
+        with_versions(false, true, &[]),
+        with_versions(true, false, &[]),
+        by_id(q_all()),
+        by_id(with_versions(false, true, &[])),
+        by_id(with_versions(false, false, &[at.as_str()])),
+    ] {
+        let got = in_coll(s, c, q.clone());
+        assert_eq!(raws(&got), vec![want.raw.as_str()], "{c}: {q:?}");
+    }
+    let vs = s.versions(&id, Some(c)).expect("versions");
+    assert_eq!(raws(&vs), vec![want.raw.as_str()], "{c}: versions");
+}
+
+/// The read-across attack: a writer of `public` puts `secret`'s id and
+/// version with other bytes; `public` must serve its own bytes, never
+/// secret's, and the put must look like any new object (no existence oracle).
+pub fn isolation_read_across(s: &dyn Store) {
+    collection(s, 1, "Secret", Some("secret"));
+    collection(s, 2, "Public", Some("public"));
+    let a = marked(1, 5, "secret incident notes");
+    let b = marked(1, 5, "planted by a public writer");
+    added(put1(s, &a, Some("secret")));
+    let got = put1(s, &b, Some("public"));
+    assert!(matches!(got, PutOutcome::Added { .. }), "{got:?}");
+    serves_only(s, "public", &b);
+    serves_only(s, "secret", &a);
+    // Store-wide (admin): both rows, the first arrival flagged latest.
+    assert_eq!(
+        raws(&run(s, &q_all())),
+        vec![a.raw.as_str(), b.raw.as_str()]
+    );
+    assert_eq!(
+        raws(&run(s, &with_versions(false, true, &[]))),
+        vec![a.raw.as_str()]
+    );
+    let problems = s.check().expect("check");
+    assert!(problems.is_empty(), "{problems:?}");
+}
+
+/// The overwrite (poisoning) attack: a version planted in `public` first must
+/// not be what a later, legitimate put to `secret` serves.
+pub fn isolation_no_poisoning(s: &dyn Store) {
+    collection(s, 1, "Secret", Some("secret"));
+    collection(s, 2, "Public", Some("public"));
+    let planted = marked(1, 5, "planted");
+    let legit = marked(1, 5, "legitimate");
+    added(put1(s, &planted, Some("public")));
+    let d = added(put1(s, &legit, Some("secret")));
+    serves_only(s, "secret", &legit);
+    serves_only(s, "public", &planted);
+    // Putting it again is a plain duplicate, in a later transaction too.
+    assert_eq!(dup(put1(s, &legit, Some("secret"))), d);
+    // The store-wide view keeps the first arrival; the variant is listed.
+    assert_eq!(
+        raws(&run(s, &with_versions(false, true, &[]))),
+        vec![planted.raw.as_str()]
+    );
+    let all = s.versions(&legit.meta.id, None).expect("versions");
+    assert_eq!(raws(&all), vec![planted.raw.as_str(), legit.raw.as_str()]);
+    assert_eq!(s.stats().expect("stats").versions, 2);
+    assert_eq!(s.stats().expect("stats").objects, 1);
+    let problems = s.check().expect("check");
+    assert!(problems.is_empty(), "{problems:?}");
+}
+
+/// Identical bytes in two collections share one row; both read it back.
+pub fn isolation_identical_bytes_share(s: &dyn Store) {
+    collection(s, 1, "Secret", Some("secret"));
+    collection(s, 2, "Public", Some("public"));
+    let a = marked(1, 5, "shared");
+    let d1 = added(put1(s, &a, Some("secret")));
+    let d2 = added(put1(s, &a, Some("public")));
+    assert!(d2 > d1);
+    serves_only(s, "secret", &a);
+    serves_only(s, "public", &a);
+    assert_eq!(s.stats().expect("stats").versions, 1);
+    // Store-wide it is one stored version, already there.
+    assert_eq!(dup(put1(s, &a, None)), d1);
+}
+
+/// Other bytes for a key the collection already holds: a conflict, nothing
+/// written, in the same transaction and in a later one.
+pub fn isolation_conflict_in_collection(s: &dyn Store) {
+    collection(s, 1, "Feed", Some("feed"));
+    let a = marked(1, 5, "first");
+    let b = marked(1, 5, "second");
+    let mut t = s.begin().expect("begin");
+    let d = added(t.put(&a, Some("feed")).expect("put"));
+    assert_eq!(t.put(&b, Some("feed")).expect("put"), PutOutcome::Conflict);
+    t.commit().expect("commit");
+    let before = run(s, &q_all());
+    let stats = s.stats().expect("stats");
+    assert_eq!(put1(s, &b, Some("feed")), PutOutcome::Conflict);
+    assert_eq!(run(s, &q_all()), before);
+    assert_eq!(s.stats().expect("stats"), stats);
+    serves_only(s, "feed", &a);
+    assert_eq!(dup(put1(s, &a, Some("feed"))), d);
+    // A newer version of the same object is not a conflict.
+    added(put1(s, &marked(1, 6, "second"), Some("feed")));
+}
+
+/// Other bytes for a key stored without a collection: a conflict (the
+/// store-wide view keeps its first bytes); identical bytes a duplicate.
+pub fn isolation_conflict_without_collection(s: &dyn Store) {
+    collection(s, 1, "Feed", Some("feed"));
+    let a = marked(1, 5, "first");
+    let b = marked(1, 5, "second");
+    let d = added(put1(s, &a, None));
+    assert_eq!(put1(s, &b, None), PutOutcome::Conflict);
+    assert_eq!(dup(put1(s, &a, None)), d);
+    assert_eq!(raws(&run(s, &q_all())), vec![a.raw.as_str()]);
+    // A collection may still take the other bytes (a variant row) ...
+    added(put1(s, &b, Some("feed")));
+    serves_only(s, "feed", &b);
+    // ... and the store-wide space then knows them: a duplicate.
+    assert!(matches!(put1(s, &b, None), PutOutcome::Duplicate { .. }));
+    assert_eq!(
+        raws(&run(s, &with_versions(false, true, &[]))),
+        vec![a.raw.as_str()]
+    );
+}
+
+/// Variants never change store-wide latest/first (nor what search and
+/// stats see), while each collection's latest is its own.
+pub fn isolation_variants_keep_store_wide_latest(s: &dyn Store) {
+    collection(s, 1, "A", Some("a"));
+    collection(s, 2, "B", Some("b"));
+    let id = sid("indicator", 1);
+    put1(s, &marked(1, 5, "zebra"), Some("a"));
+    put1(s, &marked(1, 3, "zebra"), Some("a"));
+    // Variants of both the latest and the first key.
+    put1(s, &marked(1, 5, "yak"), Some("b"));
+    put1(s, &marked(1, 3, "yak"), Some("b"));
+    let latest = run(s, &with_versions(false, true, &[]));
+    assert_eq!(raws(&latest), vec![marked(1, 5, "zebra").raw.as_str()]);
+    let first = run(s, &with_versions(true, false, &[]));
+    assert_eq!(raws(&first), vec![marked(1, 3, "zebra").raw.as_str()]);
+    assert_eq!(
+        in_coll(s, "b", with_versions(false, true, &[]))[0].raw,
+        marked(1, 5, "yak").raw
+    );
+    assert_eq!(
+        in_coll(s, "b", with_versions(true, false, &[]))[0].raw,
+        marked(1, 3, "yak").raw
+    );
+    let st = s.stats().expect("stats");
+    assert_eq!((st.objects, st.versions), (1, 4));
+    // All versions store-wide: variants too, ordered by key.
+    let vs = s.versions(&id, None).expect("versions");
+    assert_eq!(vs.len(), 4);
+    assert_eq!(run(s, &q_all()).len(), 4);
+    let hits: Vec<String> = s
+        .search("zebra", 10)
+        .expect("search")
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    assert_eq!(hits, vec![id.clone()]);
+    assert!(s.search("yak", 10).expect("search").is_empty());
+    // A newer version arriving later in B moves both latests.
+    put1(s, &marked(1, 7, "yak"), Some("b"));
+    assert_eq!(
+        raws(&run(s, &with_versions(false, true, &[]))),
+        vec![marked(1, 7, "yak").raw.as_str()]
+    );
+    let problems = s.check().expect("check");
+    assert!(problems.is_empty(), "{problems:?}");
+}
+
+/// SCOs have no version (key ""): their id derives from their value, so the
+/// read-across attack is trivial for them and must fail the same way.
+pub fn isolation_sco(s: &dyn Store) {
+    collection(s, 1, "Secret", Some("secret"));
+    collection(s, 2, "Public", Some("public"));
+    let id = sid("ipv4-addr", 3);
+    let a = raw_obj(&format!(
+        r#"{{"type":"ipv4-addr","id":"{id}","value":"198.51.100.3","x_note":"secret"}}"#
+    ));
+    let b = raw_obj(&format!(
+        r#"{{"type":"ipv4-addr","id":"{id}","value":"198.51.100.3"}}"#
+    ));
+    assert_eq!(a.meta.version_key, "");
+    added(put1(s, &a, Some("secret")));
+    added(put1(s, &b, Some("public")));
+    serves_only(s, "public", &b);
+    serves_only(s, "secret", &a);
+    assert_eq!(put1(s, &b, Some("secret")), PutOutcome::Conflict);
+    assert_eq!(put1(s, &a, Some("public")), PutOutcome::Conflict);
+    serves_only(s, "secret", &a);
+    let problems = s.check().expect("check");
+    assert!(problems.is_empty(), "{problems:?}");
+}
+
+/// Removing a variant from its collection removes only that membership; the
+/// collection may then take other bytes under the key.
+pub fn isolation_remove_variant(s: &dyn Store) {
+    collection(s, 1, "Secret", Some("secret"));
+    collection(s, 2, "Public", Some("public"));
+    let a = marked(1, 5, "secret");
+    let b = marked(1, 5, "public");
+    put1(s, &a, Some("secret"));
+    put1(s, &b, Some("public"));
+    let mut t = s.begin().expect("begin");
+    assert_eq!(
+        t.remove_from_collection("public", &a.meta.id, &[vkey(5)])
+            .expect("remove"),
+        1
+    );
+    t.commit().expect("commit");
+    assert!(in_coll(s, "public", q_all()).is_empty());
+    serves_only(s, "secret", &a);
+    assert_eq!(s.stats().expect("stats").versions, 2);
+    // Re-adding the variant reuses its row; other bytes would be new.
+    added(put1(s, &b, Some("public")));
+    serves_only(s, "public", &b);
+    assert_eq!(s.stats().expect("stats").versions, 2);
+    let mut t = s.begin().expect("begin");
+    t.remove_from_collection("secret", &a.meta.id, &[])
+        .expect("remove");
+    t.commit().expect("commit");
+    assert!(in_coll(s, "secret", q_all()).is_empty());
+    serves_only(s, "public", &b);
+    let problems = s.check().expect("check");
+    assert!(problems.is_empty(), "{problems:?}");
 }

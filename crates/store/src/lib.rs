@@ -7,8 +7,13 @@
 //! any signature here, so a PostgreSQL backend fits without changes above.
 //!
 //! Invariants every backend keeps (checked by [`conformance`]):
-//! - every version is keyed by `(id, version_key)`; a second put of the same key
-//!   is a [`PutOutcome::Duplicate`], never an error, never a rewrite;
+//! - a stored row is `(id, version_key, raw)`; a put of the same key with the
+//!   same bytes reuses the row ([`PutOutcome::Duplicate`] when the collection,
+//!   or with none the store, already holds it); other bytes get a row of their
+//!   own (a variant), so a collection returns only bytes put into it. Within
+//!   one collection (and in the store-wide space) a key holds one row: other
+//!   bytes there are a [`PutOutcome::Conflict`], never a rewrite. Store-wide
+//!   latest/first consider only each key's first-arrived row;
 //! - every new version, and every new collection membership, gets a `date_added`
 //!   from [`DateAddedClock`]: microseconds, strictly increasing, never reused;
 //! - the raw JSON given to [`WriteTxn::put`] is returned byte for byte;
@@ -240,8 +245,10 @@ pub trait WriteTxn {
     }
     /// Copying a store (`sightline copy`): stores a version with the
     /// `date_added` it had in the source store instead of a new one; values
-    /// handed out later still come after it. A version already stored is a
-    /// duplicate (keeping its date); a date taken by another version is
+    /// handed out later still come after it. The same bytes already stored
+    /// are a duplicate (keeping their date); other bytes under a stored key
+    /// become a variant row (copy restores rows oldest first, so each key's
+    /// first arrival stays first); a date taken by another row is
     /// [`StoreError::Invalid`]. Backends that cannot keep dates refuse.
     fn restore_version(&mut self, obj: &NewObject, date_added: DateAdded) -> Result<PutOutcome> {
         let _ = (obj, date_added);
@@ -249,16 +256,19 @@ pub trait WriteTxn {
             "this backend cannot restore a store (keep given dates)".into(),
         ))
     }
-    /// Copying a store: adds the stored version `(id, version_key)` to
-    /// `collection` with the membership date it had in the source store.
+    /// Copying a store: adds the stored row `(id, version_key, raw)` (the
+    /// raw text names the row among variants) to `collection` with the
+    /// membership date it had in the source store. No such row is
+    /// [`StoreError::Invalid`].
     fn restore_membership(
         &mut self,
         collection: &str,
         id: &str,
         version_key: &str,
+        raw: &str,
         date_added: DateAdded,
     ) -> Result<PutOutcome> {
-        let _ = (collection, id, version_key, date_added);
+        let _ = (collection, id, version_key, raw, date_added);
         Err(StoreError::Invalid(
             "this backend cannot restore a store (keep given dates)".into(),
         ))

@@ -2,11 +2,15 @@
 //! tests and as the executable specification the other backends are held to
 //! (through [`crate::conformance`]).
 //!
-//! Layout: every version lives in `objects[id][version_key]`; `by_added` maps
-//! each version's `date_added` to its key, so a store-wide page is a range
-//! scan from the cursor. Each collection keeps the same pair for its
-//! memberships. "Latest"/"first" are the last/first key of an id's ordered
-//! version map, so they cost O(log n) per row and nothing per page depth.
+//! Layout: every stored row lives in `objects[id][version_key]`, a list whose
+//! first entry arrived first (store-wide it *is* the version); later entries
+//! are variants: other bytes under the same key, put into some collection
+//! (see [`crate::PutOutcome`] and ARCHITECTURE.md, invariant 3). `by_added`
+//! maps each row's `date_added` to its key, so a store-wide page is a range
+//! scan from the cursor. Each collection keeps its memberships (key → the
+//! membership's and the row's `date_added`) and the same index. "Latest"/
+//! "first" are the last/first key of an id's ordered version map, so they
+//! cost O(log n) per row and nothing per page depth.
 //!
 //! Transactions are staged: a [`WriteTxn`] records its operations (and a small
 //! view of what it has added or removed, to answer duplicates and removals
@@ -35,18 +39,32 @@ struct Version {
     date_added: DateAdded,
 }
 
+/// A membership: its own `date_added` and that of the row it refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Member {
+    date_added: DateAdded,
+    row: DateAdded,
+}
+
 #[derive(Debug)]
 struct Coll {
     info: CollectionInfo,
-    /// id → version_key → membership date_added.
-    members: HashMap<String, BTreeMap<String, DateAdded>>,
+    /// id → version_key → membership (at most one per key: invariant 3).
+    members: HashMap<String, BTreeMap<String, Member>>,
     by_added: BTreeMap<DateAdded, (String, String)>,
+}
+
+/// The rows of one `(id, version_key)`: the first arrival, then variants.
+type Rows = Vec<Version>;
+
+fn row(rows: &Rows, date_added: DateAdded) -> Option<&Version> {
+    rows.iter().find(|v| v.date_added == date_added)
 }
 
 #[derive(Debug, Default)]
 struct State {
-    /// id → version_key → version.
-    objects: HashMap<String, BTreeMap<String, Version>>,
+    /// id → version_key → rows, first arrival first.
+    objects: HashMap<String, BTreeMap<String, Rows>>,
     by_added: BTreeMap<DateAdded, (String, String)>,
     /// Keyed by collection id.
     collections: HashMap<String, Coll>,
@@ -120,6 +138,11 @@ fn stored(v: &Version, date_added: DateAdded) -> StoredObject {
     }
 }
 
+/// The store-wide latest version of an id: the first arrival of its highest key.
+fn latest(versions: &BTreeMap<String, Rows>) -> Option<&Version> {
+    versions.values().next_back().and_then(|r| r.first())
+}
+
 /// Lower-cased alphanumeric words of `text` (the memory backend's tokenizer,
 /// close to SQLite FTS5's `unicode61`).
 pub(crate) fn words(text: &str) -> impl Iterator<Item = String> + '_ {
@@ -150,7 +173,25 @@ impl ObjectReader for MemoryStore {
             let Some(versions) = st.objects.get(id) else {
                 continue;
             };
-            let Some(v) = versions.get(vk) else { continue };
+            let Some(rows) = versions.get(vk) else {
+                continue;
+            };
+            // The row this entry stands for: the membership's, or (store-wide)
+            // the one with this date; only a first arrival carries the
+            // store-wide latest/first flags.
+            let (v, flagged) = match coll {
+                Some(c) => {
+                    let Some(m) = c.members.get(id).and_then(|m| m.get(vk)) else {
+                        continue;
+                    };
+                    (row(rows, m.row), true)
+                }
+                None => (
+                    row(rows, date_added),
+                    rows.first().is_some_and(|f| f.date_added == date_added),
+                ),
+            };
+            let Some(v) = v else { continue };
             if !q.types.is_empty() && !q.types.contains(&v.meta.ty) {
                 continue;
             }
@@ -163,8 +204,8 @@ impl ObjectReader for MemoryStore {
                     Some(m) => (m.keys().next(), m.keys().next_back()),
                     None => (versions.keys().next(), versions.keys().next_back()),
                 };
-                let ok = (f.last && last == Some(vk))
-                    || (f.first && first == Some(vk))
+                let ok = (flagged && f.last && last == Some(vk))
+                    || (flagged && f.first && first == Some(vk))
                     || f.at.contains(vk);
                 if !ok {
                     continue;
@@ -196,7 +237,7 @@ impl ObjectReader for MemoryStore {
         let st = self.read();
         let mut hits = Vec::new();
         for versions in st.objects.values() {
-            let Some(v) = versions.values().next_back() else {
+            let Some(v) = latest(versions) else {
                 continue;
             };
             let m = &v.meta;
@@ -237,7 +278,7 @@ impl ObjectReader for MemoryStore {
         let mut by_type: BTreeMap<&str, u64> = BTreeMap::new();
         let mut revoked = 0;
         for versions in st.objects.values() {
-            if let Some(v) = versions.values().next_back() {
+            if let Some(v) = latest(versions) {
                 *by_type.entry(v.meta.ty.as_str()).or_default() += 1;
                 revoked += u64::from(v.meta.revoked);
             }
@@ -259,7 +300,7 @@ impl ObjectReader for MemoryStore {
         let mut out: Vec<String> = st
             .objects
             .values()
-            .filter_map(|vs| vs.values().next_back())
+            .filter_map(latest)
             .filter(|v| {
                 v.meta.source_ref.as_deref() == Some(id) || v.meta.target_ref.as_deref() == Some(id)
             })
@@ -272,7 +313,12 @@ impl ObjectReader for MemoryStore {
     fn check(&self) -> Result<Vec<String>> {
         let st = self.read();
         let mut problems = Vec::new();
-        let n: usize = st.objects.values().map(BTreeMap::len).sum();
+        let n: usize = st
+            .objects
+            .values()
+            .flat_map(BTreeMap::values)
+            .map(Vec::len)
+            .sum();
         if n != st.by_added.len() || n as u64 != st.versions {
             problems.push(format!(
                 "{n} versions but {} in the date_added index",
@@ -284,19 +330,46 @@ impl ObjectReader for MemoryStore {
                 .objects
                 .get(id)
                 .and_then(|m| m.get(vk))
-                .map(|v| v.date_added)
-                != Some(*d)
+                .and_then(|r| row(r, *d))
+                .is_none()
             {
                 problems.push(format!(
                     "date_added index entry {d} for {id} {vk:?} has no matching version"
                 ));
             }
         }
+        for (id, versions) in &st.objects {
+            for (vk, rows) in versions {
+                // Variants come after their first arrival, and differ from
+                // every other row of their key (identical bytes share a row).
+                let ordered = rows.windows(2).all(|w| w[0].date_added < w[1].date_added);
+                let distinct = rows
+                    .iter()
+                    .enumerate()
+                    .all(|(i, a)| rows[i + 1..].iter().all(|b| a.raw != b.raw));
+                if rows.is_empty() || !ordered || !distinct {
+                    problems.push(format!("{id} {vk:?}: rows out of order or repeated"));
+                }
+            }
+        }
         for c in st.collections.values() {
             for (d, (id, vk)) in &c.by_added {
-                if c.members.get(id).and_then(|m| m.get(vk)) != Some(d) {
+                let m = c.members.get(id).and_then(|m| m.get(vk));
+                if m.map(|m| m.date_added) != Some(*d) {
                     problems.push(format!(
                         "collection {}: index entry {d} for {id} has no membership",
+                        c.info.id
+                    ));
+                }
+                let stored = m.and_then(|m| {
+                    st.objects
+                        .get(id)
+                        .and_then(|v| v.get(vk))
+                        .and_then(|r| row(r, m.row))
+                });
+                if stored.is_none() {
+                    problems.push(format!(
+                        "collection {}: membership of {id} {vk:?} has no version",
                         c.info.id
                     ));
                 }
@@ -316,7 +389,12 @@ impl VersionReader for MemoryStore {
             return Ok(Vec::new());
         };
         match collection {
-            None => Ok(versions.values().map(|v| stored(v, v.date_added)).collect()),
+            // Store-wide: every row, variants after their first arrival.
+            None => Ok(versions
+                .values()
+                .flatten()
+                .map(|v| stored(v, v.date_added))
+                .collect()),
             Some(c) => {
                 let coll = st.coll(c)?;
                 Ok(coll
@@ -324,7 +402,12 @@ impl VersionReader for MemoryStore {
                     .get(id)
                     .into_iter()
                     .flatten()
-                    .filter_map(|(vk, &d)| versions.get(vk).map(|v| stored(v, d)))
+                    .filter_map(|(vk, m)| {
+                        versions
+                            .get(vk)
+                            .and_then(|r| row(r, m.row))
+                            .map(|v| stored(v, m.date_added))
+                    })
                     .collect())
             }
         }
@@ -337,7 +420,7 @@ enum Op {
         meta: Arc<ObjectMeta>,
         raw: Arc<str>,
         new_version: Option<DateAdded>,
-        membership: Option<(String, DateAdded)>,
+        membership: Option<(String, Member)>,
     },
     Remove {
         coll: String,
@@ -351,11 +434,11 @@ struct MemTxn<'a> {
     store: &'a MemoryStore,
     _writer: MutexGuard<'a, ()>,
     ops: Vec<Op>,
-    /// Versions added by this transaction: (id, version_key) → date_added.
-    new_versions: HashMap<(String, String), DateAdded>,
+    /// Rows added by this transaction: (id, version_key) → (date_added, raw).
+    new_versions: HashMap<(String, String), Vec<(DateAdded, Arc<str>)>>,
     /// Memberships changed by this transaction: (collection id, id, version_key)
-    /// → `Some(date_added)` when added, `None` when removed.
-    members: BTreeMap<(String, String, String), Option<DateAdded>>,
+    /// → `Some(membership)` when added, `None` when removed.
+    members: BTreeMap<(String, String, String), Option<Member>>,
 }
 
 impl ObjectWriter for MemoryStore {
@@ -379,49 +462,85 @@ impl WriteTxn for MemTxn<'_> {
             Some(c) => Some(st.coll(c)?),
             None => None,
         };
-        let existing = st
+        let key = (meta.id.clone(), meta.version_key.clone());
+        // Every row of this (id, version_key): committed, then this
+        // transaction's, each with its date and bytes.
+        let committed = st
             .objects
             .get(&meta.id)
             .and_then(|m| m.get(&meta.version_key))
-            .map(|v| v.date_added)
-            .or_else(|| {
-                self.new_versions
-                    .get(&(meta.id.clone(), meta.version_key.clone()))
-                    .copied()
-            });
-        let (new_version, mut outcome) = match existing {
-            Some(d) => (None, PutOutcome::Duplicate { date_added: d }),
-            None => {
-                let d = self.store.clock.next();
-                (Some(d), PutOutcome::Added { date_added: d })
-            }
-        };
-        let mut membership = None;
-        if let Some(coll) = coll {
-            let cid = coll.info.id.clone();
-            let key = (cid.clone(), meta.id.clone(), meta.version_key.clone());
-            let member = match self.members.get(&key) {
-                Some(m) => *m,
-                None => coll
-                    .members
-                    .get(&meta.id)
-                    .and_then(|m| m.get(&meta.version_key))
-                    .copied(),
-            };
-            match member {
-                Some(d) => outcome = PutOutcome::Duplicate { date_added: d },
-                None => {
-                    let d = new_version.unwrap_or_else(|| self.store.clock.next());
-                    self.members.insert(key, Some(d));
-                    membership = Some((cid, d));
-                    outcome = PutOutcome::Added { date_added: d };
-                }
+            .into_iter()
+            .flatten()
+            .map(|v| (v.date_added, &*v.raw));
+        let staged = self
+            .new_versions
+            .get(&key)
+            .into_iter()
+            .flatten()
+            .map(|(d, r)| (*d, &**r));
+        let mut known = false;
+        let mut identical = None;
+        for (d, raw) in committed.chain(staged) {
+            known = true;
+            if raw == obj.raw {
+                identical = Some(d);
             }
         }
+        let mut membership = None;
+        let (new_version, outcome) = match coll {
+            None => match (identical, known) {
+                (Some(d), _) => (None, PutOutcome::Duplicate { date_added: d }),
+                // The store-wide version keeps its first bytes.
+                (None, true) => (None, PutOutcome::Conflict),
+                (None, false) => {
+                    let d = self.store.clock.next();
+                    (Some(d), PutOutcome::Added { date_added: d })
+                }
+            },
+            Some(coll) => {
+                let cid = coll.info.id.clone();
+                let mkey = (cid.clone(), meta.id.clone(), meta.version_key.clone());
+                let member = match self.members.get(&mkey) {
+                    Some(m) => *m,
+                    None => coll
+                        .members
+                        .get(&meta.id)
+                        .and_then(|m| m.get(&meta.version_key))
+                        .copied(),
+                };
+                match member {
+                    Some(m) if identical == Some(m.row) => (
+                        None,
+                        PutOutcome::Duplicate {
+                            date_added: m.date_added,
+                        },
+                    ),
+                    // This collection holds other bytes under this key.
+                    Some(_) => (None, PutOutcome::Conflict),
+                    None => {
+                        // Identical bytes share their row; other bytes get a
+                        // row of their own (a variant when the key is known),
+                        // never another collection's.
+                        let new_version = match identical {
+                            Some(_) => None,
+                            None => Some(self.store.clock.next()),
+                        };
+                        let row = new_version.or(identical).unwrap_or_default();
+                        let d = new_version.unwrap_or_else(|| self.store.clock.next());
+                        let m = Member { date_added: d, row };
+                        self.members.insert(mkey, Some(m));
+                        membership = Some((cid, m));
+                        (new_version, PutOutcome::Added { date_added: d })
+                    }
+                }
+            }
+        };
         drop(st);
         if let Some(d) = new_version {
             self.new_versions
-                .insert((meta.id.clone(), meta.version_key.clone()), d);
+                .entry(key)
+                .or_default()
+                .push((d, Arc::from(obj.raw.as_str())));
         }
         if new_version.is_some() || membership.is_some() {
             self.ops.push(Op::Put {
@@ -508,24 +627,26 @@ impl WriteTxn for MemTxn<'_> {
                         st.by_added
                             .insert(d, (meta.id.clone(), meta.version_key.clone()));
                         st.versions += 1;
-                        st.objects.entry(meta.id.clone()).or_default().insert(
-                            meta.version_key.clone(),
-                            Version {
+                        st.objects
+                            .entry(meta.id.clone())
+                            .or_default()
+                            .entry(meta.version_key.clone())
+                            .or_default()
+                            .push(Version {
                                 meta: meta.clone(),
                                 raw,
                                 date_added: d,
-                            },
-                        );
+                            });
                     }
-                    if let Some((cid, d)) = membership {
+                    if let Some((cid, m)) = membership {
                         // The collection may have been removed meanwhile.
                         if let Some(c) = st.collections.get_mut(&cid) {
                             c.members
                                 .entry(meta.id.clone())
                                 .or_default()
-                                .insert(meta.version_key.clone(), d);
+                                .insert(meta.version_key.clone(), m);
                             c.by_added
-                                .insert(d, (meta.id.clone(), meta.version_key.clone()));
+                                .insert(m.date_added, (meta.id.clone(), meta.version_key.clone()));
                         }
                     }
                 }
@@ -538,7 +659,7 @@ impl WriteTxn for MemTxn<'_> {
                         if let Some(m) = c.members.get_mut(&id) {
                             for vk in &version_keys {
                                 if let Some(d) = m.remove(vk) {
-                                    c.by_added.remove(&d);
+                                    c.by_added.remove(&d.date_added);
                                 }
                             }
                             if m.is_empty() {

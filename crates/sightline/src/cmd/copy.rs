@@ -3,8 +3,10 @@
 //! machine.
 //!
 //! Copied: accounts (users with their password hashes, tokens with their
-//! revoked flags), collections, every object version with its `date_added`,
-//! and every collection membership with its own `date_added`, so TAXII
+//! revoked flags), collections, every stored row (object versions and their
+//! variants: other bytes under a key, kept for the collections they were put
+//! into) with its `date_added`, and every collection membership, naming its
+//! row by id, version key and raw text, with its own `date_added`, so TAXII
 //! clients' `added_after` bookmarks and the paging order stay valid on the
 //! new store. Not copied: TAXII status resources (short-lived by design).
 //!
@@ -116,7 +118,8 @@ fn copy(src: &dyn Store, dst: &dyn Store) -> anyhow::Result<Copied> {
         n.collections += 1;
     }
     let mut txn = dst.begin()?;
-    // Every version, oldest date_added first, with its date.
+    // Every row, oldest date_added first (so each key's first arrival comes
+    // before its variants), with its date.
     for_each(src, None, &mut |o| {
         let v: serde_json::Value = serde_json::from_str(&o.raw)
             .with_context(|| format!("{}: the stored JSON does not parse", o.id))?;
@@ -129,7 +132,7 @@ fn copy(src: &dyn Store, dst: &dyn Store) -> anyhow::Result<Copied> {
     // Every membership, with the date it joined its collection.
     for c in &collections {
         for_each(src, Some(&c.id), &mut |o| {
-            txn.restore_membership(&c.id, &o.id, &o.version_key, o.date_added)?;
+            txn.restore_membership(&c.id, &o.id, &o.version_key, &o.raw, o.date_added)?;
             n.memberships += 1;
             Ok(())
         })?;
