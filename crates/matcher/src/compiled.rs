@@ -32,16 +32,12 @@
 //! # Patterns over several observations
 //!
 //! A pattern whose root is one `[ ... ]` matches or not on each observation.
-//! Patterns with `AND`/`OR`/`FOLLOWEDBY` or qualifiers keep, per indicator, a
-//! bounded window of the observations that satisfied one of their leaves (a
-//! [`Slot`] and the leaf numbers), in the [`Matcher`]. Each time such an
-//! observation arrives, the reference binding rules run over that window,
-//! and a match is reported when some binding includes the new observation.
-//! State expires by event time: under an outermost `WITHIN n SECONDS`, an
-//! observation whose `last_observed` is more than n seconds before the new
-//! `first_observed` can never join a later binding and is dropped (events are
-//! assumed to arrive in `first_observed` order); every window is also capped
-//! at [`MAX_PARTIAL`] observations, oldest dropped first.
+//! The others are compiled into a [`Plan`] for the streaming temporal engine
+//! (`temporal.rs`): each observation that satisfied one of their leaves is
+//! fed, in input order, with the leaf numbers, to the [`Matcher`], which
+//! holds per indicator only what the operators above can still use (pruned
+//! by the enclosing `WITHIN`, capped, and bounded in bytes overall), and
+//! reports a match once, at the observation that completes it.
 //!
 //! # Lifecycle
 //!
@@ -52,7 +48,6 @@
 //! left out at compile time; the others take part only for observations whose
 //! `first_observed` t satisfies `valid_from ≤ t < valid_until`.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::value::Value;
@@ -66,16 +61,11 @@ use crate::observation::{EventTime, Observation};
 use crate::prepare::{
     parse_net, resolve_each, Const, EvalError, PCmp, PObs, PrepareError, Prepared, Rhs, Step, Test,
 };
-use crate::reference::{self, Slot};
+use crate::reference;
+use crate::temporal::{Engine, Fed, Plan, TemporalConfig, TemporalStats, TookPart};
 
 /// The layout version of a compiled set; bump when its meaning changes.
 pub const FORMAT_VERSION: u32 = 1;
-
-/// Observations kept per multi-observation indicator. The binding rules are
-/// evaluated exactly over this window on each arrival, which costs up to
-/// window^k for k operands, so the window is small; identical arrivals
-/// (same interval, same leaves) share one entry.
-pub const MAX_PARTIAL: usize = 32;
 
 static GENERATION: AtomicU64 = AtomicU64::new(1);
 
@@ -123,8 +113,8 @@ struct Indicator {
     valid_until: EventTime,
     /// The root is one `[ ... ]`.
     single: bool,
-    /// The root is `... WITHIN n SECONDS`: state older than n expires.
-    expire_micros: Option<i64>,
+    /// The streaming plan of a multi-observation pattern.
+    plan: Option<Plan>,
 }
 
 type LeafId = u32;
@@ -313,13 +303,6 @@ fn cmp_keys(c: &PCmp) -> Vec<Key> {
             .min_by_key(|keys| (keys.iter().map(Key::rank).max().unwrap_or(0), keys.len()))
             .unwrap_or_default(),
         PCmp::Or(items) => items.iter().flat_map(cmp_keys).collect(),
-    }
-}
-
-fn outer_within(root: &PObs) -> Option<i64> {
-    match root {
-        PObs::Within(_, us) => Some(*us),
-        _ => None,
     }
 }
 
@@ -522,7 +505,7 @@ impl IndicatorSet {
             indicators.push(Indicator {
                 id: spec.id,
                 name: spec.name,
-                expire_micros: outer_within(&prepared.root),
+                plan: (!single).then(|| Plan::new(&prepared.root)),
                 prepared,
                 valid_from: spec.valid_from.unwrap_or(EventTime::MIN),
                 valid_until: spec.valid_until.unwrap_or(EventTime::MAX),
@@ -603,8 +586,12 @@ pub struct Match {
     /// The comparisons that held on this observation.
     pub reasons: Vec<Reason>,
     /// For patterns over several observations, the ids of the observations
-    /// in the completed binding (this one last).
+    /// in the completed binding (first and last only for a counted
+    /// `REPEATS`); for one observation, its id.
     pub observations: Vec<Option<String>>,
+    /// For patterns over several observations: how many observations took
+    /// part, and the first and last (as numbered by the caller).
+    pub took_part: Option<TookPart>,
 }
 
 /// An indicator whose evaluation failed on an observation (e.g. a regex over
@@ -618,13 +605,6 @@ pub struct MatchError {
 
 /// The leaf numbers an observation satisfied, and why.
 type Touched = (Vec<u32>, Vec<Reason>);
-
-#[derive(Default)]
-struct Partial {
-    slots: VecDeque<Slot>,
-    leaves: VecDeque<Vec<u32>>,
-    ids: VecDeque<Option<String>>,
-}
 
 /// The stateless half of matching, with its scratch buffers: which
 /// indicators an observation matches on its own, and which leaves of
@@ -671,13 +651,22 @@ impl Probed {
     }
 }
 
+/// Settings of a [`Matcher`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MatcherConfig {
+    /// The streaming temporal engine's bounds (memory, reorder slack, caps).
+    pub temporal: TemporalConfig,
+}
+
 /// A per-thread matcher: the streaming state of multi-observation patterns
 /// and the scratch of one [`Probe`]. Reuse it for every observation.
 #[derive(Default)]
 pub struct Matcher {
     probe: Probe,
     generation: u64,
-    partial: FxHashMap<u32, Partial>,
+    temporal: Engine,
+    /// Observations advanced so far (the default position in match reports).
+    advanced: u64,
     matches: Vec<Match>,
     errors: Vec<MatchError>,
 }
@@ -686,7 +675,7 @@ impl std::fmt::Debug for Matcher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Matcher")
             .field("generation", &self.generation)
-            .field("partial_indicators", &self.partial.len())
+            .field("temporal", &self.temporal.stats())
             .finish_non_exhaustive()
     }
 }
@@ -841,6 +830,7 @@ impl Probe {
                 name: ind.name.clone(),
                 reasons: why,
                 observations: vec![obs.id.clone()],
+                took_part: None,
             });
         } else {
             let e = self.touched.entry(info.indicator).or_default();
@@ -855,14 +845,26 @@ impl Matcher {
         Self::default()
     }
 
-    /// Observations held in streaming state, over all indicators.
+    pub fn with_config(config: MatcherConfig) -> Self {
+        Matcher {
+            temporal: Engine::new(config.temporal),
+            ..Self::default()
+        }
+    }
+
+    /// Completions and instances held in streaming state, over all indicators.
     pub fn pending(&self) -> usize {
-        self.partial.values().map(|p| p.slots.len()).sum()
+        self.temporal.pending()
+    }
+
+    /// What the temporal state holds and what its bounds cost so far.
+    pub fn temporal_stats(&self) -> TemporalStats {
+        self.temporal.stats()
     }
 
     /// Forgets all streaming state.
     pub fn reset(&mut self) {
-        self.partial.clear();
+        self.temporal.reset();
     }
 
     /// The matches of `set` on `obs` (and the evaluation errors, in
@@ -876,16 +878,32 @@ impl Matcher {
     /// Feeds what a [`Probe`] found on `obs` to the streaming state and
     /// returns every match, as [`Matcher::scan`] would. Call it for the
     /// observations in input order; an observation whose [`Probed`] is
-    /// empty may be skipped (it changes nothing).
+    /// empty may be skipped (it changes nothing). Match reports number the
+    /// observations 1, 2, … in the order advanced.
     pub fn advance(&mut self, set: &IndicatorSet, obs: &Observation, probed: Probed) -> &[Match] {
+        let at = self.advanced + 1;
+        self.advance_at(set, obs, probed, at)
+    }
+
+    /// [`Matcher::advance`] with the caller's position of `obs` (e.g. its
+    /// input line), which match reports of multi-observation patterns give
+    /// for the first and last observation that took part.
+    pub fn advance_at(
+        &mut self,
+        set: &IndicatorSet,
+        obs: &Observation,
+        probed: Probed,
+        at: u64,
+    ) -> &[Match] {
+        self.advanced += 1;
         if self.generation != set.generation {
             self.generation = set.generation;
-            self.partial.clear();
+            self.temporal.reset();
         }
         self.matches = probed.matches;
         self.errors = probed.errors;
-        if probed.generation == set.generation {
-            self.stream(set, obs, probed.touched);
+        if probed.generation == set.generation && !probed.touched.is_empty() {
+            self.stream(set, obs, probed.touched, at);
         }
         &self.matches
     }
@@ -895,69 +913,35 @@ impl Matcher {
         &self.errors
     }
 
-    fn stream(&mut self, set: &IndicatorSet, obs: &Observation, touched: Vec<(u32, Touched)>) {
+    fn stream(
+        &mut self,
+        set: &IndicatorSet,
+        obs: &Observation,
+        touched: Vec<(u32, Touched)>,
+        at: u64,
+    ) {
+        self.temporal.arrive(obs.first_observed);
+        let fed = Fed {
+            first: obs.first_observed,
+            last: obs.last_observed,
+            count: obs.number_observed,
+            at,
+            id: obs.id.as_deref(),
+        };
         for (k, (mut leaves, why)) in touched {
+            let ind = &set.indicators[k as usize];
+            let Some(plan) = &ind.plan else { continue };
             leaves.sort_unstable();
             leaves.dedup();
-            let ind = &set.indicators[k as usize];
-            let part = self.partial.entry(k).or_default();
-            if let Some(window) = ind.expire_micros {
-                let horizon = obs.first_observed.saturating_sub(window);
-                while part.slots.front().is_some_and(|s| s.last < horizon) {
-                    part.slots.pop_front();
-                    part.leaves.pop_front();
-                    part.ids.pop_front();
-                }
-            }
-            let slot = Slot::of(obs);
-            // An arrival identical in time and leaves to the newest entry adds
-            // to its count (number_observed semantics, Part 9 §9.6).
-            let same = part
-                .slots
-                .back()
-                .is_some_and(|s| s.first == slot.first && s.last == slot.last)
-                && part.leaves.back() == Some(&leaves);
-            if same {
-                if let Some(s) = part.slots.back_mut() {
-                    s.count = s.count.saturating_add(slot.count);
-                }
-            } else {
-                if part.slots.len() >= MAX_PARTIAL {
-                    part.slots.pop_front();
-                    part.leaves.pop_front();
-                    part.ids.pop_front();
-                }
-                part.slots.push_back(slot);
-                part.leaves.push_back(leaves);
-                part.ids.push_back(obs.id.clone());
-            }
-            let slots: Vec<Slot> = part.slots.iter().copied().collect();
-            let held = &part.leaves;
-            let oracle = |leaf: usize, _: &PCmp, i: usize| -> Result<bool, EvalError> {
-                Ok(u32::try_from(leaf).is_ok_and(|leaf| held[i].binary_search(&leaf).is_ok()))
-            };
-            let newest = u32::try_from(slots.len() - 1).unwrap_or(u32::MAX);
-            match reference::bindings(&ind.prepared.root, &slots, &oracle) {
-                Ok(bs) => {
-                    if let Some(b) = bs.iter().find(|b| b.iter().any(|&(i, _)| i == newest)) {
-                        let observations = b
-                            .iter()
-                            .map(|&(i, _)| part.ids[i as usize].clone())
-                            .collect();
-                        self.matches.push(Match {
-                            indicator: k as usize,
-                            id: ind.id.clone(),
-                            name: ind.name.clone(),
-                            reasons: why,
-                            observations,
-                        });
-                    }
-                }
-                Err(error) => self.errors.push(MatchError {
+            if let Some(done) = self.temporal.feed(k, plan, &leaves, &fed) {
+                self.matches.push(Match {
                     indicator: k as usize,
                     id: ind.id.clone(),
-                    error,
-                }),
+                    name: ind.name.clone(),
+                    reasons: why,
+                    observations: done.observations,
+                    took_part: Some(done.took_part),
+                });
             }
         }
     }

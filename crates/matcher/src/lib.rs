@@ -7,15 +7,17 @@ pub mod compiled;
 pub mod observation;
 pub mod prepare;
 pub mod reference;
+pub mod temporal;
 pub mod time;
 pub mod value;
 pub mod workload;
 
 pub use compiled::{
-    IndicatorSet, IndicatorSpec, Match, MatchError, Matcher, Probe, Probed, Reason, Rejected,
-    SetStats,
+    IndicatorSet, IndicatorSpec, Match, MatchError, Matcher, MatcherConfig, Probe, Probed, Reason,
+    Rejected, SetStats,
 };
 pub use observation::{EventTime, Observation, ObservationError};
 pub use prepare::{EvalError, PrepareError, Prepared};
 pub use reference::evaluate;
+pub use temporal::{ObsRef, TemporalConfig, TemporalStats, TookPart};
 pub use value::{Object, Text, Value};
