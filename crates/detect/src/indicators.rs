@@ -1,0 +1,138 @@
+//! Which indicators a run matches: the latest version of every STIX-pattern
+//! indicator in the store or in a file, compiled into one `IndicatorSet`.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use sightline_matcher::{time::parse_micros, IndicatorSet, IndicatorSpec, Rejected};
+use sightline_store::{ObjectQuery, Store, VersionFilter};
+
+use crate::DetectError;
+
+/// Where indicators come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The latest indicator versions in the store.
+    Store,
+    /// A STIX file (bundle, array, JSON Lines; gzip too).
+    File(String),
+}
+
+impl Source {
+    /// `store`, or anything else as a file path (`--indicators`).
+    pub fn parse(s: &str) -> Self {
+        if s == "store" {
+            Source::Store
+        } else {
+            Source::File(s.to_owned())
+        }
+    }
+}
+
+/// Indicators compiled for a run.
+#[derive(Debug)]
+pub struct Loaded {
+    pub set: IndicatorSet,
+    /// The store's highest `date_added` among the indicators read (to notice
+    /// changes while following); `None` for a file.
+    pub high: Option<i64>,
+    /// Indicators whose pattern could not be compiled, with why.
+    pub rejected: Vec<Rejected>,
+}
+
+/// Reads and compiles the indicators.
+pub fn load(source: &Source, store: Option<&dyn Store>) -> Result<Loaded, DetectError> {
+    let mut latest: HashMap<String, (String, Value)> = HashMap::new();
+    let mut high = None;
+    let mut keep = |v: Value| {
+        if v.get("type").and_then(Value::as_str) != Some("indicator") {
+            return;
+        }
+        let Some(id) = v.get("id").and_then(Value::as_str).map(str::to_owned) else {
+            return;
+        };
+        let key = v
+            .get("modified")
+            .and_then(Value::as_str)
+            .and_then(sightline_matcher::time::order_key)
+            .unwrap_or_default();
+        // A newer version replaces the older one.
+        if latest.get(&id).is_none_or(|(k, _)| key > *k) {
+            latest.insert(id, (key, v));
+        }
+    };
+    match (source, store) {
+        (Source::Store, Some(s)) => {
+            let mut q = ObjectQuery {
+                types: vec!["indicator".into()],
+                versions: VersionFilter::last(),
+                limit: 5000,
+                ..ObjectQuery::default()
+            };
+            loop {
+                let page = s.query(&q)?;
+                for o in &page.items {
+                    if let Ok(v) = serde_json::from_str::<Value>(&o.raw) {
+                        keep(v);
+                    }
+                }
+                if let Some(l) = page.items.last() {
+                    high = high.max(Some(l.date_added));
+                }
+                match page.next_cursor() {
+                    Some(c) => q.after = Some(c),
+                    None => break,
+                }
+            }
+        }
+        (Source::Store, None) => return Err(DetectError::NoStore),
+        (Source::File(path), _) => {
+            let input = sightline_interchange::read_input(path)?;
+            let doc = sightline_interchange::split_objects(&input.name, &input.bytes)?;
+            for item in doc.items {
+                if let Ok(raw) = item.raw {
+                    if let Ok(v) = serde_json::from_str::<Value>(raw) {
+                        keep(v);
+                    }
+                }
+            }
+        }
+    }
+    let specs = latest.into_values().filter_map(|(_, v)| spec_of(&v));
+    let (set, rejected) = IndicatorSet::compile(specs);
+    Ok(Loaded {
+        set,
+        high,
+        rejected,
+    })
+}
+
+/// Whether indicators were added to the store after `high`.
+pub fn changed_since(store: &dyn Store, high: Option<i64>) -> Result<bool, DetectError> {
+    let q = ObjectQuery {
+        types: vec!["indicator".into()],
+        versions: VersionFilter::all(),
+        added_after: high,
+        limit: 1,
+        ..ObjectQuery::default()
+    };
+    Ok(!store.query(&q)?.items.is_empty())
+}
+
+/// What the matcher needs of an indicator; `None` for other pattern languages
+/// or an indicator without id or pattern.
+fn spec_of(v: &Value) -> Option<IndicatorSpec> {
+    let s = |k: &str| v.get(k).and_then(Value::as_str);
+    if s("pattern_type").is_some_and(|t| t != "stix") {
+        return None;
+    }
+    let time = |k: &str| s(k).and_then(|t| parse_micros(t).ok());
+    Some(IndicatorSpec {
+        id: s("id")?.to_owned(),
+        name: s("name").unwrap_or("").to_owned(),
+        pattern: s("pattern")?.to_owned(),
+        valid_from: time("valid_from"),
+        valid_until: time("valid_until"),
+        revoked: v.get("revoked").and_then(Value::as_bool).unwrap_or(false),
+    })
+}

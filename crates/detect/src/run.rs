@@ -1,0 +1,367 @@
+//! The detection run: events read and parsed (on parsing threads, or inline
+//! when following), probed against the indicators' indexes, fed in input
+//! order to the one `Matcher`, warninglist-checked, handed to a [`Sink`] and,
+//! when recording, folded into sightings.
+
+use std::io::BufRead;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sightline_interchange::telemetry::reader::{follow, open};
+use sightline_interchange::telemetry::{
+    Adapter, EventReader, Format, LineEvent, Mapping, Observation, ParallelReader, SkipSummary,
+    Skipped, Stage, DEFAULT_MAX_LINE,
+};
+use sightline_matcher::{IndicatorSet, Match, MatchError, Matcher, Probe, Probed};
+use sightline_store::Store;
+use sightline_warninglist::WarningLists;
+
+use crate::indicators::{self, Loaded, Source};
+use crate::sightings::Sightings;
+use crate::suppress::{suppressed_by, Suppression};
+use crate::DetectError;
+
+/// How a run reads, matches and records.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub indicators: Source,
+    /// A file (.gz too) or `-` for standard input.
+    pub input: String,
+    pub format: Format,
+    /// Fold matches into sightings written to the store.
+    pub record: bool,
+    /// The sensor's identity for the sightings' `where_sighted_refs`.
+    pub sensor: Option<String>,
+    /// Sighting window in seconds of event time.
+    pub window: u64,
+    /// Keep reading as the input grows until stopped.
+    pub follow: bool,
+    /// While following: how often sightings are written and indicators
+    /// reloaded when the store's changed.
+    pub flush: Duration,
+    /// Hand suppressed matches to the sink too.
+    pub show_suppressed: bool,
+    /// The collection sightings are put in.
+    pub collection: Option<String>,
+    /// Parsing threads; 1 (and following) parses inline.
+    pub threads: usize,
+}
+
+/// The format named `name`; `json` needs the mapping file.
+pub fn format(name: &str, mapping: Option<&Path>) -> Result<Format, DetectError> {
+    let f: Format = name.parse()?;
+    match (f, mapping) {
+        (Format::Json(_), Some(p)) => Ok(Format::Json(Mapping::load(p)?)),
+        (Format::Json(_), None) => Err(DetectError::MappingMissing),
+        (f, _) => Ok(f),
+    }
+}
+
+/// What a run counted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Lines that gave observations.
+    pub events: u64,
+    pub observations: u64,
+    /// Matches reported (not suppressed).
+    pub matches: u64,
+    /// Matches a warninglist suppressed.
+    pub suppressed: u64,
+    pub eval_errors: u64,
+}
+
+/// One match as the run reports it.
+#[derive(Debug)]
+pub struct Found<'a> {
+    pub m: &'a Match,
+    /// The observation that completed the match.
+    pub observation: &'a Observation,
+    /// Its line number in the input.
+    pub line: u64,
+    /// The input line itself, for formats other than STIX (whose events are
+    /// named by their observed-data id instead).
+    pub event: Option<&'a [u8]>,
+    /// Set when a warninglist suppressed the match (only handed over with
+    /// [`Options::show_suppressed`]).
+    pub suppressed: Option<&'a Suppression>,
+}
+
+/// Where a run's results go, in input order. The run itself writes nothing
+/// to the terminal.
+pub trait Sink {
+    /// A match.
+    fn matched(&mut self, found: &Found<'_>) -> std::io::Result<()>;
+    /// A line that was skipped, with why.
+    fn skipped(&mut self, skipped: &Skipped);
+    /// An indicator whose evaluation failed on the observation of `line`.
+    fn eval_error(&mut self, line: u64, error: &MatchError);
+    /// While following, the indicators changed in the store and were reloaded.
+    fn reloaded(&mut self, loaded: &Loaded);
+    /// Called after each event with the counts so far.
+    fn progress(&mut self, counts: &Counts) {
+        let _ = counts;
+    }
+    /// Makes what was handed over so far visible (before a periodic flush
+    /// of sightings, and at the end).
+    fn flush(&mut self) -> std::io::Result<()>;
+}
+
+/// What a finished run read and did.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    /// Lines read, parsed and skipped (by reason, with examples).
+    pub read: SkipSummary,
+    pub counts: Counts,
+    /// Sighting versions written (every flush of the run).
+    pub written: usize,
+}
+
+/// A detection run set up: indicators compiled, warninglists loaded.
+pub struct Detector {
+    opts: Options,
+    store: Option<Arc<dyn Store>>,
+    set: Arc<IndicatorSet>,
+    high: Option<i64>,
+    lists: WarningLists,
+}
+
+impl std::fmt::Debug for Detector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Detector")
+            .field("opts", &self.opts)
+            .field("indicators", &self.set.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Detector {
+    /// `store` is needed to record sightings and to reload indicators from
+    /// the store while following.
+    pub fn new(
+        opts: Options,
+        store: Option<Arc<dyn Store>>,
+        loaded: Loaded,
+        lists: WarningLists,
+    ) -> Self {
+        Self {
+            opts,
+            store,
+            set: Arc::new(loaded.set),
+            high: loaded.high,
+            lists,
+        }
+    }
+
+    /// Reads the input to its end (or, following, until `stop` is set),
+    /// handing matches to `sink`; writes the sightings when recording.
+    pub fn run(self, stop: Arc<AtomicBool>, sink: &mut dyn Sink) -> Result<Summary, DetectError> {
+        let Detector {
+            opts,
+            store,
+            mut set,
+            mut high,
+            lists,
+        } = self;
+        let src: Box<dyn BufRead + Send> = if opts.follow {
+            if opts.input == "-" {
+                return Err(DetectError::FollowNeedsFile);
+            }
+            let f = std::fs::File::open(&opts.input).map_err(|source| DetectError::Input {
+                name: opts.input.clone(),
+                source,
+            })?;
+            Box::new(std::io::BufReader::with_capacity(
+                1 << 16,
+                follow(f, Duration::from_millis(200), stop.clone()),
+            ))
+        } else {
+            open(&opts.input).map_err(|source| DetectError::Input {
+                name: opts.input.clone(),
+                source,
+            })?
+        };
+        let stix_input = matches!(opts.format, Format::Stix);
+        let adapter = Adapter::new(opts.format.clone());
+        let mut reader = if opts.threads <= 1 || opts.follow {
+            Events::Inline(EventReader::new(src, adapter), Probe::new(), Vec::new())
+        } else {
+            Events::Parallel(
+                ParallelReader::with_stage(
+                    src,
+                    adapter,
+                    opts.threads,
+                    DEFAULT_MAX_LINE,
+                    ProbeStage(set.clone()),
+                )
+                .map_err(DetectError::Threads)?,
+            )
+        };
+        let mut matcher = Matcher::new();
+        let mut sightings =
+            Sightings::new(opts.sensor.clone(), opts.window, opts.collection.clone())?;
+        let mut counts = Counts::default();
+        let mut written = 0;
+        let mut obs = Vec::new();
+        let mut last_flush = Instant::now();
+        loop {
+            obs.clear();
+            let ev = match reader.next_into(&set, &mut obs) {
+                Ok(Some(ev)) => ev,
+                Ok(None) => break,
+                Err(source) => {
+                    return Err(DetectError::Input {
+                        name: opts.input.clone(),
+                        source,
+                    })
+                }
+            };
+            let line = match ev {
+                LineEvent::Parsed { line } => line,
+                LineEvent::Skipped(s) => {
+                    sink.skipped(&s);
+                    continue;
+                }
+            };
+            counts.events += 1;
+            for Probing { obs: o, probed } in obs.drain(..) {
+                counts.observations += 1;
+                // Nothing matched and no multi-observation state to feed.
+                let Some(o) = &o else { continue };
+                let found = matcher.advance(&set, o, probed);
+                for m in found {
+                    let suppressed = suppressed_by(&lists, m);
+                    if suppressed.is_some() {
+                        counts.suppressed += 1;
+                        if !opts.show_suppressed {
+                            continue;
+                        }
+                    } else {
+                        counts.matches += 1;
+                        if opts.record {
+                            sightings.add(m, o);
+                        }
+                    }
+                    let event = if stix_input {
+                        None
+                    } else {
+                        Some(reader.last_line())
+                    };
+                    sink.matched(&Found {
+                        m,
+                        observation: o,
+                        line,
+                        event,
+                        suppressed: suppressed.as_ref(),
+                    })
+                    .map_err(DetectError::Output)?;
+                }
+                for e in matcher.errors() {
+                    counts.eval_errors += 1;
+                    sink.eval_error(line, e);
+                }
+            }
+            sink.progress(&counts);
+            if opts.follow && last_flush.elapsed() >= opts.flush {
+                sink.flush().map_err(DetectError::Output)?;
+                if let Some(s) = &store {
+                    if opts.record {
+                        written += sightings.flush(s.as_ref())?;
+                    }
+                    if opts.indicators == Source::Store
+                        && indicators::changed_since(s.as_ref(), high)?
+                    {
+                        let loaded = indicators::load(&Source::Store, Some(s.as_ref()))?;
+                        sink.reloaded(&loaded);
+                        high = loaded.high;
+                        set = Arc::new(loaded.set);
+                    }
+                }
+                last_flush = Instant::now();
+            }
+            if stop.load(Ordering::Relaxed) && !opts.follow {
+                break;
+            }
+        }
+        sink.flush().map_err(DetectError::Output)?;
+        if let (Some(s), true) = (&store, opts.record) {
+            written += sightings.flush(s.as_ref())?;
+        }
+        Ok(Summary {
+            read: reader.summary().clone(),
+            counts,
+            written,
+        })
+    }
+}
+
+/// An observation and what probing it found; the observation is dropped
+/// where it was built when there is nothing more to do with it.
+struct Probing {
+    obs: Option<Observation>,
+    probed: Probed,
+}
+
+/// Probing on the parsing threads (the set is fixed for the run: only
+/// following, which parses inline, reloads indicators).
+struct ProbeStage(Arc<IndicatorSet>);
+
+impl Stage for ProbeStage {
+    type Scratch = Probe;
+    type Output = Probing;
+    fn run(&self, probe: &mut Probe, obs: Observation) -> Probing {
+        probing(probe, &self.0, obs)
+    }
+}
+
+fn probing(probe: &mut Probe, set: &IndicatorSet, obs: Observation) -> Probing {
+    let probed = probe.probe(set, &obs);
+    Probing {
+        obs: (!probed.is_empty()).then_some(obs),
+        probed,
+    }
+}
+
+/// Events parsed and probed on this thread or on parsing threads: the same
+/// lines and results, in the same order, either way.
+enum Events {
+    Inline(
+        EventReader<Box<dyn BufRead + Send>>,
+        Probe,
+        Vec<Observation>,
+    ),
+    Parallel(ParallelReader<ProbeStage>),
+}
+
+impl Events {
+    fn next_into(
+        &mut self,
+        set: &IndicatorSet,
+        out: &mut Vec<Probing>,
+    ) -> std::io::Result<Option<LineEvent>> {
+        match self {
+            Events::Inline(r, probe, buf) => {
+                buf.clear();
+                let ev = r.next_into(buf)?;
+                out.extend(buf.drain(..).map(|o| probing(probe, set, o)));
+                Ok(ev)
+            }
+            Events::Parallel(r) => r.next_into(out),
+        }
+    }
+
+    fn last_line(&self) -> &[u8] {
+        match self {
+            Events::Inline(r, ..) => r.last_line(),
+            Events::Parallel(r) => r.last_line(),
+        }
+    }
+
+    fn summary(&self) -> &SkipSummary {
+        match self {
+            Events::Inline(r, ..) => r.summary(),
+            Events::Parallel(r) => r.summary(),
+        }
+    }
+}
