@@ -116,3 +116,37 @@ fn import_a_misp_tree_then_list_and_check() {
     let o = run(&data, &["warninglist", "list", "--json"]);
     assert_eq!(stdout(&o).matches("Top 10 domains").count(), 1);
 }
+
+/// `sightline warninglist list | head -0` (issue 17 §4): a reader that went
+/// away ends the command quietly, not with a panic and exit 101. The pipe's
+/// read end is closed before the command writes, so every write is EPIPE.
+#[test]
+fn closed_stdout_ends_quietly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    for args in [
+        &["warninglist", "list"][..],
+        &["warninglist", "list", "--json"],
+        &["warninglist", "check", "8.8.8.8", "192.0.2.1"],
+    ] {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_sightline"))
+            .env_remove("SIGHTLINE_DATA")
+            .env_remove("SIGHTLINE_STORE")
+            .args(common::data(&data))
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run sightline");
+        drop(c.stdout.take());
+        let o = c.wait_with_output().expect("wait");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(
+            o.status.code() == Some(0) || o.status.code() == Some(1),
+            "{args:?}: {:?} {err}",
+            o.status
+        );
+    }
+}

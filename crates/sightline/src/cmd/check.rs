@@ -8,6 +8,7 @@ use crate::{Failure, Outcome};
 
 pub fn run(data: &Path) -> Result<Outcome, Failure> {
     let spec = super::store_spec(None, data)?;
+    super::require_existing(&spec)?;
     let store = spec
         .open()
         .map_err(|e| Failure::Store(format!("{spec}: {e}")))?;

@@ -25,7 +25,12 @@ pub enum Command {
 }
 
 pub fn run(data: &Path, cmd: Command) -> Result<Outcome, Failure> {
-    let store = super::open_store(data)?;
+    // Only `add` may create the store; listing or removing in a directory
+    // that holds none is a mistyped --data.
+    let store = match cmd {
+        Command::Add { .. } => super::open_store(data)?,
+        _ => super::open_existing_store(data)?,
+    };
     let io = |e: std::io::Error| Failure::Other(e.into());
     match cmd {
         Command::Add {
@@ -41,7 +46,17 @@ pub fn run(data: &Path, cmd: Command) -> Result<Outcome, Failure> {
                 alias: Some(alias),
                 media_types: vec!["application/stix+json;version=2.1".to_owned()],
             };
-            store.create_collection(&info)?;
+            // A name already taken is a refusal (exit 1), not a store failure.
+            match store.create_collection(&info) {
+                Ok(()) => {}
+                Err(sightline_store::StoreError::CollectionExists(name)) => {
+                    eprintln!(
+                        "sightline: collection {name:?} already exists (`sightline collection list` shows it); nothing changed"
+                    );
+                    return Ok(Outcome::Findings);
+                }
+                Err(e) => return Err(e.into()),
+            }
             with_stdout(|w| writeln!(w, "{id}")).map_err(io)?;
         }
         Command::List => {

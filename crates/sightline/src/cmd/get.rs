@@ -18,7 +18,7 @@ pub struct Args {
 }
 
 pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
-    let store = super::open_store(data)?;
+    let store = super::open_existing_store(data)?;
     let ids = if StixId::parse(&args.id).is_ok() {
         vec![args.id.clone()]
     } else {

@@ -55,6 +55,33 @@ pub fn open_store(data: &Path) -> Result<Arc<dyn Store>, Failure> {
     open_store_with(None, data)
 }
 
+/// Opens the store for a command that only reads it: an embedded store's
+/// directory must already hold one. A mistyped `--data` would otherwise
+/// create an empty store and answer "0 objects" (issue 17 §4).
+pub fn open_existing_store(data: &Path) -> Result<Arc<dyn Store>, Failure> {
+    let spec = store_spec(None, data)?;
+    require_existing(&spec)?;
+    spec.open()
+        .map_err(|e| Failure::Store(format!("{spec}: {e}")))
+}
+
+/// Refuses an embedded store's directory that holds no store (see
+/// [`open_existing_store`]); a PostgreSQL store is always there to ask.
+pub fn require_existing(spec: &StoreSpec) -> Result<(), Failure> {
+    if let StoreSpec::Sqlite(dir) = spec {
+        let db = dir.join(sightline_store_sqlite::DB_FILE);
+        if !db.is_file() {
+            return Err(Failure::Input(format!(
+                "--data {}: no Sightline store there ({} is missing); check the path, \
+                 or create one with `sightline import`, `sightline collection add` or `sightline serve --demo`",
+                dir.display(),
+                db.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Opens the store, `configured` being the config file's `store`.
 pub fn open_store_with(configured: Option<&str>, data: &Path) -> Result<Arc<dyn Store>, Failure> {
     let spec = store_spec(configured, data)?;

@@ -16,7 +16,7 @@ pub struct Args {
 }
 
 pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
-    let store = super::open_store(data)?;
+    let store = super::open_existing_store(data)?;
     let hits = store.search(&args.text.join(" "), args.limit)?;
     with_stdout(|w| {
         for h in &hits {

@@ -6,7 +6,7 @@ use crate::output::with_stdout;
 use crate::{Failure, Outcome};
 
 pub fn run(data: &Path) -> Result<Outcome, Failure> {
-    let store = super::open_store(data)?;
+    let store = super::open_existing_store(data)?;
     let s = store.stats()?;
     with_stdout(|w| {
         writeln!(w, "objects      {}", s.objects)?;

@@ -38,6 +38,8 @@ struct Verdict {
     id: Option<String>,
     errors: Vec<String>,
     warnings: Vec<String>,
+    /// `(id, modified else created)`, for the findings across objects.
+    key: Option<(String, String)>,
 }
 
 pub fn run(args: Args) -> Result<Outcome, Failure> {
@@ -47,11 +49,21 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
     let doc = split_objects(&input.name, &input.bytes)?;
     tracing::debug!(elapsed = ?t.elapsed(), objects = doc.items.len(), "split");
     let validator = crate::cmd::validator();
-    let verdicts: Vec<Verdict> = doc
+    let mut verdicts: Vec<Verdict> = doc
         .items
         .par_iter()
         .map(|item| judge(&validator, args.max_object_bytes, item))
         .collect();
+    // Repeated versions and UUIDs shared across types need the whole file
+    // (STIX 2.1 §2.9, §3.2): objects are validated apart, so these come after.
+    let keys: Vec<Option<(&str, &str)>> = verdicts
+        .iter()
+        .map(|v| v.key.as_ref().map(|(i, m)| (i.as_str(), m.as_str())))
+        .collect();
+    let across = sightline_stix::cross_object_findings(keys);
+    for (i, d) in across {
+        push(&mut verdicts[i], &d);
+    }
     tracing::debug!(elapsed = ?t.elapsed(), "validated");
     let invalid = verdicts.iter().filter(|v| !v.errors.is_empty()).count();
     let io = |e: std::io::Error| Failure::Other(e.into());
@@ -117,6 +129,7 @@ fn judge(validator: &Validator, max_bytes: usize, item: &Item<'_>) -> Verdict {
         id: None,
         errors: Vec::new(),
         warnings: Vec::new(),
+        key: None,
     };
     let raw = match &item.raw {
         Ok(r) => *r,
@@ -138,6 +151,14 @@ fn judge(validator: &Validator, max_bytes: usize, item: &Item<'_>) -> Verdict {
         }
     };
     v.id = value.get("id").and_then(Value::as_str).map(str::to_owned);
+    v.key = v.id.clone().map(|id| {
+        let ver = value
+            .get("modified")
+            .or_else(|| value.get("created"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        (id, ver.to_owned())
+    });
     for d in validator.validate(&value) {
         push(&mut v, &d);
     }

@@ -7,10 +7,12 @@
 //! a list with the same name again replaces it. [`load`] gives the built-in
 //! lists plus every imported one, compiled.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sightline_warninglist::{WarningList, WarningLists};
 
+use crate::output::with_stdout;
 use crate::{Failure, Outcome};
 
 #[derive(Debug, clap::Subcommand)]
@@ -180,16 +182,20 @@ fn import(data: &Path, paths: &[PathBuf]) -> Result<Outcome, Failure> {
             );
         }
     }
-    println!(
-        "imported {} warninglists ({entries} entries) into {}{}",
-        lists.len(),
-        d.display(),
-        if rejected > 0 {
-            format!("; {rejected} files rejected")
-        } else {
-            String::new()
-        }
-    );
+    let rejected_note = if rejected > 0 {
+        format!("; {rejected} files rejected")
+    } else {
+        String::new()
+    };
+    with_stdout(|out| {
+        writeln!(
+            out,
+            "imported {} warninglists ({entries} entries) into {}{rejected_note}",
+            lists.len(),
+            d.display(),
+        )
+    })
+    .map_err(|e| Failure::Other(e.into()))?;
     Ok(if rejected > 0 {
         Outcome::Findings
     } else {
@@ -200,49 +206,56 @@ fn import(data: &Path, paths: &[PathBuf]) -> Result<Outcome, Failure> {
 fn list(data: &Path, json: bool) -> Result<Outcome, Failure> {
     let n_builtin = sightline_warninglist::builtin_lists().len();
     let w = load(data)?;
-    for (i, l) in w.lists().iter().enumerate() {
-        let source = if i < n_builtin {
-            "built-in"
-        } else {
-            "imported"
-        };
-        if json {
-            println!(
-                "{}",
-                serde_json::json!({
+    with_stdout(|out| {
+        for (i, l) in w.lists().iter().enumerate() {
+            let source = if i < n_builtin {
+                "built-in"
+            } else {
+                "imported"
+            };
+            if json {
+                let line = serde_json::json!({
                     "name": l.name,
                     "type": l.kind.as_str(),
                     "entries": l.entries,
                     "skipped": l.skipped,
                     "source": source,
-                })
-            );
-        } else {
-            println!(
-                "{:<9} {:<9} {:>8}  {}",
-                source,
-                l.kind.as_str(),
-                l.entries,
-                l.name
-            );
+                });
+                writeln!(out, "{line}")?;
+            } else {
+                writeln!(
+                    out,
+                    "{:<9} {:<9} {:>8}  {}",
+                    source,
+                    l.kind.as_str(),
+                    l.entries,
+                    l.name
+                )?;
+            }
         }
-    }
+        Ok(())
+    })
+    .map_err(|e| Failure::Other(e.into()))?;
     Ok(Outcome::Ok)
 }
 
 fn check(data: &Path, values: &[String]) -> Result<Outcome, Failure> {
     let w = load(data)?;
     let mut all_found = true;
-    for v in values {
-        let hits = w.lookup(None, v);
-        if hits.is_empty() {
-            all_found = false;
-            println!("{v}: not on any list");
+    with_stdout(|out| {
+        for v in values {
+            let hits = w.lookup(None, v);
+            if hits.is_empty() {
+                all_found = false;
+                writeln!(out, "{v}: not on any list")?;
+            }
+            for i in hits {
+                writeln!(out, "{v}: {}", w.lists()[i].name)?;
+            }
         }
-        for i in hits {
-            println!("{v}: {}", w.lists()[i].name);
-        }
-    }
+        Ok(())
+    })
+    .map_err(|e| Failure::Other(e.into()))?;
     Ok(if all_found {
         Outcome::Ok
     } else {

@@ -398,7 +398,14 @@ pub(crate) fn check_kind(cx: &mut Cx, kind: K, v: &Value, ptr: Ptr<'_>) {
             "E132",
             "an even number of hex digits",
         ),
-        K::Lang => check_str_fmt(cx, v, ptr, is_lang_tag, "E114", "an RFC 5646 language tag"),
+        K::Lang => check_str_fmt(
+            cx,
+            v,
+            ptr,
+            is_lang_tag,
+            "E114",
+            "a valid RFC 5646 language tag (registered subtags)",
+        ),
         K::Url => check_str_fmt(cx, v, ptr, formats::is_uri, "E130", "an RFC 3986 URI"),
         K::Ipv4 => check_str_fmt(
             cx,
@@ -480,8 +487,11 @@ pub(crate) fn check_kind(cx: &mut Cx, kind: K, v: &Value, ptr: Ptr<'_>) {
     }
 }
 
+/// A *valid* RFC 5646 tag (§2.2.9), not only a well-formed one: every
+/// subtag is in the IANA Language Subtag Registry. `english` has the shape of
+/// a language subtag but is not one (the OASIS validator rejects it too).
 pub(crate) fn is_lang_tag(s: &str) -> bool {
-    oxilangtag::LanguageTag::parse(s).is_ok()
+    language_tags::LanguageTag::parse(s).is_ok_and(|t| t.validate().is_ok())
 }
 
 fn ov_check(cx: &mut Cx, voc: Vocab, s: &str, ptr: Ptr<'_>) {

@@ -311,6 +311,27 @@ fn e114_lang() {
     assert_clean(&with(campaign(), |m| {
         drop(m.insert("lang".into(), json!("en-US")))
     }));
+    // Valid, not only well-formed (RFC 5646 §2.2.9): the shape of a language
+    // subtag is not enough, it must be registered with IANA.
+    for tag in ["english", "korean", "en-QQQ"] {
+        assert_error(
+            &with(campaign(), |m| drop(m.insert("lang".into(), json!(tag)))),
+            "E114",
+            "/lang",
+        );
+    }
+    for tag in [
+        "ko",
+        "ko-KP",
+        "zh-Hans-CN",
+        "de-CH-1901",
+        "en-x-private",
+        "i-klingon",
+    ] {
+        assert_clean(&with(campaign(), |m| {
+            drop(m.insert("lang".into(), json!(tag)))
+        }));
+    }
 }
 
 // STIX 2.1 §3.2 created_by_ref → identity; §7.2.2 object_marking_refs → marking-definition
