@@ -332,7 +332,8 @@ impl VersionReader for SqliteStore {
             match cid {
                 None => {
                     let mut stmt = conn.prepare_cached(&format!(
-                        "SELECT v.date_added, {COLUMNS} FROM versions v WHERE v.id = ?1 ORDER BY v.version_key"
+                        "SELECT v.date_added, {COLUMNS} FROM versions v INDEXED BY versions_id
+                         WHERE v.id = ?1 ORDER BY v.version_key, v.date_added"
                     ))?;
                     let rows = stmt.query_map([id], stored)?;
                     rows.collect()
@@ -473,6 +474,42 @@ pub(crate) fn check(conn: &Connection, read_only: bool) -> rusqlite::Result<Vec<
             (SELECT max(w.version_key) FROM versions w WHERE w.id = v.id))
          OR (v.is_first = 1 AND v.version_key != (SELECT min(w.version_key) FROM versions w WHERE w.id = v.id)) LIMIT 100",
         &|r| Ok(format!("{}: the latest/first flag is on the wrong version", r.get::<_, String>(0)?)),
+    )?;
+    // Variants (rows after the first arrival of their key) carry no
+    // store-wide flag, and never repeat another row's bytes (those share it).
+    collect(
+        "SELECT v.id FROM versions v WHERE (v.is_latest = 1 OR v.is_first = 1) AND EXISTS
+            (SELECT 1 FROM versions w INDEXED BY versions_id WHERE w.id = v.id
+             AND w.version_key = v.version_key AND w.date_added < v.date_added) LIMIT 100",
+        &|r| {
+            Ok(format!(
+                "{}: a later row of a version carries a store-wide latest/first flag",
+                r.get::<_, String>(0)?
+            ))
+        },
+    )?;
+    collect(
+        "SELECT a.id FROM versions a JOIN versions b INDEXED BY versions_id
+            ON b.id = a.id AND b.version_key = a.version_key AND b.date_added > a.date_added
+         WHERE b.raw = a.raw LIMIT 100",
+        &|r| {
+            Ok(format!(
+                "{}: two rows of one version with the same bytes",
+                r.get::<_, String>(0)?
+            ))
+        },
+    )?;
+    // One membership per key and collection (invariant 3).
+    collect(
+        "SELECT c.id, m.id FROM members m JOIN collections c USING (cid)
+         GROUP BY m.cid, m.id, m.version_key HAVING count(*) > 1 LIMIT 100",
+        &|r| {
+            Ok(format!(
+                "collection {}: {} holds two rows of one version",
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?
+            ))
+        },
     )?;
     collect(
         "SELECT c.id, m.id, sum(m.is_latest), sum(m.is_first) FROM members m JOIN collections c USING (cid)

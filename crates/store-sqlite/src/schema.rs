@@ -35,8 +35,15 @@
 //! - `statuses` (V3): TAXII status resources as opaque JSON, with their API
 //!   root, owner and expiry (seconds since the epoch; indexed for purging).
 //! - V4: `members_version` replaces `members_id` (see `members`).
+//! - V5: `versions_id` is no longer unique: rows are content-addressed
+//!   (ARCHITECTURE.md, invariant 3). The same `(id, version_key)` with other
+//!   bytes, put into another collection, is a row of its own (a variant,
+//!   with `is_latest = is_first = 0`: store-wide, a key's first arrival
+//!   stands), so a membership names exactly the bytes put into its
+//!   collection. Within one collection a key still has one membership (the
+//!   write path checks it; `check` verifies it).
 
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 const V1: &str = r"
 CREATE TABLE meta (
@@ -135,4 +142,9 @@ CREATE INDEX statuses_expires ON statuses (expires);
 const V4: &str = r"
 CREATE UNIQUE INDEX members_version ON members (version, cid);
 DROP INDEX members_id;
+";
+
+const V5: &str = r"
+DROP INDEX versions_id;
+CREATE INDEX versions_id ON versions (id, version_key);
 ";

@@ -627,6 +627,206 @@ fn membership_statements_use_indexes() {
             );
         }
     }
+    // The put's own lookup of the id's rows (with the same-key bytes).
+    let plan = plan_of_sql(&conn, crate::write::VERSION_NEIGHBOURS, None);
+    assert!(plan.contains("USING INDEX versions_id"), "{plan}");
+    assert!(!plan.contains("SCAN"), "{plan}");
+}
+
+/// Whether `versions_id` is a unique index.
+fn versions_id_unique(s: &SqliteStore) -> bool {
+    s.lock_writer()
+        .query_row(
+            "SELECT \"unique\" FROM pragma_index_list('versions') WHERE name = 'versions_id'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("versions_id")
+}
+
+/// Puts `raw` (an indicator, id n, version m, its description `who`) into `coll`.
+fn put_marked(s: &SqliteStore, n: u64, m: u32, who: &str, coll: &str) -> PutOutcome {
+    let o = sightline_store::conformance::obj(&serde_json::json!({
+        "type": "malware", "spec_version": "2.1", "id": sid("malware", n),
+        "created": sightline_store::conformance::ts(0),
+        "modified": sightline_store::conformance::ts(m),
+        "name": format!("malware {n}"), "description": who, "is_family": false
+    }));
+    let mut t = s.begin().expect("begin");
+    let r = t.put(&o, Some(coll)).expect("put");
+    t.commit().expect("commit");
+    r
+}
+
+/// A V4 store (one row per id and version: `versions_id` unique) opens as V5:
+/// the index is the same name, not unique, so another collection's bytes for
+/// the same version are a row of their own; old data stays readable, and
+/// `check` is clean.
+#[test]
+fn v4_store_migrates_to_content_addressed_versions() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let other = CollectionInfo {
+        id: "5b4a3c2d-1e0f-4a9b-8c7d-6e5f4a3b2c1d".into(),
+        title: "Other".into(),
+        description: None,
+        alias: Some("other".into()),
+        media_types: vec!["application/stix+json;version=2.1".into()],
+    };
+    {
+        let s = open_with_feed(dir.path(), "1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e");
+        s.create_collection(&other).expect("other");
+        for n in 1..=3 {
+            put(&s, n, 1, Some("feed"));
+        }
+    }
+    {
+        let c = rusqlite::Connection::open(dir.path().join(DB_FILE)).expect("raw");
+        c.execute_batch(
+            "DROP INDEX versions_id;
+             CREATE UNIQUE INDEX versions_id ON versions (id, version_key);
+             PRAGMA user_version = 4;",
+        )
+        .expect("to V4");
+    }
+    let s = SqliteStore::open(dir.path()).expect("reopen");
+    assert!(!versions_id_unique(&s), "versions_id still unique");
+    let version: i64 = s
+        .lock_writer()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, 5);
+    assert_eq!(all(&s).len(), 3);
+    // The read-across put: other bytes for malware 1's version, into `other`.
+    assert!(matches!(
+        put_marked(&s, 1, 1, "other bytes", "other"),
+        PutOutcome::Added { .. }
+    ));
+    let feed = s.versions(&sid("malware", 1), Some("feed")).expect("feed");
+    let other = s
+        .versions(&sid("malware", 1), Some("other"))
+        .expect("other");
+    assert_eq!(feed.len(), 1);
+    assert_eq!(other.len(), 1);
+    assert_eq!(feed[0].raw, sdo("malware", 1, 1).raw);
+    assert!(other[0].raw.contains("other bytes"));
+    assert_eq!(all(&s).len(), 4);
+    assert!(s.check().expect("check").is_empty(), "{:?}", s.check());
+}
+
+/// `check` finds what the isolation model rules out: a later row of a
+/// version with a store-wide flag, two rows with the same bytes, and two
+/// rows of one version in one collection.
+#[test]
+fn check_finds_broken_variants() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = open_with_feed(dir.path(), "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f");
+    s.create_collection(&CollectionInfo {
+        id: "3d4e5f6a-7b8c-4d9e-8f0a-1b2c3d4e5f6a".into(),
+        title: "Other".into(),
+        description: None,
+        alias: Some("other".into()),
+        media_types: vec![],
+    })
+    .expect("other");
+    put_marked(&s, 1, 1, "a", "feed");
+    put_marked(&s, 1, 1, "b", "other");
+    assert!(s.check().expect("check").is_empty(), "{:?}", s.check());
+    let broken = |sql: &str, want: &str| {
+        let c = s.lock_writer();
+        c.execute_batch(&format!("SAVEPOINT t; {sql}"))
+            .expect("break");
+        drop(c);
+        let problems = s.check().expect("check");
+        s.lock_writer()
+            .execute_batch("ROLLBACK TO t; RELEASE t")
+            .expect("undo");
+        assert!(
+            problems.iter().any(|p| p.contains(want)),
+            "{want}: {problems:?}"
+        );
+    };
+    // The variant (the later row) flagged latest instead of the first arrival.
+    broken(
+        "UPDATE versions SET is_latest = (date_added = (SELECT max(date_added) FROM versions))",
+        "store-wide latest/first flag",
+    );
+    broken(
+        "UPDATE versions SET raw = (SELECT raw FROM versions ORDER BY date_added LIMIT 1)",
+        "same bytes",
+    );
+    broken(
+        "UPDATE members SET cid = (SELECT cid FROM collections WHERE alias = 'feed')",
+        "two rows of one version",
+    );
+    assert!(s.check().expect("check").is_empty(), "{:?}", s.check());
+}
+
+/// Copying a store (`restore_version`, `restore_membership`) carries
+/// variants: each membership names its row by its bytes.
+#[test]
+fn restore_carries_variants_and_their_memberships() {
+    let src_dir = tempfile::tempdir().expect("tmp");
+    let dst_dir = tempfile::tempdir().expect("tmp");
+    let colls = [
+        feed("4e5f6a7b-8c9d-4e0f-8a1b-2c3d4e5f6a7b"),
+        CollectionInfo {
+            alias: Some("other".into()),
+            id: "5f6a7b8c-9d0e-4f1a-8b2c-3d4e5f6a7b8c".into(),
+            ..feed("")
+        },
+    ];
+    let src = SqliteStore::open(src_dir.path()).expect("src");
+    let dst = SqliteStore::open(dst_dir.path()).expect("dst");
+    for c in &colls {
+        src.create_collection(c).expect("src coll");
+        dst.create_collection(c).expect("dst coll");
+    }
+    put_marked(&src, 1, 1, "planted", "other");
+    put_marked(&src, 1, 1, "legit", "feed");
+    put_marked(&src, 2, 1, "shared", "feed");
+    put_marked(&src, 2, 1, "shared", "other");
+    let mut t = dst.begin().expect("begin");
+    for o in all(&src) {
+        let obj = sightline_store::conformance::raw_obj(&o.raw);
+        assert!(matches!(
+            t.restore_version(&obj, o.date_added).expect("restore"),
+            PutOutcome::Added { date_added } if date_added == o.date_added
+        ));
+    }
+    for c in &colls {
+        let members = src
+            .query(&ObjectQuery {
+                collection: Some(c.id.clone()),
+                versions: VersionFilter::all(),
+                limit: 100,
+                ..ObjectQuery::default()
+            })
+            .expect("members")
+            .items;
+        for o in members {
+            assert!(matches!(
+                t.restore_membership(&c.id, &o.id, &o.version_key, &o.raw, o.date_added)
+                    .expect("membership"),
+                PutOutcome::Added { date_added } if date_added == o.date_added
+            ));
+        }
+    }
+    // Bytes no row has: refused, not a new row.
+    assert!(matches!(
+        t.restore_membership(&colls[0].id, &sid("malware", 1), "x", "{}", 1),
+        Err(StoreError::Invalid(_))
+    ));
+    t.commit().expect("commit");
+    assert_eq!(all(&dst), all(&src));
+    for c in &colls {
+        for n in [1, 2] {
+            assert_eq!(
+                dst.versions(&sid("malware", n), Some(&c.id)).expect("dst"),
+                src.versions(&sid("malware", n), Some(&c.id)).expect("src")
+            );
+        }
+    }
+    assert!(dst.check().expect("check").is_empty(), "{:?}", dst.check());
 }
 
 /// A V3 store (memberships indexed by collection and id) opens as V4 with
@@ -648,6 +848,8 @@ fn v3_store_migrates_to_memberships_by_version() {
         c.execute_batch(
             "DROP INDEX members_version;
              CREATE UNIQUE INDEX members_id ON members (cid, id, version_key);
+             DROP INDEX versions_id;
+             CREATE UNIQUE INDEX versions_id ON versions (id, version_key);
              PRAGMA user_version = 3;",
         )
         .expect("to V3");
@@ -663,6 +865,8 @@ fn v3_store_migrates_to_memberships_by_version() {
         "{indexes:?}"
     );
     assert!(!indexes.iter().any(|i| i == "members_id"), "{indexes:?}");
+    // And on through V5: one row per version is no longer enforced.
+    assert!(!versions_id_unique(&s), "versions_id still unique");
     let id = sid("malware", 2);
     let latest_here = || -> Vec<String> {
         s.query(&ObjectQuery {

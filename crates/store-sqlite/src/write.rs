@@ -1,9 +1,16 @@
 //! Writes: the write transaction and collection management.
 //!
-//! A put costs one indexed SELECT (the id's latest, first and same-key rows),
-//! one INSERT into `versions`, one into `fts` (when it is the new latest) and
-//! one per external id; an UPDATE of the old latest/first row only when a
-//! newer/older version of a known object arrives. All statements are cached.
+//! A put costs one indexed SELECT (the id's latest, first and same-key rows;
+//! the raw text only of same-key rows, to tell the same bytes from a
+//! variant), one INSERT into `versions`, one into `fts` (when it is the new
+//! latest) and one per external id; an UPDATE of the old latest/first row
+//! only when a newer/older version of a known object arrives. All statements
+//! are cached.
+//!
+//! Rows are content-addressed (ARCHITECTURE.md, invariant 3): the same
+//! `(id, version_key)` with other bytes is a row of its own (a variant, with
+//! no store-wide latest/first flag), and a collection's membership names the
+//! exact row, so a collection never serves bytes put into another.
 
 use std::sync::MutexGuard;
 
@@ -22,9 +29,9 @@ use crate::{Ctx, SqliteStore};
 // The plans are tested (`tests.rs`: `membership_statements_use_indexes`).
 
 /// The memberships of id ?2 in collection ?1 that a put must know about
-/// (latest, first, or of version key ?3).
+/// (latest, first, or of version key ?3), with the row each refers to.
 pub(crate) const MEMBER_NEIGHBOURS: &str =
-    "SELECT m.date_added, m.version_key, m.is_latest, m.is_first
+    "SELECT m.date_added, m.version_key, m.is_latest, m.is_first, m.version
      FROM versions v INDEXED BY versions_id
      CROSS JOIN members m INDEXED BY members_version ON m.version = v.date_added AND m.cid = ?1
      WHERE v.id = ?2 AND (m.is_latest = 1 OR m.is_first = 1 OR m.version_key = ?3)";
@@ -47,20 +54,34 @@ pub(crate) const REFLAG_MEMBERSHIPS: &str =
         is_first = (version_key = (SELECT min(version_key) FROM left_here))
      WHERE date_added IN (SELECT date_added FROM left_here)";
 
+/// The id's rows that a put must know about: the store-wide latest, first
+/// and same-key rows (the raw text of those only), newest last.
+pub(crate) const VERSION_NEIGHBOURS: &str = "SELECT date_added, version_key, is_latest, is_first,
+        CASE WHEN version_key = ?2 THEN raw END
+     FROM versions INDEXED BY versions_id
+     WHERE id = ?1 AND (is_latest = 1 OR is_first = 1 OR version_key = ?2)";
+
 /// The rows of one id (in `versions`, or in one collection's `members`) that a
 /// put must know about.
 #[derive(Default)]
 struct Neighbours {
-    same: Option<DateAdded>,
+    /// A row (membership) with the put's key: (its date_added, the
+    /// version row's date_added).
+    same: Option<(DateAdded, DateAdded)>,
+    /// Store-wide: the row with the put's key and its very bytes.
+    identical: Option<DateAdded>,
     latest: Option<(DateAdded, String)>,
     first: Option<(DateAdded, String)>,
 }
 
 impl Neighbours {
+    /// Reads `VERSION_NEIGHBOURS` (`raw`: the bytes being put) or
+    /// `MEMBER_NEIGHBOURS` (`raw` None).
     fn read(
         stmt: &mut rusqlite::CachedStatement<'_>,
         p: impl rusqlite::Params,
         vk: &str,
+        raw: Option<&str>,
     ) -> rusqlite::Result<Self> {
         let mut n = Neighbours::default();
         let mut rows = stmt.query(p)?;
@@ -68,7 +89,19 @@ impl Neighbours {
             let d: DateAdded = r.get(0)?;
             let key = r.get_ref(1)?.as_str()?;
             if key == vk {
-                n.same = Some(d);
+                match raw {
+                    Some(raw) => {
+                        // The first arrival (smallest date) stands for the
+                        // key; an identical row is reused.
+                        if n.same.is_none_or(|(s, _)| d < s) {
+                            n.same = Some((d, d));
+                        }
+                        if r.get_ref(4)?.as_str_or_null()? == Some(raw) {
+                            n.identical = Some(d);
+                        }
+                    }
+                    None => n.same = Some((d, r.get(4)?)),
+                }
             }
             if r.get::<_, bool>(2)? {
                 n.latest = Some((d, key.to_owned()));
@@ -82,6 +115,7 @@ impl Neighbours {
 
     /// No row at all: the id is unknown here.
     fn is_empty(&self) -> bool {
+        // (`identical` implies `same`.)
         self.same.is_none() && self.latest.is_none() && self.first.is_none()
     }
 
@@ -103,6 +137,18 @@ pub(crate) fn resolve_collection(
     )?
     .query_row([id_or_alias], |r| r.get(0))
     .optional()
+}
+
+/// Where a put goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// The store-wide space only (no collection): other bytes under a stored
+    /// key are a conflict.
+    Store,
+    /// Copying a store: other bytes under a stored key are a variant row.
+    Restore,
+    /// A collection (by `cid`).
+    Collection(i64),
 }
 
 pub(crate) struct SqliteTxn<'a> {
@@ -178,6 +224,18 @@ impl SqliteTxn<'_> {
         obj: &NewObject,
         collection: Option<&str>,
     ) -> rusqlite::Result<Result<PutOutcome>> {
+        let target = match collection {
+            Some(c) => match resolve_collection(&self.conn, c)? {
+                Some(cid) => Target::Collection(cid),
+                None => return Ok(Err(StoreError::NoSuchCollection(c.to_owned()))),
+            },
+            None if self.given.get().is_some() => Target::Restore,
+            None => Target::Store,
+        };
+        self.put_to(obj, target)
+    }
+
+    fn put_to(&mut self, obj: &NewObject, target: Target) -> rusqlite::Result<Result<PutOutcome>> {
         self.puts += 1;
         if self.puts == crate::BULK_PUTS {
             self.conn.execute_batch(crate::BULK_CACHE)?;
@@ -185,24 +243,49 @@ impl SqliteTxn<'_> {
         let conn = &*self.conn;
         let m = &obj.meta;
         let vk = m.version_key.as_str();
-        let cid = match collection {
-            Some(c) => match resolve_collection(conn, c)? {
-                Some(cid) => Some(cid),
-                None => return Ok(Err(StoreError::NoSuchCollection(c.to_owned()))),
-            },
-            None => None,
-        };
-        let mut stmt = conn.prepare_cached(
-            "SELECT date_added, version_key, is_latest, is_first FROM versions
-             WHERE id = ?1 AND (is_latest = 1 OR is_first = 1 OR version_key = ?2)",
-        )?;
-        let n = Neighbours::read(&mut stmt, params![m.id, vk], vk)?;
+        let mut stmt = conn.prepare_cached(VERSION_NEIGHBOURS)?;
+        let n = Neighbours::read(&mut stmt, params![m.id, vk], vk, Some(&obj.raw))?;
         drop(stmt);
-        let (version_date, new_version) = match n.same {
+        let known = n.same.is_some();
+        let cid = match target {
+            Target::Store | Target::Restore => {
+                if let Some(d) = n.identical {
+                    return Ok(Ok(PutOutcome::Duplicate { date_added: d }));
+                }
+                if known && target == Target::Store {
+                    // The store-wide version keeps its first bytes.
+                    return Ok(Ok(PutOutcome::Conflict));
+                }
+                None
+            }
+            Target::Collection(cid) => Some(cid),
+        };
+        // The collection's memberships of the id (none for a brand-new id: a
+        // membership references a row; skip a random index probe).
+        let mn = match cid {
+            Some(cid) if !n.is_empty() => {
+                let mut stmt = conn.prepare_cached(MEMBER_NEIGHBOURS)?;
+                let mn = Neighbours::read(&mut stmt, params![cid, m.id, vk], vk, None)?;
+                drop(stmt);
+                if let Some((member, row)) = mn.same {
+                    return Ok(Ok(if n.identical == Some(row) {
+                        PutOutcome::Duplicate { date_added: member }
+                    } else {
+                        // This collection holds other bytes under this key.
+                        PutOutcome::Conflict
+                    }));
+                }
+                mn
+            }
+            _ => Neighbours::default(),
+        };
+        let (version_date, new_version) = match n.identical {
             Some(d) => (d, false),
             None => {
                 let d = self.draw();
-                let (is_latest, is_first) = n.flags(vk);
+                // A variant (other bytes under a known key) carries no
+                // store-wide flag: store-wide, the first arrival stands.
+                let (is_latest, is_first) = if known { (false, false) } else { n.flags(vk) };
                 conn.prepare_cached(
                     "INSERT INTO versions (date_added, id, version_key, type, spec_version, version, revoked,
                         is_latest, is_first, name, source_ref, target_ref, raw)
@@ -253,31 +336,12 @@ impl SqliteTxn<'_> {
                 (d, true)
             }
         };
-        let Some(cid) = cid else {
-            return Ok(Ok(if new_version {
-                PutOutcome::Added {
-                    date_added: version_date,
-                }
-            } else {
-                PutOutcome::Duplicate {
-                    date_added: version_date,
-                }
-            }));
-        };
-        if n.is_empty() {
-            // A brand-new id: no version of it, so no membership either (a
-            // membership references a version); skip a random index probe.
-            return self.add_member(cid, m, vk, (version_date, true), Neighbours::default());
+        match cid {
+            None => Ok(Ok(PutOutcome::Added {
+                date_added: version_date,
+            })),
+            Some(cid) => self.add_member(cid, m, vk, (version_date, new_version), mn),
         }
-        let mut stmt = conn.prepare_cached(MEMBER_NEIGHBOURS)?;
-        // (A brand-new version cannot be a member yet, but other versions of
-        // the id may be.)
-        let n = Neighbours::read(&mut stmt, params![cid, m.id, vk], vk)?;
-        drop(stmt);
-        if let Some(d) = n.same {
-            return Ok(Ok(PutOutcome::Duplicate { date_added: d }));
-        }
-        self.add_member(cid, m, vk, (version_date, new_version), n)
     }
 
     /// Adds the version of `m` stored at `version_date` (just now when
@@ -377,21 +441,24 @@ impl WriteTxn for SqliteTxn<'_> {
         raw: &str,
         date_added: DateAdded,
     ) -> Result<PutOutcome> {
-        let _ = raw;
-        let raw: Option<String> = self
+        // The exact row: among variants, the one with these bytes.
+        let row: Option<DateAdded> = self
             .conn
-            .prepare_cached("SELECT raw FROM versions WHERE id = ?1 AND version_key = ?2")
+            .prepare_cached(
+                "SELECT date_added FROM versions INDEXED BY versions_id
+                 WHERE id = ?1 AND version_key = ?2 AND raw = ?3",
+            )
             .and_then(|mut s| {
-                s.query_row(params![id, version_key], |r| r.get(0))
+                s.query_row(params![id, version_key, raw], |r| r.get(0))
                     .optional()
             })
             .ctx(&self.store.path)?;
-        let Some(raw) = raw else {
+        if row.is_none() {
             return Err(StoreError::Invalid(format!(
-                "{id}: no stored version {version_key:?} to add to {collection}"
+                "{id}: no stored version {version_key:?} with these bytes to add to {collection}"
             )));
-        };
-        let meta = serde_json::from_str(&raw)
+        }
+        let meta = serde_json::from_str(raw)
             .ok()
             .and_then(|v| sightline_stix::ObjectMeta::extract(&v).ok())
             .ok_or_else(|| {
@@ -402,7 +469,13 @@ impl WriteTxn for SqliteTxn<'_> {
             })?;
         self.given.set(Some(date_added));
         let r = self
-            .put_inner(&NewObject { meta, raw }, Some(collection))
+            .put_inner(
+                &NewObject {
+                    meta,
+                    raw: raw.to_owned(),
+                },
+                Some(collection),
+            )
             .ctx(&self.store.path);
         self.given.set(None);
         r?

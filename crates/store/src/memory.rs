@@ -430,12 +430,15 @@ enum Op {
     Status(StoredStatus),
 }
 
+/// A row this transaction added: its date_added and bytes.
+type StagedRow = (DateAdded, Arc<str>);
+
 struct MemTxn<'a> {
     store: &'a MemoryStore,
     _writer: MutexGuard<'a, ()>,
     ops: Vec<Op>,
     /// Rows added by this transaction: (id, version_key) → (date_added, raw).
-    new_versions: HashMap<(String, String), Vec<(DateAdded, Arc<str>)>>,
+    new_versions: HashMap<(String, String), Vec<StagedRow>>,
     /// Memberships changed by this transaction: (collection id, id, version_key)
     /// → `Some(membership)` when added, `None` when removed.
     members: BTreeMap<(String, String, String), Option<Member>>,
