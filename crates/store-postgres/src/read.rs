@@ -271,7 +271,8 @@ impl VersionReader for PgStore {
             None => c
                 .query(
                     &format!(
-                        "SELECT v.date_added, {COLUMNS} FROM versions v WHERE v.id = $1 ORDER BY v.version_key"
+                        "SELECT v.date_added, {COLUMNS} FROM versions v WHERE v.id = $1
+                         ORDER BY v.version_key, v.date_added"
                     ),
                     &[&id],
                 )
@@ -375,6 +376,30 @@ pub(crate) fn check(c: &mut Conn) -> Result<Vec<String>, postgres::Error> {
     )? {
         problems.push(format!(
             "{}: the latest/first flag is on the wrong version",
+            r.try_get::<_, String>(0)?
+        ));
+    }
+    // Variants (rows after the first arrival of their key) carry no
+    // store-wide flag, and never repeat another row's bytes (those share it).
+    for r in c.query(
+        "SELECT v.id FROM versions v WHERE (v.is_latest OR v.is_first) AND EXISTS
+            (SELECT 1 FROM versions w WHERE w.id = v.id AND w.version_key = v.version_key
+             AND w.date_added < v.date_added) LIMIT 100",
+        &[],
+    )? {
+        problems.push(format!(
+            "{}: a later row of a version carries a store-wide latest/first flag",
+            r.try_get::<_, String>(0)?
+        ));
+    }
+    for r in c.query(
+        "SELECT a.id FROM versions a JOIN versions b ON b.id = a.id
+            AND b.version_key = a.version_key AND b.date_added > a.date_added
+         WHERE b.raw = a.raw LIMIT 100",
+        &[],
+    )? {
+        problems.push(format!(
+            "{}: two rows of one version with the same bytes",
             r.try_get::<_, String>(0)?
         ));
     }

@@ -21,13 +21,19 @@
 //! - `users`, `tokens`, `statuses`.
 //!
 //! V2 adds `sightline_put`, a put in one round trip (see its comment); V3
-//! gives memberships their version's type (collection pages by type).
+//! gives memberships their version's type (collection pages by type). V4
+//! makes rows content-addressed (ARCHITECTURE.md, invariant 3): `versions_id`
+//! is no longer unique, the same `(id, version_key)` with other bytes put
+//! into another collection is a row of its own (a variant, without
+//! store-wide flags or search vectors: store-wide, a key's first arrival
+//! stands), and a membership names the exact row; `members_id` still keeps
+//! one membership per key and collection.
 //!
 //! Every text column that is compared or sorted is `COLLATE "C"`: byte order,
 //! as in SQLite and Rust, whatever the database's locale (version keys, ids
 //! and titles must sort the same on every backend).
 
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -324,3 +330,260 @@ BEGIN
 END
 $fn$;
 "#;
+
+/// Content-addressed rows (see the module doc). `sightline_put` gains
+/// `p_variants` (restoring a copied store: other bytes under a stored key are
+/// a variant row, not a conflict) and `conflict` (nothing written: the
+/// collection, or with none the store-wide space, holds other bytes under
+/// this key). The raw text is read only for same-key rows.
+pub(crate) const V4: &str = r#"
+DROP INDEX versions_id;
+CREATE INDEX versions_id ON versions (id, version_key);
+DROP FUNCTION IF EXISTS sightline_put(bigint, bigint, text, text, text, text, text, boolean,
+    text, text, text, text, text, text, text[], bigint, bigint);
+CREATE FUNCTION sightline_put(
+    p_last bigint, p_date bigint,
+    p_id text, p_vk text, p_type text, p_spec text, p_version text, p_revoked boolean,
+    p_name text, p_source text, p_target text, p_raw text,
+    p_names text, p_all text, p_ext text[],
+    p_cid bigint, p_member_date bigint, p_variants boolean,
+    OUT version_date bigint, OUT version_added boolean,
+    OUT member_date bigint, OUT member_added boolean, OUT last bigint, OUT conflict boolean)
+LANGUAGE plpgsql AS $fn$
+DECLARE
+    r record;
+    v_known boolean := false;
+    v_identical bigint;
+    v_latest bigint;
+    v_latest_key text COLLATE "C";
+    v_first bigint;
+    v_first_key text COLLATE "C";
+    v_is_latest boolean;
+    v_is_first boolean;
+    m_same bigint;
+    m_row bigint;
+    m_latest bigint;
+    m_latest_key text COLLATE "C";
+    m_first bigint;
+    m_first_key text COLLATE "C";
+    vk text COLLATE "C" := p_vk;
+    d bigint;
+BEGIN
+    last := p_last;
+    conflict := false;
+    FOR r IN SELECT v.date_added, v.version_key, v.is_latest, v.is_first,
+                    CASE WHEN v.version_key = p_vk THEN v.raw END AS raw
+             FROM versions v
+             WHERE v.id = p_id AND (v.is_latest OR v.is_first OR v.version_key = p_vk) LOOP
+        IF r.version_key = vk THEN
+            v_known := true;
+            IF r.raw = p_raw THEN v_identical := r.date_added; END IF;
+        END IF;
+        IF r.is_latest THEN v_latest := r.date_added; v_latest_key := r.version_key; END IF;
+        IF r.is_first THEN v_first := r.date_added; v_first_key := r.version_key; END IF;
+    END LOOP;
+    IF p_cid IS NULL THEN
+        IF v_identical IS NOT NULL THEN
+            version_date := v_identical;
+            version_added := false;
+            RETURN;
+        END IF;
+        IF v_known AND NOT p_variants THEN
+            -- The store-wide version keeps its first bytes.
+            conflict := true;
+            RETURN;
+        END IF;
+    ELSE
+        FOR r IN SELECT m.date_added, m.version_key, m.is_latest, m.is_first, m.version FROM members m
+                 WHERE m.cid = p_cid AND m.id = p_id AND (m.is_latest OR m.is_first OR m.version_key = p_vk) LOOP
+            IF r.version_key = vk THEN m_same := r.date_added; m_row := r.version; END IF;
+            IF r.is_latest THEN m_latest := r.date_added; m_latest_key := r.version_key; END IF;
+            IF r.is_first THEN m_first := r.date_added; m_first_key := r.version_key; END IF;
+        END LOOP;
+        IF m_same IS NOT NULL THEN
+            IF m_row = v_identical THEN
+                version_date := m_row;
+                version_added := false;
+                member_date := m_same;
+                member_added := false;
+            ELSE
+                -- This collection holds other bytes under this key.
+                conflict := true;
+            END IF;
+            RETURN;
+        END IF;
+    END IF;
+    IF v_identical IS NOT NULL THEN
+        version_date := v_identical;
+        version_added := false;
+    ELSE
+        IF v_known THEN
+            -- A variant: no store-wide flag, so no search vectors either.
+            v_is_latest := false;
+            v_is_first := false;
+        ELSE
+            v_is_latest := v_latest_key IS NULL OR vk > v_latest_key;
+            v_is_first := v_first_key IS NULL OR vk < v_first_key;
+        END IF;
+        d := coalesce(p_date, greatest((extract(epoch FROM clock_timestamp()) * 1000000)::bigint, last + 1));
+        INSERT INTO versions (date_added, id, version_key, type, spec_version, version, revoked,
+            is_latest, is_first, name, source_ref, target_ref, raw, search_names, search_all)
+        VALUES (d, p_id, p_vk, p_type, p_spec, p_version, p_revoked, v_is_latest, v_is_first,
+            p_name, p_source, p_target, p_raw,
+            CASE WHEN v_is_latest THEN to_tsvector('simple', p_names) END,
+            CASE WHEN v_is_latest THEN to_tsvector('simple', p_all) END);
+        IF v_is_latest AND v_latest IS NOT NULL THEN
+            UPDATE versions SET is_latest = false, search_names = NULL, search_all = NULL
+            WHERE date_added = v_latest;
+        END IF;
+        IF v_is_first AND v_first IS NOT NULL THEN
+            UPDATE versions SET is_first = false WHERE date_added = v_first;
+        END IF;
+        IF p_ext IS NOT NULL AND cardinality(p_ext) > 0 THEN
+            INSERT INTO external_ids (external_id, id)
+            SELECT e, p_id FROM unnest(p_ext) e ON CONFLICT DO NOTHING;
+        END IF;
+        version_date := d;
+        version_added := true;
+        last := greatest(last, d);
+    END IF;
+    IF p_cid IS NULL THEN
+        RETURN;
+    END IF;
+    v_is_latest := m_latest_key IS NULL OR vk > m_latest_key;
+    v_is_first := m_first_key IS NULL OR vk < m_first_key;
+    IF version_added THEN
+        -- A new version joins with its own date (one value, as on SQLite).
+        d := version_date;
+    ELSE
+        d := coalesce(p_member_date, greatest((extract(epoch FROM clock_timestamp()) * 1000000)::bigint, last + 1));
+    END IF;
+    INSERT INTO members (date_added, cid, version, id, version_key, is_latest, is_first, type)
+    SELECT d, p_cid, version_date, p_id, p_vk, v_is_latest, v_is_first, v.type
+    FROM versions v WHERE v.date_added = version_date;
+    IF v_is_latest AND m_latest IS NOT NULL THEN
+        UPDATE members SET is_latest = false WHERE date_added = m_latest;
+    END IF;
+    IF v_is_first AND m_first IS NOT NULL THEN
+        UPDATE members SET is_first = false WHERE date_added = m_first;
+    END IF;
+    member_date := d;
+    member_added := true;
+    last := greatest(last, d);
+END
+$fn$;
+"#;
+
+#[cfg(test)]
+mod tests {
+    use sightline_store::conformance::{obj, sid, ts};
+    use sightline_store::{
+        CollectionInfo, CollectionStore, ObjectReader, ObjectWriter, PutOutcome, VersionReader,
+    };
+
+    use super::MIGRATIONS;
+    use crate::testing::TestDb;
+
+    fn malware(who: &str) -> sightline_store::NewObject {
+        obj(&serde_json::json!({
+            "type": "malware", "spec_version": "2.1", "id": sid("malware", 1),
+            "created": ts(0), "modified": ts(1), "name": "m", "description": who,
+            "is_family": false
+        }))
+    }
+
+    fn coll(n: u32, alias: &str) -> CollectionInfo {
+        CollectionInfo {
+            id: format!("{n:08x}-1111-4222-8333-444455556666"),
+            title: alias.into(),
+            description: None,
+            alias: Some(alias.into()),
+            media_types: vec![],
+        }
+    }
+
+    /// A V3 database (one row per id and version, `versions_id` unique, the
+    /// old `sightline_put`) migrates to V4: its data reads back, the index is
+    /// not unique, and other bytes for a stored version put into another
+    /// collection are a row of their own. Needs SIGHTLINE_TEST_PG.
+    #[test]
+    fn v3_database_migrates_to_content_addressed_versions() {
+        let db = TestDb::new("v3_to_v4");
+        let old = malware("first");
+        {
+            let mut c = postgres::Client::connect(db.url(), postgres::NoTls).expect("connect");
+            c.batch_execute(
+                "CREATE TABLE schema_migrations (version integer PRIMARY KEY,
+                    applied_at timestamptz NOT NULL DEFAULT now())",
+            )
+            .expect("migrations table");
+            for (i, m) in MIGRATIONS[..3].iter().enumerate() {
+                c.batch_execute(m).expect("old migration");
+                c.execute(
+                    "INSERT INTO schema_migrations (version) VALUES ($1)",
+                    &[&(i32::try_from(i).expect("small") + 1)],
+                )
+                .expect("record");
+            }
+            // A version stored by a V3 release, through its own function.
+            c.execute(
+                "SELECT * FROM sightline_put(0, NULL, $1, $2, 'malware', '2.1', $3, false,
+                    'm', NULL, NULL, $4, 'm', 'm first', NULL, NULL, NULL)",
+                &[
+                    &old.meta.id,
+                    &old.meta.version_key,
+                    &old.meta.version,
+                    &old.raw,
+                ],
+            )
+            .expect("V3 put");
+            c.execute(
+                "UPDATE meta SET value = (SELECT max(date_added) FROM versions)
+                 WHERE key = 'date_added_high'",
+                &[],
+            )
+            .expect("clock");
+        }
+        let s = db.open();
+        assert_eq!(s.schema_version().expect("version"), (4, 4));
+        let mut c = postgres::Client::connect(db.url(), postgres::NoTls).expect("connect");
+        let unique: bool = c
+            .query_one(
+                "SELECT indisunique FROM pg_index WHERE indexrelid = 'versions_id'::regclass",
+                &[],
+            )
+            .expect("index")
+            .get(0);
+        assert!(!unique, "versions_id still unique");
+        s.create_collection(&coll(1, "feed")).expect("feed");
+        s.create_collection(&coll(2, "other")).expect("other");
+        let new = malware("second");
+        let mut t = s.begin().expect("begin");
+        assert!(matches!(
+            t.put(&old, Some("feed")).expect("put"),
+            PutOutcome::Added { .. }
+        ));
+        assert!(matches!(
+            t.put(&new, Some("other")).expect("put"),
+            PutOutcome::Added { .. }
+        ));
+        // Store-wide the first arrival stands: other bytes are a conflict.
+        assert_eq!(
+            t.put(&malware("third"), None).expect("put"),
+            PutOutcome::Conflict
+        );
+        t.commit().expect("commit");
+        let raws = |c: Option<&str>| -> Vec<String> {
+            s.versions(&old.meta.id, c)
+                .expect("versions")
+                .into_iter()
+                .map(|o| o.raw)
+                .collect()
+        };
+        assert_eq!(raws(Some("feed")), vec![old.raw.clone()]);
+        assert_eq!(raws(Some("other")), vec![new.raw.clone()]);
+        assert_eq!(raws(None), vec![old.raw.clone(), new.raw.clone()]);
+        let problems = s.check().expect("check");
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+}

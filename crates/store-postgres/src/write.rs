@@ -101,14 +101,17 @@ impl PgTxn<'_> {
     }
 
     /// One put through `sightline_put` (see `schema.rs`): one round trip.
-    /// Returns (version date, version added, membership date and added).
+    /// Returns (version date, version added, membership date and added), or
+    /// `None` for a conflict (nothing written). `variants`: restoring, other
+    /// bytes under a stored key make a variant row instead of a conflict.
     fn call_put(
         &mut self,
         obj: &NewObject,
         date: Option<DateAdded>,
         cid: Option<i64>,
         member_date: Option<DateAdded>,
-    ) -> Result<Put, postgres::Error> {
+        variants: bool,
+    ) -> Result<Option<Put>, postgres::Error> {
         let m = &obj.meta;
         // Relationships and sightings are not searched (as on SQLite).
         let (names, all) = if RELATIONSHIP_TYPES.contains(&m.ty.as_str()) {
@@ -132,8 +135,9 @@ impl PgTxn<'_> {
             .map(|(_, e)| e.to_ascii_lowercase())
             .collect();
         let r = self.conn.query_one(
-            "SELECT version_date, version_added, member_date, member_added, last FROM sightline_put(
-                $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
+            "SELECT version_date, version_added, member_date, member_added, last, conflict
+             FROM sightline_put(
+                $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
             &[
                 &self.last,
                 &date,
@@ -152,14 +156,18 @@ impl PgTxn<'_> {
                 &ext,
                 &cid,
                 &member_date,
+                &variants,
             ],
         )?;
         self.last = r.try_get(4)?;
+        if r.try_get(5)? {
+            return Ok(None);
+        }
         let member = match r.try_get::<_, Option<DateAdded>>(2)? {
             Some(d) => Some((d, r.try_get(3)?)),
             None => None,
         };
-        Ok((r.try_get(0)?, r.try_get(1)?, member))
+        Ok(Some((r.try_get(0)?, r.try_get(1)?, member)))
     }
 
     fn put_inner(
@@ -174,7 +182,9 @@ impl PgTxn<'_> {
             },
             None => None,
         };
-        let (d, added, member) = self.call_put(obj, None, cid, None)?;
+        let Some((d, added, member)) = self.call_put(obj, None, cid, None, false)? else {
+            return Ok(Ok(PutOutcome::Conflict));
+        };
         Ok(Ok(match member.unwrap_or((d, added)) {
             (d, true) => PutOutcome::Added { date_added: d },
             (d, false) => PutOutcome::Duplicate { date_added: d },
@@ -220,9 +230,10 @@ impl PgTxn<'_> {
         date_added: DateAdded,
     ) -> Result<Result<PutOutcome>, postgres::Error> {
         let m = &obj.meta;
+        // The same bytes already stored; other bytes make a variant row.
         let same = self.conn.query_opt(
-            "SELECT date_added FROM versions WHERE id = $1 AND version_key = $2",
-            &[&m.id, &m.version_key],
+            "SELECT date_added FROM versions WHERE id = $1 AND version_key = $2 AND raw = $3",
+            &[&m.id, &m.version_key, &obj.raw],
         )?;
         if let Some(r) = same {
             return Ok(Ok(PutOutcome::Duplicate {
@@ -241,8 +252,12 @@ impl PgTxn<'_> {
                 "date_added {date_added} is taken by another version"
             ))));
         }
-        let (d, _, _) = self.call_put(obj, Some(date_added), None, None)?;
-        Ok(Ok(PutOutcome::Added { date_added: d }))
+        Ok(Ok(
+            match self.call_put(obj, Some(date_added), None, None, true)? {
+                Some((d, _, _)) => PutOutcome::Added { date_added: d },
+                None => PutOutcome::Conflict,
+            },
+        ))
     }
 
     fn restore_member_inner(
@@ -250,20 +265,25 @@ impl PgTxn<'_> {
         collection: &str,
         id: &str,
         version_key: &str,
+        raw: &str,
         date_added: DateAdded,
     ) -> Result<Result<PutOutcome>, postgres::Error> {
         let Some(cid) = self.cid(collection)? else {
             return Ok(Err(StoreError::NoSuchCollection(collection.to_owned())));
         };
-        let Some(row) = self.conn.query_opt(
-            "SELECT raw FROM versions WHERE id = $1 AND version_key = $2",
-            &[&id, &version_key],
-        )?
-        else {
+        // The exact row: among variants, the one with these bytes.
+        if self
+            .conn
+            .query_opt(
+                "SELECT 1 FROM versions WHERE id = $1 AND version_key = $2 AND raw = $3",
+                &[&id, &version_key, &raw],
+            )?
+            .is_none()
+        {
             return Ok(Err(StoreError::Invalid(format!(
-                "{id}: no stored version {version_key:?} to add to {collection}"
+                "{id}: no stored version {version_key:?} with these bytes to add to {collection}"
             ))));
-        };
+        }
         let taken = self
             .conn
             .query_opt(
@@ -276,23 +296,25 @@ impl PgTxn<'_> {
                 "membership date_added {date_added} is taken"
             ))));
         }
-        // The version is stored, so only its id and key matter to the put.
-        let raw: String = row.try_get(0)?;
+        // The row is stored, so only its id, key and bytes matter to the put.
         let obj = NewObject {
             meta: stored_meta(id, version_key),
-            raw,
+            raw: raw.to_owned(),
         };
-        let (_, _, member) = self.call_put(&obj, None, Some(cid), Some(date_added))?;
-        Ok(Ok(match member {
-            Some((d, true)) => PutOutcome::Added { date_added: d },
-            Some((d, false)) => PutOutcome::Duplicate { date_added: d },
-            None => PutOutcome::Duplicate { date_added },
-        }))
+        Ok(Ok(
+            match self.call_put(&obj, None, Some(cid), Some(date_added), false)? {
+                Some((_, _, Some((d, true)))) => PutOutcome::Added { date_added: d },
+                Some((_, _, Some((d, false)))) => PutOutcome::Duplicate { date_added: d },
+                Some((_, _, None)) => PutOutcome::Duplicate { date_added },
+                None => PutOutcome::Conflict,
+            },
+        ))
     }
 }
 
 /// Metadata standing for a version already stored: `sightline_put` only
-/// reads its id and version key (it finds the same-key row and inserts nothing).
+/// reads its id and version key (it finds the same-key row with the same
+/// bytes and inserts no row).
 fn stored_meta(id: &str, version_key: &str) -> sightline_stix::ObjectMeta {
     sightline_stix::ObjectMeta {
         id: id.to_owned(),
@@ -340,8 +362,7 @@ impl WriteTxn for PgTxn<'_> {
         raw: &str,
         date_added: DateAdded,
     ) -> Result<PutOutcome> {
-        let _ = raw;
-        self.restore_member_inner(collection, id, version_key, date_added)
+        self.restore_member_inner(collection, id, version_key, raw, date_added)
             .ctx(self.store)?
     }
 
