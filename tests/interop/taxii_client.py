@@ -102,6 +102,7 @@ can_write = ["alice"]
 [collections.inbox]
 can_read = ["alice"]
 can_write = ["alice"]
+can_delete = ["alice"]
 """)
         proc = subprocess.Popen([binary, "--data", str(data), "serve", "--listen", "127.0.0.1:0",
                                  "--config", str(config)], stdout=subprocess.PIPE, text=True)

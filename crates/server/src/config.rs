@@ -55,6 +55,11 @@ pub struct ServerConfig {
     /// Permissions by collection id or alias.
     #[serde(default)]
     pub collections: BTreeMap<String, CollectionSection>,
+    /// Anonymous `GET /taxii2/` and API-root information get a 401 instead
+    /// of the server's description. Unset: true unless some collection has
+    /// `anonymous_read` (see [`ServerConfig::discovery_private`]).
+    #[serde(default)]
+    pub discovery_requires_auth: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -135,8 +140,11 @@ pub struct ApiRootSection {
     pub collections: Vec<String>,
 }
 
-/// Who may read and write one collection. Entries are user names,
-/// `group:NAME`, or `*` for any signed-in user. Admins may always do both.
+/// Who may read, write and delete in one collection. Entries are user
+/// names, `group:NAME`, or `*` for any signed-in user. Admins may always do
+/// everything. The three lists are independent: a writer does not read back
+/// (a submission inbox), and only `can_delete` principals who also read and
+/// write may delete (TAXII 2.1 §5.7).
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CollectionSection {
@@ -144,6 +152,9 @@ pub struct CollectionSection {
     pub can_read: Vec<String>,
     #[serde(default)]
     pub can_write: Vec<String>,
+    /// May remove objects, whoever posted them. Default: admins only.
+    #[serde(default)]
+    pub can_delete: Vec<String>,
     /// Readable without credentials.
     #[serde(default)]
     pub anonymous_read: bool,
@@ -177,6 +188,7 @@ impl Default for ServerConfig {
             limits: Limits::default(),
             api_roots: Vec::new(),
             collections: BTreeMap::new(),
+            discovery_requires_auth: None,
         }
     }
 }
@@ -203,6 +215,14 @@ impl ServerConfig {
             rebase(&mut t.key);
         }
         Ok(c)
+    }
+
+    /// Whether anonymous callers are refused discovery and API-root
+    /// information: as configured, else true when no collection is readable
+    /// without credentials (nothing there for them to discover).
+    pub fn discovery_private(&self) -> bool {
+        self.discovery_requires_auth
+            .unwrap_or_else(|| !self.collections.values().any(|c| c.anonymous_read))
     }
 
     /// Parses TOML text (no path rebasing).
@@ -294,7 +314,7 @@ impl ServerConfig {
             parse_key(k).map_err(|m| ServerError::Config(format!("cursor_key: {m}")))?;
         }
         for (c, s) in &self.collections {
-            for e in s.can_read.iter().chain(&s.can_write) {
+            for e in s.can_read.iter().chain(&s.can_write).chain(&s.can_delete) {
                 crate::policy::Grant::parse(e)
                     .map_err(|m| ServerError::Config(format!("collections.{c}: {m}")))?;
             }
@@ -423,6 +443,8 @@ mod tests {
             "default_api_root = \"nope\"",
             "cursor_key = \"abcd\"",
             "[collections.x]\ncan_read = [\"group:\"]",
+            "[collections.x]\ncan_delete = [\"bad name!\"]",
+            "discovery_requires_auth = \"yes\"",
             "[limits]\ndefault_page_size = 2000",
             "[limits]\nheader_read_timeout_secs = 0",
             "[limits]\nbody_read_timeout_secs = 0",
@@ -441,6 +463,39 @@ mod tests {
         c.validate().expect("allowed with the flag");
         let v6 = ServerConfig::parse("listen = \"[::1]:8000\"").expect("parse");
         v6.validate().expect("IPv6 loopback is loopback");
+    }
+
+    /// Issue 12 §2: private discovery by default unless some collection is
+    /// anonymously readable; an explicit setting wins.
+    #[test]
+    fn discovery_private_default() {
+        let parse = |t: &str| ServerConfig::parse(t).expect("parse");
+        assert!(parse("").discovery_private(), "nothing anonymous");
+        assert!(parse("[collections.a]\ncan_read = [\"*\"]").discovery_private());
+        let open = "[collections.a]\nanonymous_read = true";
+        assert!(!parse(open).discovery_private());
+        let forced = format!("discovery_requires_auth = true\n{open}");
+        assert!(parse(&forced).discovery_private());
+        assert!(!parse("discovery_requires_auth = false").discovery_private());
+    }
+
+    /// The example's commented submission inbox is a valid section.
+    #[test]
+    fn the_example_inbox_parses() {
+        let example = include_str!("../../../sightline.example.toml");
+        let start = example
+            .find("# [collections.inbox]")
+            .expect("inbox example");
+        let inbox: String = example[start..]
+            .lines()
+            .take_while(|l| l.starts_with("# "))
+            .map(|l| format!("{}\n", &l[2..]))
+            .collect();
+        let c = ServerConfig::parse(&inbox).expect("inbox parses");
+        c.validate().expect("valid");
+        let s = &c.collections["inbox"];
+        assert_eq!(s.can_delete, vec!["lead".to_owned()]);
+        assert!(!s.can_read.contains(&"group:partners".to_owned()));
     }
 
     #[test]

@@ -364,6 +364,7 @@ fn taxii_config(
             max_json_depth: config.limits.max_json_depth,
             max_string_bytes: config.limits.max_string_bytes,
         },
+        discovery_requires_auth: config.discovery_private(),
     })
 }
 

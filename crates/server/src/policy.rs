@@ -1,8 +1,11 @@
 //! Per-collection rights from the config's `[collections.NAME]` sections.
 //!
-//! Deny by default: a collection without a section is readable and writable
-//! by admins only. Entries are resolved to collection ids once at start-up,
-//! so a check is a map lookup and a scan of a short list.
+//! Deny by default: a collection without a section is readable, writable and
+//! deletable by admins only. The three rights are independent: `can_write`
+//! does not imply `can_read` (a submission inbox, where partners write and
+//! only analysts read, TAXII 2.1 §5.2), and deleting needs `can_delete`
+//! (default: admins only). Entries are resolved to collection ids once at
+//! start-up, so a check is a map lookup and a scan of a short list.
 
 use std::collections::HashMap;
 
@@ -10,7 +13,7 @@ use sightline_taxii::{AccessPolicy, Principal};
 
 use crate::config::CollectionSection;
 
-/// One entry of a `can_read` / `can_write` list.
+/// One entry of a `can_read` / `can_write` / `can_delete` list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Grant {
     User(String),
@@ -45,6 +48,7 @@ impl Grant {
 struct Rule {
     read: Vec<Grant>,
     write: Vec<Grant>,
+    delete: Vec<Grant>,
     anonymous_read: bool,
 }
 
@@ -70,6 +74,7 @@ impl ConfigPolicy {
                 Rule {
                     read: parse(&s.can_read)?,
                     write: parse(&s.can_write)?,
+                    delete: parse(&s.can_delete)?,
                     anonymous_read: s.anonymous_read,
                 },
             );
@@ -83,22 +88,37 @@ impl AccessPolicy for ConfigPolicy {
         let rule = self.rules.get(collection_id);
         match who {
             Some(p) if p.admin => true,
-            // Writers may read what they write: TAXII clients read back status
-            // and objects after adding them.
-            Some(p) => rule.is_some_and(|r| {
-                r.anonymous_read || r.read.iter().chain(&r.write).any(|g| g.admits(p))
-            }),
+            // Not the writers: they read back their own status resources
+            // (owner-checked), never others' objects.
+            Some(p) => rule.is_some_and(|r| r.anonymous_read || r.read.iter().any(|g| g.admits(p))),
             None => rule.is_some_and(|r| r.anonymous_read),
         }
     }
 
     fn can_write(&self, who: Option<&Principal>, collection_id: &str) -> bool {
+        self.listed(who, collection_id, |r| &r.write)
+    }
+
+    fn can_delete(&self, who: Option<&Principal>, collection_id: &str) -> bool {
+        self.listed(who, collection_id, |r| &r.delete)
+    }
+}
+
+impl ConfigPolicy {
+    /// An admin, or a signed-in caller that `list` of the collection admits;
+    /// never anonymous.
+    fn listed(
+        &self,
+        who: Option<&Principal>,
+        collection_id: &str,
+        list: impl Fn(&Rule) -> &Vec<Grant>,
+    ) -> bool {
         match who {
             Some(p) if p.admin => true,
             Some(p) => self
                 .rules
                 .get(collection_id)
-                .is_some_and(|r| r.write.iter().any(|g| g.admits(p))),
+                .is_some_and(|r| list(r).iter().any(|g| g.admits(p))),
             None => false,
         }
     }
@@ -121,11 +141,13 @@ mod tests {
         let open = CollectionSection {
             can_read: vec!["alice".into(), "group:analysts".into()],
             can_write: vec!["group:feeders".into()],
+            can_delete: vec!["alice".into()],
             anonymous_read: false,
         };
         let public = CollectionSection {
             can_read: vec![],
             can_write: vec!["*".into()],
+            can_delete: vec![],
             anonymous_read: true,
         };
         let pol = ConfigPolicy::new([("c1".to_owned(), &open), ("c2".to_owned(), &public)])
@@ -138,7 +160,7 @@ mod tests {
         assert!(pol.can_read(Some(&alice), "c1"));
         assert!(!pol.can_write(Some(&alice), "c1"));
         assert!(pol.can_read(Some(&ann), "c1"));
-        assert!(pol.can_read(Some(&fred), "c1"), "writers read back");
+        assert!(!pol.can_read(Some(&fred), "c1"), "writers do not read back");
         assert!(pol.can_write(Some(&fred), "c1"));
         assert!(!pol.can_read(Some(&nobody), "c1"));
         assert!(!pol.can_read(None, "c1"));
@@ -147,5 +169,38 @@ mod tests {
         assert!(pol.can_write(Some(&nobody), "c2"));
         assert!(pol.can_read(Some(&root), "c3") && pol.can_write(Some(&root), "c3"));
         assert!(!pol.can_read(Some(&alice), "c3"), "no section: admins only");
+    }
+
+    /// Issue 12 §2: a submission inbox. Partners write and neither read nor
+    /// delete; analysts read; only listed principals and admins delete.
+    #[test]
+    fn submission_inbox_and_delete_right() {
+        let inbox = CollectionSection {
+            can_read: vec!["group:analysts".into()],
+            can_write: vec!["group:partners".into(), "group:analysts".into()],
+            can_delete: vec!["lead".into()],
+            anonymous_read: false,
+        };
+        let pol = ConfigPolicy::new([("inbox".to_owned(), &inbox)]).expect("policy");
+        let partner = p("acme", &["partners"], false);
+        let analyst = p("ann", &["analysts"], false);
+        let lead = p("lead", &["analysts"], false);
+        let root = p("root", &[], true);
+        assert!(pol.can_write(Some(&partner), "inbox"));
+        assert!(!pol.can_read(Some(&partner), "inbox"), "write-only");
+        assert!(!pol.can_delete(Some(&partner), "inbox"));
+        assert!(pol.can_read(Some(&analyst), "inbox") && pol.can_write(Some(&analyst), "inbox"));
+        assert!(
+            !pol.can_delete(Some(&analyst), "inbox"),
+            "reading and writing is not deleting"
+        );
+        assert!(pol.can_delete(Some(&lead), "inbox"));
+        assert!(pol.can_delete(Some(&root), "inbox"), "admins delete");
+        assert!(pol.can_delete(Some(&root), "elsewhere"));
+        assert!(!pol.can_delete(None, "inbox"));
+        assert!(
+            !pol.can_delete(Some(&lead), "elsewhere"),
+            "no section: admins only"
+        );
     }
 }

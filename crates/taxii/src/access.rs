@@ -10,18 +10,30 @@
 //! not compile (style.md invariant 8).
 //!
 //! Decisions (documented, as the spec leaves them open):
-//! - Discovery, API-root information and the collections list are open to
-//!   anonymous callers; the list shows only what the caller may read or write.
-//!   An anonymous caller who would see no collection at all gets a 401, so a
-//!   client without credentials learns that it needs some.
+//! - Discovery and API-root information are open to anonymous callers unless
+//!   [`TaxiiConfig::discovery_requires_auth`](crate::TaxiiConfig) is set
+//!   (then 401 with `WWW-Authenticate`: a private server does not describe
+//!   itself to strangers). The collections list shows only what the caller
+//!   may read or write; an anonymous caller who would see no collection at
+//!   all gets a 401, so a client without credentials learns that it needs some.
+//! - `can_read` and `can_write` are independent (a submission inbox: partners
+//!   write, analysts read). The collection resource (§5.2) reports exactly the
+//!   caller's two rights; a write-only caller may POST and read its own status
+//!   resources, nothing else of the collection.
 //! - An anonymous caller lacking a right gets 401 with `WWW-Authenticate`
 //!   (whether or not the collection exists, so nothing is revealed);
 //!   credentials given but wrong or malformed are always a 401.
 //! - An authenticated caller who can neither read nor write a collection gets
 //!   404, exactly as for a collection that does not exist (never revealed).
 //!   With one of the two rights, a missing one is a 403.
-//! - DELETE needs both rights and follows §5.7 exactly: (F,F) 404, (T,F) and
-//!   (F,T) 403.
+//! - DELETE needs the separate delete right ([`AccessPolicy::can_delete`](crate::AccessPolicy::can_delete),
+//!   by default admins only) on top of both TAXII rights, so §5.7's matrix
+//!   holds exactly: (F,F) 404, (T,F) and (F,T) 403; (T,T) without the delete
+//!   right is 403 too, so a plain writer cannot remove what others posted.
+//! - A write-only caller's POST status does not tell it what the collection
+//!   already held: a duplicate is reported like a new object (no "already in
+//!   the collection" message, and a version-less object is named by the
+//!   request's time, not by the earlier copy's `date_added`).
 //! - Collection information needs read *or* write: a write-only client must
 //!   be able to learn `can_write` (the list shows it too).
 //! - The [`Authenticator`](crate::Authenticator) may hash a password, so it
@@ -107,25 +119,34 @@ enum Need {
     View,
     Read,
     Write,
-    /// §5.7: read and write.
+    /// §5.7: read and write, plus the delete right.
     Delete,
 }
 
+/// The rights one caller has on one collection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Rights {
+    read: bool,
+    write: bool,
+    delete: bool,
+}
+
 /// The permission decision, separate from I/O so it can be read against the spec.
-fn decide(
-    anonymous: bool,
-    exists: bool,
-    can_read: bool,
-    can_write: bool,
-    need: Need,
-) -> Result<(), TaxiiError> {
+fn decide(anonymous: bool, exists: bool, rights: Rights, need: Need) -> Result<(), TaxiiError> {
+    let Rights {
+        read: can_read,
+        write: can_write,
+        delete: can_delete,
+    } = rights;
     let missing = if anonymous {
         TaxiiError::unauthenticated()
     } else {
         TaxiiError::Forbidden(match need {
             Need::Read | Need::View => "you may not read this collection".into(),
             Need::Write => "you may not write to this collection".into(),
-            Need::Delete => "deleting needs both read and write access to this collection".into(),
+            Need::Delete => {
+                "deleting needs read, write and delete rights on this collection".into()
+            }
         })
     };
     let hidden = || {
@@ -142,7 +163,7 @@ fn decide(
         Need::View => true,
         Need::Read => can_read,
         Need::Write => can_write,
-        Need::Delete => can_read && can_write,
+        Need::Delete => can_read && can_write && can_delete,
     };
     if ok {
         Ok(())
@@ -190,20 +211,23 @@ async fn grant(parts: &mut Parts, ctx: &Ctx, need: Need) -> Result<Granted, Taxi
     };
     let info = info.filter(|i| root.collections.iter().any(|c| c == &i.id));
     let anonymous = caller.is_none();
-    let (can_read, can_write) = match &info {
-        Some(i) => (
-            ctx.app.policy.can_read(caller.as_ref(), &i.id),
-            ctx.app.policy.can_write(caller.as_ref(), &i.id),
-        ),
-        None => (false, false),
+    let policy = &ctx.app.policy;
+    let rights = match &info {
+        Some(i) => Rights {
+            read: policy.can_read(caller.as_ref(), &i.id),
+            write: policy.can_write(caller.as_ref(), &i.id),
+            // Asked only when it matters: a policy may make it costlier.
+            delete: need == Need::Delete && policy.can_delete(caller.as_ref(), &i.id),
+        },
+        None => Rights::default(),
     };
-    decide(anonymous, info.is_some(), can_read, can_write, need)?;
+    decide(anonymous, info.is_some(), rights, need)?;
     let info = info.ok_or_else(|| TaxiiError::not_found("no such collection"))?;
     Ok(Granted {
         store,
         info,
-        can_read,
-        can_write,
+        can_read: rights.read,
+        can_write: rights.write,
         caller,
         root: root.path.clone(),
         max_content_length: root.max_content_length,
@@ -279,7 +303,7 @@ handle!(
     Need::Write
 );
 handle!(
-    /// May remove objects from the collection (read and write, §5.7).
+    /// May remove objects from the collection (read, write and delete, §5.7).
     CollectionDeleter,
     Need::Delete
 );
@@ -333,6 +357,12 @@ pub(crate) type PutResult = Result<PutOutcome, String>;
 impl CollectionWriter {
     pub fn caller(&self) -> Option<&Principal> {
         self.0.caller.as_ref()
+    }
+
+    /// Whether the writer may also read: a write-only caller's status must
+    /// not reveal what the collection already held.
+    pub fn can_read(&self) -> bool {
+        self.0.can_read
     }
 
     pub fn root(&self) -> &str {
@@ -441,22 +471,51 @@ mod tests {
         r.map_or_else(|e| e.status().as_u16(), |()| StatusCode::OK.as_u16())
     }
 
+    fn rights(read: bool, write: bool, delete: bool) -> Rights {
+        Rights {
+            read,
+            write,
+            delete,
+        }
+    }
+
     #[test]
     fn delete_matrix_is_section_5_7() {
-        // (can_read, can_write) → status, for an authenticated caller.
-        assert_eq!(code(decide(false, true, false, false, Need::Delete)), 404);
-        assert_eq!(code(decide(false, true, true, false, Need::Delete)), 403);
-        assert_eq!(code(decide(false, true, false, true, Need::Delete)), 403);
-        assert_eq!(code(decide(false, true, true, true, Need::Delete)), 200);
+        // (can_read, can_write) → status, for an authenticated caller with
+        // the delete right: §5.7 exactly.
+        let d = |r, w| code(decide(false, true, rights(r, w, true), Need::Delete));
+        assert_eq!(d(false, false), 404);
+        assert_eq!(d(true, false), 403);
+        assert_eq!(d(false, true), 403);
+        assert_eq!(d(true, true), 200);
+    }
+
+    #[test]
+    fn delete_needs_the_delete_right() {
+        let d = |r, w| code(decide(false, true, rights(r, w, false), Need::Delete));
+        assert_eq!(d(true, true), 403, "a plain reader-writer may not delete");
+        assert_eq!(d(false, true), 403);
+        assert_eq!(d(false, false), 404, "still hidden");
+        assert_eq!(
+            code(decide(
+                true,
+                true,
+                rights(false, false, false),
+                Need::Delete
+            )),
+            401
+        );
     }
 
     #[test]
     fn hidden_and_anonymous() {
-        assert_eq!(code(decide(false, false, true, true, Need::Read)), 404);
-        assert_eq!(code(decide(true, false, false, false, Need::Read)), 401);
-        assert_eq!(code(decide(true, true, true, false, Need::Write)), 401);
-        assert_eq!(code(decide(false, true, false, true, Need::Read)), 403);
-        assert_eq!(code(decide(false, true, true, false, Need::Write)), 403);
-        assert_eq!(code(decide(false, true, false, true, Need::View)), 200);
+        let c = |anon, exists, r, w, need| code(decide(anon, exists, rights(r, w, false), need));
+        assert_eq!(c(false, false, true, true, Need::Read), 404);
+        assert_eq!(c(true, false, false, false, Need::Read), 401);
+        assert_eq!(c(true, true, true, false, Need::Write), 401);
+        assert_eq!(c(false, true, false, true, Need::Read), 403);
+        assert_eq!(c(false, true, true, false, Need::Write), 403);
+        assert_eq!(c(false, true, false, true, Need::View), 200);
+        assert_eq!(c(false, true, false, true, Need::Write), 200);
     }
 }

@@ -37,8 +37,17 @@ pub trait Authenticator: Send + Sync {
     }
 }
 
-/// Per-collection rights (TAXII 2.1 §5.2 `can_read` / `can_write`).
+/// Per-collection rights (TAXII 2.1 §5.2 `can_read` / `can_write`, and
+/// Sightline's own delete right). The three are independent: writing does not
+/// imply reading (a submission inbox), and neither implies deleting.
 pub trait AccessPolicy: Send + Sync {
     fn can_read(&self, who: Option<&Principal>, collection_id: &str) -> bool;
     fn can_write(&self, who: Option<&Principal>, collection_id: &str) -> bool;
+    /// May remove objects from the collection (§5.7), whoever added them.
+    /// Only honoured together with both other rights (see `access`).
+    /// Default: admins only.
+    fn can_delete(&self, who: Option<&Principal>, collection_id: &str) -> bool {
+        let _ = collection_id;
+        who.is_some_and(|p| p.admin)
+    }
 }

@@ -93,6 +93,10 @@ pub struct TaxiiConfig {
     pub cursor_key: Vec<u8>,
     /// Bounds on a POSTed envelope beyond its byte size.
     pub limits: InputLimits,
+    /// Discovery (§4.1) and API-root information (§4.2) answer anonymous
+    /// callers with 401 (and `WWW-Authenticate`) instead of describing the
+    /// server.
+    pub discovery_requires_auth: bool,
 }
 
 /// Bounds on what one POSTed envelope (§5.5) may contain, checked before any

@@ -27,6 +27,8 @@ fn short_timeouts(data: &std::path::Path) -> ServerConfig {
     let mut c = ServerConfig::parse(
         r#"
         listen = "127.0.0.1:0"
+        # Anonymous discovery answers: the liveness probe below uses it.
+        discovery_requires_auth = false
         [limits]
         header_read_timeout_secs = 1
         body_read_timeout_secs = 1

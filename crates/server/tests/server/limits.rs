@@ -26,6 +26,8 @@ fn config(limits: &str) -> ServerConfig {
     ServerConfig::parse(&format!(
         r#"
         listen = "127.0.0.1:0"
+        # Anonymous discovery answers: the liveness probe below uses it.
+        discovery_requires_auth = false
         [limits]
         shutdown_grace_secs = 2
         {limits}

@@ -4,6 +4,7 @@
 //!
 //! Real-binary tests (the CLI, SIGTERM) live in `crates/sightline/tests/serve.rs`.
 
+mod access;
 mod bad_input;
 mod limits;
 mod status;

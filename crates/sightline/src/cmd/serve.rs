@@ -174,6 +174,8 @@ fn demo(store: &dyn Store, config: &mut ServerConfig, extra: &[String]) -> Resul
         .or_insert_with(|| CollectionSection {
             can_read: vec![DEMO_USER.into()],
             can_write: vec![DEMO_USER.into()],
+            // The demo's one user may try every endpoint, DELETE too.
+            can_delete: vec![DEMO_USER.into()],
             anonymous_read: false,
         });
     Ok(password)

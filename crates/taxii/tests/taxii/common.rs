@@ -24,15 +24,16 @@ use sightline_taxii::{
 };
 use tower::ServiceExt;
 
-/// Readable by anyone (also anonymous); writable by bob and admin.
+/// Readable by anyone (also anonymous); writable and deletable by bob and admin.
 pub const PUBLIC: &str = "1c5bd3e4-5b6c-4d3f-9a7e-000000000001";
-/// Readable by alice, bob, admin; writable by bob, admin.
+/// Readable by alice, bob, admin; writable and deletable by bob, admin.
 pub const INTEL: &str = "1c5bd3e4-5b6c-4d3f-9a7e-000000000002";
 /// Write-only for bob; admin reads and writes.
 pub const DROPBOX: &str = "1c5bd3e4-5b6c-4d3f-9a7e-000000000003";
 /// Admin only.
 pub const SECRET: &str = "1c5bd3e4-5b6c-4d3f-9a7e-000000000004";
-/// In API root `api2`; readable and writable by any authenticated user.
+/// In API root `api2`; readable and writable by any authenticated user;
+/// only the admin deletes.
 pub const OTHER: &str = "1c5bd3e4-5b6c-4d3f-9a7e-000000000005";
 
 pub const MAX_CONTENT: usize = 64 * 1024;
@@ -103,6 +104,10 @@ impl AccessPolicy for TestPolicy {
             _ => false,
         }
     }
+    /// bob may delete in Public and Intel; in Other only the admin.
+    fn can_delete(&self, who: Option<&Principal>, c: &str) -> bool {
+        who.is_some_and(|p| p.admin || (p.name == "bob" && matches!(c, PUBLIC | INTEL)))
+    }
 }
 
 pub struct Fx {
@@ -160,6 +165,11 @@ fn coll(id: &str, title: &str, alias: Option<&str>) -> CollectionInfo {
 }
 
 pub fn fixture() -> Fx {
+    fixture_with(|_| {})
+}
+
+/// [`fixture`] with the TAXII settings changed by `configure`.
+pub fn fixture_with(configure: impl FnOnce(&mut TaxiiConfig)) -> Fx {
     // On its own thread: tests call this inside a tokio runtime, where the
     // synchronous PostgreSQL client may not start its own.
     let (store, keep) = std::thread::spawn(backend).join().expect("backend setup");
@@ -197,7 +207,10 @@ pub fn fixture() -> Fx {
         max_page_size: MAX_PAGE,
         cursor_key: b"test cursor key".to_vec(),
         limits: Default::default(),
+        discovery_requires_auth: false,
     };
+    let mut config = config;
+    configure(&mut config);
     let state = AppState {
         store: store.clone(),
         validator: Arc::new(Validator::new()),

@@ -25,6 +25,34 @@ async fn discovery_lists_api_roots() {
     );
 }
 
+/// Issue 12 §2, §4.1, §4.2, §8.2.2: with `discovery_requires_auth`, an
+/// anonymous caller gets a 401 TAXII error with a challenge on discovery and
+/// API-root information (known root or not, so nothing is revealed); signed-in
+/// callers get the description.
+#[tokio::test]
+async fn private_discovery_needs_credentials() {
+    let fx = fixture_with(|c| c.discovery_requires_auth = true);
+    for path in ["/taxii2/", "/api1/", "/api2/", "/nope/"] {
+        let r = get(&fx.app, path, None).await;
+        r.assert_error(401);
+        assert_eq!(
+            r.header("www-authenticate"),
+            Some("Basic realm=\"sightline\""),
+            "{path}"
+        );
+    }
+    let v = get(&fx.app, "/taxii2/", Some("alice")).await.assert_ok(200);
+    assert_eq!(v["api_roots"], json!(["/api1/", "/api2/"]));
+    let v = get(&fx.app, "/api2/", Some("bob")).await.assert_ok(200);
+    assert_eq!(v["title"], "API two");
+    get(&fx.app, "/nope/", Some("bob")).await.assert_error(404);
+    // The collections list stays what it was: anonymous callers see what
+    // they may read.
+    get(&fx.app, "/api1/collections/", None)
+        .await
+        .assert_ok(200);
+}
+
 /// §4.1 + §8.2.2: wrong credentials are a 401 with WWW-Authenticate, even where anonymous works.
 #[tokio::test]
 async fn discovery_with_bad_credentials_is_401() {
