@@ -131,10 +131,16 @@ pub fn import(
         let docs_ref = &docs;
         scope.spawn(move || {
             for (file_idx, (name, doc)) in docs_ref.iter().enumerate() {
+                // One regex compile budget per file (P035), as per TAXII envelope.
+                let budget = sightline_stix::RegexBudget::for_input(
+                    inputs.get(file_idx).map_or(0, |i| i.bytes.len()),
+                );
                 for chunk in doc.items.chunks(BATCH) {
                     let checked: Checked = chunk
                         .par_iter()
-                        .map(|item| check_item(validator, opts.max_object_bytes, name, item))
+                        .map(|item| {
+                            check_item(validator, &budget, opts.max_object_bytes, name, item)
+                        })
                         .collect();
                     if tx.send((file_idx, checked)).is_err() {
                         return; // the writer stopped on an error
@@ -197,6 +203,7 @@ pub fn import(
 
 fn check_item(
     validator: &Validator,
+    budget: &sightline_stix::RegexBudget,
     max_bytes: usize,
     file: &str,
     item: &crate::read::Item<'_>,
@@ -218,7 +225,7 @@ fn check_item(
     let value: Value = serde_json::from_str(raw).map_err(|e| reject(None, vec![e.to_string()]))?;
     let id = value.get("id").and_then(Value::as_str).map(str::to_owned);
     let (meta, warns) = validator
-        .admit(&value)
+        .admit_within(&value, budget)
         .map_err(|errors| reject(id, errors))?;
     Ok((
         NewObject {

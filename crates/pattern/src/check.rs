@@ -11,6 +11,15 @@ use crate::diag::{show, Diagnostic};
 /// Compiled-program size limit for `MATCHES` regexes (bytes).
 pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
+/// `MATCHES` comparisons one pattern may hold (P034). Each compiles a regex;
+/// real indicators use one or two.
+pub const MAX_REGEXES_PER_PATTERN: usize = 16;
+
+/// What a regex the Thompson compiler cannot build on its own (fancy-regex
+/// syntax: look-around, backreferences) is charged to the budget: it is
+/// compiled within [`REGEX_SIZE_LIMIT`], a quarter of which is a fair guess.
+const FANCY_REGEX_COST: u64 = (REGEX_SIZE_LIMIT / 4) as u64;
+
 /// Why a `MATCHES` regex did not compile, in words a pattern author can act
 /// on. fancy-regex's own text says only "error building NFA" when the
 /// compiled program would pass the size limit; Unicode classes such as `\w`
@@ -18,26 +27,53 @@ pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
 pub fn regex_error_message(e: &fancy_regex::Error) -> String {
     if let fancy_regex::Error::CompileError(fancy_regex::CompileError::InnerError(b)) = e {
         if let Some(limit) = b.size_limit() {
-            return format!(
-                "the compiled regular expression would exceed the size limit of {} KiB; \
-                 Unicode classes (\\w, \\d, \\s, .) repeated many times grow large, \
-                 an ASCII class such as [A-Za-z0-9_] stays small",
-                limit / 1024
-            );
+            return too_large_message(limit);
         }
     }
     let msg = e.to_string();
     msg.lines().last().unwrap_or("").trim().to_owned()
 }
 
-pub(crate) fn check(src: &str, p: &Pattern, out: &mut Vec<Diagnostic>) {
-    let mut cx = Cx { src, out };
+fn too_large_message(limit: usize) -> String {
+    format!(
+        "the compiled regular expression would exceed the size limit of {} KiB; \
+         Unicode classes (\\w, \\d, \\s, .) repeated many times grow large, \
+         an ASCII class such as [A-Za-z0-9_] stays small",
+        limit / 1024
+    )
+}
+
+/// What compiling one regex did to the budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Charge {
+    Fits,
+    OverBudget,
+    /// Over [`REGEX_SIZE_LIMIT`] on its own (P025).
+    TooLarge,
+}
+
+pub(crate) fn check(
+    src: &str,
+    p: &Pattern,
+    out: &mut Vec<Diagnostic>,
+    budget: Option<&sightline_stix::RegexBudget>,
+) {
+    let mut cx = Cx {
+        src,
+        out,
+        budget,
+        regexes: 0,
+    };
     cx.obs(&p.expr);
 }
 
 struct Cx<'a, 'o> {
     src: &'a str,
     out: &'o mut Vec<Diagnostic>,
+    /// The envelope's or file's compile budget (issue 12 §3), if any.
+    budget: Option<&'a sightline_stix::RegexBudget>,
+    /// `MATCHES` regexes seen so far in this pattern.
+    regexes: usize,
 }
 
 impl Cx<'_, '_> {
@@ -187,6 +223,57 @@ impl Cx<'_, '_> {
     }
 
     fn regex(&mut self, re: &str, span: Span) {
+        self.regexes += 1;
+        if self.regexes > MAX_REGEXES_PER_PATTERN {
+            // Reported once, at the first one over; none beyond is compiled.
+            if self.regexes == MAX_REGEXES_PER_PATTERN + 1 {
+                self.push(
+                    "P034",
+                    span,
+                    format!(
+                        "a pattern may hold at most {MAX_REGEXES_PER_PATTERN} MATCHES \
+                         comparisons (each compiles a regular expression); split it into \
+                         several indicators"
+                    ),
+                );
+            }
+            return;
+        }
+        if let Some(b) = self.budget {
+            if b.is_cancelled() {
+                self.push(
+                    "P035",
+                    span,
+                    "validation stopped: the request was cancelled",
+                );
+                return;
+            }
+            let charged = self.charge(re, b);
+            if charged == Charge::TooLarge {
+                self.push(
+                    "P025",
+                    span,
+                    format!(
+                        "MATCHES needs a valid regular expression: {}",
+                        too_large_message(REGEX_SIZE_LIMIT)
+                    ),
+                );
+                return;
+            }
+            if charged == Charge::OverBudget {
+                self.push(
+                    "P035",
+                    span,
+                    format!(
+                        "the regular expressions of this envelope or file are over their \
+                         compile budget ({} MiB of compiled automata); this one was not \
+                         compiled: send fewer MATCHES comparisons per request or file",
+                        b.total() >> 20
+                    ),
+                );
+                return;
+            }
+        }
         let built = fancy_regex::RegexBuilder::new(re)
             .delegate_size_limit(REGEX_SIZE_LIMIT)
             .delegate_dfa_size_limit(REGEX_SIZE_LIMIT)
@@ -199,6 +286,37 @@ impl Cx<'_, '_> {
                 span,
                 format!("MATCHES needs a valid regular expression: {msg}"),
             );
+        }
+    }
+
+    /// Builds the regex's Thompson NFA within what is left of `budget` (at
+    /// most [`REGEX_SIZE_LIMIT`]) and spends its size. The compiler stops as
+    /// soon as it passes the limit, so a regex never costs more than was
+    /// left; one over the per-regex limit costs that limit (it was built
+    /// that far) and is refused here, not compiled a second time.
+    fn charge(&self, re: &str, b: &sightline_stix::RegexBudget) -> Charge {
+        use regex_automata::nfa::thompson;
+        let left = b.remaining();
+        let limit = usize::try_from(left)
+            .unwrap_or(usize::MAX)
+            .min(REGEX_SIZE_LIMIT);
+        let built = thompson::NFA::compiler()
+            .configure(thompson::Config::new().nfa_size_limit(Some(limit)))
+            .build(re);
+        match built {
+            Ok(nfa) if b.spend(nfa.memory_usage() as u64) => Charge::Fits,
+            Ok(_) => Charge::OverBudget,
+            Err(e) if e.size_limit().is_some() => {
+                b.spend(limit as u64);
+                if limit < REGEX_SIZE_LIMIT {
+                    Charge::OverBudget
+                } else {
+                    Charge::TooLarge
+                }
+            }
+            // fancy-regex syntax (or a plain error, reported as P025).
+            Err(_) if b.spend(FANCY_REGEX_COST) => Charge::Fits,
+            Err(_) => Charge::OverBudget,
         }
     }
 

@@ -21,7 +21,7 @@ mod lexer;
 mod parser;
 
 pub use ast::*;
-pub use check::{regex_error_message, REGEX_SIZE_LIMIT};
+pub use check::{regex_error_message, MAX_REGEXES_PER_PATTERN, REGEX_SIZE_LIMIT};
 pub use diag::Diagnostic;
 pub use parser::MAX_DEPTH;
 
@@ -35,6 +35,12 @@ pub struct Parsed {
 /// Parses and checks `src`, returning the AST if it parsed at all plus all
 /// findings. A pattern is valid when `diagnostics` is empty.
 pub fn analyze(src: &str) -> Parsed {
+    analyze_within(src, None)
+}
+
+/// As [`analyze`], spending `budget` (shared by the envelope or file the
+/// pattern came in) on compiling its `MATCHES` regexes: over it, P035.
+pub fn analyze_within(src: &str, budget: Option<&sightline_stix::RegexBudget>) -> Parsed {
     let toks = match lexer::tokenize(src) {
         Ok(t) => t,
         Err(d) => {
@@ -48,7 +54,7 @@ pub fn analyze(src: &str) -> Parsed {
     match p.pattern() {
         Ok(pattern) => {
             let mut diagnostics = std::mem::take(&mut p.diags);
-            check::check(src, &pattern, &mut diagnostics);
+            check::check(src, &pattern, &mut diagnostics, budget);
             diagnostics.sort_by_key(|d| (d.span.start, d.code));
             Parsed {
                 pattern: Some(pattern),
@@ -70,7 +76,10 @@ pub fn analyze(src: &str) -> Parsed {
 
 /// The AST of a valid pattern, or every diagnostic.
 pub fn parse(src: &str) -> Result<Pattern, Vec<Diagnostic>> {
-    let parsed = analyze(src);
+    valid(analyze(src))
+}
+
+fn valid(parsed: Parsed) -> Result<Pattern, Vec<Diagnostic>> {
     match parsed.pattern {
         Some(p) if parsed.diagnostics.is_empty() => Ok(p),
         _ => Err(parsed.diagnostics),
@@ -83,14 +92,26 @@ pub struct StixPatternChecker;
 
 impl sightline_stix::PatternChecker for StixPatternChecker {
     fn check(&self, pattern: &str) -> Result<(), String> {
-        match parse(pattern) {
-            Ok(_) => Ok(()),
-            Err(diags) => Err(diags
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")),
-        }
+        verdict(parse(pattern))
+    }
+
+    fn check_within(
+        &self,
+        pattern: &str,
+        budget: &sightline_stix::RegexBudget,
+    ) -> Result<(), String> {
+        verdict(valid(analyze_within(pattern, Some(budget))))
+    }
+}
+
+fn verdict(r: Result<Pattern, Vec<Diagnostic>>) -> Result<(), String> {
+    match r {
+        Ok(_) => Ok(()),
+        Err(diags) => Err(diags
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")),
     }
 }
 

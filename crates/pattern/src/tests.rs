@@ -717,3 +717,100 @@ mod properties {
         }
     }
 }
+
+/// Issue 12 §3: MATCHES regexes are bounded per pattern (P034) and, through
+/// a shared budget, per envelope or import file (P035).
+mod regex_cost {
+    use crate::*;
+    use sightline_stix::{PatternChecker, RegexBudget};
+    use std::time::{Duration, Instant};
+
+    fn matches_terms(n: usize, re: &str) -> String {
+        let terms: Vec<String> = (0..n)
+            .map(|i| format!("file:name MATCHES '{re}{i}'"))
+            .collect();
+        format!("[{}]", terms.join(" OR "))
+    }
+
+    fn codes(p: &Parsed) -> Vec<&'static str> {
+        p.diagnostics.iter().map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn p034_regexes_per_pattern() {
+        let at = matches_terms(MAX_REGEXES_PER_PATTERN, "^a");
+        assert!(parse(&at).is_ok(), "{:?}", parse(&at));
+        let over = matches_terms(MAX_REGEXES_PER_PATTERN + 5, "^a");
+        let p = analyze(&over);
+        assert_eq!(codes(&p), vec!["P034"], "reported once");
+        assert!(p.diagnostics[0].to_string().contains("at most 16 MATCHES"));
+    }
+
+    #[test]
+    fn p035_budget_is_shared_and_spent() {
+        let pat = matches_terms(2, "\\\\w{8}");
+        let probe = RegexBudget::new(1 << 30);
+        assert!(analyze_within(&pat, Some(&probe)).diagnostics.is_empty());
+        let cost = probe.total() - probe.remaining();
+        assert!(cost > 10_000, "two Unicode class automata: {cost} bytes");
+        // Room for exactly ten patterns: the eleventh and later are refused.
+        let budget = RegexBudget::new(cost * 10 + cost / 4);
+        let refused: Vec<bool> = (0..20)
+            .map(|_| codes(&analyze_within(&pat, Some(&budget))).contains(&"P035"))
+            .collect();
+        assert_eq!(refused.iter().position(|r| *r), Some(10), "{refused:?}");
+        assert!(refused[10..].iter().all(|r| *r));
+        let why = StixPatternChecker
+            .check_within(&pat, &budget)
+            .expect_err("over budget");
+        assert!(
+            why.contains("P035") && why.contains("compile budget"),
+            "{why}"
+        );
+        // Without a budget (a single pattern checked alone) it is valid.
+        assert!(StixPatternChecker.check(&pat).is_ok());
+        // Cheap regexes still fit a fresh budget many times over.
+        let cheap = RegexBudget::default();
+        for _ in 0..1000 {
+            assert!(
+                analyze_within("[file:name MATCHES '^evil\\\\.exe$']", Some(&cheap))
+                    .diagnostics
+                    .is_empty()
+            );
+        }
+    }
+
+    #[test]
+    fn p035_cancelled() {
+        let budget = RegexBudget::default();
+        budget.cancel();
+        let p = analyze_within("[file:name MATCHES '^a']", Some(&budget));
+        assert_eq!(codes(&p), vec!["P035"]);
+        assert!(p.diagnostics[0].to_string().contains("cancelled"));
+    }
+
+    /// The issue's attack: a ~70 KB envelope of indicators whose patterns are
+    /// MATCHES terms with Unicode classes repeated (each just under the
+    /// 1 MiB limit). With one shared default budget the whole batch is
+    /// checked in well under a second of CPU (7.7 s before, issue 12 §3).
+    #[test]
+    fn attack_batch_is_bounded() {
+        let pat = matches_terms(MAX_REGEXES_PER_PATTERN, "\\\\w{60}");
+        let n = 70_000 / pat.len() + 1;
+        let budget = RegexBudget::default();
+        let t0 = Instant::now();
+        let mut over = 0;
+        for _ in 0..n {
+            if codes(&analyze_within(&pat, Some(&budget))).contains(&"P035") {
+                over += 1;
+            }
+        }
+        let took = t0.elapsed();
+        eprintln!(
+            "{n} patterns of {} bytes: {took:?}, {over} over budget",
+            pat.len()
+        );
+        assert!(over > 0, "the budget was reached");
+        assert!(took < Duration::from_secs(3), "{took:?}");
+    }
+}

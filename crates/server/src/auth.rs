@@ -20,6 +20,7 @@
 //! whose header is being verified waits, then finds the answer in the cache.
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -68,7 +69,88 @@ pub fn random_password() -> String {
         .collect()
 }
 
-/// Adds a user with a hashed password.
+/// The shortest password [`check_password`] accepts, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// Passwords of at least [`MIN_PASSWORD_CHARS`] that guessing lists try
+/// first (compared ignoring case). Shorter common ones fail on length.
+const COMMON_PASSWORDS: &[&str] = &[
+    "000000000000",
+    "111111111111",
+    "123123123123",
+    "123456789012",
+    "1234567890123",
+    "12345678901234",
+    "123456789abc",
+    "1q2w3e4r5t6y",
+    "1qaz2wsx3edc",
+    "1qaz2wsx3edc4rfv",
+    "aaaaaaaaaaaa",
+    "abc123456789",
+    "abcdefghijkl",
+    "abcd12345678",
+    "admin1234567",
+    "administrator",
+    "administrator1",
+    "changeme1234",
+    "changemenow!",
+    "correcthorsebatterystaple",
+    "football1234",
+    "iloveyou1234",
+    "letmein12345",
+    "letmeinletmein",
+    "monkey123456",
+    "p@ssw0rd1234",
+    "p@ssword1234",
+    "passw0rd1234",
+    "password1234",
+    "password123!",
+    "password12345",
+    "password123456",
+    "passwordpassword",
+    "qwerty123456",
+    "qwertyqwerty",
+    "qwertyuiop12",
+    "qwertyuiop123",
+    "qwertyuiopasdf",
+    "sightline1234",
+    "sightlinesightline",
+    "superman1234",
+    "trustno1trustno1",
+    "welcome12345",
+    "welcome123456",
+];
+
+/// The password policy for new accounts: at least [`MIN_PASSWORD_CHARS`]
+/// characters, not the user name, not in a built-in list of common
+/// passwords. The message says what to do instead.
+pub fn check_password(name: &str, password: &str) -> Result<(), StoreError> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(StoreError::Invalid(format!(
+            "the password is too short ({chars} characters): use at least \
+             {MIN_PASSWORD_CHARS}, for example a few unrelated words"
+        )));
+    }
+    let lower = password.to_lowercase();
+    if lower == name.to_lowercase() {
+        return Err(StoreError::Invalid(
+            "the password is the user name: choose another".into(),
+        ));
+    }
+    if COMMON_PASSWORDS.contains(&lower.as_str())
+        || password.chars().all(|c| Some(c) == password.chars().next())
+    {
+        return Err(StoreError::Invalid(
+            "the password is one of the most common passwords, which are guessed first: \
+             choose another"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Adds a user with a hashed password, after [`check_password`].
 pub fn add_user(
     store: &dyn Store,
     name: &str,
@@ -76,9 +158,7 @@ pub fn add_user(
     groups: Vec<String>,
     admin: bool,
 ) -> Result<(), StoreError> {
-    if password.is_empty() {
-        return Err(StoreError::Invalid("the password is empty".into()));
-    }
+    check_password(name, password)?;
     sightline_store::accounts::validate_user_name(name)?;
     store.add_user(&User {
         name: name.to_owned(),
@@ -181,6 +261,17 @@ impl StoreAuthenticator {
             gate: Gate::new(std::thread::available_parallelism().map_or(2, usize::from)),
             dummy_hash: hash_password(&crate::config::to_hex(&dummy))?,
         })
+    }
+
+    /// Whether `header` has a cached answer (verified or refused) that has
+    /// not expired: answering it costs no argon2 run. The generation check
+    /// is not done here: this only decides that a request skips the failure
+    /// throttle; `authenticate` still decides who it is.
+    pub fn is_cached(&self, header: &str) -> bool {
+        let key = self.cache_key(header);
+        let now = Instant::now();
+        let c = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        c.entries.get(&key).is_some_and(|e| e.expires > now)
     }
 
     /// How many argon2 verifications ran (the cost the cache saves). Also
@@ -445,10 +536,203 @@ impl Authenticator for StoreAuthenticator {
     }
 }
 
+/// Failed authentications per client address, as token buckets: each
+/// request whose credentials are not already cached as good takes a token
+/// before it may reach argon2, and gets it back unless it ends in a 401.
+/// An empty bucket is a 429 with `Retry-After`, answered without verifying
+/// anything: random Basic credentials from one address then cost one argon2
+/// run per refill interval, not one per request (issue 12 §3).
+///
+/// Taking the token before verifying (not after a failure) also bounds how
+/// many verifications one address has in flight at once to the burst.
+/// IPv6 addresses are keyed by their /64, what one host usually holds.
+pub struct AuthThrottle {
+    burst: f64,
+    per_sec: f64,
+    max_addresses: usize,
+    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+impl std::fmt::Debug for AuthThrottle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthThrottle")
+            .field("burst", &self.burst)
+            .field("per_sec", &self.per_sec)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Addresses tracked at most by default; past it the longest-untouched
+/// eighth is forgotten (a forgotten address starts with a full bucket).
+pub const THROTTLE_MAX_ADDRESSES: usize = 100_000;
+
+impl AuthThrottle {
+    /// `burst` failures at once, then `per_sec` per second.
+    pub fn new(burst: u32, per_sec: f64, max_addresses: usize) -> Self {
+        AuthThrottle {
+            burst: f64::from(burst.max(1)),
+            per_sec: if per_sec.is_finite() && per_sec > 0.0 {
+                per_sec
+            } else {
+                1.0
+            },
+            max_addresses: max_addresses.max(1),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn key(ip: IpAddr) -> IpAddr {
+        match ip.to_canonical() {
+            IpAddr::V6(v6) => {
+                let bits = u128::from(v6) & !((1u128 << 64) - 1);
+                IpAddr::V6(std::net::Ipv6Addr::from(bits))
+            }
+            v4 => v4,
+        }
+    }
+
+    /// Takes one token for `ip`, or says how long until one is back.
+    pub fn take(&self, ip: IpAddr) -> Result<(), Duration> {
+        self.take_at(ip, Instant::now())
+    }
+
+    fn take_at(&self, ip: IpAddr, now: Instant) -> Result<(), Duration> {
+        let key = Self::key(ip);
+        let mut map = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        if !map.contains_key(&key) && map.len() >= self.max_addresses {
+            self.evict(&mut map, now);
+        }
+        let b = map.entry(key).or_insert(Bucket {
+            tokens: self.burst,
+            last: now,
+        });
+        let elapsed = now.saturating_duration_since(b.last).as_secs_f64();
+        b.tokens = (b.tokens + elapsed * self.per_sec).min(self.burst);
+        b.last = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - b.tokens) / self.per_sec))
+        }
+    }
+
+    /// Gives back the token of a request that did not fail authentication.
+    pub fn refund(&self, ip: IpAddr) {
+        let mut map = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(b) = map.get_mut(&Self::key(ip)) {
+            b.tokens = (b.tokens + 1.0).min(self.burst);
+        }
+    }
+
+    /// Makes room: buckets that have refilled are like new ones and go
+    /// first; then the longest-untouched eighth (one pass, amortised over
+    /// the next inserts).
+    fn evict(&self, map: &mut HashMap<IpAddr, Bucket>, now: Instant) {
+        let (burst, per_sec) = (self.burst, self.per_sec);
+        map.retain(|_, b| {
+            b.tokens + now.saturating_duration_since(b.last).as_secs_f64() * per_sec < burst
+        });
+        if map.len() < self.max_addresses {
+            return;
+        }
+        let mut lasts: Vec<Instant> = map.values().map(|b| b.last).collect();
+        let nth = lasts.len() / 8;
+        let (_, cut, _) = lasts.select_nth_unstable(nth);
+        let cut = *cut;
+        map.retain(|_, b| b.last > cut);
+    }
+
+    #[cfg(test)]
+    fn tracked(&self) -> usize {
+        self.buckets
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
+/// What the failure-throttle middleware needs.
+#[derive(Debug, Clone)]
+pub(crate) struct ThrottleState {
+    pub(crate) auth: Arc<StoreAuthenticator>,
+    pub(crate) throttle: Arc<AuthThrottle>,
+}
+
+/// Middleware: requests with an `Authorization` header that has no cached
+/// answer pass [`AuthThrottle`] for their client address (from the accept
+/// loop's `ConnectInfo`). Cached credentials, good or refused, cost no
+/// argon2 run and pass (a connector retrying a stale password keeps getting
+/// its 401); requests without credentials are not counted.
+pub(crate) async fn throttle_failures(
+    axum::extract::State(st): axum::extract::State<ThrottleState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::extract::ConnectInfo;
+    use axum::http::{header, StatusCode};
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return next.run(req).await;
+    };
+    let Some(ConnectInfo(peer)) = req
+        .extensions()
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .copied()
+    else {
+        return next.run(req).await;
+    };
+    if value.to_str().is_ok_and(|h| st.auth.is_cached(h)) {
+        return next.run(req).await;
+    }
+    let ip = peer.ip();
+    if let Err(wait) = st.throttle.take(ip) {
+        metrics::counter!("sightline_auth_throttled_total").increment(1);
+        tracing::debug!(%peer, "too many failed authentications from this address: 429");
+        let secs = wait.as_secs().max(1);
+        return too_many_requests(secs);
+    }
+    let response = next.run(req).await;
+    if response.status() != StatusCode::UNAUTHORIZED {
+        st.throttle.refund(ip);
+    }
+    response
+}
+
+/// A TAXII error message (§3.6.1) with status 429 and `Retry-After`.
+fn too_many_requests(retry_after_secs: u64) -> axum::response::Response {
+    use axum::http::{header, HeaderValue, StatusCode};
+    use axum::response::IntoResponse;
+    let body = serde_json::json!({
+        "title": "Too many requests",
+        "description": format!(
+            "too many failed authentications from your address; retry in {retry_after_secs} s"
+        ),
+        "http_status": "429",
+    })
+    .to_string();
+    let mut r = (StatusCode::TOO_MANY_REQUESTS, body).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(sightline_taxii::TAXII_CONTENT_TYPE),
+    );
+    h.insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    r
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sightline_store::MemoryStore;
+    use sightline_store::{AccountStore, MemoryStore};
+
+    const BOB_PW: &str = "bob-passphrase-ok";
+    const CAROL_PW: &str = "carol-passphrase-ok";
 
     fn basic(user: &str, pw: &str) -> String {
         format!(
@@ -460,11 +744,18 @@ mod tests {
     #[test]
     fn basic_tokens_and_cache() {
         let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
-        add_user(store.as_ref(), "bob", "s3cret:x", vec!["g".into()], false).expect("add");
+        add_user(
+            store.as_ref(),
+            "bob",
+            "s3cret:x-long-enough",
+            vec!["g".into()],
+            false,
+        )
+        .expect("add");
         let auth = StoreAuthenticator::new(store.clone(), Duration::from_secs(300)).expect("auth");
         assert_eq!(auth.authenticate(None), Ok(None));
         let p = auth
-            .authenticate(Some(&basic("bob", "s3cret:x")))
+            .authenticate(Some(&basic("bob", "s3cret:x-long-enough")))
             .expect("ok")
             .expect("principal");
         assert_eq!(
@@ -472,12 +763,12 @@ mod tests {
             ("bob", vec!["g".to_owned()], false)
         );
         for _ in 0..50 {
-            auth.authenticate(Some(&basic("bob", "s3cret:x")))
+            auth.authenticate(Some(&basic("bob", "s3cret:x-long-enough")))
                 .expect("cached");
         }
         assert_eq!(auth.verifications(), 1, "argon2 runs once per credential");
         assert_eq!(
-            auth.authenticate_cached(&basic("bob", "s3cret:x"))
+            auth.authenticate_cached(&basic("bob", "s3cret:x-long-enough"))
                 .map(|p| p.name),
             Some("bob".into()),
             "a verified header is answered without blocking"
@@ -485,7 +776,7 @@ mod tests {
         assert_eq!(auth.authenticate_cached(&basic("bob", "wrong")), None);
         auth.cache.lock().expect("lock").checked = None;
         assert_eq!(
-            auth.authenticate_cached(&basic("bob", "s3cret:x")),
+            auth.authenticate_cached(&basic("bob", "s3cret:x-long-enough")),
             None,
             "a due generation check goes through authenticate"
         );
@@ -537,13 +828,13 @@ mod tests {
         // A refusal lasts only until the accounts change: once carol exists,
         // her header is verified again.
         assert_eq!(
-            auth.authenticate(Some(&basic("carol", "pw"))),
+            auth.authenticate(Some(&basic("carol", CAROL_PW))),
             Err(AuthError::Invalid)
         );
-        add_user(store.as_ref(), "carol", "pw", vec![], false).expect("add carol");
+        add_user(store.as_ref(), "carol", CAROL_PW, vec![], false).expect("add carol");
         auth.cache.lock().expect("lock").checked = None;
         assert_eq!(
-            auth.authenticate(Some(&basic("carol", "pw")))
+            auth.authenticate(Some(&basic("carol", CAROL_PW)))
                 .expect("ok")
                 .map(|p| p.name),
             Some("carol".into())
@@ -557,7 +848,7 @@ mod tests {
         assert!(store.remove_user("bob").expect("remove"));
         auth.cache.lock().expect("lock").checked = None;
         assert_eq!(
-            auth.authenticate(Some(&basic("bob", "s3cret:x"))),
+            auth.authenticate(Some(&basic("bob", "s3cret:x-long-enough"))),
             Err(AuthError::Invalid)
         );
     }
@@ -568,7 +859,7 @@ mod tests {
     #[test]
     fn concurrent_requests_share_one_verification() {
         let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
-        add_user(store.as_ref(), "bob", "pw", vec![], false).expect("add");
+        add_user(store.as_ref(), "bob", BOB_PW, vec![], false).expect("add");
         let auth =
             Arc::new(StoreAuthenticator::new(store, Duration::from_secs(300)).expect("auth"));
         // 16 threads sending one header at once: their answers.
@@ -584,7 +875,7 @@ mod tests {
                 .map(|t| t.join().expect("thread"))
                 .collect::<Vec<_>>()
         };
-        for got in stampede(basic("bob", "pw")) {
+        for got in stampede(basic("bob", BOB_PW)) {
             let got = got.expect("ok").map(|p| p.name);
             assert_eq!(got.as_deref(), Some("bob"));
         }
@@ -621,11 +912,102 @@ mod tests {
     #[test]
     fn cache_expires() {
         let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
-        add_user(store.as_ref(), "bob", "pw", vec![], true).expect("add");
+        add_user(store.as_ref(), "bob", BOB_PW, vec![], true).expect("add");
         let auth = StoreAuthenticator::new(store, Duration::from_millis(0)).expect("auth");
-        auth.authenticate(Some(&basic("bob", "pw"))).expect("ok");
-        assert_eq!(auth.authenticate_cached(&basic("bob", "pw")), None);
-        auth.authenticate(Some(&basic("bob", "pw"))).expect("ok");
+        auth.authenticate(Some(&basic("bob", BOB_PW))).expect("ok");
+        assert_eq!(auth.authenticate_cached(&basic("bob", BOB_PW)), None);
+        auth.authenticate(Some(&basic("bob", BOB_PW))).expect("ok");
         assert_eq!(auth.verifications(), 2, "a zero TTL caches nothing");
+    }
+
+    #[test]
+    fn password_policy() {
+        let store = MemoryStore::new();
+        let refused = |pw: &str| match add_user(&store, "alice", pw, vec![], false) {
+            Err(StoreError::Invalid(m)) => m,
+            other => panic!("{pw:?} accepted: {other:?}"),
+        };
+        assert!(refused("").contains("at least 12"));
+        assert!(refused("s3cret!x").contains("too short (8 characters)"));
+        // 11 characters, counted as characters, not bytes.
+        assert!(refused("ééééééééééx").contains("too short"));
+        assert!(refused("Password1234").contains("common"));
+        assert!(refused("QWERTYUIOP12").contains("common"));
+        assert!(refused("zzzzzzzzzzzzzzzz").contains("common"));
+        assert!(refused("alicealice").contains("short"));
+        assert!(
+            store.user("alice").expect("read").is_none(),
+            "nothing stored"
+        );
+        add_user(&store, "alice", "plum tractor evening", vec![], false).expect("a good one");
+        assert!(check_password("administrator1", "administrator1").is_err());
+    }
+
+    /// Issue 12 §3: failed authentications from one address beyond the
+    /// burst are refused for the refill time; other addresses are not
+    /// affected; successes give their token back.
+    #[test]
+    fn throttle_buckets() {
+        let t = AuthThrottle::new(3, 1.0, 100);
+        let a: IpAddr = "192.0.2.1".parse().expect("ip");
+        let b: IpAddr = "192.0.2.2".parse().expect("ip");
+        let t0 = Instant::now();
+        for _ in 0..3 {
+            t.take_at(a, t0).expect("within the burst");
+        }
+        let wait = t.take_at(a, t0).expect_err("beyond the burst");
+        assert!(wait <= Duration::from_secs(1) && wait > Duration::ZERO);
+        t.take_at(b, t0)
+            .expect("another address has its own bucket");
+        t.take_at(a, t0 + Duration::from_millis(1_100))
+            .expect("refilled after a second");
+        assert!(t.take_at(a, t0 + Duration::from_millis(1_200)).is_err());
+        t.refund(a);
+        t.take_at(a, t0 + Duration::from_millis(1_200))
+            .expect("a refunded token");
+        // IPv4-mapped IPv6 is the IPv4 address; one /64 is one bucket.
+        let mapped: IpAddr = "::ffff:192.0.2.1".parse().expect("ip");
+        assert!(t
+            .take_at(mapped, t0 + Duration::from_millis(1_200))
+            .is_err());
+        let v6a: IpAddr = "2001:db8:1:2::1".parse().expect("ip");
+        let v6b: IpAddr = "2001:db8:1:2:ffff::9".parse().expect("ip");
+        for _ in 0..3 {
+            t.take_at(v6a, t0).expect("burst");
+        }
+        assert!(t.take_at(v6b, t0).is_err(), "same /64");
+    }
+
+    #[test]
+    fn throttle_map_is_bounded() {
+        let t = AuthThrottle::new(2, 1.0, 64);
+        let t0 = Instant::now();
+        let hot: IpAddr = "198.51.100.7".parse().expect("ip");
+        t.take_at(hot, t0).expect("one");
+        t.take_at(hot, t0).expect("two");
+        for i in 0..10_000u32 {
+            let ip = IpAddr::V4(std::net::Ipv4Addr::from(0x0a00_0000 + i));
+            let _ = t.take_at(ip, t0 + Duration::from_micros(u64::from(i) + 1));
+            assert!(t.tracked() <= 64, "at most the bound");
+        }
+        // The hot address was the oldest: forgotten, it starts over full.
+        let later = t0 + Duration::from_millis(20);
+        t.take_at(hot, later).expect("evicted, so a fresh bucket");
+    }
+
+    #[test]
+    fn cached_answers_are_known() {
+        let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+        add_user(store.as_ref(), "bob", BOB_PW, vec![], false).expect("add");
+        let auth = StoreAuthenticator::new(store, Duration::from_secs(300)).expect("auth");
+        assert!(!auth.is_cached(&basic("bob", BOB_PW)), "not yet verified");
+        auth.authenticate(Some(&basic("bob", BOB_PW))).expect("ok");
+        assert!(auth.is_cached(&basic("bob", BOB_PW)));
+        assert!(!auth.is_cached(&basic("bob", "wrong")));
+        let _ = auth.authenticate(Some(&basic("bob", "wrong")));
+        assert!(
+            auth.is_cached(&basic("bob", "wrong")),
+            "a refusal is known too"
+        );
     }
 }

@@ -105,6 +105,25 @@ pub struct Limits {
     /// closed at once (0: no limit). Behind a reverse proxy every client has
     /// the proxy's address: raise it or set 0 there.
     pub max_connections_per_ip: usize,
+    /// Open connections in all; a connection beyond it is closed at once.
+    /// Unset: the open file limit (raised to its hard limit at start) less
+    /// 64, at most 10,000. A larger value is lowered to that.
+    pub max_connections: Option<usize>,
+    /// A response write that makes no progress this long (a client that
+    /// stopped reading) drops the connection and what it held.
+    pub write_timeout_secs: u64,
+    /// Failed authentications one client address may have at once (a token
+    /// bucket): beyond it requests with credentials not already verified get
+    /// 429 without a password check. 0: no throttle.
+    pub auth_failure_burst: u32,
+    /// How fast that bucket refills, failures per second.
+    pub auth_failure_per_sec: f64,
+    /// POST body bytes being received and processed at once, over all
+    /// requests (a semaphore counted in bytes); a POST waits while it would
+    /// exceed this, and gets 503 after `post_wait_secs`.
+    pub max_inflight_post_bytes: usize,
+    /// How long a POST waits for `max_inflight_post_bytes` room.
+    pub post_wait_secs: u64,
 }
 
 impl Default for Limits {
@@ -121,6 +140,12 @@ impl Default for Limits {
             max_json_depth: 64,
             max_string_bytes: 1 << 20,
             max_connections_per_ip: 1024,
+            max_connections: None,
+            write_timeout_secs: 60,
+            auth_failure_burst: 10,
+            auth_failure_per_sec: 1.0,
+            max_inflight_post_bytes: 256 << 20,
+            post_wait_secs: 30,
         }
     }
 }
@@ -252,6 +277,7 @@ impl ServerConfig {
             ("request_timeout_secs", l.request_timeout_secs),
             ("header_read_timeout_secs", l.header_read_timeout_secs),
             ("body_read_timeout_secs", l.body_read_timeout_secs),
+            ("write_timeout_secs", l.write_timeout_secs),
         ] {
             if v == 0 {
                 return bad(format!("limits: {name} must be positive"));
@@ -260,10 +286,15 @@ impl ServerConfig {
         for (name, v) in [
             ("max_objects_per_envelope", l.max_objects_per_envelope),
             ("max_string_bytes", l.max_string_bytes),
+            ("max_inflight_post_bytes", l.max_inflight_post_bytes),
+            ("max_connections", l.max_connections.unwrap_or(1)),
         ] {
             if v == 0 {
                 return bad(format!("limits: {name} must be positive"));
             }
+        }
+        if !(l.auth_failure_per_sec.is_finite() && l.auth_failure_per_sec > 0.0) {
+            return bad("limits: auth_failure_per_sec must be a positive number".to_owned());
         }
         // Below 2 no envelope ({"objects":[{…}]} is 3) could ever pass.
         if !(3..=sightline_taxii::MAX_JSON_DEPTH).contains(&l.max_json_depth) {

@@ -76,9 +76,7 @@ pub struct Server {
     listener: std::net::TcpListener,
     local_addr: SocketAddr,
     tls: Option<axum_server::tls_rustls::RustlsConfig>,
-    grace: Duration,
-    header_timeout: Duration,
-    max_connections_per_ip: usize,
+    conn: listen::ConnLimits,
     auth: Arc<StoreAuthenticator>,
     data_dir: PathBuf,
     store: Arc<dyn Store>,
@@ -151,6 +149,7 @@ impl Server {
             Duration::from_secs(config.limits.request_timeout_secs),
             Duration::from_secs(config.limits.body_read_timeout_secs),
         );
+        let app = resource_layers(app, &config, auth.clone());
         let listener =
             std::net::TcpListener::bind(config.listen).map_err(|source| ServerError::Bind {
                 addr: config.listen,
@@ -164,9 +163,7 @@ impl Server {
             listener,
             local_addr,
             tls,
-            grace: Duration::from_secs(config.limits.shutdown_grace_secs),
-            header_timeout: Duration::from_secs(config.limits.header_read_timeout_secs),
-            max_connections_per_ip: config.limits.max_connections_per_ip,
+            conn: conn_limits(&config.limits),
             auth,
             data_dir: data,
             store,
@@ -206,19 +203,88 @@ impl Server {
         let listener = tokio::net::TcpListener::from_std(self.listener)
             .map_err(|e| ServerError::Io(format!("server: {e}")))?;
         let purger = tokio::spawn(purge_statuses(self.store.clone()));
-        listen::serve(
-            listener,
-            self.tls,
-            self.app,
-            self.header_timeout,
-            self.grace,
-            self.max_connections_per_ip,
-            shutdown,
-        )
-        .await;
+        listen::serve(listener, self.tls, self.app, self.conn, shutdown).await;
         purger.abort();
         Ok(())
     }
+}
+
+/// The accept loop's bounds; raises the open file limit first, as the
+/// default connection cap depends on it.
+fn conn_limits(l: &Limits) -> listen::ConnLimits {
+    let nofile = listen::raise_nofile_limit();
+    let ceiling = listen::default_max_connections(nofile);
+    let max_connections = match l.max_connections {
+        Some(n) if n > ceiling => {
+            tracing::warn!(
+                configured = n,
+                used = ceiling,
+                open_file_limit = nofile,
+                "limits.max_connections is above the open file limit: lowered"
+            );
+            ceiling
+        }
+        Some(n) => n,
+        None => ceiling,
+    };
+    // One address may hold at most half of the cap, so it cannot take every
+    // connection from other clients (0 keeps the per-address bound off).
+    let half = (max_connections / 2).max(1);
+    let max_per_ip = match l.max_connections_per_ip {
+        n if n > half => {
+            tracing::info!(
+                configured = n,
+                used = half,
+                "limits.max_connections_per_ip lowered to half of max_connections"
+            );
+            half
+        }
+        n => n,
+    };
+    tracing::debug!(max_connections, max_per_ip, open_file_limit = nofile, "connection bounds");
+    listen::ConnLimits {
+        header_timeout: Duration::from_secs(l.header_read_timeout_secs),
+        grace: Duration::from_secs(l.shutdown_grace_secs),
+        max_per_ip,
+        max_connections,
+        write_timeout: Duration::from_secs(l.write_timeout_secs),
+    }
+}
+
+/// The resource bounds around the application (issue 12 §3): the failed
+/// authentication throttle, then (outermost, so waiting for room does not
+/// eat into the body deadline) the in-flight POST bytes.
+fn resource_layers(app: Router, config: &ServerConfig, auth: Arc<StoreAuthenticator>) -> Router {
+    let l = &config.limits;
+    let app = if l.auth_failure_burst > 0 {
+        app.layer(axum::middleware::from_fn_with_state(
+            auth::ThrottleState {
+                auth,
+                throttle: Arc::new(auth::AuthThrottle::new(
+                    l.auth_failure_burst,
+                    l.auth_failure_per_sec,
+                    auth::THROTTLE_MAX_ADDRESSES,
+                )),
+            },
+            auth::throttle_failures,
+        ))
+    } else {
+        app
+    };
+    let chunked = config
+        .api_roots
+        .iter()
+        .map(|r| r.max_content_length)
+        .max()
+        .unwrap_or(l.max_inflight_post_bytes);
+    app.layer(axum::middleware::from_fn_with_state(
+        listen::PostBytes::new(
+            l.max_inflight_post_bytes,
+            chunked,
+            Duration::from_secs(l.post_wait_secs),
+        ),
+        listen::post_bytes,
+    ))
 }
 
 /// Forgets expired TAXII status resources now and then (they are kept

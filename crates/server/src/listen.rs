@@ -13,6 +13,16 @@
 //! - A client IP address with `max_connections_per_ip` connections open gets
 //!   any further one closed at once, before a byte is read (so one client
 //!   cannot take every file descriptor or task); 0 turns the bound off.
+//! - At most `max_connections` connections are open in all, below the file
+//!   descriptor limit (raised to the hard limit at start,
+//!   [`raise_nofile_limit`]): past it a new connection is closed at once, so
+//!   the process never runs out of descriptors for its store, its logs or
+//!   the next accept once a connection ends.
+//! - A response write that makes no progress for `write_timeout` (a client
+//!   that stopped reading) fails, and the connection is dropped with what it
+//!   held (issue 12 §3, slow readers).
+//! - Each request carries the client's address as `ConnectInfo<SocketAddr>`
+//!   (the failure throttle of `auth` keys on it).
 //! - On shutdown the listener closes, idle connections close, requests in
 //!   flight get the grace period to finish.
 //!
@@ -22,6 +32,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -39,7 +50,62 @@ use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use sightline_taxii::TaxiiError;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
+use tower::Layer;
+
+/// The connection bounds of the accept loop (from `[limits]`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConnLimits {
+    pub(crate) header_timeout: Duration,
+    pub(crate) grace: Duration,
+    /// 0: no per-address bound.
+    pub(crate) max_per_ip: usize,
+    /// Open connections in all.
+    pub(crate) max_connections: usize,
+    pub(crate) write_timeout: Duration,
+}
+
+/// Descriptors kept free below the soft limit for the store, logs and
+/// accepting (a connection is one descriptor; a TLS one too).
+pub const FD_RESERVE: u64 = 64;
+
+/// The default global connection cap: below the descriptor limit by
+/// [`FD_RESERVE`], and at most 10,000.
+pub fn default_max_connections(nofile_soft: u64) -> usize {
+    let room = if nofile_soft > 2 * FD_RESERVE {
+        nofile_soft - FD_RESERVE
+    } else {
+        nofile_soft / 2
+    };
+    usize::try_from(room.min(10_000)).unwrap_or(10_000).max(1)
+}
+
+/// Raises the soft `RLIMIT_NOFILE` to the hard limit (the common default soft
+/// limit, 1,024, is what a few hundred idle connections exhaust) and returns
+/// the soft limit now in force (`u64::MAX` when unlimited).
+pub fn raise_nofile_limit() -> u64 {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let cur = getrlimit(Resource::Nofile);
+    // `None` is unlimited. Linux refuses an unlimited soft limit for files
+    // (it must stay within fs.nr_open): aim for 2^20, its default.
+    let target = cur.maximum.unwrap_or(1 << 20);
+    if cur.current.is_some_and(|soft| soft < target) {
+        let new = Rlimit {
+            current: Some(target),
+            maximum: cur.maximum,
+        };
+        match setrlimit(Resource::Nofile, new) {
+            Ok(()) => tracing::info!(
+                from = cur.current.unwrap_or(u64::MAX),
+                to = target,
+                "raised the open file limit (RLIMIT_NOFILE) to the hard limit"
+            ),
+            Err(e) => tracing::warn!(error = %e, "cannot raise the open file limit"),
+        }
+    }
+    getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX)
+}
 
 /// Serves `app` on `listener` (through TLS when `tls` is given) until
 /// `shutdown` completes, then waits up to `grace` for requests in flight.
@@ -47,12 +113,18 @@ pub(crate) async fn serve(
     listener: TcpListener,
     tls: Option<RustlsConfig>,
     app: Router,
-    header_timeout: Duration,
-    grace: Duration,
-    max_per_ip: usize,
+    limits: ConnLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
+    let ConnLimits {
+        header_timeout,
+        grace,
+        max_per_ip,
+        max_connections,
+        write_timeout,
+    } = limits;
     let per_ip = (max_per_ip > 0).then(|| Arc::new(PerIp::new(max_per_ip)));
+    let live = Arc::new(AtomicUsize::new(0));
     let mut builder = Builder::new(TokioExecutor::new()).http1_only();
     builder
         .http1()
@@ -76,7 +148,13 @@ pub(crate) async fn serve(
             },
             () = &mut shutdown => break,
         };
-        // Held by the connection's task: dropped (and counted off) when it ends.
+        // Both held by the connection's task: dropped (and counted off) when it ends.
+        let Some(counted) = Live::take(&live, max_connections) else {
+            metrics::counter!("sightline_connections_refused_total").increment(1);
+            tracing::debug!(%peer, limit = max_connections, "connection cap reached: closed");
+            drop(stream);
+            continue;
+        };
         let slot = match &per_ip {
             None => None,
             Some(t) => match PerIp::take(t, peer.ip()) {
@@ -94,10 +172,13 @@ pub(crate) async fn serve(
         // Taken before the handshake, so shutdown waits for it too.
         let watcher = graceful.watcher();
         let builder = builder.clone();
-        let service = TowerToHyperService::new(app.clone());
+        let service = TowerToHyperService::new(
+            axum::Extension(axum::extract::ConnectInfo(peer)).layer(app.clone()),
+        );
         let acceptor = acceptor.clone();
+        let stream = WriteTimeout::new(stream, write_timeout);
         tokio::spawn(async move {
-            let _slot = slot;
+            let _slot = (slot, counted);
             let served = match acceptor {
                 None => {
                     let conn = builder.serve_connection(TokioIo::new(stream), service);
@@ -128,6 +209,122 @@ pub(crate) async fn serve(
         .is_err()
     {
         tracing::warn!(?grace, "grace period over: dropping unfinished requests");
+    }
+}
+
+/// One open connection of the global count; counts itself off when dropped.
+struct Live(Arc<AtomicUsize>);
+
+impl Live {
+    fn take(count: &Arc<AtomicUsize>, limit: usize) -> Option<Live> {
+        count
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < limit).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Live(count.clone()))
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// A stream whose writes fail with `TimedOut` after `limit` without
+/// progress: hyper then drops the connection, and with it the response body
+/// it was writing. Reads are untouched (the header and body deadlines bound
+/// them).
+struct WriteTimeout<S> {
+    inner: S,
+    limit: Duration,
+    /// Armed while a write is pending; cleared by any progress.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> WriteTimeout<S> {
+    fn new(inner: S, limit: Duration) -> Self {
+        WriteTimeout {
+            inner,
+            limit,
+            stalled: None,
+        }
+    }
+
+    /// After the inner write returned `Pending`: an error once stalled for
+    /// `limit`, else `Pending` (the timer will wake the task).
+    fn pending<T>(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<T>> {
+        let limit = self.limit;
+        let timer = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        if timer.as_mut().poll(cx).is_ready() {
+            metrics::counter!("sightline_write_timeouts_total").increment(1);
+            return Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!("the client read nothing for {} s", limit.as_secs()),
+            )));
+        }
+        Poll::Pending
+    }
+
+    fn progress<T>(
+        &mut self,
+        p: Poll<std::io::Result<T>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<std::io::Result<T>> {
+        match p {
+            Poll::Ready(r) => {
+                self.stalled = None;
+                Poll::Ready(r)
+            }
+            Poll::Pending => self.pending(cx),
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for WriteTimeout<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for WriteTimeout<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let p = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.progress(p, cx)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let p = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.progress(p, cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let p = Pin::new(&mut self.inner).poll_flush(cx);
+        self.progress(p, cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let p = Pin::new(&mut self.inner).poll_shutdown(cx);
+        self.progress(p, cx)
     }
 }
 
@@ -188,6 +385,79 @@ fn http1_alpn(c: &RustlsConfig) -> RustlsConfig {
     let mut inner = (*c.get_inner()).clone();
     inner.alpn_protocols = vec![b"http/1.1".to_vec()];
     RustlsConfig::from_config(Arc::new(inner))
+}
+
+/// POST body bytes admitted at once, over all requests: a semaphore whose
+/// permits are KiB (tokio counts permits in `u32` per acquisition). A POST
+/// holds its share from before its body is read until its answer is ready,
+/// which covers the parsed and validated copies the handler makes too.
+#[derive(Debug, Clone)]
+pub(crate) struct PostBytes {
+    sem: Arc<tokio::sync::Semaphore>,
+    total_kib: u32,
+    /// Charged for a body without `Content-Length` (chunked): the largest
+    /// `max_content_length` of any API root, what it may grow to.
+    unknown_kib: u32,
+    wait: Duration,
+}
+
+impl PostBytes {
+    pub(crate) fn new(total_bytes: usize, unknown_bytes: usize, wait: Duration) -> Self {
+        let kib = |b: usize| u32::try_from(b.div_ceil(1024)).unwrap_or(u32::MAX).max(1);
+        // tokio's semaphore holds at most usize::MAX >> 3 permits; u32 is below.
+        let total_kib = kib(total_bytes);
+        PostBytes {
+            sem: Arc::new(tokio::sync::Semaphore::new(total_kib as usize)),
+            total_kib,
+            unknown_kib: kib(unknown_bytes).min(total_kib),
+            wait,
+        }
+    }
+
+    /// The permits one request is charged: its declared length (at most
+    /// the whole budget, so a large one can still run alone).
+    fn charge(&self, content_length: Option<u64>) -> u32 {
+        match content_length {
+            Some(n) => u32::try_from(n.div_ceil(1024))
+                .unwrap_or(u32::MAX)
+                .clamp(1, self.total_kib),
+            None => self.unknown_kib,
+        }
+    }
+}
+
+/// Middleware: a POST waits for [`PostBytes`] room for its body before it is
+/// read, and gets a TAXII 503 with `Retry-After` when none frees up within
+/// the wait. Other methods pass straight through.
+pub(crate) async fn post_bytes(State(pb): State<PostBytes>, req: Request, next: Next) -> Response {
+    if req.method() != axum::http::Method::POST {
+        return next.run(req).await;
+    }
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let n = pb.charge(declared);
+    let permit = match tokio::time::timeout(pb.wait, pb.sem.clone().acquire_many_owned(n)).await {
+        Ok(Ok(p)) => p,
+        _ => {
+            metrics::counter!("sightline_post_bytes_refused_total").increment(1);
+            tracing::warn!(kib = n, "too many POST bytes in flight: 503");
+            let mut r = TaxiiError::Unavailable(
+                "the server is busy receiving other uploads; retry later".into(),
+            )
+            .into_response();
+            r.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(pb.wait.as_secs().max(1)),
+            );
+            return r;
+        }
+    };
+    let r = next.run(req).await;
+    drop(permit);
+    r
 }
 
 /// Middleware: the whole request within `limit`, else a TAXII 408.

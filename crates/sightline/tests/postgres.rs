@@ -122,12 +122,12 @@ fn copy_both_ways_is_identical() {
             "analysts",
             "--password-stdin",
         ],
-        Some("pw one\n"),
+        Some("pw one, long enough\n"),
     ));
     ok(&run(
         &a,
         &["user", "add", "root", "--admin", "--password-stdin"],
-        Some("pw two\n"),
+        Some("pw two, long enough\n"),
     ));
     ok(&run(&a, &["token", "create", "alice"], None));
     ok(&run(&a, &["token", "create", "root"], None));
@@ -240,7 +240,7 @@ fn store_commands_on_postgres() {
     ok(&run(
         s,
         &["user", "add", "bob", "--password-stdin"],
-        Some("hunter22\n"),
+        Some("hunter22-hunter22\n"),
     ));
     assert!(ok(&run(s, &["user", "list"], None)).contains("bob"));
     ok(&run(s, &["token", "create", "bob"], None));

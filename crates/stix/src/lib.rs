@@ -6,6 +6,7 @@
 //! [`ObjectMeta`] extracts the few fields the rest of Sightline indexes, so no
 //! property (custom or not) can be lost by a typed model that does not know it.
 
+pub mod budget;
 pub mod diag;
 pub mod ids;
 pub mod object;
@@ -14,6 +15,7 @@ pub mod tlp;
 pub mod validate;
 pub mod vocab;
 
+pub use budget::RegexBudget;
 pub use diag::{Diagnostic, Severity};
 pub use ids::{StixId, StixIdError};
 pub use object::{category_of, Category, ObjectMeta, ObjectMetaError};

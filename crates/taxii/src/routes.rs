@@ -514,7 +514,12 @@ fn detail_of(v: &Value, message: String) -> StatusDetail {
 /// body is not JSON or nests deeper than `limits` allow, 413 when it holds a
 /// longer string or more objects than they allow, 422 when it is JSON but not
 /// an envelope.
-fn prepare(validator: &Validator, body: &[u8], limits: &InputLimits) -> Result<Vec<Prepared>> {
+fn prepare(
+    validator: &Validator,
+    body: &[u8],
+    limits: &InputLimits,
+    budget: &sightline_stix::RegexBudget,
+) -> Result<Vec<Prepared>> {
     // JSON text is UTF-8 (RFC 8259 §8.1); checked first, since skipping over
     // a string does not look inside it.
     let body = std::str::from_utf8(body).map_err(|e| {
@@ -547,6 +552,16 @@ fn prepare(validator: &Validator, body: &[u8], limits: &InputLimits) -> Result<V
         .par_iter()
         .enumerate()
         .map(|(i, raw)| {
+            // The client went away (issue 12 §3): the rest is not worth checking.
+            if budget.is_cancelled() {
+                return Prepared::Failed(StatusDetail {
+                    id: String::new(),
+                    version: String::new(),
+                    message: Some(format!(
+                        "objects[{i}]: not checked: the request was cancelled"
+                    )),
+                });
+            }
             let v: Value = match serde_json::from_str(raw.get()) {
                 Ok(v) => v,
                 Err(e) => {
@@ -557,7 +572,7 @@ fn prepare(validator: &Validator, body: &[u8], limits: &InputLimits) -> Result<V
                     })
                 }
             };
-            match validator.admit(&v) {
+            match validator.admit_within(&v, budget) {
                 Ok((meta, _warnings)) => Prepared::Ok(Box::new(NewObject {
                     meta,
                     raw: raw.get().to_owned(),
@@ -582,7 +597,12 @@ pub(crate) fn prepare_counts(
     body: &[u8],
     limits: &InputLimits,
 ) -> Result<(usize, usize)> {
-    let p = prepare(validator, body, limits)?;
+    let p = prepare(
+        validator,
+        body,
+        limits,
+        &sightline_stix::RegexBudget::default(),
+    )?;
     let ok = p.iter().filter(|p| matches!(p, Prepared::Ok(_))).count();
     Ok((ok, p.len() - ok))
 }
@@ -649,9 +669,14 @@ pub(crate) async fn add_objects(
     let bytes = read_limited(&headers, body, writer.max_content_length()).await?;
     let validator = ctx.app.validator.clone();
     let limits = ctx.app.config.limits;
-    let prepared = tokio::task::spawn_blocking(move || prepare(&validator, &bytes, &limits))
-        .await
-        .map_err(|e| TaxiiError::Internal(format!("validation task: {e}")))??;
+    // One regex compile budget for the envelope; cancelled if this handler
+    // is dropped (the client closed the connection) while validation runs.
+    let budget = std::sync::Arc::new(sightline_stix::RegexBudget::for_input(bytes.len()));
+    let _cancel = budget.cancel_on_drop();
+    let prepared =
+        tokio::task::spawn_blocking(move || prepare(&validator, &bytes, &limits, &budget))
+            .await
+            .map_err(|e| TaxiiError::Internal(format!("validation task: {e}")))??;
 
     let total = prepared.len() as u64;
     let mut failures = Vec::new();

@@ -381,3 +381,266 @@ fn request_timeout() {
     assert_eq!(stored(&s), 0);
     alive(&s);
 }
+
+/// Issue 12 §3 (password hashing as a lever): random Basic credentials from
+/// one address beyond `auth_failure_burst` get a TAXII 429 with
+/// `Retry-After`, without an argon2 run; a credential already verified
+/// (cached) is served as before, and so is a client without credentials.
+#[test]
+fn failed_authentication_is_throttled() {
+    let s = start("auth_failure_burst = 3\nauth_failure_per_sec = 0.2");
+    let get = |auth: &str| {
+        client()
+            .get(s.url(OBJECTS))
+            .header("authorization", auth)
+            .send()
+            .expect("GET")
+    };
+    assert_eq!(get(&basic("bob", "correct horse")).status(), 200);
+    let before = s.auth.verifications();
+    for i in 0..3 {
+        assert_eq!(get(&basic("bob", &format!("guess {i}"))).status(), 401);
+    }
+    for i in 3..40 {
+        let r = get(&basic("bob", &format!("guess {i}")));
+        assert_eq!(r.status().as_u16(), 429);
+        let wait: u64 = r
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .expect("Retry-After in seconds");
+        assert!((1..=5).contains(&wait), "{wait}");
+        if i == 3 {
+            assert_error(r, 429, "too many failed authentications");
+        }
+    }
+    assert_eq!(
+        s.auth.verifications() - before,
+        3,
+        "argon2 ran only for the burst"
+    );
+    // The cached good credential and a repeated (cached) refusal still get
+    // their real answers; requests without credentials are not counted.
+    assert_eq!(get(&basic("bob", "correct horse")).status(), 200);
+    assert_eq!(get(&basic("bob", "guess 0")).status(), 401);
+    alive(&s);
+}
+
+/// Issue 12 §3 (file descriptors): `max_connections` bounds connections in
+/// all; one over is closed at once, and an address may hold at most half of
+/// them, so another client (127.0.0.2, also loopback) is still served while
+/// one address keeps its connections idle.
+#[test]
+fn global_connection_cap() {
+    let s = start("max_connections = 8\nmax_connections_per_ip = 100");
+    let mut idle: Vec<TcpStream> = (0..4).map(|_| connect(s.addr)).collect();
+    for c in &mut idle {
+        assert!(get_discovery(c)
+            .expect("served")
+            .starts_with("HTTP/1.1 200"));
+    }
+    // A fifth from 127.0.0.1 is over its half of the cap.
+    let mut extra = connect(s.addr);
+    assert!(
+        get_discovery(&mut extra).is_err(),
+        "over the per-address half"
+    );
+    // Another address gets in, up to the cap.
+    let from2 = |n: usize| -> Vec<TcpStream> {
+        (0..n)
+            .filter_map(|_| connect_from("127.0.0.2", s.addr))
+            .collect()
+    };
+    let mut second = from2(4);
+    if second.is_empty() {
+        eprintln!("127.0.0.2 not usable here: skipping the second-address half");
+        return;
+    }
+    for c in &mut second {
+        assert!(get_discovery(c)
+            .expect("served")
+            .starts_with("HTTP/1.1 200"));
+    }
+    // Now 8 are open: a ninth from either address is closed.
+    let mut ninth = connect_from("127.0.0.3", s.addr).expect("connect");
+    assert!(get_discovery(&mut ninth).is_err(), "over the global cap");
+    drop(second.pop());
+    let t0 = Instant::now();
+    loop {
+        let mut c = connect_from("127.0.0.3", s.addr).expect("connect");
+        if let Ok(head) = get_discovery(&mut c) {
+            assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(10), "no slot freed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A TCP connection from `local` (a loopback address other than 127.0.0.1).
+/// std has no bind-then-connect, so this goes through tokio's `TcpSocket`.
+fn connect_from(local: &str, to: SocketAddr) -> Option<TcpStream> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .ok()?;
+    let std = rt.block_on(async {
+        let sock = tokio::net::TcpSocket::new_v4().ok()?;
+        sock.bind(format!("{local}:0").parse().ok()?).ok()?;
+        let s = sock.connect(to).await.ok()?;
+        s.into_std().ok()
+    })?;
+    std.set_nonblocking(false).ok()?;
+    std.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    Some(std)
+}
+
+/// Issue 12 §3 (slow readers): a client that sends requests and never reads
+/// the answers is dropped after `write_timeout_secs`, with what its
+/// responses held; the drop is counted.
+#[test]
+fn readers_that_never_read_are_dropped() {
+    let s = start("write_timeout_secs = 1");
+    // 1,000 objects of about 1.2 KB: a 1.2 MB page.
+    for batch in 0..20u64 {
+        let env = json!({"objects": (0..50u64)
+            .map(|i| identity(batch * 50 + i, &"n".repeat(1000)))
+            .collect::<Vec<_>>()});
+        assert_eq!(accepted(post_json(&s, &env))["success_count"], 50);
+    }
+    let mut c = connect(s.addr);
+    let req = format!(
+        "GET {OBJECTS}?limit=1000 HTTP/1.1\r\nHost: x\r\nAccept: {TAXII}\r\nAuthorization: {}\r\n\r\n",
+        basic("bob", "correct horse")
+    );
+    // 40 pipelined pages (48 MB) that are never read: far beyond what the
+    // socket buffers hold, so the server's writes stall.
+    for _ in 0..40 {
+        if c.write_all(req.as_bytes()).is_err() {
+            break;
+        }
+    }
+    std::thread::sleep(Duration::from_secs(4));
+    // The server gave up on this connection: reading what was buffered ends
+    // well short of 40 pages.
+    c.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut total = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    let ended = loop {
+        match c.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(n) => total += n,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break false,
+            Err(_) => break true,
+        }
+    };
+    assert!(ended, "the connection was closed by the server");
+    assert!(total < 40 * 1_000_000, "read {total} bytes");
+    let m = client()
+        .get(s.url("/metrics"))
+        .header("authorization", basic("bob", "correct horse"))
+        .send()
+        .expect("metrics")
+        .text()
+        .expect("text");
+    assert!(
+        m.lines()
+            .any(|l| l.starts_with("sightline_write_timeouts_total ") && !l.ends_with(" 0")),
+        "{m}"
+    );
+    alive(&s);
+}
+
+/// Issue 12 §3 (upload memory): POST bodies in flight are bounded by
+/// `max_inflight_post_bytes`; a POST that would exceed it waits, and gets a
+/// TAXII 503 with `Retry-After` after `post_wait_secs`. Once the first
+/// upload is gone, the next is served.
+#[test]
+fn inflight_post_bytes_are_bounded() {
+    let s = start("max_inflight_post_bytes = 100000\npost_wait_secs = 1\nbody_read_timeout_secs = 30\nrequest_timeout_secs = 30");
+    let body =
+        serde_json::to_vec(&json!({"objects": [identity(1, &"x".repeat(60_000))]})).expect("json");
+    // A slow upload declares 60 KB and sends part of it: it holds its share.
+    let mut slow = connect(s.addr);
+    let head = format!(
+        "POST {OBJECTS} HTTP/1.1\r\nHost: x\r\nAccept: {TAXII}\r\nContent-Type: {TAXII}\r\n\
+         Authorization: {}\r\nContent-Length: {}\r\n\r\n",
+        basic("bob", "correct horse"),
+        body.len()
+    );
+    slow.write_all(head.as_bytes()).expect("head");
+    slow.write_all(&body[..100]).expect("part");
+    std::thread::sleep(Duration::from_millis(300));
+    let t0 = Instant::now();
+    let r = post(&s, body.clone());
+    assert!(
+        t0.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        t0.elapsed()
+    );
+    assert!(r.headers().contains_key("retry-after"));
+    assert_error(r, 503, "busy receiving other uploads");
+    // A small POST fits beside it.
+    let small = serde_json::to_vec(&json!({"objects": [identity(2, "Org")]})).expect("json");
+    assert_eq!(accepted(post(&s, small))["success_count"], 1);
+    drop(slow);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(accepted(post(&s, body))["success_count"], 1);
+}
+
+/// Issue 12 §3 (regex cost): an envelope of indicators with many MATCHES
+/// terms is answered quickly; patterns over 16 regexes are P034 and those
+/// past the envelope's compile budget P035, as status failures (TAXII 2.1
+/// §4.3.1); a plain indicator in the same envelope is stored.
+#[test]
+fn regex_budget_per_envelope() {
+    let validator = sightline_stix::Validator::new()
+        .with_pattern_checker(Box::new(sightline_pattern::StixPatternChecker));
+    let s = start_with_validator(config(""), store_with_bob(), validator).expect("start");
+    let indicator = |n: u64, terms: usize| {
+        let pattern = (0..terms)
+            .map(|i| format!("file:name MATCHES '\\\\w{{60}}{n}x{i}'"))
+            .collect::<Vec<_>>()
+            .join(" OR ");
+        json!({
+            "type": "indicator",
+            "spec_version": "2.1",
+            "id": format!("indicator--6a1e5b3c-0000-4000-8000-{n:012x}"),
+            "created": "2020-01-01T00:00:00.000Z",
+            "modified": "2020-01-01T00:00:00.000Z",
+            "pattern": format!("[{pattern}]"),
+            "pattern_type": "stix",
+            "valid_from": "2020-01-01T00:00:00Z"
+        })
+    };
+    let mut objects: Vec<Value> = (1..=70).map(|n| indicator(n, 16)).collect();
+    objects.push(indicator(100, 17));
+    let mut plain = indicator(101, 0);
+    plain["pattern"] = json!("[file:name = 'evil.exe']");
+    objects.push(plain);
+    let body = serde_json::to_vec(&json!({ "objects": objects })).expect("json");
+    assert!(body.len() < 65_536, "{}", body.len());
+    let t0 = Instant::now();
+    let st = accepted(post(&s, body));
+    let took = t0.elapsed();
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    let failures = st["failures"].as_array().cloned().unwrap_or_default();
+    let with = |code: &str| {
+        failures
+            .iter()
+            .filter(|f| f["message"].as_str().unwrap_or_default().contains(code))
+            .count()
+    };
+    assert_eq!(with("P034"), 1, "{st}");
+    assert!(with("P035") > 40, "most are over the budget: {st}");
+    assert!(st["success_count"].as_u64() >= Some(1), "{st}");
+    let why = failures
+        .iter()
+        .filter_map(|f| f["message"].as_str())
+        .find(|m| m.contains("P035"))
+        .unwrap_or_default();
+    assert!(why.contains("compile budget"), "{why}");
+    alive(&s);
+}

@@ -25,8 +25,8 @@ fn status_survives_a_restart() {
             media_types: vec!["application/stix+json;version=2.1".into()],
         })
         .expect("collection");
-        sightline_server::add_user(s.as_ref(), "slow", "pw", vec![], false).expect("writer");
-        sightline_server::add_user(s.as_ref(), "eve", "pw", vec!["analysts".into()], false)
+        sightline_server::add_user(s.as_ref(), "slow", "twelve-chars-pw", vec![], false).expect("writer");
+        sightline_server::add_user(s.as_ref(), "eve", "twelve-chars-pw", vec!["analysts".into()], false)
             .expect("reader");
     }
     let envelope = serde_json::json!({"objects": [{
@@ -41,7 +41,7 @@ fn status_survives_a_restart() {
         let mut r = start_with(config(data.path()), open(data.path())).expect("start");
         let resp = c
             .post(r.url("/api1/collections/c1/objects/"))
-            .header("authorization", basic("slow", "pw"))
+            .header("authorization", basic("slow", "twelve-chars-pw"))
             .header("content-type", "application/taxii+json;version=2.1")
             .body(envelope.to_string())
             .send()
@@ -57,7 +57,7 @@ fn status_survives_a_restart() {
     let r = start_with(config(data.path()), open(data.path())).expect("restart");
     let got = c
         .get(r.url(&format!("/api1/status/{id}/")))
-        .header("authorization", basic("slow", "pw"))
+        .header("authorization", basic("slow", "twelve-chars-pw"))
         .send()
         .expect("get status");
     assert_eq!(got.status(), 200);
@@ -66,7 +66,7 @@ fn status_survives_a_restart() {
     // Someone else's status is not theirs to read (404, as if unknown).
     let other = c
         .get(r.url(&format!("/api1/status/{id}/")))
-        .header("authorization", basic("eve", "pw"))
+        .header("authorization", basic("eve", "twelve-chars-pw"))
         .send()
         .expect("get status");
     assert_eq!(other.status(), 404);

@@ -9,7 +9,8 @@ use crate::{Failure, Outcome};
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Add a user for HTTP Basic sign-in. The password is prompted for (twice, not echoed), or
-    /// read from the first line of standard input with --password-stdin.
+    /// read from the first line of standard input with --password-stdin. It must have at least
+    /// 12 characters and not be a common password.
     Add {
         name: String,
         /// A group the user belongs to (repeatable); permissions name it as `group:NAME`.
@@ -45,6 +46,11 @@ pub fn run(data: &Path, cmd: Command) -> Result<Outcome, Failure> {
                     .map_err(|e| Failure::Input(e.to_string()))?;
             }
             let password = read_password(&name, password_stdin)?;
+            // The policy (at least 12 characters, not a common password) is
+            // also enforced by add_user; checked here first for a clear
+            // input error (exit 2) rather than a store one.
+            sightline_server::auth::check_password(&name, &password)
+                .map_err(|e| Failure::Input(policy_message(&e)))?;
             let store = super::open_store(data)?;
             sightline_server::add_user(store.as_ref(), &name, &password, groups, admin)?;
             eprintln!("sightline: added user {name}");
@@ -110,4 +116,12 @@ fn read_password(name: &str, from_stdin: bool) -> Result<String, Failure> {
         return Err(input("the password is empty".into()));
     }
     Ok(password)
+}
+
+/// The policy's message without the store error's prefix.
+fn policy_message(e: &sightline_store::StoreError) -> String {
+    match e {
+        sightline_store::StoreError::Invalid(m) => m.clone(),
+        other => other.to_string(),
+    }
 }

@@ -52,7 +52,9 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
     let mut verdicts: Vec<Verdict> = doc
         .items
         .par_iter()
-        .map(|item| judge(&validator, args.max_object_bytes, item))
+    // The file's regex compile budget, as import and TAXII POST spend it (P035).
+    let budget = sightline_stix::RegexBudget::for_input(input.bytes.len());
+        .map(|item| judge(&validator, &budget, args.max_object_bytes, item))
         .collect();
     // Repeated versions and UUIDs shared across types need the whole file
     // (STIX 2.1 §2.9, §3.2): objects are validated apart, so these come after.
@@ -122,7 +124,12 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
     })
 }
 
-fn judge(validator: &Validator, max_bytes: usize, item: &Item<'_>) -> Verdict {
+fn judge(
+    validator: &Validator,
+    budget: &sightline_stix::RegexBudget,
+    max_bytes: usize,
+    item: &Item<'_>,
+) -> Verdict {
     let mut v = Verdict {
         index: item.index,
         line: item.line,
@@ -159,7 +166,7 @@ fn judge(validator: &Validator, max_bytes: usize, item: &Item<'_>) -> Verdict {
             .unwrap_or("");
         (id, ver.to_owned())
     });
-    for d in validator.validate(&value) {
+    for d in validator.validate_within(&value, budget) {
         push(&mut v, &d);
     }
     v

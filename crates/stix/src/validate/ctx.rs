@@ -95,11 +95,13 @@ pub(crate) fn json_type(v: &Value) -> &'static str {
 }
 
 /// Collects findings for one object.
-pub(crate) struct Cx {
+pub(crate) struct Cx<'b> {
     pub out: Vec<Diagnostic>,
+    /// The regex budget of the envelope or file (`None`: only per-pattern bounds).
+    pub budget: Option<&'b crate::RegexBudget>,
 }
 
-impl Cx {
+impl Cx<'_> {
     pub(crate) fn err(&mut self, code: &'static str, p: Ptr<'_>, msg: impl Into<String>) {
         self.out.push(Diagnostic::error(code, render(p), msg));
     }

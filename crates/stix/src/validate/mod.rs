@@ -43,6 +43,14 @@ use props::{
 pub trait PatternChecker: Send + Sync {
     /// `Err(message)` when the pattern is not valid STIX Patterning.
     fn check(&self, pattern: &str) -> Result<(), String>;
+
+    /// As [`check`](Self::check), spending `budget` on compiling regular
+    /// expressions (and stopping early once it is cancelled). The default
+    /// ignores the budget.
+    fn check_within(&self, pattern: &str, budget: &crate::RegexBudget) -> Result<(), String> {
+        let _ = budget;
+        self.check(pattern)
+    }
 }
 
 /// A configured validator. Cheap to share between threads.
@@ -73,7 +81,25 @@ impl Validator {
     /// `obj` and extracts what the store indexes. `Ok((meta, warnings))` when it
     /// may be stored; `Err(errors)`, each a `CODE /pointer: message` line, when not.
     pub fn admit(&self, obj: &Value) -> Result<(crate::ObjectMeta, usize), Vec<String>> {
-        let diags = self.validate(obj);
+        self.admit_inner(obj, None)
+    }
+
+    /// As [`admit`](Self::admit), with the regex compile budget of the
+    /// envelope or import file the object came in (shared by its objects).
+    pub fn admit_within(
+        &self,
+        obj: &Value,
+        budget: &crate::RegexBudget,
+    ) -> Result<(crate::ObjectMeta, usize), Vec<String>> {
+        self.admit_inner(obj, Some(budget))
+    }
+
+    fn admit_inner(
+        &self,
+        obj: &Value,
+        budget: Option<&crate::RegexBudget>,
+    ) -> Result<(crate::ObjectMeta, usize), Vec<String>> {
+        let diags = self.validate_inner(obj, budget);
         if !is_valid(&diags) {
             return Err(diags
                 .iter()
@@ -87,7 +113,19 @@ impl Validator {
 
     /// All findings for one object, errors and warnings, in a stable order.
     pub fn validate(&self, obj: &Value) -> Vec<Diagnostic> {
-        let mut cx = Cx { out: Vec::new() };
+        self.validate_inner(obj, None)
+    }
+
+    /// As [`validate`](Self::validate), within a shared regex budget.
+    pub fn validate_within(&self, obj: &Value, budget: &crate::RegexBudget) -> Vec<Diagnostic> {
+        self.validate_inner(obj, Some(budget))
+    }
+
+    fn validate_inner(&self, obj: &Value, budget: Option<&crate::RegexBudget>) -> Vec<Diagnostic> {
+        let mut cx = Cx {
+            out: Vec::new(),
+            budget,
+        };
         self.check_object(&mut cx, obj);
         cx.out
     }
@@ -96,15 +134,23 @@ impl Validator {
     /// the same UUID under two types (STIX 2.1 §2.9; a warning, because the
     /// OASIS examples and the Attack Flow corpus do it) and a repeated
     /// `(id, modified)` pair (warning). Result `i` belongs to `objects[i]`.
+    /// The objects share one [`RegexBudget`](crate::RegexBudget) (a bundle is one file).
     pub fn validate_bundle_objects(&self, objects: &[Value]) -> Vec<Vec<Diagnostic>> {
-        let mut all: Vec<Vec<Diagnostic>> = objects.iter().map(|o| self.validate(o)).collect();
+        let budget = crate::RegexBudget::default();
+        let mut all: Vec<Vec<Diagnostic>> = objects
+            .iter()
+            .map(|o| self.validate_inner(o, Some(&budget)))
+            .collect();
         cross_object_checks(objects, &mut all);
         all
     }
 
     /// Validates a whole bundle (§8): its own findings, then each object's.
     pub fn validate_bundle(&self, bundle: &Value) -> (Vec<Diagnostic>, Vec<Vec<Diagnostic>>) {
-        let mut cx = Cx { out: Vec::new() };
+        let mut cx = Cx {
+            out: Vec::new(),
+            budget: None,
+        };
         let Some(b) = bundle.as_object() else {
             cx.err("E001", None, "not a JSON object");
             return (cx.out, Vec::new());
@@ -349,7 +395,11 @@ impl Validator {
                     o.get("pattern_type").and_then(Value::as_str),
                     self.pattern_checker.as_deref(),
                 ) {
-                    if let Err(m) = ch.check(pat) {
+                    let checked = match cx.budget {
+                        Some(b) => ch.check_within(pat, b),
+                        None => ch.check(pat),
+                    };
+                    if let Err(m) = checked {
                         let n = Node::key(None, "pattern");
                         cx.err("E141", Some(&n), format!("not a valid STIX pattern: {m}"));
                     }
