@@ -66,3 +66,36 @@ fn a_duplicate_collection_is_refused_not_a_store_failure() {
         stderr(&again)
     );
 }
+
+/// `--format` meant the output in `validate` and the input in `match`: the
+/// output is `--output-format` now, the old spelling a hidden alias.
+#[test]
+fn validate_output_format_and_its_old_spelling() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("one.json");
+    std::fs::write(
+        &f,
+        r#"{"type":"identity","spec_version":"2.1","id":"identity--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","name":"x"}"#,
+    )
+    .expect("write");
+    let path = f.to_str().expect("utf-8");
+    let new = sightline(&[], &["validate", "--output-format", "jsonl", path], None);
+    let old = sightline(&[], &["validate", "--format", "jsonl", path], None);
+    assert!(new.status.success(), "{}", stderr(&new));
+    assert_eq!(new.stdout, old.stdout);
+    assert!(String::from_utf8_lossy(&new.stdout).starts_with('{'));
+    let help = sightline(&[], &["validate", "--help"], None);
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    assert!(help.contains("--output-format") && !help.contains("--format <"), "{help}");
+}
+
+/// `pattern eval` reads JSON Lines cases without `--batch` (the only mode).
+#[test]
+fn pattern_eval_needs_no_batch_flag() {
+    let case = r#"{"id":1,"pattern":"[ipv4-addr:value = '203.0.113.1']","observed":[{"type":"observed-data","spec_version":"2.1","id":"observed-data--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","first_observed":"2026-01-01T00:00:00Z","last_observed":"2026-01-01T00:00:00Z","number_observed":1,"object_refs":["ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd"]},{"type":"ipv4-addr","spec_version":"2.1","id":"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd","value":"203.0.113.1"}]}"#;
+    let o = sightline(&[], &["pattern", "eval"], Some(&format!("{case}\n")));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "{\"id\":1,\"matched\":true}\n");
+    let o = sightline(&[], &["pattern", "eval", "--batch", "-"], Some(&format!("{case}\n")));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "{\"id\":1,\"matched\":true}\n");
+}

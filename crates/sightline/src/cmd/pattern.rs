@@ -1,5 +1,5 @@
 //! `sightline pattern validate 'PATTERN'`: checks one STIX pattern.
-//! `sightline pattern eval --batch [FILE|-]`: evaluates patterns against
+//! `sightline pattern eval [FILE|-]`: evaluates patterns against
 //! observations, one JSON line in, one JSON line out.
 
 use std::io::{BufRead, Write};
@@ -24,8 +24,9 @@ pub enum Command {
     /// one line per input line, in order: `{"id": .., "matched": true|false}`
     /// or `{"id": .., "error": ".."}`; a bad line does not stop the run.
     Eval {
-        /// Read many cases as JSON Lines (the only mode).
-        #[arg(long, required = true)]
+        /// Accepted for scripts written when it was required: JSON Lines
+        /// cases are the only mode.
+        #[arg(long, hide = true)]
         batch: bool,
         /// The JSON Lines file, or `-` for standard input.
         #[arg(default_value = "-")]

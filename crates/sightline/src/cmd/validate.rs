@@ -21,7 +21,10 @@ pub enum Format {
 pub struct Args {
     /// A bundle, an object, a JSON array or JSON Lines; gzip is detected. `-` reads standard input.
     file: String,
-    #[arg(long, value_enum, default_value_t = Format::Human)]
+    /// What to print: a summary for people, or one JSON line per object.
+    /// (`--format` is the old spelling, kept hidden for one release: `match
+    /// --format` names the input format.)
+    #[arg(long = "output-format", alias = "format", value_enum, default_value_t = Format::Human)]
     format: Format,
     /// Objects whose JSON text is longer than this many bytes are reported invalid unparsed.
     #[arg(long, default_value_t = sightline_interchange::DEFAULT_MAX_OBJECT_BYTES)]
@@ -49,11 +52,11 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
     let doc = split_objects(&input.name, &input.bytes)?;
     tracing::debug!(elapsed = ?t.elapsed(), objects = doc.items.len(), "split");
     let validator = crate::cmd::validator();
+    // The file's regex compile budget, as import and TAXII POST spend it (P035).
+    let budget = sightline_stix::RegexBudget::for_input(input.bytes.len());
     let mut verdicts: Vec<Verdict> = doc
         .items
         .par_iter()
-    // The file's regex compile budget, as import and TAXII POST spend it (P035).
-    let budget = sightline_stix::RegexBudget::for_input(input.bytes.len());
         .map(|item| judge(&validator, &budget, args.max_object_bytes, item))
         .collect();
     // Repeated versions and UUIDs shared across types need the whole file

@@ -7,7 +7,6 @@
 //! a list with the same name again replaces it. [`load`] gives the built-in
 //! lists plus every imported one, compiled.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sightline_warninglist::{WarningList, WarningLists};
