@@ -39,6 +39,9 @@ pub enum DetectError {
     /// Indicators were to come from the store, but none was given.
     #[error("no store to read indicators from")]
     NoStore,
+    /// `--collection` names no collection of the store.
+    #[error("no collection {0:?} in the store")]
+    NoCollection(String),
     /// A usage error found while setting up a run (a bad option value).
     #[error("{0}")]
     Usage(String),
@@ -68,6 +71,7 @@ impl DetectError {
                 | DetectError::BadSensor(_)
                 | DetectError::ZeroWindow
                 | DetectError::NoStore
+                | DetectError::NoCollection(_)
                 | DetectError::Usage(_)
         )
     }

@@ -29,6 +29,29 @@ impl Source {
     }
 }
 
+/// Which of the indicators are matched.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Only the indicators in this store collection (id or alias); ignored
+    /// for indicators from a file.
+    pub collection: Option<String>,
+    /// Only indicators whose `confidence` (STIX 2.1 §3.2, 0-100) is at least
+    /// this; an indicator without one states no confidence and is left out.
+    pub min_confidence: Option<u8>,
+}
+
+impl Selection {
+    fn admits(&self, v: &Value) -> bool {
+        match self.min_confidence {
+            None => true,
+            Some(min) => v
+                .get("confidence")
+                .and_then(Value::as_u64)
+                .is_some_and(|c| c >= u64::from(min)),
+        }
+    }
+}
+
 /// Indicators compiled for a run.
 #[derive(Debug)]
 pub struct Loaded {
@@ -41,7 +64,11 @@ pub struct Loaded {
 }
 
 /// Reads and compiles the indicators.
-pub fn load(source: &Source, store: Option<&dyn Store>) -> Result<Loaded, DetectError> {
+pub fn load(
+    source: &Source,
+    selection: &Selection,
+    store: Option<&dyn Store>,
+) -> Result<Loaded, DetectError> {
     let mut latest: HashMap<String, (String, Value)> = HashMap::new();
     let mut high = None;
     let mut keep = |v: Value| {
@@ -63,7 +90,13 @@ pub fn load(source: &Source, store: Option<&dyn Store>) -> Result<Loaded, Detect
     };
     match (source, store) {
         (Source::Store, Some(s)) => {
+            if let Some(c) = &selection.collection {
+                if s.collection(c)?.is_none() {
+                    return Err(DetectError::NoCollection(c.clone()));
+                }
+            }
             let mut q = ObjectQuery {
+                collection: selection.collection.clone(),
                 types: vec!["indicator".into()],
                 versions: VersionFilter::last(),
                 limit: 5000,
@@ -98,7 +131,12 @@ pub fn load(source: &Source, store: Option<&dyn Store>) -> Result<Loaded, Detect
             }
         }
     }
-    let specs = latest.into_values().filter_map(|(_, v)| spec_of(&v));
+    // The latest version decides: an indicator whose confidence was lowered
+    // is left out, not matched on an older version.
+    let specs = latest
+        .into_values()
+        .filter(|(_, v)| selection.admits(v))
+        .filter_map(|(_, v)| spec_of(&v));
     let (set, rejected) = IndicatorSet::compile(specs);
     Ok(Loaded {
         set,
@@ -108,8 +146,13 @@ pub fn load(source: &Source, store: Option<&dyn Store>) -> Result<Loaded, Detect
 }
 
 /// Whether indicators were added to the store after `high`.
-pub fn changed_since(store: &dyn Store, high: Option<i64>) -> Result<bool, DetectError> {
+pub fn changed_since(
+    store: &dyn Store,
+    selection: &Selection,
+    high: Option<i64>,
+) -> Result<bool, DetectError> {
     let q = ObjectQuery {
+        collection: selection.collection.clone(),
         types: vec!["indicator".into()],
         versions: VersionFilter::all(),
         added_after: high,

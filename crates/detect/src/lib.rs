@@ -17,12 +17,14 @@
 
 pub mod error;
 pub mod indicators;
+pub mod listing;
 pub mod run;
 pub mod sightings;
 pub mod suppress;
 
 pub use error::DetectError;
-pub use indicators::{Loaded, Source};
+pub use indicators::{Loaded, Selection, Source};
+pub use listing::{ListFilter, SightingRow};
 pub use run::{format, Counts, Detector, Found, Options, Sink, Summary};
-pub use sightings::{Sightings, MAX_REFS};
+pub use sightings::{Flushed, Position, Sightings, DEFAULT_COLLECTION, MAX_REFS};
 pub use suppress::{suppressed_by, Suppression};

@@ -14,12 +14,14 @@ use sightline_interchange::telemetry::{
     Adapter, EventReader, Format, LineEvent, Mapping, Observation, ParallelReader, SkipSummary,
     Skipped, Stage, DEFAULT_MAX_LINE,
 };
-use sightline_matcher::{IndicatorSet, Match, MatchError, Matcher, Probe, Probed};
+use sightline_matcher::{
+    IndicatorSet, Match, MatchError, Matcher, MatcherConfig, Probe, Probed, TemporalStats,
+};
 use sightline_store::Store;
 use sightline_warninglist::WarningLists;
 
-use crate::indicators::{self, Loaded, Source};
-use crate::sightings::Sightings;
+use crate::indicators::{self, Loaded, Selection, Source};
+use crate::sightings::{Position, Sightings, DEFAULT_COLLECTION};
 use crate::suppress::{suppressed_by, Suppression};
 use crate::DetectError;
 
@@ -43,8 +45,14 @@ pub struct Options {
     pub flush: Duration,
     /// Hand suppressed matches to the sink too.
     pub show_suppressed: bool,
-    /// The collection sightings are put in.
-    pub collection: Option<String>,
+    /// Which indicators are matched (store collection, confidence).
+    pub selection: Selection,
+    /// The collection sightings, observed-data and SCOs are put in (created
+    /// when missing); default: the selection's collection, else
+    /// [`DEFAULT_COLLECTION`].
+    pub sightings_collection: Option<String>,
+    /// The matcher's bounds (temporal state memory, reorder slack).
+    pub matcher: MatcherConfig,
     /// Parsing threads; 1 (and following) parses inline.
     pub threads: usize,
 }
@@ -70,6 +78,12 @@ pub struct Counts {
     /// Matches a warninglist suppressed.
     pub suppressed: u64,
     pub eval_errors: u64,
+    /// Matches not counted into a sighting again: a stored version already
+    /// counted their position (see [`crate::sightings`]).
+    pub already_counted: u64,
+    /// Objects of sightings not written: the collection holds other bytes
+    /// under their id and version.
+    pub conflicts: u64,
 }
 
 /// One match as the run reports it.
@@ -116,6 +130,8 @@ pub struct Summary {
     pub counts: Counts,
     /// Sighting versions written (every flush of the run).
     pub written: usize,
+    /// The temporal state at the end of the run and what its bounds cost.
+    pub temporal: TemporalStats,
 }
 
 /// A detection run set up: indicators compiled, warninglists loaded.
@@ -133,6 +149,16 @@ impl std::fmt::Debug for Detector {
             .field("opts", &self.opts)
             .field("indicators", &self.set.len())
             .finish_non_exhaustive()
+    }
+}
+
+impl Options {
+    /// Where recorded sightings go.
+    pub fn sightings_collection(&self) -> &str {
+        self.sightings_collection
+            .as_deref()
+            .or(self.selection.collection.as_deref())
+            .unwrap_or(DEFAULT_COLLECTION)
     }
 }
 
@@ -198,11 +224,25 @@ impl Detector {
                 .map_err(DetectError::Threads)?,
             )
         };
-        let mut matcher = Matcher::new();
-        let mut sightings =
-            Sightings::new(opts.sensor.clone(), opts.window, opts.collection.clone())?;
+        let mut matcher = Matcher::with_config(opts.matcher);
+        let mut sightings = Sightings::new(
+            opts.sensor.clone(),
+            opts.window,
+            opts.sightings_collection().to_owned(),
+        )?;
+        let recording = match (&store, opts.record) {
+            (Some(s), true) => {
+                sightings.ensure_collection(s.as_ref())?;
+                Some(s.clone())
+            }
+            _ => None,
+        };
         let mut counts = Counts::default();
         let mut written = 0;
+        // The source being read and the line before its first (a rotated-in
+        // file starts a new source).
+        let mut source: Option<(String, u64)> = None;
+        let mut at: Option<Position> = None;
         let mut obs = Vec::new();
         let mut last_flush = Instant::now();
         loop {
@@ -225,11 +265,19 @@ impl Detector {
                 }
             };
             counts.events += 1;
+            if recording.is_some() {
+                let (id, base) = source
+                    .get_or_insert_with(|| (Position::source_of(reader.last_line()), line - 1));
+                at = Some(Position {
+                    source: id.clone(),
+                    line: line - *base,
+                });
+            }
             for Probing { obs: o, probed } in obs.drain(..) {
                 counts.observations += 1;
                 // Nothing matched and no multi-observation state to feed.
                 let Some(o) = &o else { continue };
-                let found = matcher.advance(&set, o, probed);
+                let found = matcher.advance_at(&set, o, probed, line);
                 for m in found {
                     let suppressed = suppressed_by(&lists, m);
                     if suppressed.is_some() {
@@ -239,8 +287,10 @@ impl Detector {
                         }
                     } else {
                         counts.matches += 1;
-                        if opts.record {
-                            sightings.add(m, o);
+                        if let (Some(s), Some(at)) = (&recording, &at) {
+                            if !sightings.add(s.as_ref(), m, o, at)? {
+                                counts.already_counted += 1;
+                            }
                         }
                     }
                     let event = if stix_input {
@@ -265,14 +315,17 @@ impl Detector {
             sink.progress(&counts);
             if opts.follow && last_flush.elapsed() >= opts.flush {
                 sink.flush().map_err(DetectError::Output)?;
+                if let Some(s) = &recording {
+                    let f = sightings.flush(s.as_ref(), at.as_ref())?;
+                    written += f.versions;
+                    counts.conflicts += f.conflicts;
+                }
                 if let Some(s) = &store {
-                    if opts.record {
-                        written += sightings.flush(s.as_ref())?;
-                    }
                     if opts.indicators == Source::Store
-                        && indicators::changed_since(s.as_ref(), high)?
+                        && indicators::changed_since(s.as_ref(), &opts.selection, high)?
                     {
-                        let loaded = indicators::load(&Source::Store, Some(s.as_ref()))?;
+                        let loaded =
+                            indicators::load(&Source::Store, &opts.selection, Some(s.as_ref()))?;
                         sink.reloaded(&loaded);
                         high = loaded.high;
                         set = Arc::new(loaded.set);
@@ -285,13 +338,16 @@ impl Detector {
             }
         }
         sink.flush().map_err(DetectError::Output)?;
-        if let (Some(s), true) = (&store, opts.record) {
-            written += sightings.flush(s.as_ref())?;
+        if let Some(s) = &recording {
+            let f = sightings.flush(s.as_ref(), at.as_ref())?;
+            written += f.versions;
+            counts.conflicts += f.conflicts;
         }
         Ok(Summary {
             read: reader.summary().clone(),
             counts,
             written,
+            temporal: matcher.temporal_stats(),
         })
     }
 }

@@ -2,23 +2,59 @@
 //! indicator, time window (event time) and sensor, written as new versions of
 //! that sighting, each with up to [`MAX_REFS`] observed-data (§4.13) and
 //! their SCOs for `observed_data_refs`.
+//!
+//! Recording is idempotent. Every event is read at a [`Position`]: a source
+//! (the identity of the log: a hash of its first event line, so a renamed or
+//! re-read file is the same source and a rotated-in file a new one) and a
+//! line in it. Each sighting version carries, in [`COUNTED`], for each source
+//! the last line that had been processed when it was written: every match of
+//! that sighting up to that line is in its `count`. A later run (the same
+//! log again, the log grown since, a restart after a crash) skips matches at
+//! or before that mark, so each event is counted once. The marks are written
+//! in the same transaction as the count, so a crash loses neither or both,
+//! and there are at most [`MAX_SOURCES`] per sighting (the oldest go first).
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{json, Map, Value};
 use sightline_matcher::{time::parse_micros, Match, Observation};
-use sightline_store::{NewObject, Store};
+use sightline_store::{CollectionInfo, NewObject, PutOutcome, Store};
 
 use crate::DetectError;
 
 /// Observed-data kept per sighting (for `observed_data_refs`).
 pub const MAX_REFS: usize = 10;
 
+/// The sighting's custom property holding what its count already includes:
+/// `[{"source": S, "line": N}, …]`, most recently counted source last.
+pub const COUNTED: &str = "x_sightline_counted";
+
+/// Sources whose marks a sighting keeps; re-reading a source older than
+/// the last this many counts it again.
+pub const MAX_SOURCES: usize = 64;
+
+/// The collection sightings go to when none is named.
+pub const DEFAULT_COLLECTION: &str = "sightings";
+
 /// The validator generated objects must pass: STIX patterns checked by
 /// `sightline-pattern`, as everywhere else.
 fn validator() -> sightline_stix::Validator {
     sightline_stix::Validator::new()
         .with_pattern_checker(Box::new(sightline_pattern::StixPatternChecker))
+}
+
+/// Where an event was read: its source and line there (1-based).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    pub source: String,
+    pub line: u64,
+}
+
+impl Position {
+    /// The source identity of a log whose first event line is `first_line`.
+    pub fn source_of(first_line: &[u8]) -> String {
+        uuid::Uuid::new_v5(&NS, first_line).simple().to_string()
+    }
 }
 
 /// One sighting being counted: an indicator in one window.
@@ -29,23 +65,45 @@ struct Tally {
     /// Matched observations to store as observed-data (at most MAX_REFS).
     refs: Vec<Observation>,
     dirty: bool,
+    /// The marks of the stored latest version when this tally started.
+    counted: Vec<(String, u64)>,
 }
 
+/// What a flush wrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flushed {
+    /// Sighting versions written.
+    pub versions: usize,
+    /// Objects not written because the collection holds other bytes under
+    /// their id and version (`PutOutcome::Conflict`).
+    pub conflicts: u64,
+}
+
+/// The sightings of a run being counted, written by [`Sightings::flush`].
+#[derive(Debug)]
 pub struct Sightings {
     sensor: Option<String>,
     /// Window length in seconds of event time.
     window: u64,
-    collection: Option<String>,
+    collection: String,
     tallies: BTreeMap<(String, i64), Tally>,
-    /// Sightings already written by this run: (id, modified) of the last version.
-    written: HashMap<String, String>,
+}
+
+impl std::fmt::Debug for Tally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tally")
+            .field("count", &self.count)
+            .field("dirty", &self.dirty)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Sightings {
+    /// Checks the settings; `collection` is where every object is put.
     pub fn new(
         sensor: Option<String>,
         window: u64,
-        collection: Option<String>,
+        collection: String,
     ) -> Result<Self, DetectError> {
         if let Some(s) = &sensor {
             let ok = s.starts_with("identity--") && sightline_stix::StixId::parse(s).is_ok();
@@ -61,25 +119,81 @@ impl Sightings {
             window,
             collection,
             tallies: BTreeMap::new(),
-            written: HashMap::new(),
         })
     }
 
-    pub fn add(&mut self, m: &Match, o: &Observation) {
+    /// The collection the sightings go to.
+    pub fn collection(&self) -> &str {
+        &self.collection
+    }
+
+    /// Creates the collection when the store has none by that id or alias.
+    pub fn ensure_collection(&self, store: &dyn Store) -> Result<(), DetectError> {
+        if store.collection(&self.collection)?.is_some() {
+            return Ok(());
+        }
+        let name = &self.collection;
+        let is_uuid = uuid::Uuid::parse_str(name).is_ok();
+        let info = CollectionInfo {
+            id: if is_uuid {
+                name.clone()
+            } else {
+                uuid::Uuid::new_v4().to_string()
+            },
+            title: name.clone(),
+            description: Some("Sightings recorded by sightline match".into()),
+            alias: (!is_uuid).then(|| name.clone()),
+            media_types: vec!["application/stix+json;version=2.1".to_owned()],
+        };
+        match store.create_collection(&info) {
+            Ok(()) => Ok(()),
+            // Another run created it meanwhile.
+            Err(_) if store.collection(name)?.is_some() => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Counts a match of `m` on `o`, read at `at`, unless a stored version of
+    /// its sighting already counted that position. Returns whether it counted.
+    pub fn add(
+        &mut self,
+        store: &dyn Store,
+        m: &Match,
+        o: &Observation,
+        at: &Position,
+    ) -> Result<bool, DetectError> {
         let w = i64::try_from(self.window)
             .unwrap_or(i64::MAX)
             .saturating_mul(1_000_000);
         let start = o.first_observed.div_euclid(w) * w;
-        let t = self
-            .tallies
-            .entry((m.id.clone(), start))
-            .or_insert_with(|| Tally {
-                count: 0,
-                first_seen: o.first_observed,
-                last_seen: o.last_observed,
-                refs: Vec::new(),
-                dirty: true,
-            });
+        let key = (m.id.clone(), start);
+        if !self.tallies.contains_key(&key) {
+            let id = sighting_id(&m.id, start, self.sensor.as_deref());
+            let counted = self
+                .latest(store, &id)?
+                .map(|p| counted_of(&p))
+                .unwrap_or_default();
+            self.tallies.insert(
+                key.clone(),
+                Tally {
+                    count: 0,
+                    first_seen: i64::MAX,
+                    last_seen: i64::MIN,
+                    refs: Vec::new(),
+                    dirty: false,
+                    counted,
+                },
+            );
+        }
+        let Some(t) = self.tallies.get_mut(&key) else {
+            return Ok(false);
+        };
+        if t.counted
+            .iter()
+            .any(|(s, line)| *s == at.source && at.line <= *line)
+        {
+            return Ok(false);
+        }
         t.count += o.number_observed.max(1);
         t.first_seen = t.first_seen.min(o.first_observed);
         t.last_seen = t.last_seen.max(o.last_observed);
@@ -87,20 +201,43 @@ impl Sightings {
             t.refs.push(o.clone());
         }
         t.dirty = true;
+        Ok(true)
+    }
+
+    /// The latest stored version of sighting `id` in the collection.
+    fn latest(&self, store: &dyn Store, id: &str) -> Result<Option<Value>, DetectError> {
+        Ok(store
+            .versions(id, Some(&self.collection))?
+            .into_iter()
+            .last()
+            .and_then(|o| serde_json::from_str::<Value>(&o.raw).ok()))
     }
 
     /// Writes every changed sighting as a new version (with the observed-data
-    /// it refers to), in one transaction. Returns the versions written.
-    pub fn flush(&mut self, store: &dyn Store) -> Result<usize, DetectError> {
+    /// it refers to), in one transaction. `at` is the position up to which
+    /// every event has been processed: the new versions' mark for its source.
+    pub fn flush(
+        &mut self,
+        store: &dyn Store,
+        at: Option<&Position>,
+    ) -> Result<Flushed, DetectError> {
         let validator = validator();
         let mut puts: Vec<NewObject> = Vec::new();
         let now = now_micros();
         let mut n = 0;
-        for ((indicator, start), t) in self.tallies.iter_mut().filter(|(_, t)| t.dirty) {
-            let id = sighting_id(indicator, *start, self.sensor.as_deref());
+        let mut dirty: Vec<((String, i64), Tally)> = Vec::new();
+        // Tallies start again from zero: the stored version holds the sum,
+        // and the next match reads it back.
+        for (k, t) in std::mem::take(&mut self.tallies) {
+            if t.dirty {
+                dirty.push((k, t));
+            }
+        }
+        for ((indicator, start), t) in dirty {
+            let id = sighting_id(&indicator, start, self.sensor.as_deref());
             let mut refs = Vec::new();
-            for o in t.refs.drain(..) {
-                let (od, scos) = observed_data(&o);
+            for o in &t.refs {
+                let (od, scos) = observed_data(o);
                 if let Some(od_id) = od.get("id").and_then(Value::as_str) {
                     refs.push(od_id.to_owned());
                 }
@@ -110,14 +247,11 @@ impl Sightings {
             }
             // Counts add up with the stored latest version (another run, or
             // this one's last flush).
-            let prev = store
-                .versions(&id, None)?
-                .into_iter()
-                .last()
-                .and_then(|o| serde_json::from_str::<Value>(&o.raw).ok());
+            let prev = self.latest(store, &id)?;
             let (mut count, mut first, mut last) = (t.count, t.first_seen, t.last_seen);
             let mut modified = now;
-            let mut created = fmt_time(*start);
+            let mut created = fmt_time(start);
+            let mut counted = Vec::new();
             if let Some(p) = &prev {
                 if let Some(c) = p.get("count").and_then(Value::as_u64) {
                     count += c;
@@ -151,6 +285,10 @@ impl Sightings {
                         refs.push(r.to_owned());
                     }
                 }
+                counted = counted_of(p);
+            }
+            if let Some(at) = at {
+                mark(&mut counted, at);
             }
             let mut s = json!({
                 "type": "sighting", "spec_version": "2.1", "id": id,
@@ -164,25 +302,58 @@ impl Sightings {
             if let Some(sensor) = &self.sensor {
                 s["where_sighted_refs"] = json!([sensor]);
             }
+            if !counted.is_empty() {
+                s[COUNTED] = counted
+                    .iter()
+                    .map(|(source, line)| json!({"source": source, "line": line}))
+                    .collect();
+            }
             puts.push(admit(&validator, &s)?);
-            self.written.insert(id, fmt_time(modified));
-            t.count = 0;
-            t.first_seen = i64::MAX;
-            t.last_seen = i64::MIN;
-            t.dirty = false;
             n += 1;
         }
+        let mut flushed = Flushed {
+            versions: n,
+            conflicts: 0,
+        };
         if puts.is_empty() {
-            return Ok(0);
+            return Ok(flushed);
         }
         let mut txn = store.begin()?;
         for p in &puts {
-            txn.put(p, self.collection.as_deref())?;
+            if let PutOutcome::Conflict = txn.put(p, Some(&self.collection))? {
+                flushed.conflicts += 1;
+            }
         }
         txn.commit()?;
-        // Tallies start again from zero: the stored version holds the sum.
-        self.tallies.retain(|_, t| t.dirty);
-        Ok(n)
+        Ok(flushed)
+    }
+}
+
+/// The marks of a stored sighting version ([`COUNTED`]).
+fn counted_of(v: &Value) -> Vec<(String, u64)> {
+    v.get(COUNTED)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|m| {
+            Some((
+                m.get("source")?.as_str()?.to_owned(),
+                m.get("line")?.as_u64()?,
+            ))
+        })
+        .collect()
+}
+
+/// Raises the mark of `at.source` to `at.line` and makes it the most recent,
+/// keeping at most [`MAX_SOURCES`].
+fn mark(counted: &mut Vec<(String, u64)>, at: &Position) {
+    let mut line = at.line;
+    if let Some(i) = counted.iter().position(|(s, _)| *s == at.source) {
+        line = line.max(counted.remove(i).1);
+    }
+    counted.push((at.source.clone(), line));
+    if counted.len() > MAX_SOURCES {
+        counted.drain(..counted.len() - MAX_SOURCES);
     }
 }
 
@@ -249,7 +420,6 @@ fn observed_data(o: &Observation) -> (Value, Vec<Value>) {
         out.push(Value::Object(m));
     }
     let refs: Vec<&Value> = out.iter().filter_map(|v| v.get("id")).collect();
-    let now = fmt_time(now_micros());
     let first = fmt_time(o.first_observed);
     let last = fmt_time(o.last_observed.max(o.first_observed));
     let od_id = match &o.id {
@@ -264,7 +434,8 @@ fn observed_data(o: &Observation) -> (Value, Vec<Value>) {
     };
     let od = json!({
         "type": "observed-data", "spec_version": "2.1", "id": od_id,
-        "created": now, "modified": now,
+        // Deterministic, so recording the same event again stores nothing new.
+        "created": first, "modified": first,
         "first_observed": first, "last_observed": last,
         "number_observed": o.number_observed.clamp(1, 999_999_999),
         "object_refs": refs,

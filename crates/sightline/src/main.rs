@@ -83,6 +83,9 @@ enum Command {
     /// indicators' STIX patterns: one JSON line per match, with why; `--record`
     /// writes STIX sightings into the store.
     Match(cmd::matching::Args),
+    /// List the sightings `match --record` wrote: counts, first/last seen,
+    /// indicator and sensor (a table, or JSON lines with --json).
+    Sightings(cmd::sightings::Args),
     /// Manage warninglists of benign values (MISP format) that suppress matches.
     #[command(subcommand)]
     Warninglist(cmd::warninglist::Command),
@@ -143,6 +146,7 @@ fn main() -> ExitCode {
         Command::Copy(a) => cmd::copy::run(a),
         Command::Pattern(c) => cmd::pattern::run(c),
         Command::Match(a) => cmd::matching::run(&cli.data, a),
+        Command::Sightings(a) => cmd::sightings::run(&cli.data, a),
         Command::Warninglist(c) => cmd::warninglist::run(&cli.data, c),
     };
     match result {

@@ -197,10 +197,15 @@ fn record_on(store: &[&str]) {
         "--sensor",
         SENSOR,
     ];
-    for _ in 0..2 {
+    // Issue 13 §2: the same log matched twice counts each event once.
+    for written in [
+        "3 sighting versions written",
+        "0 sighting versions written (4 matches already counted",
+    ] {
         let o = run(&data, &args);
         assert_eq!(o.status.code(), Some(1), "{o:?}");
-        assert!(String::from_utf8_lossy(&o.stderr).contains("sighting versions written"));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(written), "{written}: {err}");
     }
     let o = run(&data, &["export", "--type", "sighting", "--all-versions"]);
     assert!(o.status.success(), "{o:?}");
@@ -211,15 +216,10 @@ fn record_on(store: &[&str]) {
         .iter()
         .filter(|s| s["sighting_of_ref"] == IP)
         .collect();
-    // One sighting (one window), two versions: counts add up across runs.
-    assert_eq!(sightings.len(), 2, "{sightings:?}");
-    assert_eq!(sightings[0]["id"], sightings[1]["id"]);
-    let mut counts: Vec<u64> = sightings
-        .iter()
-        .map(|s| s["count"].as_u64().expect("count"))
-        .collect();
-    counts.sort_unstable();
-    assert_eq!(counts, [2, 4]);
+    // One sighting (one window), one version: the second run counted
+    // nothing again (before issue 13 it wrote a second version, count 4).
+    assert_eq!(sightings.len(), 1, "{sightings:?}");
+    assert_eq!(sightings[0]["count"], 2);
     let latest = sightings
         .iter()
         .max_by_key(|s| s["modified"].as_str().map(str::to_owned))
@@ -251,4 +251,323 @@ fn record_on(store: &[&str]) {
         .expect("objects")
         .iter()
         .any(|s| s["sighting_of_ref"] == RESOLVER));
+}
+
+/// The latest version of each sighting of `indicator`, from a store-wide export.
+fn sightings_of(data: &Path, indicator: &str) -> Vec<Value> {
+    let o = run(data, &["export", "--type", "sighting"]);
+    assert!(o.status.success(), "{o:?}");
+    let bundle: Value = serde_json::from_slice(&o.stdout).expect("bundle");
+    bundle["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .filter(|s| s["sighting_of_ref"] == indicator)
+        .cloned()
+        .collect()
+}
+
+fn record(data: &Path, log: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "match",
+        "--input",
+        log.to_str().expect("path"),
+        "--format",
+        "zeek",
+        "--record",
+        "--sensor",
+        SENSOR,
+    ];
+    args.extend_from_slice(extra);
+    let o = run(data, &args);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    o
+}
+
+/// Issue 13 §2: a run that read only the start of a log (it crashed, or the
+/// log has grown since) and a later run over the whole log count each event
+/// once; so does a run over the same log again.
+#[test]
+fn record_counts_overlapping_runs_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ind, log) = setup(dir.path());
+    let data = dir.path().join("data");
+    assert!(run(&data, &["import", ind.to_str().expect("path")])
+        .status
+        .success());
+    // The first two lines: the DNS answer and the connection, both to the IP.
+    let text = std::fs::read(&log).expect("read log");
+    let cut = text
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .nth(1)
+        .map(|(i, _)| i + 1)
+        .expect("two lines");
+    let partial = dir.path().join("partial.log");
+    std::fs::write(&partial, &text[..cut]).expect("write partial");
+    let o = run(
+        &data,
+        &[
+            "match",
+            "--input",
+            partial.to_str().expect("path"),
+            "--format",
+            "zeek",
+            "--record",
+            "--sensor",
+            SENSOR,
+        ],
+    );
+    assert!(o.status.success(), "{o:?}");
+    let count = |data: &Path| -> u64 {
+        let s = sightings_of(data, IP);
+        assert_eq!(s.len(), 1, "one sighting per window: {s:?}");
+        s[0]["count"].as_u64().expect("count")
+    };
+    assert_eq!(count(&data), 2);
+    // The whole log: lines 1-2 were counted, the rest has no match of IP.
+    let o = record(&data, &log, &[]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("4 matches already counted"),
+        "{o:?}"
+    );
+    assert_eq!(count(&data), 2);
+    // The log grows by one more connection to the IP, in the same hour.
+    let more = json!({"_path": "conn", "ts": 1705312900.0, "uid": "C9", "id.orig_h": "192.168.1.11",
+        "id.orig_p": 49200, "id.resp_h": "45.33.32.156", "id.resp_p": 443, "proto": "tcp"});
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .expect("append");
+    writeln!(f, "{more}").expect("w");
+    drop(f);
+    record(&data, &log, &[]);
+    assert_eq!(count(&data), 3);
+    let latest = &sightings_of(&data, IP)[0];
+    assert_eq!(
+        latest["last_seen"].as_str().map(|s| &s[..19]),
+        Some("2024-01-15T10:01:40")
+    );
+    // What was counted is kept with the sighting (per source, the last line).
+    let marks = latest["x_sightline_counted"].as_array().expect("marks");
+    assert_eq!(marks.len(), 1, "{marks:?}");
+    assert_eq!(marks[0]["line"], 6);
+    // And again: nothing new.
+    let o = record(&data, &log, &[]);
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("0 sighting versions written"),
+        "{o:?}"
+    );
+    assert_eq!(count(&data), 3);
+    // Standard input holding the same log is the same source.
+    let o = common::sightline(
+        &common::data(&data),
+        &["match", "--format", "zeek", "--record", "--sensor", SENSOR],
+        Some(&String::from_utf8_lossy(&std::fs::read(&log).expect("log"))),
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("0 sighting versions written"),
+        "{o:?}"
+    );
+    assert_eq!(count(&data), 3);
+}
+
+/// Issue 13 §2: sightings, their observed-data and SCOs go into a collection
+/// (`sightings` unless named), created when missing, so TAXII clients of that
+/// collection see them.
+#[test]
+fn record_puts_sightings_in_a_collection() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ind, log) = setup(dir.path());
+    let data = dir.path().join("data");
+    assert!(run(&data, &["import", ind.to_str().expect("path")])
+        .status
+        .success());
+    record(&data, &log, &[]);
+    record(
+        &data,
+        &log,
+        &["--sightings-collection", "soc", "--window", "60"],
+    );
+    let list = run(&data, &["collection", "list"]);
+    let text = String::from_utf8_lossy(&list.stdout);
+    assert!(text.contains("sightings") && text.contains("soc"), "{text}");
+    for coll in ["sightings", "soc"] {
+        let o = run(&data, &["export", "--collection", coll]);
+        assert!(o.status.success(), "{o:?}");
+        let bundle: Value = serde_json::from_slice(&o.stdout).expect("bundle");
+        let objects = bundle["objects"].as_array().expect("objects");
+        let of = |t: &str| objects.iter().filter(|o| o["type"] == t).count();
+        assert_eq!(of("sighting"), 3, "{coll}: {objects:?}");
+        assert!(of("observed-data") >= 2, "{coll}");
+        assert!(of("ipv4-addr") >= 1 && of("domain-name") >= 1, "{coll}");
+        assert_eq!(of("indicator"), 0, "{coll}");
+        // Every observed-data's SCOs are in the collection with it.
+        for od in objects.iter().filter(|o| o["type"] == "observed-data") {
+            for r in od["object_refs"].as_array().expect("refs") {
+                assert!(objects.iter().any(|o| o["id"] == *r), "{coll}: {r}");
+            }
+        }
+    }
+    // --collection selects indicators: none are in `soc`.
+    let o = run(
+        &data,
+        &[
+            "match",
+            "--input",
+            log.to_str().expect("path"),
+            "--format",
+            "zeek",
+            "--collection",
+            "soc",
+        ],
+    );
+    assert!(lines(&o).is_empty(), "{o:?}");
+    let o = run(
+        &data,
+        &[
+            "match",
+            "--input",
+            log.to_str().expect("path"),
+            "--format",
+            "zeek",
+            "--collection",
+            "nowhere",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+}
+
+/// Issue 13 §2: `sightline sightings` lists the recorded sightings with
+/// counts, first and last seen, the indicator's and the sensor's names.
+#[test]
+fn sightings_are_listed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ind, log) = setup(dir.path());
+    let data = dir.path().join("data");
+    assert!(run(&data, &["import", ind.to_str().expect("path")])
+        .status
+        .success());
+    record(&data, &log, &[]);
+
+    let o = run(&data, &["sightings"]);
+    let text = common::ok(&o);
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows.len(), 4, "a header and three sightings:\n{text}");
+    assert!(rows[0].starts_with("LAST SEEN"), "{text}");
+    for col in ["FIRST SEEN", "COUNT", "INDICATOR", "SENSOR", "SIGHTING"] {
+        assert!(rows[0].contains(col), "{text}");
+    }
+    // Most recently seen first: the connection (10:00:10) before the lookup.
+    assert!(rows[1].starts_with("2024-01-15T10:00:10"), "{text}");
+    let ip = rows
+        .iter()
+        .find(|r| r.contains("C2 server"))
+        .expect("the IP sighting");
+    assert!(ip.contains("Sensor 1"), "{ip}");
+    assert!(ip.contains(" 2 "), "count 2: {ip}");
+    assert!(ip.contains("2024-01-15T10:00:00"), "first seen: {ip}");
+
+    let o = run(&data, &["sightings", "--json"]);
+    let all = lines(&o);
+    assert_eq!(all.len(), 3, "{all:?}");
+    let ip = all
+        .iter()
+        .find(|s| s["indicator"] == IP)
+        .expect("IP sighting");
+    assert_eq!(ip["indicator_name"], "C2 server");
+    assert_eq!(ip["count"], 2);
+    assert_eq!(ip["sensors"], json!([{"id": SENSOR, "name": "Sensor 1"}]));
+    assert_eq!(
+        ip["first_seen"].as_str().map(|s| &s[..19]),
+        Some("2024-01-15T10:00:00")
+    );
+    assert_eq!(
+        ip["last_seen"].as_str().map(|s| &s[..19]),
+        Some("2024-01-15T10:00:10")
+    );
+
+    let only = lines(&run(&data, &["sightings", "--json", "--indicator", DOMAIN]));
+    assert_eq!(only.len(), 1);
+    assert_eq!(only[0]["indicator_name"], "C2 domain");
+    // The lookup was last seen at 10:00:00; the IP and the sequence at 10:00:10.
+    let since = lines(&run(
+        &data,
+        &["sightings", "--json", "--since", "2024-01-15T10:00:05Z"],
+    ));
+    assert_eq!(since.len(), 2, "{since:?}");
+    assert!(since.iter().all(|s| s["indicator"] != DOMAIN));
+    let bad = run(&data, &["sightings", "--since", "yesterday"]);
+    assert_eq!(bad.status.code(), Some(2), "{bad:?}");
+}
+
+/// Issue 13 §2: with --follow the summary counts the sighting versions the
+/// periodic flushes wrote, not only the last flush's.
+#[test]
+fn follow_summary_counts_periodic_flushes() {
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The setup log has bad lines; this test writes its own.
+    let (ind, _) = setup(dir.path());
+    let data = dir.path().join("data");
+    assert!(run(&data, &["import", ind.to_str().expect("path")])
+        .status
+        .success());
+    let log = dir.path().join("live.log");
+    let line = |ts: f64, uid: &str| {
+        json!({"_path": "conn", "ts": ts, "uid": uid, "id.orig_h": "192.168.1.10",
+            "id.orig_p": 49152, "id.resp_h": "45.33.32.156", "id.resp_p": 443, "proto": "tcp"})
+        .to_string()
+            + "\n"
+    };
+    std::fs::write(&log, line(1705312810.0, "A1")).expect("write");
+    let child = Command::new(common::BIN)
+        .env_remove("SIGHTLINE_DATA")
+        .env_remove("SIGHTLINE_STORE")
+        .args(common::data(&data))
+        .args([
+            "match",
+            "--input",
+            log.to_str().expect("path"),
+            "--format",
+            "zeek",
+            "--record",
+            "--follow",
+            "--flush",
+            "1",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let append = |s: String| {
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&log)
+            .expect("append");
+        f.write_all(s.as_bytes()).expect("w");
+    };
+    std::thread::sleep(Duration::from_millis(1500));
+    // Over a second since the start: this event triggers a flush.
+    append(line(1705312811.0, "A2"));
+    std::thread::sleep(Duration::from_millis(600));
+    // Another match after that flush, written by the final one.
+    append(line(1705312812.0, "A3"));
+    std::thread::sleep(Duration::from_millis(600));
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .expect("kill")
+        .success());
+    let o = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert_eq!(lines(&o).len(), 3, "{err}");
+    assert!(err.contains("2 sighting versions written"), "{err}");
+    let s = sightings_of(&data, IP);
+    assert_eq!(s[0]["count"], 3, "{s:?}");
 }

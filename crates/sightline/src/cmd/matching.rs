@@ -16,10 +16,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 use sightline_detect::{
-    indicators, Counts, DetectError, Detector, Found, Loaded, Options, Sink, Source,
+    indicators, Counts, DetectError, Detector, Found, Loaded, Options, Selection, Sink, Source,
+    Summary,
 };
 use sightline_interchange::telemetry::{Observation, Skipped};
-use sightline_matcher::{Match, MatchError};
+use sightline_matcher::{Match, MatchError, MatcherConfig};
 use sightline_warninglist::WarningLists;
 
 use crate::{Failure, Outcome};
@@ -63,9 +64,19 @@ pub struct Args {
     /// Do not consult warninglists (built-in or imported).
     #[arg(long)]
     no_warninglists: bool,
-    /// Collection to put sightings in (id or alias).
+    /// Match only the indicators in this collection (id or alias); with
+    /// --record, also where sightings go unless --sightings-collection says.
     #[arg(long)]
     collection: Option<String>,
+    /// With --record: the collection for sightings, observed-data and SCOs
+    /// (created when missing). Default: --collection, else `sightings`.
+    #[arg(long, value_name = "NAME", env = "SIGHTLINE_SIGHTINGS_COLLECTION")]
+    sightings_collection: Option<String>,
+    /// Match only indicators whose `confidence` is at least N (0-100);
+    /// indicators without a confidence are left out.
+    #[arg(long, value_name = "N",
+          value_parser = clap::builder::RangedU64ValueParser::<u8>::new().range(0..=100))]
+    min_confidence: Option<u8>,
     /// Threads that parse events and test them against the indicators'
     /// indexes while one thread keeps multi-observation state and writes
     /// matches, in input order (default: one per core; 1 does everything
@@ -82,13 +93,17 @@ pub struct Args {
 pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     let format = sightline_detect::format(&args.format, args.mapping.as_deref())?;
     let source = Source::parse(&args.indicators);
+    let selection = Selection {
+        collection: args.collection.clone(),
+        min_confidence: args.min_confidence,
+    };
     let store = if args.record || source == Source::Store {
         Some(super::open_store(data)?)
     } else {
         None
     };
     let started = Instant::now();
-    let loaded = indicators::load(&source, store.as_deref())?;
+    let loaded = indicators::load(&source, &selection, store.as_deref())?;
     report_rejected(&loaded);
     let mut err = std::io::stderr().lock();
     let stats = loaded.set.stats();
@@ -125,7 +140,9 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
         follow: args.follow,
         flush: Duration::from_secs(args.flush),
         show_suppressed: args.show_suppressed,
-        collection: args.collection.clone(),
+        selection,
+        sightings_collection: args.sightings_collection.clone(),
+        matcher: MatcherConfig::default(),
         threads,
     };
     let out = std::io::stdout();
@@ -148,7 +165,7 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
         counts.suppressed,
         counts.eval_errors,
         if args.record {
-            format!(", {} sighting versions written", summary.written)
+            recorded(&summary)
         } else {
             String::new()
         }
@@ -171,6 +188,24 @@ impl From<DetectError> for Failure {
             e => Failure::Other(e.into()),
         }
     }
+}
+
+/// What recording did, for the summary line.
+fn recorded(s: &Summary) -> String {
+    let mut t = format!(", {} sighting versions written", s.written);
+    if s.counts.already_counted > 0 {
+        t += &format!(
+            " ({} matches already counted by earlier runs)",
+            s.counts.already_counted
+        );
+    }
+    if s.counts.conflicts > 0 {
+        t += &format!(
+            ", {} objects not written (conflict: the collection holds other content under their id and version)",
+            s.counts.conflicts
+        );
+    }
+    t
 }
 
 /// The first 20 indicators left out of a compile, and how many more.

@@ -12,6 +12,7 @@ pub mod migrate;
 pub mod pattern;
 pub mod search;
 pub mod serve;
+pub mod sightings;
 pub mod stats;
 pub mod token;
 pub mod user;
