@@ -9,6 +9,7 @@ mod authz;
 mod bad_input;
 mod collections;
 mod discovery;
+mod isolation;
 mod media;
 mod objects;
 mod paging;
