@@ -381,3 +381,95 @@ fn kill_during_import_leaves_the_store_consistent() {
     let r = env.run(&["check"]).expect_code(0);
     assert!(r.stdout().contains("ok"), "{}", r.stdout());
 }
+
+/// Issue 12 §1, the CLI case (ARCHITECTURE.md, invariant 3): the same id and
+/// `modified` imported into two collections with different content is kept
+/// apart; each collection exports exactly what was imported into it. Other
+/// content for a version a collection already holds is a conflict, reported
+/// and never stored (nor counted as new).
+#[test]
+fn collections_keep_their_own_content_for_one_version() {
+    let env = Env::new();
+    let secret = indicator();
+    let mut public = indicator();
+    public["name"] = json!("Public copy with other content");
+    let fs = env.file("secret.json", &bundle(std::slice::from_ref(&secret)));
+    let fp = env.file("public.json", &bundle(std::slice::from_ref(&public)));
+    let summary = |r: Run| -> Value { serde_json::from_str(r.stdout().trim()).expect("summary") };
+    let s = summary(
+        env.run(&[
+            "import",
+            "--json",
+            "--collection",
+            "secret",
+            fs.to_str().expect("path"),
+        ])
+        .expect_code(0),
+    );
+    assert_eq!(s["new"], json!(1), "{s}");
+    let s = summary(
+        env.run(&[
+            "import",
+            "--json",
+            "--collection",
+            "public",
+            fp.to_str().expect("path"),
+        ])
+        .expect_code(0),
+    );
+    assert_eq!(
+        (s["new"].as_u64(), s["conflicts"].as_u64()),
+        (Some(1), Some(0)),
+        "{s}"
+    );
+    assert_eq!(
+        export_objects(&env, &["--collection", "public"]),
+        vec![public.clone()]
+    );
+    assert_eq!(
+        export_objects(&env, &["--collection", "secret"]),
+        vec![secret.clone()]
+    );
+    // The public content again into secret: a conflict, reported by id.
+    let r = env
+        .run(&[
+            "import",
+            "--collection",
+            "secret",
+            fp.to_str().expect("path"),
+        ])
+        .expect_code(1);
+    let out = r.stdout();
+    assert!(out.contains("0 new, 0 duplicate, 1 conflicts"), "{out}");
+    assert!(
+        out.contains("1 conflicts")
+            && out.contains("indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f"),
+        "{out}"
+    );
+    let s = summary(
+        env.run(&[
+            "import",
+            "--json",
+            "--collection",
+            "secret",
+            fp.to_str().expect("path"),
+        ])
+        .expect_code(1),
+    );
+    assert_eq!(
+        (s["new"].as_u64(), s["conflicts"].as_u64()),
+        (Some(0), Some(1)),
+        "{s}"
+    );
+    assert_eq!(
+        s["conflict_ids"][0]["id"],
+        json!("indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f")
+    );
+    assert_eq!(
+        export_objects(&env, &["--collection", "secret"]),
+        vec![secret.clone()]
+    );
+    // The store stays consistent with both rows.
+    let r = env.run(&["check"]).expect_code(0);
+    assert!(r.stdout().starts_with("ok: "), "{}", r.stdout());
+}

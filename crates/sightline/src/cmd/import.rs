@@ -96,11 +96,14 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     drop(store);
     tracing::debug!("store closed");
     print_report(&report, args.json, args.strict).map_err(|e| Failure::Other(e.into()))?;
-    Ok(if report.rejected_count() == 0 {
-        Outcome::Ok
-    } else {
-        Outcome::Findings
-    })
+    // A conflict was not stored, as a rejection was not: both are findings.
+    Ok(
+        if report.rejected_count() == 0 && report.conflict_count() == 0 {
+            Outcome::Ok
+        } else {
+            Outcome::Findings
+        },
+    )
 }
 
 fn ensure_collection(store: &dyn sightline_store::Store, c: &str) -> Result<(), Failure> {
