@@ -18,6 +18,7 @@ pub mod ast;
 mod check;
 mod diag;
 mod lexer;
+mod lint;
 mod parser;
 
 pub use ast::*;
@@ -30,6 +31,9 @@ pub use parser::MAX_DEPTH;
 pub struct Parsed {
     pub pattern: Option<Pattern>,
     pub diagnostics: Vec<Diagnostic>,
+    /// For a valid pattern: findings that say it cannot match as written
+    /// (P040–P043, `lint.rs`). They do not make it invalid.
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Parses and checks `src`, returning the AST if it parsed at all plus all
@@ -47,6 +51,7 @@ pub fn analyze_within(src: &str, budget: Option<&sightline_stix::RegexBudget>) -
             return Parsed {
                 pattern: None,
                 diagnostics: vec![d],
+                warnings: Vec::new(),
             }
         }
     };
@@ -56,9 +61,15 @@ pub fn analyze_within(src: &str, budget: Option<&sightline_stix::RegexBudget>) -
             let mut diagnostics = std::mem::take(&mut p.diags);
             check::check(src, &pattern, &mut diagnostics, budget);
             diagnostics.sort_by_key(|d| (d.span.start, d.code));
+            let warnings = if diagnostics.is_empty() {
+                lint::lint(src, &pattern)
+            } else {
+                Vec::new()
+            };
             Parsed {
                 pattern: Some(pattern),
                 diagnostics,
+                warnings,
             }
         }
         Err(d) => {
@@ -69,6 +80,7 @@ pub fn analyze_within(src: &str, budget: Option<&sightline_stix::RegexBudget>) -
             Parsed {
                 pattern: None,
                 diagnostics,
+                warnings: Vec::new(),
             }
         }
     }
@@ -101,6 +113,19 @@ impl sightline_stix::PatternChecker for StixPatternChecker {
         budget: &sightline_stix::RegexBudget,
     ) -> Result<(), String> {
         verdict(valid(analyze_within(pattern, Some(budget))))
+    }
+
+    fn verdict(
+        &self,
+        pattern: &str,
+        budget: Option<&sightline_stix::RegexBudget>,
+    ) -> sightline_stix::PatternVerdict {
+        let parsed = analyze_within(pattern, budget);
+        let warnings = parsed.warnings.iter().map(ToString::to_string).collect();
+        sightline_stix::PatternVerdict {
+            error: verdict(valid(parsed)).err(),
+            warnings,
+        }
     }
 }
 

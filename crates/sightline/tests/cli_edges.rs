@@ -86,7 +86,10 @@ fn validate_output_format_and_its_old_spelling() {
     assert!(String::from_utf8_lossy(&new.stdout).starts_with('{'));
     let help = sightline(&[], &["validate", "--help"], None);
     let help = String::from_utf8_lossy(&help.stdout).into_owned();
-    assert!(help.contains("--output-format") && !help.contains("--format <"), "{help}");
+    assert!(
+        help.contains("--output-format") && !help.contains("--format <"),
+        "{help}"
+    );
 }
 
 /// `pattern eval` reads JSON Lines cases without `--batch` (the only mode).
@@ -95,7 +98,44 @@ fn pattern_eval_needs_no_batch_flag() {
     let case = r#"{"id":1,"pattern":"[ipv4-addr:value = '203.0.113.1']","observed":[{"type":"observed-data","spec_version":"2.1","id":"observed-data--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","created":"2026-01-01T00:00:00.000Z","modified":"2026-01-01T00:00:00.000Z","first_observed":"2026-01-01T00:00:00Z","last_observed":"2026-01-01T00:00:00Z","number_observed":1,"object_refs":["ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd"]},{"type":"ipv4-addr","spec_version":"2.1","id":"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd","value":"203.0.113.1"}]}"#;
     let o = sightline(&[], &["pattern", "eval"], Some(&format!("{case}\n")));
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "{\"id\":1,\"matched\":true}\n");
-    let o = sightline(&[], &["pattern", "eval", "--batch", "-"], Some(&format!("{case}\n")));
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "{\"id\":1,\"matched\":true}\n");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "{\"id\":1,\"matched\":true}\n"
+    );
+    let o = sightline(
+        &[],
+        &["pattern", "eval", "--batch", "-"],
+        Some(&format!("{case}\n")),
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "{\"id\":1,\"matched\":true}\n"
+    );
+}
+
+/// A valid pattern that cannot match as written gets a warning with the fix
+/// (issue 13 §4); `--strict` makes it fail.
+#[test]
+fn pattern_warnings_and_strict() {
+    let p = "[network-traffic:dst_port = '443']";
+    let o = sightline(&[], &["pattern", "validate", p], None);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.contains("warning: P041") && out.ends_with("valid\n"),
+        "{out}"
+    );
+    let o = sightline(&[], &["pattern", "validate", "--strict", p], None);
+    assert_eq!(o.status.code(), Some(1));
+    let o = sightline(
+        &[],
+        &[
+            "pattern",
+            "validate",
+            "--strict",
+            "[network-traffic:dst_port = 443]",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0));
 }

@@ -20,4 +20,4 @@ pub use diag::{Diagnostic, Severity};
 pub use ids::{StixId, StixIdError};
 pub use object::{category_of, Category, ObjectMeta, ObjectMetaError};
 pub use time::{Timestamp, TimestampError};
-pub use validate::{is_valid, PatternChecker, Validator};
+pub use validate::{cross_object_findings, is_valid, PatternChecker, PatternVerdict, Validator};

@@ -38,7 +38,10 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
         })?),
         None => None,
     };
-    let store = super::open_store(data)?;
+    let store = super::open_existing_store(data)?;
+    for t in &args.types {
+        check_type(store.as_ref(), t)?;
+    }
     if let Some(c) = &args.collection {
         if store.collection(c)?.is_none() {
             return Err(Failure::Input(format!(
@@ -96,4 +99,41 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     }
     let _ = std::io::stderr().flush();
     Ok(Outcome::Ok)
+}
+
+/// A `--type` that is neither a STIX 2.1 type nor one the store holds (a
+/// custom type such as `x-mitre-tactic`) is a typo: an empty bundle with exit
+/// 0 would hide it (issue 17 §4).
+fn check_type(store: &dyn sightline_store::Store, t: &str) -> Result<(), Failure> {
+    use sightline_stix::object::{DOMAIN_TYPES, META_TYPES, OBSERVABLE_TYPES, RELATIONSHIP_TYPES};
+    let spec_types = || {
+        DOMAIN_TYPES
+            .iter()
+            .chain(&RELATIONSHIP_TYPES)
+            .chain(&OBSERVABLE_TYPES)
+            .chain(&META_TYPES)
+    };
+    if spec_types().any(|k| *k == t) {
+        return Ok(());
+    }
+    let probe = ObjectQuery {
+        types: vec![t.to_owned()],
+        versions: VersionFilter::all(),
+        limit: 1,
+        ..ObjectQuery::default()
+    };
+    if !store.query(&probe)?.items.is_empty() {
+        return Ok(());
+    }
+    let normalized = t.to_ascii_lowercase().replace('_', "-");
+    let best = spec_types()
+        .map(|k| (strsim::levenshtein(&normalized, k), *k))
+        .min()
+        .filter(|(d, _)| *d <= 3);
+    Err(Failure::Input(match best {
+        Some((_, k)) => {
+            format!("--type {t:?}: not a STIX 2.1 type and none stored; did you mean {k:?}?")
+        }
+        None => format!("--type {t:?}: not a STIX 2.1 type and no object of it is stored"),
+    }))
 }

@@ -12,9 +12,17 @@ use crate::{Failure, Outcome};
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Check a STIX 2.1 pattern: prints `valid`, or each problem with a caret under its position.
+    ///
+    /// A valid pattern that cannot match as written (an unknown SCO property,
+    /// a constant of the wrong kind, an impossible address, a defanged value)
+    /// gets warnings (P040–P043) with what to write instead; exit 0 unless
+    /// --strict.
     Validate {
         /// The pattern text, e.g. "[file:name = 'x.exe']".
         pattern: String,
+        /// Warnings fail too (exit 1).
+        #[arg(long)]
+        strict: bool,
     },
     /// Evaluate patterns against observations with the reference evaluator.
     ///
@@ -36,7 +44,7 @@ pub enum Command {
 
 pub fn run(cmd: Command) -> Result<Outcome, Failure> {
     match cmd {
-        Command::Validate { pattern } => Ok(validate(&pattern)),
+        Command::Validate { pattern, strict } => validate(&pattern, strict),
         Command::Eval { batch: _, input } => eval_batch(&input),
     }
 }
@@ -118,20 +126,29 @@ fn eval_line(raw: &[u8], number: usize) -> (Value, Result<bool, String>) {
     (id, verdict)
 }
 
-fn validate(pattern: &str) -> Outcome {
-    match sightline_pattern::parse(pattern) {
-        Ok(_) => {
-            println!("valid");
-            Outcome::Ok
+fn validate(pattern: &str, strict: bool) -> Result<Outcome, Failure> {
+    let parsed = sightline_pattern::analyze(pattern);
+    let valid = parsed.pattern.is_some() && parsed.diagnostics.is_empty();
+    crate::output::with_stdout(|w| {
+        for d in &parsed.diagnostics {
+            writeln!(w, "error: {d}")?;
+            writeln!(w, "{}", caret(pattern, d.span.start))?;
         }
-        Err(diags) => {
-            for d in &diags {
-                println!("error: {d}");
-                println!("{}", caret(pattern, d.span.start));
-            }
-            Outcome::Findings
+        for d in &parsed.warnings {
+            writeln!(w, "warning: {d}")?;
+            writeln!(w, "{}", caret(pattern, d.span.start))?;
         }
-    }
+        if valid {
+            writeln!(w, "valid")?;
+        }
+        Ok(())
+    })
+    .map_err(|e| Failure::Other(e.into()))?;
+    Ok(if valid && (!strict || parsed.warnings.is_empty()) {
+        Outcome::Ok
+    } else {
+        Outcome::Findings
+    })
 }
 
 /// The line of `src` holding byte `at`, and a caret under that character.

@@ -12,6 +12,7 @@
 mod ctx;
 mod formats;
 mod props;
+pub mod schema;
 mod types;
 
 #[cfg(test)]
@@ -51,6 +52,29 @@ pub trait PatternChecker: Send + Sync {
         let _ = budget;
         self.check(pattern)
     }
+
+    /// The whole verdict in one pass: the error as [`check`](Self::check)
+    /// gives it, and for a valid pattern the warnings that say it can never
+    /// match as meant (W215). The default has no warnings.
+    fn verdict(&self, pattern: &str, budget: Option<&crate::RegexBudget>) -> PatternVerdict {
+        PatternVerdict {
+            error: match budget {
+                Some(b) => self.check_within(pattern, b),
+                None => self.check(pattern),
+            }
+            .err(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// What a [`PatternChecker`] found in one pattern.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PatternVerdict {
+    /// Why the pattern is not valid (E141), if it is not.
+    pub error: Option<String>,
+    /// Findings on a valid pattern that can never match as written (W215).
+    pub warnings: Vec<String>,
 }
 
 /// A configured validator. Cheap to share between threads.
@@ -395,13 +419,17 @@ impl Validator {
                     o.get("pattern_type").and_then(Value::as_str),
                     self.pattern_checker.as_deref(),
                 ) {
-                    let checked = match cx.budget {
-                        Some(b) => ch.check_within(pat, b),
-                        None => ch.check(pat),
-                    };
-                    if let Err(m) = checked {
-                        let n = Node::key(None, "pattern");
+                    let verdict = ch.verdict(pat, cx.budget);
+                    let n = Node::key(None, "pattern");
+                    if let Some(m) = verdict.error {
                         cx.err("E141", Some(&n), format!("not a valid STIX pattern: {m}"));
+                    }
+                    for w in verdict.warnings {
+                        cx.warn(
+                            "W215",
+                            Some(&n),
+                            format!("the pattern cannot match as written: {w}"),
+                        );
                     }
                 }
             }
@@ -872,10 +900,35 @@ fn check_marking(cx: &mut Cx, o: &Map<String, Value>) {
 }
 
 fn cross_object_checks(objects: &[Value], all: &mut [Vec<Diagnostic>]) {
-    let mut by_uuid: HashMap<uuid::Uuid, &str> = HashMap::with_capacity(objects.len());
-    let mut versions: HashMap<(&str, &str), usize> = HashMap::with_capacity(objects.len());
-    for (i, obj) in objects.iter().enumerate() {
-        let Some(id) = obj.get("id").and_then(Value::as_str) else {
+    let keys = objects.iter().map(|obj| {
+        obj.get("id").and_then(Value::as_str).map(|id| {
+            let ver = obj
+                .get("modified")
+                .or_else(|| obj.get("created"))
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            (id, ver)
+        })
+    });
+    for (i, d) in cross_object_findings(keys) {
+        all[i].push(d);
+    }
+}
+
+/// The findings that need every object of one bundle (or file), given each
+/// object's `(id, modified else created)` in order (`None`: no string id):
+/// the same UUID under two types (W213) and a repeated `(id, version)` pair
+/// (W207). Returns `(object index, finding)`. Works on keys, not parsed
+/// objects, so a caller validating a huge file in parallel keeps only these.
+pub fn cross_object_findings<'a>(
+    keys: impl IntoIterator<Item = Option<(&'a str, &'a str)>>,
+) -> Vec<(usize, Diagnostic)> {
+    let keys = keys.into_iter();
+    let mut by_uuid: HashMap<uuid::Uuid, &str> = HashMap::with_capacity(keys.size_hint().0);
+    let mut versions: HashMap<(&str, &str), usize> = HashMap::with_capacity(keys.size_hint().0);
+    let mut out = Vec::new();
+    for (i, key) in keys.enumerate() {
+        let Some((id, ver)) = key else {
             continue;
         };
         let Ok((sid, _)) = props::parse_id(id) else {
@@ -883,12 +936,15 @@ fn cross_object_checks(objects: &[Value], all: &mut [Vec<Diagnostic>]) {
         };
         match by_uuid.get(&sid.uuid) {
             Some(ty) if *ty != sid.ty => {
-                all[i].push(Diagnostic::warning(
-                    "W213",
-                    "/id",
-                    format!(
-                        "UUID {} is already used by a {ty} object in this bundle",
-                        sid.uuid
+                out.push((
+                    i,
+                    Diagnostic::warning(
+                        "W213",
+                        "/id",
+                        format!(
+                            "UUID {} is already used by a {ty} object in this bundle",
+                            sid.uuid
+                        ),
                     ),
                 ));
             }
@@ -897,22 +953,21 @@ fn cross_object_checks(objects: &[Value], all: &mut [Vec<Diagnostic>]) {
                 by_uuid.insert(sid.uuid, sid.ty);
             }
         }
-        let ver = obj
-            .get("modified")
-            .or_else(|| obj.get("created"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
         if let Some(first) = versions.insert((id, ver), i) {
             let what = if ver.is_empty() {
                 String::new()
             } else {
                 format!(" and modified {ver}")
             };
-            all[i].push(Diagnostic::warning(
-                "W207",
-                "/id",
-                format!("duplicate of object {first} of the bundle (same id{what})"),
+            out.push((
+                i,
+                Diagnostic::warning(
+                    "W207",
+                    "/id",
+                    format!("duplicate of object {first} of the bundle (same id{what})"),
+                ),
             ));
         }
     }
+    out
 }
