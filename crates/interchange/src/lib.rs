@@ -15,4 +15,7 @@ pub use import::{
     import, too_big, FileReport, ImportError, ImportOptions, ImportReport, Rejection,
     DEFAULT_MAX_OBJECT_BYTES,
 };
-pub use read::{read_input, split_objects, Document, Input, Item, ReadError, Shape};
+pub use read::{
+    read_input, read_input_limited, split_objects, Document, Input, Item, ReadError, Shape,
+    DEFAULT_MAX_DECOMPRESSED,
+};

@@ -29,6 +29,11 @@ pub enum ReadError {
         name: String,
         source: std::io::Error,
     },
+    #[error(
+        "{name}: decompresses to more than {max} bytes, the limit for gzip input \
+         (a gzip bomb, or a file to import in parts)"
+    )]
+    TooLarge { name: String, max: u64 },
     #[error("{name}: empty input")]
     Empty { name: String },
     #[error("{name}: invalid JSON at line {line}, column {column}{near}: {message}")]
@@ -45,9 +50,19 @@ pub enum ReadError {
     TopLevel { name: String, got: &'static str },
 }
 
+/// The most bytes gzip input may decompress to by default (4 GiB).
+pub const DEFAULT_MAX_DECOMPRESSED: u64 = 4 << 30;
+
 /// Reads `path` (`-` is standard input), decompressing gzip when the data starts
-/// with the gzip magic bytes, whatever the file is called.
+/// with the gzip magic bytes, whatever the file is called (at most
+/// [`DEFAULT_MAX_DECOMPRESSED`] bytes; see [`read_input_limited`]).
 pub fn read_input(path: &str) -> Result<Input, ReadError> {
+    read_input_limited(path, DEFAULT_MAX_DECOMPRESSED)
+}
+
+/// As [`read_input`], with gzip input allowed to decompress to at most
+/// `max_decompressed` bytes ([`ReadError::TooLarge`] beyond).
+pub fn read_input_limited(path: &str, max_decompressed: u64) -> Result<Input, ReadError> {
     let io = |source| ReadError::Io {
         name: path.to_owned(),
         source,
@@ -59,7 +74,7 @@ pub fn read_input(path: &str) -> Result<Input, ReadError> {
         raw = std::fs::read(Path::new(path)).map_err(io)?;
     }
     let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
-        gunzip(path, &raw)?
+        gunzip(path, &raw, max_decompressed)?
     } else {
         raw
     };
@@ -69,28 +84,33 @@ pub fn read_input(path: &str) -> Result<Input, ReadError> {
     })
 }
 
-/// Decompresses gzip. libdeflate is about twice as fast as zlib on whole
-/// buffers but needs the output size: the trailer's ISIZE gives it for a
-/// single-member file under 4 GiB; anything else (several members, larger
-/// files, corrupt data) goes through flate2, which also words the error.
-fn gunzip(name: &str, raw: &[u8]) -> Result<Vec<u8>, ReadError> {
-    if let Some(tail) = raw.len().checked_sub(4).and_then(|n| raw.get(n..)) {
-        let isize = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]) as usize;
-        let mut out = vec![0u8; isize];
-        let mut d = libdeflater::Decompressor::new();
-        if let Ok(n) = d.gzip_decompress(raw, &mut out) {
-            if n == isize {
-                return Ok(out);
-            }
-        }
-    }
-    let mut out = Vec::with_capacity(raw.len().saturating_mul(6));
+/// Decompresses gzip: every member of a multi-member file (what `cat a.gz
+/// b.gz` and parallel compressors make), never more than `max` bytes out
+/// (a gzip bomb is an error, not an out-of-memory kill). The output buffer
+/// grows with what is actually decompressed; the trailer's claimed size is
+/// never trusted for an allocation. (libdeflate, faster on whole buffers,
+/// decodes only the first member and needs the size up front, so it is not
+/// used: decompressing is a small part of an import.)
+fn gunzip(name: &str, raw: &[u8], max: u64) -> Result<Vec<u8>, ReadError> {
+    let start = raw
+        .len()
+        .saturating_mul(4)
+        .min(usize::try_from(max).unwrap_or(usize::MAX))
+        .min(1 << 30);
+    let mut out = Vec::with_capacity(start);
     flate2::read::MultiGzDecoder::new(raw)
+        .take(max.saturating_add(1))
         .read_to_end(&mut out)
         .map_err(|source| ReadError::Gzip {
             name: name.to_owned(),
             source,
         })?;
+    if out.len() as u64 > max {
+        return Err(ReadError::TooLarge {
+            name: name.to_owned(),
+            max,
+        });
+    }
     Ok(out)
 }
 
@@ -569,5 +589,62 @@ mod tests {
         assert!(split(&truncated).is_err());
         let bad = b"{\"type\": \"bundle\", \"objects\": [{\"a\": \"\xff\"}]}";
         assert!(split_objects("t", bad).is_err());
+    }
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).expect("compress");
+        e.finish().expect("compress")
+    }
+
+    /// Issue 12 §4: a multi-member gzip file (RFC 1952 §2.2: "a gzip file
+    /// consists of a series of members") is read to its end, also when the
+    /// members are the same (their trailers then agree with the first alone).
+    #[test]
+    fn gzip_reads_every_member() {
+        let a = b"{\"type\": \"x\", \"n\": 1}\n";
+        let b = b"{\"type\": \"x\", \"n\": 2}\n";
+        let two = [gz(a), gz(b)].concat();
+        let out = gunzip("t", &two, DEFAULT_MAX_DECOMPRESSED).expect("two members");
+        assert_eq!(out, [&a[..], &b[..]].concat());
+        let same = [gz(a), gz(a)].concat();
+        let out = gunzip("t", &same, DEFAULT_MAX_DECOMPRESSED).expect("twice the same");
+        assert_eq!(out, [&a[..], &a[..]].concat());
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("two.jsonl.gz");
+        std::fs::write(&path, &two).expect("write");
+        let input = read_input(&path.to_string_lossy()).expect("read");
+        let doc = split_objects(&input.name, &input.bytes).expect("split");
+        assert_eq!((doc.shape, doc.items.len()), (Shape::JsonLines, 2));
+    }
+
+    /// A gzip bomb over the cap is a clear error, whatever its trailer
+    /// claims, and nothing near its full size is ever allocated.
+    #[test]
+    fn gzip_bomb_is_capped() {
+        let bomb = gz(&vec![b' '; 8 << 20]);
+        assert!(bomb.len() < 128 << 10, "{}", bomb.len());
+        let err = gunzip("bomb.gz", &bomb, 1 << 20).expect_err("over the cap");
+        assert!(matches!(err, ReadError::TooLarge { max, .. } if max == 1 << 20));
+        assert!(err.to_string().contains("more than 1048576 bytes"), "{err}");
+        assert_eq!(
+            gunzip("ok", &bomb, 8 << 20).expect("at the cap").len(),
+            8 << 20
+        );
+        // A forged trailer claiming 4 GiB on a tiny stream.
+        let mut forged = gz(b"{}");
+        let n = forged.len();
+        forged[n - 4..].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(matches!(
+            gunzip("forged", &forged, 1 << 20),
+            Err(ReadError::Gzip { .. })
+        ));
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("bomb.gz");
+        std::fs::write(&path, &bomb).expect("write");
+        let err = read_input_limited(&path.to_string_lossy(), 1 << 20).expect_err("capped");
+        assert!(err.to_string().contains("gzip"), "{err}");
     }
 }

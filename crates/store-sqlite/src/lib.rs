@@ -184,10 +184,68 @@ impl std::fmt::Debug for SqliteStore {
 
 impl SqliteStore {
     /// Opens (creating when missing) the store in `dir`, migrating its schema.
+    ///
+    /// The directory is made 0700 and `sightline.db`, `-wal` and `-shm` 0600
+    /// whatever the umask (they hold password hashes and restricted
+    /// collections, issue 12 §4); an existing store with wider permissions is
+    /// tightened, with a log line. The database file is created 0600 before
+    /// SQLite opens it, and SQLite gives its `-wal` and `-shm` the same mode.
     pub fn open(dir: &Path) -> Result<SqliteStore> {
         std::fs::create_dir_all(dir)
             .map_err(|e| io_error(dir, &e, "cannot create the data directory"))?;
-        Self::open_inner(dir, false)
+        #[cfg(unix)]
+        fn private(path: &Path, mode: u32) -> Result<()> {
+            use std::os::unix::fs::PermissionsExt;
+            let Ok(meta) = std::fs::metadata(path) else {
+                return Ok(()); // not there (yet): nothing to tighten
+            };
+            let old = meta.permissions().mode() & 0o777;
+            if old == mode {
+                return Ok(());
+            }
+            if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
+                // Not the owner, a read-only mount: SQLite's own open says
+                // what matters; this must not turn into a new failure.
+                tracing::warn!(path = %path.display(), error = %e, "cannot restrict the store's permissions");
+                return Ok(());
+            }
+            tracing::info!(
+                path = %path.display(),
+                from = format!("{old:o}"),
+                to = format!("{mode:o}"),
+                "store permissions tightened: only the owner may read it"
+            );
+            Ok(())
+        }
+        #[cfg(not(unix))]
+        fn private(_: &Path, _: u32) -> Result<()> {
+            Ok(())
+        }
+        let files = [
+            dir.join(DB_FILE),
+            dir.join(format!("{DB_FILE}-wal")),
+            dir.join(format!("{DB_FILE}-shm")),
+        ];
+        private(dir, 0o700)?;
+        if !files[0].exists() {
+            let mut create = std::fs::OpenOptions::new();
+            create.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut create, 0o600);
+            match create.open(&files[0]) {
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(io_error(&files[0], &e, "cannot create the store")),
+            }
+        }
+        for f in &files {
+            private(f, 0o600)?;
+        }
+        let store = Self::open_inner(dir, false)?;
+        for f in &files[1..] {
+            private(f, 0o600)?;
+        }
+        Ok(store)
     }
 
     /// Opens an existing store for reading only (`begin` then fails). The

@@ -446,3 +446,35 @@ fn tls_handshake_stall_is_dropped() {
     let r = tls_client.get(&url).send().expect("TLS request after");
     assert_eq!(r.status(), 200);
 }
+
+/// Issue 12 §4: the SQLite store is private to its owner whatever the
+/// umask: the data directory 0700, `sightline.db`, `-wal` and `-shm` 0600;
+/// an existing store with wider permissions is tightened when opened.
+#[cfg(unix)]
+#[test]
+fn store_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    use sightline_store_sqlite::SqliteStore;
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let dir = tmp.path().join("data");
+    let mode = |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0)
+    };
+    let files = ["sightline.db", "sightline.db-wal", "sightline.db-shm"].map(|f| dir.join(f));
+    let check = |what: &str| {
+        assert_eq!(mode(&dir), 0o700, "{what}: the directory");
+        for f in &files {
+            assert!(f.exists(), "{what}: {} exists", f.display());
+            assert_eq!(mode(f), 0o600, "{what}: {}", f.display());
+        }
+    };
+    let store = SqliteStore::open(&dir).expect("open");
+    check("a new store");
+    drop(store);
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::fs::set_permissions(&files[0], std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let _store = SqliteStore::open(&dir).expect("reopen");
+    check("an old store, reopened");
+}
