@@ -5,11 +5,11 @@
 
 use std::io::BufRead;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sightline_interchange::telemetry::reader::{follow, open};
+use sightline_interchange::telemetry::reader::{follow_path, open};
 use sightline_interchange::telemetry::{
     Adapter, EventReader, Format, LineEvent, Mapping, Observation, ParallelReader, SkipSummary,
     Skipped, Stage, DEFAULT_MAX_LINE,
@@ -190,18 +190,23 @@ impl Detector {
             mut high,
             lists,
         } = self;
+        // Rotations of a followed file: each starts a new source.
+        let mut rotations = Arc::new(AtomicU64::new(0));
         let src: Box<dyn BufRead + Send> = if opts.follow {
             if opts.input == "-" {
                 return Err(DetectError::FollowNeedsFile);
             }
-            let f = std::fs::File::open(&opts.input).map_err(|source| DetectError::Input {
+            let f = follow_path(
+                Path::new(&opts.input),
+                Duration::from_millis(200),
+                stop.clone(),
+            )
+            .map_err(|source| DetectError::Input {
                 name: opts.input.clone(),
                 source,
             })?;
-            Box::new(std::io::BufReader::with_capacity(
-                1 << 16,
-                follow(f, Duration::from_millis(200), stop.clone()),
-            ))
+            rotations = f.rotations();
+            Box::new(std::io::BufReader::with_capacity(1 << 16, f))
         } else {
             open(&opts.input).map_err(|source| DetectError::Input {
                 name: opts.input.clone(),
@@ -242,6 +247,7 @@ impl Detector {
         // The source being read and the line before its first (a rotated-in
         // file starts a new source).
         let mut source: Option<(String, u64)> = None;
+        let mut rotated = 0;
         let mut at: Option<Position> = None;
         let mut obs = Vec::new();
         let mut last_flush = Instant::now();
@@ -266,6 +272,11 @@ impl Detector {
             };
             counts.events += 1;
             if recording.is_some() {
+                let r = rotations.load(Ordering::Relaxed);
+                if r != rotated {
+                    rotated = r;
+                    source = None;
+                }
                 let (id, base) = source
                     .get_or_insert_with(|| (Position::source_of(reader.last_line()), line - 1));
                 at = Some(Position {

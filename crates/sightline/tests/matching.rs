@@ -571,3 +571,53 @@ fn follow_summary_counts_periodic_flushes() {
     let s = sightings_of(&data, IP);
     assert_eq!(s[0]["count"], 3, "{s:?}");
 }
+
+/// Issue 13 §3: `--format zeek` reads Zeek's default TSV logs too, with the
+/// same matches as the JSON form of the same events.
+#[test]
+fn zeek_tsv_matches_like_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ind, _) = setup(dir.path());
+    let data = dir.path().join("data");
+    let tsv = dir.path().join("conn.log");
+    std::fs::write(
+        &tsv,
+        "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n\
+         #fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\n\
+         #types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\n\
+         1705312810.000000\tC2\t192.168.1.10\t49152\t45.33.32.156\t443\ttcp\t-\n",
+    )
+    .expect("write");
+    let json = dir.path().join("conn.json");
+    std::fs::write(
+        &json,
+        json!({"_path": "conn", "ts": 1705312810.0, "uid": "C2", "id.orig_h": "192.168.1.10",
+            "id.orig_p": 49152, "id.resp_h": "45.33.32.156", "id.resp_p": 443, "proto": "tcp"})
+        .to_string()
+            + "\n",
+    )
+    .expect("write");
+    let matched = |log: &Path| -> Vec<(Value, Value)> {
+        let o = run(
+            &data,
+            &[
+                "match",
+                "--indicators",
+                ind.to_str().expect("path"),
+                "--input",
+                log.to_str().expect("path"),
+                "--format",
+                "zeek",
+            ],
+        );
+        assert!(o.status.success(), "{o:?}");
+        lines(&o)
+            .into_iter()
+            .map(|m| (m["indicator"].clone(), m["why"].clone()))
+            .collect()
+    };
+    let t = matched(&tsv);
+    assert_eq!(t, matched(&json));
+    assert_eq!(t.len(), 1, "{t:?}");
+    assert_eq!(t[0].0, IP);
+}

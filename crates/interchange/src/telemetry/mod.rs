@@ -16,6 +16,7 @@ mod sco;
 mod stix;
 mod suricata;
 pub mod time;
+pub mod tsv;
 mod zeek;
 
 use std::fmt;
@@ -26,7 +27,10 @@ pub use sightline_matcher::{EventTime, Observation};
 
 pub use mapping::{Mapping, MappingError};
 pub use parallel::{Keep, ParallelReader, Stage};
-pub use reader::{follow, EventReader, LineEvent, SkipSummary, Skipped, DEFAULT_MAX_LINE};
+pub use reader::{
+    follow, follow_path, EventReader, Follow, LineEvent, SkipSummary, Skipped, DEFAULT_MAX_LINE,
+};
+pub use tsv::{TsvHeader, TsvState};
 pub use zeek::ZeekKind;
 
 /// What is wrong with one input line.
@@ -126,9 +130,10 @@ fn json_error<'a, T: Deserialize<'a>>(text: &'a str, e: serde_json::Error) -> Ev
 pub enum Format {
     /// STIX observed-data with its SCOs, a bundle, or 2.0 embedded `objects`.
     Stix,
-    /// Zeek JSON logs; the log kind from `_path`, else from the fields.
+    /// Zeek logs, JSON or TSV (a line is TSV once a `#fields` header has
+    /// been read); the log kind from `_path` (`#path`), else from the fields.
     Zeek,
-    /// Zeek JSON logs all of one kind (`zeek:conn`), whatever `_path` says.
+    /// Zeek logs all of one kind (`zeek:conn`), whatever `_path` says.
     ZeekLog(ZeekKind),
     /// Suricata EVE JSON.
     Suricata,
@@ -178,9 +183,34 @@ impl Adapter {
         &self.format
     }
 
+    /// Whether lines starting with `#` are headers (Zeek TSV) rather than
+    /// events.
+    pub fn has_headers(&self) -> bool {
+        matches!(self.format, Format::Zeek | Format::ZeekLog(_))
+    }
+
     /// Parses one line (without its newline) and appends its observations to
     /// `out`. On error nothing is appended.
     pub fn parse_line(&self, line: &[u8], out: &mut Vec<Observation>) -> Result<(), EventError> {
+        self.parse_line_in(line, None, out)
+    }
+
+    /// [`Adapter::parse_line`] under a Zeek TSV header: a line that is not a
+    /// JSON object is read as tab-separated values.
+    pub fn parse_line_in(
+        &self,
+        line: &[u8],
+        tsv: Option<&TsvHeader>,
+        out: &mut Vec<Observation>,
+    ) -> Result<(), EventError> {
+        if let (Some(h), true) = (tsv, self.has_headers()) {
+            if !line.trim_ascii_start().starts_with(b"{") {
+                // Zeek escapes what is not printable; the values are
+                // decoded as they are read.
+                let json = tsv::to_json(h, line)?;
+                return self.parse_str(&json, out);
+            }
+        }
         let text = std::str::from_utf8(line).map_err(|e| EventError::NotUtf8 {
             at: e.valid_up_to(),
         })?;

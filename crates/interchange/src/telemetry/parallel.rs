@@ -23,6 +23,7 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use sightline_matcher::Observation;
 
 use super::reader::{LineReader, RawLine, DEFAULT_MAX_LINE};
+use super::tsv::{TsvHeader, TsvState};
 use super::{Adapter, EventError, LineEvent, SkipSummary};
 
 /// Lines per batch: large enough that the channel hand-offs cost nothing per
@@ -67,6 +68,9 @@ struct Batch<T> {
     observations: Vec<T>,
     /// An I/O error that ended the input after these lines.
     error: Option<io::Error>,
+    /// The Zeek TSV header the lines are read under (a header line ends a
+    /// batch, so one batch has one).
+    tsv: Option<Arc<TsvHeader>>,
 }
 
 // Not derived: that would require `T: Default`.
@@ -80,6 +84,7 @@ impl<T> Default for Batch<T> {
             results: Vec::new(),
             observations: Vec::new(),
             error: None,
+            tsv: None,
         }
     }
 }
@@ -148,6 +153,7 @@ impl<S: Stage> ParallelReader<S> {
             // receiver is alive.
             let _ = free_tx.send(Batch::default());
         }
+        let headers = adapter.has_headers();
         let adapter = Arc::new(adapter);
         let stage = Arc::new(stage);
         for _ in 0..workers {
@@ -170,7 +176,9 @@ impl<S: Stage> ParallelReader<S> {
         let reader_done = done_tx;
         thread::Builder::new()
             .name("sightline-read".into())
-            .spawn(move || read_batches(src, max_line, &free_rx, &todo_tx, &reader_done))?;
+            .spawn(move || {
+                read_batches(src, max_line, headers, &free_rx, &todo_tx, &reader_done)
+            })?;
         Ok(Self {
             done: done_rx,
             free: free_tx,
@@ -266,6 +274,7 @@ impl<S: Stage> ParallelReader<S> {
 fn read_batches<T>(
     src: Box<dyn BufRead + Send>,
     max_line: usize,
+    headers: bool,
     free: &Receiver<Batch<T>>,
     todo: &Sender<Batch<T>>,
     done: &Sender<Batch<T>>,
@@ -273,6 +282,7 @@ fn read_batches<T>(
     let mut lines = LineReader::new(src, max_line);
     let mut number = 0u64;
     let mut seq = 0u64;
+    let mut tsv = TsvState::default();
     loop {
         let Ok(mut b) = free.recv() else { return };
         b.seq = seq;
@@ -281,6 +291,7 @@ fn read_batches<T>(
         b.lines.clear();
         b.read = 0;
         b.error = None;
+        b.tsv = tsv.current();
         let mut end = false;
         while b.lines.len() < BATCH_LINES {
             match lines.next_line() {
@@ -296,6 +307,17 @@ fn read_batches<T>(
                     number += 1;
                     b.read += 1;
                     b.lines.push((number, None));
+                }
+                // A header line counts as a line but is no event; the lines
+                // after it go in a batch of their own, under the new header.
+                Ok(Some(RawLine::Text(t))) if headers && tsv.header_line(t) => {
+                    number += 1;
+                    b.read += 1;
+                    if b.lines.is_empty() {
+                        b.tsv = tsv.current();
+                    } else {
+                        break;
+                    }
                 }
                 Ok(Some(RawLine::Text(t))) => {
                     number += 1;
@@ -346,7 +368,7 @@ fn parse_batch<S: Stage>(
         let result = match range {
             None => Ok(()),
             Some(r) => match b.text.get(r.clone()) {
-                Some(t) => adapter.parse_line(t, parsed),
+                Some(t) => adapter.parse_line_in(t, b.tsv.as_deref(), parsed),
                 None => Ok(()),
             },
         };

@@ -6,12 +6,14 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use sightline_matcher::Observation;
 
+use super::tsv::TsvState;
 use super::{Adapter, EventError};
 
 /// Lines longer than this are skipped without being held in memory whole.
@@ -90,6 +92,8 @@ pub enum LineEvent {
 pub struct EventReader<R> {
     lines: LineReader<R>,
     adapter: Adapter,
+    /// Zeek TSV headers read so far.
+    tsv: TsvState,
     line: u64,
     summary: SkipSummary,
 }
@@ -215,6 +219,7 @@ impl<R: BufRead> EventReader<R> {
         Self {
             lines: LineReader::new(src, DEFAULT_MAX_LINE),
             adapter,
+            tsv: TsvState::default(),
             line: 0,
             summary: SkipSummary::default(),
         }
@@ -244,7 +249,16 @@ impl<R: BufRead> EventReader<R> {
                     continue;
                 }
                 Some(RawLine::TooLong) => Err(EventError::TooLong { limit: max_line }),
-                Some(RawLine::Text(l)) => self.adapter.parse_line(l, out),
+                // A header line is no event, like a blank one.
+                Some(RawLine::Text(l)) if self.adapter.has_headers() && self.tsv.header_line(l) => {
+                    self.line += 1;
+                    self.summary.lines += 1;
+                    continue;
+                }
+                Some(RawLine::Text(l)) => {
+                    let h = self.tsv.current();
+                    self.adapter.parse_line_in(l, h.as_deref(), out)
+                }
             };
             self.line += 1;
             self.summary.lines += 1;
@@ -292,23 +306,77 @@ pub fn open(path: &str) -> io::Result<Box<dyn BufRead + Send>> {
 /// A reader over a file that, at its end, waits for the file to grow rather
 /// than ending (`tail -f`), polling every `poll`, until `stop` is set; then
 /// it ends at the current end. A file cut shorter than what was read
-/// (truncated for rotation) is read again from its start.
+/// (truncated for rotation: copytruncate) is read again from its start.
+/// Without a path it cannot notice a file renamed away: see [`follow_path`].
 pub fn follow(file: File, poll: Duration, stop: Arc<AtomicBool>) -> Follow {
     Follow {
         file,
+        path: None,
         pos: 0,
         poll,
         stop,
+        rotations: Arc::new(AtomicU64::new(0)),
+        replaced: false,
     }
 }
 
-/// See [`follow`].
+/// [`follow`] by path, surviving rotation as Zeek and logrotate do it: when
+/// the file has been renamed away and a new one created under the path, the
+/// old file is read to its end, then the new one from its start;
+/// a file truncated in place (copytruncate) is read again from its start.
+/// Lines written to the old file between the rename and the switch are read
+/// (the switch waits one more poll with the old file at its end); lines
+/// written between a copy and a truncate are lost, as with any reader.
+pub fn follow_path(path: &Path, poll: Duration, stop: Arc<AtomicBool>) -> io::Result<Follow> {
+    let mut f = follow(File::open(path)?, poll, stop);
+    f.path = Some(path.to_owned());
+    Ok(f)
+}
+
+/// See [`follow`] and [`follow_path`].
 #[derive(Debug)]
 pub struct Follow {
     file: File,
+    path: Option<PathBuf>,
     pos: u64,
     poll: Duration,
     stop: Arc<AtomicBool>,
+    rotations: Arc<AtomicU64>,
+    /// A new file was seen under the path at the last poll.
+    replaced: bool,
+}
+
+impl Follow {
+    /// Counts the rotations seen (a new file, or the file truncated): the
+    /// bytes read after an increment come from the start of a file.
+    pub fn rotations(&self) -> Arc<AtomicU64> {
+        self.rotations.clone()
+    }
+
+    /// Whether the path now names another file than the one being read.
+    fn path_replaced(&self) -> io::Result<bool> {
+        let Some(p) = &self.path else {
+            return Ok(false);
+        };
+        let now = match std::fs::metadata(p) {
+            Ok(m) => m,
+            // Renamed away, the new file not created yet: keep waiting.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        Ok(!same_file(&now, &self.file.metadata()?))
+    }
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    (a.dev(), a.ino()) == (b.dev(), b.ino())
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata) -> bool {
+    true
 }
 
 impl Read for Follow {
@@ -324,7 +392,31 @@ impl Read for Follow {
             }
             if self.file.metadata()?.len() < self.pos {
                 self.pos = self.file.seek(SeekFrom::Start(0))?;
+                self.rotations.fetch_add(1, Ordering::Relaxed);
                 continue;
+            }
+            if self.path_replaced()? {
+                // Seen twice with the old file at its end: its writer has
+                // moved on.
+                if self.replaced {
+                    if let Some(p) = &self.path {
+                        match File::open(p) {
+                            Ok(f) => {
+                                self.file = f;
+                                self.pos = 0;
+                                self.replaced = false;
+                                self.rotations.fetch_add(1, Ordering::Relaxed);
+                                continue;
+                            }
+                            // Gone again between the two looks: wait.
+                            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                            Err(e) => return Err(e),
+                        }
+                    }
+                }
+                self.replaced = true;
+            } else {
+                self.replaced = false;
             }
             std::thread::sleep(self.poll);
         }
