@@ -472,4 +472,27 @@ fn collections_keep_their_own_content_for_one_version() {
     // The store stays consistent with both rows.
     let r = env.run(&["check"]).expect_code(0);
     assert!(r.stdout().starts_with("ok: "), "{}", r.stdout());
+    // `copy` carries both rows and names each membership's own.
+    let to = env.dir.path().join("copy");
+    let spec = format!("sqlite:{}", to.display());
+    let from = format!("sqlite:{}", env.data().display());
+    env.run(&["copy", "--from", &from, "--to", &spec])
+        .expect_code(0);
+    let copy = Env {
+        dir: tempfile::tempdir().expect("tempdir"),
+    };
+    std::fs::rename(&to, copy.data()).expect("move the copy");
+    assert_eq!(
+        export_objects(&copy, &["--collection", "public"]),
+        vec![public]
+    );
+    assert_eq!(
+        export_objects(&copy, &["--collection", "secret"]),
+        vec![secret]
+    );
+    assert!(copy
+        .run(&["check"])
+        .expect_code(0)
+        .stdout()
+        .starts_with("ok: "));
 }
