@@ -40,15 +40,51 @@ fn stored(r: &Row) -> Result<StoredObject, postgres::Error> {
 
 type Param = Box<dyn ToSql + Sync + Send>;
 
+/// The spec version nearly every stored object has (the validator admits no
+/// other, E104); `versions_spec` (V5) indexes only the others.
+const COMMON_SPEC: &str = "2.1";
+
 /// Builds the page query and its parameters.
+///
+/// A filter that matches nothing must cost an index probe, not a scan of the
+/// collection (issue 12 §3). One type is `m.type = $n` (`members_type[_latest]`
+/// serve it in order); several are one ordered, limited arm per type, merged,
+/// since `type = ANY(...)` cannot be read in `date_added` order and the
+/// planner would scan the collection for a rare type. Ids use `members_id`
+/// (`versions_id` store-wide); spec versions other than 2.1 carry the
+/// predicate of the partial `versions_spec`, so the planner can probe it.
 pub(crate) fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (String, Vec<Param>) {
+    let mut params: Vec<Param> = Vec::new();
+    let lim = i64::try_from(limit + 1).unwrap_or(i64::MAX);
+    if q.types.len() > 1 {
+        let mut arms = Vec::with_capacity(q.types.len());
+        for ty in &q.types {
+            let one = ObjectQuery {
+                types: vec![ty.clone()],
+                ..q.clone()
+            };
+            arms.push(format!("({})", arm(&one, cid, &mut params, lim)));
+        }
+        params.push(Box::new(lim));
+        let sql = format!(
+            "{} ORDER BY 1 LIMIT ${}",
+            arms.join(" UNION ALL "),
+            params.len()
+        );
+        return (sql, params);
+    }
+    let sql = arm(q, cid, &mut params, lim);
+    (sql, params)
+}
+
+/// One page query (at most one type), its parameters appended to `params`.
+fn arm(q: &ObjectQuery, cid: Option<i64>, params: &mut Vec<Param>, lim: i64) -> String {
     let f = &q.versions;
     let cursor = match (q.added_after, q.after) {
         (Some(a), Some(b)) => a.max(b),
         (Some(a), None) | (None, Some(a)) => a,
         (None, None) => i64::MIN,
     };
-    let mut params: Vec<Param> = Vec::new();
     let mut p = |v: Param| {
         params.push(v);
         format!("${}", params.len())
@@ -56,11 +92,20 @@ pub(crate) fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (Stri
     let mut sql = String::with_capacity(400);
     // `t` is the table whose date_added orders the page and carries the flags.
     let t = if cid.is_some() { "m" } else { "v" };
+    let rare_spec =
+        !q.spec_versions.is_empty() && q.spec_versions.iter().all(|s| s != COMMON_SPEC);
     if let Some(cid) = cid {
         let (c, d) = (p(Box::new(cid)), p(Box::new(cursor)));
+        // From rare versions to their memberships: `members_id` (there is no
+        // index by version), which needs the id and key in the join.
+        let by_key = if rare_spec {
+            " AND m.id = v.id AND m.version_key = v.version_key"
+        } else {
+            ""
+        };
         sql.push_str(&format!(
             "SELECT m.date_added, {COLUMNS} FROM members m
-             JOIN versions v ON v.date_added = m.version
+             JOIN versions v ON v.date_added = m.version{by_key}
              WHERE m.cid = {c} AND m.date_added > {d}"
         ));
     } else {
@@ -84,9 +129,9 @@ pub(crate) fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (Stri
     };
     any_of(format!("{t}.id"), &q.ids, &mut sql);
     any_of(format!("{t}.type"), &q.types, &mut sql);
-    if !q.spec_versions.is_empty() {
-        let a = p(Box::new(q.spec_versions.clone()));
-        sql.push_str(&format!(" AND v.spec_version = ANY({a})"));
+    any_of("v.spec_version".to_owned(), &q.spec_versions, &mut sql);
+    if rare_spec {
+        sql.push_str(&format!(" AND v.spec_version <> '{COMMON_SPEC}'"));
     }
     if !f.all {
         let mut parts = Vec::new();
@@ -109,9 +154,9 @@ pub(crate) fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (Stri
             sql.push_str(&format!(" AND ({})", parts.join(" OR ")));
         }
     }
-    let l = p(Box::new(i64::try_from(limit + 1).unwrap_or(i64::MAX)));
+    let l = p(Box::new(lim));
     sql.push_str(&format!(" ORDER BY {t}.date_added LIMIT {l}"));
-    (sql, params)
+    sql
 }
 
 fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
@@ -487,5 +532,93 @@ mod tests {
             ts_query("a'b&c|!d").as_deref(),
             Some("'a':* & 'b':* & 'c':* & 'd':*")
         );
+    }
+
+    /// Filters that match nothing (TAXII 2.1 §3.4.1 `match[type]`,
+    /// `match[id]`, `match[spec_version]`) must not read the collection
+    /// (issue 12 §3): on 2,000 objects, each such page reads and discards at
+    /// most a handful of rows, by its plan as executed. Needs SIGHTLINE_TEST_PG.
+    #[test]
+    fn empty_filters_read_no_collection() {
+        use sightline_store::conformance::{sdo, sid};
+        use sightline_store::{CollectionStore, ObjectWriter, VersionFilter};
+        let db = crate::testing::TestDb::new("empty_filters");
+        let s = db.open();
+        s.create_collection(&CollectionInfo {
+            id: "0e1d2c3b-4a59-4687-8a9b-0c1d2e3f4a5b".into(),
+            title: "Big".into(),
+            description: None,
+            alias: Some("big".into()),
+            media_types: vec![],
+        })
+        .expect("collection");
+        let mut t = s.begin().expect("begin");
+        for n in 0..2000 {
+            t.put(&sdo("indicator", n, 1), Some("big")).expect("put");
+        }
+        // Elsewhere in the store: a type, an id and a spec version that the
+        // collection does not hold must not make its pages scan either.
+        t.put(&sdo("tool", 1, 1), None).expect("put");
+        t.commit().expect("commit");
+        let mut c = postgres::Client::connect(db.url(), postgres::NoTls).expect("connect");
+        c.batch_execute("ANALYZE").expect("analyze");
+        let cid: i64 = c
+            .query_one("SELECT cid FROM collections", &[])
+            .expect("cid")
+            .get(0);
+        let shapes = [
+            ObjectQuery {
+                types: vec!["x-nothing".into()],
+                ..ObjectQuery::default()
+            },
+            ObjectQuery {
+                types: vec!["tool".into()],
+                ..ObjectQuery::default()
+            },
+            ObjectQuery {
+                types: vec!["tool".into(), "x-nothing".into()],
+                ..ObjectQuery::default()
+            },
+            ObjectQuery {
+                ids: vec![sid("indicator", 999_999)],
+                ..ObjectQuery::default()
+            },
+            ObjectQuery {
+                ids: vec![sid("tool", 1), sid("x", 2)],
+                ..ObjectQuery::default()
+            },
+            ObjectQuery {
+                spec_versions: vec!["2.0".into()],
+                ..ObjectQuery::default()
+            },
+        ];
+        for q in shapes {
+            for versions in [VersionFilter::last(), VersionFilter::all()] {
+                for cid in [Some(cid), None] {
+                    let q = ObjectQuery {
+                        versions: versions.clone(),
+                        ..q.clone()
+                    };
+                    let (sql, params) = page_sql(&q, cid, 100);
+                    let plan: Vec<String> = c
+                        .query(
+                            &format!("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) {sql}"),
+                            &refs(&params),
+                        )
+                        .expect("explain")
+                        .iter()
+                        .map(|r| r.get(0))
+                        .collect();
+                    let plan = plan.join("\n");
+                    let discarded: u64 = plan
+                        .lines()
+                        .filter_map(|l| l.trim().strip_prefix("Rows Removed by Filter: "))
+                        .map(|n| n.trim().parse::<u64>().unwrap_or(u64::MAX))
+                        .sum();
+                    assert!(!plan.contains("Seq Scan"), "{q:?} in {cid:?}:\n{plan}");
+                    assert!(discarded < 10, "{q:?} in {cid:?}:\n{plan}");
+                }
+            }
+        }
     }
 }

@@ -27,13 +27,16 @@
 //! into another collection is a row of its own (a variant, without
 //! store-wide flags or search vectors: store-wide, a key's first arrival
 //! stands), and a membership names the exact row; `members_id` still keeps
-//! one membership per key and collection.
+//! one membership per key and collection. V5 indexes the versions whose
+//! `spec_version` is not 2.1 (none that the validator admits, E104: a put
+//! pays nothing), so `match[spec_version]=2.0` is a probe, not a scan
+//! (issue 12 §3).
 //!
 //! Every text column that is compared or sorted is `COLLATE "C"`: byte order,
 //! as in SQLite and Rust, whatever the database's locale (version keys, ids
 //! and titles must sort the same on every backend).
 
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -474,6 +477,11 @@ END
 $fn$;
 "#;
 
+/// Rare spec versions (see the module doc; `read.rs`, `page_sql`).
+const V5: &str = r#"
+CREATE INDEX versions_spec ON versions (spec_version, date_added) WHERE spec_version <> '2.1';
+"#;
+
 #[cfg(test)]
 mod tests {
     use sightline_store::conformance::{obj, sid, ts};
@@ -545,7 +553,8 @@ mod tests {
             .expect("clock");
         }
         let s = db.open();
-        assert_eq!(s.schema_version().expect("version"), (4, 4));
+        let latest = MIGRATIONS.len() as u32;
+        assert_eq!(s.schema_version().expect("version"), (latest, latest));
         let mut c = postgres::Client::connect(db.url(), postgres::NoTls).expect("connect");
         let unique: bool = c
             .query_one(

@@ -56,9 +56,22 @@ pub(crate) fn versions_in_collection_sql() -> String {
     )
 }
 
+/// The spec version nearly every stored object has: the validator admits no
+/// other (E104). `versions_spec` indexes only the others (V6), so it costs a
+/// put nothing and a filter on another spec version is a probe of it.
+const COMMON_SPEC: &str = "2.1";
+
 /// Builds the page query. Which index serves it is chosen explicitly (with
 /// `INDEXED BY`, or `+` to rule an index out) so the plan never depends on
-/// statistics: always a range scan in `date_added` order from the cursor.
+/// statistics: always a range scan in `date_added` order from the cursor, or,
+/// when a filter is selective (ids, a rare spec version), the filter's index
+/// then a sort of what it found. A filter that matches nothing then costs an
+/// index probe, not a scan of the collection (issue 12):
+/// - ids: `versions_id` (then `members_version`);
+/// - spec versions other than 2.1: `versions_spec` (then `members_version`);
+/// - types: one ordered range of `members_type` (`versions_type[_latest]`
+///   store-wide) per type, merged: a page reads at most `types × (limit + 1)`
+///   rows, however rare or common each type is.
 pub(crate) fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (String, Vec<Value>) {
     let f = &q.versions;
     let only_last = !f.all && f.last && !f.first && f.at.is_empty();
@@ -68,15 +81,66 @@ pub(crate) fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (Stri
         (Some(a), None) | (None, Some(a)) => a,
         (None, None) => i64::MIN,
     };
+    let lim = Value::Integer(i64::try_from(limit + 1).unwrap_or(i64::MAX));
     let mut params: Vec<Value> = Vec::new();
-    let mut sql = String::with_capacity(400);
     // `t` is the table whose date_added orders the page and carries the flags.
     let t = if cid.is_some() { "m" } else { "v" };
-    if let (Some(cid), false) = (cid, q.ids.is_empty()) {
-        // By id: the id's versions, then their memberships here (there is no
-        // index by collection and id: see `schema.rs`, `members`).
+    let rare_spec = !q.spec_versions.is_empty() && q.spec_versions.iter().all(|s| s != COMMON_SPEC);
+    if q.ids.is_empty() && !rare_spec && !q.types.is_empty() {
+        let mut arms = Vec::with_capacity(q.types.len());
+        for ty in &q.types {
+            let mut sql = String::with_capacity(400);
+            if let Some(cid) = cid {
+                sql.push_str(&format!(
+                    "SELECT m.date_added, {COLUMNS} FROM members m INDEXED BY members_type
+                     JOIN versions v ON v.date_added = m.version
+                     WHERE m.cid = ? AND m.type = ? AND m.date_added > ?"
+                ));
+                params.push(Value::Integer(cid));
+            } else {
+                let index = if only_last {
+                    "versions_type_latest"
+                } else {
+                    "versions_type"
+                };
+                sql.push_str(&format!(
+                    "SELECT v.date_added, {COLUMNS} FROM versions v INDEXED BY {index}
+                     WHERE v.type = ? AND v.date_added > ?"
+                ));
+            }
+            params.push(Value::Text(ty.clone()));
+            params.push(Value::Integer(cursor));
+            filters(&mut sql, &mut params, q, t, false);
+            sql.push_str(&format!(" ORDER BY {t}.date_added LIMIT ?"));
+            params.push(lim.clone());
+            arms.push(sql);
+        }
+        if arms.len() == 1 {
+            return (arms.remove(0), params);
+        }
+        let mut sql = arms
+            .iter()
+            .map(|a| format!("SELECT * FROM ({a})"))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        sql.push_str(" ORDER BY 1 LIMIT ?");
+        params.push(lim);
+        return (sql, params);
+    }
+    let mut sql = String::with_capacity(400);
+    let driver = if !q.ids.is_empty() {
+        Some("versions_id")
+    } else if rare_spec {
+        Some("versions_spec")
+    } else {
+        None
+    };
+    if let (Some(cid), Some(index)) = (cid, driver) {
+        // By id or rare spec version: those versions, then their memberships
+        // here (there is no index by collection and id: see `schema.rs`,
+        // `members`).
         sql.push_str(&format!(
-            "SELECT m.date_added, {COLUMNS} FROM versions v INDEXED BY versions_id
+            "SELECT m.date_added, {COLUMNS} FROM versions v INDEXED BY {index}
              CROSS JOIN members m INDEXED BY members_version ON m.version = v.date_added
              WHERE m.cid = ? AND m.date_added > ?"
         ));
@@ -98,35 +162,55 @@ pub(crate) fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (Stri
         params.push(Value::Integer(cid));
         params.push(Value::Integer(cursor));
     } else {
-        let index = if !q.ids.is_empty() {
-            "INDEXED BY versions_id"
-        } else if q.types.len() == 1 && only_last {
-            "INDEXED BY versions_type_latest"
-        } else if q.types.len() == 1 && f.all {
-            "INDEXED BY versions_type"
+        let index = if let Some(index) = driver {
+            format!("INDEXED BY {index}")
         } else if only_last {
-            "INDEXED BY versions_latest"
+            "INDEXED BY versions_latest".to_owned()
         } else if only_first {
-            "INDEXED BY versions_first"
+            "INDEXED BY versions_first".to_owned()
         } else {
-            "NOT INDEXED"
+            "NOT INDEXED".to_owned()
         };
         sql.push_str(&format!(
             "SELECT v.date_added, {COLUMNS} FROM versions v {index} WHERE v.date_added > ?"
         ));
         params.push(Value::Integer(cursor));
     }
+    if driver == Some("versions_spec") {
+        // The partial index's own predicate, so SQLite may use it.
+        sql.push_str(&format!(" AND v.spec_version <> '{COMMON_SPEC}'"));
+    }
+    filters(&mut sql, &mut params, q, t, true);
+    // One id with only its latest (or only its first) version: at most one
+    // row (one latest and one first membership per id and collection, one
+    // per id store-wide). Its index (`versions_id`) is not in `date_added`
+    // order, so an ORDER BY would build a temporary B-tree for
+    // that one row: a tenth of the instructions of a TAXII GET by id.
+    let at_most_one_row = q.ids.len() == 1 && (only_last || only_first);
+    if !at_most_one_row {
+        sql.push_str(&format!(" ORDER BY {t}.date_added"));
+    }
+    sql.push_str(" LIMIT ?");
+    params.push(lim);
+    (sql, params)
+}
+
+/// Appends the query's filters (the types too, unless the caller's index
+/// already holds one type) as `AND` terms on `v` (the version) and `t` (the
+/// table that carries the flags).
+fn filters(sql: &mut String, params: &mut Vec<Value>, q: &ObjectQuery, t: &str, types: bool) {
+    let f = &q.versions;
     if !q.ids.is_empty() {
         sql.push_str(" AND v.id IN ");
-        placeholders(&mut sql, &mut params, &q.ids);
+        placeholders(sql, params, &q.ids);
     }
-    if !q.types.is_empty() {
+    if types && !q.types.is_empty() {
         sql.push_str(" AND v.type IN ");
-        placeholders(&mut sql, &mut params, &q.types);
+        placeholders(sql, params, &q.types);
     }
     if !q.spec_versions.is_empty() {
         sql.push_str(" AND v.spec_version IN ");
-        placeholders(&mut sql, &mut params, &q.spec_versions);
+        placeholders(sql, params, &q.spec_versions);
     }
     if !f.all {
         let mut parts = Vec::new();
@@ -138,7 +222,7 @@ pub(crate) fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (Stri
         }
         if !f.at.is_empty() {
             let mut s = format!("{t}.version_key IN ");
-            placeholders(&mut s, &mut params, &f.at);
+            placeholders(&mut s, params, &f.at);
             parts.push(s);
         }
         if parts.is_empty() {
@@ -146,18 +230,6 @@ pub(crate) fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (Stri
         }
         sql.push_str(&format!(" AND ({})", parts.join(" OR ")));
     }
-    // One id with only its latest (or only its first) version: at most one
-    // row (one latest and one first membership per id and collection, one
-    // per id store-wide). Its index (`versions_id`) is not in `date_added`
-    // order, so an ORDER BY would build a temporary B-tree for
-    // that one row: a tenth of the instructions of a TAXII GET by id.
-    let at_most_one_row = q.ids.len() == 1 && (only_last || only_first);
-    if !at_most_one_row {
-        sql.push_str(&format!(" ORDER BY {t}.date_added"));
-    }
-    sql.push_str(" LIMIT ?");
-    params.push(Value::Integer(i64::try_from(limit + 1).unwrap_or(i64::MAX)));
-    (sql, params)
 }
 
 impl ObjectReader for SqliteStore {
@@ -533,7 +605,7 @@ pub(crate) fn check(conn: &Connection, read_only: bool) -> rusqlite::Result<Vec<
     )?;
     collect(
         "SELECT m.id FROM members m JOIN versions v ON v.date_added = m.version
-         WHERE m.id != v.id OR m.version_key != v.version_key LIMIT 100",
+         WHERE m.id != v.id OR m.version_key != v.version_key OR m.type != v.type LIMIT 100",
         &|r| {
             Ok(format!(
                 "{}: a membership points at another object's version",

@@ -42,8 +42,15 @@
 //!   stands), so a membership names exactly the bytes put into its
 //!   collection. Within one collection a key still has one membership (the
 //!   write path checks it; `check` verifies it).
+//! - V6: filters that match nothing cost an index probe, not a scan of the
+//!   collection (issue 12, `read.rs`, `page_sql`). Memberships carry their
+//!   version's `type`, with `members_type (cid, type, date_added)` (its keys
+//!   grow with `date_added` within each type: a put appends, as to
+//!   `members_all`); `versions_spec` indexes versions whose `spec_version`
+//!   is not 2.1: none that the validator admits (E104), so it costs a put
+//!   nothing.
 
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 const V1: &str = r"
 CREATE TABLE meta (
@@ -147,4 +154,11 @@ DROP INDEX members_id;
 const V5: &str = r"
 DROP INDEX versions_id;
 CREATE INDEX versions_id ON versions (id, version_key);
+";
+
+const V6: &str = r"
+ALTER TABLE members ADD COLUMN type TEXT NOT NULL DEFAULT '';
+UPDATE members SET type = (SELECT v.type FROM versions v WHERE v.date_added = members.version);
+CREATE INDEX members_type ON members (cid, type, date_added);
+CREATE INDEX versions_spec ON versions (spec_version, date_added) WHERE spec_version <> '2.1';
 ";

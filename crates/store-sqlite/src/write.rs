@@ -363,10 +363,10 @@ impl SqliteTxn<'_> {
         };
         let (is_latest, is_first) = n.flags(vk);
         conn.prepare_cached(
-            "INSERT INTO members (date_added, cid, version, id, version_key, is_latest, is_first)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO members (date_added, cid, version, id, version_key, is_latest, is_first, type)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         )?
-        .execute(params![d, cid, version_date, m.id, vk, is_latest, is_first])?;
+        .execute(params![d, cid, version_date, m.id, vk, is_latest, is_first, m.ty])?;
         if is_latest {
             if let Some((old, _)) = &n.latest {
                 conn.prepare_cached("UPDATE members SET is_latest = 0 WHERE date_added = ?1")?
