@@ -540,7 +540,7 @@ impl Run<'_> {
                     };
                     self.pairs(&how, &dx, &st.nodes[*y].store, true, &mut out);
                     self.pairs(&how, &dy, &st.nodes[*x].store, false, &mut out);
-                    cross(&how, &dx, &dy, &mut out);
+                    self.stats.capped += cross(&how, &dx, &dy, &mut out);
                 }
                 self.commit(st, *x, &dx);
                 self.commit(st, *y, &dy);
@@ -577,7 +577,7 @@ impl Run<'_> {
                             };
                             self.pairs(&how, &out, inner, true, &mut cur);
                             self.pairs(&how, &di, prev, false, &mut cur);
-                            cross(&how, &out, &di, &mut cur);
+                            self.stats.capped += cross(&how, &out, &di, &mut cur);
                         }
                         if lvl > 2 {
                             self.commit_level(st, i, lvl - 3, &out, cut);
@@ -691,6 +691,15 @@ impl Run<'_> {
     /// completion it makes, if any.
     fn count(&mut self, st: &mut State, i: usize, it: &Item, n: u64) -> Option<Item> {
         let node = &self.plan.nodes[i];
+        // START/STOP above a counted REPEATS hold for every instance or for
+        // none of the binding: an instance outside is never counted.
+        if node
+            .accept
+            .iter()
+            .any(|f| matches!(f, Filter::StartStop(..)) && !f.pass(it.f, it.l))
+        {
+            return None;
+        }
         let window = node.horizon;
         // A counted instance is the whole observation (number_observed).
         let c = it
@@ -735,15 +744,16 @@ impl Run<'_> {
                     freed += std::mem::size_of::<Pt>();
                 }
                 (ctr.live >= n).then(|| {
-                    let first = ctr.first.unwrap_or(it.lo);
-                    Item {
+                    // The most recent instances (the latest L); when the cap
+                    // forgot some, all that are left.
+                    gather(&ctr.pts, i64::MAX, i64::MIN, n).unwrap_or_else(|| Item {
                         f: ctr.pts.iter().map(|p| p.f).max().unwrap_or(it.f),
                         l: ctr.pts.iter().map(|p| p.l).min().unwrap_or(it.l),
-                        lo: first,
+                        lo: ctr.first.unwrap_or(it.lo),
                         hi: it.hi,
                         n: ctr.live.min(n),
                         used: None,
-                    }
+                    })
                 })
             }
             Some(w) => {
@@ -771,7 +781,7 @@ impl Run<'_> {
                 // per distinct interval), and the memory bound bounds the window.
                 if in_order {
                     (ctr.live >= n)
-                        .then(|| gather(&ctr.pts, it.f, w, n))
+                        .then(|| gather(&ctr.pts, it.f, it.f.saturating_sub(w), n))
                         .flatten()
                 } else {
                     // Out of order: the window may end at this arrival or at any
@@ -787,7 +797,7 @@ impl Run<'_> {
                     }
                     ends.into_iter()
                         .filter(|&end| i128::from(end) - i128::from(it.l) <= i128::from(w))
-                        .find_map(|end| gather(&ctr.pts, end, w, n))
+                        .find_map(|end| gather(&ctr.pts, end, end.saturating_sub(w), n))
                 }
             }
         };
@@ -824,23 +834,23 @@ impl How<'_> {
 
 /// New completions of both operands joined (an observation seen more than
 /// once may fill both).
-fn cross(how: &How<'_>, left: &[Item], right: &[Item], out: &mut Vec<Item>) {
+fn cross(how: &How<'_>, left: &[Item], right: &[Item], out: &mut Vec<Item>) -> u64 {
     for l in left {
         for r in right {
-            if out.len() >= how.limit {
-                return;
-            }
             if let Some(j) = how.join(l, r) {
+                if out.len() >= how.limit {
+                    return u64::from(!how.rootish);
+                }
                 out.push(j);
             }
         }
     }
+    0
 }
 
-/// The most recent instances forming a window ending at `end` (first ≤
-/// end, last ≥ end − w) that add up to n, as one completion.
-fn gather(pts: &VecDeque<Pt>, end: i64, w: i64, n: u64) -> Option<Item> {
-    let start = end.saturating_sub(w);
+/// The most recent instances inside a window (first ≤ end, last ≥ start)
+/// that add up to n, as one completion.
+fn gather(pts: &VecDeque<Pt>, end: i64, start: i64, n: u64) -> Option<Item> {
     let mut got = 0u64;
     let (mut f, mut l) = (i64::MIN, i64::MAX);
     let mut hi = None::<Ref>;
