@@ -11,6 +11,7 @@ use ipnet::IpNet;
 use sightline_pattern::{
     CmpExpr, CmpKind, Constant, ObsExpr, ObsKind, Op, Operand, PathStep, Pattern, QualifierKind,
 };
+use sightline_stix::encoding::{decode_base64, decode_hex};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::observation::Observation;
@@ -471,24 +472,11 @@ fn val<'a>(r: &Reached<'a>) -> Val<'a> {
         Value::Bool(b) => Val::Bool(*b),
         Value::String(s) if r.key.ends_with("_hex") => decode_hex(s).map_or(Val::Other, Val::Bytes),
         Value::String(s) if r.key.ends_with("_bin") => {
-            use base64::Engine;
-            base64::engine::general_purpose::STANDARD
-                .decode(s)
-                .map_or(Val::Other, Val::Bytes)
+            decode_base64(s).map_or(Val::Other, Val::Bytes)
         }
         Value::String(s) => Val::Str(s),
         _ => Val::Other,
     }
-}
-
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| s.get(i..i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()))
-        .collect()
 }
 
 /// A string as bytes when every code point is below 256 (Part 9 §9.4:

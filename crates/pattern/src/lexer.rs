@@ -448,51 +448,17 @@ fn timestamp_form(s: &str) -> bool {
 }
 
 fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    let b = s.as_bytes();
-    if b.len() % 2 != 0 {
-        return None;
-    }
-    let val = |c: u8| (c as char).to_digit(16);
-    b.chunks(2)
-        .map(|p| Some((val(p[0])? * 16 + val(p[1])?) as u8))
-        .collect()
+    sightline_stix::encoding::decode_hex(s)
 }
 
 /// Base64 as the grammar has it: non-empty, groups of four, `=`/`==` padding
-/// only in the last group.
+/// only in the last group; decoded by the one decoder the validator and the
+/// matcher use (`sightline_stix::encoding`).
 pub(crate) fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let b = s.as_bytes();
-    if b.is_empty() || b.len() % 4 != 0 {
+    if s.is_empty() {
         return None;
     }
-    let val = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let mut out = Vec::with_capacity(b.len() / 4 * 3);
-    let groups = b.len() / 4;
-    for (gi, g) in b.chunks(4).enumerate() {
-        let last = gi + 1 == groups;
-        let pad = match g {
-            [_, _, b'=', b'='] if last => 2,
-            [_, _, _, b'='] if last => 1,
-            _ => 0,
-        };
-        let mut n = 0u32;
-        for (i, &c) in g.iter().enumerate() {
-            let v = if i >= 4 - pad { 0 } else { val(c)? };
-            n = (n << 6) | v;
-        }
-        let bytes = [(n >> 16) as u8, (n >> 8) as u8, n as u8];
-        out.extend_from_slice(&bytes[..3 - pad]);
-    }
-    Some(out)
+    sightline_stix::encoding::decode_base64(s)
 }
 
 #[cfg(test)]

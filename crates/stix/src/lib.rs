@@ -8,6 +8,7 @@
 
 pub mod budget;
 pub mod diag;
+pub mod encoding;
 pub mod ids;
 pub mod object;
 pub mod time;
@@ -19,5 +20,5 @@ pub use budget::RegexBudget;
 pub use diag::{Diagnostic, Severity};
 pub use ids::{StixId, StixIdError};
 pub use object::{category_of, Category, ObjectMeta, ObjectMetaError};
-pub use time::{Timestamp, TimestampError};
+pub use time::{format_micros, Timestamp, TimestampError};
 pub use validate::{cross_object_findings, is_valid, PatternChecker, PatternVerdict, Validator};

@@ -6,9 +6,9 @@ use sightline_matcher::EventTime;
 
 /// Latest instant we accept: 9999-12-31T23:59:59.999999Z, so every time prints
 /// as a four-digit-year STIX timestamp.
-const MAX_US: i64 = 253_402_300_799_999_999;
+const MAX_US: i64 = sightline_stix::time::MAX_MICROS;
 /// Earliest: 0001-01-01T00:00:00Z.
-const MIN_US: i64 = -62_135_596_800_000_000;
+const MIN_US: i64 = sightline_stix::time::MIN_MICROS;
 
 /// Epoch seconds (Zeek `ts`, fractional) to µs; `None` when not finite or out
 /// of the year 1..=9999 range.
@@ -50,7 +50,8 @@ pub fn parse_iso(s: &str) -> Option<EventTime> {
     let month = time::Month::try_from(u8::try_from(num(5..7)?).ok()?).ok()?;
     let day = u8::try_from(num(8..10)?).ok()?;
     let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    // A leap second (:60) is taken as the last µs of the minute's :59.
+    // A leap second (:60) is the next second's start, the rule of
+    // `sightline_stix::Timestamp::micros` (validator, matcher, stores).
     let (sec, leap) = if sec == 60 { (59, true) } else { (sec, false) };
     let date = time::Date::from_calendar_date(year, month, day).ok()?;
     let t = time::Time::from_hms(h as u8, mi as u8, sec as u8).ok()?;
@@ -73,7 +74,8 @@ pub fn parse_iso(s: &str) -> Option<EventTime> {
         }
     }
     if leap {
-        frac_us = 999_999;
+        // :59 plus one whole second, then the fraction.
+        frac_us += 1_000_000;
     }
     let offset_secs: i64 = match b.get(i) {
         None => 0,
@@ -107,45 +109,9 @@ pub fn parse_iso(s: &str) -> Option<EventTime> {
 }
 
 /// µs since the epoch as a STIX timestamp with µs precision
-/// (`2024-01-15T10:00:00.123456Z`). Out-of-range times are clamped, which
-/// cannot happen for times made by this module. Written digit by digit: this
-/// runs for every network event, and `format!` was a tenth of parse time.
+/// (`2024-01-15T10:00:00.123456Z`): [`sightline_stix::format_micros`].
 pub fn to_stix(us: EventTime) -> String {
-    let us = us.clamp(MIN_US, MAX_US);
-    let secs = us.div_euclid(1_000_000);
-    let frac = us.rem_euclid(1_000_000);
-    let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-    let sod = secs.rem_euclid(86_400);
-    let mut b = *b"0000-00-00T00:00:00.000000Z";
-    let mut put = |at: usize, width: usize, mut v: i64| {
-        for i in (at..at + width).rev() {
-            b[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-        }
-    };
-    put(0, 4, y);
-    put(5, 2, m);
-    put(8, 2, d);
-    put(11, 2, sod / 3600);
-    put(14, 2, sod / 60 % 60);
-    put(17, 2, sod % 60);
-    put(20, 6, frac);
-    // Only ASCII digits and separators were written.
-    std::str::from_utf8(&b).unwrap_or_default().to_owned()
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian
-/// (H. Hinnant's `civil_from_days`).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    sightline_stix::format_micros(us)
 }
 
 #[cfg(test)]
@@ -211,7 +177,7 @@ mod tests {
             let d = time::OffsetDateTime::from_unix_timestamp(day * 86_400)
                 .unwrap_or_else(|e| panic!("{e}"));
             assert_eq!(
-                civil_from_days(day),
+                sightline_stix::time::civil_from_days(day),
                 (
                     i64::from(d.year()),
                     i64::from(u8::from(d.month())),

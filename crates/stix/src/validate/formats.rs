@@ -190,22 +190,15 @@ pub fn is_email_addr(s: &str) -> bool {
     }
 }
 
-/// RFC 4648 base64 (the standard alphabet with padding; STIX 2.1 §2.1 `binary`).
+/// RFC 4648 base64 (the standard alphabet with padding; STIX 2.1 §2.1
+/// `binary`): whatever [`crate::encoding::decode_base64`] decodes.
 pub fn is_base64(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() % 4 != 0 {
-        return false;
-    }
-    let pad = b.iter().rev().take_while(|&&c| c == b'=').count();
-    pad <= 2
-        && b[..b.len() - pad]
-            .iter()
-            .all(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/')
+    crate::encoding::decode_base64(s).is_some()
 }
 
 /// An even number of hex digits (STIX 2.1 §2.4 `hex`).
 pub fn is_hex(s: &str) -> bool {
-    s.len() % 2 == 0 && s.bytes().all(|c| c.is_ascii_hexdigit())
+    crate::encoding::decode_hex(s).is_some()
 }
 
 /// `type/subtype` with an IANA top-level type (the OASIS validator's offline check).
