@@ -382,3 +382,45 @@ fn match_reports_name_the_observations() {
         ]
     );
 }
+
+#[test]
+fn sizes_as_people_write_them() {
+    use crate::temporal::parse_size;
+    assert_eq!(parse_size("256MiB"), Ok(256 << 20));
+    assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+    assert_eq!(parse_size("500000"), Ok(500_000));
+    assert_eq!(parse_size("2GB"), Ok(2_000_000_000));
+    assert_eq!(parse_size("1.5k"), Ok(1536));
+    assert!(parse_size("lots").is_err());
+    assert!(parse_size("3 parsecs").is_err());
+}
+
+#[test]
+fn without_within_state_is_held_up_to_the_cap() {
+    // No WITHIN: nothing expires by time; the per-node cap bounds it, and
+    // every completion it drops is counted.
+    let set = set_of(&[
+        "[domain-name:value = 'a.example'] FOLLOWEDBY [domain-name:value = 'b.example']",
+        "[domain-name:value = 'a.example'] REPEATS 5000 TIMES",
+    ]);
+    let mut m = Matcher::with_config(MatcherConfig {
+        temporal: TemporalConfig {
+            max_node_items: 100,
+            ..TemporalConfig::default()
+        },
+    });
+    let mut events = beacon(4000, 3600 * SEC, "a.example");
+    events.push(dns(4000 * 3600 * SEC, "b.example"));
+    events.extend(beacon(1000, SEC, "a.example").into_iter().map(|mut o| {
+        o.first_observed += 5000 * 3600 * SEC;
+        o.last_observed += 5000 * 3600 * SEC;
+        o
+    }));
+    let found = run(&mut m, &set, &events);
+    // A months ago is still A before B; REPEATS without WITHIN only counts.
+    assert_eq!(at(&found), [4001, 5001]);
+    let s = m.temporal_stats();
+    // 3,900 of the first 4,000 A, 900 of the 1,000 after the match.
+    assert_eq!(s.capped, 4800, "{s:?}");
+    assert!(m.pending() <= 200, "{}", m.pending());
+}
