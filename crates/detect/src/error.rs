@@ -42,6 +42,9 @@ pub enum DetectError {
     /// `--collection` names no collection of the store.
     #[error("no collection {0:?} in the store")]
     NoCollection(String),
+    /// An imported warninglist is unreadable.
+    #[error("{path}: {message}")]
+    Warninglist { path: String, message: String },
     /// A usage error found while setting up a run (a bad option value).
     #[error("{0}")]
     Usage(String),
@@ -72,6 +75,7 @@ impl DetectError {
                 | DetectError::ZeroWindow
                 | DetectError::NoStore
                 | DetectError::NoCollection(_)
+                | DetectError::Warninglist { .. }
                 | DetectError::Usage(_)
         )
     }

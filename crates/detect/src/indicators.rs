@@ -1,7 +1,7 @@
 //! Which indicators a run matches: the latest version of every STIX-pattern
 //! indicator in the store or in a file, compiled into one `IndicatorSet`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 use sightline_matcher::{time::parse_micros, IndicatorSet, IndicatorSpec, Rejected};
@@ -61,6 +61,59 @@ pub struct Loaded {
     pub high: Option<i64>,
     /// Indicators whose pattern could not be compiled, with why.
     pub rejected: Vec<Rejected>,
+    /// Per indicator id, what it indicates: the targets of its `indicates`
+    /// relationships (STIX 2.1 §5.1, e.g. an intrusion set, malware, a
+    /// campaign), where the store or file has them.
+    pub indicates: HashMap<String, Vec<Indicated>>,
+}
+
+/// The target of an `indicates` relationship.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Indicated {
+    /// The object type (from the id).
+    pub ty: String,
+    pub name: Option<String>,
+    pub id: String,
+}
+
+/// `(source_ref, target_ref)` of a relationship that is an `indicates` one
+/// and not revoked.
+fn indicates_edge(v: &Value) -> Option<(String, String)> {
+    let s = |k: &str| v.get(k).and_then(Value::as_str);
+    if s("type")? != "relationship"
+        || s("relationship_type")? != "indicates"
+        || v.get("revoked").and_then(Value::as_bool) == Some(true)
+    {
+        return None;
+    }
+    Some((s("source_ref")?.to_owned(), s("target_ref")?.to_owned()))
+}
+
+/// Groups the edges from indicators in `ids` by indicator, with names.
+fn group(
+    edges: Vec<(String, String)>,
+    ids: &HashSet<String>,
+    names: &HashMap<String, String>,
+) -> HashMap<String, Vec<Indicated>> {
+    let mut out: HashMap<String, Vec<Indicated>> = HashMap::new();
+    for (from, to) in edges {
+        if !ids.contains(&from) {
+            continue;
+        }
+        let v = out.entry(from).or_default();
+        if v.iter().any(|i| i.id == to) {
+            continue;
+        }
+        v.push(Indicated {
+            ty: to.split("--").next().unwrap_or_default().to_owned(),
+            name: names.get(&to).cloned(),
+            id: to,
+        });
+    }
+    for v in out.values_mut() {
+        v.sort();
+    }
+    out
 }
 
 /// Reads and compiles the indicators.
@@ -71,8 +124,19 @@ pub fn load(
 ) -> Result<Loaded, DetectError> {
     let mut latest: HashMap<String, (String, Value)> = HashMap::new();
     let mut high = None;
+    // From a file: its relationships and the names of its objects.
+    let mut edges = Vec::new();
+    let mut names: HashMap<String, String> = HashMap::new();
     let mut keep = |v: Value| {
         if v.get("type").and_then(Value::as_str) != Some("indicator") {
+            if let Some(e) = indicates_edge(&v) {
+                edges.push(e);
+            } else if let (Some(id), Some(n)) = (
+                v.get("id").and_then(Value::as_str),
+                v.get("name").and_then(Value::as_str),
+            ) {
+                names.insert(id.to_owned(), n.to_owned());
+            }
             return;
         }
         let Some(id) = v.get("id").and_then(Value::as_str).map(str::to_owned) else {
@@ -133,16 +197,63 @@ pub fn load(
     }
     // The latest version decides: an indicator whose confidence was lowered
     // is left out, not matched on an older version.
-    let specs = latest
-        .into_values()
-        .filter(|(_, v)| selection.admits(v))
-        .filter_map(|(_, v)| spec_of(&v));
+    latest.retain(|_, (_, v)| selection.admits(v));
+    let ids: HashSet<String> = latest.keys().cloned().collect();
+    let indicates = match (source, store) {
+        (Source::Store, Some(s)) if !ids.is_empty() => {
+            let edges = store_edges(s)?;
+            let mut targets: Vec<String> = edges
+                .iter()
+                .filter(|(f, _)| ids.contains(f))
+                .map(|(_, t)| t.clone())
+                .collect();
+            targets.sort();
+            targets.dedup();
+            let names = crate::listing::names_of(s, &targets)?;
+            group(edges, &ids, &names)
+        }
+        _ => group(edges, &ids, &names),
+    };
+    let specs = latest.into_values().filter_map(|(_, v)| spec_of(&v));
     let (set, rejected) = IndicatorSet::compile(specs);
     Ok(Loaded {
         set,
         high,
         rejected,
+        indicates,
     })
+}
+
+/// Every `indicates` relationship in the store (latest versions), read once
+/// per load rather than asked per indicator.
+fn store_edges(store: &dyn Store) -> Result<Vec<(String, String)>, DetectError> {
+    let mut edges = Vec::new();
+    let mut q = ObjectQuery {
+        types: vec!["relationship".into()],
+        versions: VersionFilter::last(),
+        limit: 5000,
+        ..ObjectQuery::default()
+    };
+    loop {
+        let page = store.query(&q)?;
+        for o in &page.items {
+            // Cheap test before parsing: most relationships are other kinds.
+            if !o.raw.contains("indicates") {
+                continue;
+            }
+            if let Some(e) = serde_json::from_str::<Value>(&o.raw)
+                .ok()
+                .and_then(|v| indicates_edge(&v))
+            {
+                edges.push(e);
+            }
+        }
+        match page.next_cursor() {
+            Some(c) => q.after = Some(c),
+            None => break,
+        }
+    }
+    Ok(edges)
 }
 
 /// Whether indicators were added to the store after `high`.

@@ -18,12 +18,13 @@
 pub mod error;
 pub mod indicators;
 pub mod listing;
+pub mod lists;
 pub mod run;
 pub mod sightings;
 pub mod suppress;
 
 pub use error::DetectError;
-pub use indicators::{Loaded, Selection, Source};
+pub use indicators::{Indicated, Loaded, Selection, Source};
 pub use listing::{ListFilter, SightingRow};
 pub use run::{format, Counts, Detector, Found, Options, Sink, Summary};
 pub use sightings::{Flushed, Position, Sightings, DEFAULT_COLLECTION, MAX_REFS};

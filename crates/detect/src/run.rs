@@ -3,6 +3,7 @@
 //! order to the one `Matcher`, warninglist-checked, handed to a [`Sink`] and,
 //! when recording, folded into sightings.
 
+use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -20,7 +21,7 @@ use sightline_matcher::{
 use sightline_store::Store;
 use sightline_warninglist::WarningLists;
 
-use crate::indicators::{self, Loaded, Selection, Source};
+use crate::indicators::{self, Indicated, Loaded, Selection, Source};
 use crate::sightings::{Position, Sightings, DEFAULT_COLLECTION};
 use crate::suppress::{suppressed_by, Suppression};
 use crate::DetectError;
@@ -77,6 +78,8 @@ pub struct Counts {
     pub matches: u64,
     /// Matches a warninglist suppressed.
     pub suppressed: u64,
+    /// The same, by the list that suppressed them.
+    pub suppressed_by: std::collections::BTreeMap<String, u64>,
     pub eval_errors: u64,
     /// Matches not counted into a sighting again: a stored version already
     /// counted their position (see [`crate::sightings`]).
@@ -97,6 +100,8 @@ pub struct Found<'a> {
     /// The input line itself, for formats other than STIX (whose events are
     /// named by their observed-data id instead).
     pub event: Option<&'a [u8]>,
+    /// What the indicator indicates (intrusion sets, malware, campaigns).
+    pub indicates: &'a [Indicated],
     /// Set when a warninglist suppressed the match (only handed over with
     /// [`Options::show_suppressed`]).
     pub suppressed: Option<&'a Suppression>,
@@ -140,6 +145,7 @@ pub struct Detector {
     store: Option<Arc<dyn Store>>,
     set: Arc<IndicatorSet>,
     high: Option<i64>,
+    indicates: HashMap<String, Vec<Indicated>>,
     lists: WarningLists,
 }
 
@@ -176,6 +182,7 @@ impl Detector {
             store,
             set: Arc::new(loaded.set),
             high: loaded.high,
+            indicates: loaded.indicates,
             lists,
         }
     }
@@ -188,6 +195,7 @@ impl Detector {
             store,
             mut set,
             mut high,
+            mut indicates,
             lists,
         } = self;
         // Rotations of a followed file: each starts a new source.
@@ -291,8 +299,9 @@ impl Detector {
                 let found = matcher.advance_at(&set, o, probed, line);
                 for m in found {
                     let suppressed = suppressed_by(&lists, m);
-                    if suppressed.is_some() {
+                    if let Some(s) = &suppressed {
                         counts.suppressed += 1;
+                        *counts.suppressed_by.entry(s.list.clone()).or_default() += 1;
                         if !opts.show_suppressed {
                             continue;
                         }
@@ -315,6 +324,7 @@ impl Detector {
                         line,
                         event,
                         suppressed: suppressed.as_ref(),
+                        indicates: indicates.get(&m.id).map_or(&[], Vec::as_slice),
                     })
                     .map_err(DetectError::Output)?;
                 }
@@ -339,6 +349,7 @@ impl Detector {
                             indicators::load(&Source::Store, &opts.selection, Some(s.as_ref()))?;
                         sink.reloaded(&loaded);
                         high = loaded.high;
+                        indicates = loaded.indicates;
                         set = Arc::new(loaded.set);
                     }
                 }

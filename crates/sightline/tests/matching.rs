@@ -621,3 +621,221 @@ fn zeek_tsv_matches_like_json() {
     assert_eq!(t.len(), 1, "{t:?}");
     assert_eq!(t[0].0, IP);
 }
+
+/// Issue 13 §3: warninglists are turned on and off one by one, RFC 1918
+/// space alone among the reserved ranges, and the summary says which list
+/// suppressed how many matches.
+#[test]
+fn warninglists_one_by_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let ind = dir.path().join("ind.json");
+    let (private, loopback) = (
+        "indicator--1a0c1bd5-7a59-4d3b-9d1c-1f8b6c0f0011",
+        "indicator--1a0c1bd5-7a59-4d3b-9d1c-1f8b6c0f0012",
+    );
+    let objects: Vec<Value> = vec![
+        indicator(private, "Private", "[ipv4-addr:value = '192.168.1.10']"),
+        indicator(loopback, "Loopback", "[ipv4-addr:value = '127.0.0.1']"),
+        indicator(RESOLVER, "Resolver", "[ipv4-addr:value = '8.8.8.8']"),
+    ];
+    std::fs::write(&ind, Value::Array(objects).to_string()).expect("write");
+    let log = dir.path().join("conn.log");
+    let conn = |ts: f64, a: &str, b: &str| {
+        json!({"_path": "conn", "ts": ts, "uid": "C", "id.orig_h": a, "id.orig_p": 1,
+            "id.resp_h": b, "id.resp_p": 53, "proto": "udp"})
+        .to_string()
+    };
+    std::fs::write(
+        &log,
+        conn(1705312800.0, "192.168.1.10", "8.8.8.8")
+            + "\n"
+            + &conn(1705312801.0, "10.0.0.5", "127.0.0.1")
+            + "\n",
+    )
+    .expect("write");
+    let go = |extra: &[&str]| -> (Vec<String>, Output) {
+        let mut args = vec![
+            "match",
+            "--indicators",
+            ind.to_str().expect("path"),
+            "--input",
+            log.to_str().expect("path"),
+            "--format",
+            "zeek",
+        ];
+        args.extend_from_slice(extra);
+        let o = run(&data, &args);
+        let mut ids: Vec<String> = lines(&o)
+            .iter()
+            .map(|m| m["indicator"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        ids.sort();
+        (ids, o)
+    };
+    let (ids, o) = go(&[]);
+    assert!(ids.is_empty(), "{ids:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(
+            "3 suppressed by warninglists (sightline: private IP ranges (RFC 1918): 1, \
+             sightline: public DNS resolvers: 1, sightline: reserved IP ranges: 1)"
+        ),
+        "{err}"
+    );
+    let (ids, o) = go(&["--no-warninglist", "rfc1918"]);
+    assert_eq!(ids, [private], "{o:?}");
+    let (ids, _) = go(&["--warninglist", "resolvers"]);
+    assert_eq!(ids, [private, loopback]);
+    let (ids, _) = go(&[
+        "--no-warninglist",
+        "RFC1918",
+        "--no-warninglist",
+        "sightline: reserved IP ranges",
+    ]);
+    assert_eq!(ids, [private, loopback]);
+    let (ids, _) = go(&["--no-warninglists"]);
+    assert_eq!(ids.len(), 3);
+    let (_, o) = go(&["--no-warninglist", "bogus"]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("rfc1918"),
+        "{o:?}"
+    );
+}
+
+/// Issue 13 §3: `--collection` and `--min-confidence` select the indicators
+/// matched, and each match names what its indicator indicates (the targets
+/// of its `indicates` relationships, STIX 2.1 §5.1), from the store or the
+/// indicator file.
+#[test]
+fn selection_and_what_indicators_indicate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (_, log) = setup(dir.path());
+    let data = dir.path().join("data");
+    let t = "2024-01-01T00:00:00.000Z";
+    let group = "intrusion-set--3f1d4a6e-1b2c-4d5e-8f90-a1b2c3d4e5f6";
+    let malware = "malware--9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+    let rel = |n: u32, from: &str, to: &str, ty: &str| {
+        json!({"type": "relationship", "spec_version": "2.1",
+            "id": format!("relationship--0a0b0c0d-0e0f-4a1b-8c2d-00000000000{n}"),
+            "created": t, "modified": t, "relationship_type": ty,
+            "source_ref": from, "target_ref": to})
+    };
+    let mut ip = indicator(IP, "C2 server", "[ipv4-addr:value = '45.33.32.156']");
+    ip["confidence"] = json!(80);
+    let mut domain = indicator(DOMAIN, "C2 domain", "[domain-name:value = 'bad-actor.top']");
+    domain["confidence"] = json!(20);
+    let intel = json!([
+        ip, domain,
+        {"type": "intrusion-set", "spec_version": "2.1", "id": group, "created": t,
+         "modified": t, "name": "Lazarus Group"},
+        {"type": "malware", "spec_version": "2.1", "id": malware, "created": t,
+         "modified": t, "name": "BLINDINGCAN", "is_family": true},
+        rel(1, IP, group, "indicates"),
+        rel(2, IP, malware, "indicates"),
+        rel(3, DOMAIN, group, "related-to"),
+    ]);
+    let intel_file = dir.path().join("intel.json");
+    std::fs::write(&intel_file, intel.to_string()).expect("write");
+    let other = "indicator--1a0c1bd5-7a59-4d3b-9d1c-1f8b6c0f0099";
+    let other_file = dir.path().join("other.json");
+    std::fs::write(
+        &other_file,
+        json!([indicator(
+            other,
+            "Other",
+            "[ipv4-addr:value = '45.33.32.156']"
+        )])
+        .to_string(),
+    )
+    .expect("write");
+    let o = run(
+        &data,
+        &[
+            "import",
+            "--collection",
+            "intel",
+            intel_file.to_str().expect("p"),
+        ],
+    );
+    assert!(o.status.success(), "{o:?}");
+    assert!(run(&data, &["import", other_file.to_str().expect("p")])
+        .status
+        .success());
+
+    let matched = |extra: &[&str]| -> Vec<Value> {
+        let mut args = vec![
+            "match",
+            "--input",
+            log.to_str().expect("p"),
+            "--format",
+            "zeek",
+        ];
+        args.extend_from_slice(extra);
+        let o = run(&data, &args);
+        assert_eq!(o.status.code(), Some(1), "{o:?}");
+        lines(&o)
+    };
+    let ids = |ms: &[Value]| -> Vec<String> {
+        let mut v: Vec<String> = ms
+            .iter()
+            .map(|m| m["indicator"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    assert_eq!(
+        ids(&matched(&[])),
+        [IP, DOMAIN, other].map(String::from).to_vec().tap_sort()
+    );
+    assert_eq!(
+        ids(&matched(&["--collection", "intel"])),
+        [IP, DOMAIN].map(String::from).to_vec().tap_sort()
+    );
+    // Confidence 80 passes, 20 does not, and no confidence is no pass.
+    assert_eq!(ids(&matched(&["--min-confidence", "50"])), [IP]);
+    assert_eq!(
+        ids(&matched(&[
+            "--min-confidence",
+            "10",
+            "--collection",
+            "intel"
+        ]))
+        .len(),
+        2
+    );
+
+    let want = json!([
+        {"type": "intrusion-set", "name": "Lazarus Group", "id": group},
+        {"type": "malware", "name": "BLINDINGCAN", "id": malware},
+    ]);
+    for from_file in [false, true] {
+        let extra: Vec<&str> = if from_file {
+            vec!["--indicators", intel_file.to_str().expect("p")]
+        } else {
+            vec![]
+        };
+        let ms = matched(&extra);
+        let ip = ms.iter().find(|m| m["indicator"] == IP).expect("IP match");
+        assert_eq!(ip["indicates"], want, "from file: {from_file}");
+        // `related-to` is not `indicates`.
+        let d = ms
+            .iter()
+            .find(|m| m["indicator"] == DOMAIN)
+            .expect("domain match");
+        assert!(d.get("indicates").is_none(), "{d}");
+    }
+}
+
+trait TapSort {
+    fn tap_sort(self) -> Self;
+}
+
+impl TapSort for Vec<String> {
+    fn tap_sort(mut self) -> Self {
+        self.sort();
+        self
+    }
+}

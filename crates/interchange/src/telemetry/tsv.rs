@@ -4,12 +4,12 @@
 //!
 //! ```text
 //! #separator \x09
-//! #set_separator	,
-//! #empty_field	(empty)
-//! #unset_field	-
-//! #path	conn
-//! #fields	ts	uid	id.orig_h	…
-//! #types	time	string	addr	…
+//! #set_separator<TAB>,
+//! #empty_field<TAB>(empty)
+//! #unset_field<TAB>-
+//! #path<TAB>conn
+//! #fields<TAB>ts<TAB>uid<TAB>id.orig_h<TAB>…
+//! #types<TAB>time<TAB>string<TAB>addr<TAB>…
 //! ```
 //!
 //! A data line is turned into the JSON object Zeek would have written with

@@ -15,13 +15,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
+use sightline_detect::lists::ListChoice;
 use sightline_detect::{
-    indicators, Counts, DetectError, Detector, Found, Loaded, Options, Selection, Sink, Source,
-    Summary,
+    indicators, Counts, DetectError, Detector, Found, Indicated, Loaded, Options, Selection, Sink,
+    Source, Summary,
 };
 use sightline_interchange::telemetry::{Observation, Skipped};
 use sightline_matcher::{Match, MatchError, MatcherConfig};
-use sightline_warninglist::WarningLists;
 
 use crate::{Failure, Outcome};
 
@@ -64,6 +64,16 @@ pub struct Args {
     /// Do not consult warninglists (built-in or imported).
     #[arg(long)]
     no_warninglists: bool,
+    /// Consult only this warninglist (repeatable): a name from `warninglist
+    /// list`, or for a built-in one resolvers, rfc1918, reserved,
+    /// documentation, example-domains.
+    #[arg(long, value_name = "NAME")]
+    warninglist: Vec<String>,
+    /// Do not consult this warninglist (repeatable); `--no-warninglist
+    /// rfc1918` matches private addresses and still suppresses the other
+    /// reserved ranges.
+    #[arg(long, value_name = "NAME")]
+    no_warninglist: Vec<String>,
     /// Match only the indicators in this collection (id or alias); with
     /// --record, also where sightings go unless --sightings-collection says.
     #[arg(long)]
@@ -88,6 +98,15 @@ pub struct Args {
     /// Show a progress line on standard error (default: when it is a terminal).
     #[arg(long)]
     progress: bool,
+    /// Bound on the state of multi-observation patterns (e.g. 256MiB, 1GiB);
+    /// beyond it the oldest state is evicted, counted and reported.
+    #[arg(long, value_name = "SIZE", default_value = "256MiB",
+          value_parser = sightline_matcher::temporal::parse_size)]
+    temporal_memory: usize,
+    /// Events whose first_observed is more than this many seconds before the
+    /// latest seen are late: counted, reported and matched best-effort.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    reorder_slack: f64,
 }
 
 pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
@@ -116,11 +135,14 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
         stats.revoked
     );
     drop(err);
-    let lists = if args.no_warninglists {
-        WarningLists::new(Vec::new())
-    } else {
-        super::warninglist::load(data)?
-    };
+    let lists = sightline_detect::lists::load(
+        &super::warninglist::dir(data),
+        &ListChoice {
+            none: args.no_warninglists,
+            only: args.warninglist.clone(),
+            disable: args.no_warninglist.clone(),
+        },
+    )?;
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         // Best effort: without it Ctrl-C still ends the run, only abruptly.
@@ -142,7 +164,14 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
         show_suppressed: args.show_suppressed,
         selection,
         sightings_collection: args.sightings_collection.clone(),
-        matcher: MatcherConfig::default(),
+        matcher: MatcherConfig {
+            temporal: sightline_matcher::TemporalConfig {
+                memory: args.temporal_memory,
+                #[allow(clippy::cast_possible_truncation)]
+                reorder_slack: (args.reorder_slack.max(0.0) * 1e6) as i64,
+                ..Default::default()
+            },
+        },
         threads,
     };
     let out = std::io::stdout();
@@ -159,10 +188,11 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(
         err,
-        "sightline: {read}; {} observations, {} matches, {} suppressed by warninglists, {} evaluation errors{}",
+        "sightline: {read}; {} observations, {} matches, {} suppressed by warninglists{}, {} evaluation errors{}",
         counts.observations,
         counts.matches,
         counts.suppressed,
+        by_list(counts),
         counts.eval_errors,
         if args.record {
             recorded(&summary)
@@ -172,6 +202,14 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     );
     for s in &read.examples {
         let _ = writeln!(err, "sightline:   skipped {s}");
+    }
+    let t = &summary.temporal;
+    if t.evictions > 0 || t.late > 0 || t.capped > 0 {
+        let _ = writeln!(
+            err,
+            "sightline: warning: multi-observation state: {} held completions evicted at --temporal-memory, {} late events (beyond --reorder-slack), {} dropped by per-pattern caps (peak {} bytes)",
+            t.evictions, t.late, t.capped, t.peak_state_bytes
+        );
     }
     Ok(if read.skipped > 0 {
         Outcome::Findings
@@ -188,6 +226,19 @@ impl From<DetectError> for Failure {
             e => Failure::Other(e.into()),
         }
     }
+}
+
+/// Which list suppressed how many, for the summary line.
+fn by_list(c: &Counts) -> String {
+    if c.suppressed_by.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = c
+        .suppressed_by
+        .iter()
+        .map(|(l, n)| format!("{l}: {n}"))
+        .collect();
+    format!(" ({})", parts.join(", "))
 }
 
 /// What recording did, for the summary line.
@@ -237,6 +288,7 @@ impl<W: Write> Sink for Printer<'_, W> {
             f.line,
             f.event,
             f.suppressed.map(|s| (s.list.as_str(), s.value.as_str())),
+            f.indicates,
         )
     }
 
@@ -275,6 +327,7 @@ fn write_match(
     line: u64,
     event: Option<&[u8]>,
     suppressed: Option<(&str, &str)>,
+    indicates: &[Indicated],
 ) -> std::io::Result<()> {
     let mut rec = Map::new();
     rec.insert("indicator".into(), json!(m.id));
@@ -296,6 +349,24 @@ fn write_match(
     rec.insert("why".into(), Value::Array(why));
     if m.observations.len() > 1 {
         rec.insert("observations".into(), json!(m.observations));
+    }
+    if let Some(t) = &m.took_part {
+        // A multi-observation match: how many took part, the first and the last.
+        let at = |r: &sightline_matcher::ObsRef| match &r.id {
+            Some(id) => json!({"line": r.at, "observed_data": id}),
+            None => json!({"line": r.at}),
+        };
+        rec.insert(
+            "took_part".into(),
+            json!({"count": t.count, "first": at(&t.first), "last": at(&t.last)}),
+        );
+    }
+    if !indicates.is_empty() {
+        let v: Vec<Value> = indicates
+            .iter()
+            .map(|i| json!({"type": i.ty, "name": i.name, "id": i.id}))
+            .collect();
+        rec.insert("indicates".into(), Value::Array(v));
     }
     if let Some((list, value)) = suppressed {
         rec.insert(
