@@ -60,6 +60,13 @@ pub struct ServerConfig {
     /// `anonymous_read` (see [`ServerConfig::discovery_private`]).
     #[serde(default)]
     pub discovery_requires_auth: Option<bool>,
+    /// `/metrics` without credentials. Unset (false): admins and members of
+    /// group `metrics` only.
+    #[serde(default)]
+    pub metrics_public: bool,
+    /// Where audit records go, one JSON line each: `"stderr"` (default) or a
+    /// file path (appended to, created 0600).
+    pub audit_log: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -214,6 +221,8 @@ impl Default for ServerConfig {
             api_roots: Vec::new(),
             collections: BTreeMap::new(),
             discovery_requires_auth: None,
+            metrics_public: false,
+            audit_log: None,
         }
     }
 }

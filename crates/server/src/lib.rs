@@ -1,7 +1,9 @@
 //! `sightline-server`: the composition root. Turns a [`ServerConfig`] into a
 //! running TAXII 2.1 server: opens the store, resolves API roots and
 //! permissions, builds the [`AppState`] for `sightline-taxii`'s router, adds
-//! `/healthz` and `/metrics`, request ids, request logs and timeouts, and
+//! `/healthz` and `/metrics` (admins and group `metrics` unless
+//! `metrics_public`), request ids (a client's only when short and plain),
+//! request logs, the audit log ([`audit`]), security headers and timeouts, and
 //! serves HTTP/1.1, plain (loopback unless explicitly allowed) or TLS (rustls
 //! on the `ring` provider), with header, body and request timeouts against
 //! slow clients (`listen`), until a shutdown signal, then lets in-flight
@@ -15,8 +17,10 @@
 //! server.run(shutdown_signal()).await?;
 //! ```
 
+pub mod audit;
 pub mod auth;
 pub mod config;
+mod headers;
 mod listen;
 mod metrics;
 pub mod policy;
@@ -148,8 +152,16 @@ impl Server {
             state,
             Duration::from_secs(config.limits.request_timeout_secs),
             Duration::from_secs(config.limits.body_read_timeout_secs),
+            metrics::Gate {
+                auth: auth.clone(),
+                public: config.metrics_public,
+            },
         );
         let app = resource_layers(app, &config, auth.clone());
+        let audit = Arc::new(audit::AuditLog::open(
+            config.audit_log.as_deref().unwrap_or("stderr"),
+        )?);
+        let app = hygiene_layers(app, audit, tls.is_some());
         let listener =
             std::net::TcpListener::bind(config.listen).map_err(|source| ServerError::Bind {
                 addr: config.listen,
@@ -437,7 +449,12 @@ fn taxii_config(
 /// The whole HTTP application: TAXII routes, `/healthz`, `/metrics`, and
 /// the layers every request passes (outermost first): request id, body
 /// deadline, request timeout, metrics.
-fn app(state: AppState, request_timeout: Duration, body_timeout: Duration) -> Router {
+fn app(
+    state: AppState,
+    request_timeout: Duration,
+    body_timeout: Duration,
+    metrics_gate: metrics::Gate,
+) -> Router {
     let store = state.store.clone();
     let healthz = move || {
         let store = store.clone();
@@ -476,7 +493,10 @@ fn app(state: AppState, request_timeout: Duration, body_timeout: Duration) -> Ro
     // trace layer here is for the server's own routes only.
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics::render))
+        .route(
+            "/metrics",
+            get(metrics::render_gated).with_state(metrics_gate),
+        )
         .layer(trace)
         .merge(sightline_taxii::router(state))
         .route_layer(axum::middleware::from_fn(metrics::track))
@@ -490,4 +510,21 @@ fn app(state: AppState, request_timeout: Duration, body_timeout: Duration) -> Ro
         ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        // A client's id is logged only when short and plain (issue 12 §4).
+        .layer(axum::middleware::from_fn(
+            sightline_taxii::sanitize_request_id,
+        ))
+}
+
+/// The outermost layers, around everything (resource bounds included, so
+/// their answers get them too): the audit log, then the security headers.
+fn hygiene_layers(app: Router, audit: Arc<audit::AuditLog>, tls: bool) -> Router {
+    app.layer(axum::middleware::from_fn_with_state(
+        audit,
+        audit::middleware,
+    ))
+    .layer(axum::middleware::from_fn_with_state(
+        tls,
+        headers::security_headers,
+    ))
 }

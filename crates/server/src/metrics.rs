@@ -5,14 +5,23 @@
 //!
 //! The `metrics` facade has one global recorder per process; it is installed
 //! once and shared by every server the process runs (tests run several).
+//!
+//! `/metrics` needs an admin or a member of group [`METRICS_GROUP`] unless
+//! the config says `metrics_public = true`: route names, request rates and
+//! error counts tell an outsider what the server holds and how it is used.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use sightline_taxii::{AuthError, Authenticator, Principal};
+
+/// Members of this group may read `/metrics` (besides admins).
+pub const METRICS_GROUP: &str = "metrics";
 
 /// Latency buckets, seconds: fine below 10 ms where page reads should land.
 const BUCKETS: &[f64] = &[
@@ -81,6 +90,73 @@ pub(crate) async fn track(req: Request, next: Next) -> Response {
     metrics::histogram!("http_request_duration_seconds", &labels)
         .record(start.elapsed().as_secs_f64());
     resp
+}
+
+/// Who may read `/metrics`.
+#[derive(Clone)]
+pub(crate) struct Gate {
+    pub(crate) auth: Arc<dyn Authenticator>,
+    /// `metrics_public`: anyone.
+    pub(crate) public: bool,
+}
+
+fn may_read(p: &Principal) -> bool {
+    p.admin || p.groups.iter().any(|g| g == METRICS_GROUP)
+}
+
+/// A plain-text refusal (`/metrics` is not TAXII).
+fn refuse(status: StatusCode, text: &'static str) -> Response {
+    let mut r = (status, text).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static(sightline_taxii::error::WWW_AUTHENTICATE),
+        );
+    }
+    r
+}
+
+/// `GET /metrics` behind [`Gate`]: 401 without (valid) credentials, 403 for
+/// a signed-in caller who is neither admin nor in [`METRICS_GROUP`].
+pub(crate) async fn render_gated(State(gate): State<Gate>, headers: HeaderMap) -> Response {
+    if !gate.public {
+        let Some(value) = headers.get(header::AUTHORIZATION) else {
+            return refuse(StatusCode::UNAUTHORIZED, "credentials required\n");
+        };
+        let Ok(value) = value.to_str() else {
+            return refuse(StatusCode::UNAUTHORIZED, "malformed Authorization header\n");
+        };
+        let who = match gate.auth.authenticate_cached(value) {
+            Some(p) => Ok(Some(p)),
+            // May hash a password: off the async threads.
+            None => {
+                let (auth, value) = (gate.auth.clone(), value.to_owned());
+                tokio::task::spawn_blocking(move || auth.authenticate(Some(&value)))
+                    .await
+                    .unwrap_or_else(|e| Err(AuthError::Unavailable(e.to_string())))
+            }
+        };
+        match who {
+            Ok(Some(p)) if may_read(&p) => {}
+            Ok(Some(_)) => {
+                return refuse(
+                    StatusCode::FORBIDDEN,
+                    "metrics are for admins and the metrics group\n",
+                )
+            }
+            Ok(None) | Err(AuthError::Invalid | AuthError::Malformed) => {
+                return refuse(StatusCode::UNAUTHORIZED, "invalid credentials\n")
+            }
+            Err(AuthError::Unavailable(m)) => {
+                tracing::error!(error = %m, "authentication unavailable");
+                return refuse(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "authentication unavailable\n",
+                );
+            }
+        }
+    }
+    render().await
 }
 
 /// `GET /metrics`: the Prometheus text format.

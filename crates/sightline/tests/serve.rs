@@ -46,6 +46,8 @@ fn setup() -> (tempfile::TempDir, PathBuf) {
         &config,
         r#"
         default_api_root = "api1"
+        # The tests read counters from /metrics without credentials.
+        metrics_public = true
         [[api_roots]]
         path = "api1"
         title = "Test"

@@ -411,6 +411,10 @@ impl CollectionWriter {
 }
 
 impl CollectionDeleter {
+    pub fn caller(&self) -> Option<&Principal> {
+        self.0.caller.as_ref()
+    }
+
     pub async fn versions(&self, id: &str) -> Result<Vec<StoredObject>, TaxiiError> {
         versions_in(&self.0, id).await
     }

@@ -30,8 +30,8 @@
 //! (request ids and tracing spans).
 //!
 //! Observability: every request gets an `x-request-id` (kept when the client
-//! sends one, else a UUID), echoed in the response, and a `taxii` tracing
-//! span with method, route pattern (axum `MatchedPath`), request id, status
+//! sends one of at most 64 characters of `[A-Za-z0-9._-]`, else a UUID),
+//! echoed in the response, and a `taxii` tracing span with method, route pattern (axum `MatchedPath`), request id, status
 //! and latency. The `Authorization` header is never logged. Layers the server
 //! adds around [`router`] (e.g. Prometheus metrics) can read the route
 //! pattern from the request's `MatchedPath` extension when added with
@@ -54,6 +54,7 @@ mod status;
 pub use auth::{AccessPolicy, AuthError, Authenticator, Principal};
 pub use error::TaxiiError;
 pub use media::TAXII_CONTENT_TYPE;
+pub use observe::{sanitize_request_id, valid_request_id, AuditNote, MAX_REQUEST_ID};
 pub use status::STATUS_TTL;
 
 use std::sync::Arc;

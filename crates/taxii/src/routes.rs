@@ -24,6 +24,7 @@ use crate::cursor;
 use crate::error::TaxiiError;
 use crate::filters::Filters;
 use crate::media::{check_content_type, taxii_bytes, taxii_json};
+use crate::observe::AuditNote;
 use crate::status::{StatusDetail, StatusResource, STATUS_TTL};
 use crate::{blocking, Ctx, InputLimits};
 
@@ -693,6 +694,18 @@ pub(crate) async fn add_objects(
         .collect();
     let root = writer.root().to_owned();
     let owner = writer.caller().map(|c| c.name.clone());
+    // Counts and status id are filled in once stored.
+    let note = AuditNote {
+        action: "post",
+        user: owner.clone(),
+        api_root: root.clone(),
+        collection: writer.info().id.clone(),
+        total: 0,
+        success: 0,
+        failure: 0,
+        status_id: None,
+        object: None,
+    };
     // A write-only caller learns nothing of what the collection held (see
     // `access`): a duplicate reads exactly like a new object.
     let reveal = writer.can_read();
@@ -766,6 +779,7 @@ pub(crate) async fn add_objects(
         );
         let body = serde_json::to_string(&status)
             .map_err(|e| sightline_store::StoreError::Invalid(format!("status resource: {e}")))?;
+        let counts = (status.success_count, status.failure_count);
         let stored = StoredStatus {
             id: status.id,
             api_root: root,
@@ -773,10 +787,17 @@ pub(crate) async fn add_objects(
             expires,
             body: body.clone(),
         };
-        Ok((stored, body))
+        let status_id = stored.id.clone();
+        Ok((stored, (body, counts, status_id)))
     };
-    let body = writer.put_all_with_status(to_put, finish).await?;
-    Ok(taxii_bytes(StatusCode::ACCEPTED, body.into_bytes()))
+    let (body, (success, failure), status_id) = writer.put_all_with_status(to_put, finish).await?;
+    let mut resp = taxii_bytes(StatusCode::ACCEPTED, body.into_bytes());
+    resp.extensions_mut().insert(note);
+    if let Some(n) = resp.extensions_mut().get_mut::<AuditNote>() {
+        (n.total, n.success, n.failure) = (total, success, failure);
+        n.status_id = Some(status_id);
+    }
+    Ok(resp)
 }
 
 fn now_micros() -> DateAdded {
@@ -813,7 +834,7 @@ pub(crate) async fn get_object(
 /// 404 when nothing matches.
 pub(crate) async fn delete_object(
     deleter: CollectionDeleter,
-    TaxiiPath((_, _, object)): TaxiiPath<(String, String, String)>,
+    TaxiiPath((root, _, object)): TaxiiPath<(String, String, String)>,
     uri: Uri,
 ) -> Result<Response> {
     object_id(&object)?;
@@ -853,7 +874,19 @@ pub(crate) async fn delete_object(
         return Err(TaxiiError::not_found("no such object in this collection"));
     }
     tracing::info!(object = %object, removed, "object deleted from collection");
-    Ok(taxii_bytes(StatusCode::OK, Vec::new()))
+    let mut resp = taxii_bytes(StatusCode::OK, Vec::new());
+    resp.extensions_mut().insert(AuditNote {
+        action: "delete",
+        user: deleter.caller().map(|c| c.name.clone()),
+        api_root: root,
+        collection: deleter.info().id.clone(),
+        total: removed,
+        success: removed,
+        failure: 0,
+        status_id: None,
+        object: Some(object),
+    });
+    Ok(resp)
 }
 
 // ---------------------------------------------------------------- §5.8 versions

@@ -28,6 +28,8 @@ fn config(limits: &str) -> ServerConfig {
         listen = "127.0.0.1:0"
         # Anonymous discovery answers: the liveness probe below uses it.
         discovery_requires_auth = false
+        # So do the metrics: the tests read counters without credentials.
+        metrics_public = true
         [limits]
         shutdown_grace_secs = 2
         {limits}

@@ -6,6 +6,7 @@
 
 mod access;
 mod bad_input;
+mod hygiene;
 mod limits;
 mod status;
 
@@ -362,7 +363,10 @@ fn tls_with_a_self_signed_certificate() {
 
 #[test]
 fn healthz_metrics_and_request_ids() {
-    let s = start(store_with_bob());
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut cfg = config(data.path());
+    cfg.metrics_public = true;
+    let s = start_with(cfg, store_with_bob()).expect("start");
     let c = client();
     let h = c.get(s.url("/healthz")).send().expect("healthz");
     assert_eq!(h.status(), 200);

@@ -16,6 +16,16 @@ pub enum Command {
     List { user: Option<String> },
 }
 
+/// One audit line per token change (never the token's secret).
+fn record(event: &'static str, user: Option<String>, token_id: String) {
+    sightline_server::audit::record_cli(sightline_server::audit::AuditEvent {
+        event,
+        user,
+        token_id: Some(token_id),
+        ..Default::default()
+    });
+}
+
 pub fn run(data: &Path, cmd: Command) -> Result<Outcome, Failure> {
     let store = super::open_store(data)?;
     let io = |e: std::io::Error| Failure::Other(e.into());
@@ -27,6 +37,7 @@ pub fn run(data: &Path, cmd: Command) -> Result<Outcome, Failure> {
             }
             let t = sightline_server::create_token(store.as_ref(), &user)?;
             eprintln!("sightline: created token {} for {user}", t.id);
+            record("token_create", Some(user), t.id.clone());
             with_stdout(|w| writeln!(w, "{}", t.text)).map_err(io)?;
         }
         Command::Revoke { id } => {
@@ -35,6 +46,7 @@ pub fn run(data: &Path, cmd: Command) -> Result<Outcome, Failure> {
                 return Ok(Outcome::Findings);
             }
             eprintln!("sightline: revoked token {id}");
+            record("token_revoke", None, id);
         }
         Command::List { user } => {
             let tokens = store.tokens(user.as_deref())?;

@@ -29,6 +29,15 @@ pub enum Command {
     List,
 }
 
+/// One audit line per account change (never the password).
+fn audit(event: &'static str, user: String) {
+    sightline_server::audit::record_cli(sightline_server::audit::AuditEvent {
+        event,
+        user: Some(user),
+        ..Default::default()
+    });
+}
+
 pub fn run(data: &Path, cmd: Command) -> Result<Outcome, Failure> {
     let io = |e: std::io::Error| Failure::Other(e.into());
     match cmd {
@@ -54,6 +63,7 @@ pub fn run(data: &Path, cmd: Command) -> Result<Outcome, Failure> {
             let store = super::open_store(data)?;
             sightline_server::add_user(store.as_ref(), &name, &password, groups, admin)?;
             eprintln!("sightline: added user {name}");
+            audit("user_add", name);
         }
         Command::Remove { name } => {
             let store = super::open_store(data)?;
@@ -62,6 +72,7 @@ pub fn run(data: &Path, cmd: Command) -> Result<Outcome, Failure> {
                 return Ok(Outcome::Findings);
             }
             eprintln!("sightline: removed user {name} and their tokens");
+            audit("user_remove", name);
         }
         Command::List => {
             let store = super::open_store(data)?;

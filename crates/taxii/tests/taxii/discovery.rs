@@ -191,6 +191,54 @@ async fn request_ids() {
     assert_eq!(r.header("x-request-id"), Some("client-chosen-1"));
 }
 
+/// Issue 12 §4: a client's request id is logged only when it is at most 64
+/// characters of `[A-Za-z0-9._-]`; any other is replaced by a fresh UUID
+/// (echoed), so it cannot forge or flood log lines.
+#[tokio::test]
+async fn bad_request_ids_are_replaced() {
+    let fx = fixture();
+    let long = "a".repeat(65);
+    let max = "b".repeat(64);
+    for (sent, kept) in [
+        ("ok-1.2_3", true),
+        (max.as_str(), true),
+        (long.as_str(), false),
+        ("two words", false),
+        ("x\"y", false),
+        ("evil%0d%0a", false),
+        ("a,b", false),
+    ] {
+        let r = call(
+            &fx.app,
+            builder("GET", "/taxii2/", None)
+                .header("x-request-id", sent)
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+        let got = r.header("x-request-id").expect("a request id");
+        if kept {
+            assert_eq!(got, sent);
+        } else {
+            assert_ne!(got, sent);
+            assert!(uuid::Uuid::parse_str(got).is_ok(), "a fresh UUID: {got}");
+        }
+    }
+    // Two ids are not one: replaced.
+    let r = call(
+        &fx.app,
+        builder("GET", "/taxii2/", None)
+            .header("x-request-id", "one")
+            .header("x-request-id", "two")
+            .body(Body::empty())
+            .expect("req"),
+    )
+    .await;
+    let got: Vec<_> = r.headers.get_all("x-request-id").iter().collect();
+    assert_eq!(got.len(), 1);
+    assert!(uuid::Uuid::parse_str(got[0].to_str().unwrap_or_default()).is_ok());
+}
+
 /// Health endpoint for load balancers (not TAXII).
 #[tokio::test]
 async fn healthz() {
