@@ -331,3 +331,57 @@ fn follow_survives_rotation() {
         assert_eq!(rotations.load(Ordering::Relaxed), 1, "rename: {rename}");
     }
 }
+
+/// The ECS example of docs/mapping.md loads (every path is a STIX 2.1
+/// property) and maps the ECS sample's events as the test mapping does.
+#[test]
+fn docs_ecs_mapping_example() {
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/mapping-ecs.toml");
+    let m = Mapping::load(&docs).unwrap_or_else(|e| panic!("{e}"));
+    let src = reader::open(
+        data_dir()
+            .join("json_ecs.jsonl")
+            .to_str()
+            .unwrap_or_default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut r = EventReader::new(src, Adapter::new(Format::Json(m)));
+    let mut obs = Vec::new();
+    while r
+        .next_into(&mut obs)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .is_some()
+    {}
+    let test_mapping = format_for(&data_dir().join("json_ecs.jsonl"));
+    let src = reader::open(
+        data_dir()
+            .join("json_ecs.jsonl")
+            .to_str()
+            .unwrap_or_default(),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut r2 = EventReader::new(src, Adapter::new(test_mapping));
+    let mut obs2 = Vec::new();
+    while r2
+        .next_into(&mut obs2)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .is_some()
+    {}
+    assert!(!obs.is_empty());
+    assert_eq!(r.summary().parsed, r2.summary().parsed);
+    let first = obs_json(&obs[0]);
+    let objects: Vec<&Value> = first["objects"]
+        .as_object()
+        .map(|m| m.values().collect())
+        .unwrap_or_default();
+    assert!(
+        objects
+            .iter()
+            .any(|o| o["type"] == "network-traffic" && o["dst_port"] == 443),
+        "{first}"
+    );
+    assert!(
+        objects.iter().any(|o| o["value"] == "198.51.100.5"),
+        "{first}"
+    );
+}

@@ -40,12 +40,24 @@ pub enum MappingError {
     },
     #[error("{name}: not a valid mapping: {message}")]
     Syntax { name: String, message: String },
-    #[error("{name}: field `{field}`: bad STIX object path `{target}`: {why}")]
+    #[error("{name}:{line}: field `{field}`: bad STIX object path `{target}`: {why}")]
     Target {
         name: String,
+        /// The line of the mapping file that maps the field (1-based).
+        line: usize,
         field: String,
         target: String,
         why: &'static str,
+    },
+    /// The path names a type or property STIX 2.1 does not define (custom
+    /// ones start with `x-` or `x_`).
+    #[error("{name}:{line}: field `{field}`: `{target}`: {why}")]
+    Unknown {
+        name: String,
+        line: usize,
+        field: String,
+        target: String,
+        why: String,
     },
     #[error("{name}: `time_unit` must be s, ms or us, not `{unit}`")]
     Unit { name: String, unit: String },
@@ -119,8 +131,17 @@ impl Mapping {
         };
         let mut fields = Vec::new();
         for (field, target) in spec.fields {
+            let line = line_of(text, &field, &target);
             let t = parse_target(&target).map_err(|why| MappingError::Target {
                 name: name.into(),
+                line,
+                field: field.clone(),
+                target: target.clone(),
+                why,
+            })?;
+            check_target(&t).map_err(|why| MappingError::Unknown {
+                name: name.into(),
+                line,
                 field: field.clone(),
                 target: target.clone(),
                 why,
@@ -199,6 +220,53 @@ impl Mapping {
             });
         }
         Ok(s.into_observation(ts, ts))
+    }
+}
+
+/// The line (1-based) that maps `field` to `target`: the first holding both
+/// as quoted strings, else the first holding the target, else the field.
+fn line_of(text: &str, field: &str, target: &str) -> usize {
+    let quoted = |s: &str| [format!("\"{s}\""), format!("'{s}'")];
+    let has = |l: &str, s: &str| quoted(s).iter().any(|q| l.contains(q.as_str()));
+    let bare_key = |l: &str| {
+        l.trim_start()
+            .strip_prefix(field)
+            .is_some_and(|r| r.trim_start().starts_with('='))
+    };
+    let find = |f: &dyn Fn(&str) -> bool| text.lines().position(f).map(|i| i + 1);
+    find(&|l| (has(l, field) || bare_key(l)) && has(l, target))
+        .or_else(|| find(&|l| has(l, target)))
+        .or_else(|| find(&|l| has(l, field) || bare_key(l)))
+        .unwrap_or(0)
+}
+
+/// Checks a target against STIX 2.1's SCO types and their properties
+/// (§6; the validator's tables): a custom type (`x-…`) or property (`x_…`)
+/// is accepted, a misspelt one is not.
+fn check_target(t: &Target) -> Result<(), String> {
+    use sightline_stix::validate::schema::{sco_properties, sco_property};
+    if t.ty.starts_with("x-") {
+        return Ok(());
+    }
+    let prop = match (&t.via_ref, t.path.first()) {
+        (Some(r), _) => format!("{r}_ref"),
+        (None, Some(p)) => p.clone(),
+        (None, None) => return Ok(()),
+    };
+    match sco_property(&t.ty, &prop) {
+        None => Err(format!("`{}` is not a STIX 2.1 observable type", t.ty)),
+        Some(Some(_)) => Ok(()),
+        Some(None) if prop.starts_with("x_") => Ok(()),
+        Some(None) => {
+            let mut known = sco_properties(&t.ty).unwrap_or_default();
+            known.sort_unstable();
+            known.dedup();
+            Err(format!(
+                "`{}` has no property `{prop}` (it has: {})",
+                t.ty,
+                known.join(", ")
+            ))
+        }
     }
 }
 
@@ -354,6 +422,19 @@ time = "@timestamp"
             ),
             ("[fields]\n", "empty"),
             ("bogus = 1\n[fields]\n\"a\" = \"file:name\"", "bogus"),
+            // Unknown types and properties, with the line that maps them.
+            (
+                "time = \"t\"\n[fields]\n\"a\" = \"file:name\"\n\"b\" = \"ipv4-adr:value\"",
+                "m.toml:4: field `b`: `ipv4-adr:value`: `ipv4-adr` is not a STIX 2.1 observable type",
+            ),
+            (
+                "[fields]\nip = \"ipv4-addr:valu\"",
+                "m.toml:2: field `ip`: `ipv4-addr:valu`: `ipv4-addr` has no property `valu`",
+            ),
+            (
+                "[fields]\n\"s\" = \"network-traffic:source_ref.value\"",
+                "no property `source_ref`",
+            ),
         ] {
             let e = Mapping::parse("m.toml", text)
                 .map(|_| ())
@@ -361,6 +442,15 @@ time = "@timestamp"
                 .to_string();
             assert!(e.contains(needle), "{text}: {e}");
         }
+    }
+
+    #[test]
+    fn custom_types_and_properties_pass() {
+        let text = "{\n  \"fields\": {\n    \"a\": \"x-thing:value\",\n    \"b\": \"file:x_tag\",\n    \"c\": \"file:hashes.'SHA-256'\"\n  }\n}";
+        assert!(Mapping::parse("m.json", text).is_ok());
+        let bad = text.replace("file:x_tag", "file:tag");
+        let e = Mapping::parse("m.json", &bad).map(|_| ()).expect_err("tag");
+        assert!(e.to_string().starts_with("m.json:4: field `b`"), "{e}");
     }
 
     #[test]
