@@ -7,21 +7,9 @@
 
 use std::fmt;
 
-/// A byte range `[start, end)` in the pattern text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Span {
-    pub start: usize,
-    pub end: usize,
-}
-
-impl Span {
-    pub fn new(start: usize, end: usize) -> Self {
-        Span { start, end }
-    }
-    pub(crate) fn to(self, other: Span) -> Span {
-        Span::new(self.start, other.end)
-    }
-}
+/// A byte range `[start, end)` in the pattern text (the one `Span` type of
+/// every diagnostic, from `sightline-stix`).
+pub use sightline_stix::Span;
 
 /// A whole pattern: one observation expression.
 #[derive(Debug, Clone, PartialEq)]

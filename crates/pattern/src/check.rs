@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::ast::*;
-use crate::diag::{show, Diagnostic};
+use crate::diag::show;
+use crate::{Code, Diagnostic};
 
 /// Compiled-program size limit for `MATCHES` regexes (bytes).
 pub const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -77,8 +78,9 @@ struct Cx<'a, 'o> {
 }
 
 impl Cx<'_, '_> {
-    fn push(&mut self, code: &'static str, span: Span, msg: impl Into<String>) {
-        self.out.push(Diagnostic::new(self.src, code, span, msg));
+    fn push(&mut self, code: Code, span: Span, msg: impl Into<String>) {
+        self.out
+            .push(Diagnostic::in_text(self.src, code, span, msg));
     }
 
     fn obs(&mut self, e: &ObsExpr) {
@@ -97,7 +99,7 @@ impl Cx<'_, '_> {
                     let k = q.kind.keyword();
                     if seen.contains(&k) {
                         self.push(
-                            "P032",
+                            Code::P032,
                             q.span,
                             format!(
                                 "a second {k} qualifier on the same observation expression: \
@@ -139,7 +141,7 @@ impl Cx<'_, '_> {
                                 let l: Vec<_> = a.iter().copied().collect();
                                 let r: Vec<_> = t.iter().copied().collect();
                                 self.push(
-                                    "P021",
+                                    Code::P021,
                                     i.span,
                                     format!(
                                         "comparisons joined by AND inside one observation \
@@ -171,7 +173,7 @@ impl Cx<'_, '_> {
         let ty = &c.path.object_type;
         if !sightline_stix::ids::is_valid_type_name(ty) {
             self.push(
-                "P020",
+                Code::P020,
                 c.path.type_span,
                 format!(
                     "{} is not a STIX object type name: 3-250 characters of a-z, 0-9 and '-', \
@@ -186,7 +188,7 @@ impl Cx<'_, '_> {
                 if !is_ip_or_cidr(s) =>
             {
                 self.push(
-                    "P026",
+                    Code::P026,
                     *span,
                     format!(
                         "{} needs an IPv4 or IPv6 address or CIDR block (e.g. '198.51.100.0/24'), found {}",
@@ -203,7 +205,7 @@ impl Cx<'_, '_> {
                         None => first = Some((k, class)),
                         Some((f, fc)) if fc != class => {
                             self.push(
-                                "P027",
+                                Code::P027,
                                 *span,
                                 format!(
                                     "the members of a set must be of one type: {} after {}",
@@ -228,7 +230,7 @@ impl Cx<'_, '_> {
             // Reported once, at the first one over; none beyond is compiled.
             if self.regexes == MAX_REGEXES_PER_PATTERN + 1 {
                 self.push(
-                    "P034",
+                    Code::P034,
                     span,
                     format!(
                         "a pattern may hold at most {MAX_REGEXES_PER_PATTERN} MATCHES \
@@ -242,7 +244,7 @@ impl Cx<'_, '_> {
         if let Some(b) = self.budget {
             if b.is_cancelled() {
                 self.push(
-                    "P035",
+                    Code::P035,
                     span,
                     "validation stopped: the request was cancelled",
                 );
@@ -251,7 +253,7 @@ impl Cx<'_, '_> {
             let charged = self.charge(re, b);
             if charged == Charge::TooLarge {
                 self.push(
-                    "P025",
+                    Code::P025,
                     span,
                     format!(
                         "MATCHES needs a valid regular expression: {}",
@@ -262,7 +264,7 @@ impl Cx<'_, '_> {
             }
             if charged == Charge::OverBudget {
                 self.push(
-                    "P035",
+                    Code::P035,
                     span,
                     format!(
                         "the regular expressions of this envelope or file are over their \
@@ -282,7 +284,7 @@ impl Cx<'_, '_> {
         if let Err(e) = built {
             let msg = regex_error_message(&e);
             self.push(
-                "P025",
+                Code::P025,
                 span,
                 format!("MATCHES needs a valid regular expression: {msg}"),
             );
@@ -358,7 +360,7 @@ impl Cx<'_, '_> {
             let valid = matches!(k, Constant::Str(s) if ok(s));
             if !valid {
                 self.push(
-                    "P033",
+                    Code::P033,
                     span,
                     format!("{k} is not a valid {name} hash value"),
                 );

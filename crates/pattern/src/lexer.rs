@@ -9,7 +9,8 @@
 //! reports what is wrong with the literal instead.
 
 use crate::ast::{Float, Integer, Span};
-use crate::diag::{show, Diagnostic};
+use crate::diag::show;
+use crate::{Code, Diagnostic};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kw {
@@ -144,8 +145,8 @@ pub(crate) fn tokenize(src: &str) -> Result<Vec<Token>, Diagnostic> {
 }
 
 impl Lexer<'_> {
-    fn err(&self, code: &'static str, span: Span, msg: impl Into<String>) -> Diagnostic {
-        Diagnostic::new(self.src, code, span, msg)
+    fn err(&self, code: Code, span: Span, msg: impl Into<String>) -> Diagnostic {
+        Diagnostic::in_text(self.src, code, span, msg)
     }
 
     fn peek_char(&self) -> Option<char> {
@@ -162,7 +163,7 @@ impl Lexer<'_> {
                         Some(i) => self.pos += 2 + i + 2,
                         None => {
                             return Err(self.err(
-                                "P008",
+                                Code::P008,
                                 Span::new(start, start + 2),
                                 "unterminated comment: expected '*/' before the end of the pattern",
                             ))
@@ -261,7 +262,7 @@ impl Lexer<'_> {
             _ => {
                 let ch = self.peek_char().unwrap_or('\u{FFFD}');
                 Err(self.err(
-                    "P001",
+                    Code::P001,
                     Span::new(start, start + ch.len_utf8()),
                     format!("unexpected character {}", show(&ch.to_string())),
                 ))
@@ -298,7 +299,7 @@ impl Lexer<'_> {
         if int_end == digits_start {
             let sign = &self.src[start..start + 1];
             return Err(self.err(
-                "P001",
+                Code::P001,
                 Span::new(start, start + 1),
                 format!(
                     "unexpected character {}: a sign must be followed by a number",
@@ -309,7 +310,7 @@ impl Lexer<'_> {
         let digits = &self.src[digits_start..int_end];
         if digits.len() > 1 && digits.starts_with('0') {
             return Err(self.err(
-                "P004",
+                Code::P004,
                 Span::new(start, int_end),
                 format!(
                     "invalid number {}: integers have no leading zeros",
@@ -331,7 +332,7 @@ impl Lexer<'_> {
         loop {
             let Some(i) = self.src[self.pos..].find(['\'', '\\']) else {
                 return Err(self.err(
-                    "P002",
+                    Code::P002,
                     Span::new(start, self.b.len()),
                     "unterminated string: expected a closing quote (')",
                 ));
@@ -350,7 +351,7 @@ impl Lexer<'_> {
                 _ => {
                     let esc: String = self.src[self.pos..].chars().take(2).collect();
                     return Err(self.err(
-                        "P003",
+                        Code::P003,
                         Span::new(self.pos, self.pos + esc.len()),
                         format!(
                             "invalid escape {} in a string: only \\' and \\\\ are allowed (write \\\\ for a backslash)",
@@ -370,7 +371,7 @@ impl Lexer<'_> {
         let body_start = start + 2;
         let Some(len) = self.src[body_start..].find('\'') else {
             return Err(self.err(
-                "P002",
+                Code::P002,
                 Span::new(start, self.b.len()),
                 "unterminated constant: expected a closing quote (')",
             ));
@@ -382,7 +383,7 @@ impl Lexer<'_> {
             b't' => {
                 if !timestamp_form(body) {
                     return Err(self.err(
-                        "P005",
+                        Code::P005,
                         span,
                         format!(
                             "invalid timestamp constant t{}: expected YYYY-MM-DDTHH:MM:SS[.fraction]Z (upper-case T and Z, UTC)",
@@ -391,14 +392,18 @@ impl Lexer<'_> {
                     ));
                 }
                 if let Err(e) = sightline_stix::Timestamp::parse(body) {
-                    return Err(self.err("P028", span, format!("invalid timestamp constant: {e}")));
+                    return Err(self.err(
+                        Code::P028,
+                        span,
+                        format!("invalid timestamp constant: {e}"),
+                    ));
                 }
                 Ok(Tok::Timestamp(body.to_owned()))
             }
             b'h' => match hex_decode(body) {
                 Some(v) => Ok(Tok::Hex(v)),
                 None => Err(self.err(
-                    "P006",
+                    Code::P006,
                     span,
                     format!(
                         "invalid hex constant h{}: expected an even number of hex digits",
@@ -409,7 +414,7 @@ impl Lexer<'_> {
             _ => match base64_decode(body) {
                 Some(v) => Ok(Tok::Binary(v)),
                 None => Err(self.err(
-                    "P007",
+                    Code::P007,
                     span,
                     format!(
                         "invalid binary constant b{}: expected non-empty, correctly padded base64",

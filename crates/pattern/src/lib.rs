@@ -23,8 +23,8 @@ mod parser;
 
 pub use ast::*;
 pub use check::{regex_error_message, MAX_REGEXES_PER_PATTERN, REGEX_SIZE_LIMIT};
-pub use diag::Diagnostic;
 pub use parser::MAX_DEPTH;
+pub use sightline_stix::{Code, Diagnostic, Severity};
 
 /// The AST (when the text parses) and every diagnostic, in order of position.
 #[derive(Debug, Clone)]
@@ -60,7 +60,7 @@ pub fn analyze_within(src: &str, budget: Option<&sightline_stix::RegexBudget>) -
         Ok(pattern) => {
             let mut diagnostics = std::mem::take(&mut p.diags);
             check::check(src, &pattern, &mut diagnostics, budget);
-            diagnostics.sort_by_key(|d| (d.span.start, d.code));
+            diagnostics.sort_by_key(|d| (d.span().start, d.code));
             let warnings = if diagnostics.is_empty() {
                 lint::lint(src, &pattern)
             } else {
@@ -76,7 +76,7 @@ pub fn analyze_within(src: &str, budget: Option<&sightline_stix::RegexBudget>) -
             // Operand-kind findings before the syntax error are still reported.
             let mut diagnostics = std::mem::take(&mut p.diags);
             diagnostics.push(d);
-            diagnostics.sort_by_key(|d| (d.span.start, d.code));
+            diagnostics.sort_by_key(|d| (d.span().start, d.code));
             Parsed {
                 pattern: None,
                 diagnostics,

@@ -17,13 +17,14 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 use sightline_stix::validate::schema::{sco_properties, sco_property, ValueKind};
 
 use crate::ast::*;
-use crate::diag::{show, Diagnostic};
+use crate::diag::show;
+use crate::{Code, Diagnostic};
 
 /// The warnings for a parsed pattern, in order of position.
 pub(crate) fn lint(src: &str, pattern: &Pattern) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     obs(src, &pattern.expr, &mut out);
-    out.sort_by_key(|d| (d.span.start, d.code));
+    out.sort_by_key(|d| (d.span().start, d.code));
     out
 }
 
@@ -64,9 +65,9 @@ fn comparison(src: &str, x: &Comparison, out: &mut Vec<Diagnostic>) {
     for (c, span) in constants(&x.operand) {
         if let Constant::Str(s) = c {
             if let Some(live) = refang(s) {
-                out.push(Diagnostic::new(
+                out.push(Diagnostic::in_text(
                     src,
-                    "P043",
+                    Code::P043,
                     span,
                     format!(
                         "{} is defanged; telemetry carries the live value: write {}",
@@ -93,9 +94,9 @@ fn comparison(src: &str, x: &Comparison, out: &mut Vec<Diagnostic>) {
                 .min()
                 .filter(|(d, _)| *d <= 3);
             let hint = near.map_or_else(String::new, |(_, p)| format!(": did you mean {p}?"));
-            out.push(Diagnostic::new(
+            out.push(Diagnostic::in_text(
                 src,
-                "P040",
+                Code::P040,
                 *span,
                 format!("{ty} has no property {} (STIX 2.1 §6){hint}", show(name)),
             ));
@@ -118,17 +119,17 @@ fn comparison(src: &str, x: &Comparison, out: &mut Vec<Diagnostic>) {
     }
     for (c, cspan) in constants(&x.operand) {
         if let Some(msg) = mismatch(element, c) {
-            out.push(Diagnostic::new(
+            out.push(Diagnostic::in_text(
                 src,
-                "P041",
+                Code::P041,
                 cspan,
                 format!("{ty}:{name} {msg}"),
             ));
         } else if let (Some(fam), Constant::Str(s)) = (address_family(element), c) {
             if !is_address(element, s) {
-                out.push(Diagnostic::new(
+                out.push(Diagnostic::in_text(
                     src,
-                    "P042",
+                    Code::P042,
                     cspan,
                     format!(
                         "{} is not an {fam} address or CIDR block, so no {ty}:{name} can equal it",
@@ -235,7 +236,9 @@ fn refang(s: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    fn codes(p: &str) -> Vec<&'static str> {
+    use crate::Code;
+
+    fn codes(p: &str) -> Vec<Code> {
         let parsed = crate::analyze(p);
         assert!(
             parsed.diagnostics.is_empty(),
@@ -247,27 +250,30 @@ mod tests {
 
     #[test]
     fn patterns_that_cannot_match_are_warned_about() {
-        assert_eq!(codes("[ipv4-addr:valu = '198.51.100.1']"), ["P040"]);
+        assert_eq!(codes("[ipv4-addr:valu = '198.51.100.1']"), [Code::P040]);
         let w = crate::analyze("[ipv4-addr:valu = '198.51.100.1']").warnings;
         assert!(w[0].message.contains("did you mean value?"), "{}", w[0]);
-        assert_eq!(codes("[network-traffic:dst_port = '443']"), ["P041"]);
+        assert_eq!(codes("[network-traffic:dst_port = '443']"), [Code::P041]);
         let w = crate::analyze("[network-traffic:dst_port = '443']").warnings;
         assert!(
             w[0].message.contains("write 443 without quotes"),
             "{}",
             w[0]
         );
-        assert_eq!(codes("[ipv4-addr:value = '203.0.113.999']"), ["P042"]);
+        assert_eq!(codes("[ipv4-addr:value = '203.0.113.999']"), [Code::P042]);
         assert_eq!(
             codes("[ipv6-addr:value IN ('2001:db8::1', 'nope')]"),
-            ["P042"]
+            [Code::P042]
         );
-        assert_eq!(codes("[url:value = 'hxxp://evil[.]example/a']"), ["P043"]);
+        assert_eq!(
+            codes("[url:value = 'hxxp://evil[.]example/a']"),
+            [Code::P043]
+        );
         let w = crate::analyze("[url:value = 'hxxp://evil[.]example/a']").warnings;
         assert!(w[0].message.contains("'http://evil.example/a'"), "{}", w[0]);
         assert_eq!(
             codes("[file:size = 'big' AND file:name = 5]"),
-            ["P041", "P041"]
+            [Code::P041, Code::P041]
         );
     }
 

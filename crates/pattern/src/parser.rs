@@ -21,8 +21,9 @@
 //! stack.
 
 use crate::ast::*;
-use crate::diag::{show, Diagnostic};
+use crate::diag::show;
 use crate::lexer::{Kw, Tok, Token};
+use crate::{Code, Diagnostic};
 
 /// The deepest nesting of parentheses and brackets accepted.
 pub const MAX_DEPTH: usize = 100;
@@ -75,11 +76,11 @@ impl<'a> Parser<'a> {
     fn expected(&self, what: &str) -> Diagnostic {
         let t = self.peek();
         let code = if matches!(t.tok, Tok::Eof) {
-            "P011"
+            Code::P011
         } else {
-            "P010"
+            Code::P010
         };
-        Diagnostic::new(
+        Diagnostic::in_text(
             self.src,
             code,
             t.span,
@@ -98,9 +99,9 @@ impl<'a> Parser<'a> {
     fn enter(&mut self, span: Span) -> PResult<()> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(Diagnostic::new(
+            return Err(Diagnostic::in_text(
                 self.src,
-                "P012",
+                Code::P012,
                 span,
                 format!("nesting deeper than {MAX_DEPTH} levels of brackets and parentheses"),
             ));
@@ -204,9 +205,9 @@ impl<'a> Parser<'a> {
                     Tok::Int(i) if !i.negative => Constant::Int(i),
                     Tok::Float(f) if !f.text.starts_with('-') => Constant::Float(f),
                     Tok::Int(_) | Tok::Float(_) => {
-                        return Err(Diagnostic::new(
+                        return Err(Diagnostic::in_text(
                             self.src,
-                            "P029",
+                            Code::P029,
                             t.span,
                             format!(
                                 "WITHIN needs a positive number of seconds, found {}",
@@ -225,9 +226,9 @@ impl<'a> Parser<'a> {
                     _ => false,
                 };
                 if zero {
-                    self.diags.push(Diagnostic::new(
+                    self.diags.push(Diagnostic::in_text(
                         self.src,
-                        "P029",
+                        Code::P029,
                         t.span,
                         "WITHIN needs a positive number of seconds, found 0",
                     ));
@@ -244,9 +245,9 @@ impl<'a> Parser<'a> {
                 let times = match t.tok {
                     Tok::Int(i) if !i.negative => i,
                     Tok::Int(_) | Tok::Float(_) => {
-                        return Err(Diagnostic::new(
+                        return Err(Diagnostic::in_text(
                             self.src,
-                            "P030",
+                            Code::P030,
                             t.span,
                             format!(
                                 "REPEATS needs a positive integer, found {}",
@@ -260,9 +261,9 @@ impl<'a> Parser<'a> {
                     }
                 };
                 if times.is_zero() {
-                    self.diags.push(Diagnostic::new(
+                    self.diags.push(Diagnostic::in_text(
                         self.src,
-                        "P030",
+                        Code::P030,
                         t.span,
                         "REPEATS needs a positive integer, found 0",
                     ));
@@ -284,9 +285,9 @@ impl<'a> Parser<'a> {
                 );
                 if let (Ok(a), Ok(b)) = (a, b) {
                     if a >= b {
-                        self.diags.push(Diagnostic::new(
+                        self.diags.push(Diagnostic::in_text(
                             self.src,
-                            "P031",
+                            Code::P031,
                             s_span.to(e_span),
                             "the STOP time must be later than the START time",
                         ));
@@ -406,9 +407,9 @@ impl<'a> Parser<'a> {
                     Tok::Kw(Kw::IsSubset) => Op::IsSubset,
                     Tok::Kw(Kw::IsSuperset) => Op::IsSuperset,
                     Tok::Kw(Kw::Exists) => {
-                        return Err(Diagnostic::new(
+                        return Err(Diagnostic::in_text(
                             self.src,
-                            "P013",
+                            Code::P013,
                             op_tok.span,
                             "EXISTS goes before the object path: write [EXISTS type:property] or [NOT EXISTS type:property]",
                         ))
@@ -502,8 +503,8 @@ impl<'a> Parser<'a> {
             }
         };
         // The operand kinds the grammar admits for each operator.
-        let bad = |p: &mut Self, code: &'static str, span: Span, msg: String| {
-            p.diags.push(Diagnostic::new(p.src, code, span, msg));
+        let bad = |p: &mut Self, code: Code, span: Span, msg: String| {
+            p.diags.push(Diagnostic::in_text(p.src, code, span, msg));
         };
         match (&operand, op) {
             (Operand::Set(_, s), Op::In) => {
@@ -511,7 +512,7 @@ impl<'a> Parser<'a> {
             }
             (Operand::Set(_, s), _) => bad(
                 self,
-                "P024",
+                Code::P024,
                 *s,
                 format!(
                     "{} takes a single constant, not a set (sets are for IN)",
@@ -520,7 +521,7 @@ impl<'a> Parser<'a> {
             ),
             (Operand::Constant(c, s), Op::In) => bad(
                 self,
-                "P024",
+                Code::P024,
                 *s,
                 format!(
                     "IN needs a set of constants in parentheses, found {}",
@@ -532,7 +533,7 @@ impl<'a> Parser<'a> {
             {
                 bad(
                     self,
-                    "P023",
+                    Code::P023,
                     *s,
                     format!(
                         "{} needs a string constant, found {}",
@@ -543,7 +544,7 @@ impl<'a> Parser<'a> {
             }
             (Operand::Constant(Constant::Bool(_), s), o) if o.is_ordering() => bad(
                 self,
-                "P022",
+                Code::P022,
                 *s,
                 format!(
                     "{} needs a number, string, timestamp or binary constant, not a boolean",
@@ -580,9 +581,9 @@ impl<'a> Parser<'a> {
                             match v {
                                 Some(v) => Some(v),
                                 None => {
-                                    return Err(Diagnostic::new(
+                                    return Err(Diagnostic::in_text(
                                         self.src,
-                                        "P014",
+                                        Code::P014,
                                         it.span,
                                         "list index out of range",
                                     ))
@@ -629,9 +630,9 @@ impl<'a> Parser<'a> {
                     span: t.span,
                 })
             }
-            Tok::Ident { hyphen: true } => Err(Diagnostic::new(
+            Tok::Ident { hyphen: true } => Err(Diagnostic::in_text(
                 self.src,
-                "P015",
+                Code::P015,
                 t.span,
                 format!(
                     "property name {} contains '-': quote it, e.g. hashes.'SHA-256'",

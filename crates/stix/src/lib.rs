@@ -17,7 +17,7 @@ pub mod validate;
 pub mod vocab;
 
 pub use budget::RegexBudget;
-pub use diag::{Diagnostic, Severity};
+pub use diag::{Code, Diagnostic, Location, Severity, Span};
 pub use ids::{StixId, StixIdError};
 pub use object::{category_of, Category, ObjectMeta, ObjectMetaError};
 pub use time::{format_micros, Timestamp, TimestampError};

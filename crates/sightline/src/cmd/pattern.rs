@@ -132,11 +132,11 @@ fn validate(pattern: &str, strict: bool) -> Result<Outcome, Failure> {
     crate::output::with_stdout(|w| {
         for d in &parsed.diagnostics {
             writeln!(w, "error: {d}")?;
-            writeln!(w, "{}", caret(pattern, d.span.start))?;
+            writeln!(w, "{}", caret(pattern, d.span().start))?;
         }
         for d in &parsed.warnings {
             writeln!(w, "warning: {d}")?;
-            writeln!(w, "{}", caret(pattern, d.span.start))?;
+            writeln!(w, "{}", caret(pattern, d.span().start))?;
         }
         if valid {
             writeln!(w, "valid")?;

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 
 /// One step of a JSON pointer.
 #[derive(Debug, Clone, Copy)]
@@ -102,10 +102,10 @@ pub(crate) struct Cx<'b> {
 }
 
 impl Cx<'_> {
-    pub(crate) fn err(&mut self, code: &'static str, p: Ptr<'_>, msg: impl Into<String>) {
+    pub(crate) fn err(&mut self, code: Code, p: Ptr<'_>, msg: impl Into<String>) {
         self.out.push(Diagnostic::error(code, render(p), msg));
     }
-    pub(crate) fn warn(&mut self, code: &'static str, p: Ptr<'_>, msg: impl Into<String>) {
+    pub(crate) fn warn(&mut self, code: Code, p: Ptr<'_>, msg: impl Into<String>) {
         self.out.push(Diagnostic::warning(code, render(p), msg));
     }
 }

@@ -24,7 +24,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value};
 
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::{Code, Diagnostic, Severity};
 use crate::ids::{sco_deterministic_id, sco_id_contributing_properties, StixId};
 use crate::object::{
     category_of, Category, DOMAIN_TYPES, META_TYPES, OBSERVABLE_TYPES, RELATIONSHIP_TYPES,
@@ -176,48 +176,48 @@ impl Validator {
             budget: None,
         };
         let Some(b) = bundle.as_object() else {
-            cx.err("E001", None, "not a JSON object");
+            cx.err(Code::E001, None, "not a JSON object");
             return (cx.out, Vec::new());
         };
         let tn = Node::key(None, "type");
         match b.get("type") {
             Some(Value::String(s)) if s == "bundle" => {}
             Some(v) => cx.err(
-                "E160",
+                Code::E160,
                 Some(&tn),
                 format!("a bundle's type must be \"bundle\", got {}", ctx::show(v)),
             ),
-            None => cx.err("E101", Some(&tn), "required property type is missing"),
+            None => cx.err(Code::E101, Some(&tn), "required property type is missing"),
         }
         let idn = Node::key(None, "id");
         match b.get("id") {
             Some(Value::String(s)) => match StixId::parse(s) {
                 Ok(id) if id.ty == "bundle" => {}
                 Ok(_) => cx.err(
-                    "E103",
+                    Code::E103,
                     Some(&idn),
                     "the type part of a bundle id must be \"bundle\"",
                 ),
-                Err(e) => cx.err("E102", Some(&idn), e.to_string()),
+                Err(e) => cx.err(Code::E102, Some(&idn), e.to_string()),
             },
             Some(v) => cx.err(
-                "E105",
+                Code::E105,
                 Some(&idn),
                 format!("must be a string, got {}", json_type(v)),
             ),
-            None => cx.err("E101", Some(&idn), "required property id is missing"),
+            None => cx.err(Code::E101, Some(&idn), "required property id is missing"),
         }
         let on = Node::key(None, "objects");
         let objects: &[Value] = match b.get("objects") {
             None => &[],
             Some(Value::Array(a)) if a.is_empty() => {
-                cx.err("E106", Some(&on), "empty lists are prohibited");
+                cx.err(Code::E106, Some(&on), "empty lists are prohibited");
                 &[]
             }
             Some(Value::Array(a)) => a,
             Some(v) => {
                 cx.err(
-                    "E105",
+                    Code::E105,
                     Some(&on),
                     format!("must be a list, got {}", json_type(v)),
                 );
@@ -229,14 +229,14 @@ impl Validator {
 
     fn check_object(&self, cx: &mut Cx, obj: &Value) {
         let Some(o) = obj.as_object() else {
-            cx.err("E001", None, "not a JSON object");
+            cx.err(Code::E001, None, "not a JSON object");
             return;
         };
         let type_node = Node::key(None, "type");
         let ty = match o.get("type") {
             None => {
                 cx.err(
-                    "E101",
+                    Code::E101,
                     Some(&type_node),
                     "required property type is missing",
                 );
@@ -245,7 +245,7 @@ impl Validator {
             Some(Value::String(s)) => s.as_str(),
             Some(v) => {
                 cx.err(
-                    "E105",
+                    Code::E105,
                     Some(&type_node),
                     format!("must be a string, got {}", json_type(v)),
                 );
@@ -253,7 +253,7 @@ impl Validator {
             }
         };
         if !props::is_type_name(ty) {
-            cx.err("E100", Some(&type_node), format!("{ty:?} is not 3-250 characters of a-z, 0-9 and '-' (no leading, trailing or double '-')"));
+            cx.err(Code::E100, Some(&type_node), format!("{ty:?} is not 3-250 characters of a-z, 0-9 and '-' (no leading, trailing or double '-')"));
             return;
         }
         let category = category_of(ty, Some(o));
@@ -277,13 +277,17 @@ impl Validator {
         let id_node = Node::key(None, "id");
         let id = match o.get("id") {
             None => {
-                cx.err("E101", Some(&id_node), "required property id is missing");
+                cx.err(
+                    Code::E101,
+                    Some(&id_node),
+                    "required property id is missing",
+                );
                 None
             }
             Some(Value::String(s)) => match props::parse_id(s) {
                 Ok((id, _)) if id.ty != ty => {
                     cx.err(
-                        "E103",
+                        Code::E103,
                         Some(&id_node),
                         format!("the type part of the id ({}) must equal type ({ty})", id.ty),
                     );
@@ -292,7 +296,7 @@ impl Validator {
                 Ok((id, upper)) => {
                     if upper {
                         cx.warn(
-                            "W214",
+                            Code::W214,
                             Some(&id_node),
                             "identifiers should be written in lower case",
                         );
@@ -300,13 +304,13 @@ impl Validator {
                     Some(id)
                 }
                 Err(e) => {
-                    cx.err("E102", Some(&id_node), e.to_string());
+                    cx.err(Code::E102, Some(&id_node), e.to_string());
                     None
                 }
             },
             Some(v) => {
                 cx.err(
-                    "E105",
+                    Code::E105,
                     Some(&id_node),
                     format!("must be a string, got {}", json_type(v)),
                 );
@@ -339,7 +343,7 @@ impl Validator {
                 Some(pp) => check_kind(cx, pp.kind, v, ptr),
                 None if props::RESERVED.contains(&k.as_str()) => {
                     cx.err(
-                        "E112",
+                        Code::E112,
                         ptr,
                         format!("{k} is a reserved property name and must not be used"),
                     );
@@ -352,7 +356,7 @@ impl Validator {
                         && !k.starts_with("x_")
                         && props::is_property_name(k)
                     {
-                        cx.warn("W203", ptr, format!("custom property {k} should start with x_ (or be defined by an extension)"));
+                        cx.warn(Code::W203, ptr, format!("custom property {k} should start with x_ (or be defined by an extension)"));
                     }
                 }
             }
@@ -370,7 +374,7 @@ impl Validator {
                 if !o.contains_key(pp.name) {
                     let n = Node::key(None, pp.name);
                     cx.err(
-                        "E101",
+                        Code::E101,
                         Some(&n),
                         format!("required property {} is missing", pp.name),
                     );
@@ -381,7 +385,7 @@ impl Validator {
         if let Some(Value::String(sv)) = o.get("spec_version") {
             if sv != "2.1" {
                 let n = Node::key(None, "spec_version");
-                cx.err("E104", Some(&n), format!("must be \"2.1\", got {sv:?}"));
+                cx.err(Code::E104, Some(&n), format!("must be \"2.1\", got {sv:?}"));
             }
         }
 
@@ -395,7 +399,7 @@ impl Validator {
             check_id_version(cx, ty, category, predefined, &id, o);
         }
         if !predefined && !ty.starts_with("x-") && !ext.defines_new_type {
-            cx.warn("W204", Some(&type_node), format!("custom object type {ty} should start with x- (or be defined by an extension-definition)"));
+            cx.warn(Code::W204, Some(&type_node), format!("custom object type {ty} should start with x- (or be defined by an extension-definition)"));
         }
     }
 
@@ -406,7 +410,7 @@ impl Validator {
         let one_of = |cx: &mut Cx, keys: &[&str]| {
             if !keys.iter().any(|k| o.contains_key(*k)) {
                 cx.err(
-                    "E144",
+                    Code::E144,
                     None,
                     format!("{ty} must have at least one of {}", keys.join(", ")),
                 );
@@ -422,11 +426,15 @@ impl Validator {
                     let verdict = ch.verdict(pat, cx.budget);
                     let n = Node::key(None, "pattern");
                     if let Some(m) = verdict.error {
-                        cx.err("E141", Some(&n), format!("not a valid STIX pattern: {m}"));
+                        cx.err(
+                            Code::E141,
+                            Some(&n),
+                            format!("not a valid STIX pattern: {m}"),
+                        );
                     }
                     for w in verdict.warnings {
                         cx.warn(
-                            "W215",
+                            Code::W215,
                             Some(&n),
                             format!("the pattern cannot match as written: {w}"),
                         );
@@ -436,14 +444,18 @@ impl Validator {
             "malware" => {
                 if o.get("is_family") == Some(&Value::Bool(true)) && !has("name") {
                     let n = Node::key(None, "name");
-                    cx.err("E140", Some(&n), "name is required when is_family is true");
+                    cx.err(
+                        Code::E140,
+                        Some(&n),
+                        "name is required when is_family is true",
+                    );
                 }
             }
             "location" => {
                 let (lat, lon) = (has("latitude"), has("longitude"));
                 if lat != lon {
                     cx.err(
-                        "E142",
+                        Code::E142,
                         None,
                         "latitude and longitude must be given together",
                     );
@@ -451,14 +463,14 @@ impl Validator {
                 if has("precision") && !(lat && lon) {
                     let n = Node::key(None, "precision");
                     cx.err(
-                        "E142",
+                        Code::E142,
                         Some(&n),
                         "precision requires latitude and longitude",
                     );
                 }
                 if !(has("region") || has("country") || (lat && lon)) {
                     cx.err(
-                        "E142",
+                        Code::E142,
                         None,
                         "a location must have region, country, or latitude and longitude",
                     );
@@ -467,12 +479,12 @@ impl Validator {
             "observed-data" => {
                 match (has("objects"), has("object_refs")) {
                     (true, true) => cx.err(
-                        "E151",
+                        Code::E151,
                         None,
                         "observed-data must not have both objects and object_refs",
                     ),
                     (false, false) => cx.err(
-                        "E151",
+                        Code::E151,
                         None,
                         "observed-data must have object_refs (or the deprecated objects)",
                     ),
@@ -481,7 +493,7 @@ impl Validator {
                 if has("objects") {
                     let n = Node::key(None, "objects");
                     cx.warn(
-                        "W212",
+                        Code::W212,
                         Some(&n),
                         "objects is deprecated in STIX 2.1; use object_refs",
                     );
@@ -495,13 +507,15 @@ impl Validator {
                 let n = Node::key(None, "url");
                 match (has("payload_bin"), has("url")) {
                     (true, true) => cx.err(
-                        "E143",
+                        Code::E143,
                         None,
                         "artifact must have payload_bin or url, not both",
                     ),
-                    (false, false) => cx.err("E143", None, "artifact must have payload_bin or url"),
+                    (false, false) => {
+                        cx.err(Code::E143, None, "artifact must have payload_bin or url")
+                    }
                     (false, true) if !has("hashes") => {
-                        cx.err("E143", Some(&n), "url requires hashes")
+                        cx.err(Code::E143, Some(&n), "url requires hashes")
                     }
                     _ => {}
                 }
@@ -512,7 +526,7 @@ impl Validator {
                 if o.get("is_active") == Some(&Value::Bool(true)) && has("end") {
                     let n = Node::key(None, "end");
                     cx.err(
-                        "E145",
+                        Code::E145,
                         Some(&n),
                         "end must not be present when is_active is true",
                     );
@@ -522,7 +536,7 @@ impl Validator {
                 Some(Value::Bool(true)) if has("body") => {
                     let n = Node::key(None, "body");
                     cx.err(
-                        "E145",
+                        Code::E145,
                         Some(&n),
                         "body must not be present when is_multipart is true",
                     );
@@ -530,7 +544,7 @@ impl Validator {
                 Some(Value::Bool(false)) if has("body_multipart") => {
                     let n = Node::key(None, "body_multipart");
                     cx.err(
-                        "E145",
+                        Code::E145,
                         Some(&n),
                         "body_multipart must not be present when is_multipart is false",
                     );
@@ -540,7 +554,7 @@ impl Validator {
             "process" => {
                 if !has("extensions") && !types::PROCESS.iter().any(|p| has(p.name)) {
                     cx.err(
-                        "E144",
+                        Code::E144,
                         None,
                         "process must have at least one process property or extension",
                     );
@@ -549,7 +563,7 @@ impl Validator {
             "x509-certificate" => {
                 if !types::X509_CERTIFICATE.iter().any(|p| has(p.name)) {
                     cx.err(
-                        "E144",
+                        Code::E144,
                         None,
                         "x509-certificate must have at least one certificate property",
                     );
@@ -609,7 +623,7 @@ fn check_timestamp_order(cx: &mut Cx, ty: &str, o: &Map<String, Value>) {
         if cmp_ts(m, c).is_lt() {
             let n = Node::key(None, "modified");
             cx.err(
-                "E109",
+                Code::E109,
                 Some(&n),
                 format!("modified ({m}) must not be earlier than created ({c})"),
             );
@@ -626,7 +640,7 @@ fn check_timestamp_order(cx: &mut Cx, ty: &str, o: &Map<String, Value>) {
                     "later than or equal to"
                 };
                 cx.err(
-                    "E110",
+                    Code::E110,
                     Some(&n),
                     format!("{late} ({b}) must be {rel} {early} ({a})"),
                 );
@@ -652,7 +666,7 @@ fn check_id_version(
     if cat != Category::Observable {
         if ver != 4 {
             cx.warn(
-                "W205",
+                Code::W205,
                 Some(&n),
                 format!("SDO/SRO/SMO ids should be UUIDv4, got version {ver}"),
             );
@@ -665,7 +679,7 @@ fn check_id_version(
     if ty == "process" {
         if ver != 4 {
             cx.err(
-                "E146",
+                Code::E146,
                 Some(&n),
                 format!("process ids must be UUIDv4, got version {ver}"),
             );
@@ -677,15 +691,15 @@ fn check_id_version(
     }
     match sco_deterministic_id(o) {
         None if ver != 4 => {
-            cx.err("E146", Some(&n), format!("with no id-contributing property present the id must be UUIDv4, got version {ver}"));
+            cx.err(Code::E146, Some(&n), format!("with no id-contributing property present the id must be UUIDv4, got version {ver}"));
         }
         None => {}
         Some(_) if ver != 5 => {
-            cx.warn("W206", Some(&n), format!("SCO ids should be UUIDv5 over the id-contributing properties, got version {ver}"));
+            cx.warn(Code::W206, Some(&n), format!("SCO ids should be UUIDv5 over the id-contributing properties, got version {ver}"));
         }
         Some(det) => {
             if o.get("id").and_then(Value::as_str) != Some(det.as_str()) {
-                cx.warn("W206", Some(&n), format!("UUIDv5 id differs from the one computed from the id-contributing properties ({det})"));
+                cx.warn(Code::W206, Some(&n), format!("UUIDv5 id differs from the one computed from the id-contributing properties ({det})"));
             }
         }
     }
@@ -702,7 +716,7 @@ fn check_relationship(cx: &mut Cx, o: &Map<String, Value>) {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     {
         cx.err(
-            "E152",
+            Code::E152,
             Some(&n),
             format!("{rel:?} must contain only a-z, 0-9 and '-'"),
         );
@@ -717,7 +731,7 @@ fn check_relationship(cx: &mut Cx, o: &Map<String, Value>) {
     if let (Some(s), Some(t)) = (ty_of("source_ref"), ty_of("target_ref")) {
         if !vocab::is_spec_relationship(s, rel, t) {
             cx.warn(
-                "W202",
+                Code::W202,
                 Some(&n),
                 format!("{rel:?} is not a relationship STIX 2.1 defines from {s} to {t}"),
             );
@@ -733,13 +747,13 @@ fn check_language_content(cx: &mut Cx, o: &Map<String, Value>) {
     };
     let cn = Node::key(None, "contents");
     if contents.is_empty() {
-        cx.err("E147", Some(&cn), "contents must not be empty");
+        cx.err(Code::E147, Some(&cn), "contents must not be empty");
     }
     for (lang, tr) in contents {
         let ln = Node::key(Some(&cn), lang);
         if !props::is_lang_tag(lang) {
             cx.err(
-                "E114",
+                Code::E114,
                 Some(&ln),
                 format!("{lang:?} is not an RFC 5646 language tag"),
             );
@@ -752,7 +766,7 @@ fn check_language_content(cx: &mut Cx, o: &Map<String, Value>) {
                 }
             }
             v => cx.err(
-                "E147",
+                Code::E147,
                 Some(&ln),
                 format!(
                     "must be an object of translated properties, got {}",
@@ -773,14 +787,14 @@ fn check_marking(cx: &mut Cx, o: &Map<String, Value>) {
     let dn = Node::key(None, "definition");
     match (dt, def) {
         (Some(_), None) => cx.err(
-            "E158",
+            Code::E158,
             Some(&dn),
             "definition is required with definition_type",
         ),
         (None, Some(_)) if !o.contains_key("definition_type") => {
             let n = Node::key(None, "definition_type");
             cx.err(
-                "E158",
+                Code::E158,
                 Some(&n),
                 "definition_type is required with definition",
             );
@@ -790,14 +804,14 @@ fn check_marking(cx: &mut Cx, o: &Map<String, Value>) {
             let tn = Node::key(Some(&dn), "tlp");
             match level.and_then(|l| tlp::TLP1.iter().find(|m| m.level == l)) {
                 None => cx.err(
-                    "E158",
+                    Code::E158,
                     Some(&tn),
                     "a tlp definition must have tlp: white, green, amber or red",
                 ),
                 Some(m) if m.id != id => {
                     let n = Node::key(None, "id");
                     cx.err(
-                        "E148",
+                        Code::E148,
                         Some(&n),
                         format!("the TLP 1.0 {} marking must have id {}", m.name, m.id),
                     );
@@ -809,7 +823,7 @@ fn check_marking(cx: &mut Cx, o: &Map<String, Value>) {
             if !d.get("statement").is_some_and(Value::is_string) {
                 let n = Node::key(Some(&dn), "statement");
                 cx.err(
-                    "E158",
+                    Code::E158,
                     Some(&n),
                     "a statement definition must have a statement string",
                 );
@@ -823,14 +837,14 @@ fn check_marking(cx: &mut Cx, o: &Map<String, Value>) {
             1 => {
                 let level = def.and_then(|d| d.get("tlp")).and_then(Value::as_str);
                 if dt != Some("tlp") || level != Some(m.level) {
-                    cx.err("E148", Some(&n), format!("{id} is the TLP 1.0 {} marking: definition_type must be tlp and definition.tlp {}", m.name, m.level));
+                    cx.err(Code::E148, Some(&n), format!("{id} is the TLP 1.0 {} marking: definition_type must be tlp and definition.tlp {}", m.name, m.level));
                 }
             }
             _ => {
                 if o.get("name").and_then(Value::as_str) != Some(m.name) {
                     let nn = Node::key(None, "name");
                     cx.err(
-                        "E148",
+                        Code::E148,
                         Some(&nn),
                         format!(
                             "{id} is the TLP 2.0 marking {}: name must be {:?}",
@@ -844,7 +858,7 @@ fn check_marking(cx: &mut Cx, o: &Map<String, Value>) {
                     .and_then(|e| e.get("tlp_2_0"))
                     .and_then(Value::as_str);
                 if lvl != Some(m.level) {
-                    cx.err("E148", Some(&n), format!("{id} is the TLP 2.0 marking {}: it must carry the TLP 2.0 extension with tlp_2_0 {:?}", m.name, m.level));
+                    cx.err(Code::E148, Some(&n), format!("{id} is the TLP 2.0 marking {}: it must carry the TLP 2.0 extension with tlp_2_0 {:?}", m.name, m.level));
                 }
             }
         }
@@ -859,7 +873,7 @@ fn check_marking(cx: &mut Cx, o: &Map<String, Value>) {
             .and_then(|l| tlp::TLP2.iter().find(|m| m.level == l))
         {
             Some(m) => cx.err(
-                "E148",
+                Code::E148,
                 Some(&n),
                 format!(
                     "a TLP 2.0 {} marking must be the fixed object {}",
@@ -867,7 +881,7 @@ fn check_marking(cx: &mut Cx, o: &Map<String, Value>) {
                 ),
             ),
             None => cx.err(
-                "E148",
+                Code::E148,
                 Some(&n),
                 "the TLP 2.0 extension needs tlp_2_0: clear, green, amber, amber+strict or red",
             ),
@@ -878,7 +892,7 @@ fn check_marking(cx: &mut Cx, o: &Map<String, Value>) {
         if refs.iter().any(|r| r.as_str() == Some(id)) {
             let n = Node::key(None, "object_marking_refs");
             cx.err(
-                "E124",
+                Code::E124,
                 Some(&n),
                 "a marking-definition must not reference itself",
             );
@@ -891,7 +905,7 @@ fn check_marking(cx: &mut Cx, o: &Map<String, Value>) {
         {
             let n = Node::key(None, "granular_markings");
             cx.err(
-                "E124",
+                Code::E124,
                 Some(&n),
                 "a marking-definition must not reference itself",
             );
@@ -939,7 +953,7 @@ pub fn cross_object_findings<'a>(
                 out.push((
                     i,
                     Diagnostic::warning(
-                        "W213",
+                        Code::W213,
                         "/id",
                         format!(
                             "UUID {} is already used by a {ty} object in this bundle",
@@ -962,7 +976,7 @@ pub fn cross_object_findings<'a>(
             out.push((
                 i,
                 Diagnostic::warning(
-                    "W207",
+                    Code::W207,
                     "/id",
                     format!("duplicate of object {first} of the bundle (same id{what})"),
                 ),

@@ -4,6 +4,7 @@ use serde_json::{Map, Value};
 
 use super::ctx::{json_type, show, Cx, Node, Ptr};
 use super::formats;
+use crate::diag::Code;
 use crate::ids::{StixId, StixIdError};
 use crate::object::{DOMAIN_TYPES, META_TYPES, OBSERVABLE_TYPES, RELATIONSHIP_TYPES};
 use crate::time::Timestamp;
@@ -153,7 +154,11 @@ pub(crate) const RESERVED: &[&str] = &[
 ];
 
 fn expect(cx: &mut Cx, v: &Value, ptr: Ptr<'_>, what: &str) -> bool {
-    cx.err("E105", ptr, format!("must be {what}, got {}", json_type(v)));
+    cx.err(
+        Code::E105,
+        ptr,
+        format!("must be {what}, got {}", json_type(v)),
+    );
     let _ = v;
     false
 }
@@ -172,7 +177,7 @@ fn str_of<'v>(cx: &mut Cx, v: &'v Value, ptr: Ptr<'_>) -> Option<&'v str> {
 fn list_of<'v>(cx: &mut Cx, v: &'v Value, ptr: Ptr<'_>) -> Option<&'v [Value]> {
     match v {
         Value::Array(a) if a.is_empty() => {
-            cx.err("E106", ptr, "empty lists are prohibited");
+            cx.err(Code::E106, ptr, "empty lists are prohibited");
             None
         }
         Value::Array(a) => Some(a),
@@ -248,17 +253,21 @@ pub(crate) fn parse_id(s: &str) -> Result<(StixId<'_>, bool), StixIdError> {
 pub(crate) fn check_ref(cx: &mut Cx, r: R, v: &Value, ptr: Ptr<'_>) {
     let Some(s) = str_of(cx, v, ptr) else { return };
     match parse_id(s) {
-        Err(e) => cx.err("E116", ptr, format!("must be a STIX identifier: {e}")),
+        Err(e) => cx.err(Code::E116, ptr, format!("must be a STIX identifier: {e}")),
         Ok((id, _)) if !r.allows(id.ty) => {
             cx.err(
-                "E115",
+                Code::E115,
                 ptr,
                 format!("must reference {}, got {}", r.describe(), show(v)),
             );
         }
         Ok((_, upper)) => {
             if upper {
-                cx.warn("W214", ptr, "identifiers should be written in lower case");
+                cx.warn(
+                    Code::W214,
+                    ptr,
+                    "identifiers should be written in lower case",
+                );
             }
         }
     }
@@ -269,7 +278,7 @@ fn check_str_fmt(
     v: &Value,
     ptr: Ptr<'_>,
     ok: fn(&str) -> bool,
-    code: &'static str,
+    code: Code,
     what: &str,
 ) {
     if let Some(s) = str_of(cx, v, ptr) {
@@ -282,7 +291,11 @@ fn check_str_fmt(
 /// Checks `v` against `kind`. `ptr` points at `v`.
 pub(crate) fn check_kind(cx: &mut Cx, kind: K, v: &Value, ptr: Ptr<'_>) {
     if v.is_null() {
-        cx.err("E117", ptr, "must not be null (omit the property instead)");
+        cx.err(
+            Code::E117,
+            ptr,
+            "must not be null (omit the property instead)",
+        );
         return;
     }
     match kind {
@@ -296,12 +309,12 @@ pub(crate) fn check_kind(cx: &mut Cx, kind: K, v: &Value, ptr: Ptr<'_>) {
             if let Some(s) = str_of(cx, v, ptr) {
                 match Timestamp::parse(s) {
                     Err(e) => cx.err(
-                        "E107",
+                        Code::E107,
                         ptr,
                         format!("must be an RFC 3339 UTC timestamp: {e}"),
                     ),
                     Ok(t) if matches!(kind, K::TsMs) && t.fraction_digits() < 3 => cx.err(
-                        "E108",
+                        Code::E108,
                         ptr,
                         format!(
                             "must be precise to at least the millisecond, got {}",
@@ -320,12 +333,12 @@ pub(crate) fn check_kind(cx: &mut Cx, kind: K, v: &Value, ptr: Ptr<'_>) {
         K::Int(lo, hi) => match v.as_i64() {
             Some(n) if (lo..=hi).contains(&n) => {}
             Some(_) => cx.err(
-                "E113",
+                Code::E113,
                 ptr,
                 format!("must be an integer {lo}..={hi}, got {}", show(v)),
             ),
             None if v.is_u64() => cx.err(
-                "E113",
+                Code::E113,
                 ptr,
                 format!("must be an integer {lo}..={hi}, got {}", show(v)),
             ),
@@ -336,7 +349,7 @@ pub(crate) fn check_kind(cx: &mut Cx, kind: K, v: &Value, ptr: Ptr<'_>) {
         K::Num(lo, hi) => match v.as_f64() {
             Some(n) if (lo..=hi).contains(&n) => {}
             Some(_) => cx.err(
-                "E113",
+                Code::E113,
                 ptr,
                 format!("must be a number {lo}..={hi}, got {}", show(v)),
             ),
@@ -377,7 +390,7 @@ pub(crate) fn check_kind(cx: &mut Cx, kind: K, v: &Value, ptr: Ptr<'_>) {
                     let n = Node::key(ptr, k);
                     if k.is_empty() || k.len() > 250 || !k.is_ascii() {
                         cx.err(
-                            "E159",
+                            Code::E159,
                             Some(&n),
                             "dictionary keys must be 1-250 ASCII characters",
                         );
@@ -389,13 +402,20 @@ pub(crate) fn check_kind(cx: &mut Cx, kind: K, v: &Value, ptr: Ptr<'_>) {
         K::Obj => {
             obj_of(cx, v, ptr);
         }
-        K::Bin => check_str_fmt(cx, v, ptr, formats::is_base64, "E131", "base64 (RFC 4648)"),
+        K::Bin => check_str_fmt(
+            cx,
+            v,
+            ptr,
+            formats::is_base64,
+            Code::E131,
+            "base64 (RFC 4648)",
+        ),
         K::Hex => check_str_fmt(
             cx,
             v,
             ptr,
             formats::is_hex,
-            "E132",
+            Code::E132,
             "an even number of hex digits",
         ),
         K::Lang => check_str_fmt(
@@ -403,16 +423,16 @@ pub(crate) fn check_kind(cx: &mut Cx, kind: K, v: &Value, ptr: Ptr<'_>) {
             v,
             ptr,
             is_lang_tag,
-            "E114",
+            Code::E114,
             "a valid RFC 5646 language tag (registered subtags)",
         ),
-        K::Url => check_str_fmt(cx, v, ptr, formats::is_uri, "E130", "an RFC 3986 URI"),
+        K::Url => check_str_fmt(cx, v, ptr, formats::is_uri, Code::E130, "an RFC 3986 URI"),
         K::Ipv4 => check_str_fmt(
             cx,
             v,
             ptr,
             formats::is_ipv4_cidr,
-            "E137",
+            Code::E137,
             "an IPv4 address or CIDR block",
         ),
         K::Ipv6 => check_str_fmt(
@@ -420,7 +440,7 @@ pub(crate) fn check_kind(cx: &mut Cx, kind: K, v: &Value, ptr: Ptr<'_>) {
             v,
             ptr,
             formats::is_ipv6_cidr,
-            "E137",
+            Code::E137,
             "an IPv6 address or CIDR block",
         ),
         K::Mac => check_str_fmt(
@@ -428,16 +448,23 @@ pub(crate) fn check_kind(cx: &mut Cx, kind: K, v: &Value, ptr: Ptr<'_>) {
             v,
             ptr,
             formats::is_mac,
-            "E137",
+            Code::E137,
             "a lowercase colon-delimited MAC address",
         ),
-        K::Domain => check_str_fmt(cx, v, ptr, formats::is_domain_name, "E137", "a domain name"),
+        K::Domain => check_str_fmt(
+            cx,
+            v,
+            ptr,
+            formats::is_domain_name,
+            Code::E137,
+            "a domain name",
+        ),
         K::Email => check_str_fmt(
             cx,
             v,
             ptr,
             formats::is_email_addr,
-            "E137",
+            Code::E137,
             "an e-mail address (addr-spec)",
         ),
         K::Mime => check_str_fmt(
@@ -445,7 +472,7 @@ pub(crate) fn check_kind(cx: &mut Cx, kind: K, v: &Value, ptr: Ptr<'_>) {
             v,
             ptr,
             formats::is_mime_type,
-            "E133",
+            Code::E133,
             "an IANA media type (type/subtype)",
         ),
         K::Charset => check_str_fmt(
@@ -453,7 +480,7 @@ pub(crate) fn check_kind(cx: &mut Cx, kind: K, v: &Value, ptr: Ptr<'_>) {
             v,
             ptr,
             formats::is_charset,
-            "E134",
+            Code::E134,
             "an IANA character set name",
         ),
         K::Cpe => check_str_fmt(
@@ -461,7 +488,7 @@ pub(crate) fn check_kind(cx: &mut Cx, kind: K, v: &Value, ptr: Ptr<'_>) {
             v,
             ptr,
             formats::is_cpe23,
-            "E135",
+            Code::E135,
             "a CPE 2.3 formatted string",
         ),
         K::Iso639List => each_in_list(cx, v, ptr, |cx, item, p| {
@@ -470,7 +497,7 @@ pub(crate) fn check_kind(cx: &mut Cx, kind: K, v: &Value, ptr: Ptr<'_>) {
                 item,
                 p,
                 formats::is_iso639_2,
-                "E136",
+                Code::E136,
                 "an ISO 639-2 language code",
             )
         }),
@@ -497,7 +524,7 @@ pub(crate) fn is_lang_tag(s: &str) -> bool {
 fn ov_check(cx: &mut Cx, voc: Vocab, s: &str, ptr: Ptr<'_>) {
     if !voc.contains(s) {
         cx.warn(
-            "W201",
+            Code::W201,
             ptr,
             format!("{s:?} is not in the open vocabulary {}", voc.name),
         );
@@ -506,7 +533,11 @@ fn ov_check(cx: &mut Cx, voc: Vocab, s: &str, ptr: Ptr<'_>) {
 
 fn enum_check(cx: &mut Cx, voc: Vocab, s: &str, ptr: Ptr<'_>) {
     if !voc.contains(s) {
-        cx.err("E126", ptr, format!("{s:?} is not a value of {}", voc.name));
+        cx.err(
+            Code::E126,
+            ptr,
+            format!("{s:?} is not a value of {}", voc.name),
+        );
     }
 }
 
@@ -525,7 +556,7 @@ pub(crate) fn check_embedded(cx: &mut Cx, props: &[P], m: &Map<String, Value>, p
         if !m.contains_key(p.name) {
             let n = Node::key(ptr, p.name);
             cx.err(
-                "E101",
+                Code::E101,
                 Some(&n),
                 format!("required property {} is missing", p.name),
             );
@@ -538,7 +569,7 @@ pub(crate) fn check_embedded(cx: &mut Cx, props: &[P], m: &Map<String, Value>, p
 pub(crate) fn check_custom_property(cx: &mut Cx, k: &str, v: &Value, ptr: Ptr<'_>) {
     if !is_property_name(k) {
         cx.err(
-            "E111",
+            Code::E111,
             ptr,
             format!("property name {k:?} must be 3-250 characters of a-z, 0-9 and _"),
         );
@@ -548,8 +579,12 @@ pub(crate) fn check_custom_property(cx: &mut Cx, k: &str, v: &Value, ptr: Ptr<'_
 
 pub(crate) fn check_custom_value(cx: &mut Cx, v: &Value, ptr: Ptr<'_>) {
     match v {
-        Value::Null => cx.err("E117", ptr, "must not be null (omit the property instead)"),
-        Value::Array(a) if a.is_empty() => cx.err("E106", ptr, "empty lists are prohibited"),
+        Value::Null => cx.err(
+            Code::E117,
+            ptr,
+            "must not be null (omit the property instead)",
+        ),
+        Value::Array(a) if a.is_empty() => cx.err(Code::E106, ptr, "empty lists are prohibited"),
         _ => {}
     }
 }
@@ -560,7 +595,7 @@ pub(crate) fn check_custom_value(cx: &mut Cx, v: &Value, ptr: Ptr<'_>) {
 pub(crate) fn check_hashes(cx: &mut Cx, v: &Value, ptr: Ptr<'_>) {
     let Some(m) = obj_of(cx, v, ptr) else { return };
     if m.is_empty() {
-        cx.err("E120", ptr, "hashes must contain at least one hash");
+        cx.err(Code::E120, ptr, "hashes must contain at least one hash");
     }
     for (k, hv) in m {
         let n = Node::key(ptr, k);
@@ -571,7 +606,7 @@ pub(crate) fn check_hashes(cx: &mut Cx, v: &Value, ptr: Ptr<'_>) {
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         {
             cx.err(
-                "E120",
+                Code::E120,
                 p,
                 format!(
                     "hash algorithm name {k:?} must be 3-250 characters of a-z, A-Z, 0-9, _ and -"
@@ -581,14 +616,14 @@ pub(crate) fn check_hashes(cx: &mut Cx, v: &Value, ptr: Ptr<'_>) {
         let Some(s) = str_of(cx, hv, p) else { continue };
         if formats::hash_value_ok(k, s) == Some(false) {
             cx.err(
-                "E120",
+                Code::E120,
                 p,
                 format!("is not a valid {k} digest, got {}", show(hv)),
             );
         }
         if !vocab::HASH_ALGORITHM.contains(k) && !k.starts_with("x_") {
             cx.warn(
-                "W209",
+                Code::W209,
                 p,
                 format!("hash algorithm {k:?} is not in hash-algorithm-ov"),
             );
@@ -623,7 +658,7 @@ fn check_external_reference(cx: &mut Cx, v: &Value, ptr: Ptr<'_>) {
         .any(|k| m.contains_key(*k))
     {
         cx.err(
-            "E118",
+            Code::E118,
             ptr,
             "an external reference must have at least one of description, url, external_id",
         );
@@ -637,7 +672,7 @@ fn check_external_reference(cx: &mut Cx, v: &Value, ptr: Ptr<'_>) {
     let n = Node::key(ptr, "external_id");
     match m.get("external_id") {
         None => cx.err(
-            "E119",
+            Code::E119,
             Some(&n),
             format!(
                 "external_id is required for source_name {:?}",
@@ -645,7 +680,7 @@ fn check_external_reference(cx: &mut Cx, v: &Value, ptr: Ptr<'_>) {
             ),
         ),
         Some(Value::String(s)) if !check(s) => cx.err(
-            "E119",
+            Code::E119,
             Some(&n),
             format!("must have the form {what}, got {s:?}"),
         ),
@@ -665,7 +700,7 @@ fn check_granular_marking(cx: &mut Cx, v: &Value, ptr: Ptr<'_>) {
     check_embedded(cx, GRANULAR_MARKING, m, ptr);
     if m.contains_key("marking_ref") == m.contains_key("lang") {
         cx.err(
-            "E122",
+            Code::E122,
             ptr,
             "a granular marking must have exactly one of marking_ref and lang",
         );
@@ -686,7 +721,7 @@ pub(crate) fn check_selectors(cx: &mut Cx, obj: &Map<String, Value>, gm: &Value)
             let Some(sel) = sel.as_str() else { continue };
             if !selector_resolves(obj, sel) {
                 let n = Node::idx(Some(&ms), j);
-                cx.err("E123", Some(&n), format!("selector {sel:?} does not resolve to a property or list item of this object"));
+                cx.err(Code::E123, Some(&n), format!("selector {sel:?} does not resolve to a property or list item of this object"));
             }
         }
     }
@@ -754,7 +789,7 @@ pub(crate) fn check_extensions(cx: &mut Cx, ty: &str, v: &Value, ptr: Ptr<'_>) -
         return info;
     };
     if m.is_empty() {
-        cx.err("E125", ptr, "extensions must not be empty");
+        cx.err(Code::E125, ptr, "extensions must not be empty");
     }
     for (k, ev) in m {
         let n = Node::key(ptr, k);
@@ -763,13 +798,13 @@ pub(crate) fn check_extensions(cx: &mut Cx, ty: &str, v: &Value, ptr: Ptr<'_>) -
             continue;
         };
         if em.is_empty() {
-            cx.err("E125", p, "an extension must not be empty");
+            cx.err(Code::E125, p, "an extension must not be empty");
         }
         if k.starts_with("extension-definition--") {
             match StixId::parse(k) {
                 Ok(id) if id.ty == "extension-definition" => {}
                 _ => cx.err(
-                    "E125",
+                    Code::E125,
                     p,
                     format!("extension key {k:?} is not a valid extension-definition id"),
                 ),
@@ -778,7 +813,7 @@ pub(crate) fn check_extensions(cx: &mut Cx, ty: &str, v: &Value, ptr: Ptr<'_>) -
                 None => {
                     let t = Node::key(p, "extension_type");
                     cx.err(
-                        "E125",
+                        Code::E125,
                         Some(&t),
                         "an extension-definition extension must have extension_type",
                     );
@@ -818,7 +853,7 @@ pub(crate) fn check_extensions(cx: &mut Cx, ty: &str, v: &Value, ptr: Ptr<'_>) -
             }
         } else {
             cx.err(
-                "E125",
+                Code::E125,
                 p,
                 format!("extension key {k:?} must be an extension-definition id or end in -ext"),
             );

@@ -29,7 +29,7 @@ fn codes(v: &Value) -> Vec<(&'static str, Severity, String)> {
     Validator::new()
         .validate(v)
         .into_iter()
-        .map(|d| (d.code, d.severity, d.pointer))
+        .map(|d| (d.code.as_str(), d.severity, d.pointer().to_owned()))
         .collect()
 }
 
@@ -38,7 +38,7 @@ fn assert_error(v: &Value, code: &str, pointer: &str) {
     let ds = Validator::new().validate(v);
     assert!(
         ds.iter()
-            .any(|d| d.code == code && d.severity == Severity::Error && d.pointer == pointer),
+            .any(|d| d.code == code && d.severity == Severity::Error && d.pointer() == pointer),
         "expected error {code} at {pointer:?}, got {ds:#?}"
     );
 }
@@ -650,7 +650,7 @@ fn e141_w201_indicator_pattern() {
         .validate(&indicator());
     assert!(
         ds.iter()
-            .any(|d| d.code == "E141" && d.pointer == "/pattern"),
+            .any(|d| d.code == "E141" && d.pointer() == "/pattern"),
         "{ds:#?}"
     );
     assert_clean(&indicator());
@@ -817,7 +817,7 @@ fn w201_open_vocabulary() {
     assert_eq!(
         ds.iter()
             .filter(|d| d.code == "W201")
-            .map(|d| d.pointer.as_str())
+            .map(|d| d.pointer())
             .collect::<Vec<_>>(),
         ["/tool_types/1"]
     );
