@@ -139,7 +139,10 @@ pub fn check_password(name: &str, password: &str) -> Result<(), StoreError> {
         ));
     }
     if COMMON_PASSWORDS.contains(&lower.as_str())
-        || password.chars().all(|c| Some(c) == password.chars().next())
+        || password
+            .chars()
+            .next()
+            .is_some_and(|first| password.chars().all(|c| c == first))
     {
         return Err(StoreError::Invalid(
             "the password is one of the most common passwords, which are guessed first: \
@@ -687,7 +690,14 @@ pub(crate) async fn throttle_failures(
     else {
         return next.run(req).await;
     };
-    if value.to_str().is_ok_and(|h| st.auth.is_cached(h)) {
+    let Ok(header) = value.to_str() else {
+        return next.run(req).await; // refused as malformed, no argon2
+    };
+    if st.auth.is_cached(header) {
+        return next.run(req).await;
+    }
+    let (_pending, first) = Pending::enter(&st.pending, st.auth.cache_key(header));
+    if !first {
         return next.run(req).await;
     }
     let ip = peer.ip();
@@ -698,6 +708,48 @@ pub(crate) async fn throttle_failures(
         return too_many_requests(secs);
     }
     let response = next.run(req).await;
+    /// Headers (by cache key) with a request between the throttle and its
+    /// answer, and how many. Only the first request for a header takes a
+    /// token: the others wait for its one verification (the gate) and find
+    /// the answer cached, so 500 workers of one connector starting at once,
+    /// or a credential whose cache entry expired, cost one token, not 500.
+    pub(crate) pending: Arc<Mutex<HashMap<[u8; 32], usize>>>,
+}
+
+/// Counts a request off [`ThrottleState::pending`] when it ends (or is dropped).
+struct Pending {
+    map: Arc<Mutex<HashMap<[u8; 32], usize>>>,
+    key: [u8; 32],
+}
+
+impl Pending {
+    /// Counts a request in; true when it is the only one for its header.
+    fn enter(map: &Arc<Mutex<HashMap<[u8; 32], usize>>>, key: [u8; 32]) -> (Pending, bool) {
+        let mut m = map.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = m.entry(key).or_insert(0);
+        *n += 1;
+        let first = *n == 1;
+        drop(m);
+        (
+            Pending {
+                map: map.clone(),
+                key,
+            },
+            first,
+        )
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        let mut m = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(n) = m.get_mut(&self.key) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                m.remove(&self.key);
+            }
+        }
+    }
     if response.status() != StatusCode::UNAUTHORIZED {
         st.throttle.refund(ip);
     }

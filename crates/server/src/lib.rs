@@ -279,6 +279,7 @@ fn resource_layers(app: Router, config: &ServerConfig, auth: Arc<StoreAuthentica
                 )),
             },
             auth::throttle_failures,
+                pending: Arc::default(),
         ))
     } else {
         app

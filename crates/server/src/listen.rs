@@ -566,4 +566,60 @@ mod tests {
             "no entry left behind"
         );
     }
+
+    #[test]
+    fn global_count_and_default_cap() {
+        let count = Arc::new(AtomicUsize::new(0));
+        let a = Live::take(&count, 2).expect("one");
+        let b = Live::take(&count, 2).expect("two");
+        assert!(Live::take(&count, 2).is_none(), "over the cap");
+        drop(a);
+        let c = Live::take(&count, 2).expect("freed");
+        drop((b, c));
+        assert_eq!(count.load(Ordering::SeqCst), 0);
+        assert_eq!(default_max_connections(1024), 960);
+        assert_eq!(default_max_connections(256), 192);
+        assert_eq!(default_max_connections(1 << 20), 10_000);
+        assert_eq!(default_max_connections(100), 50);
+        assert!(raise_nofile_limit() >= 64, "a soft limit is in force");
+    }
+
+    /// A peer that never reads: the write fails with `TimedOut` once it
+    /// has made no progress for the limit; progress resets the clock.
+    #[tokio::test]
+    async fn write_timeout_fires_only_without_progress() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (near, mut far) = tokio::io::duplex(1024);
+        let mut w = WriteTimeout::new(near, Duration::from_millis(200));
+        // Reads drain it in time: no error however long it runs in all.
+        let reader = tokio::spawn(async move {
+            let mut buf = vec![0u8; 1024];
+            let mut total = 0;
+            while total < 64 * 1024 {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                total += far.read(&mut buf).await.expect("read");
+            }
+            far
+        });
+        for _ in 0..64 {
+            w.write_all(&[7u8; 1024])
+                .await
+                .expect("a slow reader is fine");
+        }
+        let far = reader.await.expect("reader");
+        // Now nobody reads: the write stalls and fails.
+        let t0 = std::time::Instant::now();
+        let err = loop {
+            if let Err(e) = w.write_all(&[7u8; 1024]).await {
+                break e;
+            }
+        };
+        assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+        assert!(
+            t0.elapsed() >= Duration::from_millis(150),
+            "{:?}",
+            t0.elapsed()
+        );
+        drop(far);
+    }
 }

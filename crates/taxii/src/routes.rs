@@ -670,9 +670,10 @@ pub(crate) async fn add_objects(
     let bytes = read_limited(&headers, body, writer.max_content_length()).await?;
     let validator = ctx.app.validator.clone();
     let limits = ctx.app.config.limits;
-    // One regex compile budget for the envelope; cancelled if this handler
-    // is dropped (the client closed the connection) while validation runs.
-    let budget = std::sync::Arc::new(sightline_stix::RegexBudget::for_input(bytes.len()));
+    // One fixed regex compile budget per envelope (a remote client's work is
+    // bounded whatever its size; import files get one that grows with them),
+    // cancelled if this handler is dropped (the client closed the connection).
+    let budget = std::sync::Arc::new(sightline_stix::RegexBudget::default());
     let _cancel = budget.cancel_on_drop();
     let prepared =
         tokio::task::spawn_blocking(move || prepare(&validator, &bytes, &limits, &budget))

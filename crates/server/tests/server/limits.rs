@@ -646,3 +646,32 @@ fn regex_budget_per_envelope() {
     assert!(why.contains("compile budget"), "{why}");
     alive(&s);
 }
+
+/// The throttle counts headers, not requests: many workers of one client
+/// sending the same good (not yet cached) credential at once all get in,
+/// with a burst far smaller than their number.
+#[test]
+fn one_credential_stampede_is_not_throttled() {
+    let s = start("auth_failure_burst = 2\nauth_failure_per_sec = 0.1");
+    let url = s.url(OBJECTS);
+    let threads: Vec<_> = (0..24)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                client()
+                    .get(url)
+                    .header("authorization", basic("bob", "correct horse"))
+                    .send()
+                    .expect("GET")
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    let got: Vec<u16> = threads
+        .into_iter()
+        .map(|t| t.join().expect("thread"))
+        .collect();
+    assert!(got.iter().all(|c| *c == 200), "{got:?}");
+    assert_eq!(s.auth.verifications(), 1);
+}
