@@ -87,13 +87,33 @@ pub(crate) fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (Stri
     let t = if cid.is_some() { "m" } else { "v" };
     let rare_spec = !q.spec_versions.is_empty() && q.spec_versions.iter().all(|s| s != COMMON_SPEC);
     if q.ids.is_empty() && !rare_spec && !q.types.is_empty() {
+        // Several types: each arm yields only keys (no spec filter needs
+        // the version), so merging sorts integers, not objects, and the
+        // versions are read for the page's rows alone.
+        let slim = q.types.len() > 1 && q.spec_versions.is_empty();
         let mut arms = Vec::with_capacity(q.types.len());
         for ty in &q.types {
             let mut sql = String::with_capacity(400);
+            let what = if slim {
+                format!(
+                    "{t}.date_added AS d, {t}.{} AS r",
+                    if cid.is_some() {
+                        "version"
+                    } else {
+                        "date_added"
+                    }
+                )
+            } else {
+                format!("{t}.date_added, {COLUMNS}")
+            };
             if let Some(cid) = cid {
+                let join = if slim {
+                    ""
+                } else {
+                    "JOIN versions v ON v.date_added = m.version"
+                };
                 sql.push_str(&format!(
-                    "SELECT m.date_added, {COLUMNS} FROM members m INDEXED BY members_type
-                     JOIN versions v ON v.date_added = m.version
+                    "SELECT {what} FROM members m INDEXED BY members_type {join}
                      WHERE m.cid = ? AND m.type = ? AND m.date_added > ?"
                 ));
                 params.push(Value::Integer(cid));
@@ -104,7 +124,7 @@ pub(crate) fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (Stri
                     "versions_type"
                 };
                 sql.push_str(&format!(
-                    "SELECT v.date_added, {COLUMNS} FROM versions v INDEXED BY {index}
+                    "SELECT {what} FROM versions v INDEXED BY {index}
                      WHERE v.type = ? AND v.date_added > ?"
                 ));
             }
@@ -118,13 +138,20 @@ pub(crate) fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (Stri
         if arms.len() == 1 {
             return (arms.remove(0), params);
         }
-        let mut sql = arms
+        let merged = arms
             .iter()
             .map(|a| format!("SELECT * FROM ({a})"))
             .collect::<Vec<_>>()
             .join(" UNION ALL ");
-        sql.push_str(" ORDER BY 1 LIMIT ?");
         params.push(lim);
+        let sql = if slim {
+            format!(
+                "SELECT p.d, {COLUMNS} FROM ({merged} ORDER BY 1 LIMIT ?) p
+                 JOIN versions v ON v.date_added = p.r ORDER BY p.d"
+            )
+        } else {
+            format!("{merged} ORDER BY 1 LIMIT ?")
+        };
         return (sql, params);
     }
     let mut sql = String::with_capacity(400);

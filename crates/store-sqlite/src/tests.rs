@@ -681,12 +681,12 @@ fn v4_store_migrates_to_content_addressed_versions() {
     }
     {
         let c = rusqlite::Connection::open(dir.path().join(DB_FILE)).expect("raw");
-        c.execute_batch(&format!(
-            "{UNDO_V6}
-                 DROP INDEX versions_id;
+        undo_to_v5(&c);
+        c.execute_batch(
+            "DROP INDEX versions_id;
                  CREATE UNIQUE INDEX versions_id ON versions (id, version_key);
-                 PRAGMA user_version = 4;"
-        ))
+                 PRAGMA user_version = 4;",
+        )
         .expect("to V4");
     }
     let s = SqliteStore::open(dir.path()).expect("reopen");
@@ -846,14 +846,14 @@ fn v3_store_migrates_to_memberships_by_version() {
     // The same rows under V3's index, as a V3 release left them.
     {
         let c = rusqlite::Connection::open(dir.path().join(DB_FILE)).expect("raw");
-        c.execute_batch(&format!(
-            "{UNDO_V6}
-             DROP INDEX members_version;
+        undo_to_v5(&c);
+        c.execute_batch(
+            "DROP INDEX members_version;
              CREATE UNIQUE INDEX members_id ON members (cid, id, version_key);
              DROP INDEX versions_id;
              CREATE UNIQUE INDEX versions_id ON versions (id, version_key);
-             PRAGMA user_version = 3;"
-        ))
+             PRAGMA user_version = 3;",
+        )
         .expect("to V3");
     }
     let s = SqliteStore::open(dir.path()).expect("reopen");
@@ -974,9 +974,12 @@ fn filtered_pages_never_scan() {
                 };
                 let plan = plan_of(&conn, &q, cid);
                 for step in plan.split("; ") {
-                    // A subquery's rows are bounded by its LIMIT.
+                    // A subquery's rows (`p`: the merged arms) are bounded
+                    // by its LIMIT.
                     assert!(
-                        !step.starts_with("SCAN") || step.starts_with("SCAN (subquery"),
+                        !step.starts_with("SCAN")
+                            || step.starts_with("SCAN (subquery")
+                            || step == "SCAN p",
                         "scans: {plan}\n{q:?} in {cid:?}"
                     );
                 }
@@ -992,10 +995,29 @@ fn filtered_pages_never_scan() {
     }
 }
 
-/// Takes a store's schema back from V6 to V5 (what a V5 release left).
-const UNDO_V6: &str = "DROP INDEX members_type;
-     DROP INDEX versions_spec;
-     ALTER TABLE members DROP COLUMN type;";
+/// Takes a store's schema back from the latest to V5 (what a V5 release
+/// left): V7's token columns (expiry, last use) when present, then V6.
+fn undo_to_v5(c: &rusqlite::Connection) {
+    for col in ["last_used", "expires"] {
+        let has: bool = c
+            .query_row(
+                "SELECT count(*) > 0 FROM pragma_table_info('tokens') WHERE name = ?1",
+                [col],
+                |r| r.get(0),
+            )
+            .expect("table_info");
+        if has {
+            c.execute_batch(&format!("ALTER TABLE tokens DROP COLUMN {col};"))
+                .expect("undo V7");
+        }
+    }
+    c.execute_batch(
+        "DROP INDEX members_type;
+         DROP INDEX versions_spec;
+         ALTER TABLE members DROP COLUMN type;",
+    )
+    .expect("undo V6");
+}
 
 /// A V5 store opens as V6: its memberships get their versions' types, so a
 /// collection page by type (TAXII 2.1 §3.4.1 `match[type]`) finds exactly
@@ -1012,8 +1034,8 @@ fn v5_store_migrates_to_typed_memberships() {
     }
     {
         let c = rusqlite::Connection::open(dir.path().join(DB_FILE)).expect("raw");
-        c.execute_batch(&format!("{UNDO_V6} PRAGMA user_version = 5;"))
-            .expect("to V5");
+        undo_to_v5(&c);
+        c.execute_batch("PRAGMA user_version = 5;").expect("to V5");
     }
     let s = SqliteStore::open(dir.path()).expect("reopen");
     let of_type = |ty: &str| {
