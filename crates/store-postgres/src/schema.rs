@@ -510,6 +510,71 @@ mod tests {
         }
     }
 
+    /// Copying a store (`restore_version`, `restore_membership`) carries
+    /// variants, each membership naming its row by its bytes. Needs
+    /// SIGHTLINE_TEST_PG.
+    #[test]
+    fn restore_carries_variants_and_their_memberships() {
+        use sightline_store::{ObjectQuery, StoreError, VersionFilter};
+        let (a, b) = (TestDb::new("restore_src"), TestDb::new("restore_dst"));
+        let (src, dst) = (a.open(), b.open());
+        for s in [&src, &dst] {
+            s.create_collection(&coll(1, "feed")).expect("feed");
+            s.create_collection(&coll(2, "other")).expect("other");
+        }
+        let mut t = src.begin().expect("begin");
+        t.put(&malware("planted"), Some("other")).expect("put");
+        t.put(&malware("legit"), Some("feed")).expect("put");
+        t.put(&malware("legit"), Some("other")).expect("put");
+        t.commit().expect("commit");
+        let all = |s: &crate::PgStore, c: Option<&str>| {
+            s.query(&ObjectQuery {
+                collection: c.map(str::to_owned),
+                versions: VersionFilter::all(),
+                limit: 100,
+                ..ObjectQuery::default()
+            })
+            .expect("query")
+            .items
+        };
+        let mut t = dst.begin().expect("begin");
+        for o in all(&src, None) {
+            let got = t
+                .restore_version(&sightline_store::conformance::raw_obj(&o.raw), o.date_added)
+                .expect("restore");
+            assert_eq!(
+                got,
+                PutOutcome::Added {
+                    date_added: o.date_added
+                }
+            );
+        }
+        for c in ["feed", "other"] {
+            for o in all(&src, Some(c)) {
+                let got = t
+                    .restore_membership(c, &o.id, &o.version_key, &o.raw, o.date_added)
+                    .expect("membership");
+                assert_eq!(
+                    got,
+                    PutOutcome::Added {
+                        date_added: o.date_added
+                    }
+                );
+            }
+        }
+        assert!(matches!(
+            t.restore_membership("feed", &sid("malware", 1), "x", "{}", 1),
+            Err(StoreError::Invalid(_))
+        ));
+        t.commit().expect("commit");
+        for c in [None, Some("feed"), Some("other")] {
+            assert_eq!(all(&dst, c), all(&src, c), "{c:?}");
+        }
+        assert_eq!(dst.stats().expect("stats"), src.stats().expect("stats"));
+        let problems = dst.check().expect("check");
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
     /// A V3 database (one row per id and version, `versions_id` unique, the
     /// old `sightline_put`) migrates to V4: its data reads back, the index is
     /// not unique, and other bytes for a stored version put into another
