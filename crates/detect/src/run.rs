@@ -257,6 +257,9 @@ impl Detector {
         let mut source: Option<(String, u64)> = None;
         let mut rotated = 0;
         let mut at: Option<Position> = None;
+        // Sources finished since the last flush, with their last position.
+        let mut done: Vec<Position> = Vec::new();
+        let mut reported = 0;
         let mut obs = Vec::new();
         let mut last_flush = Instant::now();
         loop {
@@ -284,6 +287,9 @@ impl Detector {
                 if r != rotated {
                     rotated = r;
                     source = None;
+                    // The rotated-away file was read to its end: mark it
+                    // with the next flush too.
+                    done.extend(at.take());
                 }
                 let (id, base) = source
                     .get_or_insert_with(|| (Position::source_of(reader.last_line()), line - 1));
@@ -334,10 +340,16 @@ impl Detector {
                 }
             }
             sink.progress(&counts);
+            // Following, a match is shown when it happens, not when a
+            // buffer fills.
+            if opts.follow && counts.matches + counts.suppressed > reported {
+                reported = counts.matches + counts.suppressed;
+                sink.flush().map_err(DetectError::Output)?;
+            }
             if opts.follow && last_flush.elapsed() >= opts.flush {
                 sink.flush().map_err(DetectError::Output)?;
                 if let Some(s) = &recording {
-                    let f = sightings.flush(s.as_ref(), at.as_ref())?;
+                    let f = sightings.flush(s.as_ref(), done.drain(..).chain(at.clone()))?;
                     written += f.versions;
                     counts.conflicts += f.conflicts;
                 }
@@ -361,7 +373,7 @@ impl Detector {
         }
         sink.flush().map_err(DetectError::Output)?;
         if let Some(s) = &recording {
-            let f = sightings.flush(s.as_ref(), at.as_ref())?;
+            let f = sightings.flush(s.as_ref(), done.drain(..).chain(at.clone()))?;
             written += f.versions;
             counts.conflicts += f.conflicts;
         }

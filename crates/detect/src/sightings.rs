@@ -214,13 +214,15 @@ impl Sightings {
     }
 
     /// Writes every changed sighting as a new version (with the observed-data
-    /// it refers to), in one transaction. `at` is the position up to which
-    /// every event has been processed: the new versions' mark for its source.
+    /// it refers to), in one transaction. `at` are the positions up to which
+    /// every event of their source has been processed (the source being read,
+    /// and those rotated away since the last flush): the new versions' marks.
     pub fn flush(
         &mut self,
         store: &dyn Store,
-        at: Option<&Position>,
+        at: impl IntoIterator<Item = Position>,
     ) -> Result<Flushed, DetectError> {
+        let marks: Vec<Position> = at.into_iter().collect();
         let validator = validator();
         let mut puts: Vec<NewObject> = Vec::new();
         let now = now_micros();
@@ -287,7 +289,7 @@ impl Sightings {
                 }
                 counted = counted_of(p);
             }
-            if let Some(at) = at {
+            for at in &marks {
                 mark(&mut counted, at);
             }
             let mut s = json!({

@@ -839,3 +839,169 @@ impl TapSort for Vec<String> {
         self
     }
 }
+
+/// Issue 13 §2 with the collection rules of "every collection is its own":
+/// an observed-data or SCO the collection already holds with other content
+/// under the same id and version is not replaced; the run counts it as a
+/// conflict and still writes the sighting.
+#[test]
+fn record_reports_conflicts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ind, _) = setup(dir.path());
+    let data = dir.path().join("data");
+    assert!(run(&data, &["import", ind.to_str().expect("path")])
+        .status
+        .success());
+    let od = "observed-data--6f0e2d4c-3b1a-4c5d-9e8f-7a6b5c4d3e2f";
+    let ip = "ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd";
+    let line = json!([
+        {"type": "observed-data", "spec_version": "2.1", "id": od,
+         "created": "2024-01-15T10:00:00.000Z", "modified": "2024-01-15T10:00:00.000Z",
+         "first_observed": "2024-01-15T10:00:00Z", "last_observed": "2024-01-15T10:00:00Z",
+         "number_observed": 1, "object_refs": [ip]},
+        {"type": "ipv4-addr", "spec_version": "2.1", "id": ip, "value": "45.33.32.156"}
+    ])
+    .to_string();
+    let input = dir.path().join("od.json");
+    std::fs::write(&input, format!("{line}\n")).expect("write");
+    let o = run(
+        &data,
+        &[
+            "import",
+            "--collection",
+            "sightings",
+            input.to_str().expect("path"),
+        ],
+    );
+    assert!(o.status.success(), "{o:?}");
+    let o = run(
+        &data,
+        &[
+            "match",
+            "--input",
+            input.to_str().expect("path"),
+            "--format",
+            "stix",
+            "--record",
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("1 sighting versions written"), "{err}");
+    assert!(err.contains("objects not written (conflict"), "{err}");
+    let o = run(
+        &data,
+        &[
+            "export",
+            "--collection",
+            "sightings",
+            "--type",
+            "observed-data",
+        ],
+    );
+    let bundle: Value = serde_json::from_slice(&o.stdout).expect("bundle");
+    let stored = &bundle["objects"][0];
+    assert_eq!(stored["id"], od);
+    assert_eq!(
+        stored["created"], "2024-01-15T10:00:00.000Z",
+        "the original stays"
+    );
+    let s = sightings_of(&data, IP);
+    assert_eq!(s[0]["observed_data_refs"], json!([od]));
+}
+
+/// Issue 13 §2/§3: following a log across a rename rotation counts the
+/// events of both files once, and a later run over the rotated-away file
+/// (the same first line: the same source) counts nothing again.
+#[test]
+fn follow_records_across_rotation() {
+    use std::process::{Command, Stdio};
+    use std::time::Duration;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ind, _) = setup(dir.path());
+    let data = dir.path().join("data");
+    assert!(run(&data, &["import", ind.to_str().expect("path")])
+        .status
+        .success());
+    let log = dir.path().join("conn.log");
+    let line = |ts: f64, uid: &str| {
+        json!({"_path": "conn", "ts": ts, "uid": uid, "id.orig_h": "192.168.1.10",
+            "id.orig_p": 49152, "id.resp_h": "45.33.32.156", "id.resp_p": 443, "proto": "tcp"})
+        .to_string()
+            + "\n"
+    };
+    std::fs::write(&log, line(1705312810.0, "R1") + &line(1705312811.0, "R2")).expect("write");
+    let child = Command::new(common::BIN)
+        .env_remove("SIGHTLINE_DATA")
+        .env_remove("SIGHTLINE_STORE")
+        .args(common::data(&data))
+        .args([
+            "match",
+            "--input",
+            log.to_str().expect("path"),
+            "--format",
+            "zeek",
+            "--record",
+            "--follow",
+            "--flush",
+            "1",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut child = child;
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for l in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(l);
+        }
+    });
+    // Following, a match is printed when it is found, not when the output
+    // buffer fills or the run ends.
+    let first = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("a match printed while following");
+    assert!(first.contains("\"uid\":\"R1\""), "{first}");
+    std::thread::sleep(Duration::from_millis(300));
+    let old = dir.path().join("conn.2024-01-15-10-00-00.log");
+    std::fs::rename(&log, &old).expect("rename");
+    std::fs::write(&log, line(1705312900.0, "R3")).expect("new file");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill")
+        .success());
+    let o = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    let rest: Vec<String> = rx.iter().collect();
+    assert_eq!(1 + rest.len(), 3, "{err}");
+    assert_eq!(sightings_of(&data, IP)[0]["count"], 3);
+    // The rotated file again, and the new one: both sources are marked.
+    for f in [&old, &log] {
+        let o = run(
+            &data,
+            &[
+                "match",
+                "--input",
+                f.to_str().expect("path"),
+                "--format",
+                "zeek",
+                "--record",
+            ],
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("0 sighting versions written"), "{err}");
+    }
+    assert_eq!(sightings_of(&data, IP)[0]["count"], 3);
+    let marks = sightings_of(&data, IP)[0]["x_sightline_counted"].clone();
+    assert_eq!(marks.as_array().map(Vec::len), Some(2), "{marks}");
+}
