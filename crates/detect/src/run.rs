@@ -293,10 +293,16 @@ impl Detector {
                 }
                 let (id, base) = source
                     .get_or_insert_with(|| (Position::source_of(reader.last_line()), line - 1));
-                at = Some(Position {
-                    source: id.clone(),
-                    line: line - *base,
-                });
+                // `at` is reset with `source`: only a new source allocates.
+                match &mut at {
+                    Some(p) => p.line = line - *base,
+                    None => {
+                        at = Some(Position {
+                            source: id.clone(),
+                            line: line - *base,
+                        })
+                    }
+                }
             }
             for Probing { obs: o, probed } in obs.drain(..) {
                 counts.observations += 1;
