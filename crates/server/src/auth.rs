@@ -186,9 +186,19 @@ impl std::fmt::Debug for NewToken {
     }
 }
 
-/// Creates an API token for `user`: a random 16-hex-digit id and a 256-bit
-/// secret; the store keeps only the secret's SHA-256.
+/// Creates an API token for `user` that never expires; see [`create_token_expiring`].
 pub fn create_token(store: &dyn Store, user: &str) -> Result<NewToken, StoreError> {
+    create_token_expiring(store, user, None)
+}
+
+/// Creates an API token for `user`: a random 16-hex-digit id and a 256-bit
+/// secret; the store keeps only the secret's SHA-256. With `valid_for`, it
+/// is refused from that long after now.
+pub fn create_token_expiring(
+    store: &dyn Store,
+    user: &str,
+    valid_for: Option<Duration>,
+) -> Result<NewToken, StoreError> {
     let id_bytes: [u8; 8] = rand::random();
     let id = crate::config::to_hex(&id_bytes);
     let secret_bytes: [u8; 32] = rand::random();
@@ -202,6 +212,8 @@ pub fn create_token(store: &dyn Store, user: &str) -> Result<NewToken, StoreErro
         secret_sha256: Sha256::digest(secret.as_bytes()).into(),
         created,
         revoked: false,
+        expires: valid_for.map(|d| created.saturating_add(d.as_secs())),
+        last_used: None,
     })?;
     Ok(NewToken {
         text: format!("{TOKEN_PREFIX}{id}_{secret}"),
@@ -319,7 +331,15 @@ impl StoreAuthenticator {
         }
     }
 
-    fn remember(&self, key: [u8; 32], principal: Option<&Principal>, generation: u64) {
+    /// Caches an answer for the TTL, or less when `left` (a token's time to
+    /// expiry) is shorter: an expiring token is not trusted past its end.
+    fn remember(
+        &self,
+        key: [u8; 32],
+        principal: Option<&Principal>,
+        generation: u64,
+        left: Option<Duration>,
+    ) {
         let now = Instant::now();
         let mut c = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         // Verified against an older generation than the cache now holds:
@@ -341,7 +361,7 @@ impl StoreAuthenticator {
             key,
             Entry {
                 principal: principal.cloned(),
-                expires: now + self.ttl,
+                expires: now + left.map_or(self.ttl, |l| l.min(self.ttl)),
             },
         );
     }
@@ -385,7 +405,10 @@ impl StoreAuthenticator {
         }
     }
 
-    fn verify_token(&self, text: &str) -> Result<Principal, AuthError> {
+    /// The token's user, and its time left when it expires. Notes the use in
+    /// the store at most once a minute per token (verification runs only on
+    /// cache misses, so `last_used` is exact to the cache TTL).
+    fn verify_token(&self, text: &str) -> Result<(Principal, Option<Duration>), AuthError> {
         let rest = text
             .trim()
             .strip_prefix(TOKEN_PREFIX)
@@ -398,15 +421,27 @@ impl StoreAuthenticator {
             .ok_or(AuthError::Invalid)?;
         let digest: [u8; 32] = Sha256::digest(secret.as_bytes()).into();
         let same: bool = digest.ct_eq(&token.secret_sha256).into();
-        if !same || token.revoked {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        if !same || token.revoked || token.expired(now) {
             return Err(AuthError::Invalid);
         }
+        if token.last_used.is_none_or(|l| now >= l.saturating_add(60)) {
+            // Bookkeeping: a failure to note it must not refuse the request.
+            if let Err(e) = self.store.touch_token(&token.id, now) {
+                tracing::debug!(error = %e, "token use not recorded");
+            }
+        }
+        let left = token
+            .expires
+            .map(|e| Duration::from_secs(e.saturating_sub(now)));
         let user = self
             .store
             .user(&token.user)
             .map_err(unavailable)?
             .ok_or(AuthError::Invalid)?;
-        Ok(Self::principal(user))
+        Ok((Self::principal(user), left))
     }
 }
 
@@ -517,19 +552,19 @@ impl Authenticator for StoreAuthenticator {
             .split_once(' ')
             .ok_or(AuthError::Malformed)?;
         let verified = if scheme.eq_ignore_ascii_case("basic") {
-            self.verify_basic(rest)
+            self.verify_basic(rest).map(|p| (p, None))
         } else if scheme.eq_ignore_ascii_case("bearer") {
             self.verify_token(rest)
         } else {
             return Err(AuthError::Malformed);
         };
         match verified {
-            Ok(principal) => {
-                self.remember(key, Some(&principal), generation);
+            Ok((principal, left)) => {
+                self.remember(key, Some(&principal), generation, left);
                 Ok(Some(principal))
             }
             Err(AuthError::Invalid) => {
-                self.remember(key, None, generation);
+                self.remember(key, None, generation, None);
                 Err(AuthError::Invalid)
             }
             // Malformed costs nothing to find again; Unavailable must be

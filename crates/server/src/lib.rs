@@ -26,7 +26,9 @@ mod metrics;
 pub mod policy;
 pub mod store;
 
-pub use auth::{add_user, create_token, hash_password, NewToken, StoreAuthenticator};
+pub use auth::{
+    add_user, create_token, create_token_expiring, hash_password, NewToken, StoreAuthenticator,
+};
 pub use config::{ApiRootSection, CollectionSection, Limits, ServerConfig, TlsConfig};
 pub use policy::ConfigPolicy;
 

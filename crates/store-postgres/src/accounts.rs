@@ -50,16 +50,18 @@ impl PgStore {
     }
 
     fn to_token(&self, r: &Row) -> Result<ApiToken> {
-        let (id, user, secret, created, revoked): (String, String, Vec<u8>, i64, bool) = (|| {
+        type Cols = (String, String, Vec<u8>, i64, bool, Option<i64>, Option<i64>);
+        let (id, user, secret, created, revoked, expires, last_used): Cols = (|| {
             Ok::<_, postgres::Error>((
                 r.try_get(0)?,
                 r.try_get(1)?,
                 r.try_get(2)?,
                 r.try_get(3)?,
                 r.try_get(4)?,
+                r.try_get(5)?,
+                r.try_get(6)?,
             ))
-        })(
-        )
+        })()
         .ctx(self)?;
         let secret_sha256: [u8; 32] = secret.try_into().map_err(|_| {
             StoreError::Corrupt(format!(
@@ -73,12 +75,20 @@ impl PgStore {
             secret_sha256,
             created: u64::try_from(created).unwrap_or(0),
             revoked,
+            expires: expires.map(|e| u64::try_from(e).unwrap_or(0)),
+            last_used: last_used.map(|e| u64::try_from(e).unwrap_or(0)),
         })
     }
 }
 
 const USER_COLS: &str = "SELECT name, password_hash, groups, admin FROM users";
-const TOKEN_COLS: &str = "SELECT id, \"user\", secret_sha256, created, revoked FROM tokens";
+const TOKEN_COLS: &str =
+    "SELECT id, \"user\", secret_sha256, created, revoked, expires, last_used FROM tokens";
+
+/// Seconds since the epoch as PostgreSQL stores them (bigint).
+fn secs(v: u64, what: &str) -> Result<i64> {
+    i64::try_from(v).map_err(|_| StoreError::Invalid(format!("token {what} out of range")))
+}
 
 impl AccountStore for PgStore {
     fn add_user(&self, user: &User) -> Result<()> {
@@ -131,8 +141,9 @@ impl AccountStore for PgStore {
 
     fn create_token(&self, token: &ApiToken) -> Result<()> {
         token.validate()?;
-        let created = i64::try_from(token.created)
-            .map_err(|_| StoreError::Invalid("token creation time out of range".into()))?;
+        let created = secs(token.created, "creation time")?;
+        let expires = token.expires.map(|e| secs(e, "expiry")).transpose()?;
+        let last_used = token.last_used.map(|e| secs(e, "last use")).transpose()?;
         self.accounts_change(|c| {
             // Locks the user row: a concurrent remove_user waits for us.
             let user = c
@@ -146,9 +157,18 @@ impl AccountStore for PgStore {
             }
             let n = c
                 .execute(
-                    "INSERT INTO tokens (id, \"user\", secret_sha256, created, revoked) VALUES ($1, $2, $3, $4, $5)
+                    "INSERT INTO tokens (id, \"user\", secret_sha256, created, revoked, expires, last_used)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)
                      ON CONFLICT (id) DO NOTHING",
-                    &[&token.id, &token.user, &&token.secret_sha256[..], &created, &token.revoked],
+                    &[
+                        &token.id,
+                        &token.user,
+                        &&token.secret_sha256[..],
+                        &created,
+                        &token.revoked,
+                        &expires,
+                        &last_used,
+                    ],
                 )
                 .ctx(self)?;
             if n == 0 {
@@ -205,5 +225,18 @@ impl AccountStore for PgStore {
             .try_get(0)
             .ctx(self)?;
         Ok(u64::try_from(g).unwrap_or(0))
+    }
+
+    /// One autocommitted UPDATE, no generation bump (a use is no change).
+    fn touch_token(&self, id: &str, at: u64) -> Result<()> {
+        let at = secs(at, "last use")?;
+        let mut c = self.conn()?;
+        c.execute(
+            "UPDATE tokens SET last_used = $2
+             WHERE id = $1 AND (last_used IS NULL OR last_used < $2)",
+            &[&id, &at],
+        )
+        .ctx(self)?;
+        Ok(())
     }
 }

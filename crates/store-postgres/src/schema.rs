@@ -36,7 +36,7 @@
 //! as in SQLite and Rust, whatever the database's locale (version keys, ids
 //! and titles must sort the same on every backend).
 
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -480,6 +480,12 @@ $fn$;
 /// Rare spec versions (see the module doc; `read.rs`, `page_sql`).
 const V5: &str = r#"
 CREATE INDEX versions_spec ON versions (spec_version, date_added) WHERE spec_version <> '2.1';
+"#;
+
+/// Token expiry and last use (seconds since the epoch; NULL: never / not yet).
+const V6: &str = r#"
+ALTER TABLE tokens ADD COLUMN expires bigint;
+ALTER TABLE tokens ADD COLUMN last_used bigint;
 "#;
 
 #[cfg(test)]

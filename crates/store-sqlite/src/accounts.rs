@@ -1,4 +1,6 @@
-//! Users and API tokens (`users`, `tokens`; schema V2).
+//! Users and API tokens (`users`, `tokens`; schema V2, expiry and last use V7).
+//! Recording a token's use ([`AccountStore::touch_token`]) is no account
+//! change: it commits without a generation bump.
 //!
 //! Every change runs on the writer connection in one IMMEDIATE transaction
 //! that also bumps `meta.accounts_generation`, so another process (a running
@@ -40,8 +42,23 @@ fn user_from_row(r: &Row<'_>) -> rusqlite::Result<(String, String, String, bool)
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
 }
 
-fn token_from_row(r: &Row<'_>) -> rusqlite::Result<(String, String, Vec<u8>, i64, bool)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+type TokenRow = (String, String, Vec<u8>, i64, bool, Option<i64>, Option<i64>);
+
+fn token_from_row(r: &Row<'_>) -> rusqlite::Result<TokenRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+    ))
+}
+
+/// Seconds since the epoch as SQLite stores them.
+fn secs(v: u64, what: &str) -> Result<i64> {
+    i64::try_from(v).map_err(|_| StoreError::Invalid(format!("token {what} out of range")))
 }
 
 impl SqliteStore {
@@ -65,7 +82,7 @@ impl SqliteStore {
 
     fn to_token(
         &self,
-        (id, user, secret, created, revoked): (String, String, Vec<u8>, i64, bool),
+        (id, user, secret, created, revoked, expires, last_used): TokenRow,
     ) -> Result<ApiToken> {
         let secret_sha256: [u8; 32] = secret.try_into().map_err(|_| {
             StoreError::Corrupt(format!(
@@ -79,12 +96,15 @@ impl SqliteStore {
             secret_sha256,
             created: u64::try_from(created).unwrap_or(0),
             revoked,
+            expires: expires.map(|e| u64::try_from(e).unwrap_or(0)),
+            last_used: last_used.map(|e| u64::try_from(e).unwrap_or(0)),
         })
     }
 }
 
 const USER_COLS: &str = "SELECT name, password_hash, groups, admin FROM users";
-const TOKEN_COLS: &str = "SELECT id, user, secret_sha256, created, revoked FROM tokens";
+const TOKEN_COLS: &str =
+    "SELECT id, user, secret_sha256, created, revoked, expires, last_used FROM tokens";
 
 impl AccountStore for SqliteStore {
     fn add_user(&self, user: &User) -> Result<()> {
@@ -147,18 +167,25 @@ impl AccountStore for SqliteStore {
 
     fn create_token(&self, token: &ApiToken) -> Result<()> {
         token.validate()?;
-        let created = i64::try_from(token.created)
-            .map_err(|_| StoreError::Invalid("token creation time out of range".into()))?;
+        let created = secs(token.created, "creation time")?;
+        let expires = token.expires.map(|e| secs(e, "expiry")).transpose()?;
+        let last_used = token.last_used.map(|e| secs(e, "last use")).transpose()?;
         self.accounts_change(|c| {
             let user = c
-                .query_row("SELECT 1 FROM users WHERE name = ?1", [&token.user], |_| Ok(()))
+                .query_row("SELECT 1 FROM users WHERE name = ?1", [&token.user], |_| {
+                    Ok(())
+                })
                 .optional()
                 .ctx(&self.path)?;
             if user.is_none() {
                 return Err(StoreError::Invalid(format!("no user {:?}", token.user)));
             }
             let taken = c
-                .query_row("SELECT 1 FROM tokens WHERE id = ?1", [&token.id], |_| Ok(()))
+                .query_row(
+                    "SELECT 1 FROM tokens WHERE id = ?1",
+                    [&token.id],
+                    |_| Ok(()),
+                )
                 .optional()
                 .ctx(&self.path)?;
             if taken.is_some() {
@@ -168,8 +195,17 @@ impl AccountStore for SqliteStore {
                 )));
             }
             c.execute(
-                "INSERT INTO tokens (id, user, secret_sha256, created, revoked) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![token.id, token.user, &token.secret_sha256[..], created, token.revoked],
+                "INSERT INTO tokens (id, user, secret_sha256, created, revoked, expires, last_used)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    token.id,
+                    token.user,
+                    &token.secret_sha256[..],
+                    created,
+                    token.revoked,
+                    expires,
+                    last_used
+                ],
             )
             .ctx(&self.path)?;
             Ok((true, ()))
@@ -218,5 +254,21 @@ impl AccountStore for SqliteStore {
             .and_then(|mut s| s.query_row([], |r| r.get(0)).optional())
             .ctx(&self.path)?;
         Ok(g.map_or(0, |g| u64::try_from(g).unwrap_or(0)))
+    }
+
+    fn touch_token(&self, id: &str, at: u64) -> Result<()> {
+        let at = secs(at, "last use")?;
+        // A read-only store serves requests; it just cannot note them.
+        if self.read_only {
+            return Ok(());
+        }
+        let conn = self.lock_writer();
+        conn.prepare_cached(
+            "UPDATE tokens SET last_used = ?2
+             WHERE id = ?1 AND (last_used IS NULL OR last_used < ?2)",
+        )
+        .and_then(|mut s| s.execute(params![id, at]))
+        .ctx(&self.path)?;
+        Ok(())
     }
 }

@@ -49,8 +49,11 @@
 //!   `members_all`); `versions_spec` indexes versions whose `spec_version`
 //!   is not 2.1: none that the validator admits (E104), so it costs a put
 //!   nothing.
+//! - V7: tokens may expire (`tokens.expires`, seconds since the epoch, NULL:
+//!   never) and record their last use (`tokens.last_used`, updated at most
+//!   once a minute per token by the server).
 
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 const V1: &str = r"
 CREATE TABLE meta (
@@ -161,4 +164,9 @@ ALTER TABLE members ADD COLUMN type TEXT NOT NULL DEFAULT '';
 UPDATE members SET type = (SELECT v.type FROM versions v WHERE v.date_added = members.version);
 CREATE INDEX members_type ON members (cid, type, date_added);
 CREATE INDEX versions_spec ON versions (spec_version, date_added) WHERE spec_version <> '2.1';
+";
+
+const V7: &str = r"
+ALTER TABLE tokens ADD COLUMN expires INTEGER;
+ALTER TABLE tokens ADD COLUMN last_used INTEGER;
 ";

@@ -47,6 +47,11 @@ pub struct ApiToken {
     /// Creation time, seconds since the Unix epoch.
     pub created: u64,
     pub revoked: bool,
+    /// When it stops working, seconds since the Unix epoch (`None`: never).
+    pub expires: Option<u64>,
+    /// When it last authenticated a request, seconds since the Unix epoch, as
+    /// recorded by [`AccountStore::touch_token`] (at most once a minute).
+    pub last_used: Option<u64>,
 }
 
 impl std::fmt::Debug for ApiToken {
@@ -56,6 +61,8 @@ impl std::fmt::Debug for ApiToken {
             .field("user", &self.user)
             .field("created", &self.created)
             .field("revoked", &self.revoked)
+            .field("expires", &self.expires)
+            .field("last_used", &self.last_used)
             .finish_non_exhaustive()
     }
 }
@@ -108,6 +115,11 @@ impl User {
 }
 
 impl ApiToken {
+    /// Whether it has expired at `now` (seconds since the epoch).
+    pub fn expired(&self, now: u64) -> bool {
+        self.expires.is_some_and(|e| now >= e)
+    }
+
     /// Token ids are what the `sl_<id>_<secret>` form can carry unambiguously:
     /// 1-64 ASCII letters and digits.
     pub fn validate(&self) -> Result<()> {
@@ -147,4 +159,8 @@ pub trait AccountStore: Send + Sync {
     /// A number that changes whenever a user or token is added, removed or
     /// revoked, by this process or another one using the same store.
     fn accounts_generation(&self) -> Result<u64>;
+    /// Records that token `id` authenticated a request at `at` (seconds since
+    /// the epoch): its `last_used`, never moved back. Not an account change:
+    /// the generation stays (credential caches are kept). No token: no-op.
+    fn touch_token(&self, id: &str, at: u64) -> Result<()>;
 }

@@ -51,7 +51,7 @@ macro_rules! conformance_tests {
             remove_from_collection, remove_collection_keeps_versions, rollback_on_drop,
             uncommitted_is_invisible, raw_is_byte_exact, external_ids, search, search_input_never_errors,
             stats, revoked, relationships, check_is_clean,
-            accounts_users, accounts_tokens, accounts_generation,
+            accounts_users, accounts_tokens, accounts_generation, accounts_token_expiry_and_use,
             statuses_with_objects, statuses_expire, query_each_matches_query, nul_bytes_find_nothing,
             isolation_read_across, isolation_no_poisoning, isolation_identical_bytes_share,
             isolation_conflict_in_collection, isolation_conflict_without_collection,
@@ -1283,7 +1283,40 @@ fn token(id: &str, user: &str, created: u64) -> ApiToken {
         secret_sha256: [id.len() as u8; 32],
         created,
         revoked: false,
+        expires: None,
+        last_used: None,
     }
+}
+
+/// Expiry is kept as given; `touch_token` records the last use (never moving
+/// it back), without changing the accounts generation.
+pub fn accounts_token_expiry_and_use(s: &dyn Store) {
+    s.add_user(&user("bob", &[], false)).expect("add bob");
+    let mut t = token("t1", "bob", 100);
+    t.expires = Some(100 + 90 * 86_400);
+    s.create_token(&t).expect("create");
+    s.create_token(&token("t2", "bob", 100)).expect("create");
+    let got = s.token("t1").expect("token").expect("t1");
+    assert_eq!(got, t);
+    assert!(!got.expired(100 + 90 * 86_400 - 1) && got.expired(100 + 90 * 86_400));
+    assert_eq!(s.token("t2").expect("token").expect("t2").expires, None);
+    let g = s.accounts_generation().expect("generation");
+    s.touch_token("t1", 500).expect("touch");
+    s.touch_token("t1", 400).expect("touch older");
+    s.touch_token("zz", 500).expect("touch unknown");
+    assert_eq!(
+        s.accounts_generation().expect("generation"),
+        g,
+        "a use is no change"
+    );
+    assert_eq!(
+        s.token("t1").expect("token").expect("t1").last_used,
+        Some(500)
+    );
+    assert_eq!(s.token("t2").expect("token").expect("t2").last_used, None);
+    let listed = s.tokens(Some("bob")).expect("tokens");
+    assert_eq!(listed[0].last_used, Some(500));
+    assert_eq!(listed[0].expires, t.expires);
 }
 
 pub fn accounts_users(s: &dyn Store) {

@@ -830,6 +830,13 @@ impl AccountStore for MemoryStore {
     fn accounts_generation(&self) -> Result<u64> {
         Ok(self.accounts().generation)
     }
+
+    fn touch_token(&self, id: &str, at: u64) -> Result<()> {
+        if let Some(t) = self.accounts().tokens.get_mut(id) {
+            t.last_used = Some(t.last_used.map_or(at, |l| l.max(at)));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

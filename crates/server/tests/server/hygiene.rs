@@ -327,3 +327,52 @@ fn audit_log_lines() {
         assert_eq!(mode & 0o077, 0, "audit log mode {mode:o}");
     }
 }
+
+/// Issue 12 §4: a token created with an expiry works until then and is a
+/// 401 after, even though the first request put it in the credential cache
+/// (whose TTL is longer); a use is recorded as `last_used` (at most once a
+/// minute).
+#[test]
+fn expiring_tokens_and_last_use() {
+    let store = store();
+    let t = sightline_server::create_token_expiring(
+        store.as_ref(),
+        "bob",
+        Some(std::time::Duration::from_secs(2)),
+    )
+    .expect("token");
+    let forever = sightline_server::create_token(store.as_ref(), "bob").expect("token");
+    let s = start_with(config(""), store.clone()).expect("start");
+    let c = client();
+    let get = |token: &str| {
+        c.get(s.url(OBJECTS))
+            .header("authorization", format!("Bearer {token}"))
+            .send()
+            .expect("get")
+            .status()
+            .as_u16()
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    assert_eq!(get(&t.text), 200);
+    let stored = store.token(&t.id).expect("token").expect("listed");
+    assert!(
+        stored.expires.is_some_and(|e| e > now && e <= now + 2),
+        "{stored:?}"
+    );
+    let used = stored.last_used.expect("last use recorded");
+    assert!(used >= now && used <= now + 1, "{used} vs {now}");
+    assert_eq!(get(&t.text), 200, "cached");
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(get(&t.text), 401, "expired");
+    assert_eq!(get(&forever.text), 200);
+    assert_eq!(get(&forever.text), 200);
+    assert!(store
+        .token(&forever.id)
+        .expect("token")
+        .expect("listed")
+        .last_used
+        .is_some());
+}

@@ -1,0 +1,129 @@
+//! Issue 12 §4 through the real binary: `token create --expires`, `token
+//! list` with expiry and last use, and the audit lines of account commands
+//! (to `SIGHTLINE_AUDIT_LOG`), which never hold a password or a token.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use std::io::Write;
+
+const PW: &str = "correct horse battery";
+
+/// `sightline --data DATA ARGS...` with the audit log in `audit`.
+fn run(data: &Path, audit: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut c = Command::new(common::BIN)
+        .env_remove("SIGHTLINE_DATA")
+        .env_remove("SIGHTLINE_STORE")
+        .env("SIGHTLINE_AUDIT_LOG", audit)
+        .args(common::data(data))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sightline");
+    if let Some(text) = stdin {
+        c.stdin
+            .take()
+            .expect("stdin")
+            .write_all(text.as_bytes())
+            .expect("stdin");
+    }
+    drop(c.stdin.take());
+    c.wait_with_output().expect("wait")
+}
+
+#[test]
+fn token_expiry_listing_and_audit() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (data, audit) = (dir.path().join("data"), dir.path().join("audit.log"));
+    common::ok(&run(
+        &data,
+        &audit,
+        &["user", "add", "bob", "--password-stdin"],
+        Some(&format!("{PW}\n")),
+    ));
+    let expiring = common::ok(&run(
+        &data,
+        &audit,
+        &["token", "create", "bob", "--expires", "90d"],
+        None,
+    ));
+    let forever = common::ok(&run(&data, &audit, &["token", "create", "bob"], None));
+    for bad in ["5m", "0d", "d", "1.5d"] {
+        let out = run(
+            &data,
+            &audit,
+            &["token", "create", "bob", "--expires", bad],
+            None,
+        );
+        assert_eq!(out.status.code(), Some(2), "--expires {bad}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("90d"),
+            "--expires {bad}"
+        );
+    }
+
+    let list = common::ok(&run(&data, &audit, &["token", "list", "bob"], None));
+    let rows: Vec<Vec<&str>> = list.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows.len(), 2, "{list}");
+    let id_of = |text: &str| {
+        text.trim()
+            .strip_prefix("sl_")
+            .and_then(|r| r.split_once('_'))
+            .map(|(id, _)| id.to_owned())
+            .expect("sl_<id>_<secret>")
+    };
+    let row = |id: &str| rows.iter().find(|r| r[0] == id).expect("listed").clone();
+    let e = row(&id_of(&expiring));
+    let f = row(&id_of(&forever));
+    // id, user, created, expires, last use, state
+    assert_eq!(e.len(), 6, "{list}");
+    assert_eq!((e[1], e[4], e[5]), ("bob", "-", "active"), "{list}");
+    assert_eq!((f[3], f[4], f[5]), ("-", "-", "active"), "{list}");
+    let year = |t: &str| t[..4].parse::<u32>().expect("year");
+    let days = |t: &str| {
+        // Crude but enough: days since 2000 from YYYY-MM-DD.
+        let (y, m, d) = (
+            year(t),
+            t[5..7].parse::<u32>().expect("month"),
+            t[8..10].parse::<u32>().expect("day"),
+        );
+        y * 365
+            + y / 4
+            + [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334][m as usize - 1]
+            + d
+    };
+    let span = days(e[3]) - days(e[2]);
+    assert!(
+        (89..=91).contains(&span),
+        "created {} expires {}",
+        e[2],
+        e[3]
+    );
+    assert!(
+        e[2].ends_with('Z') && e[2].len() == 20,
+        "RFC 3339: {}",
+        e[2]
+    );
+
+    let text = std::fs::read_to_string(&audit).expect("audit log");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    let events: Vec<&str> = lines.iter().filter_map(|l| l["event"].as_str()).collect();
+    assert_eq!(
+        events,
+        ["user_add", "token_create", "token_create"],
+        "{text}"
+    );
+    assert_eq!(lines[0]["user"], "bob");
+    assert_eq!(lines[1]["token_id"], id_of(&expiring).as_str());
+    for secret in [PW, expiring.trim(), forever.trim()] {
+        let tail = &secret[secret.len() - 20..];
+        assert!(!text.contains(tail), "the audit log holds a secret");
+    }
+}
