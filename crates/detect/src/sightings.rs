@@ -492,3 +492,117 @@ fn now_micros() -> i64 {
 fn fmt_time(us: i64) -> String {
     sightline_store::format_date_added(us)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sightline_store::{MemoryStore, VersionReader};
+
+    const IND: &str = "indicator--1a0c1bd5-7a59-4d3b-9d1c-1f8b6c0f0001";
+
+    fn hit() -> Match {
+        Match {
+            indicator: 0,
+            id: IND.into(),
+            name: "C2".into(),
+            reasons: Vec::new(),
+            observations: Vec::new(),
+            took_part: None,
+        }
+    }
+
+    fn obs(sec: i64) -> Observation {
+        Observation::from_json(
+            sec * 1_000_000,
+            sec * 1_000_000,
+            [(
+                "0".to_owned(),
+                json!({"type": "ipv4-addr", "value": "198.51.100.7"}),
+            )],
+        )
+    }
+
+    fn at(source: &str, line: u64) -> Position {
+        Position {
+            source: source.into(),
+            line,
+        }
+    }
+
+    /// The stored sighting of IND (one window).
+    fn stored(store: &MemoryStore) -> Value {
+        let id = sighting_id(IND, 1_705_312_800_000_000, None);
+        let v = store
+            .versions(&id, Some("sightings"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        serde_json::from_str(&v.last().unwrap_or_else(|| panic!("no sighting")).raw)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Runs one "run": the events at `lines` of `source`, read up to `last`.
+    fn run(store: &MemoryStore, source: &str, lines: &[u64], last: u64) -> (u64, Flushed) {
+        let mut s =
+            Sightings::new(None, 3600, DEFAULT_COLLECTION.into()).unwrap_or_else(|e| panic!("{e}"));
+        s.ensure_collection(store).unwrap_or_else(|e| panic!("{e}"));
+        let mut counted = 0;
+        for &l in lines {
+            let o = obs(1_705_312_800 + i64::try_from(l).unwrap_or(0));
+            if s.add(store, &hit(), &o, &at(source, l))
+                .unwrap_or_else(|e| panic!("{e}"))
+            {
+                counted += 1;
+            }
+        }
+        let f = s
+            .flush(store, [at(source, last)])
+            .unwrap_or_else(|e| panic!("{e}"));
+        (counted, f)
+    }
+
+    #[test]
+    fn each_position_counts_once() {
+        let store = MemoryStore::new();
+        assert_eq!(run(&store, "a", &[1, 3], 4).0, 2);
+        assert_eq!(stored(&store)["count"], 2);
+        // The same log again: nothing counted, nothing written.
+        let (n, f) = run(&store, "a", &[1, 3], 4);
+        assert_eq!((n, f.versions), (0, 0));
+        // The log grown: only the new lines count.
+        assert_eq!(run(&store, "a", &[1, 3, 6], 7).0, 1);
+        assert_eq!(stored(&store)["count"], 3);
+        // Another source with the same line numbers is other events.
+        assert_eq!(run(&store, "b", &[1], 1).0, 1);
+        let s = stored(&store);
+        assert_eq!(s["count"], 4);
+        assert_eq!(
+            s[COUNTED],
+            json!([{"source": "a", "line": 7}, {"source": "b", "line": 1}])
+        );
+    }
+
+    /// The marks stay bounded: the oldest sources go first.
+    #[test]
+    fn marks_are_bounded() {
+        let store = MemoryStore::new();
+        for i in 0..MAX_SOURCES + 5 {
+            run(&store, &format!("s{i}"), &[1], 1);
+        }
+        let s = stored(&store);
+        let marks = s[COUNTED].as_array().map(Vec::len);
+        assert_eq!(marks, Some(MAX_SOURCES));
+        assert_eq!(s[COUNTED][0]["source"], "s5");
+        assert_eq!(s["count"], MAX_SOURCES + 5);
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        assert!(matches!(
+            Sightings::new(Some("identity--nope".into()), 60, "c".into()),
+            Err(DetectError::BadSensor(_))
+        ));
+        assert!(matches!(
+            Sightings::new(None, 0, "c".into()),
+            Err(DetectError::ZeroWindow)
+        ));
+    }
+}
