@@ -127,3 +127,33 @@ fn token_expiry_listing_and_audit() {
         assert!(!text.contains(tail), "the audit log holds a secret");
     }
 }
+
+/// Issue 12 §4: with standard error not a terminal (here a file), the log is
+/// plain text, without ANSI colour codes; the server's audit records go
+/// there too by default, one JSON line per failed authentication.
+#[test]
+fn server_log_is_plain_off_a_terminal() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    let log = dir.path().join("stderr.log");
+    // nextest runs each test in a process of its own: no other test sees it.
+    std::env::set_var("SIGHTLINE_LOG", "info");
+    let stderr = std::fs::File::create(&log).expect("log file");
+    let mut s = common::Serve::start(&common::data(&data), &[], Stdio::from(stderr));
+    let r = common::client()
+        .get(s.url("/taxii2/"))
+        .header("authorization", common::basic("mallory", "guess-one"))
+        .send()
+        .expect("request");
+    assert_eq!(r.status(), 401);
+    assert!(s.terminate().success());
+    let text = std::fs::read_to_string(&log).expect("log");
+    assert!(text.contains("request done"), "the log has lines: {text}");
+    assert!(!text.contains('\u{1b}'), "ANSI escape codes in: {text}");
+    let audit: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with('{') && l.contains("\"event\":\"auth_failed\""))
+        .collect();
+    assert_eq!(audit.len(), 1, "{text}");
+    assert!(audit[0].contains("\"user\":\"mallory\"") && !text.contains("guess-one"));
+}
