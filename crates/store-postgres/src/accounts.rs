@@ -132,6 +132,9 @@ impl AccountStore for PgStore {
     }
 
     fn user(&self, name: &str) -> Result<Option<User>> {
+        if name.contains('\0') {
+            return Ok(None); // never stored: PostgreSQL text has no NUL
+        }
         let mut c = self.conn()?;
         let row = c
             .query_opt(&format!("{USER_COLS} WHERE name = $1"), &[&name])
@@ -194,6 +197,9 @@ impl AccountStore for PgStore {
     }
 
     fn token(&self, id: &str) -> Result<Option<ApiToken>> {
+        if id.contains('\0') {
+            return Ok(None); // never stored: PostgreSQL text has no NUL
+        }
         let mut c = self.conn()?;
         let row = c
             .query_opt(&format!("{TOKEN_COLS} WHERE id = $1"), &[&id])

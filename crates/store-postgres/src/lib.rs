@@ -353,8 +353,15 @@ impl PgStore {
                 })
                 .map_err(|e| {
                     let cause = error_text(&e);
+                    // Says where it tried, never with the password (issue 17 §4).
+                    let refused = || {
+                        self.unavailable(format!(
+                            "cannot connect to PostgreSQL at {}: {cause}",
+                            host_port(&self.config)
+                        ))
+                    };
                     match e.code() {
-                        Some(c) if is_unavailable(c) => self.unavailable(&cause),
+                        Some(c) if is_unavailable(c) => refused(),
                         Some(_) => {
                             StoreError::Backend(format!("{}: cannot connect: {cause}", self.label))
                         }
@@ -364,7 +371,7 @@ impl PgStore {
                             "{}: cannot connect: {cause} (sslrootcert=PATH names the CA to trust)",
                             self.label
                         )),
-                        None => self.unavailable(&cause),
+                        None => refused(),
                     }
                 })?;
                 Conn {
@@ -380,7 +387,9 @@ impl PgStore {
         })
     }
 
-    fn unavailable(&self, cause: &str) -> StoreError {
+    /// [`StoreError::Busy`] with `message`, after retiring every pooled
+    /// connection.
+    fn unavailable(&self, message: String) -> StoreError {
         // The server went away: every connection opened before is most
         // likely dead too. Retire them all (idle ones now, busy ones when
         // they come back), so the next call connects afresh instead of
@@ -388,10 +397,7 @@ impl PgStore {
         self.epoch.fetch_add(1, Ordering::AcqRel);
         let stale = std::mem::take(&mut *self.idle.lock().unwrap_or_else(PoisonError::into_inner));
         drop(stale);
-        StoreError::Busy(format!(
-            "{}: the PostgreSQL server is unavailable: {cause}",
-            self.label
-        ))
+        StoreError::Busy(message)
     }
 
     /// Maps a driver error to a [`StoreError`] naming the database.
@@ -400,10 +406,14 @@ impl PgStore {
         let l = &self.label;
         let Some(code) = e.code() else {
             // No SQLSTATE: the connection broke (I/O, closed) or the protocol failed.
-            return self.unavailable(&cause);
+            return self.unavailable(format!(
+                "{l}: the PostgreSQL server is unavailable: {cause}"
+            ));
         };
         if is_unavailable(code) {
-            return self.unavailable(&cause);
+            return self.unavailable(format!(
+                "{l}: the PostgreSQL server is unavailable: {cause}"
+            ));
         }
         if *code == SqlState::DISK_FULL
             || *code == SqlState::READ_ONLY_SQL_TRANSACTION
@@ -419,6 +429,15 @@ impl PgStore {
             || *code == SqlState::QUERY_CANCELED
         {
             return StoreError::Busy(format!("{l}: {cause}"));
+        }
+        if *code == SqlState::CHARACTER_NOT_IN_REPERTOIRE
+            || *code == SqlState::UNTRANSLATABLE_CHARACTER
+        {
+            // Input, not an outage: a NUL (U+0000) in a value bound to a text
+            // column, which PostgreSQL cannot hold (issue 12 §4).
+            return StoreError::Invalid(format!(
+                "a NUL character (U+0000) cannot be stored here: {cause}"
+            ));
         }
         if *code == SqlState::DATA_CORRUPTED
             || *code == SqlState::INDEX_CORRUPTED
@@ -544,6 +563,29 @@ fn label_of(c: &Config) -> String {
     let user = c.get_user().map(|u| format!("{u}@")).unwrap_or_default();
     let db = c.get_dbname().unwrap_or("");
     format!("postgres://{user}{host}:{port}/{db}")
+}
+
+/// `text` as stored in an index column: PostgreSQL text cannot hold NUL
+/// (U+0000), which STIX strings may, so it becomes U+FFFD, the same way on
+/// write and on lookup. The raw JSON keeps it (escaped, `\u0000`).
+pub(crate) fn nul_free(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains('\0') {
+        std::borrow::Cow::Owned(text.replace('\0', "\u{FFFD}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// `HOST:PORT` (or the socket directory) of the first host, for messages.
+fn host_port(c: &Config) -> String {
+    let port = c.get_ports().first().copied().unwrap_or(5432);
+    match c.get_hosts().first() {
+        Some(postgres::config::Host::Tcp(h)) if h.contains(':') => format!("[{h}]:{port}"),
+        Some(postgres::config::Host::Tcp(h)) => format!("{h}:{port}"),
+        #[cfg(unix)]
+        Some(postgres::config::Host::Unix(p)) => format!("{}:{port}", p.display()),
+        None => format!("localhost:{port}"),
+    }
 }
 
 /// `url` with any password replaced, for messages.
@@ -712,14 +754,31 @@ mod tests {
         ));
     }
 
+    /// A refused connection names where it tried, not a writer's lock
+    /// (issue 17 §4), and never the password; it stays `Busy` (TAXII 503):
+    /// the server may come back.
     #[test]
-    fn an_unreachable_server_is_unavailable() {
-        // Port 1 on loopback: nothing listens there.
-        let e = PgStore::connect("postgres://u@127.0.0.1:1/db?connect_timeout=2")
-            .expect_err("nothing listens on port 1");
-        assert!(
-            matches!(&e, StoreError::Busy(m) if m.contains("unavailable")),
-            "{e}"
-        );
+    fn a_refused_connection_says_where_it_tried() {
+        // A port that was free a moment ago: nothing listens there.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        for url in [
+            format!("postgres://u:s3cret-pw@127.0.0.1:{port}/db?connect_timeout=2"),
+            format!("host=127.0.0.1 port={port} user=u password=s3cret-pw connect_timeout=2"),
+        ] {
+            let e = PgStore::connect(&url).expect_err("nothing listens");
+            let text = e.to_string();
+            assert!(matches!(e, StoreError::Busy(_)), "{e:?}");
+            assert!(
+                text.contains(&format!(
+                    "cannot connect to PostgreSQL at 127.0.0.1:{port}: "
+                )),
+                "{text}"
+            );
+            assert!(!text.contains("locked by another writer"), "{text}");
+            assert!(!text.contains("s3cret-pw"), "{text}");
+        }
     }
 }

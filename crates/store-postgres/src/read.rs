@@ -92,8 +92,7 @@ fn arm(q: &ObjectQuery, cid: Option<i64>, params: &mut Vec<Param>, lim: i64) -> 
     let mut sql = String::with_capacity(400);
     // `t` is the table whose date_added orders the page and carries the flags.
     let t = if cid.is_some() { "m" } else { "v" };
-    let rare_spec =
-        !q.spec_versions.is_empty() && q.spec_versions.iter().all(|s| s != COMMON_SPEC);
+    let rare_spec = !q.spec_versions.is_empty() && q.spec_versions.iter().all(|s| s != COMMON_SPEC);
     if let Some(cid) = cid {
         let (c, d) = (p(Box::new(cid)), p(Box::new(cursor)));
         // From rare versions to their memberships: `members_id` (there is no
@@ -195,11 +194,9 @@ impl ObjectReader for PgStore {
     }
 
     fn lookup_external_id(&self, external_id: &str) -> Result<Vec<String>> {
-        if external_id.contains('\0') {
-            return Ok(Vec::new()); // never stored: PostgreSQL text has no NUL
-        }
         let mut c = self.conn()?;
-        let key = external_id.to_ascii_lowercase();
+        // Stored so (`crate::nul_free`): PostgreSQL text has no NUL.
+        let key = crate::nul_free(&external_id.to_ascii_lowercase()).into_owned();
         let rows = c
             .query(
                 "SELECT DISTINCT id FROM external_ids WHERE external_id = $1 ORDER BY id",

@@ -132,8 +132,9 @@ impl PgTxn<'_> {
         let ext: Vec<String> = m
             .external_ids
             .iter()
-            .map(|(_, e)| e.to_ascii_lowercase())
+            .map(|(_, e)| crate::nul_free(&e.to_ascii_lowercase()).into_owned())
             .collect();
+        let name = m.name.as_deref().map(crate::nul_free);
         let r = self.conn.query_one(
             "SELECT version_date, version_added, member_date, member_added, last, conflict
              FROM sightline_put(
@@ -147,7 +148,7 @@ impl PgTxn<'_> {
                 &m.spec_version,
                 &m.version,
                 &m.revoked,
-                &m.name,
+                &name,
                 &m.source_ref,
                 &m.target_ref,
                 &obj.raw,
@@ -410,6 +411,9 @@ impl WriteTxn for PgTxn<'_> {
 
 impl StatusStore for PgStore {
     fn status(&self, id: &str, now: u64) -> Result<Option<StoredStatus>> {
+        if id.contains('\0') {
+            return Ok(None); // never stored: PostgreSQL text has no NUL
+        }
         let now = i64::try_from(now).unwrap_or(i64::MAX);
         let mut c = self.conn()?;
         let row = c

@@ -56,7 +56,7 @@ macro_rules! conformance_tests {
             isolation_read_across, isolation_no_poisoning, isolation_identical_bytes_share,
             isolation_conflict_in_collection, isolation_conflict_without_collection,
             isolation_variants_keep_store_wide_latest, isolation_sco, isolation_remove_variant,
-            filtered_paging
+            filtered_paging, nul_in_strings_round_trips
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -1963,4 +1963,51 @@ pub fn filtered_paging(s: &dyn Store) {
             }
         }
     }
+}
+
+/// A NUL character (U+0000, `\u0000` in the JSON text: STIX 2.1 strings may
+/// hold any Unicode character) in an object's name, aliases, description and
+/// external ids is stored, returned byte for byte and searchable by its other
+/// words on every backend, even those whose text columns cannot hold NUL
+/// (issue 12 §4); lookups of a status, user or token whose id holds NUL
+/// find nothing rather than fail.
+pub fn nul_in_strings_round_trips(s: &dyn Store) {
+    let c = collection(s, 1, "Nul", Some("nul"));
+    let o = obj(&json!({
+        "type": "malware", "spec_version": "2.1", "id": sid("malware", 1),
+        "created": ts(0), "modified": ts(1), "is_family": true,
+        "name": "zeroday\u{0}dropper", "aliases": ["nul\u{0}alias"],
+        "description": "a \u{0} in the quokkaware description",
+        "external_references": [{"source_name": "x\u{0}y", "external_id": "X\u{0}1"}]
+    }));
+    assert!(o.raw.contains("\\u0000"), "{}", o.raw);
+    for coll in [None, Some(c.id.as_str())] {
+        assert!(matches!(put1(s, &o, coll), PutOutcome::Added { .. }));
+    }
+    for coll in [None, Some(c.id.clone())] {
+        let got = run(
+            s,
+            &ObjectQuery {
+                collection: coll,
+                ..q_all()
+            },
+        );
+        assert_eq!(raws(&got), vec![o.raw.as_str()]);
+    }
+    let hits = s.search("quokkaware", 10).expect("search");
+    assert_eq!(
+        hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+        vec![o.meta.id.as_str()]
+    );
+    assert_eq!(s.search("zeroday", 10).expect("search").len(), 1);
+    assert_eq!(
+        s.lookup_external_id("X\u{0}1").expect("lookup"),
+        vec![o.meta.id.clone()]
+    );
+    assert!(s.lookup_external_id("X1").expect("lookup").is_empty());
+    assert_eq!(s.status("status\0", 0).expect("status"), None);
+    assert_eq!(s.user("ad\0min").expect("user"), None);
+    assert_eq!(s.token("tok\0en").expect("token"), None);
+    let problems = s.check().expect("check");
+    assert!(problems.is_empty(), "{problems:?}");
 }

@@ -42,7 +42,9 @@ pub enum StoreError {
     Io(String),
     #[error("the store is read-only or its disk is full: {0}")]
     NoSpace(String),
-    #[error("the store is busy (locked by another writer): {0}")]
+    /// Locked by another writer, or (a server backend) unreachable: worth a
+    /// retry later. The message says which.
+    #[error("the store is busy or unavailable: {0}")]
     Busy(String),
     #[error("the store is corrupt or from an incompatible version: {0}")]
     Corrupt(String),

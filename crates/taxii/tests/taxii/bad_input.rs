@@ -548,3 +548,59 @@ fn stream(chunks: Vec<Result<Vec<u8>, ()>>) -> Body {
     });
     Body::new(body)
 }
+
+/// STIX 2.1 §2.1: a string is any Unicode text, NUL (U+0000, `\u0000` in
+/// JSON) included. An envelope whose objects carry it in free text is stored
+/// and served back exactly, on every backend (PostgreSQL text cannot hold
+/// NUL: issue 12 §4); a NUL in a status id or a filter finds nothing; none of
+/// it is ever a 5xx.
+#[tokio::test]
+async fn nul_characters_are_input_not_failures() {
+    let fx = seeded().await;
+    let mut o = identity(3, 1);
+    o["name"] = json!("nul\u{0}name");
+    o["description"] = json!("a \u{0} description");
+    o["external_references"] = json!([{"source_name": "s\u{0}", "external_id": "E\u{0}1"}]);
+    let s = post(
+        &fx.app,
+        &objects_url(PUBLIC),
+        Some("bob"),
+        &json!({"objects": [o.clone()]}),
+    )
+    .await
+    .assert_ok(202);
+    assert_eq!(s["success_count"], 1, "{s}");
+    assert_eq!(s["failure_count"], 0, "{s}");
+    let url = format!("{}{}/", objects_url(PUBLIC), id("identity", 3));
+    let v = get(&fx.app, &url, None).await.assert_ok(200);
+    assert_eq!(v["objects"][0], o, "served back exactly");
+    for p in [
+        "/api1/status/%00/".to_owned(),
+        format!(
+            "/api1/status/{}%00/",
+            "6b8a8a8e-4f5c-4d7e-9a0b-000000000001"
+        ),
+        format!("{}?match[id]=identity--%00", objects_url(PUBLIC)),
+        format!("{}?match[type]=identity%00", objects_url(PUBLIC)),
+        format!("{}?match[spec_version]=2.1%00", objects_url(PUBLIC)),
+        format!("{}?match[version]=%00", objects_url(PUBLIC)),
+        format!(
+            "{}/{}%00/versions/",
+            objects_url(PUBLIC).trim_end_matches('/'),
+            id("identity", 1)
+        ),
+    ] {
+        let r = get(&fx.app, &p, Some("bob")).await;
+        assert!(
+            r.status < 500,
+            "{p}: {} {}",
+            r.status,
+            String::from_utf8_lossy(&r.bytes)
+        );
+        if r.status == 200 {
+            assert!(ids_of(&r.json()).is_empty(), "{p}: {}", r.json());
+        } else {
+            r.assert_error(r.status);
+        }
+    }
+}
