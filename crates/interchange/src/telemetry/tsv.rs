@@ -198,21 +198,79 @@ impl TsvState {
     }
 }
 
+/// Whether `t` is a JSON number (RFC 8259 §6): `-? int frac? exp?`.
+fn is_json_number(t: &[u8]) -> bool {
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while t.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i > start
+    };
+    let mut i = 0;
+    if t.first() == Some(&b'-') {
+        i += 1;
+    }
+    match t.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            digits(&mut i);
+        }
+        _ => return false,
+    }
+    if t.get(i) == Some(&b'.') {
+        i += 1;
+        if !digits(&mut i) {
+            return false;
+        }
+    }
+    if matches!(t.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(t.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if !digits(&mut i) {
+            return false;
+        }
+    }
+    i == t.len()
+}
+
+/// `v` as a JSON string literal.
+fn push_json_str(out: &mut String, v: &str) {
+    out.push('"');
+    for c in v.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
 fn push_scalar(out: &mut String, field: &str, s: Scalar, v: &[u8]) -> Result<(), EventError> {
-    let v = unescape(v);
+    // Most values hold no escape: no copy for them.
+    let v: std::borrow::Cow<[u8]> = if memchr::memchr(b'\\', v).is_some() {
+        std::borrow::Cow::Owned(unescape(v))
+    } else {
+        std::borrow::Cow::Borrowed(v)
+    };
     match s {
         Scalar::Number => {
-            let t = std::str::from_utf8(&v).map_err(|_| EventError::bad(field, "not a number"))?;
             // Only what JSON accepts as a number goes out unquoted.
-            if t.parse::<f64>().is_ok_and(f64::is_finite)
-                && serde_json::from_str::<serde_json::Number>(t).is_ok()
-            {
-                out.push_str(t);
-            } else {
-                return Err(EventError::bad(field, format!("{t:?} is not a number")));
+            match std::str::from_utf8(&v) {
+                Ok(t) if is_json_number(&v) => out.push_str(t),
+                _ => {
+                    return Err(EventError::bad(
+                        field,
+                        format!("{:?} is not a number", text(&v)),
+                    ))
+                }
             }
         }
-        Scalar::Bool => match v.as_slice() {
+        Scalar::Bool => match &*v {
             b"T" => out.push_str("true"),
             b"F" => out.push_str("false"),
             other => {
@@ -222,11 +280,7 @@ fn push_scalar(out: &mut String, field: &str, s: Scalar, v: &[u8]) -> Result<(),
                 ))
             }
         },
-        Scalar::Str => {
-            let s = String::from_utf8_lossy(&v);
-            // Writing a string into a String cannot fail.
-            out.push_str(&serde_json::to_string(&*s).unwrap_or_default());
-        }
+        Scalar::Str => push_json_str(out, &String::from_utf8_lossy(&v)),
     }
     Ok(())
 }
@@ -273,7 +327,7 @@ pub fn to_json(h: &TsvHeader, line: &[u8]) -> Result<String, EventError> {
             continue;
         }
         sep(&mut out);
-        out.push_str(&serde_json::to_string(field).unwrap_or_default());
+        push_json_str(&mut out, field);
         out.push(':');
         match k {
             Kind::One(_) if empty => out.push_str("\"\""),
@@ -325,7 +379,7 @@ mod tests {
         assert_eq!(
             j.as_deref(),
             Ok(
-                r#"{"_path":"dns","ts":1705312801.500000,"uid":"C1","id.orig_p":51515,"query":"a\tb.example","AA":false,"answers":["x.example","1.2.3.4"],"TTLs":[300.000000,20.000000],"tags":[]}"#
+                r#"{"_path":"dns","ts":1705312801.500000,"uid":"C1","id.orig_p":51515,"query":"a\u0009b.example","AA":false,"answers":["x.example","1.2.3.4"],"TTLs":[300.000000,20.000000],"tags":[]}"#
             )
         );
         let bad = to_json(&h, b"x\tC1\t1\tq\tF\t-\t-\t-\t-");
@@ -335,6 +389,23 @@ mod tests {
         );
         let short = to_json(&h, b"1.0\tC1");
         assert!(matches!(short, Err(EventError::BadValue { ref field, .. }) if field == "#fields"));
+    }
+
+    #[test]
+    fn json_numbers_and_strings() {
+        for ok in ["0", "-1", "1.5", "1705312801.500000", "1e9", "2.5E-3"] {
+            assert!(is_json_number(ok.as_bytes()), "{ok}");
+        }
+        for bad in ["", "-", "01", "1.", ".5", "1e", "NaN", "inf", "0x10", "1 "] {
+            assert!(!is_json_number(bad.as_bytes()), "{bad}");
+        }
+        let mut out = String::new();
+        push_json_str(&mut out, "a\"b\\c\u{1}d\u{e9}");
+        assert_eq!(out, "\"a\\\"b\\\\c\\u0001d\u{e9}\"");
+        assert_eq!(
+            serde_json::from_str::<String>(&out).ok().as_deref(),
+            Some("a\"b\\c\u{1}d\u{e9}")
+        );
     }
 
     #[test]
