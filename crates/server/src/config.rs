@@ -151,7 +151,7 @@ impl Default for Limits {
             write_timeout_secs: 60,
             auth_failure_burst: 10,
             auth_failure_per_sec: 1.0,
-            max_inflight_post_bytes: 256 << 20,
+            max_inflight_post_bytes: 128 << 20,
             post_wait_secs: 30,
         }
     }
