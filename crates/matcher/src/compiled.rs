@@ -604,7 +604,9 @@ pub struct MatchError {
 }
 
 /// The leaf numbers an observation satisfied, and why.
-type Touched = (Vec<u32>, Vec<Reason>);
+/// (indicator, leaf) pairs of multi-observation patterns an observation
+/// satisfied; their reasons are built only when a match is reported.
+type Touched = Vec<(u32, u32)>;
 
 /// The stateless half of matching, with its scratch buffers: which
 /// indicators an observation matches on its own, and which leaves of
@@ -618,8 +620,8 @@ pub struct Probe {
     epoch: u32,
     candidates: Vec<LeafId>,
     exact_hits: Vec<(LeafId, Value)>,
-    /// Per multi-observation indicator touched by this observation: its matched leaves.
-    touched: FxHashMap<u32, Touched>,
+    /// Multi-observation leaves touched by this observation.
+    touched: Touched,
 }
 
 impl std::fmt::Debug for Probe {
@@ -639,7 +641,7 @@ pub struct Probed {
     errors: Vec<MatchError>,
     /// Multi-observation indicators whose leaves the observation satisfied,
     /// by indicator number.
-    touched: Vec<(u32, Touched)>,
+    touched: Touched,
 }
 
 impl Probed {
@@ -727,9 +729,10 @@ impl Probe {
         };
         self.collect(set, obs);
         self.verify(set, obs, &mut out);
-        out.touched = self.touched.drain().collect();
-        // The streaming state is fed in indicator order, whatever the map's.
-        out.touched.sort_unstable_by_key(|(k, _)| *k);
+        // Fed to the streaming state in indicator order.
+        self.touched.sort_unstable();
+        self.touched.dedup();
+        out.touched = self.touched.clone();
         out
     }
 
@@ -776,10 +779,16 @@ impl Probe {
     fn verify(&mut self, set: &IndicatorSet, obs: &Observation, out: &mut Probed) {
         let t = obs.first_observed;
         let live = |ind: &Indicator| ind.valid_from <= t && t < ind.valid_until;
-        for (l, value) in std::mem::take(&mut self.exact_hits) {
+        let mut hits = std::mem::take(&mut self.exact_hits);
+        for (l, value) in hits.drain(..) {
             let info = &set.leaves[l as usize];
             let ind = &set.indicators[info.indicator as usize];
             if !live(ind) {
+                continue;
+            }
+            if !ind.single {
+                // Reasons of multi-observation leaves are built on a match only.
+                self.touched_leaf(info);
                 continue;
             }
             let why = match &ind.prepared.leaves[info.leaf as usize] {
@@ -792,6 +801,7 @@ impl Probe {
             };
             self.leaf_matched(set, info, why, obs, out);
         }
+        self.exact_hits = hits;
         for i in 0..self.candidates.len() {
             let l = self.candidates[i];
             let info = &set.leaves[l as usize];
@@ -800,6 +810,7 @@ impl Probe {
                 continue;
             }
             match reference::observation_matches(&ind.prepared.leaves[info.leaf as usize], obs) {
+                Ok(Some(_)) if !ind.single => self.touched_leaf(info),
                 Ok(Some(why)) => {
                     let why = reasons(&why);
                     self.leaf_matched(set, info, why, obs, out);
@@ -833,10 +844,12 @@ impl Probe {
                 took_part: None,
             });
         } else {
-            let e = self.touched.entry(info.indicator).or_default();
-            e.0.push(info.leaf);
-            e.1.extend(why);
+            self.touched_leaf(info);
         }
+    }
+
+    fn touched_leaf(&mut self, info: &LeafInfo) {
+        self.touched.push((info.indicator, info.leaf));
     }
 }
 
@@ -913,13 +926,7 @@ impl Matcher {
         &self.errors
     }
 
-    fn stream(
-        &mut self,
-        set: &IndicatorSet,
-        obs: &Observation,
-        touched: Vec<(u32, Touched)>,
-        at: u64,
-    ) {
+    fn stream(&mut self, set: &IndicatorSet, obs: &Observation, touched: Touched, at: u64) {
         self.temporal.arrive(obs.first_observed);
         let fed = Fed {
             first: obs.first_observed,
@@ -928,12 +935,24 @@ impl Matcher {
             at,
             id: obs.id.as_deref(),
         };
-        for (k, (mut leaves, why)) in touched {
+        let mut leaves: Vec<u32> = Vec::new();
+        // Sorted by indicator, then leaf: one run per indicator.
+        for run in touched.chunk_by(|a, b| a.0 == b.0) {
+            let k = run[0].0;
             let ind = &set.indicators[k as usize];
             let Some(plan) = &ind.plan else { continue };
-            leaves.sort_unstable();
-            leaves.dedup();
+            leaves.clear();
+            leaves.extend(run.iter().map(|&(_, l)| l));
             if let Some(done) = self.temporal.feed(k, plan, &leaves, &fed) {
+                // Why the completing observation satisfied its leaves.
+                let mut why = Vec::new();
+                for &leaf in &leaves {
+                    if let Some(cmp) = ind.prepared.leaves.get(leaf as usize) {
+                        if let Ok(Some(w)) = reference::observation_matches(cmp, obs) {
+                            why.extend(reasons(&w));
+                        }
+                    }
+                }
                 self.matches.push(Match {
                     indicator: k as usize,
                     id: ind.id.clone(),

@@ -624,12 +624,21 @@ impl Run<'_> {
                 out
             }
             Kind::Count(k, n) => {
-                let d = self.delta(st, *k);
-                self.commit(st, *k, &d);
-                let Some(it) = d.into_iter().next() else {
-                    return Vec::new();
+                // The common shape, `[x] REPEATS n`: no completion to build.
+                let single = if let Kind::Leaf(id) = plan.nodes[*k].kind {
+                    if self.a.leaves.binary_search(&id).is_err() {
+                        return Vec::new();
+                    }
+                    (self.a.f, self.a.l, self.a.cap, self.a.r)
+                } else {
+                    let d = self.delta(st, *k);
+                    self.commit(st, *k, &d);
+                    let Some(it) = d.into_iter().next() else {
+                        return Vec::new();
+                    };
+                    (it.f, it.l, self.a.cap, it.lo)
                 };
-                self.count(st, i, &it, *n).into_iter().collect()
+                self.count(st, i, single, *n).into_iter().collect()
             }
         }
     }
@@ -724,7 +733,22 @@ impl Run<'_> {
 
     /// Counts `it` into a `REPEATS n` of one `[ ... ]` and returns the
     /// completion it makes, if any.
-    fn count(&mut self, st: &mut State, i: usize, it: &Item, n: u64) -> Option<Item> {
+    fn count(
+        &mut self,
+        st: &mut State,
+        i: usize,
+        one: (i64, i64, u64, Ref),
+        n: u64,
+    ) -> Option<Item> {
+        let (f, l, c, r) = one;
+        let it = &Item {
+            f,
+            l,
+            lo: r,
+            hi: r,
+            n: c,
+            used: None,
+        };
         let node = &self.plan.nodes[i];
         // START/STOP above a counted REPEATS hold for every instance or for
         // none of the binding: an instance outside is never counted.
@@ -737,12 +761,7 @@ impl Run<'_> {
         }
         let window = node.horizon;
         // A counted instance is the whole observation (number_observed).
-        let c = it
-            .used
-            .as_ref()
-            .and_then(|u| u.first())
-            .map_or(it.n, |u| u.cap)
-            .max(1);
+        let c = c.max(1);
         let cut = self.cut(node);
         let in_order = self.in_order;
         let max_f = st.max_f.max(it.f);
@@ -998,7 +1017,7 @@ impl Engine {
     pub fn stats(&self) -> TemporalStats {
         TemporalStats {
             state_bytes: self.bytes,
-            indicators: self.states.len(),
+            indicators: self.states.values().filter(|s| s.bytes > 0).count(),
             ..self.stats
         }
     }
@@ -1067,55 +1086,25 @@ impl Engine {
             st.ids.insert(uid, id.into());
             st.bytes += id.len() + 32;
         }
+        let result = done.into_iter().next().map(|it| completed(st, &it));
+        if result.is_some() {
+            // Re-arm: the observations held so far are consumed (in place,
+            // keeping the allocations for the next round).
+            self.stats.matches += 1;
+            st.clear();
+        } else if st.ids.len() > 1024 {
+            let held = min_uid(st);
+            let freed: usize = st
+                .ids
+                .iter()
+                .filter(|(u, _)| **u < held)
+                .map(|(_, s)| s.len() + 32)
+                .sum();
+            st.ids.retain(|u, _| *u >= held);
+            st.bytes = st.bytes.saturating_sub(freed);
+        }
         let after = st.bytes;
         self.bytes = self.bytes.saturating_add(after).saturating_sub(before);
-        let result = done.into_iter().next().map(|it| {
-            let st = self.states.get(&k);
-            let id_of = |r: Ref| st.and_then(|s| s.ids.get(&r.uid)).map(|s| s.to_string());
-            let observations = match &it.used {
-                Some(u) => u.iter().map(|x| id_of(Ref { uid: x.uid, at: 0 })).collect(),
-                None => vec![id_of(it.lo), id_of(it.hi)],
-            };
-            Completed {
-                took_part: TookPart {
-                    count: it
-                        .used
-                        .as_ref()
-                        .map_or(it.n, |u| u.iter().map(|x| x.times).sum()),
-                    first: ObsRef {
-                        at: it.lo.at,
-                        id: id_of(it.lo),
-                    },
-                    last: ObsRef {
-                        at: it.hi.at,
-                        id: id_of(it.hi),
-                    },
-                },
-                observations,
-            }
-        });
-        if result.is_some() {
-            // Re-arm: the observations held so far are consumed.
-            self.stats.matches += 1;
-            if let Some(st) = self.states.remove(&k) {
-                self.bytes = self.bytes.saturating_sub(st.bytes);
-            }
-        } else if self.states.get(&k).is_some_and(|s| s.bytes == 0) {
-            self.states.remove(&k);
-        } else if let Some(st) = self.states.get_mut(&k) {
-            if st.ids.len() > 1024 {
-                let held = min_uid(st);
-                let freed: usize = st
-                    .ids
-                    .iter()
-                    .filter(|(u, _)| **u < held)
-                    .map(|(_, s)| s.len() + 32)
-                    .sum();
-                st.ids.retain(|u, _| *u >= held);
-                st.bytes = st.bytes.saturating_sub(freed);
-                self.bytes = self.bytes.saturating_sub(freed);
-            }
-        }
         self.stats.peak_state_bytes = self.stats.peak_state_bytes.max(self.bytes);
         if self.bytes > self.cfg.memory {
             self.evict();
@@ -1174,6 +1163,51 @@ impl Engine {
                 }
             }
         }
+    }
+}
+
+/// The report of a root completion.
+fn completed(st: &State, it: &Item) -> Completed {
+    let id_of = |r: Ref| st.ids.get(&r.uid).map(|s| s.to_string());
+    let observations = match &it.used {
+        Some(u) => u.iter().map(|x| id_of(Ref { uid: x.uid, at: 0 })).collect(),
+        None => vec![id_of(it.lo), id_of(it.hi)],
+    };
+    Completed {
+        took_part: TookPart {
+            count: it
+                .used
+                .as_ref()
+                .map_or(it.n, |u| u.iter().map(|x| x.times).sum()),
+            first: ObsRef {
+                at: it.lo.at,
+                id: id_of(it.lo),
+            },
+            last: ObsRef {
+                at: it.hi.at,
+                id: id_of(it.hi),
+            },
+        },
+        observations,
+    }
+}
+
+impl State {
+    /// Forgets everything held, keeping the allocations.
+    fn clear(&mut self) {
+        for n in &mut self.nodes {
+            n.store.items.clear();
+            for l in &mut n.levels {
+                l.items.clear();
+            }
+            n.counter.pts.clear();
+            n.counter.heap.clear();
+            n.counter.live = 0;
+            n.counter.first = None;
+        }
+        self.ids.clear();
+        self.max_f = i64::MIN;
+        self.bytes = 0;
     }
 }
 

@@ -203,6 +203,102 @@ fn events_with(
         .collect()
 }
 
+/// `n` multi-observation indicators for the temporal engine's figures
+/// (issue 13): half `[beacon] REPEATS r TIMES WITHIN w SECONDS` (r up to
+/// 1,000, w up to an hour), half `([stage] FOLLOWEDBY [address]) WITHIN w
+/// SECONDS` (w up to 10 minutes), over the names [`beacon_events`] uses.
+pub fn temporal_indicators(n: usize) -> Vec<IndicatorSpec> {
+    let half = n / 2;
+    (0..n)
+        .map(|j| {
+            let pattern = if j < half {
+                let r = [10, 50, 100, 500, 1000][j % 5];
+                let w = [300, 900, 1800, 3600][(j / 5) % 4];
+                format!("[domain-name:value = 'beacon-{j}.example'] REPEATS {r} TIMES WITHIN {w} SECONDS")
+            } else {
+                let s = j - half;
+                let w = [60, 300, 600][s % 3];
+                format!(
+                    "([domain-name:value = 'stage-{s}.example'] FOLLOWEDBY [ipv4-addr:value = '{}']) WITHIN {w} SECONDS",
+                    stage_ip(s)
+                )
+            };
+            IndicatorSpec {
+                id: format!("indicator--00000000-0000-4000-a000-{j:012x}"),
+                name: format!("temporal {j}"),
+                pattern,
+                valid_from: None,
+                valid_until: None,
+                revoked: false,
+            }
+        })
+        .collect()
+}
+
+/// The address a FOLLOWEDBY indicator of [`temporal_indicators`] waits for.
+fn stage_ip(s: usize) -> String {
+    format!("198.18.{}.{}", s / 250, 1 + s % 250)
+}
+
+/// Like [`events`], `spacing` µs apart, with periodic beacons: every fourth
+/// event is a lookup of one of 20 beacon names (`beacon-0..19`, the REPEATS
+/// indicators with r ∈ {10, …, 1000}), and every 40 events one staging
+/// lookup (`stage-k`) is followed 5 events later by a connection to its
+/// address (the FOLLOWEDBY indicators).
+pub fn beacon_events(
+    n: usize,
+    hit_every: u64,
+    indicator_count: usize,
+    spacing: i64,
+    temporal: usize,
+) -> Vec<Observation> {
+    let t0: i64 = 1_700_000_000_000_000;
+    let stages = (temporal / 2).max(1);
+    events(n, hit_every, indicator_count)
+        .into_iter()
+        .enumerate()
+        .map(|(k, mut o)| {
+            let t = t0 + i64::try_from(k).unwrap_or(0) * spacing;
+            let round = k / 40;
+            let dns = |name: String| {
+                vec![(
+                    "0".to_owned(),
+                    json!({"type": "domain-name", "value": name}),
+                )]
+            };
+            if temporal > 0 && k % 4 == 1 {
+                o = Observation::from_json(t, t, dns(format!("beacon-{}.example", (k / 4) % 20)));
+            } else if temporal > 0 && k % 40 == 3 {
+                o = Observation::from_json(t, t, dns(format!("stage-{}.example", round % stages)));
+            } else if temporal > 0 && k % 40 == 8 {
+                o = Observation::from_json(
+                    t,
+                    t,
+                    vec![
+                        (
+                            "0".to_owned(),
+                            json!({"type": "ipv4-addr", "value": "192.168.7.7"}),
+                        ),
+                        (
+                            "1".to_owned(),
+                            json!({"type": "ipv4-addr", "value": stage_ip(round % stages)}),
+                        ),
+                        (
+                            "2".to_owned(),
+                            json!({"type": "network-traffic", "src_ref": "0", "dst_ref": "1",
+                            "dst_port": 443, "protocols": ["ipv4", "tcp"]}),
+                        ),
+                    ],
+                );
+            } else {
+                o.first_observed = t;
+                o.last_observed = t;
+            }
+            o
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
