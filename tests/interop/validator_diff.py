@@ -154,7 +154,9 @@ def import_consistency(binary: str, cases: list[corpus.Case], ours: list[Verdict
     """`sightline import` must accept every object that `sightline validate` accepts.
 
     The cases Sightline judged valid go, as one bundle, into a fresh store; nothing
-    may be rejected (mutations of one base share its id+modified: duplicates are fine).
+    may be rejected. Mutations of one base share its id+modified: an equal one is a
+    duplicate, one with other content a conflict (kept out, reported, exit 1: issue
+    12 §1), and their count must be exactly that.
     """
     accepted = [c.obj for c, v in zip(cases, ours) if v.valid]
     with tempfile.TemporaryDirectory(prefix="sightline-vdiff-import-") as tmp:
@@ -169,7 +171,19 @@ def import_consistency(binary: str, cases: list[corpus.Case], ours: list[Verdict
         return [f"import --json of the objects validate accepts printed no summary (exit {proc.returncode}): "
                 f"{proc.stderr.strip()[-500:]}"]
     problems = []
-    if proc.returncode != 0 or summary.get("rejected", 0) != 0:
+    firsts: dict[tuple, dict] = {}
+    want_conflicts = 0
+    for o in accepted:
+        k = (o.get("id"), o.get("modified", o.get("created", "")))
+        if k in firsts:
+            want_conflicts += o != firsts[k]
+        else:
+            firsts[k] = o
+    if summary.get("conflicts", 0) != want_conflicts:
+        problems.append(f"import reports {summary.get('conflicts')} conflicts, want {want_conflicts} "
+                        "(objects whose id+modified came before with other content)")
+    want_exit = 1 if want_conflicts else 0
+    if proc.returncode != want_exit or summary.get("rejected", 0) != 0:
         details = "".join(f"\n    import rejected {r.get('id')}: {'; '.join(map(str, r.get('errors') or []))[:300]}"
                           for r in (summary.get("rejections") or [])[:10])
         problems.append(f"import rejects {summary.get('rejected')} of the {len(accepted)} objects that validate "

@@ -70,6 +70,10 @@ struct Neighbours {
     same: Option<(DateAdded, DateAdded)>,
     /// Store-wide: the row with the put's key and its very bytes.
     identical: Option<DateAdded>,
+    /// Store-wide: the rows with the put's key whose bytes differ but hold
+    /// the same JSON (`sightline_store::same_json`): the same version
+    /// reformatted, a duplicate where that row stands for the key.
+    equal: Vec<DateAdded>,
     latest: Option<(DateAdded, String)>,
     first: Option<(DateAdded, String)>,
 }
@@ -96,8 +100,12 @@ impl Neighbours {
                         if n.same.is_none_or(|(s, _)| d < s) {
                             n.same = Some((d, d));
                         }
-                        if r.get_ref(4)?.as_str_or_null()? == Some(raw) {
-                            n.identical = Some(d);
+                        match r.get_ref(4)?.as_str_or_null()? {
+                            Some(held) if held == raw => n.identical = Some(d),
+                            Some(held) if sightline_store::same_json(held, raw) => {
+                                n.equal.push(d);
+                            }
+                            _ => {}
                         }
                     }
                     None => n.same = Some((d, r.get(4)?)),
@@ -252,9 +260,15 @@ impl SqliteTxn<'_> {
                 if let Some(d) = n.identical {
                     return Ok(Ok(PutOutcome::Duplicate { date_added: d }));
                 }
-                if known && target == Target::Store {
-                    // The store-wide version keeps its first bytes.
-                    return Ok(Ok(PutOutcome::Conflict));
+                if let (Some((first, _)), Target::Store) = (n.same, target) {
+                    // The store-wide version keeps its first bytes: the same
+                    // JSON reformatted is a duplicate of it, other content a
+                    // conflict.
+                    return Ok(Ok(if n.equal.contains(&first) {
+                        PutOutcome::Duplicate { date_added: first }
+                    } else {
+                        PutOutcome::Conflict
+                    }));
                 }
                 None
             }
@@ -268,7 +282,7 @@ impl SqliteTxn<'_> {
                 let mn = Neighbours::read(&mut stmt, params![cid, m.id, vk], vk, None)?;
                 drop(stmt);
                 if let Some((member, row)) = mn.same {
-                    return Ok(Ok(if n.identical == Some(row) {
+                    return Ok(Ok(if n.identical == Some(row) || n.equal.contains(&row) {
                         PutOutcome::Duplicate { date_added: member }
                     } else {
                         // This collection holds other bytes under this key.

@@ -56,7 +56,7 @@ macro_rules! conformance_tests {
             isolation_read_across, isolation_no_poisoning, isolation_identical_bytes_share,
             isolation_conflict_in_collection, isolation_conflict_without_collection,
             isolation_variants_keep_store_wide_latest, isolation_sco, isolation_remove_variant,
-            filtered_paging, nul_in_strings_round_trips
+            filtered_paging, nul_in_strings_round_trips, reformatted_json_is_a_duplicate
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -1731,6 +1731,38 @@ pub fn isolation_conflict_without_collection(s: &dyn Store) {
     );
 }
 
+/// The same JSON reformatted (whitespace, indentation) is the same version:
+/// a duplicate where that version already stands, never a conflict (a feed
+/// pretty-printed in one file and compact in another re-imports cleanly);
+/// other content is still a conflict, and a collection that does not hold
+/// the version keeps the very bytes it was given (issue 12 §1).
+pub fn reformatted_json_is_a_duplicate(s: &dyn Store) {
+    collection(s, 1, "A", Some("a"));
+    collection(s, 2, "B", Some("b"));
+    let a = marked(1, 5, "same");
+    let value: serde_json::Value = serde_json::from_str(&a.raw).expect("json");
+    let pretty = NewObject {
+        meta: a.meta.clone(),
+        raw: serde_json::to_string_pretty(&value).expect("json"),
+    };
+    assert_ne!(a.raw, pretty.raw);
+    let d = added(put1(s, &a, None));
+    assert_eq!(dup(put1(s, &pretty, None)), d);
+    assert_eq!(put1(s, &marked(1, 5, "other"), None), PutOutcome::Conflict);
+    added(put1(s, &a, Some("a")));
+    assert!(matches!(
+        put1(s, &pretty, Some("a")),
+        PutOutcome::Duplicate { .. }
+    ));
+    assert_eq!(
+        put1(s, &marked(1, 5, "other"), Some("a")),
+        PutOutcome::Conflict
+    );
+    serves_only(s, "a", &a);
+    added(put1(s, &pretty, Some("b")));
+    serves_only(s, "b", &pretty);
+}
+
 /// Variants never change store-wide latest/first (nor what search and
 /// stats see), while each collection's latest is its own.
 pub fn isolation_variants_keep_store_wide_latest(s: &dyn Store) {
@@ -1912,6 +1944,18 @@ pub fn filtered_paging(s: &dyn Store) {
         ObjectQuery {
             spec_versions: vec!["2.0".into()],
             types: vec!["tool".into()],
+            ..q_all()
+        },
+        // Repeats (TAXII allows them) and more types than backends merge.
+        ObjectQuery {
+            types: vec!["malware".into(), "tool".into(), "malware".into()],
+            ..q_all()
+        },
+        ObjectQuery {
+            types: (0..crate::MAX_TYPE_ARMS + 10)
+                .map(|i| format!("x-{i}"))
+                .chain(["tool".to_owned(), "tool".to_owned()])
+                .collect(),
             ..q_all()
         },
     ];

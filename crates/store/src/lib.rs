@@ -29,10 +29,27 @@ pub mod status;
 pub use accounts::{AccountStore, ApiToken, User};
 pub use clock::{format_date_added, parse_date_added, DateAdded, DateAddedClock};
 pub use memory::MemoryStore;
-pub use query::{ObjectQuery, ObjectRow, Page, PageSummary, VersionFilter};
+pub use query::{ObjectQuery, ObjectRow, Page, PageSummary, VersionFilter, MAX_TYPE_ARMS};
 pub use status::{StatusStore, StoredStatus};
 
 use sightline_stix::ObjectMeta;
+
+/// Whether two objects' JSON texts are the same JSON (whitespace and member
+/// order aside): how every backend tells a duplicate of a stored version
+/// (the same object reformatted, e.g. ATT&CK pretty-printed in one file and
+/// compact in another) from a conflict (other content under the same id and
+/// `modified`). Only called when the bytes differ. Text that does not parse
+/// is never the same.
+pub fn same_json(a: &str, b: &str) -> bool {
+    a == b
+        || matches!(
+            (
+                serde_json::from_str::<serde_json::Value>(a),
+                serde_json::from_str::<serde_json::Value>(b),
+            ),
+            (Ok(x), Ok(y)) if x == y
+        )
+}
 
 /// Errors of any backend. Backends map their driver errors into these; none
 /// carries a driver type.

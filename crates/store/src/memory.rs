@@ -481,21 +481,26 @@ impl WriteTxn for MemTxn<'_> {
             .into_iter()
             .flatten()
             .map(|(d, r)| (*d, &**r));
-        let mut known = false;
-        let mut identical = None;
-        for (d, raw) in committed.chain(staged) {
-            known = true;
-            if raw == obj.raw {
-                identical = Some(d);
-            }
-        }
+        let rows: Vec<(DateAdded, &str)> = committed.chain(staged).collect();
+        let identical = rows
+            .iter()
+            .find(|(_, raw)| *raw == obj.raw)
+            .map(|(d, _)| *d);
+        // The same JSON reformatted is the same version (a duplicate), judged
+        // against the row that stands for the key where the put goes.
+        let equal_to = |row: DateAdded| {
+            rows.iter()
+                .any(|(d, raw)| *d == row && crate::same_json(raw, &obj.raw))
+        };
+        let first = rows.first().map(|(d, _)| *d);
         let mut membership = None;
         let (new_version, outcome) = match coll {
-            None => match (identical, known) {
+            None => match (identical, first) {
                 (Some(d), _) => (None, PutOutcome::Duplicate { date_added: d }),
+                (None, Some(f)) if equal_to(f) => (None, PutOutcome::Duplicate { date_added: f }),
                 // The store-wide version keeps its first bytes.
-                (None, true) => (None, PutOutcome::Conflict),
-                (None, false) => {
+                (None, Some(_)) => (None, PutOutcome::Conflict),
+                (None, None) => {
                     let d = self.store.clock.next();
                     (Some(d), PutOutcome::Added { date_added: d })
                 }
@@ -512,7 +517,7 @@ impl WriteTxn for MemTxn<'_> {
                         .copied(),
                 };
                 match member {
-                    Some(m) if identical == Some(m.row) => (
+                    Some(m) if identical == Some(m.row) || equal_to(m.row) => (
                         None,
                         PutOutcome::Duplicate {
                             date_added: m.date_added,
