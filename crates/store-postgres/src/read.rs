@@ -56,9 +56,15 @@ const COMMON_SPEC: &str = "2.1";
 pub(crate) fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (String, Vec<Param>) {
     let mut params: Vec<Param> = Vec::new();
     let lim = i64::try_from(limit + 1).unwrap_or(i64::MAX);
-    if q.types.len() > 1 {
-        let mut arms = Vec::with_capacity(q.types.len());
-        for ty in &q.types {
+    let mut types: Vec<&String> = Vec::with_capacity(q.types.len());
+    for t in &q.types {
+        if !types.contains(&t) {
+            types.push(t);
+        }
+    }
+    if types.len() > 1 && types.len() <= sightline_store::MAX_TYPE_ARMS {
+        let mut arms = Vec::with_capacity(types.len());
+        for ty in types {
             let one = ObjectQuery {
                 types: vec![ty.clone()],
                 ..q.clone()

@@ -20,7 +20,7 @@
 //!   and raised by writers under the write lock) and `accounts_generation`.
 //! - `users`, `tokens`, `statuses`.
 //!
-//! V2 adds `sightline_put`, a put in one round trip (see its comment); V3
+//! V2 adds `sightline_put`, a put in one round trip (`put_fn!`: defined once); V3
 //! gives memberships their version's type (collection pages by type). V4
 //! makes rows content-addressed (ARCHITECTURE.md, invariant 3): `versions_id`
 //! is no longer unique, the same `(id, version_key)` with other bytes put
@@ -135,216 +135,21 @@ CREATE INDEX statuses_expires ON statuses (expires);
 /// (`p_date`, `p_member_date`: restoring a copied store). Version keys are
 /// compared `COLLATE "C"`, byte order, as everywhere. Relies on the caller
 /// holding the write lock (see the crate doc).
-const V2: &str = r#"
-CREATE FUNCTION sightline_put(
-    p_last bigint, p_date bigint,
-    p_id text, p_vk text, p_type text, p_spec text, p_version text, p_revoked boolean,
-    p_name text, p_source text, p_target text, p_raw text,
-    p_names text, p_all text, p_ext text[],
-    p_cid bigint, p_member_date bigint,
-    OUT version_date bigint, OUT version_added boolean,
-    OUT member_date bigint, OUT member_added boolean, OUT last bigint)
-LANGUAGE plpgsql AS $fn$
-DECLARE
-    r record;
-    v_same bigint;
-    v_latest bigint;
-    v_latest_key text COLLATE "C";
-    v_first bigint;
-    v_first_key text COLLATE "C";
-    v_is_latest boolean;
-    v_is_first boolean;
-    vk text COLLATE "C" := p_vk;
-    d bigint;
-BEGIN
-    last := p_last;
-    FOR r IN SELECT v.date_added, v.version_key, v.is_latest, v.is_first FROM versions v
-             WHERE v.id = p_id AND (v.is_latest OR v.is_first OR v.version_key = p_vk) LOOP
-        IF r.version_key = vk THEN v_same := r.date_added; END IF;
-        IF r.is_latest THEN v_latest := r.date_added; v_latest_key := r.version_key; END IF;
-        IF r.is_first THEN v_first := r.date_added; v_first_key := r.version_key; END IF;
-    END LOOP;
-    IF v_same IS NOT NULL THEN
-        version_date := v_same;
-        version_added := false;
-    ELSE
-        v_is_latest := v_latest_key IS NULL OR vk > v_latest_key;
-        v_is_first := v_first_key IS NULL OR vk < v_first_key;
-        d := coalesce(p_date, greatest((extract(epoch FROM clock_timestamp()) * 1000000)::bigint, last + 1));
-        INSERT INTO versions (date_added, id, version_key, type, spec_version, version, revoked,
-            is_latest, is_first, name, source_ref, target_ref, raw, search_names, search_all)
-        VALUES (d, p_id, p_vk, p_type, p_spec, p_version, p_revoked, v_is_latest, v_is_first,
-            p_name, p_source, p_target, p_raw,
-            CASE WHEN v_is_latest THEN to_tsvector('simple', p_names) END,
-            CASE WHEN v_is_latest THEN to_tsvector('simple', p_all) END);
-        IF v_is_latest AND v_latest IS NOT NULL THEN
-            UPDATE versions SET is_latest = false, search_names = NULL, search_all = NULL
-            WHERE date_added = v_latest;
-        END IF;
-        IF v_is_first AND v_first IS NOT NULL THEN
-            UPDATE versions SET is_first = false WHERE date_added = v_first;
-        END IF;
-        IF p_ext IS NOT NULL AND cardinality(p_ext) > 0 THEN
-            INSERT INTO external_ids (external_id, id)
-            SELECT e, p_id FROM unnest(p_ext) e ON CONFLICT DO NOTHING;
-        END IF;
-        version_date := d;
-        version_added := true;
-        last := greatest(last, d);
-    END IF;
-    IF p_cid IS NULL THEN
-        RETURN;
-    END IF;
-    v_same := NULL; v_latest := NULL; v_latest_key := NULL; v_first := NULL; v_first_key := NULL;
-    FOR r IN SELECT m.date_added, m.version_key, m.is_latest, m.is_first FROM members m
-             WHERE m.cid = p_cid AND m.id = p_id AND (m.is_latest OR m.is_first OR m.version_key = p_vk) LOOP
-        IF r.version_key = vk THEN v_same := r.date_added; END IF;
-        IF r.is_latest THEN v_latest := r.date_added; v_latest_key := r.version_key; END IF;
-        IF r.is_first THEN v_first := r.date_added; v_first_key := r.version_key; END IF;
-    END LOOP;
-    IF v_same IS NOT NULL THEN
-        member_date := v_same;
-        member_added := false;
-        RETURN;
-    END IF;
-    v_is_latest := v_latest_key IS NULL OR vk > v_latest_key;
-    v_is_first := v_first_key IS NULL OR vk < v_first_key;
-    IF version_added THEN
-        -- A new version joins with its own date (one value, as on SQLite).
-        d := version_date;
-    ELSE
-        d := coalesce(p_member_date, greatest((extract(epoch FROM clock_timestamp()) * 1000000)::bigint, last + 1));
-    END IF;
-    INSERT INTO members (date_added, cid, version, id, version_key, is_latest, is_first)
-    VALUES (d, p_cid, version_date, p_id, p_vk, v_is_latest, v_is_first);
-    IF v_is_latest AND v_latest IS NOT NULL THEN
-        UPDATE members SET is_latest = false WHERE date_added = v_latest;
-    END IF;
-    IF v_is_first AND v_first IS NOT NULL THEN
-        UPDATE members SET is_first = false WHERE date_added = v_first;
-    END IF;
-    member_date := d;
-    member_added := true;
-    last := greatest(last, d);
-END
-$fn$;
-"#;
-
-/// Memberships carry their version's type, so a collection page filtered by
-/// type (`match[type]`, the commonest TAXII filter) is an ordered range scan
-/// of `(cid, type, date_added)` instead of a join over the whole collection.
-const V3: &str = r#"
-ALTER TABLE members ADD COLUMN type text COLLATE "C";
-UPDATE members m SET type = v.type FROM versions v WHERE v.date_added = m.version;
-ALTER TABLE members ALTER COLUMN type SET NOT NULL;
-CREATE INDEX members_type ON members (cid, type, date_added);
-CREATE INDEX members_type_latest ON members (cid, type, date_added) WHERE is_latest;
-CREATE OR REPLACE FUNCTION sightline_put(
-    p_last bigint, p_date bigint,
-    p_id text, p_vk text, p_type text, p_spec text, p_version text, p_revoked boolean,
-    p_name text, p_source text, p_target text, p_raw text,
-    p_names text, p_all text, p_ext text[],
-    p_cid bigint, p_member_date bigint,
-    OUT version_date bigint, OUT version_added boolean,
-    OUT member_date bigint, OUT member_added boolean, OUT last bigint)
-LANGUAGE plpgsql AS $fn$
-DECLARE
-    r record;
-    v_same bigint;
-    v_latest bigint;
-    v_latest_key text COLLATE "C";
-    v_first bigint;
-    v_first_key text COLLATE "C";
-    v_is_latest boolean;
-    v_is_first boolean;
-    vk text COLLATE "C" := p_vk;
-    d bigint;
-BEGIN
-    last := p_last;
-    FOR r IN SELECT v.date_added, v.version_key, v.is_latest, v.is_first FROM versions v
-             WHERE v.id = p_id AND (v.is_latest OR v.is_first OR v.version_key = p_vk) LOOP
-        IF r.version_key = vk THEN v_same := r.date_added; END IF;
-        IF r.is_latest THEN v_latest := r.date_added; v_latest_key := r.version_key; END IF;
-        IF r.is_first THEN v_first := r.date_added; v_first_key := r.version_key; END IF;
-    END LOOP;
-    IF v_same IS NOT NULL THEN
-        version_date := v_same;
-        version_added := false;
-    ELSE
-        v_is_latest := v_latest_key IS NULL OR vk > v_latest_key;
-        v_is_first := v_first_key IS NULL OR vk < v_first_key;
-        d := coalesce(p_date, greatest((extract(epoch FROM clock_timestamp()) * 1000000)::bigint, last + 1));
-        INSERT INTO versions (date_added, id, version_key, type, spec_version, version, revoked,
-            is_latest, is_first, name, source_ref, target_ref, raw, search_names, search_all)
-        VALUES (d, p_id, p_vk, p_type, p_spec, p_version, p_revoked, v_is_latest, v_is_first,
-            p_name, p_source, p_target, p_raw,
-            CASE WHEN v_is_latest THEN to_tsvector('simple', p_names) END,
-            CASE WHEN v_is_latest THEN to_tsvector('simple', p_all) END);
-        IF v_is_latest AND v_latest IS NOT NULL THEN
-            UPDATE versions SET is_latest = false, search_names = NULL, search_all = NULL
-            WHERE date_added = v_latest;
-        END IF;
-        IF v_is_first AND v_first IS NOT NULL THEN
-            UPDATE versions SET is_first = false WHERE date_added = v_first;
-        END IF;
-        IF p_ext IS NOT NULL AND cardinality(p_ext) > 0 THEN
-            INSERT INTO external_ids (external_id, id)
-            SELECT e, p_id FROM unnest(p_ext) e ON CONFLICT DO NOTHING;
-        END IF;
-        version_date := d;
-        version_added := true;
-        last := greatest(last, d);
-    END IF;
-    IF p_cid IS NULL THEN
-        RETURN;
-    END IF;
-    v_same := NULL; v_latest := NULL; v_latest_key := NULL; v_first := NULL; v_first_key := NULL;
-    FOR r IN SELECT m.date_added, m.version_key, m.is_latest, m.is_first FROM members m
-             WHERE m.cid = p_cid AND m.id = p_id AND (m.is_latest OR m.is_first OR m.version_key = p_vk) LOOP
-        IF r.version_key = vk THEN v_same := r.date_added; END IF;
-        IF r.is_latest THEN v_latest := r.date_added; v_latest_key := r.version_key; END IF;
-        IF r.is_first THEN v_first := r.date_added; v_first_key := r.version_key; END IF;
-    END LOOP;
-    IF v_same IS NOT NULL THEN
-        member_date := v_same;
-        member_added := false;
-        RETURN;
-    END IF;
-    v_is_latest := v_latest_key IS NULL OR vk > v_latest_key;
-    v_is_first := v_first_key IS NULL OR vk < v_first_key;
-    IF version_added THEN
-        -- A new version joins with its own date (one value, as on SQLite).
-        d := version_date;
-    ELSE
-        d := coalesce(p_member_date, greatest((extract(epoch FROM clock_timestamp()) * 1000000)::bigint, last + 1));
-    END IF;
-    INSERT INTO members (date_added, cid, version, id, version_key, is_latest, is_first, type)
-    SELECT d, p_cid, version_date, p_id, p_vk, v_is_latest, v_is_first, v.type
-    FROM versions v WHERE v.date_added = version_date;
-    IF v_is_latest AND v_latest IS NOT NULL THEN
-        UPDATE members SET is_latest = false WHERE date_added = v_latest;
-    END IF;
-    IF v_is_first AND v_first IS NOT NULL THEN
-        UPDATE members SET is_first = false WHERE date_added = v_first;
-    END IF;
-    member_date := d;
-    member_added := true;
-    last := greatest(last, d);
-END
-$fn$;
-"#;
-
-/// Content-addressed rows (see the module doc). `sightline_put` gains
+///
+/// Defined once, here: the migration that first creates it (V2) and each
+/// one that changes it (V4; a future one: `concat!(..., put_fn!())`, after a
+/// `DROP FUNCTION IF EXISTS` of a signature it replaces) run this same
+/// `CREATE OR REPLACE`, so a new database and a migrated one end with the
+/// same function. (A database past V2 kept its older definition until V4.)
+///
 /// `p_variants` (restoring a copied store: other bytes under a stored key are
 /// a variant row, not a conflict) and `conflict` (nothing written: the
 /// collection, or with none the store-wide space, holds other bytes under
-/// this key). The raw text is read only for same-key rows.
-pub(crate) const V4: &str = r#"
-DROP INDEX versions_id;
-CREATE INDEX versions_id ON versions (id, version_key);
-DROP FUNCTION IF EXISTS sightline_put(bigint, bigint, text, text, text, text, text, boolean,
-    text, text, text, text, text, text, text[], bigint, bigint);
-CREATE FUNCTION sightline_put(
+/// this key) came with V4. The raw text is read only for same-key rows.
+macro_rules! put_fn {
+    () => {
+        r#"
+CREATE OR REPLACE FUNCTION sightline_put(
     p_last bigint, p_date bigint,
     p_id text, p_vk text, p_type text, p_spec text, p_version text, p_revoked boolean,
     p_name text, p_source text, p_target text, p_raw text,
@@ -475,7 +280,35 @@ BEGIN
     last := greatest(last, d);
 END
 $fn$;
+"#
+    };
+}
+
+/// `sightline_put` (see [`put_fn!`]; before V4, a 17-argument version).
+const V2: &str = put_fn!();
+
+/// Memberships carry their version's type, so a collection page filtered by
+/// type (`match[type]`, the commonest TAXII filter) is an ordered range scan
+/// of `(cid, type, date_added)` instead of a join over the whole collection.
+const V3: &str = r#"
+ALTER TABLE members ADD COLUMN type text COLLATE "C";
+UPDATE members m SET type = v.type FROM versions v WHERE v.date_added = m.version;
+ALTER TABLE members ALTER COLUMN type SET NOT NULL;
+CREATE INDEX members_type ON members (cid, type, date_added);
+CREATE INDEX members_type_latest ON members (cid, type, date_added) WHERE is_latest;
 "#;
+
+/// Content-addressed rows (see the module doc); `sightline_put` gains
+/// `p_variants` and `conflict` (see [`put_fn!`]).
+pub(crate) const V4: &str = concat!(
+    r#"
+DROP INDEX versions_id;
+CREATE INDEX versions_id ON versions (id, version_key);
+DROP FUNCTION IF EXISTS sightline_put(bigint, bigint, text, text, text, text, text, boolean,
+    text, text, text, text, text, text, text[], bigint, bigint);
+"#,
+    put_fn!()
+);
 
 /// Rare spec versions (see the module doc; `read.rs`, `page_sql`).
 const V5: &str = r#"
@@ -496,6 +329,12 @@ mod tests {
     };
 
     use super::MIGRATIONS;
+
+    /// `sightline_put`'s arguments before V4 and since.
+    const V3_SIGNATURE: &str = "bigint, bigint, text, text, text, text, text, boolean,
+        text, text, text, text, text, text, text[], bigint, bigint";
+    const CURRENT: &str = "bigint, bigint, text, text, text, text, text, boolean,
+        text, text, text, text, text, text, text[], bigint, bigint, boolean";
     use crate::testing::TestDb;
 
     fn malware(who: &str) -> sightline_store::NewObject {
@@ -604,10 +443,20 @@ mod tests {
                 )
                 .expect("record");
             }
-            // A version stored by a V3 release, through its own function.
+            // What a V3 release left: its own 17-argument `sightline_put`
+            // (a stand-in; V4 must replace it), not today's, and a version
+            // row as it wrote them.
+            c.batch_execute(&format!(
+                "DROP FUNCTION sightline_put({CURRENT});
+                 CREATE FUNCTION sightline_put({V3_SIGNATURE}) RETURNS void
+                 LANGUAGE plpgsql AS $$BEGIN END$$"
+            ))
+            .expect("V3 function");
             c.execute(
-                "SELECT * FROM sightline_put(0, NULL, $1, $2, 'malware', '2.1', $3, false,
-                    'm', NULL, NULL, $4, 'm', 'm first', NULL, NULL, NULL)",
+                "INSERT INTO versions (date_added, id, version_key, type, spec_version, version,
+                    revoked, is_latest, is_first, name, raw, search_names, search_all)
+                 VALUES (1, $1, $2, 'malware', '2.1', $3, false, true, true, 'm', $4,
+                    to_tsvector('simple', 'm'), to_tsvector('simple', 'm first'))",
                 &[
                     &old.meta.id,
                     &old.meta.version_key,
@@ -615,7 +464,7 @@ mod tests {
                     &old.raw,
                 ],
             )
-            .expect("V3 put");
+            .expect("V3 row");
             c.execute(
                 "UPDATE meta SET value = (SELECT max(date_added) FROM versions)
                  WHERE key = 'date_added_high'",
@@ -635,6 +484,17 @@ mod tests {
             .expect("index")
             .get(0);
         assert!(!unique, "versions_id still unique");
+        // One `sightline_put`, today's (18 arguments, from `put_fn!`).
+        let functions: Vec<i16> = c
+            .query(
+                "SELECT pronargs FROM pg_proc WHERE proname = 'sightline_put'",
+                &[],
+            )
+            .expect("functions")
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(functions, [18]);
         s.create_collection(&coll(1, "feed")).expect("feed");
         s.create_collection(&coll(2, "other")).expect("other");
         let new = malware("second");

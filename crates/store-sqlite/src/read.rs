@@ -86,13 +86,18 @@ pub(crate) fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (Stri
     // `t` is the table whose date_added orders the page and carries the flags.
     let t = if cid.is_some() { "m" } else { "v" };
     let rare_spec = !q.spec_versions.is_empty() && q.spec_versions.iter().all(|s| s != COMMON_SPEC);
-    if q.ids.is_empty() && !rare_spec && !q.types.is_empty() {
+    let types = distinct(&q.types);
+    if q.ids.is_empty()
+        && !rare_spec
+        && !types.is_empty()
+        && types.len() <= sightline_store::MAX_TYPE_ARMS
+    {
         // Several types: each arm yields only keys (no spec filter needs
         // the version), so merging sorts integers, not objects, and the
         // versions are read for the page's rows alone.
-        let slim = q.types.len() > 1 && q.spec_versions.is_empty();
-        let mut arms = Vec::with_capacity(q.types.len());
-        for ty in &q.types {
+        let slim = types.len() > 1 && q.spec_versions.is_empty();
+        let mut arms = Vec::with_capacity(types.len());
+        for ty in types {
             let mut sql = String::with_capacity(400);
             let what = if slim {
                 format!(
@@ -128,7 +133,7 @@ pub(crate) fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (Stri
                      WHERE v.type = ? AND v.date_added > ?"
                 ));
             }
-            params.push(Value::Text(ty.clone()));
+            params.push(Value::Text(ty.to_owned()));
             params.push(Value::Integer(cursor));
             filters(&mut sql, &mut params, q, t, false);
             sql.push_str(&format!(" ORDER BY {t}.date_added LIMIT ?"));
@@ -220,6 +225,18 @@ pub(crate) fn page_sql(q: &ObjectQuery, cid: Option<i64>, limit: usize) -> (Stri
     sql.push_str(" LIMIT ?");
     params.push(lim);
     (sql, params)
+}
+
+/// `values` without repeats, in their order (a repeated type would be a
+/// second arm returning the same rows).
+fn distinct(values: &[String]) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::with_capacity(values.len());
+    for v in values {
+        if !out.contains(&v.as_str()) {
+            out.push(v);
+        }
+    }
+    out
 }
 
 /// Appends the query's filters (the types too, unless the caller's index

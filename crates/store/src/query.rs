@@ -39,6 +39,14 @@ impl Default for VersionFilter {
     }
 }
 
+/// Up to this many distinct `types` in one query, backends may answer with
+/// one index range per type, merged (a filter that matches nothing then
+/// costs a probe per type: issue 12 §3); beyond it, they scan in
+/// `date_added` order and filter, as for no type filter. Above any real
+/// query (STIX 2.1 defines 38 object types) and below SQLite's limit of 500
+/// terms in a compound SELECT.
+pub const MAX_TYPE_ARMS: usize = 64;
+
 /// A query over objects. Empty lists mean "no filter on this field". Filters on
 /// different fields are AND-ed, values within one field OR-ed (TAXII 2.1 §3.4).
 #[derive(Debug, Clone, PartialEq, Eq)]
