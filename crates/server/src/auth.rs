@@ -21,7 +21,7 @@
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -30,7 +30,7 @@ use argon2::Argon2;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
-use sightline_store::{ApiToken, Store, StoreError, User};
+use sightline_store::{AccountStore, ApiToken, Store, StoreError, User};
 use sightline_taxii::{AuthError, Authenticator, Principal};
 use subtle::ConstantTimeEq;
 
@@ -239,10 +239,13 @@ struct Cache {
 
 /// The [`Authenticator`] over a store's accounts.
 pub struct StoreAuthenticator {
-    store: Arc<dyn Store>,
+    /// Only the accounts: the authenticator reads users and tokens, nothing else.
+    store: Arc<dyn AccountStore>,
     ttl: Duration,
     key: [u8; 32],
     cache: Mutex<Cache>,
+    /// Set while one caller reads the accounts generation (single flight).
+    refreshing: AtomicBool,
     verifications: AtomicU64,
     /// Bounds concurrent argon2 verifications (memory and CPU).
     gate: Gate,
@@ -260,7 +263,10 @@ impl std::fmt::Debug for StoreAuthenticator {
 }
 
 impl StoreAuthenticator {
-    pub fn new(store: Arc<dyn Store>, ttl: Duration) -> Result<StoreAuthenticator, StoreError> {
+    pub fn new(
+        store: Arc<dyn AccountStore>,
+        ttl: Duration,
+    ) -> Result<StoreAuthenticator, StoreError> {
         let generation = store.accounts_generation()?;
         let dummy: [u8; 16] = rand::random();
         Ok(StoreAuthenticator {
@@ -272,6 +278,7 @@ impl StoreAuthenticator {
                 generation,
                 checked: Some(Instant::now()),
             }),
+            refreshing: AtomicBool::new(false),
             verifications: AtomicU64::new(0),
             gate: Gate::new(std::thread::available_parallelism().map_or(2, usize::from)),
             dummy_hash: hash_password(&crate::config::to_hex(&dummy))?,
@@ -304,23 +311,28 @@ impl StoreAuthenticator {
     }
 
     /// The cached answer for `key`: `Ok(Some)` verified, `Err(Invalid)`
-    /// refused, `Ok(None)` not known.
+    /// refused, `Ok(None)` not known. When the accounts generation is due,
+    /// one caller reads it (a store query, up to the PostgreSQL connect
+    /// timeout when the database hangs) without holding the cache lock; the
+    /// others answer from the cache meanwhile, so a hung database stalls
+    /// only that caller, not every authenticated request.
     fn cached(&self, key: &[u8; 32]) -> Result<Option<Principal>, AuthError> {
-        let now = Instant::now();
-        let mut c = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
-        if c.checked
-            .is_none_or(|t| now.duration_since(t) >= GENERATION_CHECK)
-        {
-            let g = self
-                .store
-                .accounts_generation()
-                .map_err(|e| AuthError::Unavailable(e.to_string()))?;
-            c.checked = Some(now);
-            if g != c.generation {
-                c.generation = g;
-                c.entries.clear();
+        if self.generation_due(Instant::now()) {
+            if let Some(_refresh) = Refresh::start(&self.refreshing) {
+                let g = self
+                    .store
+                    .accounts_generation()
+                    .map_err(|e| AuthError::Unavailable(e.to_string()))?;
+                let mut c = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+                c.checked = Some(Instant::now());
+                if g != c.generation {
+                    c.generation = g;
+                    c.entries.clear();
+                }
             }
         }
+        let now = Instant::now();
+        let mut c = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         match c.entries.get(key) {
             Some(e) if e.expires > now => e.principal.clone().map(Some).ok_or(AuthError::Invalid),
             Some(_) => {
@@ -329,6 +341,13 @@ impl StoreAuthenticator {
             }
             None => Ok(None),
         }
+    }
+
+    /// Whether the accounts generation should be re-read.
+    fn generation_due(&self, now: Instant) -> bool {
+        let c = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        c.checked
+            .is_none_or(|t| now.duration_since(t) >= GENERATION_CHECK)
     }
 
     /// Caches an answer for the TTL, or less when `left` (a token's time to
@@ -445,6 +464,24 @@ impl StoreAuthenticator {
     }
 }
 
+/// The one caller reading the accounts generation; the flag is cleared when
+/// it is dropped, on success, error or unwind alike.
+struct Refresh<'a>(&'a AtomicBool);
+
+impl<'a> Refresh<'a> {
+    fn start(flag: &'a AtomicBool) -> Option<Refresh<'a>> {
+        flag.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .ok()
+            .map(|_| Refresh(flag))
+    }
+}
+
+impl Drop for Refresh<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
 /// Admits at most `permits` verifications at a time, and one per cache key:
 /// a request whose header is being verified waits for that answer instead.
 struct Gate {
@@ -511,9 +548,12 @@ impl Authenticator for StoreAuthenticator {
         let now = Instant::now();
         let c = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         // The accounts generation is due for a re-read (a store query): leave
-        // that, and the possible purge, to `authenticate`.
+        // that, and the possible purge, to `authenticate`, unless another
+        // caller is reading it already (then answer from the cache, as
+        // `cached` does meanwhile).
         if c.checked
             .is_none_or(|t| now.duration_since(t) >= GENERATION_CHECK)
+            && !self.refreshing.load(Ordering::Acquire)
         {
             return None;
         }
@@ -1095,6 +1135,107 @@ mod tests {
         assert!(
             auth.is_cached(&basic("bob", "wrong")),
             "a refusal is known too"
+        );
+    }
+
+    /// A store whose `accounts_generation` blocks, once armed, until the
+    /// test releases it: a database that hangs (up to the PostgreSQL connect
+    /// timeout in production).
+    struct StalledStore {
+        inner: MemoryStore,
+        armed: std::sync::atomic::AtomicBool,
+        entered: Mutex<std::sync::mpsc::Sender<()>>,
+        release: Mutex<std::sync::mpsc::Receiver<()>>,
+    }
+
+    impl AccountStore for StalledStore {
+        fn add_user(&self, user: &User) -> sightline_store::Result<()> {
+            self.inner.add_user(user)
+        }
+        fn remove_user(&self, name: &str) -> sightline_store::Result<bool> {
+            self.inner.remove_user(name)
+        }
+        fn users(&self) -> sightline_store::Result<Vec<User>> {
+            self.inner.users()
+        }
+        fn user(&self, name: &str) -> sightline_store::Result<Option<User>> {
+            self.inner.user(name)
+        }
+        fn create_token(&self, token: &ApiToken) -> sightline_store::Result<()> {
+            self.inner.create_token(token)
+        }
+        fn revoke_token(&self, id: &str) -> sightline_store::Result<bool> {
+            self.inner.revoke_token(id)
+        }
+        fn token(&self, id: &str) -> sightline_store::Result<Option<ApiToken>> {
+            self.inner.token(id)
+        }
+        fn tokens(&self, user: Option<&str>) -> sightline_store::Result<Vec<ApiToken>> {
+            self.inner.tokens(user)
+        }
+        fn accounts_generation(&self) -> sightline_store::Result<u64> {
+            if self.armed.swap(false, Ordering::SeqCst) {
+                let _ = self.entered.lock().expect("lock").send(());
+                let _ = self.release.lock().expect("lock").recv();
+            }
+            self.inner.accounts_generation()
+        }
+        fn touch_token(&self, id: &str, at: u64) -> sightline_store::Result<()> {
+            self.inner.touch_token(id, at)
+        }
+    }
+
+    #[test]
+    fn stalled_generation_read_does_not_block_cached_answers() {
+        let (entered_tx, entered_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel();
+        let store = Arc::new(StalledStore {
+            inner: MemoryStore::new(),
+            armed: std::sync::atomic::AtomicBool::new(false),
+            entered: Mutex::new(entered_tx),
+            release: Mutex::new(release_rx),
+        });
+        add_user(&store.inner, "bob", BOB_PW, vec![], false).expect("add");
+        let auth = Arc::new(
+            StoreAuthenticator::new(store.clone(), Duration::from_secs(300)).expect("auth"),
+        );
+        let header = basic("bob", BOB_PW);
+        auth.authenticate(Some(&header)).expect("ok").expect("bob");
+
+        // The generation is due; the next read of it hangs.
+        auth.cache.lock().expect("lock").checked = None;
+        store.armed.store(true, Ordering::SeqCst);
+        let stuck = {
+            let (auth, header) = (auth.clone(), header.clone());
+            std::thread::spawn(move || auth.authenticate(Some(&header)))
+        };
+        entered_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the first caller reads the generation");
+
+        // Meanwhile another request with the cached header is answered.
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let other = {
+            let (auth, header) = (auth.clone(), header.clone());
+            std::thread::spawn(move || {
+                let fast = auth.authenticate_cached(&header).map(|p| p.name);
+                let full = auth.authenticate(Some(&header)).map(|p| p.map(|p| p.name));
+                let _ = done_tx.send((fast, full));
+            })
+        };
+        let got = done_rx.recv_timeout(Duration::from_secs(2));
+        let _ = release_tx.send(());
+        let first = stuck.join().expect("thread");
+        other.join().expect("thread");
+        let (fast, full) = got.expect("a cached header waits for no generation read");
+        assert_eq!(fast.as_deref(), Some("bob"));
+        assert_eq!(full, Ok(Some("bob".to_owned())));
+        assert_eq!(first.map(|p| p.map(|p| p.name)), Ok(Some("bob".to_owned())));
+        assert_eq!(auth.verifications(), 1, "no verification ran again");
+        assert!(!auth.refreshing.load(Ordering::SeqCst), "the refresh ended");
+        assert!(
+            !auth.generation_due(Instant::now()),
+            "the generation was read"
         );
     }
 }
