@@ -741,48 +741,6 @@ impl AuthThrottle {
 pub(crate) struct ThrottleState {
     pub(crate) auth: Arc<StoreAuthenticator>,
     pub(crate) throttle: Arc<AuthThrottle>,
-}
-
-/// Middleware: requests with an `Authorization` header that has no cached
-/// answer pass [`AuthThrottle`] for their client address (from the accept
-/// loop's `ConnectInfo`). Cached credentials, good or refused, cost no
-/// argon2 run and pass (a connector retrying a stale password keeps getting
-/// its 401); requests without credentials are not counted.
-pub(crate) async fn throttle_failures(
-    axum::extract::State(st): axum::extract::State<ThrottleState>,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    use axum::extract::ConnectInfo;
-    use axum::http::{header, StatusCode};
-    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
-        return next.run(req).await;
-    };
-    let Some(ConnectInfo(peer)) = req
-        .extensions()
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .copied()
-    else {
-        return next.run(req).await;
-    };
-    let Ok(header) = value.to_str() else {
-        return next.run(req).await; // refused as malformed, no argon2
-    };
-    if st.auth.is_cached(header) {
-        return next.run(req).await;
-    }
-    let (_pending, first) = Pending::enter(&st.pending, st.auth.cache_key(header));
-    if !first {
-        return next.run(req).await;
-    }
-    let ip = peer.ip();
-    if let Err(wait) = st.throttle.take(ip) {
-        metrics::counter!("sightline_auth_throttled_total").increment(1);
-        tracing::debug!(%peer, "too many failed authentications from this address: 429");
-        let secs = wait.as_secs().max(1);
-        return too_many_requests(secs);
-    }
-    let response = next.run(req).await;
     /// Headers (by cache key) with a request between the throttle and its
     /// answer, and how many. Only the first request for a header takes a
     /// token: the others wait for its one verification (the gate) and find
@@ -825,6 +783,48 @@ impl Drop for Pending {
             }
         }
     }
+}
+
+/// Middleware: requests with an `Authorization` header that has no cached
+/// answer pass [`AuthThrottle`] for their client address (from the accept
+/// loop's `ConnectInfo`). Cached credentials, good or refused, cost no
+/// argon2 run and pass (a connector retrying a stale password keeps getting
+/// its 401); requests without credentials are not counted.
+pub(crate) async fn throttle_failures(
+    axum::extract::State(st): axum::extract::State<ThrottleState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::extract::ConnectInfo;
+    use axum::http::{header, StatusCode};
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return next.run(req).await;
+    };
+    let Some(ConnectInfo(peer)) = req
+        .extensions()
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .copied()
+    else {
+        return next.run(req).await;
+    };
+    let Ok(header) = value.to_str() else {
+        return next.run(req).await; // refused as malformed, no argon2
+    };
+    if st.auth.is_cached(header) {
+        return next.run(req).await;
+    }
+    let (_pending, first) = Pending::enter(&st.pending, st.auth.cache_key(header));
+    if !first {
+        return next.run(req).await;
+    }
+    let ip = peer.ip();
+    if let Err(wait) = st.throttle.take(ip) {
+        metrics::counter!("sightline_auth_throttled_total").increment(1);
+        tracing::debug!(%peer, "too many failed authentications from this address: 429");
+        let secs = wait.as_secs().max(1);
+        return too_many_requests(secs);
+    }
+    let response = next.run(req).await;
     if response.status() != StatusCode::UNAUTHORIZED {
         st.throttle.refund(ip);
     }
