@@ -36,7 +36,7 @@
 //! as in SQLite and Rust, whatever the database's locale (version keys, ids
 //! and titles must sort the same on every backend).
 
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -176,6 +176,8 @@ DECLARE
     m_first_key text COLLATE "C";
     vk text COLLATE "C" := p_vk;
     d bigint;
+    v_first_same bigint;
+    v_first_same_raw text;
 BEGIN
     last := p_last;
     conflict := false;
@@ -186,6 +188,10 @@ BEGIN
         IF r.version_key = vk THEN
             v_known := true;
             IF r.raw = p_raw THEN v_identical := r.date_added; END IF;
+            IF v_first_same IS NULL OR r.date_added < v_first_same THEN
+                v_first_same := r.date_added;
+                v_first_same_raw := r.raw;
+            END IF;
         END IF;
         IF r.is_latest THEN v_latest := r.date_added; v_latest_key := r.version_key; END IF;
         IF r.is_first THEN v_first := r.date_added; v_first_key := r.version_key; END IF;
@@ -197,8 +203,14 @@ BEGIN
             RETURN;
         END IF;
         IF v_known AND NOT p_variants THEN
-            -- The store-wide version keeps its first bytes.
-            conflict := true;
+            -- The store-wide version keeps its first bytes: the same JSON
+            -- reformatted is a duplicate of it (V7), other content a conflict.
+            IF sightline_same_json(v_first_same_raw, p_raw) THEN
+                version_date := v_first_same;
+                version_added := false;
+            ELSE
+                conflict := true;
+            END IF;
             RETURN;
         END IF;
     ELSE
@@ -209,7 +221,8 @@ BEGIN
             IF r.is_first THEN m_first := r.date_added; m_first_key := r.version_key; END IF;
         END LOOP;
         IF m_same IS NOT NULL THEN
-            IF m_row = v_identical THEN
+            IF m_row = v_identical OR sightline_same_json(
+                    (SELECT v.raw FROM versions v WHERE v.date_added = m_row), p_raw) THEN
                 version_date := m_row;
                 version_added := false;
                 member_date := m_same;
@@ -320,6 +333,24 @@ const V6: &str = r#"
 ALTER TABLE tokens ADD COLUMN expires bigint;
 ALTER TABLE tokens ADD COLUMN last_used bigint;
 "#;
+
+/// The same JSON reformatted is a duplicate, not a conflict
+/// (`sightline_store::same_json`; jsonb equality: whitespace and member order
+/// aside). Text that is no JSON (or that jsonb refuses, as `\u0000`) is never
+/// the same. `sightline_put` calls it only when the bytes differ.
+const V7: &str = concat!(
+    r#"
+CREATE OR REPLACE FUNCTION sightline_same_json(a text, b text) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE AS $fn$
+BEGIN
+    RETURN a::jsonb = b::jsonb;
+EXCEPTION WHEN others THEN
+    RETURN false;
+END
+$fn$;
+"#,
+    put_fn!()
+);
 
 #[cfg(test)]
 mod tests {
