@@ -122,11 +122,14 @@ fn matches_are_explained_and_bad_lines_skipped() {
         .iter()
         .find(|m| m["indicator"] == SEQUENCE)
         .expect("sequence");
-    assert_eq!(
-        seq["observations"].as_array().map(Vec::len),
-        Some(2),
+    // Issue 13 §1: a multi-observation match names what took part, by line
+    // for log input (no list of nulls).
+    assert_eq!(seq["took_part"]["count"], 2, "{seq}");
+    assert!(
+        seq["took_part"]["first"]["line"].as_u64() < seq["took_part"]["last"]["line"].as_u64(),
         "{seq}"
     );
+    assert!(seq.get("observations").is_none(), "{seq}");
 
     let mut shown = args.to_vec();
     shown.push("--show-suppressed");

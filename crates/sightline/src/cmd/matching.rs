@@ -347,7 +347,9 @@ fn write_match(
         .map(|r| json!({"comparison": r.comparison, "path": r.path, "value": r.value}))
         .collect();
     rec.insert("why".into(), Value::Array(why));
-    if m.observations.len() > 1 {
+    // Observed-data ids, for STIX input; log lines have none (`took_part`
+    // names them by line), so no list of nulls.
+    if m.observations.len() > 1 && m.observations.iter().any(Option::is_some) {
         rec.insert("observations".into(), json!(m.observations));
     }
     if let Some(t) = &m.took_part {
