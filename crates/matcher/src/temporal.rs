@@ -60,6 +60,10 @@ pub const DEFAULT_MAX_DELTA: usize = 32;
 /// `REPEATS n` of one `[ ... ]` below another operator is evaluated by product
 /// (exact, disjointness included) up to this n, by counting above it.
 const PRODUCT_MAX: u64 = 8;
+/// `REPEATS n` of a compound expression is a product of n levels up to this
+/// n; above it, completions of the expression are counted (without checking
+/// that two of them share no observation), so a huge n costs no memory.
+const PRODUCT_LEVELS_MAX: u64 = 64;
 /// Completions compared for dominance when one is added to a node's store.
 const DOMINANCE_PEEK: usize = 8;
 /// Candidate windows tried for an out-of-order `REPEATS` arrival.
@@ -189,7 +193,8 @@ enum Kind {
     Followed(usize, usize),
     Filter(usize, Filter),
     /// `REPEATS n` of a single-observation expression, by counting.
-    Count(usize, u64),
+    /// The bool: the operand's completions are single observations.
+    Count(usize, u64, bool),
     /// `REPEATS n` by product; levels 2..n-1 held by this node.
     Product(usize, u64),
 }
@@ -323,7 +328,9 @@ impl Plan {
                 self.push(Kind::Filter(k, f), ctx)
             }
             PObs::Repeats(inner, n) => {
-                let count = single(inner) && (ctx.rootish || *n > PRODUCT_MAX);
+                let one = single(inner);
+                let count =
+                    (one && (ctx.rootish || *n > PRODUCT_MAX)) || (!one && *n > PRODUCT_LEVELS_MAX);
                 if count {
                     let kid = Ctx {
                         keep: false,
@@ -332,7 +339,7 @@ impl Plan {
                         horizon: ctx.horizon,
                     };
                     let k = self.build(inner, &kid);
-                    self.push(Kind::Count(k, *n), ctx)
+                    self.push(Kind::Count(k, *n, one), ctx)
                 } else {
                     let k = self.build(inner, &Self::combined(ctx));
                     self.push(Kind::Product(k, *n), ctx)
@@ -623,20 +630,23 @@ impl Run<'_> {
                 self.commit(st, *k, &di);
                 out
             }
-            Kind::Count(k, n) => {
+            Kind::Count(k, n, one) => {
                 // The common shape, `[x] REPEATS n`: no completion to build.
                 let single = if let Kind::Leaf(id) = plan.nodes[*k].kind {
                     if self.a.leaves.binary_search(&id).is_err() {
                         return Vec::new();
                     }
-                    (self.a.f, self.a.l, self.a.cap, self.a.r)
+                    (self.a.f, self.a.l, self.a.cap, self.a.r, self.a.r)
                 } else {
                     let d = self.delta(st, *k);
                     self.commit(st, *k, &d);
                     let Some(it) = d.into_iter().next() else {
                         return Vec::new();
                     };
-                    (it.f, it.l, self.a.cap, it.lo)
+                    // One observation counts number_observed times; one
+                    // completion of a compound expression, once.
+                    let c = if *one { self.a.cap } else { 1 };
+                    (it.f, it.l, c, it.lo, it.hi)
                 };
                 self.count(st, i, single, *n).into_iter().collect()
             }
@@ -737,15 +747,15 @@ impl Run<'_> {
         &mut self,
         st: &mut State,
         i: usize,
-        one: (i64, i64, u64, Ref),
+        one: (i64, i64, u64, Ref, Ref),
         n: u64,
     ) -> Option<Item> {
-        let (f, l, c, r) = one;
+        let (f, l, c, lo, hi) = one;
         let it = &Item {
             f,
             l,
-            lo: r,
-            hi: r,
+            lo,
+            hi,
             n: c,
             used: None,
         };

@@ -424,3 +424,24 @@ fn without_within_state_is_held_up_to_the_cap() {
     assert_eq!(s.capped, 4800, "{s:?}");
     assert!(m.pending() <= 200, "{}", m.pending());
 }
+
+#[test]
+fn huge_repeats_of_a_compound_expression_is_counted_not_multiplied() {
+    // Part 9 §9.6 allows any n; a product of 10^9 levels would never end.
+    let set = set_of(&[
+        "([domain-name:value = 'a.example'] FOLLOWEDBY [domain-name:value = 'b.example']) REPEATS 1000000000 TIMES",
+        "(([domain-name:value = 'a.example'] FOLLOWEDBY [domain-name:value = 'b.example']) REPEATS 100 TIMES) WITHIN 3600 SECONDS",
+    ]);
+    let mut events = Vec::new();
+    for k in 0..150 {
+        events.push(dns(k * 10 * SEC, "a.example"));
+        events.push(dns(k * 10 * SEC + SEC, "b.example"));
+    }
+    let mut m = Matcher::new();
+    let found = run(&mut m, &set, &events);
+    // 100 A→B completions within the hour: the 100th B (event 200).
+    assert_eq!(at(&found), [200]);
+    let took = found[0].1.took_part.as_ref().expect("took part");
+    assert_eq!(took.count, 100);
+    assert!(m.temporal_stats().state_bytes < 1 << 20);
+}
