@@ -33,19 +33,13 @@ pub fn export_bundle(
         "{{\"type\": \"bundle\", \"id\": \"{}\", \"objects\": [",
         StixId::new_v4("bundle")
     )?;
-    let mut n = 0u64;
-    loop {
-        let page = store.query(&q)?;
-        for o in &page.items {
-            out.write_all(if n == 0 { b"\n" } else { b",\n" })?;
-            out.write_all(o.raw.as_bytes())?;
-            n += 1;
-        }
-        match page.next_cursor() {
-            Some(c) => q.after = Some(c),
-            None => break,
-        }
-    }
+    let mut first = true;
+    let n = sightline_store::for_each_page(store, &q, |o| {
+        out.write_all(if first { b"\n" } else { b",\n" })?;
+        first = false;
+        out.write_all(o.raw.as_bytes())?;
+        Ok::<_, ExportError>(())
+    })?;
     out.write_all(b"\n]}\n")?;
     out.flush()?;
     Ok(n)

@@ -76,21 +76,18 @@ fn import(store: &dyn Store, objs: &[NewObject]) -> (f64, usize) {
 
 fn export(store: &dyn Store) -> (f64, usize, usize) {
     let t = Instant::now();
-    let mut q = ObjectQuery {
+    let q = ObjectQuery {
         versions: VersionFilter::all(),
         limit: 5000,
         ..ObjectQuery::default()
     };
     let (mut n, mut bytes) = (0, 0);
-    loop {
-        let p = store.query(&q).expect("query");
-        n += p.items.len();
-        bytes += p.items.iter().map(|o| o.raw.len()).sum::<usize>();
-        match p.next_cursor() {
-            Some(c) => q.after = Some(c),
-            None => break,
-        }
-    }
+    sightline_store::for_each_page(store, &q, |o| {
+        n += 1;
+        bytes += o.raw.len();
+        Ok::<_, sightline_store::StoreError>(())
+    })
+    .expect("query");
     (t.elapsed().as_secs_f64(), n, bytes)
 }
 

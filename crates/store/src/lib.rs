@@ -29,7 +29,9 @@ pub mod status;
 pub use accounts::{AccountStore, ApiToken, User};
 pub use clock::{format_date_added, parse_date_added, DateAdded, DateAddedClock};
 pub use memory::MemoryStore;
-pub use query::{ObjectQuery, ObjectRow, Page, PageSummary, VersionFilter, MAX_TYPE_ARMS};
+pub use query::{
+    for_each_page, ObjectQuery, ObjectRow, Page, PageSummary, VersionFilter, MAX_TYPE_ARMS,
+};
 pub use status::{StatusStore, StoredStatus};
 
 use sightline_stix::ObjectMeta;

@@ -1,6 +1,6 @@
 //! Object queries: TAXII 2.1 §3.4 filters and keyset paging by `date_added`.
 
-use crate::{DateAdded, StoredObject};
+use crate::{DateAdded, ObjectReader, StoreError, StoredObject};
 
 /// Which versions of each object a query returns (TAXII 2.1 §3.4.1 `match[version]`).
 /// Several may be combined, as `match[version]=first,last` does.
@@ -171,5 +171,92 @@ impl PageSummary {
         } else {
             None
         }
+    }
+}
+
+/// Every row `query` matches, page after page: keyset pages of `query.limit`
+/// rows (the page size; 0 reads nothing) from `query.after` on, each handed
+/// borrowed to `each`, in `date_added` order, until a page has no next
+/// cursor. Stops at the first error `each` returns (the rest of that page is
+/// skipped). Returns how many rows `each` accepted.
+///
+/// The one "page until there is no next cursor" loop (export, copy, ...):
+/// the cursor contract ([`PageSummary::next_cursor`]) lives here only.
+pub fn for_each_page<R, E>(
+    reader: &R,
+    query: &ObjectQuery,
+    mut each: impl FnMut(&ObjectRow<'_>) -> Result<(), E>,
+) -> Result<u64, E>
+where
+    R: ObjectReader + ?Sized,
+    E: From<StoreError>,
+{
+    let mut q = query.clone();
+    let mut n = 0u64;
+    loop {
+        let mut failed = None;
+        let summary = reader.query_each(&q, &mut |row| {
+            if failed.is_none() {
+                match each(row) {
+                    Ok(()) => n += 1,
+                    Err(e) => failed = Some(e),
+                }
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        match summary.next_cursor() {
+            Some(c) => q.after = Some(c),
+            None => return Ok(n),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conformance::sdo;
+    use crate::{MemoryStore, ObjectWriter};
+
+    /// Pages of 3 over 10 rows: every row once, in order, from the cursor
+    /// given; an error from the callback stops the walk at once.
+    #[test]
+    fn for_each_page_walks_every_page_and_stops_on_error() {
+        let s = MemoryStore::new();
+        let mut t = s.begin().expect("begin");
+        for n in 0..10 {
+            t.put(&sdo("tool", n, 1), None).expect("put");
+        }
+        t.commit().expect("commit");
+        let q = ObjectQuery {
+            limit: 3,
+            ..ObjectQuery::default()
+        };
+        let mut seen = Vec::new();
+        let n = for_each_page(&s, &q, |r| {
+            seen.push(r.date_added);
+            Ok::<_, StoreError>(())
+        })
+        .expect("walk");
+        assert_eq!(n, 10);
+        assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+        let from_fourth = ObjectQuery {
+            after: Some(seen[3]),
+            ..q.clone()
+        };
+        let rest = for_each_page(&s, &from_fourth, |_| Ok::<_, StoreError>(())).expect("rest");
+        assert_eq!(rest, 6);
+        let mut calls = 0;
+        let e = for_each_page(&s, &q, |_| {
+            calls += 1;
+            if calls == 5 {
+                Err(StoreError::Invalid("stop".into()))
+            } else {
+                Ok(())
+            }
+        });
+        assert!(matches!(e, Err(StoreError::Invalid(_))));
+        assert_eq!(calls, 5);
     }
 }

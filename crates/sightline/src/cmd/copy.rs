@@ -147,21 +147,11 @@ fn for_each(
     collection: Option<&str>,
     f: &mut dyn FnMut(sightline_store::StoredObject) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let mut q = ObjectQuery {
+    let q = ObjectQuery {
         collection: collection.map(str::to_owned),
         versions: VersionFilter::all(),
         limit: PAGE,
         ..ObjectQuery::default()
     };
-    loop {
-        let page = s.query(&q)?;
-        let next = page.next_cursor();
-        for o in page.items {
-            f(o)?;
-        }
-        match next {
-            Some(c) => q.after = Some(c),
-            None => return Ok(()),
-        }
-    }
+    sightline_store::for_each_page(s, &q, |o| f(o.to_stored())).map(drop)
 }
