@@ -1163,7 +1163,7 @@ impl Engine {
                     freed = freed.saturating_sub(16);
                 }
             }
-            self.stats.evictions += dropped.max(1);
+            self.stats.evictions += dropped;
             let small = st.bytes.saturating_sub(freed) < 1024 || dropped == 0;
             st.bytes = st.bytes.saturating_sub(freed);
             self.bytes = self.bytes.saturating_sub(freed);
