@@ -30,7 +30,7 @@ use argon2::Argon2;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
-use sightline_store::{AccountStore, ApiToken, Store, StoreError, User};
+use sightline_store::{AccountStore, ApiToken, StoreError, User};
 use sightline_taxii::{AuthError, Authenticator, Principal};
 use subtle::ConstantTimeEq;
 
@@ -155,7 +155,7 @@ pub fn check_password(name: &str, password: &str) -> Result<(), StoreError> {
 
 /// Adds a user with a hashed password, after [`check_password`].
 pub fn add_user(
-    store: &dyn Store,
+    store: &dyn AccountStore,
     name: &str,
     password: &str,
     groups: Vec<String>,
@@ -187,7 +187,7 @@ impl std::fmt::Debug for NewToken {
 }
 
 /// Creates an API token for `user` that never expires; see [`create_token_expiring`].
-pub fn create_token(store: &dyn Store, user: &str) -> Result<NewToken, StoreError> {
+pub fn create_token(store: &dyn AccountStore, user: &str) -> Result<NewToken, StoreError> {
     create_token_expiring(store, user, None)
 }
 
@@ -195,7 +195,7 @@ pub fn create_token(store: &dyn Store, user: &str) -> Result<NewToken, StoreErro
 /// secret; the store keeps only the secret's SHA-256. With `valid_for`, it
 /// is refused from that long after now.
 pub fn create_token_expiring(
-    store: &dyn Store,
+    store: &dyn AccountStore,
     user: &str,
     valid_for: Option<Duration>,
 ) -> Result<NewToken, StoreError> {
@@ -856,7 +856,7 @@ fn too_many_requests(retry_after_secs: u64) -> axum::response::Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sightline_store::{AccountStore, MemoryStore};
+    use sightline_store::{MemoryStore, Store};
 
     const BOB_PW: &str = "bob-passphrase-ok";
     const CAROL_PW: &str = "carol-passphrase-ok";

@@ -12,7 +12,7 @@
 //! Nothing here prints: the binary reports [`Server::local_addr`] and errors.
 //!
 //! ```text
-//! let server = Server::bind(config).await?;      // config checked, port bound
+//! let server = Server::bind_with(config, store, validator).await?; // port bound
 //! println!("listening on http://{}", server.local_addr());
 //! server.run(shutdown_signal()).await?;
 //! ```
@@ -44,7 +44,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use sightline_stix::Validator;
-use sightline_store::{Store, StoreError};
+use sightline_store::{AccountStore, CollectionStore, StatusStore, Store, StoreError};
 use sightline_taxii::{ApiRootConfig, AppState, TaxiiConfig};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -85,7 +85,8 @@ pub struct Server {
     conn: listen::ConnLimits,
     auth: Arc<StoreAuthenticator>,
     data_dir: PathBuf,
-    store: Arc<dyn Store>,
+    /// For purging expired status resources, nothing else.
+    store: Arc<dyn StatusStore>,
 }
 
 impl std::fmt::Debug for Server {
@@ -98,31 +99,10 @@ impl std::fmt::Debug for Server {
 }
 
 impl Server {
-    /// Checks the config, opens the embedded store in its data directory
-    /// (created when missing) and binds the listen address.
-    pub async fn bind(config: ServerConfig) -> Result<Server, ServerError> {
-        config.validate()?;
-        let data = data_dir(&config);
-        let store: Arc<dyn Store> = match &config.store {
-            Some(spec) => store::open_store(spec)?,
-            None => Arc::new(
-                sightline_store_sqlite::SqliteStore::open(&data)
-                    .map_err(|e| ServerError::Store(annotate(e, &data)))?,
-            ),
-        };
-        Self::bind_with(config, store, Validator::new()).await
-    }
-
-    /// As [`Server::bind`], over a given store (tests use the memory store).
-    pub async fn bind_with_store(
-        config: ServerConfig,
-        store: Arc<dyn Store>,
-    ) -> Result<Server, ServerError> {
-        Self::bind_with(config, store, Validator::new()).await
-    }
-
-    /// As [`Server::bind`], over a given store, validating POSTed objects
-    /// with `validator` (the binary's, which also checks STIX patterns).
+    /// Checks the config and binds the listen address, over `store`,
+    /// validating POSTed objects with `validator` (the binary's also checks
+    /// STIX patterns). The one way to build a server: no constructor makes a
+    /// validator of its own (one without pattern checks).
     pub async fn bind_with(
         config: ServerConfig,
         store: Arc<dyn Store>,
@@ -141,17 +121,18 @@ impl Server {
             store.clone(),
             Duration::from_secs(config.limits.auth_cache_secs),
         )?);
-        let state = AppState {
-            store: store.clone(),
-            validator: Arc::new(validator),
-            auth: auth.clone(),
-            policy: Arc::new(policy),
-            config: taxii,
-        };
+        let state = AppState::new(
+            store.clone(),
+            Arc::new(validator),
+            auth.clone(),
+            Arc::new(policy),
+            taxii,
+        );
         // Installs the recorder before the first request is counted.
         let _ = metrics::handle();
         let app = app(
             state,
+            store.clone(),
             Duration::from_secs(config.limits.request_timeout_secs),
             Duration::from_secs(config.limits.body_read_timeout_secs),
             metrics::Gate {
@@ -279,9 +260,9 @@ fn resource_layers(app: Router, config: &ServerConfig, auth: Arc<StoreAuthentica
                     l.auth_failure_per_sec,
                     auth::THROTTLE_MAX_ADDRESSES,
                 )),
+                pending: Arc::default(),
             },
             auth::throttle_failures,
-                pending: Arc::default(),
         ))
     } else {
         app
@@ -304,7 +285,7 @@ fn resource_layers(app: Router, config: &ServerConfig, auth: Arc<StoreAuthentica
 
 /// Forgets expired TAXII status resources now and then (they are kept
 /// [`sightline_taxii::STATUS_TTL`]); every replica does it, which is harmless.
-async fn purge_statuses(store: Arc<dyn Store>) {
+async fn purge_statuses(store: Arc<dyn StatusStore>) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
@@ -319,14 +300,6 @@ async fn purge_statuses(store: Arc<dyn Store>) {
             Err(e) => tracing::warn!(error = %e, "purging status resources failed"),
         }
     }
-}
-
-/// Binds and serves `config` until `shutdown`; see [`Server`].
-pub async fn serve(
-    config: ServerConfig,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), ServerError> {
-    Server::bind(config).await?.run(shutdown).await
 }
 
 /// Completes on ctrl-c (SIGINT) or SIGTERM.
@@ -360,15 +333,6 @@ fn data_dir(config: &ServerConfig) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
 }
 
-fn annotate(e: StoreError, data: &Path) -> StoreError {
-    match e {
-        StoreError::Io(m) if !m.contains(&*data.to_string_lossy()) => {
-            StoreError::Io(format!("{}: {m}", data.display()))
-        }
-        other => other,
-    }
-}
-
 async fn load_tls(
     cert: &Path,
     key: &Path,
@@ -388,7 +352,7 @@ async fn load_tls(
 }
 
 /// Collection id for an id or alias in the config, or a config error.
-fn resolve(store: &dyn Store, what: &str, c: &str) -> Result<String, ServerError> {
+fn resolve(store: &dyn CollectionStore, what: &str, c: &str) -> Result<String, ServerError> {
     match store.collection(c)? {
         Some(info) => Ok(info.id),
         None => Err(ServerError::Config(format!(
@@ -399,7 +363,7 @@ fn resolve(store: &dyn Store, what: &str, c: &str) -> Result<String, ServerError
 
 fn resolve_sections<'a>(
     config: &'a ServerConfig,
-    store: &dyn Store,
+    store: &dyn CollectionStore,
 ) -> Result<Vec<(String, &'a CollectionSection)>, ServerError> {
     config
         .collections
@@ -410,7 +374,7 @@ fn resolve_sections<'a>(
 
 fn taxii_config(
     config: &ServerConfig,
-    store: &dyn Store,
+    store: &dyn CollectionStore,
     data: &Path,
 ) -> Result<TaxiiConfig, ServerError> {
     let api_roots = config
@@ -454,11 +418,12 @@ fn taxii_config(
 /// deadline, request timeout, metrics.
 fn app(
     state: AppState,
+    // `/healthz` reads the accounts generation, nothing else.
+    store: Arc<dyn AccountStore>,
     request_timeout: Duration,
     body_timeout: Duration,
     metrics_gate: metrics::Gate,
 ) -> Router {
-    let store = state.store.clone();
     let healthz = move || {
         let store = store.clone();
         async move {

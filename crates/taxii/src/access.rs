@@ -60,7 +60,86 @@ use sightline_store::{
 };
 
 use crate::error::TaxiiError;
-use crate::{blocking, blocking_write, AuthError, Ctx, Principal};
+use crate::{
+    blocking, blocking_write, AccessPolicy, ApiRootConfig, AuthError, Authenticator, Principal,
+    TaxiiConfig,
+};
+use sightline_stix::Validator;
+use sightline_store::StatusStore;
+
+/// Everything handlers need. Cheap to clone. The store is private to this
+/// module: handlers reach collection data only through the handles that
+/// [`grant`] issues after the permission check (invariant 9).
+#[derive(Clone)]
+pub struct AppState {
+    store: Arc<dyn Store>,
+    pub validator: Arc<Validator>,
+    pub auth: Arc<dyn Authenticator>,
+    pub policy: Arc<dyn AccessPolicy>,
+    pub config: Arc<TaxiiConfig>,
+}
+
+impl AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        validator: Arc<Validator>,
+        auth: Arc<dyn Authenticator>,
+        policy: Arc<dyn AccessPolicy>,
+        config: Arc<TaxiiConfig>,
+    ) -> AppState {
+        AppState {
+            store,
+            validator,
+            auth,
+            policy,
+            config,
+        }
+    }
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The router's internal state: the application state plus what lives only
+/// in this crate. Handlers see its configuration, validator and status
+/// resources through methods, never the store itself.
+#[derive(Clone)]
+pub(crate) struct Ctx {
+    app: AppState,
+    collections: Arc<CollectionCache>,
+}
+
+impl Ctx {
+    pub(crate) fn new(app: AppState) -> Ctx {
+        Ctx {
+            app,
+            collections: Arc::new(CollectionCache::default()),
+        }
+    }
+
+    pub(crate) fn root(&self, path: &str) -> Option<&ApiRootConfig> {
+        self.app.config.api_roots.iter().find(|r| r.path == path)
+    }
+
+    pub(crate) fn config(&self) -> &TaxiiConfig {
+        &self.app.config
+    }
+
+    pub(crate) fn validator(&self) -> &Arc<Validator> {
+        &self.app.validator
+    }
+
+    /// Status resources (not collection data: the status route filters them
+    /// by API root and owner itself).
+    pub(crate) fn statuses(&self) -> Arc<dyn StatusStore> {
+        self.app.store.clone()
+    }
+}
 
 /// The authenticated caller (`None`: anonymous). Cached in the request's
 /// extensions, so several extractors authenticate once.

@@ -57,12 +57,10 @@ pub use media::TAXII_CONTENT_TYPE;
 pub use observe::{sanitize_request_id, valid_request_id, AuditNote, MAX_REQUEST_ID};
 pub use status::STATUS_TTL;
 
-use std::sync::Arc;
-
 use axum::routing::get;
 use axum::Router;
 use sightline_stix::Validator;
-use sightline_store::{Store, StoreError};
+use sightline_store::StoreError;
 
 /// One API root (TAXII 2.1 §4.2).
 #[derive(Debug, Clone)]
@@ -159,37 +157,10 @@ pub fn fuzz_prepare_envelope(
     routes::prepare_counts(validator, body, limits)
 }
 
-/// Everything handlers need. Cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub validator: Arc<Validator>,
-    pub auth: Arc<dyn Authenticator>,
-    pub policy: Arc<dyn AccessPolicy>,
-    pub config: Arc<TaxiiConfig>,
-}
-
-impl std::fmt::Debug for AppState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
-    }
-}
-
-/// The router's internal state: the application state plus what lives only
-/// in this crate.
-#[derive(Clone)]
-pub(crate) struct Ctx {
-    pub app: AppState,
-    pub collections: Arc<access::CollectionCache>,
-}
-
-impl Ctx {
-    pub fn root(&self, path: &str) -> Option<&ApiRootConfig> {
-        self.app.config.api_roots.iter().find(|r| r.path == path)
-    }
-}
+// `AppState` and `Ctx` live in `access`, the module that issues the
+// permission-checked collection handles: only it can reach the raw store.
+pub use access::AppState;
+pub(crate) use access::Ctx;
 
 /// Store reads run on a small pool of dedicated threads (one per core,
 /// clamped to 2..=8), fed by one queue: see [`readers`].
@@ -234,10 +205,7 @@ where
 /// An API root whose path is `taxii2` would be shadowed by discovery; the
 /// configuration should reject it.
 pub fn router(state: AppState) -> Router {
-    let ctx = Ctx {
-        app: state,
-        collections: Arc::new(access::CollectionCache::default()),
-    };
+    let ctx = Ctx::new(state);
     let coll = "/{root}/collections/{collection}";
     let routes = Router::new()
         .route("/taxii2/", get(routes::discovery))

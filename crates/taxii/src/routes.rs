@@ -78,7 +78,7 @@ struct Discovery<'a> {
 /// 401 for an anonymous caller when the server keeps its description
 /// private (`discovery_requires_auth`; see `access`).
 fn private_to(ctx: &Ctx, caller: &Caller) -> Result<()> {
-    if ctx.app.config.discovery_requires_auth && caller.0.is_none() {
+    if ctx.config().discovery_requires_auth && caller.0.is_none() {
         return Err(TaxiiError::unauthenticated());
     }
     Ok(())
@@ -87,7 +87,7 @@ fn private_to(ctx: &Ctx, caller: &Caller) -> Result<()> {
 /// `GET /taxii2/` (§4.1). API roots are server-relative URLs (`/api1/`).
 pub(crate) async fn discovery(State(ctx): State<Ctx>, caller: Caller) -> Result<Response> {
     private_to(&ctx, &caller)?;
-    let c = &ctx.app.config;
+    let c = ctx.config();
     let api_roots: Vec<String> = c
         .api_roots
         .iter()
@@ -153,7 +153,7 @@ pub(crate) async fn status(
     ctx.root(&root)
         .ok_or_else(|| TaxiiError::not_found("no such API root"))?;
     let now = now_micros().div_euclid(1_000_000).max(0) as u64;
-    let store = ctx.app.store.clone();
+    let store = ctx.statuses();
     let found = blocking(move || store.status(&id, now)).await?;
     // Unknown, under another root, or posted by someone else (only they and
     // admins see it; an anonymous post is visible to whoever has the id).
@@ -299,7 +299,7 @@ async fn run_page<S: RowSink>(
             f.versions = Some(VersionFilter::all());
         }
     }
-    let cfg = &ctx.app.config;
+    let cfg = ctx.config();
     let coll_id = reader.info().id.clone();
     let fingerprint = f.fingerprint(&endpoint.tag());
     let after = match &f.next {
@@ -668,8 +668,8 @@ pub(crate) async fn add_objects(
     check_content_type(&headers)?;
     let request_timestamp = format_date_added(now_micros());
     let bytes = read_limited(&headers, body, writer.max_content_length()).await?;
-    let validator = ctx.app.validator.clone();
-    let limits = ctx.app.config.limits;
+    let validator = ctx.validator().clone();
+    let limits = ctx.config().limits;
     // One fixed regex compile budget per envelope (a remote client's work is
     // bounded whatever its size; import files get one that grows with them),
     // cancelled if this handler is dropped (the client closed the connection).

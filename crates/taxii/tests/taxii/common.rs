@@ -211,13 +211,13 @@ pub fn fixture_with(configure: impl FnOnce(&mut TaxiiConfig)) -> Fx {
     };
     let mut config = config;
     configure(&mut config);
-    let state = AppState {
-        store: store.clone(),
-        validator: Arc::new(Validator::new()),
-        auth: Arc::new(TestAuth),
-        policy: Arc::new(TestPolicy),
-        config: Arc::new(config),
-    };
+    let state = AppState::new(
+        store.clone(),
+        Arc::new(Validator::new()),
+        Arc::new(TestAuth),
+        Arc::new(TestPolicy),
+        Arc::new(config),
+    );
     Fx {
         app: router(state),
         store,
