@@ -27,7 +27,7 @@ pub enum DetectError {
     /// The field mapping of `--format json` is unreadable or invalid.
     #[error(transparent)]
     Mapping(#[from] MappingError),
-    #[error("--format json needs --mapping FILE (field → STIX path)")]
+    #[error("--input-format json needs --mapping FILE (field → STIX path)")]
     MappingMissing,
     /// Following needs a file to reopen and poll.
     #[error("--follow needs --input FILE")]

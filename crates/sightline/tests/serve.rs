@@ -529,3 +529,60 @@ fn oversized_request_heads_get_taxii_errors() {
     assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
     assert!(s.terminate().success());
 }
+
+/// Issue 17 §4: the banner names each served collection by the URL of its
+/// UUID, whose collection resource's `id` (TAXII 2.1 §5.2) is the last
+/// segment of that URL, as taxii2-client requires (an alias URL fails it).
+#[test]
+fn banner_prints_collection_urls_by_uuid() {
+    use std::io::BufRead;
+    let (dir, config) = setup();
+    let data = dir.path().join("data");
+    let mut child = std::process::Command::new(common::BIN)
+        .env_remove("SIGHTLINE_DATA")
+        .env_remove("SIGHTLINE_STORE")
+        .args(common::data(&data))
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start serve");
+    let out = std::io::BufReader::new(child.stdout.take().expect("stdout"));
+    let mut banner = Vec::new();
+    let mut url = None;
+    for line in out.lines().take(20) {
+        let line = line.expect("banner line");
+        url = line.strip_prefix("collection c1: ").map(str::to_owned);
+        banner.push(line);
+        if url.is_some() {
+            break;
+        }
+    }
+    let url = url.unwrap_or_else(|| panic!("no collection line in {banner:?}"));
+    let id = url
+        .strip_suffix('/')
+        .and_then(|u| u.rsplit('/').next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        url.contains("/api1/collections/") && uuid::Uuid::parse_str(&id).is_ok(),
+        "{url}"
+    );
+    let got = client()
+        .get(&url)
+        .header("authorization", basic("bob", "correct horse"))
+        .send()
+        .expect("collection");
+    assert_eq!(got.status(), 200);
+    let body: serde_json::Value = got.json().expect("json");
+    assert_eq!(
+        body["id"],
+        id.as_str(),
+        "the URL ends with the collection's id"
+    );
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    assert!(child.wait().expect("wait").success());
+}

@@ -34,10 +34,13 @@ pub struct Args {
     /// The events: a file (.gz too) or `-` for standard input.
     #[arg(long, default_value = "-")]
     input: String,
-    /// stix, zeek, zeek:KIND (conn, dns, http, files, ssl, x509), suricata, json.
-    #[arg(long)]
+    /// The events' format: stix, zeek, zeek:KIND (conn, dns, http, files,
+    /// ssl, x509), suricata, json.
+    // `--input-format`, as `--format` names an output format elsewhere
+    // (`validate`); `--format` stays as a hidden alias for one release.
+    #[arg(long = "input-format", alias = "format", value_name = "FORMAT")]
     format: String,
-    /// For `--format json`: the field-to-STIX-path mapping (TOML or JSON).
+    /// For `--input-format json`: the field-to-STIX-path mapping (TOML or JSON).
     #[arg(long)]
     mapping: Option<PathBuf>,
     /// Write STIX sightings of the matches into the store.

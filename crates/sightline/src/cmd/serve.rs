@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use sightline_interchange::{import, ImportOptions, Input, DEFAULT_MAX_OBJECT_BYTES};
 use sightline_server::{ApiRootSection, CollectionSection, Server, ServerConfig, ServerError};
-use sightline_store::{CollectionInfo, Store};
+use sightline_store::{CollectionInfo, CollectionStore, Store};
 
 use crate::{Failure, Outcome};
 
@@ -71,6 +71,7 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     } else {
         None
     };
+    let collection_urls = collection_paths(store.as_ref(), &config)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("sightline-serve")
@@ -98,6 +99,11 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
             )
             .map_err(io)?;
         }
+        // By UUID: TAXII clients (taxii2-client) check that the collection's
+        // `id` is the last segment of its URL, so an alias URL is refused.
+        for (name, path) in &collection_urls {
+            writeln!(out, "collection {name}: {base}{path}").map_err(io)?;
+        }
         out.flush().map_err(io)?;
         drop(out);
         server
@@ -107,6 +113,27 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     })?;
     eprintln!("sightline: stopped");
     Ok(Outcome::Ok)
+}
+
+/// Each served collection's name as configured and its URL path by UUID
+/// (`/ROOT/collections/ID/`), in config order. A name the store does not
+/// know is left out: the server refuses to start with it anyway.
+fn collection_paths(
+    store: &dyn CollectionStore,
+    config: &ServerConfig,
+) -> Result<Vec<(String, String)>, Failure> {
+    let mut paths = Vec::new();
+    for root in &config.api_roots {
+        for name in &root.collections {
+            if let Some(info) = store.collection(name)? {
+                paths.push((
+                    name.clone(),
+                    format!("/{}/collections/{}/", root.path, info.id),
+                ));
+            }
+        }
+    }
+    Ok(paths)
 }
 
 fn server_failure(e: ServerError) -> Failure {
