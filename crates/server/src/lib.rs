@@ -17,6 +17,7 @@
 //! server.run(shutdown_signal()).await?;
 //! ```
 
+pub mod access_log;
 pub mod audit;
 pub mod auth;
 pub mod config;
@@ -453,8 +454,9 @@ fn app(
         })
         .on_request(())
         .on_response(
+            // The request line is `access_log`'s; this one is for debugging.
             DefaultOnResponse::new()
-                .level(tracing::Level::INFO)
+                .level(tracing::Level::DEBUG)
                 .latency_unit(tower_http::LatencyUnit::Micros),
         );
     // The TAXII router sets its own request ids and logs its requests; the
@@ -495,4 +497,6 @@ fn hygiene_layers(app: Router, audit: Arc<audit::AuditLog>, tls: bool) -> Router
         tls,
         headers::security_headers,
     ))
+    // Outermost: one line per request, whatever answered it.
+    .layer(axum::middleware::from_fn(access_log::middleware))
 }

@@ -2,6 +2,7 @@
 //! crates, prints results and maps outcomes to exit codes. Nothing else.
 
 mod cmd;
+mod log;
 mod output;
 
 use std::path::PathBuf;
@@ -38,6 +39,16 @@ pub struct Cli {
     /// config file's `store`.
     #[arg(long, global = true, env = "SIGHTLINE_STORE", value_name = "SPEC")]
     store: Option<String>,
+    /// Log lines on standard error (the server's one line per request among them): text or
+    /// one JSON object per line. What is logged: SIGHTLINE_LOG (e.g. `info`).
+    #[arg(
+        long,
+        global = true,
+        env = "SIGHTLINE_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    log_format: log::LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -124,12 +135,7 @@ impl From<sightline_interchange::ReadError> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("SIGHTLINE_LOG"))
-        .with_writer(std::io::stderr)
-        // Colour codes only for a person at a terminal, never into log files.
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    log::init(cli.log_format);
     cmd::set_store_spec(cli.store.clone());
     let result = match cli.command {
         Command::Validate(a) => cmd::validate::run(a),

@@ -586,3 +586,70 @@ fn banner_prints_collection_urls_by_uuid() {
         .status();
     assert!(child.wait().expect("wait").success());
 }
+
+/// Issue 17 §4: `--log-format json` writes one JSON object per request on
+/// standard error, with method, path, status, duration, user and client
+/// address (and never a credential).
+#[test]
+fn json_request_log() {
+    let (dir, config) = setup();
+    let data = dir.path().join("data");
+    let log = dir.path().join("stderr.log");
+    let stderr = std::fs::File::create(&log).expect("log file");
+    let mut global = common::data(&data).to_vec();
+    global.extend(["--log-format", "json"]);
+    let mut s = Serve::start(
+        &global,
+        &["--config", config.to_str().expect("path")],
+        Stdio::from(stderr),
+    );
+    let c = client();
+    let get = |path: &str, auth: Option<String>| {
+        let mut r = c.get(s.url(path));
+        if let Some(a) = auth {
+            r = r.header("authorization", a);
+        }
+        r.send().expect("request").status().as_u16()
+    };
+    assert_eq!(get("/taxii2/", Some(basic("bob", "correct horse"))), 200);
+    assert_eq!(get("/api1/collections/", Some(basic("bob", "not-it"))), 401);
+    // No collection is open to anonymous callers: API-root information is 401.
+    assert_eq!(get("/api1/", None), 401);
+    assert!(s.terminate().success());
+    let text = std::fs::read_to_string(&log).expect("log");
+    let mut requests = Vec::new();
+    for line in text.lines() {
+        if line.starts_with("sightline: ") {
+            continue; // the CLI's own messages ("stopped")
+        }
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: not JSON: {line}"));
+        if v["target"] == "sightline::request" && v["path"] != "/healthz" {
+            requests.push(v);
+        }
+    }
+    let seen: Vec<_> = requests
+        .iter()
+        .map(|v| {
+            assert_eq!(v["method"], "GET", "{v}");
+            assert!(v["duration_ms"].as_f64().is_some_and(|d| d >= 0.0), "{v}");
+            let client: std::net::SocketAddr = v["client"]
+                .as_str()
+                .and_then(|a| a.parse().ok())
+                .unwrap_or_else(|| panic!("client address in {v}"));
+            assert!(client.ip().is_loopback(), "{v}");
+            (
+                v["path"].as_str().unwrap_or_default().to_owned(),
+                v["status"].as_u64().unwrap_or_default(),
+                v["user"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let want = [
+        ("/taxii2/".to_owned(), 200, "bob".to_owned()),
+        ("/api1/collections/".to_owned(), 401, "-".to_owned()),
+        ("/api1/".to_owned(), 401, "-".to_owned()),
+    ];
+    assert_eq!(seen, want, "one line per request: {text}");
+    assert!(!text.contains("correct horse") && !text.contains("not-it"));
+}

@@ -185,9 +185,26 @@ impl FromRequestParts<Ctx> for Caller {
                 TaxiiError::Unavailable("authentication is unavailable; retry later".into())
             }
         })?;
+        if let (Some(slot), Some(p)) = (parts.extensions.get::<RequestUser>(), &who) {
+            let _ = slot.0.set(p.name.clone());
+        }
         let caller = Caller(who);
         parts.extensions.insert(caller.clone());
         Ok(caller)
+    }
+}
+
+/// Who a request was authenticated as, for a request log outside the
+/// router: a layer puts an empty one into the request's extensions and reads
+/// it after the response; the router fills it once it knows the caller
+/// (signed-in callers only: anonymous or refused, it stays empty).
+#[derive(Debug, Clone, Default)]
+pub struct RequestUser(Arc<std::sync::OnceLock<String>>);
+
+impl RequestUser {
+    /// The signed-in user's name, if the request got that far.
+    pub fn name(&self) -> Option<&str> {
+        self.0.get().map(String::as_str)
     }
 }
 

@@ -159,7 +159,7 @@ pub fn fuzz_prepare_envelope(
 
 // `AppState` and `Ctx` live in `access`, the module that issues the
 // permission-checked collection handles: only it can reach the raw store.
-pub use access::AppState;
+pub use access::{AppState, RequestUser};
 pub(crate) use access::Ctx;
 
 /// Store reads run on a small pool of dedicated threads (one per core,

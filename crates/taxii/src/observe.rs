@@ -96,7 +96,8 @@ fn make_span(req: &Request) -> Span {
 fn on_response(resp: &Response, latency: Duration, span: &Span) {
     span.record("status", resp.status().as_u16());
     span.record("latency_ms", latency.as_secs_f64() * 1000.0);
-    tracing::info!(parent: span, "request done");
+    // The server's request log (one line per request) has this at INFO.
+    tracing::debug!(parent: span, "route done");
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
