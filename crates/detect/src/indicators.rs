@@ -159,28 +159,20 @@ pub fn load(
                     return Err(DetectError::NoCollection(c.clone()));
                 }
             }
-            let mut q = ObjectQuery {
+            let q = ObjectQuery {
                 collection: selection.collection.clone(),
                 types: vec!["indicator".into()],
                 versions: VersionFilter::last(),
                 limit: 5000,
                 ..ObjectQuery::default()
             };
-            loop {
-                let page = s.query(&q)?;
-                for o in &page.items {
-                    if let Ok(v) = serde_json::from_str::<Value>(&o.raw) {
-                        keep(v);
-                    }
+            sightline_store::for_each_page(s, &q, |o| {
+                if let Ok(v) = serde_json::from_str::<Value>(o.raw) {
+                    keep(v);
                 }
-                if let Some(l) = page.items.last() {
-                    high = high.max(Some(l.date_added));
-                }
-                match page.next_cursor() {
-                    Some(c) => q.after = Some(c),
-                    None => break,
-                }
-            }
+                high = high.max(Some(o.date_added));
+                Ok::<(), DetectError>(())
+            })?;
         }
         (Source::Store, None) => return Err(DetectError::NoStore),
         (Source::File(path), _) => {
@@ -228,31 +220,24 @@ pub fn load(
 /// per load rather than asked per indicator.
 fn store_edges(store: &dyn Store) -> Result<Vec<(String, String)>, DetectError> {
     let mut edges = Vec::new();
-    let mut q = ObjectQuery {
+    let q = ObjectQuery {
         types: vec!["relationship".into()],
         versions: VersionFilter::last(),
         limit: 5000,
         ..ObjectQuery::default()
     };
-    loop {
-        let page = store.query(&q)?;
-        for o in &page.items {
-            // Cheap test before parsing: most relationships are other kinds.
-            if !o.raw.contains("indicates") {
-                continue;
-            }
-            if let Some(e) = serde_json::from_str::<Value>(&o.raw)
+    sightline_store::for_each_page(store, &q, |o| {
+        // Cheap test before parsing: most relationships are other kinds.
+        if o.raw.contains("indicates") {
+            if let Some(e) = serde_json::from_str::<Value>(o.raw)
                 .ok()
                 .and_then(|v| indicates_edge(&v))
             {
                 edges.push(e);
             }
         }
-        match page.next_cursor() {
-            Some(c) => q.after = Some(c),
-            None => break,
-        }
-    }
+        Ok::<(), DetectError>(())
+    })?;
     Ok(edges)
 }
 

@@ -43,58 +43,52 @@ pub fn list(store: &dyn Store, filter: &ListFilter) -> Result<Vec<SightingRow>, 
         }
     }
     let mut rows: Vec<(i64, SightingRow)> = Vec::new();
-    let mut q = ObjectQuery {
+    let q = ObjectQuery {
         collection: filter.collection.clone(),
         types: vec!["sighting".into()],
         versions: VersionFilter::last(),
         limit: 5000,
         ..ObjectQuery::default()
     };
-    loop {
-        let page = store.query(&q)?;
-        for o in &page.items {
-            let Ok(v) = serde_json::from_str::<Value>(&o.raw) else {
-                continue;
-            };
-            let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
-            let indicator = s("sighting_of_ref").unwrap_or_default();
-            if filter.indicator.as_ref().is_some_and(|i| *i != indicator) {
-                continue;
-            }
-            let last = s("last_seen")
-                .or_else(|| s("first_seen"))
-                .and_then(|t| parse_micros(&t).ok())
-                .unwrap_or(i64::MIN);
-            if filter.since.is_some_and(|since| last < since) {
-                continue;
-            }
-            let sensors = v
-                .get("where_sighted_refs")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .map(|r| (r.to_owned(), None))
-                .collect();
-            rows.push((
-                last,
-                SightingRow {
-                    id: o.id.clone(),
-                    indicator,
-                    indicator_name: None,
-                    count: v.get("count").and_then(Value::as_u64),
-                    first_seen: s("first_seen"),
-                    last_seen: s("last_seen"),
-                    sensors,
-                    modified: s("modified"),
-                },
-            ));
+    sightline_store::for_each_page(store, &q, |o| {
+        let Ok(v) = serde_json::from_str::<Value>(o.raw) else {
+            return Ok(());
+        };
+        let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+        let indicator = s("sighting_of_ref").unwrap_or_default();
+        if filter.indicator.as_ref().is_some_and(|i| *i != indicator) {
+            return Ok(());
         }
-        match page.next_cursor() {
-            Some(c) => q.after = Some(c),
-            None => break,
+        let last = s("last_seen")
+            .or_else(|| s("first_seen"))
+            .and_then(|t| parse_micros(&t).ok())
+            .unwrap_or(i64::MIN);
+        if filter.since.is_some_and(|since| last < since) {
+            return Ok(());
         }
-    }
+        let sensors = v
+            .get("where_sighted_refs")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .map(|r| (r.to_owned(), None))
+            .collect();
+        rows.push((
+            last,
+            SightingRow {
+                id: o.id.to_owned(),
+                indicator,
+                indicator_name: None,
+                count: v.get("count").and_then(Value::as_u64),
+                first_seen: s("first_seen"),
+                last_seen: s("last_seen"),
+                sensors,
+                modified: s("modified"),
+            },
+        ));
+        Ok::<(), DetectError>(())
+    })?;
     let mut wanted: Vec<String> = rows
         .iter()
         .flat_map(|(_, r)| {
@@ -118,27 +112,21 @@ pub fn list(store: &dyn Store, filter: &ListFilter) -> Result<Vec<SightingRow>, 
 pub fn names_of(store: &dyn Store, ids: &[String]) -> Result<HashMap<String, String>, DetectError> {
     let mut names = HashMap::new();
     for chunk in ids.chunks(500) {
-        let mut q = ObjectQuery {
+        let q = ObjectQuery {
             ids: chunk.to_vec(),
             versions: VersionFilter::last(),
             limit: 5000,
             ..ObjectQuery::default()
         };
-        loop {
-            let page = store.query(&q)?;
-            for o in &page.items {
-                if let Some(n) = serde_json::from_str::<Value>(&o.raw)
-                    .ok()
-                    .and_then(|v| v.get("name")?.as_str().map(str::to_owned))
-                {
-                    names.insert(o.id.clone(), n);
-                }
+        sightline_store::for_each_page(store, &q, |o| {
+            if let Some(n) = serde_json::from_str::<Value>(o.raw)
+                .ok()
+                .and_then(|v| v.get("name")?.as_str().map(str::to_owned))
+            {
+                names.insert(o.id.to_owned(), n);
             }
-            match page.next_cursor() {
-                Some(c) => q.after = Some(c),
-                None => break,
-            }
-        }
+            Ok::<(), DetectError>(())
+        })?;
     }
     Ok(names)
 }

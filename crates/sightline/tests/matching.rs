@@ -1043,3 +1043,117 @@ fn input_format_flag_and_hidden_alias() {
         "the old spelling is hidden: {help}"
     );
 }
+
+/// Issue 13 §1 through the binary: a beacon (one lookup a second for ten
+/// minutes) against temporal indicators of several shapes (STIX 2.1 Part 9:
+/// REPEATS, WITHIN, FOLLOWEDBY), thousands of events per indicator. Every
+/// verdict is as the re-arm rule says, no evaluation error, each match names
+/// the lines that took part, and one thread or several give the same bytes.
+#[test]
+fn temporal_beacons_match_the_same_on_any_thread_count() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log = dir.path().join("dns.log");
+    let mut f = std::fs::File::create(&log).expect("log");
+    let t0 = 1_767_261_600.0_f64;
+    let mut line = 0u64;
+    let mut beacon_lines = Vec::new();
+    for i in 0..600u32 {
+        // The beacon, and unrelated lookups in between.
+        for (q, ts) in [
+            ("beacon.lazarus-demo.net", f64::from(i)),
+            ("intranet.corp.local", f64::from(i) + 0.5),
+        ] {
+            line += 1;
+            if q.starts_with("beacon") {
+                beacon_lines.push(line);
+            }
+            writeln!(
+                f,
+                "{}",
+                json!({"_path": "dns", "ts": t0 + ts, "uid": format!("C{line}"),
+                       "id.orig_h": "10.20.30.40", "id.orig_p": 50000, "id.resp_h": "10.20.30.1",
+                       "id.resp_p": 53, "proto": "udp", "query": q, "answers": []})
+            )
+            .expect("write");
+        }
+    }
+    drop(f);
+    let ind = |n: u32, pattern: &str| {
+        indicator(
+            &format!("indicator--5a1e{n:04x}-0000-4000-8000-0000000000aa"),
+            &format!("t{n}"),
+            pattern,
+        )
+    };
+    let bundle = json!({"type": "bundle", "id": "bundle--5a1e0000-0000-4000-8000-0000000000aa", "objects": [
+        ind(1, "[domain-name:value = 'beacon.lazarus-demo.net'] REPEATS 20 TIMES WITHIN 300 SECONDS"),
+        ind(2, "[domain-name:value = 'beacon.lazarus-demo.net'] REPEATS 500 TIMES WITHIN 3600 SECONDS"),
+        ind(3, "[domain-name:value = 'beacon.lazarus-demo.net'] REPEATS 601 TIMES WITHIN 3600 SECONDS"),
+        ind(4, "[domain-name:value = 'beacon.lazarus-demo.net'] REPEATS 30 TIMES WITHIN 20 SECONDS"),
+        ind(5, "[domain-name:value = 'intranet.corp.local'] FOLLOWEDBY [domain-name:value = 'beacon.lazarus-demo.net'] WITHIN 1 SECONDS"),
+    ]});
+    let inds = dir.path().join("ind.json");
+    std::fs::write(&inds, bundle.to_string()).expect("indicators");
+    let data = dir.path().join("data");
+    let args = |threads: &'static str| {
+        vec![
+            "match".to_owned(),
+            "--indicators".into(),
+            inds.display().to_string(),
+            "--input-format".into(),
+            "zeek".into(),
+            "--input".into(),
+            log.display().to_string(),
+            "--threads".into(),
+            threads.into(),
+        ]
+    };
+    let go = |threads: &'static str| {
+        let a = args(threads);
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        run(&data, &a)
+    };
+    let one = go("1");
+    let many = go("4");
+    assert!(
+        one.status.success(),
+        "{}",
+        String::from_utf8_lossy(&one.stderr)
+    );
+    assert_eq!(
+        one.stdout, many.stdout,
+        "--threads 1 and 4 print the same matches"
+    );
+    let err = String::from_utf8_lossy(&one.stderr);
+    assert!(err.contains("0 evaluation errors"), "{err}");
+    let out = lines(&one);
+    let of = |n: u32| -> Vec<&Value> {
+        let id = format!("indicator--5a1e{n:04x}-0000-4000-8000-0000000000aa");
+        out.iter()
+            .filter(|m| m["indicator"] == id.as_str())
+            .collect()
+    };
+    // REPEATS 20 within 300 s: every 20th beacon (re-armed after each match).
+    let t1 = of(1);
+    assert_eq!(t1.len(), 30);
+    for (k, m) in t1.iter().enumerate() {
+        assert_eq!(m["line"], beacon_lines[20 * k + 19], "{m}");
+        assert_eq!(m["took_part"]["count"], 20, "{m}");
+        assert_eq!(m["took_part"]["first"]["line"], beacon_lines[20 * k], "{m}");
+        assert_eq!(
+            m["took_part"]["last"]["line"],
+            beacon_lines[20 * k + 19],
+            "{m}"
+        );
+    }
+    // 500 within an hour: once, at the 500th; 601 can never match in 600.
+    assert_eq!(of(2).len(), 1);
+    assert_eq!(of(2)[0]["line"], beacon_lines[499]);
+    assert!(of(3).is_empty());
+    // 30 within 20 s with one a second: impossible (21 fit at most).
+    assert!(of(4).is_empty());
+    // Intranet at i + 0.5 s, then beacon at i + 1: inside one second, out of
+    // order never (the beacon at i comes before the intranet lookup at i + 0.5).
+    assert_eq!(of(5).len(), 599);
+    assert!(of(5).iter().all(|m| m["took_part"]["count"] == 2));
+}
