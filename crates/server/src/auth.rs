@@ -28,7 +28,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use base64::Engine;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use sightline_store::{AccountStore, ApiToken, StoreError, User};
 use sightline_taxii::{AuthError, Authenticator, Principal};
@@ -304,7 +304,7 @@ impl StoreAuthenticator {
 
     fn cache_key(&self, header: &str) -> [u8; 32] {
         // HMAC accepts keys of any length; this cannot fail.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key)
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key)
             .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
         mac.update(header.as_bytes());
         mac.finalize().into_bytes().into()

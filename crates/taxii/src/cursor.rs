@@ -11,7 +11,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::{Digest, Sha256};
 use sightline_store::DateAdded;
 use subtle::ConstantTimeEq;
@@ -26,7 +26,7 @@ type HmacSha256 = Hmac<Sha256>;
 
 fn mac(key: &[u8]) -> HmacSha256 {
     // HMAC takes keys of any length; this cannot fail.
-    <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!())
+    <HmacSha256 as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!())
 }
 
 fn collection_hash(collection_id: &str) -> [u8; 32] {
