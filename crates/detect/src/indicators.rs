@@ -1,7 +1,7 @@
 //! Which indicators a run matches: the latest version of every STIX-pattern
 //! indicator in the store or in a file, compiled into one `IndicatorSet`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Value;
 use sightline_matcher::{time::parse_micros, IndicatorSet, IndicatorSpec, Rejected};
@@ -122,7 +122,9 @@ pub fn load(
     selection: &Selection,
     store: Option<&dyn Store>,
 ) -> Result<Loaded, DetectError> {
-    let mut latest: HashMap<String, (String, Value)> = HashMap::new();
+    // Ordered by id: the compiled set's order decides the order of the
+    // matches one event completes, and output must not vary between runs.
+    let mut latest: BTreeMap<String, (String, Value)> = BTreeMap::new();
     let mut high = None;
     // From a file: its relationships and the names of its objects.
     let mut edges = Vec::new();

@@ -38,7 +38,7 @@ fn builtin_lists_work_without_import() {
         "{out}"
     );
     assert!(
-        out.contains("192.168.1.1: sightline: reserved IP ranges"),
+        out.contains("192.168.1.1: sightline: private IP ranges (RFC 1918)"),
         "{out}"
     );
     let o = run(&data, &["warninglist", "check", "45.33.32.156"]);

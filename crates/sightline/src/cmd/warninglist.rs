@@ -49,34 +49,16 @@ pub fn dir(data: &Path) -> PathBuf {
     data.join("warninglists")
 }
 
-/// The built-in lists followed by the imported ones, compiled.
+/// The built-in lists followed by the imported ones, compiled: the same
+/// lists, under the same names, as `sightline match` consults
+/// (`sightline_detect::lists`; RFC 1918 space is a list of its own).
 pub fn load(data: &Path) -> Result<WarningLists, Failure> {
-    let mut lists = sightline_warninglist::builtin_lists();
-    lists.extend(imported(data)?);
+    let mut lists = sightline_detect::lists::builtin();
+    lists.extend(
+        sightline_detect::lists::imported(&dir(data))
+            .map_err(|e| Failure::Input(e.to_string()))?,
+    );
     Ok(WarningLists::new(lists))
-}
-
-fn imported(data: &Path) -> Result<Vec<WarningList>, Failure> {
-    let d = dir(data);
-    let entries = match std::fs::read_dir(&d) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Failure::Input(format!("{}: {e}", d.display()))),
-    };
-    let mut paths: Vec<PathBuf> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .collect();
-    paths.sort();
-    paths
-        .iter()
-        .map(|p| {
-            let text = std::fs::read_to_string(p)
-                .map_err(|e| Failure::Input(format!("{}: {e}", p.display())))?;
-            WarningList::from_json(&text)
-                .map_err(|e| Failure::Input(format!("{}: {e}", p.display())))
-        })
-        .collect()
 }
 
 /// Every `list.json` under `root` (MISP's layout); if there is none, every
@@ -203,7 +185,7 @@ fn import(data: &Path, paths: &[PathBuf]) -> Result<Outcome, Failure> {
 }
 
 fn list(data: &Path, json: bool) -> Result<Outcome, Failure> {
-    let n_builtin = sightline_warninglist::builtin_lists().len();
+    let n_builtin = sightline_detect::lists::builtin().len();
     let w = load(data)?;
     with_stdout(|out| {
         for (i, l) in w.lists().iter().enumerate() {
