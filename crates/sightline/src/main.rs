@@ -72,7 +72,7 @@ enum Command {
     /// Manage TAXII collections.
     #[command(subcommand)]
     Collection(cmd::collection::Command),
-    /// Run the TAXII 2.1 server (see `serve --help`; `serve --demo` for a ready demo).
+    /// Run the TAXII 2.1 server; `serve --demo` runs a ready demo on the Bureau 121 pack.
     Serve(cmd::serve::Args),
     /// Manage users who sign in with HTTP Basic.
     #[command(subcommand)]
