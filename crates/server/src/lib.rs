@@ -237,7 +237,12 @@ fn conn_limits(l: &Limits) -> listen::ConnLimits {
         }
         n => n,
     };
-    tracing::debug!(max_connections, max_per_ip, open_file_limit = nofile, "connection bounds");
+    tracing::debug!(
+        max_connections,
+        max_per_ip,
+        open_file_limit = nofile,
+        "connection bounds"
+    );
     listen::ConnLimits {
         header_timeout: Duration::from_secs(l.header_read_timeout_secs),
         grace: Duration::from_secs(l.shutdown_grace_secs),

@@ -114,9 +114,15 @@ fn main() {
         for _ in 0..runs {
             let t = Instant::now();
             let mut params = vec![rusqlite::types::Value::Integer(i64::MIN)];
-            params.extend(values.iter().map(|v| rusqlite::types::Value::Text((*v).into())));
+            params.extend(
+                values
+                    .iter()
+                    .map(|v| rusqlite::types::Value::Text((*v).into())),
+            );
             let n = stmt
-                .query_map(rusqlite::params_from_iter(params), |r| r.get::<_, String>(7))
+                .query_map(rusqlite::params_from_iter(params), |r| {
+                    r.get::<_, String>(7)
+                })
                 .expect("query")
                 .count();
             assert!(n <= 101);

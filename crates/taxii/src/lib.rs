@@ -159,8 +159,8 @@ pub fn fuzz_prepare_envelope(
 
 // `AppState` and `Ctx` live in `access`, the module that issues the
 // permission-checked collection handles: only it can reach the raw store.
-pub use access::{AppState, RequestUser};
 pub(crate) use access::Ctx;
+pub use access::{AppState, RequestUser};
 
 /// Store reads run on a small pool of dedicated threads (one per core,
 /// clamped to 2..=8), fed by one queue: see [`readers`].

@@ -453,8 +453,8 @@ fn tls_handshake_stall_is_dropped() {
 #[cfg(unix)]
 #[test]
 fn store_files_are_private() {
-    use std::os::unix::fs::PermissionsExt;
     use sightline_store_sqlite::SqliteStore;
+    use std::os::unix::fs::PermissionsExt;
     let tmp = tempfile::tempdir().expect("temp dir");
     let dir = tmp.path().join("data");
     let mode = |p: &std::path::Path| {

@@ -25,9 +25,16 @@ fn status_survives_a_restart() {
             media_types: vec!["application/stix+json;version=2.1".into()],
         })
         .expect("collection");
-        sightline_server::add_user(s.as_ref(), "slow", "twelve-chars-pw", vec![], false).expect("writer");
-        sightline_server::add_user(s.as_ref(), "eve", "twelve-chars-pw", vec!["analysts".into()], false)
-            .expect("reader");
+        sightline_server::add_user(s.as_ref(), "slow", "twelve-chars-pw", vec![], false)
+            .expect("writer");
+        sightline_server::add_user(
+            s.as_ref(),
+            "eve",
+            "twelve-chars-pw",
+            vec!["analysts".into()],
+            false,
+        )
+        .expect("reader");
     }
     let envelope = serde_json::json!({"objects": [{
         "type": "indicator", "spec_version": "2.1",

@@ -55,8 +55,7 @@ pub fn dir(data: &Path) -> PathBuf {
 pub fn load(data: &Path) -> Result<WarningLists, Failure> {
     let mut lists = sightline_detect::lists::builtin();
     lists.extend(
-        sightline_detect::lists::imported(&dir(data))
-            .map_err(|e| Failure::Input(e.to_string()))?,
+        sightline_detect::lists::imported(&dir(data)).map_err(|e| Failure::Input(e.to_string()))?,
     );
     Ok(WarningLists::new(lists))
 }
