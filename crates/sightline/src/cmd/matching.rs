@@ -14,6 +14,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use sightline_detect::lists::ListChoice;
 use sightline_detect::{
@@ -339,10 +340,16 @@ fn write_match(
     if let Some(id) = &o.id {
         rec.insert("observed_data".into(), json!(id));
     }
-    if let Some(e) = event {
-        let v = serde_json::from_slice::<Value>(e)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(e).into_owned()));
-        rec.insert("event".into(), v);
+    // The event as the log wrote it, spliced in as raw JSON: parsing it into
+    // a tree and printing it again cost a third of the ordered output
+    // thread's time when temporal indicators match often (BENCHMARKS.md,
+    // issue 13). A line that is not JSON is shown as a string.
+    let raw_event = event.and_then(|e| serde_json::from_slice::<&RawValue>(e).ok());
+    if let (Some(e), None) = (event, raw_event) {
+        rec.insert(
+            "event".into(),
+            Value::String(String::from_utf8_lossy(e).into_owned()),
+        );
     }
     let why: Vec<Value> = m
         .reasons
@@ -379,7 +386,19 @@ fn write_match(
             json!({"warninglist": list, "value": value}),
         );
     }
-    serde_json::to_writer(&mut *out, &Value::Object(rec))?;
+    match raw_event {
+        // "event" sorts first among the keys, so the record stays in key order.
+        Some(raw) => {
+            out.write_all(b"{\"event\":")?;
+            out.write_all(raw.get().as_bytes())?;
+            let rest = serde_json::to_vec(&Value::Object(rec))?;
+            if rest.len() > 2 {
+                out.write_all(b",")?;
+            }
+            out.write_all(&rest[1..])?;
+        }
+        None => serde_json::to_writer(&mut *out, &Value::Object(rec))?,
+    }
     out.write_all(b"\n")
 }
 
