@@ -5,34 +5,18 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
-use std::io::Write;
+use std::process::{Output, Stdio};
 
 const PW: &str = "correct horse battery";
 
 /// `sightline --data DATA ARGS...` with the audit log in `audit`.
 fn run(data: &Path, audit: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut c = Command::new(common::BIN)
-        .env_remove("SIGHTLINE_DATA")
-        .env_remove("SIGHTLINE_STORE")
-        .env("SIGHTLINE_AUDIT_LOG", audit)
-        .args(common::data(data))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run sightline");
-    if let Some(text) = stdin {
-        c.stdin
-            .take()
-            .expect("stdin")
-            .write_all(text.as_bytes())
-            .expect("stdin");
-    }
-    drop(c.stdin.take());
-    c.wait_with_output().expect("wait")
+    common::sightline_with_env(
+        &[("SIGHTLINE_AUDIT_LOG", audit.as_os_str())],
+        &common::data(data),
+        args,
+        stdin,
+    )
 }
 
 #[test]

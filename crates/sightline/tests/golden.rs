@@ -106,16 +106,17 @@ fn validator_goldens() {
     for case in cases("tests/golden/validate", "json") {
         // One validation thread: which objects of a file exhaust the shared
         // regex budget (P035) depends on the order they are checked in.
-        let o = std::process::Command::new(common::BIN)
-            .env("RAYON_NUM_THREADS", "1")
-            .args([
+        let o = common::sightline_with_env(
+            &[("RAYON_NUM_THREADS", std::ffi::OsStr::new("1"))],
+            &[],
+            &[
                 "validate",
                 "--output-format",
                 "jsonl",
                 case.to_str().expect("utf-8 path"),
-            ])
-            .output()
-            .expect("run sightline");
+            ],
+            None,
+        );
         let got = String::from_utf8_lossy(&o.stdout).into_owned();
         seen.extend(codes_in(&got, b"EW"));
         check(&case, &case.with_extension("jsonl"), &got, &mut failures);

@@ -20,9 +20,20 @@ pub fn data(dir: &Path) -> [&str; 2] {
 /// Runs `sightline GLOBAL... ARGS...` with `stdin` (closed when `None`),
 /// ignoring the caller's SIGHTLINE_DATA and SIGHTLINE_STORE.
 pub fn sightline(global: &[&str], args: &[&str], stdin: Option<&str>) -> Output {
+    sightline_with_env(&[], global, args, stdin)
+}
+
+/// [`sightline`] with extra environment variables.
+pub fn sightline_with_env(
+    env: &[(&str, &std::ffi::OsStr)],
+    global: &[&str],
+    args: &[&str],
+    stdin: Option<&str>,
+) -> Output {
     let mut c = Command::new(BIN)
         .env_remove("SIGHTLINE_DATA")
         .env_remove("SIGHTLINE_STORE")
+        .envs(env.iter().copied())
         .args(global)
         .args(args)
         .stdin(Stdio::piped())
