@@ -19,23 +19,12 @@ const OBJECT: &str = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
 
 /// c1 as a submission inbox; `extra` goes at the top of the file.
 fn inbox_config(extra: &str) -> ServerConfig {
-    ServerConfig::parse(&format!(
-        r#"
-        listen = "127.0.0.1:0"
-        {extra}
-        [limits]
-        shutdown_grace_secs = 2
-        [[api_roots]]
-        path = "api1"
-        title = "Hub"
-        collections = ["c1"]
-        [collections.c1]
-        can_read = ["group:analysts"]
+    super::c1_config(
+        extra,
+        r#"can_read = ["group:analysts"]
         can_write = ["group:partners", "group:analysts"]
-        can_delete = ["lead"]
-        "#
-    ))
-    .expect("config")
+        can_delete = ["lead"]"#,
+    )
 }
 
 /// c1 with partners acme and bolt, analyst ann and the analysts' lead.

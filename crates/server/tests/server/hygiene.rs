@@ -16,22 +16,11 @@ const C1: &str = "6cd4b2c5-5f7e-4f3c-9d0b-3f5a7e9d1c21";
 const OBJECTS: &str = "/api1/collections/c1/objects/";
 
 fn config(extra: &str) -> ServerConfig {
-    ServerConfig::parse(&format!(
-        r#"
-        listen = "127.0.0.1:0"
-        {extra}
-        [limits]
-        shutdown_grace_secs = 2
-        [[api_roots]]
-        path = "api1"
-        title = "Hub"
-        collections = ["c1"]
-        [collections.c1]
-        can_read = ["bob"]
-        can_write = ["bob"]
-        "#
-    ))
-    .expect("config")
+    super::c1_config(
+        extra,
+        r#"can_read = ["bob"]
+        can_write = ["bob"]"#,
+    )
 }
 
 /// c1; bob (reader-writer), mona (group metrics), root (admin).

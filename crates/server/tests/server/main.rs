@@ -77,6 +77,26 @@ fn config(data: &std::path::Path) -> ServerConfig {
     c
 }
 
+/// One API root `api1` holding collection c1 with the given rights (TOML
+/// lines of `[collections.c1]`); `extra` goes at the top of the file.
+fn c1_config(extra: &str, rights: &str) -> ServerConfig {
+    ServerConfig::parse(&format!(
+        r#"
+        listen = "127.0.0.1:0"
+        {extra}
+        [limits]
+        shutdown_grace_secs = 2
+        [[api_roots]]
+        path = "api1"
+        title = "Hub"
+        collections = ["c1"]
+        [collections.c1]
+        {rights}
+        "#
+    ))
+    .expect("config")
+}
+
 fn start_with(config: ServerConfig, store: Arc<dyn Store>) -> Result<Running, String> {
     start_with_validator(config, store, sightline_stix::Validator::new())
 }
