@@ -75,6 +75,22 @@ def mitre_technique(tid: str, name: str) -> dict:
 
 LAZARUS_REF_URL = "https://attack.mitre.org/groups/G0032/"
 WANNACRY_REF_URL = "https://attack.mitre.org/software/S0366/"
+APT38_REF_URL = "https://attack.mitre.org/groups/G0082/"
+
+# Objects MITRE ATT&CK already defines are referred to by ATT&CK's own STIX ids
+# (ATT&CK v18.1, the same ids in the Enterprise and ICS bundles) instead of
+# being copied: importing the pack beside ATT&CK then yields one graph
+# (Bureau 121 <- Lazarus Group -> its techniques). Imported alone, the pack
+# still validates; its references to these ids point at objects the store
+# does not hold, which STIX 2.1 allows (Sightline shows "not in the store").
+LAZARUS = "intrusion-set--c93fccb1-e8e8-42cf-ae33-2ad1d183913a"  # G0032 Lazarus Group
+APT38 = "intrusion-set--00f67a77-86a4-4adf-be26-1a54fc713340"  # G0082 APT38
+WANNACRY = "malware--75ecdbf1-c2bb-4afc-a3f9-c8da4de8c661"  # S0366 WannaCry
+T1189_DRIVE_BY = "attack-pattern--d742a578-d70e-4d0e-96a6-02a9c30204e6"  # Drive-by Compromise
+T1486_ENCRYPT = "attack-pattern--b80d107d-fa0d-4b60-9684-b0433e8bdba0"  # Data Encrypted for Impact
+T1561_DISK_WIPE = "attack-pattern--1988cc35-ced8-4dad-b2d1-7628488fa967"  # Disk Wipe
+T1657_FINANCIAL_THEFT = "attack-pattern--851e071f-208d-4c79-adc6-5974c85c78f3"  # Financial Theft
+ATTACK_OBJECTS = [LAZARUS, APT38, WANNACRY, T1189_DRIVE_BY, T1486_ENCRYPT, T1561_DISK_WIPE, T1657_FINANCIAL_THEFT]
 
 
 class Pack:
@@ -247,34 +263,7 @@ def build() -> dict:
     # ------------------------------------------------------------------
     # Intrusion sets
     # ------------------------------------------------------------------
-    lazarus = p.sdo(
-        "intrusion-set",
-        "lazarus-group",
-        {
-            "name": "Lazarus Group",
-            "description": (
-                "The activity cluster to which the operations in this pack are most often attributed "
-                "by researchers and governments. This is Sightline's own object; MITRE ATT&CK tracks "
-                "the same group as G0032 (referenced below), and linking both lets the pack join "
-                "imported ATT&CK data. Its tie to Bureau 121 is an allegation, recorded as an "
-                "attributed-to relationship with moderate confidence."
-            ),
-            "aliases": [
-                "Lazarus Group",
-                "Labyrinth Chollima",
-                "HIDDEN COBRA",
-                "Guardians of Peace",
-                "ZINC",
-                "NICKEL ACADEMY",
-            ],
-            "resource_level": "government",
-            "primary_motivation": "organizational-gain",
-        },
-        [
-            wiki("the Lazarus Group as the intrusion set the Bureau 121 operations are commonly attributed to."),
-            mitre("G0032", LAZARUS_REF_URL, "the group's identity in MITRE ATT&CK and the listed aliases."),
-        ],
-    )
+    lazarus = LAZARUS
 
     darkseoul_gang = p.sdo(
         "intrusion-set",
@@ -429,42 +418,9 @@ def build() -> dict:
     # ------------------------------------------------------------------
     # Malware and attack patterns
     # ------------------------------------------------------------------
-    m_wannacry = p.sdo(
-        "malware",
-        "wannacry",
-        {
-            "name": "WannaCry",
-            "description": (
-                "Ransomware family with self-spreading (worm) behaviour, behind the global outbreak of "
-                "May 2017 that has been attributed to North Korea."
-            ),
-            "malware_types": ["ransomware", "worm"],
-            "is_family": True,
-            "aliases": ["WanaCry", "WanaCrypt", "WanaCrypt0r", "WCry"],
-            "first_seen": "2017-05-01T00:00:00.000Z",
-        },
-        [
-            wiki("WannaCry as the ransomware of the May 2017 attack attributed to Bureau 121."),
-            mitre("S0366", WANNACRY_REF_URL, "the malware family, its worm-like spreading and its aliases."),
-        ],
-    )
+    m_wannacry = WANNACRY
 
-    ap_driveby = p.sdo(
-        "attack-pattern",
-        "website-compromise-drive-by",
-        {
-            "name": "Website compromise and drive-by compromise",
-            "description": (
-                "Breaking into legitimate websites, either to deface or disable them or to deliver "
-                "malicious code to the people who visit them."
-            ),
-            "kill_chain_phases": [{"kill_chain_name": "mitre-attack", "phase_name": "initial-access"}],
-        },
-        [
-            wiki("the DarkSeoul Gang's noted skill at infiltrating websites and the 2013 hit on the presidential website."),
-            mitre_technique("T1189", "Drive-by Compromise"),
-        ],
-    )
+    ap_driveby = T1189_DRIVE_BY
 
     ap_mobile_app = p.sdo(
         "attack-pattern",
@@ -479,56 +435,9 @@ def build() -> dict:
         [wiki("the 2013 infection of South Korean smartphones through a malicious gaming application.")],
     )
 
-    ap_wipe = p.sdo(
-        "attack-pattern",
-        "destructive-disk-wipe",
-        {
-            "name": "Destructive attack on PCs (disk wipe)",
-            "description": (
-                "Overwriting or erasing disk contents or structures so that large numbers of "
-                "computers stop working."
-            ),
-            "kill_chain_phases": [{"kill_chain_name": "mitre-attack", "phase_name": "impact"}],
-        },
-        [
-            wiki("the 2013 attack that put more than 30,000 South Korean PCs out of action."),
-            mitre_technique("T1561", "Disk Wipe"),
-        ],
-    )
-
-    ap_swift = p.sdo(
-        "attack-pattern",
-        "fraudulent-swift-transfers",
-        {
-            "name": "Fraudulent SWIFT transfers",
-            "description": (
-                "Abusing a bank's access to the SWIFT interbank messaging network to send payment "
-                "orders that move money to accounts controlled by the attackers."
-            ),
-            "kill_chain_phases": [{"kill_chain_name": "mitre-attack", "phase_name": "impact"}],
-        },
-        [
-            wiki("the SWIFT banking hack and the Bangladesh Bank robbery."),
-            mitre_technique("T1657", "Financial Theft"),
-        ],
-    )
-
-    ap_ransomware = p.sdo(
-        "attack-pattern",
-        "ransomware-data-encrypted-for-impact",
-        {
-            "name": "Ransomware (data encrypted for impact)",
-            "description": (
-                "Encrypting files on victims' systems and demanding payment for the means to "
-                "recover them."
-            ),
-            "kill_chain_phases": [{"kill_chain_name": "mitre-attack", "phase_name": "impact"}],
-        },
-        [
-            wiki("the May 2017 WannaCry ransomware attack."),
-            mitre_technique("T1486", "Data Encrypted for Impact"),
-        ],
-    )
+    ap_wipe = T1561_DISK_WIPE
+    ap_swift = T1657_FINANCIAL_THEFT
+    ap_ransomware = T1486_ENCRYPT
 
     ap_gps = p.sdo(
         "attack-pattern",
@@ -750,6 +659,12 @@ def build() -> dict:
             mitre("G0032", LAZARUS_REF_URL, "MITRE's note that the Lazarus Group has been attributed to the Reconnaissance General Bureau.")], 50)
     attrib(darkseoul_gang, b121, "Alleged: DarkSeoul Gang is the name under which Bureau 121 was known at the time of the 2013 attacks.",
            [wiki("the group being called the DarkSeoul Gang at the time of the 2013 attack.")], 50)
+    apt38_ref = mitre("G0082", APT38_REF_URL, "APT38 as a North Korean group specialised in financial operations, "
+                      "attributed to the Reconnaissance General Bureau, and the 2016 Bangladesh Bank heist among its operations.")
+    attrib(c_bangladesh, APT38, "Alleged: MITRE ATT&CK counts the 2016 Bangladesh Bank heist among APT38's significant operations.",
+           [apt38_ref], 45)
+    attrib(APT38, rgb, "Alleged: MITRE ATT&CK reports that APT38 has been attributed to the Reconnaissance General Bureau.",
+           [apt38_ref], 50)
 
     # ------------------------------------------------------------------
     # Relationships: uses
@@ -777,9 +692,8 @@ def build() -> dict:
           [wiki("GPS jamming aimed at South Korea.")], confidence=70)
     p.rel("uses", darkseoul_gang, ap_driveby, "Symantec singled out the group's unusual skill at infiltrating websites.",
           [wiki("Symantec's remark on the DarkSeoul Gang's website-intrusion skill.")], confidence=60)
-    p.rel("uses", lazarus, m_wannacry, "MITRE ATT&CK lists WannaCry among the software associated with the Lazarus Group.",
-          [wiki("the WannaCry attack among operations commonly attributed to the Lazarus Group."),
-           mitre("S0366", WANNACRY_REF_URL, "WannaCry and the groups that use it.")], confidence=50)
+    # Lazarus Group's use of WannaCry is ATT&CK's own relationship (G0032 uses
+    # S0366); the pack does not restate it.
 
     # ------------------------------------------------------------------
     # Relationships: campaign targets and victim locations
@@ -917,7 +831,9 @@ def build() -> dict:
     # ------------------------------------------------------------------
     # Report grouping everything
     # ------------------------------------------------------------------
-    all_ids = [o["id"] for o in p.objects]
+    # The report also names the ATT&CK objects the pack refers to (not in the
+    # bundle: resolved when ATT&CK is imported too).
+    all_ids = [o["id"] for o in p.objects] + ATTACK_OBJECTS
     p.sdo(
         "report",
         "bureau-121-pack",
