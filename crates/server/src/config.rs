@@ -131,6 +131,15 @@ pub struct Limits {
     pub max_inflight_post_bytes: usize,
     /// How long a POST waits for `max_inflight_post_bytes` room.
     pub post_wait_secs: u64,
+    /// Bytes of one paged response body (objects, manifest, versions); a
+    /// page that would be larger ends early with `more: true` (its first
+    /// object always fits).
+    pub max_page_bytes: usize,
+    /// Bytes of paged response bodies built or being sent at once, over all
+    /// requests: pages end early when it is short, and a page with no room
+    /// at all gets 503 after waiting up to 10 s. Bounds what clients that
+    /// stop reading can pin.
+    pub max_inflight_page_bytes: usize,
 }
 
 impl Default for Limits {
@@ -153,6 +162,8 @@ impl Default for Limits {
             auth_failure_per_sec: 1.0,
             max_inflight_post_bytes: 128 << 20,
             post_wait_secs: 30,
+            max_page_bytes: sightline_taxii::PageLimits::default().max_page_bytes,
+            max_inflight_page_bytes: sightline_taxii::PageLimits::default().max_inflight_page_bytes,
         }
     }
 }
@@ -296,6 +307,8 @@ impl ServerConfig {
             ("max_objects_per_envelope", l.max_objects_per_envelope),
             ("max_string_bytes", l.max_string_bytes),
             ("max_inflight_post_bytes", l.max_inflight_post_bytes),
+            ("max_page_bytes", l.max_page_bytes),
+            ("max_inflight_page_bytes", l.max_inflight_page_bytes),
             ("max_connections", l.max_connections.unwrap_or(1)),
         ] {
             if v == 0 {

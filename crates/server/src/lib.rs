@@ -416,6 +416,11 @@ fn taxii_config(
             max_string_bytes: config.limits.max_string_bytes,
         },
         discovery_requires_auth: config.discovery_private(),
+        pages: sightline_taxii::PageLimits {
+            max_page_bytes: config.limits.max_page_bytes,
+            max_inflight_page_bytes: config.limits.max_inflight_page_bytes,
+            ..Default::default()
+        },
     })
 }
 

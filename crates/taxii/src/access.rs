@@ -60,6 +60,7 @@ use sightline_store::{
 };
 
 use crate::error::TaxiiError;
+use crate::pagebytes::{PageBytes, Reservation};
 use crate::{
     blocking, blocking_write, AccessPolicy, ApiRootConfig, AuthError, Authenticator, Principal,
     TaxiiConfig,
@@ -112,14 +113,22 @@ impl std::fmt::Debug for AppState {
 pub(crate) struct Ctx {
     app: AppState,
     collections: Arc<CollectionCache>,
+    pages: Arc<PageBytes>,
 }
 
 impl Ctx {
     pub(crate) fn new(app: AppState) -> Ctx {
+        let pages = Arc::new(PageBytes::new(app.config.pages));
         Ctx {
             app,
             collections: Arc::new(CollectionCache::default()),
+            pages,
         }
+    }
+
+    /// The budget every paged response body takes its bytes from.
+    pub(crate) fn pages(&self) -> &PageBytes {
+        &self.pages
     }
 
     pub(crate) fn root(&self, path: &str) -> Option<&ApiRootConfig> {
@@ -419,20 +428,41 @@ async fn versions_in(g: &Granted, id: &str) -> Result<Vec<StoredObject>, TaxiiEr
 
 impl CollectionReader {
     /// One page of this collection's objects handed row by row to `sink`
-    /// on the blocking thread (see [`sightline_store::ObjectReader::query_each`]); returns the
-    /// sink and what the page held.
+    /// on a reader thread (see [`sightline_store::ObjectReader::query_each`]),
+    /// each row's bytes taken from `room` first: the page ends early (with
+    /// `more`) at the first row that does not fit. Returns the sink, what
+    /// the page holds, and the room it took; 503 when not even its first row
+    /// fits (see [`crate::pagebytes`]).
     pub async fn query_each<S: RowSink>(
         &self,
         mut q: ObjectQuery,
         mut sink: S,
-    ) -> Result<(S, PageSummary), TaxiiError> {
+        mut room: Reservation,
+    ) -> Result<(S, PageSummary, Reservation), TaxiiError> {
         q.collection = Some(self.0.info.id.clone());
         let store = self.0.store.clone();
-        blocking(move || {
-            let summary = store.query_each(&q, &mut |r| sink.row(r))?;
-            Ok((sink, summary))
+        let (sink, summary, room, cut) = blocking(move || {
+            let mut taken = PageSummary::default();
+            let mut cut = false;
+            let all = store.query_each(&q, &mut |r| {
+                if cut {
+                    return;
+                }
+                if room.take(sink.cost(r), taken.count == 0) {
+                    sink.row(r);
+                    taken.saw(r.date_added);
+                } else {
+                    cut = true;
+                }
+            })?;
+            taken.more = all.more || cut;
+            Ok((sink, taken, room, cut))
         })
-        .await
+        .await?;
+        if cut && summary.count == 0 {
+            return Err(crate::pagebytes::busy());
+        }
+        Ok((sink, summary, room))
     }
 
     /// Every version of `id` in this collection, by version.
@@ -445,6 +475,9 @@ impl CollectionReader {
 /// body without owning each row first).
 pub(crate) trait RowSink: Send + 'static {
     fn row(&mut self, r: &ObjectRow<'_>);
+    /// At least the bytes [`RowSink::row`] adds for `r` (what the page takes
+    /// from the budget for it).
+    fn cost(&self, r: &ObjectRow<'_>) -> usize;
 }
 
 /// The outcome of one object put.

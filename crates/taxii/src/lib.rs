@@ -47,6 +47,7 @@ mod cursor;
 mod filters;
 mod limits;
 mod observe;
+mod pagebytes;
 mod readers;
 mod routes;
 mod status;
@@ -55,6 +56,7 @@ pub use auth::{AccessPolicy, AuthError, Authenticator, Principal};
 pub use error::TaxiiError;
 pub use media::TAXII_CONTENT_TYPE;
 pub use observe::{sanitize_request_id, valid_request_id, AuditNote, MAX_REQUEST_ID};
+pub use pagebytes::PageLimits;
 pub use status::STATUS_TTL;
 
 use axum::routing::get;
@@ -92,6 +94,8 @@ pub struct TaxiiConfig {
     pub cursor_key: Vec<u8>,
     /// Bounds on a POSTed envelope beyond its byte size.
     pub limits: InputLimits,
+    /// Bounds on paged response bodies (slow readers).
+    pub pages: PageLimits,
     /// Discovery (§4.1) and API-root information (§4.2) answer anonymous
     /// callers with 401 (and `WWW-Authenticate`) instead of describing the
     /// server.

@@ -25,6 +25,7 @@ use crate::error::TaxiiError;
 use crate::filters::Filters;
 use crate::media::{check_content_type, taxii_bytes, taxii_json};
 use crate::observe::AuditNote;
+use crate::pagebytes::{PageBody, Reservation};
 use crate::status::{StatusDetail, StatusResource, STATUS_TTL};
 use crate::{blocking, Ctx, InputLimits};
 
@@ -265,14 +266,14 @@ async fn object_page<S: RowSink>(
     uri: &Uri,
     endpoint: &Endpoint<'_>,
     sink: S,
-) -> Result<(S, PageSummary, Option<String>)> {
+) -> Result<(S, Page, Option<String>)> {
     let (Endpoint::Object(object) | Endpoint::Versions(object)) = endpoint else {
         return Err(TaxiiError::not_found("no such object in this collection"));
     };
     object_id(object)?;
     let f = Filters::from_uri(uri)?;
     let (sink, page, next) = run_page(ctx, reader, &f, endpoint, sink).await?;
-    if page.count == 0 && f.next.is_none() && reader.versions(object).await?.is_empty() {
+    if page.summary.count == 0 && f.next.is_none() && reader.versions(object).await?.is_empty() {
         return Err(TaxiiError::not_found("no such object in this collection"));
     }
     Ok((sink, page, next))
@@ -284,7 +285,7 @@ async fn run_page<S: RowSink>(
     f: &Filters,
     endpoint: &Endpoint<'_>,
     sink: S,
-) -> Result<(S, PageSummary, Option<String>)> {
+) -> Result<(S, Page, Option<String>)> {
     // Filters an endpoint does not define are not applied (and not bound).
     let mut f = f.clone();
     match endpoint {
@@ -323,12 +324,21 @@ async fn run_page<S: RowSink>(
         after,
         limit,
     };
+    // Room for the body first (waiting holds nothing); the page may end
+    // before `limit` when its rows do not fit (§3.4 allows fewer).
+    let room = ctx.pages().reserve().await?;
     // The backend hands over at most `limit` rows (§3.4: never more).
-    let (sink, page) = reader.query_each(q, sink).await?;
-    let next = page
+    let (sink, summary, room) = reader.query_each(q, sink, room).await?;
+    let next = summary
         .next_cursor()
         .map(|last| cursor::sign(&cfg.cursor_key, last, &coll_id, &fingerprint));
-    Ok((sink, page, next))
+    Ok((sink, Page { summary, room }, next))
+}
+
+/// What a page held and the budget room its body keeps until sent.
+struct Page {
+    summary: PageSummary,
+    room: Reservation,
 }
 
 /// Adds `X-TAXII-Date-Added-First/-Last` (§3.2) for a non-empty page; an
@@ -343,9 +353,14 @@ fn date_headers(resp: &mut Response, first: Option<DateAdded>, last: Option<Date
     }
 }
 
-fn paged_response(page: &PageSummary, body: Vec<u8>) -> Response {
-    let mut resp = taxii_bytes(StatusCode::OK, body);
-    date_headers(&mut resp, page.first, page.last);
+/// A paged answer; its body gives its budget room back once sent.
+fn paged_response(page: Page, body: Vec<u8>) -> Response {
+    let mut resp = taxii_bytes(StatusCode::OK, Vec::new());
+    let len = body.len();
+    *resp.body_mut() = PageBody::body(body, page.room);
+    resp.headers_mut()
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    date_headers(&mut resp, page.summary.first, page.summary.last);
     resp
 }
 
@@ -385,11 +400,17 @@ impl RowSink for EnvelopeObjects {
         }
         self.0.extend_from_slice(r.raw.as_bytes());
     }
+
+    fn cost(&self, r: &ObjectRow<'_>) -> usize {
+        r.raw.len() + 1
+    }
 }
 
 impl EnvelopeObjects {
-    fn body(&self, page: &PageSummary, next: Option<&str>) -> Vec<u8> {
-        paged_body(page.more, next, "objects", &self.0)
+    fn into_response(self, page: Page, next: Option<&str>) -> Response {
+        let body = paged_body(page.summary.more, next, "objects", &self.0);
+        drop(self);
+        paged_response(page, body)
     }
 }
 
@@ -452,6 +473,11 @@ impl RowSink for ManifestRecords {
         // Writing plain strings into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut self.out, &rec);
     }
+
+    fn cost(&self, r: &ObjectRow<'_>) -> usize {
+        // Keys, quotes, two timestamps and the media type around the id.
+        r.id.len() + 160
+    }
 }
 
 /// `GET /{root}/collections/{id}/manifest/` (§5.3): one record per version.
@@ -466,8 +492,9 @@ pub(crate) async fn manifest(
         out: Vec::new(),
     };
     let (sink, page, next) = run_page(&ctx, &reader, &f, &Endpoint::Manifest, sink).await?;
-    let body = paged_body(page.more, next.as_deref(), "objects", &sink.out);
-    Ok(paged_response(&page, body))
+    let body = paged_body(page.summary.more, next.as_deref(), "objects", &sink.out);
+    drop(sink);
+    Ok(paged_response(page, body))
 }
 
 // ---------------------------------------------------------------- §5.4 get objects
@@ -487,7 +514,7 @@ pub(crate) async fn get_objects(
         EnvelopeObjects::default(),
     )
     .await?;
-    Ok(paged_response(&page, objs.body(&page, next.as_deref())))
+    Ok(objs.into_response(page, next.as_deref()))
 }
 
 // ---------------------------------------------------------------- §5.5 add objects
@@ -823,7 +850,7 @@ pub(crate) async fn get_object(
     let endpoint = Endpoint::Object(&object);
     let (objs, page, next) =
         object_page(&ctx, &reader, &uri, &endpoint, EnvelopeObjects::default()).await?;
-    Ok(paged_response(&page, objs.body(&page, next.as_deref())))
+    Ok(objs.into_response(page, next.as_deref()))
 }
 
 // ---------------------------------------------------------------- §5.7 delete an object
@@ -904,6 +931,10 @@ impl RowSink for VersionList {
         self.0
             .extend_from_slice(json_string(&version_of(r)).as_bytes());
     }
+
+    fn cost(&self, r: &ObjectRow<'_>) -> usize {
+        r.version.map_or(32, str::len) + 8
+    }
 }
 
 /// `GET /{root}/collections/{id}/objects/{object_id}/versions/` (§5.8),
@@ -918,8 +949,9 @@ pub(crate) async fn versions(
     let endpoint = Endpoint::Versions(&object);
     let (list, page, next) =
         object_page(&ctx, &reader, &uri, &endpoint, VersionList::default()).await?;
-    let body = paged_body(page.more, next.as_deref(), "versions", &list.0);
-    Ok(paged_response(&page, body))
+    let body = paged_body(page.summary.more, next.as_deref(), "versions", &list.0);
+    drop(list);
+    Ok(paged_response(page, body))
 }
 
 // ---------------------------------------------------------------- fallbacks

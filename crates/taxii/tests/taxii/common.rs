@@ -208,6 +208,7 @@ pub fn fixture_with(configure: impl FnOnce(&mut TaxiiConfig)) -> Fx {
         cursor_key: b"test cursor key".to_vec(),
         limits: Default::default(),
         discovery_requires_auth: false,
+        pages: Default::default(),
     };
     let mut config = config;
     configure(&mut config);

@@ -3,7 +3,9 @@
 use std::collections::BTreeSet;
 
 use base64::Engine as _;
+use http_body_util::BodyExt;
 use serde_json::{json, Value};
+use tower::ServiceExt;
 
 use crate::common::*;
 
@@ -231,4 +233,104 @@ async fn manifest_and_versions_pages() {
         .map(|n| json!(format!("2020-01-01T00:00:{n:02}.000Z")))
         .collect();
     assert_eq!(all, want);
+}
+
+/// Identities with a 3 KB description: a few fill a small page budget.
+async fn seed_large(fx: &Fx, coll: &str, range: std::ops::Range<u64>) {
+    for n in range {
+        let mut o = identity(n, 1);
+        o["description"] = json!("x".repeat(3000));
+        add(&fx.app, coll, vec![o]).await;
+    }
+}
+
+/// Issue 12 §3 (slow readers): a page that would pass `max_page_bytes` ends
+/// early with `more` and a `next` cursor (§3.4: a server may return fewer
+/// objects than `limit`); following `next` still visits every object once,
+/// for objects and manifest alike.
+#[tokio::test]
+async fn pages_end_early_at_their_byte_bound_and_lose_nothing() {
+    let fx = fixture_with(|c| c.pages.max_page_bytes = 11_000);
+    seed_large(&fx, INTEL, 0..12).await;
+    for endpoint in ["objects", "manifest"] {
+        let base = format!("/api1/collections/{INTEL}/{endpoint}/?limit=25");
+        let (mut url, mut seen, mut sizes) = (base.clone(), Vec::new(), Vec::new());
+        loop {
+            let r = get(&fx.app, &url, Some("alice")).await;
+            let v = r.assert_ok(200);
+            let page: Vec<String> = v["objects"]
+                .as_array()
+                .expect("objects")
+                .iter()
+                .map(|o| o["id"].as_str().unwrap_or_default().to_owned())
+                .collect();
+            assert!(!page.is_empty());
+            sizes.push(page.len());
+            seen.extend(page);
+            if v["more"] == false {
+                break;
+            }
+            url = format!("{base}&next={}", v["next"].as_str().expect("next"));
+            assert!(sizes.len() < 20, "runaway paging");
+        }
+        let want: Vec<String> = (0..12).map(|n| id("identity", n)).collect();
+        assert_eq!(seen, want, "{endpoint}: every object once, in order");
+        if endpoint == "objects" {
+            // ~3.2 KB per object: three fit in 11,000 bytes with the frame.
+            assert_eq!(sizes, vec![3, 3, 3, 3], "objects cut by max_page_bytes");
+        } else {
+            assert_eq!(sizes, vec![12], "manifest records are small");
+        }
+    }
+    // An object larger than the bound is still served, alone.
+    let fx = fixture_with(|c| c.pages.max_page_bytes = 1_000);
+    seed_large(&fx, INTEL, 0..2).await;
+    let v = get(
+        &fx.app,
+        &format!("{}?limit=25", objects_url(INTEL)),
+        Some("alice"),
+    )
+    .await
+    .assert_ok(200);
+    assert_eq!(ids_of(&v), vec![id("identity", 0)]);
+    assert_eq!(v["more"], true);
+}
+
+/// Issue 12 §3 (slow readers): page bodies not yet sent hold the server-wide
+/// `max_inflight_page_bytes`; while it is spent, later pages are cut short
+/// and a page with no room gets 503 with `Retry-After` (after a wait that
+/// holds nothing), and the room comes back when the held body is dropped.
+#[tokio::test]
+async fn unsent_pages_hold_the_budget_until_dropped() {
+    let fx = fixture_with(|c| {
+        c.pages.max_inflight_page_bytes = 64 << 10;
+        c.pages.wait = std::time::Duration::from_millis(200);
+    });
+    seed_large(&fx, INTEL, 0..25).await;
+    let url = format!("{}?limit=25", objects_url(INTEL));
+    let req = || {
+        builder("GET", &url, Some("alice"))
+            .body(axum::body::Body::empty())
+            .expect("request")
+    };
+    // A client that never reads: its response (and body) is kept, unread.
+    let held = fx.app.clone().oneshot(req()).await.expect("router");
+    assert_eq!(held.status(), 200);
+    // 25 × 3.2 KB would be 80 KB: the 64 KiB budget cut the page.
+    let refused = call(&fx.app, req()).await;
+    let e = refused.assert_error(503);
+    assert!(
+        e["description"].as_str().unwrap_or("").contains("retry"),
+        "{e}"
+    );
+    assert_eq!(refused.header("retry-after"), Some("5"));
+    // The held body is complete and honest about the cut.
+    let bytes = held.into_body().collect().await.expect("body").to_bytes();
+    let v: Value = serde_json::from_slice(&bytes).expect("JSON page");
+    let n = ids_of(&v).len();
+    assert!((15..25).contains(&n), "cut by the budget: {n}");
+    assert_eq!(v["more"], true);
+    // Sent (or dropped), the room is back.
+    let r = get(&fx.app, &url, Some("alice")).await;
+    assert!(!ids_of(&r.assert_ok(200)).is_empty());
 }
