@@ -31,6 +31,8 @@ pub struct ImportOptions {
     pub strict: bool,
     /// Objects whose JSON text is longer are rejected unparsed.
     pub max_object_bytes: usize,
+    /// Entity resolution after the commit (`--merge-by`): see [`crate::merge`].
+    pub merge_by: Option<crate::merge::MergeBy>,
 }
 
 impl Default for ImportOptions {
@@ -39,6 +41,7 @@ impl Default for ImportOptions {
             collection: None,
             strict: false,
             max_object_bytes: DEFAULT_MAX_OBJECT_BYTES,
+            merge_by: None,
         }
     }
 }
@@ -76,6 +79,8 @@ pub struct ImportReport {
     pub conflict_ids: Vec<(String, Option<String>)>,
     /// False when `strict` rejected everything (or nothing was valid to commit).
     pub committed: bool,
+    /// What `merge_by` linked (after the import's own commit).
+    pub merge: Option<crate::merge::MergeReport>,
 }
 
 impl ImportReport {
@@ -122,6 +127,8 @@ pub fn import(
         .collect::<Result<Vec<_>, _>>()?;
 
     let mut report = ImportReport::default();
+    // Stored objects that name an ATT&CK/CVE entity, for `merge_by`.
+    let mut merge_candidates: Vec<String> = Vec::new();
     let mut txn = store.begin()?;
     let mut done = 0u64;
     // Validation (parallel, rayon) runs one batch ahead of the single-threaded
@@ -163,7 +170,14 @@ pub fn import(
                 match c {
                     Ok((obj, warns)) => {
                         fr.warnings += warns;
-                        match txn.put(&obj, opts.collection.as_deref())? {
+                        let outcome = txn.put(&obj, opts.collection.as_deref())?;
+                        if opts.merge_by.is_some()
+                            && outcome != PutOutcome::Conflict
+                            && crate::merge::is_candidate(&obj.meta)
+                        {
+                            merge_candidates.push(obj.meta.id.clone());
+                        }
+                        match outcome {
                             PutOutcome::Added { .. } => fr.new += 1,
                             PutOutcome::Duplicate { .. } => fr.duplicate += 1,
                             PutOutcome::Conflict => {
@@ -198,7 +212,23 @@ pub fn import(
     }
     txn.commit()?;
     report.committed = true;
+    if opts.merge_by.is_some() {
+        merge_candidates.sort_unstable();
+        merge_candidates.dedup();
+        report.merge = Some(crate::merge::merge_by_external_id(
+            store,
+            &merge_candidates,
+            opts.collection.as_deref(),
+            now_micros(),
+        )?);
+    }
     Ok(report)
+}
+
+fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 fn check_item(

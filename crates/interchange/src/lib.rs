@@ -7,6 +7,7 @@
 
 pub mod export;
 pub mod import;
+pub mod merge;
 pub mod read;
 pub mod telemetry;
 
@@ -15,6 +16,7 @@ pub use import::{
     import, too_big, FileReport, ImportError, ImportOptions, ImportReport, Rejection,
     DEFAULT_MAX_OBJECT_BYTES,
 };
+pub use merge::{merge_by_external_id, MergeBy, MergeReport, MERGE_IDENTITY};
 pub use read::{
     read_input, read_input_limited, split_objects, Document, Input, Item, ReadError, Shape,
     DEFAULT_MAX_DECOMPRESSED,

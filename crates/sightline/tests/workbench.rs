@@ -53,7 +53,11 @@ fn pack_external_refs() -> BTreeSet<String> {
             } else {
                 Vec::new()
             };
-            refs.extend(ids.into_iter().filter(|i| !defined.contains(i)).map(str::to_owned));
+            refs.extend(
+                ids.into_iter()
+                    .filter(|i| !defined.contains(i))
+                    .map(str::to_owned),
+            );
         }
     }
     refs
@@ -104,5 +108,48 @@ fn pack_refers_to_attack_objects_instead_of_copying_them() {
         let obj: Value = serde_json::from_str(out.trim()).expect("get prints the object");
         assert_eq!(obj["id"], id.as_str());
         assert_eq!(obj["created_by_ref"], MITRE, "{id} is not ATT&CK's object");
+    }
+}
+
+/// Issue 14 §1: `import --merge-by external-id` links a partner's copy of
+/// Lazarus Group (G0032) to ATT&CK's by one `related-to` relationship, and a
+/// second import links nothing more.
+#[test]
+fn merge_by_external_id_links_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = data(dir.path());
+    let t = "2025-01-01T00:00:00.000Z";
+    let mitre_lazarus = serde_json::json!({"type": "intrusion-set", "spec_version": "2.1", "id": LAZARUS,
+        "created_by_ref": MITRE, "created": t, "modified": t, "name": "Lazarus Group",
+        "external_references": [{"source_name": "mitre-attack", "external_id": "G0032"}]});
+    let partner = "intrusion-set--6b0e2c1d-8a7f-4e3b-9d21-5c4b3a2f1e0d";
+    let partner_lazarus = serde_json::json!({"type": "intrusion-set", "spec_version": "2.1", "id": partner,
+        "created_by_ref": "identity--2d1c6b8a-3f0e-4b7a-9c55-0e1f2a3b4c5d", "created": t, "modified": t,
+        "name": "HIDDEN COBRA",
+        "external_references": [{"source_name": "mitre-attack", "external_id": "G0032"}]});
+    let a = dir.path().join("attack.json");
+    let b = dir.path().join("partner.json");
+    std::fs::write(&a, mitre_lazarus.to_string()).expect("write");
+    std::fs::write(&b, partner_lazarus.to_string()).expect("write");
+    let (a, b) = (a.to_str().expect("utf-8"), b.to_str().expect("utf-8"));
+    ok(&sightline(&d, &["import", a], None));
+    let args = ["import", b, "--merge-by", "external-id", "--json"];
+    let first: Value = serde_json::from_str(ok(&sightline(&d, &args, None)).trim()).expect("json");
+    let linked = first["merge"]["linked"].as_array().expect("linked");
+    assert_eq!(linked.len(), 1, "{first}");
+    assert_eq!(linked[0]["source_ref"], partner);
+    assert_eq!(linked[0]["target_ref"], LAZARUS);
+    assert_eq!(linked[0]["external_id"], "G0032");
+    let again: Value = serde_json::from_str(ok(&sightline(&d, &args, None)).trim()).expect("json");
+    assert_eq!(
+        again["merge"]["linked"].as_array().map(Vec::len),
+        Some(0),
+        "{again}"
+    );
+    assert_eq!(again["merge"]["already_linked"], 1);
+    // Neither object changed: one version each.
+    for id in [LAZARUS, partner] {
+        let out = ok(&sightline(&d, &["get", id, "--versions"], None));
+        assert_eq!(out.lines().count(), 1, "{out}");
     }
 }

@@ -1,11 +1,11 @@
-//! `sightline import FILE... [--collection C] [--strict]`, `sightline import --demo`
+//! `sightline import FILE... [--collection C] [--strict] [--merge-by external-id]`, `sightline import --demo`
 
 use std::io::IsTerminal;
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use sightline_interchange::{import, read_input, ImportOptions, ImportReport, Input};
+use sightline_interchange::{import, read_input, ImportOptions, ImportReport, Input, MergeBy};
 use sightline_store::CollectionInfo;
 
 use crate::output::with_stdout;
@@ -37,6 +37,16 @@ pub struct Args {
     /// Print the summary as one JSON object.
     #[arg(long)]
     json: bool,
+    /// After the import, link objects from different sources that name the same
+    /// ATT&CK or CVE entity (`related-to`, created by Sightline; objects are never changed).
+    #[arg(long, value_enum)]
+    merge_by: Option<MergeByArg>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum MergeByArg {
+    /// ATT&CK (G/S/T/C/M/TA ids of source mitre-*-attack) and CVE ids.
+    ExternalId,
 }
 
 pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
@@ -77,6 +87,9 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
         collection,
         strict: args.strict,
         max_object_bytes: args.max_object_bytes,
+        merge_by: args
+            .merge_by
+            .map(|MergeByArg::ExternalId| MergeBy::ExternalId),
     };
     let report = import(
         store.as_ref(),
@@ -143,11 +156,19 @@ fn print_report(r: &ImportReport, as_json: bool, strict: bool) -> std::io::Resul
                 .iter()
                 .map(|f| json!({"file": f.name, "objects": f.objects, "new": f.new, "duplicate": f.duplicate, "conflicts": f.conflicts, "rejected": f.rejected, "warnings": f.warnings}))
                 .collect();
-            let summary = json!({
+            let mut summary = json!({
                 "objects": r.object_count(), "new": r.new_count(), "duplicate": r.duplicate_count(),
                 "conflicts": r.conflict_count(), "conflict_ids": conflicts,
                 "rejected": r.rejected_count(), "committed": r.committed, "files": files, "rejections": rejections,
             });
+            if let Some(m) = &r.merge {
+                let links: Vec<_> = m
+                    .linked
+                    .iter()
+                    .map(|(rel, a, b, ext)| json!({"relationship": rel, "source_ref": a, "target_ref": b, "external_id": ext}))
+                    .collect();
+                summary["merge"] = json!({"linked": links, "already_linked": m.already_linked});
+            }
             serde_json::to_writer(&mut *w, &summary)?;
             return w.write_all(b"\n");
         }
@@ -193,6 +214,17 @@ fn print_report(r: &ImportReport, as_json: bool, strict: bool) -> std::io::Resul
                 "{} conflicts (other content under an id and version already stored there, not imported): {}{more}",
                 r.conflict_count(),
                 shown.join(", ")
+            )?;
+        }
+        if let Some(m) = &r.merge {
+            for (rel, a, b, ext) in &m.linked {
+                writeln!(w, "linked {a} and {b} (both {ext}): {rel}")?;
+            }
+            writeln!(
+                w,
+                "merge by external id: {} linked, {} already linked",
+                m.linked.len(),
+                m.already_linked
             )?;
         }
         if strict && !r.committed {

@@ -170,6 +170,7 @@ fn demo(store: &dyn Store, config: &mut ServerConfig, extra: &[String]) -> Resul
         collection: Some(DEMO_COLLECTION.into()),
         strict: false,
         max_object_bytes: DEFAULT_MAX_OBJECT_BYTES,
+        merge_by: None,
     };
     let report = import(store, &super::validator(), &inputs, &opts, &|_| {})
         .map_err(|e| Failure::Store(format!("importing the demo pack: {e}")))?;
