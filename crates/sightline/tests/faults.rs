@@ -7,8 +7,8 @@
 //! §5.6) and every such status (§4.3, the status is stored in the objects'
 //! transaction), and accepts new POSTs. A few kills per backend.
 //!
-//! The PostgreSQL test needs SIGHTLINE_TEST_PG (scripts/test starts a private
-//! cluster with scripts/pg); without it, it fails and says how to run it.
+//! The PostgreSQL test needs PostgreSQL: SIGHTLINE_TEST_PG, or a private cluster
+//! `sightline_testkit::pg` starts; without PostgreSQL it fails and says how to get it.
 
 mod common;
 
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use common::{basic, ok, sightline, Serve, TAXII};
 use serde_json::{json, Value};
-use sightline_store_postgres::testing::TestDb;
+use sightline_testkit::pg::TestDb;
 
 const KILLS: usize = 5;
 const PER_ENVELOPE: u64 = 5;
@@ -234,16 +234,12 @@ fn kill_under_posts(store: &str) {
     let config = dir.path().join("sightline.toml");
     std::fs::write(
         &config,
-        r#"
-        default_api_root = "api1"
-        [[api_roots]]
-        path = "api1"
-        title = "Faults"
-        collections = ["c1"]
-        [collections.c1]
-        can_read = ["alice"]
-        can_write = ["alice"]
-        "#,
+        sightline_testkit::config::OneCollection {
+            top: "default_api_root = \"api1\"",
+            rights: "can_read = [\"alice\"]\ncan_write = [\"alice\"]",
+            ..Default::default()
+        }
+        .toml(),
     )
     .expect("config");
     let data = dir.path().join("data");
@@ -332,7 +328,7 @@ fn kill9_under_posts_sqlite() {
     kill_under_posts(&store);
 }
 
-/// Issue 5 §3 on PostgreSQL (SIGHTLINE_TEST_PG).
+/// Issue 5 §3 on PostgreSQL (`sightline_testkit::pg`).
 #[test]
 fn kill9_under_posts_postgres() {
     let db = TestDb::new("kill9");

@@ -173,10 +173,10 @@ fn record_writes_sightings_as_versions() {
 }
 
 /// The same on PostgreSQL (issue 5 §1: matching runs against it too). Needs
-/// SIGHTLINE_TEST_PG, as every PostgreSQL test.
+/// PostgreSQL (`sightline_testkit::pg`), as every PostgreSQL test.
 #[test]
 fn record_on_postgres() {
-    let db = sightline_store_postgres::testing::TestDb::new("match_record");
+    let db = sightline_testkit::pg::TestDb::new("match_record");
     record_on(&["--store", db.url()]);
 }
 

@@ -4,8 +4,8 @@
 //! objects are POSTed through the other neither skips nor repeats anything
 //! (TAXII 2.1 §3.4 `added_after`, §3.5 `next`).
 //!
-//! Needs SIGHTLINE_TEST_PG (scripts/test starts a private cluster with
-//! scripts/pg); without it these tests fail and say how to run them.
+//! Needs PostgreSQL: SIGHTLINE_TEST_PG, or a private cluster `sightline_testkit::pg`
+//! starts; without PostgreSQL these tests fail and say how to get it.
 
 mod common;
 
@@ -17,7 +17,11 @@ use std::time::{Duration, Instant};
 use common::{basic, client, ok, sightline, Serve, TAXII};
 use serde_json::{json, Value};
 use sightline_store::{CollectionStore, ObjectQuery, ObjectReader, Store, VersionFilter};
-use sightline_store_postgres::testing::TestDb;
+use sightline_testkit::config::OneCollection;
+use sightline_testkit::pg::TestDb;
+
+/// `[collections.c1]` of the servers below.
+const ALICE_READS_AND_WRITES: &str = "can_read = [\"alice\"]\ncan_write = [\"alice\"]";
 
 fn run(store: &str, args: &[&str], stdin: Option<&str>) -> Output {
     sightline(&["--store", store], args, stdin)
@@ -369,20 +373,15 @@ fn two_replicas_paging_while_posting() {
     let config = dir.path().join("sightline.toml");
     std::fs::write(
         &config,
-        format!(
-            r#"
-            store = "{s}"
-            cursor_key = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
-            default_api_root = "api1"
-            [[api_roots]]
-            path = "api1"
-            title = "Replicated"
-            collections = ["c1"]
-            [collections.c1]
-            can_read = ["alice"]
-            can_write = ["alice"]
-            "#
-        ),
+        OneCollection {
+            top: &format!(
+                "store = \"{s}\"\ndefault_api_root = \"api1\"\n\
+                 cursor_key = \"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff\""
+            ),
+            rights: ALICE_READS_AND_WRITES,
+            ..Default::default()
+        }
+        .toml(),
     )
     .expect("config");
     let a = serve(&dir.path().join("a"), &config);
@@ -480,19 +479,12 @@ fn lost_database_connections_are_503_then_reconnected() {
     let config = dir.path().join("sightline.toml");
     std::fs::write(
         &config,
-        format!(
-            r#"
-            store = "{s}"
-            default_api_root = "api1"
-            [[api_roots]]
-            path = "api1"
-            title = "One"
-            collections = ["c1"]
-            [collections.c1]
-            can_read = ["alice"]
-            can_write = ["alice"]
-            "#
-        ),
+        OneCollection {
+            top: &format!("store = \"{s}\"\ndefault_api_root = \"api1\""),
+            rights: ALICE_READS_AND_WRITES,
+            ..Default::default()
+        }
+        .toml(),
     )
     .expect("config");
     let srv = serve(&dir.path().join("a"), &config);
@@ -509,11 +501,9 @@ fn lost_database_connections_are_503_then_reconnected() {
     for _ in 0..5 {
         assert_eq!(get().status(), 200);
     }
-    let mut admin = postgres::Client::connect(
-        &sightline_store_postgres::testing::cluster_url(),
-        postgres::NoTls,
-    )
-    .expect("admin");
+    let mut admin =
+        postgres::Client::connect(&sightline_testkit::pg::cluster_url(), postgres::NoTls)
+            .expect("admin");
     let dbname = s.rsplit('/').next().expect("db name").to_owned();
     admin
         .execute(
@@ -601,19 +591,12 @@ fn postgres_restart_under_load_loses_nothing_acknowledged() {
     let config = dir.path().join("sightline.toml");
     std::fs::write(
         &config,
-        format!(
-            r#"
-            store = "{s}"
-            default_api_root = "api1"
-            [[api_roots]]
-            path = "api1"
-            title = "One"
-            collections = ["c1"]
-            [collections.c1]
-            can_read = ["alice"]
-            can_write = ["alice"]
-            "#
-        ),
+        OneCollection {
+            top: &format!("store = \"{s}\"\ndefault_api_root = \"api1\""),
+            rights: ALICE_READS_AND_WRITES,
+            ..Default::default()
+        }
+        .toml(),
     )
     .expect("config");
     let srv = serve(&dir.path().join("a"), &config);

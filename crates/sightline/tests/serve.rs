@@ -12,8 +12,9 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::{basic, client, ok, Serve, TAXII as ACCEPT};
-use reqwest::blocking::Client;
 use sightline_store::AccountStore;
+use sightline_testkit::config::OneCollection;
+use sightline_testkit::http::TestCert;
 
 fn sightline(data: &Path, args: &[&str], stdin: Option<&str>) -> std::process::Output {
     common::sightline(&common::data(data), args, stdin)
@@ -44,18 +45,13 @@ fn setup() -> (tempfile::TempDir, PathBuf) {
     let config = dir.path().join("sightline.toml");
     std::fs::write(
         &config,
-        r#"
-        default_api_root = "api1"
-        # The tests read counters from /metrics without credentials.
-        metrics_public = true
-        [[api_roots]]
-        path = "api1"
-        title = "Test"
-        collections = ["c1"]
-        [collections.c1]
-        can_read = ["group:analysts"]
-        can_write = ["slow"]
-        "#,
+        OneCollection {
+            // The tests read counters from /metrics without credentials.
+            top: "default_api_root = \"api1\"\nmetrics_public = true",
+            rights: "can_read = [\"group:analysts\"]\ncan_write = [\"slow\"]",
+            ..Default::default()
+        }
+        .toml(),
     )
     .expect("config");
     (dir, config)
@@ -246,32 +242,23 @@ fn refuses_plain_http_off_loopback() {
 fn tls_with_a_self_signed_certificate() {
     let (dir, config) = setup();
     let data = dir.path().join("data");
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("cert");
-    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    std::fs::write(&cert_path, cert.cert.pem()).expect("cert");
-    std::fs::write(&key_path, cert.signing_key.serialize_pem()).expect("key");
+    let cert = TestCert::write(dir.path());
     let mut s = serve(
         &data,
         &[
             "--config",
             config.to_str().expect("utf-8"),
             "--tls-cert",
-            cert_path.to_str().expect("utf-8"),
+            cert.cert.to_str().expect("utf-8"),
             "--tls-key",
-            key_path.to_str().expect("utf-8"),
+            cert.key.to_str().expect("utf-8"),
         ],
     );
     assert!(s.base.starts_with("https://127.0.0.1:"), "{}", s.base);
     let port = s.base.rsplit(':').next().expect("port").to_owned();
-    let c = Client::builder()
-        .add_root_certificate(
-            reqwest::Certificate::from_pem(cert.cert.pem().as_bytes()).expect("pem"),
-        )
-        .build()
-        .expect("client");
-    let r = c
+    let r = cert
+        .client()
         .get(format!("https://localhost:{port}/api1/collections/"))
-        .header("accept", ACCEPT)
         .header("authorization", basic("bob", "correct horse"))
         .send()
         .expect("TLS request");
@@ -351,19 +338,13 @@ fn slow_and_broken_clients_against_sqlite() {
     let config = dir.path().join("bad-input.toml");
     std::fs::write(
         &config,
-        r#"
-        [limits]
-        header_read_timeout_secs = 1
-        body_read_timeout_secs = 1
-        shutdown_grace_secs = 5
-        [[api_roots]]
-        path = "api1"
-        title = "Test"
-        collections = ["c1"]
-        [collections.c1]
-        can_read = ["bob"]
-        can_write = ["bob"]
-        "#,
+        OneCollection {
+            limits:
+                "header_read_timeout_secs = 1\nbody_read_timeout_secs = 1\nshutdown_grace_secs = 5",
+            rights: "can_read = [\"bob\"]\ncan_write = [\"bob\"]",
+            ..Default::default()
+        }
+        .toml(),
     )
     .expect("config");
     let cfg = ["--config", config.to_str().expect("utf-8")];

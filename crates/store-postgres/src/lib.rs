@@ -47,7 +47,6 @@
 mod accounts;
 mod read;
 mod schema;
-pub mod testing;
 mod write;
 
 use std::collections::HashMap;

@@ -540,13 +540,13 @@ mod tests {
     /// Filters that match nothing (TAXII 2.1 §3.4.1 `match[type]`,
     /// `match[id]`, `match[spec_version]`) must not read the collection
     /// (issue 12 §3): on 2,000 objects, each such page reads and discards at
-    /// most a handful of rows, by its plan as executed. Needs SIGHTLINE_TEST_PG.
+    /// most a handful of rows, by its plan as executed. Needs PostgreSQL (`sightline_testkit::pg`).
     #[test]
     fn empty_filters_read_no_collection() {
         use sightline_store::conformance::{sdo, sid};
         use sightline_store::{CollectionStore, ObjectWriter, VersionFilter};
-        let db = crate::testing::TestDb::new("empty_filters");
-        let s = db.open();
+        let db = sightline_testkit::pg::TestDb::new("empty_filters");
+        let s = crate::PgStore::open(db.url()).expect("open");
         s.create_collection(&CollectionInfo {
             id: "0e1d2c3b-4a59-4687-8a9b-0c1d2e3f4a5b".into(),
             title: "Big".into(),

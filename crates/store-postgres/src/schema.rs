@@ -366,7 +366,9 @@ mod tests {
         text, text, text, text, text, text, text[], bigint, bigint";
     const CURRENT: &str = "bigint, bigint, text, text, text, text, text, boolean,
         text, text, text, text, text, text, text[], bigint, bigint, boolean";
-    use crate::testing::TestDb;
+    use sightline_testkit::pg::TestDb;
+
+    use crate::PgStore;
 
     fn malware(who: &str) -> sightline_store::NewObject {
         obj(&serde_json::json!({
@@ -388,12 +390,15 @@ mod tests {
 
     /// Copying a store (`restore_version`, `restore_membership`) carries
     /// variants, each membership naming its row by its bytes. Needs
-    /// SIGHTLINE_TEST_PG.
+    /// PostgreSQL (`sightline_testkit::pg`).
     #[test]
     fn restore_carries_variants_and_their_memberships() {
         use sightline_store::{ObjectQuery, StoreError, VersionFilter};
         let (a, b) = (TestDb::new("restore_src"), TestDb::new("restore_dst"));
-        let (src, dst) = (a.open(), b.open());
+        let (src, dst) = (
+            PgStore::open(a.url()).expect("open"),
+            PgStore::open(b.url()).expect("open"),
+        );
         for s in [&src, &dst] {
             s.create_collection(&coll(1, "feed")).expect("feed");
             s.create_collection(&coll(2, "other")).expect("other");
@@ -454,7 +459,7 @@ mod tests {
     /// A V3 database (one row per id and version, `versions_id` unique, the
     /// old `sightline_put`) migrates to V4: its data reads back, the index is
     /// not unique, and other bytes for a stored version put into another
-    /// collection are a row of their own. Needs SIGHTLINE_TEST_PG.
+    /// collection are a row of their own. Needs PostgreSQL.
     #[test]
     fn v3_database_migrates_to_content_addressed_versions() {
         let db = TestDb::new("v3_to_v4");
@@ -503,7 +508,7 @@ mod tests {
             )
             .expect("clock");
         }
-        let s = db.open();
+        let s = PgStore::open(db.url()).expect("open");
         let latest = MIGRATIONS.len() as u32;
         assert_eq!(s.schema_version().expect("version"), (latest, latest));
         let mut c = postgres::Client::connect(db.url(), postgres::NoTls).expect("connect");

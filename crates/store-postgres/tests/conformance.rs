@@ -1,10 +1,11 @@
 //! The store conformance suite (`sightline_store::conformance`) on PostgreSQL,
-//! one fresh database per check. Needs SIGHTLINE_TEST_PG (see `scripts/pg`).
+//! one fresh database per check. Needs PostgreSQL
+//! (`sightline_testkit::pg`: SIGHTLINE_TEST_PG, or a private cluster it starts).
 
 use sightline_store::conformance::Fixture;
 use sightline_store::Store;
-use sightline_store_postgres::testing::TestDb;
 use sightline_store_postgres::PgStore;
+use sightline_testkit::pg::TestDb;
 
 struct Pg {
     // Dropped before the database.
@@ -21,7 +22,7 @@ impl Fixture for Pg {
 fn fresh() -> Pg {
     let db = TestDb::new("conformance");
     Pg {
-        store: db.open(),
+        store: PgStore::open(db.url()).expect("open"),
         _db: db,
     }
 }

@@ -1,6 +1,7 @@
 //! PostgreSQL-only behaviour: several handles on one database (as replicas
 //! are), reconnecting after the server drops connections, migrations.
-//! Needs SIGHTLINE_TEST_PG (see `scripts/pg`).
+//! Needs PostgreSQL (`sightline_testkit::pg`: SIGHTLINE_TEST_PG, or a private
+//! cluster it starts).
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -10,8 +11,8 @@ use sightline_store::conformance::{sdo, sid};
 use sightline_store::{
     ObjectQuery, ObjectReader, ObjectWriter, PutOutcome, StoreError, VersionFilter,
 };
-use sightline_store_postgres::testing::TestDb;
 use sightline_store_postgres::PgStore;
+use sightline_testkit::pg::TestDb;
 
 fn all_q(limit: usize) -> ObjectQuery {
     ObjectQuery {
@@ -29,7 +30,7 @@ fn all_q(limit: usize) -> ObjectQuery {
 #[test]
 fn concurrent_writers_on_two_handles_never_make_a_reader_skip() {
     let db = TestDb::new("replicas");
-    let a = Arc::new(db.open());
+    let a = Arc::new(PgStore::open(db.url()).expect("open"));
     let b = Arc::new(PgStore::open(db.url()).expect("second handle"));
     let reader = PgStore::open(db.url()).expect("reader handle");
     let done = Arc::new(AtomicBool::new(false));
@@ -114,16 +115,14 @@ fn concurrent_writers_on_two_handles_never_make_a_reader_skip() {
 #[test]
 fn reconnects_after_the_server_drops_connections() {
     let db = TestDb::new("reconnect");
-    let s = db.open();
+    let s = PgStore::open(db.url()).expect("open");
     let mut t = s.begin().expect("begin");
     t.put(&sdo("malware", 1, 1), None).expect("put");
     t.commit().expect("commit");
     assert_eq!(s.query(&all_q(10)).expect("query").items.len(), 1);
-    let mut admin = postgres::Client::connect(
-        &sightline_store_postgres::testing::cluster_url(),
-        postgres::NoTls,
-    )
-    .expect("admin");
+    let mut admin =
+        postgres::Client::connect(&sightline_testkit::pg::cluster_url(), postgres::NoTls)
+            .expect("admin");
     let dbname = db.url().rsplit('/').next().expect("db name").to_owned();
     admin
         .execute(
@@ -151,7 +150,7 @@ fn reconnects_after_the_server_drops_connections() {
 #[test]
 fn migrations_are_versioned_and_a_newer_schema_is_refused() {
     let db = TestDb::new("migrations");
-    let s = db.open();
+    let s = PgStore::open(db.url()).expect("open");
     let (have, known) = s.schema_version().expect("version");
     assert_eq!(have, known);
     assert!(s.migrate().expect("migrate again").is_empty());
@@ -175,7 +174,7 @@ fn migrations_are_versioned_and_a_newer_schema_is_refused() {
 #[test]
 fn search_words_as_sqlite_finds_them() {
     let db = TestDb::new("diacritics");
-    let s = db.open();
+    let s = PgStore::open(db.url()).expect("open");
     let o = sightline_store::conformance::obj(&serde_json::json!({
         "type": "indicator", "spec_version": "2.1", "id": sid("indicator", 4),
         "created": "2020-01-01T00:00:00Z", "modified": "2020-01-01T00:00:00Z",
@@ -204,11 +203,9 @@ fn search_words_as_sqlite_finds_them() {
 /// The CA of the test cluster's server certificate (scripts/pg makes it
 /// beside the certificate).
 fn test_ca() -> String {
-    let mut admin = postgres::Client::connect(
-        &sightline_store_postgres::testing::cluster_url(),
-        postgres::NoTls,
-    )
-    .expect("admin");
+    let mut admin =
+        postgres::Client::connect(&sightline_testkit::pg::cluster_url(), postgres::NoTls)
+            .expect("admin");
     let ssl: String = admin.query_one("SHOW ssl", &[]).expect("ssl").get(0);
     assert_eq!(
         ssl, "on",
@@ -265,7 +262,7 @@ fn tls_when_asked_for_and_verified() {
 #[test]
 fn a_role_without_create_rights_opens_a_migrated_store() {
     let db = TestDb::new("roles");
-    drop(db.open());
+    drop(PgStore::open(db.url()).expect("open"));
     let mut admin = postgres::Client::connect(db.url(), postgres::NoTls).expect("admin");
     // Unique per test database (roles are cluster-wide).
     let role = format!(

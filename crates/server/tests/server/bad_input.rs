@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use sightline_server::ServerConfig;
 
+use sightline_testkit::config::OneCollection;
+use sightline_testkit::http::TestCert;
+
 use super::{basic, client, start_with, store_with_bob, Running};
 
 const OBJECTS: &str = "/api1/collections/c1/objects/";
@@ -25,24 +28,15 @@ const DROP_WITHIN: Duration = Duration::from_secs(8);
 
 fn short_timeouts(data: &std::path::Path) -> ServerConfig {
     let mut c = ServerConfig::parse(
-        r#"
-        listen = "127.0.0.1:0"
-        # Anonymous discovery answers: the liveness probe below uses it.
-        discovery_requires_auth = false
-        [limits]
-        header_read_timeout_secs = 1
-        body_read_timeout_secs = 1
-        request_timeout_secs = 20
-        shutdown_grace_secs = 5
-        [[api_roots]]
-        path = "api1"
-        title = "Test root"
-        max_content_length = 1048576
-        collections = ["c1"]
-        [collections.c1]
-        can_read = ["bob"]
-        can_write = ["bob"]
-        "#,
+        &OneCollection {
+            // Anonymous discovery answers: the liveness probe below uses it.
+            top: "listen = \"127.0.0.1:0\"\ndiscovery_requires_auth = false",
+            limits: "header_read_timeout_secs = 1\nbody_read_timeout_secs = 1\n\
+                     request_timeout_secs = 20\nshutdown_grace_secs = 5",
+            root: "max_content_length = 1048576",
+            rights: "can_read = [\"bob\"]\ncan_write = [\"bob\"]",
+        }
+        .toml(),
     )
     .expect("config");
     c.data_dir = Some(data.to_owned());
@@ -415,25 +409,18 @@ fn garbage_and_oversized_requests() {
 #[test]
 fn tls_handshake_stall_is_dropped() {
     let dir = tempfile::tempdir().expect("dir");
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("cert");
-    let cert_pem = cert.cert.pem();
-    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    std::fs::write(&cert_path, &cert_pem).expect("write cert");
-    std::fs::write(&key_path, cert.signing_key.serialize_pem()).expect("write key");
+    let cert = TestCert::write(dir.path());
     let mut c = short_timeouts(dir.path());
     c.tls = Some(sightline_server::TlsConfig {
-        cert: cert_path,
-        key: key_path,
+        cert: cert.cert.clone(),
+        key: cert.key.clone(),
     });
     let s = start_with(c, store_with_bob()).expect("start");
     let t0 = Instant::now();
     let mut stalled: Vec<TcpStream> = (0..10).map(|_| connect(s.addr)).collect();
     // Half a ClientHello record header.
     stalled[0].write_all(&[0x16, 0x03]).expect("write");
-    let tls_client = reqwest::blocking::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).expect("pem"))
-        .build()
-        .expect("client");
+    let tls_client = cert.client();
     let url = format!("https://localhost:{}/taxii2/", s.addr.port());
     let r = tls_client.get(&url).send().expect("TLS request");
     assert_eq!(r.status(), 200);

@@ -8,6 +8,8 @@ use serde_json::{json, Value};
 use sightline_server::ServerConfig;
 use sightline_store::Store;
 
+use sightline_testkit::http::TestCert;
+
 use super::{basic, client, start_with, store_with_c1, Running};
 
 const PW: &str = "correct horse battery";
@@ -169,21 +171,14 @@ fn security_headers() {
 #[test]
 fn hsts_when_serving_tls() {
     let dir = tempfile::tempdir().expect("dir");
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("cert");
-    let cert_pem = cert.cert.pem();
-    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    std::fs::write(&cert_path, &cert_pem).expect("write cert");
-    std::fs::write(&key_path, cert.signing_key.serialize_pem()).expect("write key");
+    let cert = TestCert::write(dir.path());
     let mut c = config("");
     c.tls = Some(sightline_server::TlsConfig {
-        cert: cert_path,
-        key: key_path,
+        cert: cert.cert.clone(),
+        key: cert.key.clone(),
     });
     let s = start_with(c, store()).expect("start");
-    let tls = reqwest::blocking::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).expect("pem"))
-        .build()
-        .expect("client");
+    let tls = cert.client();
     for path in ["/healthz", "/taxii2/"] {
         let r = tls
             .get(format!("https://localhost:{}{path}", s.addr.port()))

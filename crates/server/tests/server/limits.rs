@@ -16,6 +16,8 @@ use reqwest::blocking::Response;
 use serde_json::{json, Value};
 use sightline_server::ServerConfig;
 
+use sightline_testkit::config::OneCollection;
+
 use super::{basic, client, start_with, start_with_validator, store_with_bob, Running};
 
 const OBJECTS: &str = "/api1/collections/c1/objects/";
@@ -23,26 +25,17 @@ const TAXII: &str = "application/taxii+json;version=2.1";
 
 /// A config with `limits` (TOML lines) in `[limits]`; c1 read and written by bob.
 fn config(limits: &str) -> ServerConfig {
-    ServerConfig::parse(&format!(
-        r#"
-        listen = "127.0.0.1:0"
-        # Anonymous discovery answers: the liveness probe below uses it.
-        discovery_requires_auth = false
-        # So do the metrics: the tests read counters without credentials.
-        metrics_public = true
-        [limits]
-        shutdown_grace_secs = 2
-        {limits}
-        [[api_roots]]
-        path = "api1"
-        title = "Test root"
-        max_content_length = 65536
-        collections = ["c1"]
-        [collections.c1]
-        can_read = ["bob"]
-        can_write = ["bob"]
-        "#
-    ))
+    ServerConfig::parse(
+        &OneCollection {
+            // Anonymous discovery answers (the liveness probe below uses it), and
+            // so do the metrics: the tests read counters without credentials.
+            top: "listen = \"127.0.0.1:0\"\ndiscovery_requires_auth = false\nmetrics_public = true",
+            limits: &format!("shutdown_grace_secs = 2\n{limits}"),
+            root: "max_content_length = 65536",
+            rights: "can_read = [\"bob\"]\ncan_write = [\"bob\"]",
+        }
+        .toml(),
+    )
     .expect("config")
 }
 

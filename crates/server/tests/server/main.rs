@@ -14,15 +14,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use reqwest::blocking::Client;
 use sightline_server::{Server, ServerConfig, ServerError, StoreAuthenticator};
 use sightline_store::{CollectionInfo, MemoryStore, Store, User};
+use sightline_testkit::config::OneCollection;
+use sightline_testkit::http::{basic, client, TestCert};
 
 /// A route that needs a signed-in caller: with no collection readable
 /// anonymously, listing collections without credentials is 401 (TAXII 2.1 §5.1).
 const COLLECTIONS: &str = "/api1/collections/";
-const ACCEPT: &str = "application/taxii+json;version=2.1";
 
 struct Running {
     addr: SocketAddr,
@@ -58,19 +57,13 @@ impl Drop for Running {
 
 fn config(data: &std::path::Path) -> ServerConfig {
     let mut c = ServerConfig::parse(
-        r#"
-        listen = "127.0.0.1:0"
-        default_api_root = "api1"
-        [limits]
-        shutdown_grace_secs = 10
-        [[api_roots]]
-        path = "api1"
-        title = "Test root"
-        collections = ["c1"]
-        [collections.c1]
-        can_read = ["group:analysts"]
-        can_write = ["slow"]
-        "#,
+        &OneCollection {
+            top: "listen = \"127.0.0.1:0\"\ndefault_api_root = \"api1\"",
+            limits: "shutdown_grace_secs = 10",
+            rights: "can_read = [\"group:analysts\"]\ncan_write = [\"slow\"]",
+            ..Default::default()
+        }
+        .toml(),
     )
     .expect("config");
     c.data_dir = Some(data.to_owned());
@@ -80,20 +73,15 @@ fn config(data: &std::path::Path) -> ServerConfig {
 /// One API root `api1` holding collection c1 with the given rights (TOML
 /// lines of `[collections.c1]`); `extra` goes at the top of the file.
 fn c1_config(extra: &str, rights: &str) -> ServerConfig {
-    ServerConfig::parse(&format!(
-        r#"
-        listen = "127.0.0.1:0"
-        {extra}
-        [limits]
-        shutdown_grace_secs = 2
-        [[api_roots]]
-        path = "api1"
-        title = "Hub"
-        collections = ["c1"]
-        [collections.c1]
-        {rights}
-        "#
-    ))
+    ServerConfig::parse(
+        &OneCollection {
+            top: &format!("listen = \"127.0.0.1:0\"\n{extra}"),
+            limits: "shutdown_grace_secs = 2",
+            rights,
+            ..Default::default()
+        }
+        .toml(),
+    )
     .expect("config")
 }
 
@@ -183,23 +171,6 @@ fn store_with_bob() -> Arc<dyn Store> {
     )
     .expect("add bob");
     s
-}
-
-fn basic(user: &str, pw: &str) -> String {
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"))
-    )
-}
-
-fn client() -> Client {
-    let mut h = reqwest::header::HeaderMap::new();
-    h.insert("accept", reqwest::header::HeaderValue::from_static(ACCEPT));
-    Client::builder()
-        .default_headers(h)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client")
 }
 
 /// TAXII 2.1 §1.6.8 / RFC 7235: no credentials → 401 with a Basic
@@ -334,31 +305,15 @@ fn refuses_plain_http_off_loopback() {
 #[test]
 fn tls_with_a_self_signed_certificate() {
     let dir = tempfile::tempdir().expect("dir");
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
-        .expect("cert");
-    let cert_pem = cert.cert.pem();
-    let (cert_path, key_path) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
-    std::fs::write(&cert_path, &cert_pem).expect("write cert");
-    std::fs::write(&key_path, cert.signing_key.serialize_pem()).expect("write key");
+    let cert = TestCert::write(dir.path());
     let mut c = config(dir.path());
     c.tls = Some(sightline_server::TlsConfig {
-        cert: cert_path,
-        key: key_path,
+        cert: cert.cert.clone(),
+        key: cert.key.clone(),
     });
     let s = start_with(c, store_with_bob()).expect("start");
     assert_eq!(s.scheme, "https");
-    let client = Client::builder()
-        .default_headers(
-            [(
-                reqwest::header::ACCEPT,
-                reqwest::header::HeaderValue::from_static(ACCEPT),
-            )]
-            .into_iter()
-            .collect(),
-        )
-        .add_root_certificate(reqwest::Certificate::from_pem(cert_pem.as_bytes()).expect("pem"))
-        .build()
-        .expect("client");
+    let client = cert.client();
     let url = format!("https://localhost:{}{COLLECTIONS}", s.addr.port());
     let r = client
         .get(&url)

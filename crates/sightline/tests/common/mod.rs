@@ -7,10 +7,11 @@ use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
+// Not every test file uses each.
+#[allow(unused_imports)]
+pub use sightline_testkit::http::{basic, client, TAXII};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_sightline");
-pub const TAXII: &str = "application/taxii+json;version=2.1";
 
 /// `--data DIR` for [`sightline`] and [`Serve::start`].
 pub fn data(dir: &Path) -> [&str; 2] {
@@ -62,14 +63,6 @@ pub fn ok(out: &Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// An HTTP Basic `Authorization` value.
-pub fn basic(user: &str, pw: &str) -> String {
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"))
-    )
 }
 
 /// A running `sightline serve`; dropped = SIGKILL.
@@ -177,20 +170,4 @@ impl Drop for Serve {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// A blocking client with a timeout, sending `Accept` for TAXII 2.1.
-pub fn client() -> reqwest::blocking::Client {
-    reqwest::blocking::Client::builder()
-        .default_headers(
-            [(
-                reqwest::header::ACCEPT,
-                reqwest::header::HeaderValue::from_static(TAXII),
-            )]
-            .into_iter()
-            .collect(),
-        )
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("client")
 }

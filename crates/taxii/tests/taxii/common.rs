@@ -3,7 +3,7 @@
 //!
 //! The store is the backend named by `SIGHTLINE_TEST_BACKEND`: `memory`
 //! (default), `sqlite` (a fresh data directory per fixture) or `postgres` (a
-//! fresh database per fixture on `SIGHTLINE_TEST_PG`). `scripts/test` runs this
+//! fresh database per fixture: `sightline_testkit::pg`). `scripts/test` runs this
 //! suite on all three, so every endpoint and error path is checked on each.
 
 #![allow(dead_code)]
@@ -125,7 +125,7 @@ enum Keep {
 
 /// Drops its test database on a plain thread: fixtures are dropped inside a
 /// tokio runtime, where the synchronous PostgreSQL client may not run.
-struct DropOffRuntime(Option<sightline_store_postgres::testing::TestDb>);
+struct DropOffRuntime(Option<sightline_testkit::pg::TestDb>);
 
 impl Drop for DropOffRuntime {
     fn drop(&mut self) {
@@ -144,8 +144,10 @@ fn backend() -> (Arc<dyn Store>, Keep) {
             (Arc::new(s), Keep::Dir(dir))
         }
         Ok("postgres") => {
-            let db = sightline_store_postgres::testing::TestDb::new("taxii");
-            (Arc::new(db.open()), Keep::Db(DropOffRuntime(Some(db))))
+            let db = sightline_testkit::pg::TestDb::new("taxii");
+            let s =
+                sightline_store_postgres::PgStore::open(db.url()).expect("open PostgreSQL store");
+            (Arc::new(s), Keep::Db(DropOffRuntime(Some(db))))
         }
         Ok("memory") | Err(_) => (Arc::new(MemoryStore::new()), Keep::Nothing),
         Ok(other) => {
