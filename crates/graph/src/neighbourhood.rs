@@ -1,0 +1,156 @@
+//! A bounded neighbourhood: breadth-first from a seed, `depth` hops, at most
+//! `node_limit` nodes (then `truncated`).
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+use serde::Serialize;
+
+use crate::{Direction, Graph, GraphError, NeighbourQuery, Presence, Result};
+
+/// The default node bound (issue 14: a readable graph stays under it).
+pub const DEFAULT_NODE_LIMIT: usize = 2_000;
+
+/// References every object carries that would join everything to its
+/// producer and marking: not followed unless asked for (`follow_meta`).
+const META_REFS: [&str; 2] = ["created_by_ref", "object_marking_refs"];
+
+#[derive(Debug, Clone)]
+pub struct NeighbourhoodQuery {
+    /// 1..=3.
+    pub depth: u32,
+    /// Node types kept (the seed always is); empty: all.
+    pub types: Vec<String>,
+    /// Relationship types or reference properties followed; empty: all but
+    /// `created_by_ref` and `object_marking_refs` (see `follow_meta`).
+    pub edge_types: Vec<String>,
+    pub follow_meta: bool,
+    pub node_limit: usize,
+}
+
+impl Default for NeighbourhoodQuery {
+    fn default() -> Self {
+        Self {
+            depth: 1,
+            types: Vec::new(),
+            edge_types: Vec::new(),
+            follow_meta: false,
+            node_limit: DEFAULT_NODE_LIMIT,
+        }
+    }
+}
+
+/// One node: `depth` hops from the seed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Node {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub depth: u32,
+    #[serde(flatten)]
+    pub presence: Presence,
+}
+
+/// One edge between two nodes of the result, `source` → `target`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Edge {
+    pub source: String,
+    pub target: String,
+    /// Relationship type or reference property.
+    pub label: String,
+    /// The relationship object, for relationship edges.
+    pub relationship: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Neighbourhood {
+    pub seed: String,
+    pub nodes: Vec<Node>,
+    pub edges: Vec<Edge>,
+    /// Nodes were left out to stay within the node limit.
+    pub truncated: bool,
+}
+
+impl Graph<'_> {
+    /// The neighbourhood of `seed` (see [`NeighbourhoodQuery`]). Each expanded
+    /// node costs one `relationships_of` and the reads of its neighbours;
+    /// missing (or unreadable) nodes are kept but not expanded.
+    pub fn neighbourhood(&self, seed: &str, q: &NeighbourhoodQuery) -> Result<Neighbourhood> {
+        if !(1..=3).contains(&q.depth) {
+            return Err(GraphError::Invalid(format!(
+                "depth {} is out of range 1..=3",
+                q.depth
+            )));
+        }
+        if q.node_limit == 0 {
+            return Err(GraphError::Invalid(
+                "the node limit must be at least 1".into(),
+            ));
+        }
+        let seed_obj = self.load_one(seed)?;
+        let mut nodes: Vec<Node> = vec![Node {
+            id: seed.to_owned(),
+            ty: seed_obj.ty.clone(),
+            depth: 0,
+            presence: Presence::Present(seed_obj.info()),
+        }];
+        let mut index: HashMap<String, usize> = HashMap::from([(seed.to_owned(), 0)]);
+        let mut edges: BTreeSet<Edge> = BTreeSet::new();
+        let mut truncated = false;
+        let mut queue: VecDeque<(String, u32)> = VecDeque::from([(seed.to_owned(), 0)]);
+        let nq = NeighbourQuery {
+            direction: Some(Direction::Both),
+            edge_types: q.edge_types.clone(),
+            target_types: Vec::new(),
+        };
+        while let Some((id, depth)) = queue.pop_front() {
+            if depth >= q.depth {
+                continue;
+            }
+            for n in self.neighbours(&id, &nq)? {
+                if q.edge_types.is_empty() && !q.follow_meta && META_REFS.contains(&n.via.label()) {
+                    continue;
+                }
+                if !q.types.is_empty() && !q.types.contains(&n.ty) {
+                    continue;
+                }
+                if !index.contains_key(&n.id) {
+                    if nodes.len() >= q.node_limit {
+                        truncated = true;
+                        continue;
+                    }
+                    index.insert(n.id.clone(), nodes.len());
+                    let present = n.presence.info().is_some();
+                    nodes.push(Node {
+                        id: n.id.clone(),
+                        ty: n.ty.clone(),
+                        depth: depth + 1,
+                        presence: n.presence.clone(),
+                    });
+                    if present {
+                        queue.push_back((n.id.clone(), depth + 1));
+                    }
+                }
+                let (source, target) = match n.direction {
+                    Direction::In => (n.id.clone(), id.clone()),
+                    _ => (id.clone(), n.id.clone()),
+                };
+                let relationship = match &n.via {
+                    crate::Via::Relationship { id, .. } => Some(id.clone()),
+                    crate::Via::Property { .. } => None,
+                };
+                edges.insert(Edge {
+                    source,
+                    target,
+                    label: n.via.label().to_owned(),
+                    relationship,
+                });
+            }
+        }
+        Ok(Neighbourhood {
+            seed: seed.to_owned(),
+            nodes,
+            edges: edges.into_iter().collect(),
+            truncated,
+        })
+    }
+}
