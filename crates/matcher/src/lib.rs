@@ -10,6 +10,7 @@ pub mod reference;
 pub mod temporal;
 pub mod time;
 pub mod value;
+#[cfg(any(test, feature = "testing"))]
 pub mod workload;
 
 pub use compiled::{

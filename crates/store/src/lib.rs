@@ -6,7 +6,8 @@
 //! TAXII server) run store calls on a blocking pool. No driver type appears in
 //! any signature here, so a PostgreSQL backend fits without changes above.
 //!
-//! Invariants every backend keeps (checked by [`conformance`]):
+//! Invariants every backend keeps (checked by `conformance`, the suite every
+//! backend's tests run; compiled only for tests, with the `testing` feature):
 //! - a stored row is `(id, version_key, raw)`; a put of the same key with the
 //!   same bytes reuses the row ([`PutOutcome::Duplicate`] when the collection,
 //!   or with none the store, already holds it); other bytes get a row of their
@@ -21,6 +22,7 @@
 
 pub mod accounts;
 pub mod clock;
+#[cfg(any(test, feature = "testing"))]
 pub mod conformance;
 pub mod memory;
 pub mod query;

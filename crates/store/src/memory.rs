@@ -1,6 +1,6 @@
 //! The in-memory backend: everything in ordered maps behind a lock. Used by
 //! tests and as the executable specification the other backends are held to
-//! (through [`crate::conformance`]).
+//! (through `crate::conformance`).
 //!
 //! Layout: every stored row lives in `objects[id][version_key]`, a list whose
 //! first entry arrived first (store-wide it *is* the version); later entries
