@@ -72,7 +72,7 @@ impl Direction {
 pub struct NodeInfo {
     /// `name`, else `abstract` (notes), else `value` (observables), else none.
     pub name: Option<String>,
-    /// The first ATT&CK or CVE external id (`G0032`, `T1486`, `CVE-…`).
+    /// The ATT&CK or CVE external id naming it (`G0032`, `T1486`, `CVE-…`).
     pub external_id: Option<String>,
     pub revoked: bool,
     /// ATT&CK's `x_mitre_deprecated`.
@@ -191,17 +191,10 @@ impl Obj {
     }
 }
 
-/// The first ATT&CK or CVE external id of an object.
+/// The ATT&CK or CVE external id that names the object (a campaign citing
+/// G0032 has none: `sightline_stix::entity`).
 pub fn entity_external_id(v: &Value) -> Option<String> {
-    v.get("external_references")?
-        .as_array()?
-        .iter()
-        .find(|r| {
-            r.get("source_name")
-                .and_then(Value::as_str)
-                .is_some_and(|s| s.starts_with("mitre-") || s == "cve")
-        })
-        .and_then(|r| r.get("external_id")?.as_str().map(str::to_owned))
+    sightline_stix::entity::own_external_id(v).map(str::to_owned)
 }
 
 /// The type a STIX id names (`intrusion-set--…` → `intrusion-set`).
@@ -349,6 +342,41 @@ impl<'a> Graph<'a> {
             Some(o) => Presence::Present(o.info()),
             None => Presence::Missing,
         })
+    }
+
+    /// What the caller can see of each id (absent: [`Presence::Missing`]).
+    pub fn infos(&self, ids: &[String]) -> Result<HashMap<String, NodeInfo>> {
+        Ok(self
+            .load(ids)?
+            .into_iter()
+            .map(|(id, o)| (id, o.info()))
+            .collect())
+    }
+
+    /// Counts of the visible, unrevoked relationships of `id` by type:
+    /// `(relationship type, out, in)`, sorted by type; sightings of it count
+    /// as type `sighting`, in.
+    pub fn relationship_counts(&self, id: &str) -> Result<Vec<(String, u64, u64)>> {
+        let mut counts: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+        for r in self.relationships(id)? {
+            if r.revoked() {
+                continue;
+            }
+            if r.ty == "sighting" {
+                counts.entry("sighting".into()).or_default().1 += 1;
+                continue;
+            }
+            let e = counts
+                .entry(r.str("relationship_type").unwrap_or("").to_owned())
+                .or_default();
+            if r.str("source_ref") == Some(id) {
+                e.0 += 1;
+            }
+            if r.str("target_ref") == Some(id) {
+                e.1 += 1;
+            }
+        }
+        Ok(counts.into_iter().map(|(t, (o, i))| (t, o, i)).collect())
     }
 
     /// The visible relationships and sightings naming `id` as source, target

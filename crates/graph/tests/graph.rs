@@ -129,12 +129,21 @@ fn load(store: &dyn Store) -> (String, String) {
     (cids[0].clone(), cids[1].clone())
 }
 
-fn stores() -> Vec<(&'static str, Box<dyn Store>, Option<tempfile::TempDir>)> {
+/// A backend's name, store, and what keeps its files or database alive.
+type Backend = (&'static str, Box<dyn Store>, Box<dyn std::any::Any>);
+
+/// Every backend: memory, SQLite, PostgreSQL (`sightline_testkit::pg`). The
+/// third member keeps the backend's files or database alive; it is dropped
+/// after the store.
+fn stores() -> Vec<Backend> {
     let dir = tempfile::tempdir().expect("dir");
     let sqlite = sightline_store_sqlite::SqliteStore::open(dir.path()).expect("sqlite");
+    let db = sightline_testkit::pg::TestDb::new("graph");
+    let pg = sightline_store_postgres::PgStore::open(db.url()).expect("postgres");
     vec![
-        ("memory", Box::new(MemoryStore::new()), None),
-        ("sqlite", Box::new(sqlite), Some(dir)),
+        ("memory", Box::new(MemoryStore::new()), Box::new(())),
+        ("sqlite", Box::new(sqlite), Box::new(dir)),
+        ("postgres", Box::new(pg), Box::new(db)),
     ]
 }
 

@@ -22,6 +22,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde_json::{json, Value};
+pub use sightline_stix::entity::named_types;
 use sightline_stix::ObjectMeta;
 use sightline_store::{NewObject, ObjectQuery, PutOutcome, Store, StoreError, VersionFilter};
 
@@ -46,45 +47,6 @@ pub struct MergeReport {
     pub linked: Vec<(String, String, String, String)>,
     /// Pairs found already linked by an earlier run.
     pub already_linked: u64,
-}
-
-const ATTACK_SOURCES: [&str; 3] = ["mitre-attack", "mitre-mobile-attack", "mitre-ics-attack"];
-
-/// The object types an external id can name (`None`: not an entity id).
-pub fn named_types(source_name: &str, external_id: &str) -> Option<&'static [&'static str]> {
-    if source_name.eq_ignore_ascii_case("cve") {
-        let rest = external_id.get(..4)?;
-        return rest
-            .eq_ignore_ascii_case("CVE-")
-            .then_some(&["vulnerability"][..]);
-    }
-    if !ATTACK_SOURCES.contains(&source_name) {
-        return None;
-    }
-    let digits = |s: &str| s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit());
-    if let Some(n) = external_id.strip_prefix("TA") {
-        return digits(n).then_some(&["x-mitre-tactic"][..]);
-    }
-    let (kind, n) = external_id.split_at_checked(1)?;
-    let n_ok = match kind {
-        // Sub-techniques: T1561.001.
-        "T" => match n.split_once('.') {
-            Some((a, b)) => digits(a) && b.len() == 3 && b.bytes().all(|c| c.is_ascii_digit()),
-            None => digits(n),
-        },
-        _ => digits(n),
-    };
-    if !n_ok {
-        return None;
-    }
-    match kind {
-        "G" => Some(&["intrusion-set", "threat-actor"]),
-        "S" => Some(&["malware", "tool"]),
-        "T" => Some(&["attack-pattern"]),
-        "C" => Some(&["campaign"]),
-        "M" => Some(&["course-of-action"]),
-        _ => None,
-    }
 }
 
 /// The entity ids (`(source_name, external_id)`) that name an object of type `ty`.

@@ -4,6 +4,7 @@
 mod cmd;
 mod log;
 mod output;
+mod table;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -66,7 +67,13 @@ enum Command {
     /// Full-text search over names, aliases and descriptions.
     Search(cmd::search::Args),
     /// Counts of objects, versions and collections.
-    Stats,
+    Stats(cmd::stats::Args),
+    /// The neighbours of an object (relationships and embedded references), or
+    /// its neighbourhood with --depth 2..3: `sightline related G0032 --type uses`.
+    Related(cmd::related::Args),
+    /// The ATT&CK matrix of an intrusion set, threat actor, campaign or malware:
+    /// techniques by tactic, each with the path linking it.
+    Matrix(cmd::related::MatrixArgs),
     /// Verify the store's integrity; exit 1 when a problem is found.
     Check,
     /// Manage TAXII collections.
@@ -143,7 +150,9 @@ fn main() -> ExitCode {
         Command::Export(a) => cmd::export::run(&cli.data, a),
         Command::Get(a) => cmd::get::run(&cli.data, a),
         Command::Search(a) => cmd::search::run(&cli.data, a),
-        Command::Stats => cmd::stats::run(&cli.data),
+        Command::Stats(a) => cmd::stats::run(&cli.data, a),
+        Command::Related(a) => cmd::related::run(&cli.data, a),
+        Command::Matrix(a) => cmd::related::matrix(&cli.data, a),
         Command::Check => cmd::check::run(&cli.data),
         Command::Collection(c) => cmd::collection::run(&cli.data, c),
         Command::Serve(a) => cmd::serve::run(&cli.data, a),

@@ -9,6 +9,7 @@
 pub mod budget;
 pub mod diag;
 pub mod encoding;
+pub mod entity;
 pub mod ids;
 pub mod object;
 pub mod time;

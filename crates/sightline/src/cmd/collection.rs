@@ -5,6 +5,7 @@ use std::path::Path;
 use sightline_store::CollectionInfo;
 
 use crate::output::with_stdout;
+use crate::table::Table;
 use crate::{Failure, Outcome};
 
 #[derive(Debug, clap::Subcommand)]
@@ -18,8 +19,12 @@ pub enum Command {
         #[arg(long)]
         description: Option<String>,
     },
-    /// List collections.
-    List,
+    /// List collections (an aligned table, or JSON with --json).
+    List {
+        /// One JSON array of collections.
+        #[arg(long)]
+        json: bool,
+    },
     /// Remove a collection (its objects stay in the store).
     Remove { id_or_alias: String },
 }
@@ -59,19 +64,32 @@ pub fn run(data: &Path, cmd: Command) -> Result<Outcome, Failure> {
             }
             with_stdout(|w| writeln!(w, "{id}")).map_err(io)?;
         }
-        Command::List => {
+        Command::List { json } => {
             let cs = store.collections()?;
             with_stdout(|w| {
-                for c in &cs {
-                    writeln!(
-                        w,
-                        "{}\t{}\t{}",
-                        c.id,
-                        c.alias.as_deref().unwrap_or("-"),
-                        c.title
-                    )?;
+                if json {
+                    let list: Vec<_> = cs
+                        .iter()
+                        .map(|c| {
+                            serde_json::json!({"id": c.id, "alias": c.alias, "title": c.title,
+                                "description": c.description, "media_types": c.media_types})
+                        })
+                        .collect();
+                    serde_json::to_writer(&mut *w, &list)?;
+                    return w.write_all(b"\n");
                 }
-                Ok(())
+                if cs.is_empty() {
+                    return Ok(());
+                }
+                let mut t = Table::new(&["ID", "ALIAS", "TITLE"]);
+                for c in &cs {
+                    t.row(vec![
+                        c.id.clone(),
+                        c.alias.clone().unwrap_or_else(|| "-".into()),
+                        c.title.clone(),
+                    ]);
+                }
+                t.write(w)
             })
             .map_err(io)?;
         }

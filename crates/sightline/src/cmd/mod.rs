@@ -10,6 +10,7 @@ pub mod import;
 pub mod matching;
 pub mod migrate;
 pub mod pattern;
+pub mod related;
 pub mod search;
 pub mod serve;
 pub mod sightings;
