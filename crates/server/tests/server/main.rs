@@ -2,7 +2,7 @@
 //! 127.0.0.1 with a free port (port 0) over a memory store, on its own tokio
 //! runtime thread, and talks to it with a blocking HTTP client.
 //!
-//! Real-binary tests (the CLI, SIGTERM) live in `crates/sightline/tests/serve.rs`.
+//! Real-binary tests (the CLI, SIGTERM) live in `crates/sightline/tests/it/serve.rs`.
 
 mod access;
 mod bad_input;

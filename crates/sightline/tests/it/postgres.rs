@@ -7,7 +7,7 @@
 //! Needs PostgreSQL: SIGHTLINE_TEST_PG, or a private cluster `sightline_testkit::pg`
 //! starts; without PostgreSQL these tests fail and say how to get it.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! mistyped `--type`, a duplicate collection. Each is refused with a message
 //! that names what is wrong, and the right exit code.
 
-mod common;
+use crate::common;
 
 use common::{data, sightline};
 

@@ -78,9 +78,21 @@ impl Serve {
     /// listens and, over plain HTTP, answers `/healthz`. The server's
     /// standard error goes to `stderr`.
     pub fn start(global: &[&str], args: &[&str], stderr: Stdio) -> Serve {
+        Serve::start_with_env(&[], global, args, stderr)
+    }
+
+    /// [`Serve::start`] with extra environment variables (never set on the
+    /// test process: its tests share one process under `cargo test`).
+    pub fn start_with_env(
+        env: &[(&str, &str)],
+        global: &[&str],
+        args: &[&str],
+        stderr: Stdio,
+    ) -> Serve {
         let mut child = Command::new(BIN)
             .env_remove("SIGHTLINE_DATA")
             .env_remove("SIGHTLINE_STORE")
+            .envs(env.iter().copied())
             .args(global)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(args)

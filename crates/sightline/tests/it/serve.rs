@@ -4,7 +4,7 @@
 //! `sightline healthcheck`, talks HTTP with a blocking client, and stops the
 //! server with SIGTERM.
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! `sightline warninglist`: the real binary imports MISP lists into the data
 //! directory, lists them with the built-in ones, and checks values.
 
-mod common;
+use crate::common;
 
 use std::process::Output;
 

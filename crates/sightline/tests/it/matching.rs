@@ -4,7 +4,7 @@
 //! as versions (STIX 2.1 §5.6 sighting: count, first_seen, last_seen,
 //! observed_data_refs, where_sighted_refs).
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 use std::path::Path;

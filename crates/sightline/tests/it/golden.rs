@@ -12,10 +12,10 @@
 //! `docs/pattern-diagnostics.md` must appear in some golden output, and the
 //! documents must list exactly the codes of `sightline_stix::Code`.
 //!
-//! `SIGHTLINE_BLESS=1 cargo test -p sightline --test golden` rewrites the
+//! `SIGHTLINE_BLESS=1 cargo test -p sightline --test it golden::` rewrites the
 //! expected files from the current binary; review the diff.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -10,7 +10,7 @@
 //! The PostgreSQL test needs PostgreSQL: SIGHTLINE_TEST_PG, or a private cluster
 //! `sightline_testkit::pg` starts; without PostgreSQL it fails and says how to get it.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Output, Stdio};

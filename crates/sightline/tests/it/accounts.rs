@@ -2,7 +2,7 @@
 //! list` with expiry and last use, and the audit lines of account commands
 //! (to `SIGHTLINE_AUDIT_LOG`), which never hold a password or a token.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Output, Stdio};
@@ -120,10 +120,13 @@ fn server_log_is_plain_off_a_terminal() {
     let dir = tempfile::tempdir().expect("dir");
     let data = dir.path().join("data");
     let log = dir.path().join("stderr.log");
-    // nextest runs each test in a process of its own: no other test sees it.
-    std::env::set_var("SIGHTLINE_LOG", "info");
     let stderr = std::fs::File::create(&log).expect("log file");
-    let mut s = common::Serve::start(&common::data(&data), &[], Stdio::from(stderr));
+    let mut s = common::Serve::start_with_env(
+        &[("SIGHTLINE_LOG", "info")],
+        &common::data(&data),
+        &[],
+        Stdio::from(stderr),
+    );
     let r = common::client()
         .get(s.url("/taxii2/"))
         .header("authorization", common::basic("mallory", "guess-one"))

@@ -4,7 +4,7 @@
 //! `../shared/data/real` beside the checkout); where it is absent the tests
 //! that need it say NOT RUN and pass.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use common::{data, ok, sightline};
 use serde_json::Value;
 
-const PACK: &str = include_str!("../../../packs/bureau-121.json");
+const PACK: &str = include_str!("../../../../packs/bureau-121.json");
 const LAZARUS: &str = "intrusion-set--c93fccb1-e8e8-42cf-ae33-2ad1d183913a";
 const MITRE: &str = "identity--c78cb6e5-0c4b-4611-8297-d1b8b55e40b5";
 
