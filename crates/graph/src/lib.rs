@@ -103,11 +103,15 @@ impl Presence {
 pub enum Via {
     /// A relationship object (or sighting) with this id.
     Relationship {
+        #[serde(rename = "relationship")]
         id: String,
         relationship_type: String,
     },
     /// An embedded reference property (`created_by_ref`, `object_refs`, …).
-    Property { name: String },
+    Property {
+        #[serde(rename = "property")]
+        name: String,
+    },
 }
 
 impl Via {

@@ -538,3 +538,34 @@ fn pack_and_attack_are_one_graph() {
     let b = g.attack_matrix(BUREAU_121).expect("bureau matrix");
     assert!(b.technique_count >= 93, "{}", b.technique_count);
 }
+
+/// The JSON of a neighbour names the link and the neighbour without one
+/// key hiding another (both have an id and a name).
+#[test]
+fn neighbour_json_keeps_link_and_object_apart() {
+    let store = MemoryStore::new();
+    load(&store);
+    let g = Graph::new(&store, None);
+    let c = g
+        .neighbours(CAMPAIGN, &NeighbourQuery::default())
+        .expect("campaign");
+    let v = serde_json::to_value(&c).expect("json");
+    let rel = v
+        .as_array()
+        .and_then(|a| a.iter().find(|n| n["via"] == "relationship"))
+        .expect("a relationship neighbour");
+    assert_eq!(rel["id"], GROUP);
+    assert_eq!(rel["name"], "Test Group");
+    assert_eq!(
+        rel["relationship"],
+        "relationship--00000002-0000-4000-8000-000000000000"
+    );
+    assert_eq!(rel["relationship_type"], "attributed-to");
+    let prop = v
+        .as_array()
+        .and_then(|a| a.iter().find(|n| n["via"] == "property"))
+        .expect("a property neighbour");
+    assert_eq!(prop["property"], "created_by_ref");
+    assert_eq!(prop["id"], SECRET);
+    assert_eq!(prop["presence"], "present");
+}
