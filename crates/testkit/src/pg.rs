@@ -162,27 +162,14 @@ fn launch_for(owner: &Owner, bindir: &Path, tmp: &Path) -> Result<String, String
             return Ok(url);
         }
     }
+    let path = prepend_path(bindir);
     // Left over from a run whose watcher could not stop it: start afresh.
     if dir.exists() {
-        let _ = Command::new("bash")
-            .arg(SCRIPT)
-            .args(["stop".as_ref(), dir.as_os_str()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        let _ = pg_script(&path, "stop", &dir);
         let _ = fs::remove_dir_all(&dir);
     }
-    let path = prepend_path(bindir);
-    let started = Command::new("bash")
-        .arg(SCRIPT)
-        .args(["start".as_ref(), dir.as_os_str()])
-        .env("PATH", &path)
-        .stdin(Stdio::null())
-        // Its own process group: the server outlives this test process
-        // (nextest ends a test's group with the test), the watcher stops it.
-        .process_group(0)
-        .output()
-        .map_err(|e| format!("testkit: cannot run {SCRIPT}: {e}"))?;
+    // The server outlives this test process; the watcher stops it.
+    let started = pg_script(&path, "start", &dir);
     if !started.status.success() {
         return Err(format!(
             "testkit: {ENV} is unset and starting a private PostgreSQL cluster failed \
@@ -211,6 +198,77 @@ fn launch_for(owner: &Owner, bindir: &Path, tmp: &Path) -> Result<String, String
     fs::write(&url_file, &url)
         .map_err(|e| format!("testkit: cannot write {}: {e}", url_file.display()))?;
     Ok(url)
+}
+
+/// A private cluster of one test, for tests that stop or restart PostgreSQL
+/// itself: started with `scripts/pg start`, stopped and removed when dropped.
+#[derive(Debug)]
+pub struct Cluster {
+    dir: PathBuf,
+    path: std::ffi::OsString,
+    url: String,
+}
+
+impl Cluster {
+    /// Starts one; panics, saying how to get PostgreSQL, when there is none.
+    pub fn start() -> Cluster {
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let bindir = find_bindir(&path, Path::new(DEBIAN_ROOT))
+            .unwrap_or_else(|| panic!("{}", missing_message()));
+        static N: AtomicU64 = AtomicU64::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "sightline-testkit-cluster-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let path = prepend_path(&bindir);
+        let out = pg_script(&path, "start", &dir);
+        assert!(
+            out.status.success(),
+            "scripts/pg start {}: {}\n{}",
+            dir.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let url = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        Cluster { dir, path, url }
+    }
+
+    /// The cluster's URL (database `postgres`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Stops it (fast: connections are cut) and starts it on the same port.
+    pub fn restart(&self) {
+        let out = pg_script(&self.path, "restart", &self.dir);
+        assert!(
+            out.status.success(),
+            "scripts/pg restart: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = pg_script(&self.path, "stop", &self.dir);
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Runs `scripts/pg ACTION DIR` with `path` as PATH, in a process group of
+/// its own (the server outlives this test process's group under nextest).
+fn pg_script(path: &std::ffi::OsStr, action: &str, dir: &Path) -> std::process::Output {
+    Command::new("bash")
+        .arg(SCRIPT)
+        .args([action.as_ref(), dir.as_os_str()])
+        .env("PATH", path)
+        .stdin(Stdio::null())
+        .process_group(0)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {SCRIPT}: {e}"))
 }
 
 fn prepend_path(dir: &Path) -> std::ffi::OsString {
@@ -411,6 +469,20 @@ mod tests {
             std::thread::sleep(Duration::from_millis(200));
         }
         let _ = fs::remove_dir_all(&tmp);
+    }
+
+    /// A test's own cluster restarts on its port and is gone once dropped.
+    #[test]
+    fn a_cluster_of_ones_own_restarts_and_stops_when_dropped() {
+        let c = Cluster::start();
+        let url = c.url().to_owned();
+        assert!(answers(&url));
+        c.restart();
+        assert!(answers(&url), "the same URL after a restart");
+        let dir = c.dir.clone();
+        drop(c);
+        assert!(!dir.exists());
+        assert!(!answers(&url));
     }
 
     /// A fresh directory of this test process (no tempfile dependency).

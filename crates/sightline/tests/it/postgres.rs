@@ -11,20 +11,36 @@ use crate::common;
 
 use std::collections::HashSet;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{basic, client, ok, sightline, Serve, TAXII};
 use serde_json::{json, Value};
 use sightline_store::{CollectionStore, ObjectQuery, ObjectReader, Store, VersionFilter};
 use sightline_testkit::config::OneCollection;
-use sightline_testkit::pg::TestDb;
+use sightline_testkit::pg::{Cluster, TestDb};
 
 /// `[collections.c1]` of the servers below.
 const ALICE_READS_AND_WRITES: &str = "can_read = [\"alice\"]\ncan_write = [\"alice\"]";
 
 fn run(store: &str, args: &[&str], stdin: Option<&str>) -> Output {
     sightline(&["--store", store], args, stdin)
+}
+
+/// `DIR/sightline.toml`: a server on store `s` serving c1, which alice reads and writes.
+fn alice_config(dir: &Path, s: &str) -> std::path::PathBuf {
+    let config = dir.join("sightline.toml");
+    std::fs::write(
+        &config,
+        OneCollection {
+            top: &format!("store = \"{s}\"\ndefault_api_root = \"api1\""),
+            rights: ALICE_READS_AND_WRITES,
+            ..Default::default()
+        }
+        .toml(),
+    )
+    .expect("config");
+    config
 }
 
 /// A STIX id with a UUIDv4 numbered `n`.
@@ -476,17 +492,7 @@ fn lost_database_connections_are_503_then_reconnected() {
         &["user", "add", "alice", "--password-stdin"],
         Some("correct horse\n"),
     ));
-    let config = dir.path().join("sightline.toml");
-    std::fs::write(
-        &config,
-        OneCollection {
-            top: &format!("store = \"{s}\"\ndefault_api_root = \"api1\""),
-            rights: ALICE_READS_AND_WRITES,
-            ..Default::default()
-        }
-        .toml(),
-    )
-    .expect("config");
+    let config = alice_config(dir.path(), s);
     let srv = serve(&dir.path().join("a"), &config);
     let url = format!("{}/api1/collections/c1/objects/", srv.base);
     let c = client();
@@ -531,56 +537,15 @@ fn lost_database_connections_are_503_then_reconnected() {
     assert_eq!(get().status(), 200);
 }
 
-/// A private cluster of this test's own (scripts/pg), so it can be restarted
-/// without disturbing the other tests' shared one.
-struct OwnCluster {
-    dir: tempfile::TempDir,
-    url: String,
-}
-
-fn scripts_pg() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/pg")
-}
-
-impl OwnCluster {
-    fn start() -> OwnCluster {
-        let dir = tempfile::tempdir().expect("dir");
-        let out = Command::new(scripts_pg())
-            .arg("start")
-            .arg(dir.path())
-            .output()
-            .expect("scripts/pg");
-        let url = ok(&out).trim().to_owned();
-        assert!(url.starts_with("postgres://"), "{url}");
-        OwnCluster { dir, url }
-    }
-
-    fn restart(&self) {
-        ok(&Command::new(scripts_pg())
-            .arg("restart")
-            .arg(self.dir.path())
-            .output()
-            .expect("scripts/pg restart"));
-    }
-}
-
-impl Drop for OwnCluster {
-    fn drop(&mut self) {
-        let _ = Command::new(scripts_pg())
-            .arg("stop")
-            .arg(self.dir.path())
-            .output();
-    }
-}
-
 /// Issue 5 §3: PostgreSQL restarted while a client POSTs envelopes through
 /// `serve`: requests during the outage fail with 503 (never 500, never a
 /// hang), the server reconnects by itself, and every object whose POST was
 /// acknowledged (202 with success_count, TAXII 2.1 §5.5) is stored.
 #[test]
 fn postgres_restart_under_load_loses_nothing_acknowledged() {
-    let pg = OwnCluster::start();
-    let s = pg.url.as_str();
+    // A cluster of its own: restarting it disturbs no other test.
+    let pg = Cluster::start();
+    let s = pg.url();
     let dir = tempfile::tempdir().expect("dir");
     ok(&run(s, &["collection", "add", "c1"], None));
     ok(&run(
@@ -588,17 +553,7 @@ fn postgres_restart_under_load_loses_nothing_acknowledged() {
         &["user", "add", "alice", "--password-stdin"],
         Some("correct horse\n"),
     ));
-    let config = dir.path().join("sightline.toml");
-    std::fs::write(
-        &config,
-        OneCollection {
-            top: &format!("store = \"{s}\"\ndefault_api_root = \"api1\""),
-            rights: ALICE_READS_AND_WRITES,
-            ..Default::default()
-        }
-        .toml(),
-    )
-    .expect("config");
+    let config = alice_config(dir.path(), s);
     let srv = serve(&dir.path().join("a"), &config);
     let url = format!("{}/api1/collections/c1/objects/", srv.base);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
