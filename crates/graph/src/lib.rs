@@ -392,11 +392,14 @@ impl<'a> Graph<'a> {
         Ok(rels)
     }
 
-    /// The neighbours of `id` (see [`NeighbourQuery`]): the other end of each
-    /// relationship, each embedded reference it holds (out), each sighting
-    /// of it (in). Sorted by edge label, neighbour type, name, id.
-    pub fn neighbours(&self, id: &str, q: &NeighbourQuery) -> Result<Vec<Neighbour>> {
-        let me = self.load_one(id)?;
+    /// The links of `me` matching `q`, before their other ends are read:
+    /// `(direction, via, other id)`. One `relationships_of`.
+    pub(crate) fn links(
+        &self,
+        me: &Obj,
+        q: &NeighbourQuery,
+    ) -> Result<Vec<(Direction, Via, String)>> {
+        let id = me.id.as_str();
         let direction = q.direction.unwrap_or(Direction::Both);
         // (direction, via, other id) before the other ends are read.
         let mut raw: Vec<(Direction, Via, String)> = Vec::new();
@@ -439,6 +442,15 @@ impl<'a> Graph<'a> {
                 && (q.target_types.is_empty()
                     || q.target_types.iter().any(|t| t == type_of_id(other)))
         });
+        Ok(raw)
+    }
+
+    /// The neighbours of `id` (see [`NeighbourQuery`]): the other end of each
+    /// relationship, each embedded reference it holds (out), each sighting
+    /// of it (in). Sorted by edge label, neighbour type, name, id.
+    pub fn neighbours(&self, id: &str, q: &NeighbourQuery) -> Result<Vec<Neighbour>> {
+        let me = self.load_one(id)?;
+        let raw = self.links(&me, q)?;
         let others: Vec<String> = raw.iter().map(|(_, _, o)| o.clone()).collect();
         let found = self.load(&others)?;
         let mut out: Vec<Neighbour> = raw

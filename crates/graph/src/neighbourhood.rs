@@ -1,11 +1,11 @@
 //! A bounded neighbourhood: breadth-first from a seed, `depth` hops, at most
 //! `node_limit` nodes (then `truncated`).
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashSet, VecDeque};
 
 use serde::Serialize;
 
-use crate::{Direction, Graph, GraphError, NeighbourQuery, Presence, Result};
+use crate::{type_of_id, Direction, Graph, GraphError, NeighbourQuery, Obj, Presence, Result, Via};
 
 /// The default node bound (issue 14: a readable graph stays under it).
 pub const DEFAULT_NODE_LIMIT: usize = 2_000;
@@ -93,59 +93,81 @@ impl Graph<'_> {
             depth: 0,
             presence: Presence::Present(seed_obj.info()),
         }];
-        let mut index: HashMap<String, usize> = HashMap::from([(seed.to_owned(), 0)]);
+        let mut index: HashSet<String> = HashSet::from([seed.to_owned()]);
         let mut edges: BTreeSet<Edge> = BTreeSet::new();
         let mut truncated = false;
-        let mut queue: VecDeque<(String, u32)> = VecDeque::from([(seed.to_owned(), 0)]);
+        let mut queue: VecDeque<(Obj, u32)> = VecDeque::from([(seed_obj, 0)]);
         let nq = NeighbourQuery {
             direction: Some(Direction::Both),
             edge_types: q.edge_types.clone(),
             target_types: Vec::new(),
         };
-        while let Some((id, depth)) = queue.pop_front() {
+        while let Some((obj, depth)) = queue.pop_front() {
             if depth >= q.depth {
                 continue;
             }
-            for n in self.neighbours(&id, &nq)? {
-                if q.edge_types.is_empty() && !q.follow_meta && META_REFS.contains(&n.via.label()) {
+            let mut links = self.links(&obj, &nq)?;
+            links.retain(|(_, via, other)| {
+                !(q.edge_types.is_empty() && !q.follow_meta && META_REFS.contains(&via.label()))
+                    && (q.types.is_empty() || q.types.iter().any(|t| t == type_of_id(other)))
+            });
+            // Only the ends that become nodes are read: a node with a large
+            // degree costs its links, not a read of every object behind them.
+            let mut new_ids: Vec<String> = Vec::new();
+            let mut new_set: HashSet<&str> = HashSet::new();
+            for (_, _, other) in &links {
+                if index.contains(other) || new_set.contains(other.as_str()) {
                     continue;
                 }
-                if !q.types.is_empty() && !q.types.contains(&n.ty) {
+                if nodes.len() + new_ids.len() >= q.node_limit {
+                    truncated = true;
                     continue;
                 }
-                if !index.contains_key(&n.id) {
-                    if nodes.len() >= q.node_limit {
-                        truncated = true;
-                        continue;
-                    }
-                    index.insert(n.id.clone(), nodes.len());
-                    let present = n.presence.info().is_some();
-                    nodes.push(Node {
-                        id: n.id.clone(),
-                        ty: n.ty.clone(),
-                        depth: depth + 1,
-                        presence: n.presence.clone(),
-                    });
-                    if present {
-                        queue.push_back((n.id.clone(), depth + 1));
-                    }
+                new_set.insert(other);
+                new_ids.push(other.clone());
+            }
+            let mut loaded = self.load(&new_ids)?;
+            for other in new_ids {
+                let found = loaded.remove(&other);
+                nodes.push(Node {
+                    ty: type_of_id(&other).to_owned(),
+                    depth: depth + 1,
+                    presence: found
+                        .as_ref()
+                        .map_or(Presence::Missing, |o| Presence::Present(o.info())),
+                    id: other.clone(),
+                });
+                index.insert(other);
+                // Missing (or unreadable) nodes are kept but not expanded.
+                if let Some(o) = found {
+                    queue.push_back((o, depth + 1));
                 }
-                let (source, target) = match n.direction {
-                    Direction::In => (n.id.clone(), id.clone()),
-                    _ => (id.clone(), n.id.clone()),
+            }
+            for (direction, via, other) in links {
+                if !index.contains(&other) {
+                    continue;
+                }
+                let (source, target) = match direction {
+                    Direction::In => (other, obj.id.clone()),
+                    _ => (obj.id.clone(), other),
                 };
-                let relationship = match &n.via {
-                    crate::Via::Relationship { id, .. } => Some(id.clone()),
-                    crate::Via::Property { .. } => None,
+                let relationship = match &via {
+                    Via::Relationship { id, .. } => Some(id.clone()),
+                    Via::Property { .. } => None,
                 };
                 edges.insert(Edge {
                     source,
                     target,
-                    label: n.via.label().to_owned(),
+                    label: via.label().to_owned(),
                     relationship,
                 });
             }
         }
+        // Readable and stable: by depth, then type, name and id.
+        nodes.sort_by(|a, b| {
+            let name = |n: &Node| n.presence.info().and_then(|i| i.name.clone());
+            (a.depth, &a.ty, name(a), &a.id).cmp(&(b.depth, &b.ty, name(b), &b.id))
+        });
         Ok(Neighbourhood {
             seed: seed.to_owned(),
             nodes,
