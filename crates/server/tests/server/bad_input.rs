@@ -19,7 +19,7 @@ use sightline_server::ServerConfig;
 use sightline_testkit::config::OneCollection;
 use sightline_testkit::http::TestCert;
 
-use super::{basic, client, start_with, store_with_bob, Running};
+use super::{basic, client, identity, start_with, store_with_bob, Running};
 
 const OBJECTS: &str = "/api1/collections/c1/objects/";
 const TAXII: &str = "application/taxii+json;version=2.1";
@@ -132,20 +132,9 @@ fn alive(s: &Running) {
     );
 }
 
-fn identity(n: u64) -> Value {
-    json!({
-        "type": "identity",
-        "spec_version": "2.1",
-        "id": format!("identity--6a1e5b3c-0000-4000-8000-{n:012x}"),
-        "created": "2020-01-01T00:00:00.000Z",
-        "modified": "2020-01-01T00:00:00.000Z",
-        "name": format!("Org {n}"),
-        "identity_class": "organization"
-    })
-}
-
 fn envelope(ns: std::ops::Range<u64>) -> Vec<u8> {
-    serde_json::to_vec(&json!({"objects": ns.map(identity).collect::<Vec<_>>()})).expect("json")
+    let objects: Vec<Value> = ns.map(|n| identity(n, &format!("Org {n}"))).collect();
+    serde_json::to_vec(&json!({ "objects": objects })).expect("json")
 }
 
 /// Request head of a POST of `len` bytes to c1 as bob.

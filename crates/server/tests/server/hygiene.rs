@@ -10,7 +10,7 @@ use sightline_store::Store;
 
 use sightline_testkit::http::TestCert;
 
-use super::{basic, client, start_with, store_with_c1, Running};
+use super::{basic, client, one_good_one_bad, start_with, store_with_c1, Running};
 
 const PW: &str = "correct horse battery";
 const TAXII: &str = "application/taxii+json;version=2.1";
@@ -213,13 +213,7 @@ fn audit_log_lines() {
     let file = dir.path().join("audit.log");
     let s = start(&format!("audit_log = {:?}", file.to_str().expect("utf-8")));
     let c = client();
-    let envelope = json!({"objects": [{
-        "type": "indicator", "spec_version": "2.1",
-        "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
-        "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
-        "pattern": "[ipv4-addr:value = '198.51.100.1']", "pattern_type": "stix",
-        "valid_from": "2024-01-01T00:00:00Z"
-    }, {"type": "indicator", "id": "not-an-id"}]});
+    let envelope = one_good_one_bad();
     let posted: Value = c
         .post(s.url(OBJECTS))
         .header("authorization", basic("bob", PW))

@@ -18,7 +18,9 @@ use sightline_server::ServerConfig;
 
 use sightline_testkit::config::OneCollection;
 
-use super::{basic, client, start_with, start_with_validator, store_with_bob, Running};
+use super::{
+    basic, client, identity, start_with, start_with_validator, store_with_bob, Running,
+};
 
 const OBJECTS: &str = "/api1/collections/c1/objects/";
 const TAXII: &str = "application/taxii+json;version=2.1";
@@ -41,18 +43,6 @@ fn config(limits: &str) -> ServerConfig {
 
 fn start(limits: &str) -> Running {
     start_with(config(limits), store_with_bob()).expect("start")
-}
-
-fn identity(n: u64, name: &str) -> Value {
-    json!({
-        "type": "identity",
-        "spec_version": "2.1",
-        "id": format!("identity--6a1e5b3c-0000-4000-8000-{n:012x}"),
-        "created": "2020-01-01T00:00:00.000Z",
-        "modified": "2020-01-01T00:00:00.000Z",
-        "name": name,
-        "identity_class": "organization"
-    })
 }
 
 fn post(s: &Running, body: Vec<u8>) -> Response {

@@ -146,18 +146,47 @@ fn start(store: Arc<dyn Store>) -> Running {
     r
 }
 
-/// A memory store with collection `c1` (served as /api1/ by [`config`]).
-fn store_with_c1() -> Arc<dyn Store> {
-    let s: Arc<dyn Store> = Arc::new(MemoryStore::new());
-    s.create_collection(&CollectionInfo {
+/// Collection `c1` (served as /api1/ by [`config`] and [`c1_config`]).
+fn c1() -> CollectionInfo {
+    CollectionInfo {
         id: "6cd4b2c5-5f7e-4f3c-9d0b-3f5a7e9d1c21".into(),
         title: "C1".into(),
         description: None,
         alias: Some("c1".into()),
         media_types: vec!["application/stix+json;version=2.1".into()],
-    })
-    .expect("collection");
+    }
+}
+
+/// A memory store with collection [`c1`].
+fn store_with_c1() -> Arc<dyn Store> {
+    let s: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    s.create_collection(&c1()).expect("collection");
     s
+}
+
+/// Identity `n` (STIX 2.1 §4.5), named `name`.
+fn identity(n: u64, name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "type": "identity",
+        "spec_version": "2.1",
+        "id": format!("identity--6a1e5b3c-0000-4000-8000-{n:012x}"),
+        "created": "2020-01-01T00:00:00.000Z",
+        "modified": "2020-01-01T00:00:00.000Z",
+        "name": name,
+        "identity_class": "organization"
+    })
+}
+
+/// An envelope of one valid indicator and one object with no valid id: its
+/// POST is accepted with one success and one failure (TAXII 2.1 §5.5).
+fn one_good_one_bad() -> serde_json::Value {
+    serde_json::json!({"objects": [{
+        "type": "indicator", "spec_version": "2.1",
+        "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+        "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+        "pattern": "[ipv4-addr:value = '198.51.100.1']", "pattern_type": "stix",
+        "valid_from": "2024-01-01T00:00:00Z"
+    }, {"type": "indicator", "id": "not-an-id"}]})
 }
 
 fn store_with_bob() -> Arc<dyn Store> {

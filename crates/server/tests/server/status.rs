@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use sightline_store::{CollectionInfo, Store};
+use sightline_store::Store;
 use sightline_store_sqlite::SqliteStore;
 
-use crate::{basic, client, config, start_with};
+use crate::{basic, c1, client, config, one_good_one_bad, start_with};
 
 fn open(dir: &std::path::Path) -> Arc<dyn Store> {
     Arc::new(SqliteStore::open(dir).expect("open store"))
@@ -17,14 +17,7 @@ fn status_survives_a_restart() {
     let data = tempfile::tempdir().expect("temp dir");
     {
         let s = open(data.path());
-        s.create_collection(&CollectionInfo {
-            id: "6cd4b2c5-5f7e-4f3c-9d0b-3f5a7e9d1c21".into(),
-            title: "C1".into(),
-            description: None,
-            alias: Some("c1".into()),
-            media_types: vec!["application/stix+json;version=2.1".into()],
-        })
-        .expect("collection");
+        s.create_collection(&c1()).expect("collection");
         sightline_server::add_user(s.as_ref(), "slow", "twelve-chars-pw", vec![], false)
             .expect("writer");
         sightline_server::add_user(
@@ -36,13 +29,7 @@ fn status_survives_a_restart() {
         )
         .expect("reader");
     }
-    let envelope = serde_json::json!({"objects": [{
-        "type": "indicator", "spec_version": "2.1",
-        "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
-        "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
-        "pattern": "[ipv4-addr:value = '198.51.100.1']", "pattern_type": "stix",
-        "valid_from": "2024-01-01T00:00:00Z"
-    }, {"type": "indicator", "id": "not-an-id"}]});
+    let envelope = one_good_one_bad();
     let c = client();
     let (id, body) = {
         let mut r = start_with(config(data.path()), open(data.path())).expect("start");
