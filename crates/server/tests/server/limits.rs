@@ -18,9 +18,7 @@ use sightline_server::ServerConfig;
 
 use sightline_testkit::config::OneCollection;
 
-use super::{
-    basic, client, identity, start_with, start_with_validator, store_with_bob, Running,
-};
+use super::{basic, client, identity, start_with, start_with_validator, store_with_bob, Running};
 
 const OBJECTS: &str = "/api1/collections/c1/objects/";
 const TAXII: &str = "application/taxii+json;version=2.1";
