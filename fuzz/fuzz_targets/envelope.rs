@@ -22,6 +22,7 @@ const LIMITS: InputLimits = InputLimits {
     max_objects_per_envelope: 64,
     max_json_depth: 16,
     max_string_bytes: 4096,
+    max_values_per_object: 10_000,
 };
 
 fuzz_target!(|data: &[u8]| {

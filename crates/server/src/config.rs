@@ -108,6 +108,9 @@ pub struct Limits {
     /// The longest string (value or key, unescaped) in a POSTed body, bytes;
     /// longer is a 413.
     pub max_string_bytes: usize,
+    /// JSON values (keys included) in one object of a POSTed envelope; more
+    /// is a 413. Bounds the parsed tree validation holds (~50 bytes a value).
+    pub max_values_per_object: usize,
     /// Open connections from one client IP address; a connection beyond it is
     /// closed at once (0: no limit). Behind a reverse proxy every client has
     /// the proxy's address: raise it or set 0 there.
@@ -155,6 +158,7 @@ impl Default for Limits {
             max_objects_per_envelope: 10_000,
             max_json_depth: 64,
             max_string_bytes: 1 << 20,
+            max_values_per_object: 1_000_000,
             max_connections_per_ip: 1024,
             max_connections: None,
             write_timeout_secs: 60,
@@ -306,6 +310,7 @@ impl ServerConfig {
         for (name, v) in [
             ("max_objects_per_envelope", l.max_objects_per_envelope),
             ("max_string_bytes", l.max_string_bytes),
+            ("max_values_per_object", l.max_values_per_object),
             ("max_inflight_post_bytes", l.max_inflight_post_bytes),
             ("max_page_bytes", l.max_page_bytes),
             ("max_inflight_page_bytes", l.max_inflight_page_bytes),

@@ -414,6 +414,7 @@ fn taxii_config(
             max_objects_per_envelope: config.limits.max_objects_per_envelope,
             max_json_depth: config.limits.max_json_depth,
             max_string_bytes: config.limits.max_string_bytes,
+            max_values_per_object: config.limits.max_values_per_object,
         },
         discovery_requires_auth: config.discovery_private(),
         pages: sightline_taxii::PageLimits {

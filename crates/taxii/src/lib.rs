@@ -115,6 +115,10 @@ pub struct InputLimits {
     pub max_json_depth: usize,
     /// Bytes of the longest string (value or key, once unescaped); longer is a 413.
     pub max_string_bytes: usize,
+    /// JSON values (keys included) in one object of the envelope; more is a
+    /// 413. Validation holds one object's parsed tree (~50 bytes a value), so
+    /// this bounds what a body of tiny values costs beyond its bytes.
+    pub max_values_per_object: usize,
 }
 
 /// The deepest nesting serde_json parses: its recursion limit (128) keeps
@@ -128,6 +132,7 @@ impl Default for InputLimits {
             max_objects_per_envelope: 10_000,
             max_json_depth: 64,
             max_string_bytes: 1 << 20,
+            max_values_per_object: 1_000_000,
         }
     }
 }

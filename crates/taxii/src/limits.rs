@@ -17,12 +17,18 @@ use crate::InputLimits;
 enum Violation {
     Depth,
     String(usize),
+    Values,
 }
 
 struct Bounds<'a> {
     limits: &'a InputLimits,
     violation: &'a Cell<Option<Violation>>,
+    /// Values seen so far in the current envelope object.
+    values: Cell<usize>,
 }
+
+/// The nesting of an envelope's objects: body (1) → `objects` list (2) → object.
+const OBJECT_DEPTH: usize = 3;
 
 /// Checks one value at nesting `depth` (the body itself is depth 1).
 #[derive(Clone, Copy)]
@@ -60,6 +66,18 @@ impl<'de> DeserializeSeed<'de> for Check<'_> {
     type Value = ();
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        if self.depth >= OBJECT_DEPTH {
+            let b = self.bounds;
+            let n = if self.depth == OBJECT_DEPTH {
+                1
+            } else {
+                b.values.get() + 1
+            };
+            b.values.set(n);
+            if n > b.limits.max_values_per_object {
+                return Err(self.fail(Violation::Values));
+            }
+        }
         d.deserialize_any(self)
     }
 }
@@ -113,6 +131,7 @@ pub(crate) fn check_body(body: &str, limits: &InputLimits) -> Result<(), TaxiiEr
     let bounds = Bounds {
         limits,
         violation: &violation,
+        values: Cell::new(0),
     };
     let mut de = serde_json::Deserializer::from_str(body);
     let r = Check {
@@ -129,6 +148,11 @@ pub(crate) fn check_body(body: &str, limits: &InputLimits) -> Result<(), TaxiiEr
             "the request body has a string of {len} bytes at {at}; \
              max_string_bytes is {}",
             limits.max_string_bytes
+        ))),
+        Some(Violation::Values) => Err(TaxiiError::TooLarge(format!(
+            "the object around {at} holds more than {} JSON values (keys included); \
+             max_values_per_object is {}",
+            limits.max_values_per_object, limits.max_values_per_object
         ))),
         // serde_json's own bound (MAX_JSON_DEPTH) when the configured one is as high.
         None if e.to_string().starts_with("recursion limit exceeded") => {
@@ -157,7 +181,27 @@ mod tests {
             max_objects_per_envelope: 10,
             max_json_depth: depth,
             max_string_bytes: string,
+            max_values_per_object: 1_000,
         }
+    }
+
+    /// Values are counted per envelope object, keys and nested values
+    /// included; the envelope and its list do not count.
+    #[test]
+    fn values_per_object() {
+        let mut l = limits(10, 100);
+        l.max_values_per_object = 7;
+        // {"a":[1,2],"b":3}: 1 object + 2 keys + list + 2 + 1 = 7.
+        let ok = r#"{"objects":[{"a":[1,2],"b":3},{"a":[1,2],"b":3}],"more":false}"#;
+        assert_eq!(check_body(ok, &l), Ok(()));
+        let bad = r#"{"objects":[{"a":[1,2],"b":3},{"a":[1,2,3],"b":3}]}"#;
+        let e = check_body(bad, &l).expect_err("8 values");
+        assert_eq!(e.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert!(e.to_string().contains("max_values_per_object is 7"), "{e}");
+        assert!(e.to_string().contains("line 1 column"), "{e}");
+        // A long list outside any object (not an envelope) is not counted here.
+        let list = format!("[{}]", vec!["1"; 50].join(","));
+        assert_eq!(check_body(&list, &l), Ok(()));
     }
 
     fn nested(n: usize) -> String {

@@ -638,6 +638,7 @@ pub(crate) fn prepare_counts(
 /// Reads the body, never more than `max` bytes: the declared
 /// `Content-Length` is checked first, a chunked body while it streams.
 async fn read_limited(headers: &HeaderMap, body: Body, max: usize) -> Result<Vec<u8>> {
+    let mut declared = None;
     if let Some(len) = headers.get(header::CONTENT_LENGTH) {
         let len = len
             .to_str()
@@ -647,20 +648,37 @@ async fn read_limited(headers: &HeaderMap, body: Body, max: usize) -> Result<Vec
         if len > max as u64 {
             return Err(TaxiiError::PayloadTooLarge(max));
         }
+        declared = usize::try_from(len).ok();
     }
-    match Limited::new(body, max).collect().await {
-        Ok(c) => Ok(c.to_bytes().to_vec()),
-        Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
-            Err(TaxiiError::PayloadTooLarge(max))
+    // Frames go straight into one buffer (sized by Content-Length, which the
+    // POST byte budget already counts): collecting them and then joining
+    // would hold the body two or three times over.
+    let mut out = Vec::with_capacity(declared.unwrap_or(0));
+    let mut body = Limited::new(body, max);
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(f) => {
+                if let Some(data) = f.data_ref() {
+                    out.extend_from_slice(data);
+                }
+            }
+            Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
+                return Err(TaxiiError::PayloadTooLarge(max))
+            }
+            Err(e) if timed_out(e.as_ref()) => {
+                return Err(TaxiiError::RequestTimeout(format!(
+                    "the request body did not arrive in time: {e}"
+                )))
+            }
+            // Usually the client went away mid-upload: nothing is stored.
+            Err(e) => {
+                return Err(TaxiiError::bad(format!(
+                    "reading the request body failed: {e}"
+                )))
+            }
         }
-        Err(e) if timed_out(e.as_ref()) => Err(TaxiiError::RequestTimeout(format!(
-            "the request body did not arrive in time: {e}"
-        ))),
-        // Usually the client went away mid-upload: nothing is stored.
-        Err(e) => Err(TaxiiError::bad(format!(
-            "reading the request body failed: {e}"
-        ))),
     }
+    Ok(out)
 }
 
 /// Whether a body error is (caused by) an I/O timeout: the server's body

@@ -179,6 +179,35 @@ fn string_length() {
     alive(&s);
 }
 
+/// `max_values_per_object` (issue 12 §3, upload memory): one object of many
+/// tiny values is refused with 413 before any object is parsed into a tree
+/// (which would cost ~50 bytes a value), naming the limit; an object at the
+/// limit is stored, and the bound is per object, not per envelope.
+#[test]
+fn values_per_object() {
+    let s = start("max_values_per_object = 100");
+    // identity: 7 keys + 7 values + the object = 15, plus a 10-label list:
+    // 1 key + 1 list + 10 = 12 → 27.
+    let with_labels = |n: u64, labels: usize| {
+        let mut o = identity(n, "Org");
+        o["labels"] = json!(vec!["x"; labels]);
+        o
+    };
+    assert_error(
+        post_json(&s, &json!({ "objects": [with_labels(1, 90)] })),
+        413,
+        "max_values_per_object is 100",
+    );
+    assert_eq!(stored(&s), 0);
+    let st = accepted(post_json(
+        &s,
+        &json!({ "objects": [with_labels(2, 10), with_labels(3, 10), with_labels(4, 10),
+                             with_labels(5, 10), with_labels(6, 10)] }),
+    ));
+    assert_eq!(st["success_count"], 5, "{st}");
+    alive(&s);
+}
+
 /// Regex size (STIX 2.1 Part 9 §9.7 MATCHES; `sightline_pattern::REGEX_SIZE_LIMIT`,
 /// 1 MiB compiled, not configurable): an indicator whose regex compiles
 /// larger is refused as invalid (P025) in the status, quickly, while a
