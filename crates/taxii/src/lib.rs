@@ -61,6 +61,7 @@ pub use status::STATUS_TTL;
 
 use axum::routing::get;
 use axum::Router;
+#[cfg(any(test, feature = "testing"))]
 use sightline_stix::Validator;
 use sightline_store::StoreError;
 
@@ -142,6 +143,7 @@ impl Default for InputLimits {
 /// in them against a fixed key. Errors are the TAXII 400s a client would get;
 /// a query that is no valid URI (which hyper would refuse) is a 400 too.
 #[doc(hidden)]
+#[cfg(any(test, feature = "testing"))]
 pub fn fuzz_parse_query(query: &str) -> Result<(), TaxiiError> {
     let uri: axum::http::Uri = format!("/?{query}")
         .parse()
@@ -158,6 +160,7 @@ pub fn fuzz_parse_query(query: &str) -> Result<(), TaxiiError> {
 /// each validated; returns how many were admitted and how many refused, or the
 /// error the whole request would get.
 #[doc(hidden)]
+#[cfg(any(test, feature = "testing"))]
 pub fn fuzz_prepare_envelope(
     validator: &Validator,
     body: &[u8],

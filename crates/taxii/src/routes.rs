@@ -620,6 +620,7 @@ fn prepare(
 }
 
 /// [`prepare`] for the fuzz target: (admitted, refused) objects.
+#[cfg(any(test, feature = "testing"))]
 pub(crate) fn prepare_counts(
     validator: &Validator,
     body: &[u8],
