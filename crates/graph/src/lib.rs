@@ -206,44 +206,11 @@ pub fn type_of_id(id: &str) -> &str {
     id.split_once("--").map_or(id, |(t, _)| t)
 }
 
-/// Every embedded reference of an object: `(property, id)` for each `*_ref`
-/// string and each string of a `*_refs` list, at any depth (granular markings,
-/// extensions), in document order. `id` itself is not a reference.
-pub fn embedded_refs(v: &Value) -> Vec<(String, String)> {
-    fn walk(v: &Value, out: &mut Vec<(String, String)>) {
-        match v {
-            Value::Object(m) => {
-                for (k, x) in m {
-                    if k.ends_with("_ref") {
-                        if let Some(s) = x.as_str() {
-                            out.push((k.clone(), s.to_owned()));
-                            continue;
-                        }
-                    } else if k.ends_with("_refs") {
-                        if let Some(a) = x.as_array() {
-                            if a.iter().all(Value::is_string) {
-                                out.extend(
-                                    a.iter()
-                                        .filter_map(Value::as_str)
-                                        .map(|s| (k.clone(), s.to_owned())),
-                                );
-                                continue;
-                            }
-                        }
-                    }
-                    walk(x, out);
-                }
-            }
-            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    walk(v, &mut out);
-    // Only STIX ids (`type--uuid`) are references to objects.
-    out.retain(|(_, id)| id.contains("--"));
-    out
-}
+pub use sightline_store::refs::embedded_refs;
+
+/// At most this many objects referring to one object (`referrers_of`) are
+/// followed: a producer identity or a marking is referred to by everything.
+pub const REFERRER_LIMIT: usize = 1_000;
 
 /// The graph over one store, for one reader (see the module docs).
 pub struct Graph<'a> {
@@ -435,6 +402,33 @@ impl<'a> Graph<'a> {
         }
         for (prop, target) in embedded_refs(&me.json) {
             raw.push((Direction::Out, Via::Property { name: prop }, target));
+        }
+        // Objects whose embedded references name this one (reports' and
+        // notes' `object_refs`, `created_by_ref`, sightings' `where_sighted_refs`,
+        // …): an index look-up, then each visible referrer read for the
+        // property that names it.
+        if direction.admits(Direction::In) {
+            let referrers = self.reader.referrers_of(id, REFERRER_LIMIT)?;
+            let mut found: Vec<Obj> = self.load(&referrers)?.into_values().collect();
+            found.sort_by(|a, b| a.id.cmp(&b.id));
+            for r in found {
+                let top = r.json.as_object();
+                let mut props: Vec<String> = embedded_refs(&r.json)
+                    .into_iter()
+                    .filter(|(k, t)| {
+                        t == id
+                            && !(["source_ref", "target_ref", "sighting_of_ref"]
+                                .contains(&k.as_str())
+                                && top.and_then(|m| m.get(k.as_str())).and_then(Value::as_str)
+                                    == Some(id))
+                    })
+                    .map(|(k, _)| k)
+                    .collect();
+                props.dedup();
+                for name in props {
+                    raw.push((Direction::In, Via::Property { name }, r.id.clone()));
+                }
+            }
         }
         raw.retain(|(d, via, other)| {
             direction.admits(*d)

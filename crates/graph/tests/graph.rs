@@ -24,6 +24,7 @@ const INDICATOR: &str = "indicator--88888888-8888-4888-8888-888888888888";
 const SECRET: &str = "identity--99999999-9999-4999-8999-999999999999";
 const ABSENT: &str = "location--aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa";
 const REPORT: &str = "report--bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb";
+const SECRET_NOTE: &str = "note--dddddddd-dddd-4ddd-8ddd-dddddddddddd";
 
 fn sdo(ty: &str, id: &str, name: &str) -> Value {
     let mut o = json!({"type": ty, "spec_version": "2.1", "id": id, "created": T, "modified": T, "name": name});
@@ -87,6 +88,8 @@ fn secret_objects() -> Vec<Value> {
         json!({"type": "identity", "spec_version": "2.1", "id": SECRET, "created": T, "modified": T,
             "name": "Hidden Victim", "identity_class": "organization"}),
         rel(9, "targets", GROUP, SECRET),
+        json!({"type": "note", "spec_version": "2.1", "id": SECRET_NOTE, "created": T, "modified": T,
+            "content": "secret", "object_refs": [GROUP]}),
     ]
 }
 
@@ -170,6 +173,9 @@ fn neighbours_through_relationships_and_embedded_refs() {
             ("attributed-to", ACTOR, Direction::Out),
             ("targets", SECRET, Direction::Out),
             ("located-at", ABSENT, Direction::Out),
+            // Embedded references naming it (`referrers_of`): in.
+            ("object_refs", REPORT, Direction::In),
+            ("object_refs", SECRET_NOTE, Direction::In),
         ] {
             assert!(got.contains(&want), "{name}: {want:?} not in {got:?}");
         }
@@ -263,6 +269,23 @@ fn neighbours_through_relationships_and_embedded_refs() {
             g.neighbours(ABSENT, &NeighbourQuery::default()),
             Err(GraphError::NotFound(_))
         ));
+        // The secret identity is the campaign's creator and where the
+        // indicator was sighted: both embedded references, in.
+        let q = NeighbourQuery {
+            direction: Some(Direction::In),
+            ..NeighbourQuery::default()
+        };
+        let who = g.neighbours(SECRET, &q).expect("secret");
+        let got = ids_of(&who);
+        let sighting = "sighting--cccccccc-cccc-4ccc-8ccc-cccccccccccc";
+        assert!(
+            got.contains(&("created_by_ref", CAMPAIGN, Direction::In)),
+            "{name}: {got:?}"
+        );
+        assert!(
+            got.contains(&("where_sighted_refs", sighting, Direction::In)),
+            "{name}: {got:?}"
+        );
     }
 }
 
@@ -282,6 +305,15 @@ fn a_reader_sees_only_readable_collections() {
         assert!(
             !got.contains(&("targets", SECRET, Direction::Out)),
             "{name}: the secret relationship shows: {got:?}"
+        );
+        // A referrer the reader may not read is left out; a readable one shows.
+        assert!(
+            !got.iter().any(|(_, id, _)| *id == SECRET_NOTE),
+            "{name}: {got:?}"
+        );
+        assert!(
+            got.contains(&("object_refs", REPORT, Direction::In)),
+            "{name}: {got:?}"
         );
         assert!(got.contains(&("uses", TECH_A, Direction::Out)), "{name}");
         // The public campaign's created_by_ref names the secret identity: no name.
@@ -333,11 +365,15 @@ fn neighbourhood_is_bounded() {
         assert!(!one.truncated);
         assert_eq!(one.nodes[0].id, GROUP);
         let ids: BTreeSet<&str> = one.nodes.iter().map(|n| n.id.as_str()).collect();
-        // Depth 1: the group's neighbours, and the report (in via object_refs is
-        // not indexed) is not among them; TECH_B is two hops away.
+        // Depth 1: the group's neighbours (the report naming it too); TECH_B
+        // is two hops away.
         assert!(
             ids.contains(TECH_A) && ids.contains(MALWARE) && ids.contains(CAMPAIGN),
             "{name}: {ids:?}"
+        );
+        assert!(
+            ids.contains(REPORT),
+            "{name}: the report naming it: {ids:?}"
         );
         assert!(!ids.contains(TECH_B), "{name}");
         let two = g

@@ -12,6 +12,7 @@ pub mod encoding;
 pub mod entity;
 pub mod ids;
 pub mod object;
+pub mod refs;
 pub mod time;
 pub mod tlp;
 pub mod validate;

@@ -123,6 +123,10 @@ pub struct ObjectMeta {
     pub target_ref: Option<String>,
     /// `(source_name, external_id)` of each external reference that has an id.
     pub external_ids: Vec<(String, String)>,
+    /// The ids its embedded references name (`*_ref`/`*_refs` at any depth,
+    /// but not a relationship's or sighting's own ends), distinct, sorted:
+    /// [`crate::refs::indexed_refs_of`]. Stores index them (`referrers_of`).
+    pub refs: Vec<String>,
 }
 
 impl ObjectMeta {
@@ -186,6 +190,7 @@ impl ObjectMeta {
                 .map(str::to_owned),
             target_ref: str_of("target_ref").map(str::to_owned),
             external_ids,
+            refs: crate::refs::indexed_refs_of(v),
         })
     }
 }

@@ -670,6 +670,9 @@ fn migrate(c: &mut Conn) -> Result<Vec<u32>, MigrateError> {
             let v = i as i32 + 1;
             let mut tx = c.client.transaction()?;
             tx.batch_execute(m)?;
+            if v.unsigned_abs() == schema::REFS_MIGRATION {
+                backfill_refs(&mut tx)?;
+            }
             tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[&v])?;
             tx.commit()?;
             applied.push(v.unsigned_abs());
@@ -680,6 +683,35 @@ fn migrate(c: &mut Conn) -> Result<Vec<u32>, MigrateError> {
         .client
         .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATE_LOCK]);
     out
+}
+
+/// Fills `refs` for every stored version (migration 8), a thousand rows at
+/// a time through a cursor.
+fn backfill_refs(tx: &mut postgres::Transaction<'_>) -> Result<(), postgres::Error> {
+    tx.batch_execute(
+        "DECLARE refs_fill NO SCROLL CURSOR FOR SELECT date_added, raw FROM versions",
+    )?;
+    loop {
+        let rows = tx.query("FETCH 1000 FROM refs_fill", &[])?;
+        if rows.is_empty() {
+            break;
+        }
+        let mut targets: Vec<String> = Vec::new();
+        let mut versions: Vec<i64> = Vec::new();
+        for r in &rows {
+            let d: i64 = r.try_get(0)?;
+            let raw: &str = r.try_get(1)?;
+            for t in sightline_store::refs::indexed_refs(raw) {
+                targets.push(nul_free(&t).into_owned());
+                versions.push(d);
+            }
+        }
+        tx.execute(
+            "INSERT INTO refs (target, version) SELECT * FROM unnest($1::text[], $2::bigint[])",
+            &[&targets, &versions],
+        )?;
+    }
+    tx.batch_execute("CLOSE refs_fill")
 }
 
 trait Ctx<T> {

@@ -298,6 +298,24 @@ impl ObjectReader for PgStore {
             .ctx(self)
     }
 
+    fn referrers_of(&self, id: &str, limit: usize) -> Result<Vec<String>> {
+        let mut c = self.conn()?;
+        // Stored so (`crate::nul_free`): PostgreSQL text has no NUL.
+        let key = crate::nul_free(id).into_owned();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = c
+            .query(
+                "SELECT DISTINCT v.id FROM refs r JOIN versions v ON v.date_added = r.version
+                 WHERE r.target = $1 AND v.is_latest ORDER BY 1 LIMIT $2",
+                &[&key, &limit],
+            )
+            .ctx(self)?;
+        rows.iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()
+            .ctx(self)
+    }
+
     fn check(&self) -> Result<Vec<String>> {
         let mut c = self.conn()?;
         check(&mut c).ctx(self)

@@ -30,13 +30,20 @@
 //! one membership per key and collection. V5 indexes the versions whose
 //! `spec_version` is not 2.1 (none that the validator admits, E104: a put
 //! pays nothing), so `match[spec_version]=2.0` is a probe, not a scan
-//! (issue 12 §3).
+//! (issue 12 §3). V8 adds `refs (target, version)`: each version's embedded
+//! references for `referrers_of` (see the SQLite schema), indexed by target.
 //!
 //! Every text column that is compared or sorted is `COLLATE "C"`: byte order,
 //! as in SQLite and Rust, whatever the database's locale (version keys, ids
 //! and titles must sort the same on every backend).
 
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
+
+/// The migration (1-based) after whose SQL `refs` is filled from the stored
+/// versions in Rust (`lib.rs`, `backfill_refs`): the same extraction as a
+/// put (`sightline_store::refs::indexed_refs`), which jsonb could not do for
+/// text it refuses (`\u0000`).
+pub(crate) const REFS_MIGRATION: u32 = 8;
 
 const V1: &str = r#"
 CREATE TABLE meta (
@@ -351,6 +358,16 @@ $fn$;
 "#,
     put_fn!()
 );
+
+/// Embedded references by target (`referrers_of`), filled for stored
+/// versions by `backfill_refs` in the same transaction.
+const V8: &str = r#"
+CREATE TABLE refs (
+    target  text COLLATE "C" NOT NULL,
+    version bigint NOT NULL
+);
+CREATE INDEX refs_target ON refs (target, version);
+"#;
 
 #[cfg(test)]
 mod tests {

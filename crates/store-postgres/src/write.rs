@@ -168,7 +168,22 @@ impl PgTxn<'_> {
             Some(d) => Some((d, r.try_get(3)?)),
             None => None,
         };
-        Ok(Some((r.try_get(0)?, r.try_get(1)?, member)))
+        let (version_date, version_added): (DateAdded, bool) = (r.try_get(0)?, r.try_get(1)?);
+        if version_added {
+            // A new row: its embedded references (`referrers_of`).
+            let refs: Vec<String> = m
+                .refs
+                .iter()
+                .map(|t| crate::nul_free(t).into_owned())
+                .collect();
+            if !refs.is_empty() {
+                self.conn.execute(
+                    "INSERT INTO refs (target, version) SELECT unnest($1::text[]), $2",
+                    &[&refs, &version_date],
+                )?;
+            }
+        }
+        Ok(Some((version_date, version_added, member)))
     }
 
     fn put_inner(
@@ -333,6 +348,7 @@ fn stored_meta(id: &str, version_key: &str) -> sightline_stix::ObjectMeta {
         source_ref: None,
         target_ref: None,
         external_ids: Vec::new(),
+        refs: Vec::new(),
     }
 }
 

@@ -297,3 +297,56 @@ fn a_role_without_create_rights_opens_a_migrated_store() {
         ))
         .expect("drop role");
 }
+
+/// A V7 database opens as V8: `refs` is filled from the stored versions
+/// (`backfill_refs`, the same extraction as a put), so `referrers_of`
+/// answers the same before and after.
+#[test]
+fn v7_database_migrates_to_indexed_references() {
+    use sightline_store::conformance::{obj, ts};
+    let db = TestDb::new("refs_v8");
+    let target = sid("intrusion-set", 1);
+    let marking = "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da";
+    let ids = [
+        target.clone(),
+        marking.to_owned(),
+        sid("identity", 3),
+        sid("malware", 5),
+    ];
+    let before: Vec<Vec<String>> = {
+        let s = PgStore::open(db.url()).expect("open");
+        let mut t = s.begin().expect("begin");
+        for o in [
+            serde_json::json!({"type": "report", "spec_version": "2.1", "id": sid("report", 2),
+                "created": ts(0), "modified": ts(0), "name": "r", "published": ts(0),
+                "object_refs": [target], "created_by_ref": sid("identity", 3)}),
+            serde_json::json!({"type": "relationship", "spec_version": "2.1", "id": sid("relationship", 4),
+                "created": ts(0), "modified": ts(0), "relationship_type": "uses",
+                "source_ref": target, "target_ref": sid("malware", 5),
+                "granular_markings": [{"marking_ref": marking, "selectors": ["relationship_type"]}]}),
+        ] {
+            t.put(&obj(&o), None).expect("put");
+        }
+        t.commit().expect("commit");
+        ids.iter()
+            .map(|id| s.referrers_of(id, 10).expect("referrers"))
+            .collect()
+    };
+    assert_eq!(before[0], vec![sid("report", 2)]);
+    assert_eq!(before[1], vec![sid("relationship", 4)]);
+    assert!(
+        before[3].is_empty(),
+        "a relationship's target is not an embedded reference"
+    );
+    {
+        let mut c = postgres::Client::connect(db.url(), postgres::NoTls).expect("connect");
+        c.batch_execute("DROP TABLE refs; DELETE FROM schema_migrations WHERE version = 8;")
+            .expect("to V7");
+    }
+    let s = PgStore::open(db.url()).expect("reopen");
+    let after: Vec<Vec<String>> = ids
+        .iter()
+        .map(|id| s.referrers_of(id, 10).expect("referrers"))
+        .collect();
+    assert_eq!(after, before);
+}

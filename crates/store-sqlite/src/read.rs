@@ -424,6 +424,20 @@ impl ObjectReader for SqliteStore {
         .ctx(&self.path)
     }
 
+    fn referrers_of(&self, id: &str, limit: usize) -> Result<Vec<String>> {
+        let conn = self.reader()?;
+        (|| -> rusqlite::Result<Vec<String>> {
+            let mut stmt = conn.prepare_cached(
+                "SELECT DISTINCT v.id FROM refs r JOIN versions v ON v.date_added = r.version
+                 WHERE r.target = ?1 AND v.is_latest = 1 ORDER BY 1 LIMIT ?2",
+            )?;
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let rows = stmt.query_map(params![id, limit], |r| r.get(0))?;
+            rows.collect()
+        })()
+        .ctx(&self.path)
+    }
+
     fn check(&self) -> Result<Vec<String>> {
         SqliteStore::check(self)
     }

@@ -52,8 +52,14 @@
 //! - V7: tokens may expire (`tokens.expires`, seconds since the epoch, NULL:
 //!   never) and record their last use (`tokens.last_used`, updated at most
 //!   once a minute per token by the server).
+//! - V8: `refs (target, version)`: each version's embedded references
+//!   (`sightline_store::refs::indexed_refs`: `*_ref`/`*_refs` at any depth but
+//!   a relationship's or sighting's own ends), for `referrers_of`, with
+//!   `refs_target (target, version)`: a look-up is one index range plus the
+//!   `is_latest` check of each row, O(answer). Written with the version row;
+//!   the migration fills it for stored versions with `json_tree`.
 
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 const V1: &str = r"
 CREATE TABLE meta (
@@ -170,3 +176,24 @@ const V7: &str = r"
 ALTER TABLE tokens ADD COLUMN expires INTEGER;
 ALTER TABLE tokens ADD COLUMN last_used INTEGER;
 ";
+
+// json_tree's `path` of an array element is the array's path, its key
+// quoted when not a plain identifier (`$."object_refs"` on recent SQLite):
+// both spellings count.
+const V8: &str = r#"
+CREATE TABLE refs (
+    target  TEXT NOT NULL,
+    version INTEGER NOT NULL
+) STRICT;
+INSERT INTO refs (target, version)
+SELECT DISTINCT j.value, v.date_added
+FROM versions v, json_tree(v.raw) j
+WHERE j.type = 'text' AND j.value LIKE '%--%'
+  AND (
+    (j.key LIKE '%\_ref' ESCAPE '\'
+      AND NOT (j.path = '$' AND j.key IN ('source_ref', 'target_ref', 'sighting_of_ref')))
+    OR (typeof(j.key) = 'integer'
+      AND (j.path LIKE '%\_refs' ESCAPE '\' OR j.path LIKE '%\_refs"' ESCAPE '\'))
+  );
+CREATE INDEX refs_target ON refs (target, version);
+"#;

@@ -998,6 +998,8 @@ fn filtered_pages_never_scan() {
 /// Takes a store's schema back from the latest to V5 (what a V5 release
 /// left): V7's token columns (expiry, last use) when present, then V6.
 fn undo_to_v5(c: &rusqlite::Connection) {
+    c.execute_batch("DROP TABLE IF EXISTS refs;")
+        .expect("undo V8");
     for col in ["last_used", "expires"] {
         let has: bool = c
             .query_row(
@@ -1057,4 +1059,50 @@ fn v5_store_migrates_to_typed_memberships() {
     ));
     assert_eq!(of_type("malware"), 7);
     assert!(s.check().expect("check").is_empty(), "{:?}", s.check());
+}
+
+/// A V7 store opens as V8: `refs` is filled from the stored versions by the
+/// migration's `json_tree` exactly as puts fill it (`indexed_refs`), so
+/// `referrers_of` answers the same before and after.
+#[test]
+fn v7_store_migrates_to_indexed_references() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let target = sid("intrusion-set", 1);
+    let marking = "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da";
+    let objects = [
+        serde_json::json!({"type": "report", "spec_version": "2.1", "id": sid("report", 2),
+            "created": sightline_store::conformance::ts(0), "modified": sightline_store::conformance::ts(0),
+            "name": "r", "published": sightline_store::conformance::ts(0), "object_refs": [target],
+            "created_by_ref": sid("identity", 3)}),
+        serde_json::json!({"type": "relationship", "spec_version": "2.1", "id": sid("relationship", 4),
+            "created": sightline_store::conformance::ts(0), "modified": sightline_store::conformance::ts(0),
+            "relationship_type": "uses", "source_ref": target, "target_ref": sid("malware", 5),
+            "granular_markings": [{"marking_ref": marking, "selectors": ["relationship_type"]}]}),
+    ];
+    let before = {
+        let s = SqliteStore::open(dir.path()).expect("open");
+        let mut t = s.begin().expect("begin");
+        for o in &objects {
+            t.put(&sightline_store::conformance::obj(o), None)
+                .expect("put");
+        }
+        t.commit().expect("commit");
+        [&target, marking, &sid("identity", 3), &sid("malware", 5)]
+            .map(|id| s.referrers_of(id, 10).expect("referrers"))
+    };
+    assert_eq!(before[0], vec![sid("report", 2)]);
+    assert_eq!(before[1], vec![sid("relationship", 4)]);
+    assert!(
+        before[3].is_empty(),
+        "a relationship's target is not an embedded reference"
+    );
+    {
+        let c = rusqlite::Connection::open(dir.path().join(DB_FILE)).expect("raw");
+        c.execute_batch("DROP TABLE refs; PRAGMA user_version = 7;")
+            .expect("to V7");
+    }
+    let s = SqliteStore::open(dir.path()).expect("reopen");
+    let after = [&target, marking, &sid("identity", 3), &sid("malware", 5)]
+        .map(|id| s.referrers_of(id, 10).expect("referrers"));
+    assert_eq!(after, before);
 }

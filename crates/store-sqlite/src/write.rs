@@ -347,6 +347,13 @@ impl SqliteTxn<'_> {
                         ins.execute(params![ext, m.id])?;
                     }
                 }
+                if !m.refs.is_empty() {
+                    let mut ins =
+                        conn.prepare_cached("INSERT INTO refs (target, version) VALUES (?1, ?2)")?;
+                    for r in &m.refs {
+                        ins.execute(params![r, d])?;
+                    }
+                }
                 (d, true)
             }
         };

@@ -56,7 +56,8 @@ macro_rules! conformance_tests {
             isolation_read_across, isolation_no_poisoning, isolation_identical_bytes_share,
             isolation_conflict_in_collection, isolation_conflict_without_collection,
             isolation_variants_keep_store_wide_latest, isolation_sco, isolation_remove_variant,
-            filtered_paging, nul_in_strings_round_trips, reformatted_json_is_a_duplicate
+            filtered_paging, nul_in_strings_round_trips, reformatted_json_is_a_duplicate,
+            referrers
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
@@ -1250,6 +1251,62 @@ pub fn relationships(s: &dyn Store) {
     assert!(s
         .relationships_of(&sid("tool", 77))
         .expect("rels")
+        .is_empty());
+}
+
+/// `referrers_of`: objects whose embedded references (STIX 2.1 §3.1
+/// reference properties, at any depth) name an id, latest versions only;
+/// relationship ends are not embedded references (`relationships_of` has them).
+pub fn referrers(s: &dyn Store) {
+    let target = sid("intrusion-set", 1);
+    let other = sid("intrusion-set", 2);
+    let marking = "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da";
+    let report = |n: u64, mdf: u32, refs: &[&str]| {
+        obj(
+            &json!({"type": "report", "spec_version": "2.1", "id": sid("report", n), "created": ts(0),
+            "modified": ts(mdf), "name": "r", "published": ts(0), "object_refs": refs}),
+        )
+    };
+    let note = obj(
+        &json!({"type": "note", "spec_version": "2.1", "id": sid("note", 3), "created": ts(0),
+        "modified": ts(0), "content": "c", "object_refs": [other],
+        "granular_markings": [{"marking_ref": marking, "selectors": ["content"]}],
+        "created_by_ref": target}),
+    );
+    let rel = obj(
+        &json!({"type": "relationship", "spec_version": "2.1", "id": sid("relationship", 4),
+        "created": ts(0), "modified": ts(0), "relationship_type": "uses",
+        "source_ref": target, "target_ref": other}),
+    );
+    put_all(
+        s,
+        &[
+            report(1, 1, &[&target, &other]),
+            report(2, 1, &[&target]),
+            note,
+            rel,
+        ],
+        None,
+    );
+    // A newer version of report 2 no longer names the target.
+    put1(s, &report(2, 2, &[&other]), None);
+    assert_eq!(
+        s.referrers_of(&target, 10).expect("referrers"),
+        vec![sid("note", 3), sid("report", 1)]
+    );
+    assert_eq!(
+        s.referrers_of(&other, 10).expect("referrers"),
+        vec![sid("note", 3), sid("report", 1), sid("report", 2)]
+    );
+    assert_eq!(s.referrers_of(&other, 2).expect("referrers").len(), 2);
+    // At any depth: a granular marking's marking_ref.
+    assert_eq!(
+        s.referrers_of(marking, 10).expect("referrers"),
+        vec![sid("note", 3)]
+    );
+    assert!(s
+        .referrers_of(&sid("tool", 77), 10)
+        .expect("referrers")
         .is_empty());
 }
 

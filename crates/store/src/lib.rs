@@ -26,6 +26,7 @@ pub mod clock;
 pub mod conformance;
 pub mod memory;
 pub mod query;
+pub mod refs;
 pub mod status;
 
 pub use accounts::{AccountStore, ApiToken, User};
@@ -223,6 +224,20 @@ pub trait ObjectReader: Send + Sync {
         let _ = id;
         Err(StoreError::Invalid(
             "this backend does not index relationships".into(),
+        ))
+    }
+    /// Ids of objects (latest versions) whose embedded references name `id`:
+    /// `*_ref` / `*_refs` properties at any depth ([`refs::indexed_refs`]:
+    /// `created_by_ref`, `object_refs`, `where_sighted_refs`, a granular
+    /// marking's `marking_ref`, …), but not a relationship's `source_ref` /
+    /// `target_ref` nor a sighting's `sighting_of_ref` (those are
+    /// [`ObjectReader::relationships_of`]). Sorted, at most `limit`: a
+    /// producer or a marking is referred to by every object. Backends index
+    /// them, so the cost is the answer's size, not the store's.
+    fn referrers_of(&self, id: &str, limit: usize) -> Result<Vec<String>> {
+        let _ = (id, limit);
+        Err(StoreError::Invalid(
+            "this backend does not index embedded references".into(),
         ))
     }
     /// Checks the store's own consistency (indexes, flags, the backend's

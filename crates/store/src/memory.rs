@@ -310,6 +310,21 @@ impl ObjectReader for MemoryStore {
         Ok(out)
     }
 
+    // A scan: the memory store is the executable specification, not built for size.
+    fn referrers_of(&self, id: &str, limit: usize) -> Result<Vec<String>> {
+        let st = self.read();
+        let mut out: Vec<String> = st
+            .objects
+            .values()
+            .filter_map(latest)
+            .filter(|v| v.meta.refs.iter().any(|r| r == id))
+            .map(|v| v.meta.id.clone())
+            .collect();
+        out.sort();
+        out.truncate(limit);
+        Ok(out)
+    }
+
     fn check(&self) -> Result<Vec<String>> {
         let st = self.read();
         let mut problems = Vec::new();
