@@ -184,3 +184,40 @@ fn documents_list_exactly_the_codes_in_use() {
         "docs/pattern-diagnostics.md vs Code::ALL"
     );
 }
+
+/// Issue 14 §4: the read commands' tables and JSON, byte for byte, on a store
+/// holding the Bureau 121 pack (`tests/golden/cli/README.md`). Each command
+/// must succeed; `(not in the store)` must show where the pack refers to
+/// ATT&CK objects the store lacks.
+#[test]
+fn cli_goldens() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = common::data(dir.path());
+    common::ok(&common::sightline(&d, &["import", "--demo"], None));
+    let mut failures = Vec::new();
+    let mut all = String::new();
+    let cases = cases("tests/golden/cli", "args");
+    assert!(cases.len() >= 8, "{cases:?}");
+    for case in cases {
+        let text = std::fs::read_to_string(&case).expect("read case");
+        let args: Vec<&str> = text.lines().collect();
+        let o = common::sightline(&d, &args, None);
+        let got = common::ok(&o);
+        all.push_str(&got);
+        let expected = case.with_extension("out");
+        if bless() {
+            std::fs::write(&expected, &got).expect("bless");
+            continue;
+        }
+        let want = std::fs::read_to_string(&expected).unwrap_or_default();
+        if want != got {
+            failures.push(format!(
+                "{}:\n--- expected ({})\n{want}--- got\n{got}",
+                case.display(),
+                expected.display()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(all.contains("(not in the store)"));
+}

@@ -245,7 +245,12 @@ fn store_commands_on_postgres() {
     assert!(got.contains("Org 3"), "{got}");
     assert!(ok(&run(s, &["get", "ORG-4"], None)).contains("Org 4"));
     let hits = ok(&run(s, &["search", "org"], None));
-    assert_eq!(hits.lines().count(), 5, "{hits}");
+    // A header, then one row per hit (issue 14 §4: an aligned table).
+    assert_eq!(
+        hits.lines().filter(|l| l.contains("identity--")).count(),
+        5,
+        "{hits}"
+    );
     let stats = ok(&run(s, &["stats"], None));
     assert!(stats.contains("objects      5"), "{stats}");
     assert!(ok(&run(s, &["check"], None)).starts_with("ok: "));

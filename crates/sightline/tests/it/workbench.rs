@@ -104,8 +104,9 @@ fn pack_refers_to_attack_objects_instead_of_copying_them() {
     ));
     // Every id the pack refers to outside itself is now an ATT&CK object.
     for id in &refs {
-        let out = ok(&sightline(&d, &["get", id], None));
-        let obj: Value = serde_json::from_str(out.trim()).expect("get prints the object");
+        let out = ok(&sightline(&d, &["get", id, "--json"], None));
+        let v: Value = serde_json::from_str(out.trim()).expect("get --json");
+        let obj = &v[0]["object"];
         assert_eq!(obj["id"], id.as_str());
         assert_eq!(obj["created_by_ref"], MITRE, "{id} is not ATT&CK's object");
     }
@@ -152,4 +153,247 @@ fn merge_by_external_id_links_once() {
         let out = ok(&sightline(&d, &["get", id, "--versions"], None));
         assert_eq!(out.lines().count(), 1, "{out}");
     }
+}
+
+const BUREAU_121: &str = "threat-actor--393b9cd9-f0d6-5c5b-91e4-56ae36d56881";
+
+fn run_ok(d: &[&str], args: &[&str]) -> String {
+    ok(&sightline(d, args, None))
+}
+
+/// Issue 14 §1/§4 on the pack alone: Lazarus Group is linked but not in the
+/// store, and the table says so.
+#[test]
+fn related_marks_objects_not_in_the_store() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = data(dir.path());
+    run_ok(&d, &["import", "--demo"]);
+    let out = run_ok(
+        &d,
+        &[
+            "related",
+            BUREAU_121,
+            "--type",
+            "attributed-to",
+            "--direction",
+            "in",
+        ],
+    );
+    let lazarus = out
+        .lines()
+        .find(|l| l.contains(LAZARUS))
+        .unwrap_or_else(|| panic!("no Lazarus row:\n{out}"));
+    assert!(
+        lazarus.contains("(not in the store)") && lazarus.starts_with("<-"),
+        "{lazarus}"
+    );
+    assert!(out.contains("DarkSeoul Gang"), "{out}");
+    assert!(
+        out.lines()
+            .last()
+            .is_some_and(|l| l.ends_with("(1 not in the store)")),
+        "{out}"
+    );
+    // Aligned: every row's id starts where the header's ID column does.
+    let col = out
+        .lines()
+        .next()
+        .and_then(|h| h.rfind("ID"))
+        .expect("header");
+    let rows: Vec<&str> = out.lines().filter(|l| l.starts_with("<-")).collect();
+    assert_eq!(rows.len(), 9, "{out}");
+    for r in rows {
+        assert!(
+            r.get(col..)
+                .is_some_and(|id| id.contains("--") && !id.contains(' ')),
+            "{out}"
+        );
+    }
+    let json: Value = serde_json::from_str(
+        run_ok(
+            &d,
+            &["related", BUREAU_121, "--type", "attributed-to", "--json"],
+        )
+        .trim(),
+    )
+    .expect("json");
+    let n = json[0]["neighbours"].as_array().expect("neighbours");
+    let laz = n.iter().find(|n| n["id"] == LAZARUS).expect("Lazarus");
+    assert_eq!(laz["presence"], "missing");
+    assert_eq!(laz["type"], "intrusion-set");
+    assert_eq!(laz["direction"], "in");
+    // An unknown id: exit 1.
+    let o = sightline(&d, &["related", "G9999"], None);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+/// Issue 14 §4 with the pack and ATT&CK Enterprise: `related G0032 --type
+/// uses` lists Lazarus Group's 93 techniques, 22 malware and 4 tools;
+/// `matrix` gives each technique its path; `get`, `search`, `stats`,
+/// `collection list` print tables or JSON.
+#[test]
+fn workbench_commands_on_the_pack_and_attack() {
+    let dir = tempfile::tempdir().expect("dir");
+    let d = data(dir.path());
+    run_ok(&d, &["import", "--demo"]);
+    let Some(enterprise) = real_data() else {
+        return;
+    };
+    run_ok(
+        &d,
+        &[
+            "import",
+            "--collection",
+            "attack",
+            enterprise.to_str().expect("utf-8"),
+        ],
+    );
+
+    let out = run_ok(&d, &["related", "G0032", "--type", "uses"]);
+    let rows: Vec<&str> = out.lines().filter(|l| l.starts_with("->")).collect();
+    let count = |ty: &str| {
+        rows.iter()
+            .filter(|l| l.contains(&format!(" {ty} ")))
+            .count()
+    };
+    assert_eq!(
+        (count("attack-pattern"), count("malware"), count("tool")),
+        (93, 22, 4),
+        "{out}"
+    );
+    assert!(
+        out.contains("T1561.001") && out.contains("Disk Content Wipe"),
+        "{out}"
+    );
+    assert!(out.ends_with("119 links to 119 objects\n"), "{out}");
+    // One graph: Bureau 121 <- Lazarus Group (named, in the store).
+    let out = run_ok(
+        &d,
+        &[
+            "related",
+            BUREAU_121,
+            "--type",
+            "attributed-to",
+            "--target-type",
+            "intrusion-set",
+        ],
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.contains(LAZARUS) && l.contains("Lazarus Group") && l.contains("G0032")),
+        "{out}"
+    );
+    assert!(!out.contains("not in the store"), "{out}");
+
+    // The matrix: 93 techniques directly, more through campaigns and software.
+    let m: Value =
+        serde_json::from_str(run_ok(&d, &["matrix", "G0032", "--json"]).trim()).expect("json");
+    let techniques: Vec<&Value> = m[0]["tactics"]
+        .as_array()
+        .expect("tactics")
+        .iter()
+        .flat_map(|t| t["techniques"].as_array().expect("techniques"))
+        .collect();
+    let direct: BTreeSet<&str> = techniques
+        .iter()
+        .filter(|t| {
+            t["paths"].as_array().is_some_and(|p| {
+                p.iter()
+                    .any(|p| p["via"].as_array().is_some_and(Vec::is_empty))
+            })
+        })
+        .filter_map(|t| t["id"].as_str())
+        .collect();
+    assert_eq!(direct.len(), 93);
+    // The pack's Financial Theft (T1657) comes through its campaigns.
+    let theft = techniques
+        .iter()
+        .find(|t| t["external_id"] == "T1657")
+        .expect("T1657");
+    assert!(
+        theft["paths"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p["via"][0]["type"] == "campaign")),
+        "{theft}"
+    );
+    let table = run_ok(&d, &["matrix", "G0032"]);
+    assert!(table.starts_with("TACTIC"), "{table}");
+    assert!(
+        table.lines().any(|l| l.starts_with("impact")
+            && l.contains("T1657")
+            && l.contains("via campaign SWIFT banking hack")),
+        "{table}"
+    );
+
+    // get: the object ATT&CK's id names (not the pack campaigns citing it),
+    // pretty-printed, then its relationships by type; --all adds the citers.
+    let got = run_ok(&d, &["get", "G0032"]);
+    assert!(got.starts_with("{\n  \"type\": \"intrusion-set\""), "{got}");
+    assert!(
+        got.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["uses", "119", "0"]),
+        "{got}"
+    );
+    let one: Value =
+        serde_json::from_str(run_ok(&d, &["get", "G0032", "--json"]).trim()).expect("json");
+    assert_eq!(one.as_array().map(Vec::len), Some(1));
+    assert_eq!(one[0]["object"]["id"], LAZARUS);
+    let all: Value = serde_json::from_str(run_ok(&d, &["get", "G0032", "--all", "--json"]).trim())
+        .expect("json");
+    let types: BTreeSet<&str> = all
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|o| o["object"]["type"].as_str())
+        .collect();
+    assert!(
+        types.contains("campaign") && types.contains("intrusion-set"),
+        "{types:?}"
+    );
+
+    // search: an external id finds what it names first; --limit and "more".
+    let out = run_ok(&d, &["search", "T1566", "--limit", "2"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[0].starts_with("TYPE") && lines[1].contains("Phishing"),
+        "{out}"
+    );
+    assert_eq!(lines.len(), 4, "{out}");
+    assert!(
+        lines[3].starts_with("… ") && lines[3].contains(" more"),
+        "{out}"
+    );
+    let s: Value =
+        serde_json::from_str(run_ok(&d, &["search", "lazarus", "--limit", "1", "--json"]).trim())
+            .expect("json");
+    assert_eq!(s["hits"][0]["external_id"], "G0032");
+    assert!(s["more"].as_u64().unwrap_or(0) > 0, "{s}");
+
+    let st: Value = serde_json::from_str(run_ok(&d, &["stats", "--json"]).trim()).expect("json");
+    assert_eq!(st["by_type"]["intrusion-set"], 188, "{st}");
+    let cl = run_ok(&d, &["collection", "list"]);
+    let lines: Vec<&str> = cl.lines().collect();
+    assert!(
+        lines[0].starts_with("ID") && lines[0].contains("ALIAS") && lines[0].contains("TITLE"),
+        "{cl}"
+    );
+    assert_eq!(lines.len(), 3, "{cl}");
+    let cj: Value =
+        serde_json::from_str(run_ok(&d, &["collection", "list", "--json"]).trim()).expect("json");
+    let aliases: BTreeSet<&str> = cj
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|c| c["alias"].as_str())
+        .collect();
+    assert_eq!(aliases, BTreeSet::from(["attack", "demo"]));
+
+    // A neighbourhood is bounded and says so.
+    let out = run_ok(&d, &["related", "G0032", "--depth", "2", "--limit", "50"]);
+    assert!(out.ends_with("(truncated at 50 nodes: --limit)\n"), "{out}");
+    assert_eq!(
+        out.lines().count(),
+        52,
+        "a header, 50 nodes, a summary:\n{out}"
+    );
 }
