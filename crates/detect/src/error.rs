@@ -52,8 +52,11 @@ pub enum DetectError {
     Threads(#[source] io::Error),
     /// A sighting, observed-data or SCO built from a match did not pass the
     /// validator: a bug, reported rather than stored.
-    #[error("a generated {ty} is invalid: {errors}")]
-    Generated { ty: String, errors: String },
+    #[error("a generated {ty} is invalid: {}", sightline_stix::diag::summary(.errors, 5))]
+    Generated {
+        ty: String,
+        errors: Vec<sightline_stix::Diagnostic>,
+    },
     /// Writing the matches out failed (a closed pipe, a full disk).
     #[error(transparent)]
     Output(io::Error),

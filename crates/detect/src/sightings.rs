@@ -371,7 +371,7 @@ fn admit(validator: &sightline_stix::Validator, v: &Value) -> Result<NewObject, 
                 .and_then(Value::as_str)
                 .unwrap_or("object")
                 .to_owned(),
-            errors: errors.join("; "),
+            errors,
         }),
     }
 }
@@ -520,6 +520,29 @@ mod tests {
                 json!({"type": "ipv4-addr", "value": "198.51.100.7"}),
             )],
         )
+    }
+
+    /// A generated object the validator refuses is an error carrying its
+    /// findings as data, not stored (issue 17 §2).
+    #[test]
+    fn an_invalid_generated_object_is_refused_with_its_diagnostics() {
+        let v = json!({"type": "sighting", "spec_version": "2.1"});
+        let e = admit(&sightline_stix::Validator::new(), &v).expect_err("no id");
+        let DetectError::Generated { ty, errors } = &e else {
+            panic!("{e:?}");
+        };
+        assert_eq!(ty, "sighting");
+        assert!(
+            errors
+                .iter()
+                .any(|d| d.code == "E101" && d.pointer() == "/id"),
+            "{errors:#?}"
+        );
+        assert!(
+            e.to_string()
+                .starts_with("a generated sighting is invalid: E101 /"),
+            "{e}"
+        );
     }
 
     fn at(source: &str, line: u64) -> Position {

@@ -55,7 +55,12 @@ pub struct Rejection {
     /// 1-based line, for JSON Lines input.
     pub line: Option<usize>,
     pub id: Option<String>,
+    /// Why, one line each, as the CLI prints it.
     pub errors: Vec<String>,
+    /// The validator's findings behind `errors` when it refused the object
+    /// (each of `errors` is one's `Display`); empty when the object was
+    /// refused before validation (unreadable, too big, not JSON).
+    pub diagnostics: Vec<sightline_stix::Diagnostic>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -238,25 +243,25 @@ fn check_item(
     file: &str,
     item: &crate::read::Item<'_>,
 ) -> Result<(NewObject, u64), Rejection> {
-    let reject = |id: Option<String>, errors: Vec<String>| Rejection {
+    let reject = |id: Option<String>, errors: Vec<String>, diagnostics| Rejection {
         file: file.to_owned(),
         index: item.index,
         line: item.line,
         id,
         errors,
+        diagnostics,
     };
-    let raw = item
-        .raw
-        .as_ref()
-        .map_err(|e| reject(None, vec![e.clone()]))?;
+    let unread = |why: String| reject(None, vec![why], Vec::new());
+    let raw = item.raw.as_ref().map_err(|e| unread(e.clone()))?;
     if raw.len() > max_bytes {
-        return Err(reject(None, vec![too_big(raw.len(), max_bytes)]));
+        return Err(unread(too_big(raw.len(), max_bytes)));
     }
-    let value: Value = serde_json::from_str(raw).map_err(|e| reject(None, vec![e.to_string()]))?;
+    let value: Value = serde_json::from_str(raw).map_err(|e| unread(e.to_string()))?;
     let id = value.get("id").and_then(Value::as_str).map(str::to_owned);
-    let (meta, warns) = validator
-        .admit_within(&value, budget)
-        .map_err(|errors| reject(id, errors))?;
+    let (meta, warns) = validator.admit_within(&value, budget).map_err(|diags| {
+        let errors = diags.iter().map(ToString::to_string).collect();
+        reject(id, errors, diags)
+    })?;
     Ok((
         NewObject {
             meta,
@@ -269,4 +274,41 @@ fn check_item(
 /// The rejection message for an object over the size limit.
 pub fn too_big(len: usize, max: usize) -> String {
     format!("object is {len} bytes of JSON, above the limit of {max} bytes (--max-object-bytes)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sightline_store::MemoryStore;
+
+    /// A refused object carries the validator's findings as data beside their
+    /// text; one refused before validation (not JSON) carries none (issue 17 §2).
+    #[test]
+    fn rejections_carry_the_validators_diagnostics() {
+        let good = r#"{"type":"identity","spec_version":"2.1","id":"identity--f431f809-377b-45e0-aa1c-6a4751cae5ff","created":"2020-01-01T00:00:00.000Z","modified":"2020-01-01T00:00:00.000Z","name":"A","identity_class":"organization"}"#;
+        // STIX 2.1 §4.5: identity requires `name`.
+        let nameless = good.replace(r#""name":"A","#, "");
+        let input = Input {
+            name: "feed.jsonl".into(),
+            bytes: format!("{good}\n{nameless}\n{{\"type\":\n").into_bytes(),
+        };
+        let store = MemoryStore::new();
+        let opts = ImportOptions::default();
+        let r = import(&store, &Validator::new(), &[input], &opts, &|_| {}).expect("import");
+        assert_eq!(r.rejections.len(), 2, "{r:?}");
+        let unparsed = &r.rejections[1];
+        assert_eq!(unparsed.line, Some(3));
+        assert!(unparsed.diagnostics.is_empty(), "{unparsed:?}");
+        assert_eq!(unparsed.errors.len(), 1, "{unparsed:?}");
+        let x = &r.rejections[0];
+        assert_eq!(x.line, Some(2));
+        let d = x
+            .diagnostics
+            .iter()
+            .find(|d| d.code == "E101")
+            .expect("E101");
+        assert_eq!(d.pointer(), "/name");
+        let shown: Vec<String> = x.diagnostics.iter().map(ToString::to_string).collect();
+        assert_eq!(x.errors, shown);
+    }
 }

@@ -458,6 +458,21 @@ impl fmt::Display for Diagnostic {
 
 impl std::error::Error for Diagnostic {}
 
+/// Findings on one line for a message (a TAXII status, a log): the first
+/// `max` as `Display` shows them, joined by "; ", then how many were left out.
+pub fn summary(diags: &[Diagnostic], max: usize) -> String {
+    let mut out = diags
+        .iter()
+        .take(max)
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ");
+    if diags.len() > max {
+        out.push_str(&format!(" (and {} more)", diags.len() - max));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -473,5 +488,17 @@ mod tests {
         assert_eq!(Code::P041.severity(), Severity::Warning);
         assert_eq!(Code::P033.severity(), Severity::Error);
         assert_eq!(Code::E101, "E101");
+    }
+
+    #[test]
+    fn summary_says_how_many_were_left_out() {
+        let d = |p: &str| Diagnostic::error(Code::E105, p, "must be a string, got 1");
+        let all = [d("/a"), d("/b"), d("/c")];
+        assert_eq!(
+            summary(&all, 2),
+            "E105 /a: must be a string, got 1; E105 /b: must be a string, got 1 (and 1 more)"
+        );
+        assert_eq!(summary(&all[..1], 2), "E105 /a: must be a string, got 1");
+        assert_eq!(summary(&[], 2), "");
     }
 }

@@ -100,6 +100,21 @@ pub enum ObjectMetaError {
     },
 }
 
+impl From<&ObjectMetaError> for crate::Diagnostic {
+    /// The validator's code for the same fault (E001, E101, E102, E107), so
+    /// an object the indexer refuses is reported like any invalid object.
+    fn from(e: &ObjectMetaError) -> Self {
+        use crate::diag::Code;
+        let (code, pointer) = match e {
+            ObjectMetaError::NotAnObject => (Code::E001, String::new()),
+            ObjectMetaError::Missing(prop) => (Code::E101, format!("/{prop}")),
+            ObjectMetaError::Id(_) => (Code::E102, "/id".to_owned()),
+            ObjectMetaError::Time { prop, .. } => (Code::E107, format!("/{prop}")),
+        };
+        crate::Diagnostic::error(code, pointer, e.to_string())
+    }
+}
+
 /// The indexed fields of one object version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectMeta {
@@ -219,6 +234,27 @@ mod tests {
         );
         assert_eq!(m.category, Category::Domain);
         assert_eq!(m.aliases.len(), 2);
+    }
+
+    #[test]
+    fn extraction_faults_map_to_validator_codes() {
+        use crate::diag::Code;
+        let d = |v: Value| {
+            let e = ObjectMeta::extract(&v).expect_err("refused");
+            crate::Diagnostic::from(&e)
+        };
+        let code = |x: crate::Diagnostic| (x.code, x.pointer().to_owned());
+        assert_eq!(code(d(json!([1]))), (Code::E001, String::new()));
+        assert_eq!(code(d(json!({"type": "tool"}))), (Code::E101, "/id".into()));
+        let id = "tool--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
+        assert_eq!(
+            code(d(json!({"type": "tool", "id": "tool--x"}))),
+            (Code::E102, "/id".into())
+        );
+        assert_eq!(
+            code(d(json!({"type": "tool", "id": id, "created": "yesterday"}))),
+            (Code::E107, "/created".into())
+        );
     }
 
     #[test]

@@ -606,12 +606,7 @@ fn prepare(
                     raw: raw.get().to_owned(),
                 })),
                 Err(errors) => {
-                    let msg = errors
-                        .iter()
-                        .take(5)
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join("; ");
+                    let msg = sightline_stix::diag::summary(&errors, 5);
                     Prepared::Failed(detail_of(&v, format!("objects[{i}]: invalid STIX: {msg}")))
                 }
             }

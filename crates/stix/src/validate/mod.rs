@@ -103,8 +103,9 @@ impl Validator {
 
     /// The ingest gate shared by every way in (import, TAXII POST): validates
     /// `obj` and extracts what the store indexes. `Ok((meta, warnings))` when it
-    /// may be stored; `Err(errors)`, each a `CODE /pointer: message` line, when not.
-    pub fn admit(&self, obj: &Value) -> Result<(crate::ObjectMeta, usize), Vec<String>> {
+    /// may be stored; `Err(errors)`, the error-severity findings (never empty),
+    /// when not. [`summary`](crate::diag::summary) renders them on one line.
+    pub fn admit(&self, obj: &Value) -> Result<(crate::ObjectMeta, usize), Vec<Diagnostic>> {
         self.admit_inner(obj, None)
     }
 
@@ -114,7 +115,7 @@ impl Validator {
         &self,
         obj: &Value,
         budget: &crate::RegexBudget,
-    ) -> Result<(crate::ObjectMeta, usize), Vec<String>> {
+    ) -> Result<(crate::ObjectMeta, usize), Vec<Diagnostic>> {
         self.admit_inner(obj, Some(budget))
     }
 
@@ -122,16 +123,13 @@ impl Validator {
         &self,
         obj: &Value,
         budget: Option<&crate::RegexBudget>,
-    ) -> Result<(crate::ObjectMeta, usize), Vec<String>> {
-        let diags = self.validate_inner(obj, budget);
+    ) -> Result<(crate::ObjectMeta, usize), Vec<Diagnostic>> {
+        let mut diags = self.validate_inner(obj, budget);
         if !is_valid(&diags) {
-            return Err(diags
-                .iter()
-                .filter(|d| d.severity == Severity::Error)
-                .map(ToString::to_string)
-                .collect());
+            diags.retain(|d| d.severity == Severity::Error);
+            return Err(diags);
         }
-        let meta = crate::ObjectMeta::extract(obj).map_err(|e| vec![e.to_string()])?;
+        let meta = crate::ObjectMeta::extract(obj).map_err(|e| vec![Diagnostic::from(&e)])?;
         Ok((meta, diags.len()))
     }
 

@@ -914,3 +914,28 @@ mod proptests {
         }
     }
 }
+
+// The ingest gate (import, TAXII POST) answers with the validator's own
+// findings: errors only, with their codes and pointers (issue 17 §2).
+#[test]
+fn admit_returns_error_diagnostics() {
+    let v = Validator::new();
+    let warned = with(campaign(), |m| {
+        drop(m.insert("custom_prop".into(), json!(1)))
+    });
+    let (meta, warnings) = v.admit(&warned).expect("a warning does not refuse");
+    assert_eq!(meta.ty, "campaign");
+    assert_eq!(warnings, 1);
+
+    // STIX 2.1 §3.2: id is required; W203 on the same object is not an error.
+    let bad = with(warned, |m| drop(m.remove("id")));
+    let errors = v.admit(&bad).expect_err("no id");
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0].code, "E101");
+    assert_eq!(errors[0].pointer(), "/id");
+    assert_eq!(errors[0].severity, Severity::Error);
+    assert_eq!(
+        crate::diag::summary(&errors, 5),
+        "E101 /id: required property id is missing"
+    );
+}

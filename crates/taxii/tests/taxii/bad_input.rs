@@ -91,6 +91,34 @@ async fn malformed_envelopes_and_wrong_json_types() {
     intact(&fx).await;
 }
 
+/// §4.3: a refused object's failure message names its position, then the
+/// validator's findings (`CODE /pointer: message`), at most five, and how many
+/// more there were (issue 17 §2).
+#[tokio::test]
+async fn a_failure_message_lists_the_findings() {
+    let fx = seeded().await;
+    let mut bad = identity(5, 1);
+    // STIX 2.1 §4.5: six properties of the wrong JSON type (E105).
+    for p in [
+        "name",
+        "description",
+        "identity_class",
+        "contact_information",
+    ] {
+        bad[p] = json!(1);
+    }
+    bad["roles"] = json!("not a list");
+    bad["sectors"] = json!("not a list");
+    let env = json!({"objects": [identity(3, 1), bad]});
+    let s = post(&fx.app, &objects_url(PUBLIC), Some("bob"), &env)
+        .await
+        .assert_ok(202);
+    let m = s["failures"][0]["message"].as_str().expect("message");
+    assert!(m.starts_with("objects[1]: invalid STIX: E105 /"), "{m}");
+    assert_eq!(m.matches("E105 /").count(), 5, "{m}");
+    assert!(m.ends_with(" (and 1 more)"), "{m}");
+}
+
 /// §5.5, §4.3: invalid entries amid valid ones. The valid ones are stored;
 /// each other one is a failure in the status with its position and the
 /// reason; the status adds up.
