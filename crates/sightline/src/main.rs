@@ -142,7 +142,7 @@ impl From<sightline_interchange::ReadError> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    log::init(cli.log_format);
+    let _log = log::init(cli.log_format);
     cmd::set_store_spec(cli.store.clone());
     let result = match cli.command {
         Command::Validate(a) => cmd::validate::run(a),

@@ -634,3 +634,30 @@ fn json_request_log() {
     assert_eq!(seen, want, "one line per request: {text}");
     assert!(!text.contains("correct horse") && !text.contains("not-it"));
 }
+
+/// A standard error nobody reads (a full pipe: a stalled log shipper) must
+/// not stall the server: request lines are dropped and counted instead of
+/// blocking the workers that log them. Before, ~160 requests filled the 64 KiB
+/// pipe and every later request (health checks included) hung.
+#[test]
+fn an_unread_stderr_does_not_stall_the_server() {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    // Every request logs a line (SIGHTLINE_LOG=debug logs more per request).
+    let s = Serve::start_with_env(
+        &[("SIGHTLINE_LOG", "debug")],
+        &common::data(&data),
+        &["--demo"],
+        Stdio::piped(),
+    );
+    let c = client();
+    let start = Instant::now();
+    for i in 0..3_000 {
+        let r = c
+            .get(s.url("/healthz"))
+            .timeout(Duration::from_secs(10))
+            .send()
+            .unwrap_or_else(|e| panic!("request {i} after {:?}: {e}", start.elapsed()));
+        assert_eq!(r.status(), 200, "request {i}");
+    }
+}
