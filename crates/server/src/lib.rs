@@ -122,17 +122,20 @@ impl Server {
             store.clone(),
             Duration::from_secs(config.limits.auth_cache_secs),
         )?);
+        let policy = Arc::new(policy);
+        let api = sightline_api::ApiState::new(store.clone(), auth.clone(), policy.clone());
         let state = AppState::new(
             store.clone(),
             Arc::new(validator),
             auth.clone(),
-            Arc::new(policy),
+            policy,
             taxii,
         );
         // Installs the recorder before the first request is counted.
         let _ = metrics::handle();
         let app = app(
             state,
+            api,
             store.clone(),
             Duration::from_secs(config.limits.request_timeout_secs),
             Duration::from_secs(config.limits.body_read_timeout_secs),
@@ -425,11 +428,12 @@ fn taxii_config(
     })
 }
 
-/// The whole HTTP application: TAXII routes, `/healthz`, `/metrics`, and
-/// the layers every request passes (outermost first): request id, body
-/// deadline, request timeout, metrics.
+/// The whole HTTP application: TAXII routes, the graph API (`/api/v1/`),
+/// `/healthz`, `/metrics`, and the layers every request passes (outermost
+/// first): request id, body deadline, request timeout, metrics.
 fn app(
     state: AppState,
+    api: sightline_api::ApiState,
     // `/healthz` reads the accounts generation, nothing else.
     store: Arc<dyn AccountStore>,
     request_timeout: Duration,
@@ -479,6 +483,7 @@ fn app(
             get(metrics::render_gated).with_state(metrics_gate),
         )
         .layer(trace)
+        .merge(sightline_api::router(api))
         .merge(sightline_taxii::router(state))
         .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::middleware::from_fn_with_state(

@@ -195,7 +195,7 @@ impl FromRequestParts<Ctx> for Caller {
             }
         })?;
         if let (Some(slot), Some(p)) = (parts.extensions.get::<RequestUser>(), &who) {
-            let _ = slot.0.set(p.name.clone());
+            slot.record(&p.name);
         }
         let caller = Caller(who);
         parts.extensions.insert(caller.clone());
@@ -214,6 +214,12 @@ impl RequestUser {
     /// The signed-in user's name, if the request got that far.
     pub fn name(&self) -> Option<&str> {
         self.0.get().map(String::as_str)
+    }
+
+    /// Records the signed-in user (the first call wins): for routers beside
+    /// TAXII's that authenticate the same way (the graph API).
+    pub fn record(&self, name: &str) {
+        let _ = self.0.set(name.to_owned());
     }
 }
 

@@ -321,6 +321,39 @@ fn demo_serves_the_pack() {
         .json()
         .expect("json");
     assert_eq!(one["objects"][0]["name"], "Extra feed object");
+    // The graph API on the same server and accounts (issue 14 §2): the demo
+    // user (a reader of the demo collection) finds the pack by search and
+    // reads an object; anonymous callers see nothing of it.
+    let found: serde_json::Value = c
+        .get(s.url("/api/v1/search?q=Bureau%20121"))
+        .header("authorization", &auth)
+        .send()
+        .expect("search")
+        .json()
+        .expect("json");
+    let first = found["results"][0]["id"]
+        .as_str()
+        .expect("a hit")
+        .to_owned();
+    assert!(
+        found["results"].to_string().contains("Bureau 121"),
+        "{found}"
+    );
+    let obj = c
+        .get(s.url(&format!("/api/v1/objects/{first}")))
+        .header("authorization", &auth)
+        .send()
+        .expect("object");
+    assert_eq!(obj.status(), 200);
+    let obj: serde_json::Value = obj.json().expect("json");
+    assert_eq!(obj["id"], first.as_str());
+    let anon: serde_json::Value = c
+        .get(s.url("/api/v1/search?q=Bureau%20121"))
+        .send()
+        .expect("search")
+        .json()
+        .expect("json");
+    assert_eq!(anon["total"], 0, "{anon}");
     assert!(s.terminate().success());
 }
 

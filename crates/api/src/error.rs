@@ -1,0 +1,87 @@
+//! The API's errors, each a JSON body with its HTTP status.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use sightline_graph::GraphError;
+use sightline_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A parameter is missing or malformed (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Credentials were given but refused (401).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// No such object, or none the caller may read (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The store or the accounts are busy or unreachable (503).
+    #[error("{0}")]
+    Unavailable(String),
+    /// A server fault; logged, never sent (500).
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Busy { .. } => Self::Unavailable("the store is busy; retry later".into()),
+            other => Self::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<GraphError> for ApiError {
+    fn from(e: GraphError) -> Self {
+        match e {
+            GraphError::NotFound(id) => Self::NotFound(format!("no object {id} that you may read")),
+            GraphError::Invalid(m) => Self::BadRequest(m),
+            GraphError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let message = match &self {
+            Self::Internal(m) => {
+                tracing::error!(error = %m, "graph API failure");
+                "the server failed to process the request".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let body = json!({"error": {
+            "status": status.as_u16(),
+            "title": status.canonical_reason().unwrap_or(""),
+            "message": message,
+        }});
+        let mut resp = (status, axum::Json(body)).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"sightline\""),
+            );
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        resp
+    }
+}

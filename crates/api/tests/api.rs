@@ -1,0 +1,390 @@
+//! The graph API through its router (issue 14 §2): every route for an
+//! anonymous caller, a reader of one collection and an administrator, with
+//! what each may see (the rule in the crate docs), bad parameters and bad
+//! credentials, and the OpenAPI description against the routes.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use sightline_api::{openapi, router, ApiState};
+use sightline_interchange::{import, ImportOptions, Input};
+use sightline_stix::Validator;
+use sightline_store::{CollectionInfo, CollectionStore, MemoryStore, Store};
+use sightline_taxii::{AccessPolicy, AuthError, Authenticator, Principal};
+use tower::ServiceExt;
+
+const T: &str = "2025-01-01T00:00:00.000Z";
+const T2: &str = "2025-02-01T00:00:00.000Z";
+const GROUP: &str = "intrusion-set--11111111-1111-4111-8111-111111111111";
+const TECH: &str = "attack-pattern--55555555-5555-4555-8555-555555555555";
+const INDICATOR: &str = "indicator--88888888-8888-4888-8888-888888888888";
+const SECRET: &str = "identity--99999999-9999-4999-8999-999999999999";
+const PUBLIC_C: &str = "6f0c6f4e-0000-4000-8000-000000000001";
+const SECRET_C: &str = "6f0c6f4e-0000-4000-8000-000000000002";
+
+struct TestAuth;
+
+impl Authenticator for TestAuth {
+    fn authenticate(&self, h: Option<&str>) -> Result<Option<Principal>, AuthError> {
+        let p = |name: &str, admin| {
+            Ok(Some(Principal {
+                name: name.into(),
+                groups: vec![],
+                admin,
+            }))
+        };
+        match h {
+            None => Ok(None),
+            Some("Bearer admin") => p("admin", true),
+            Some("Bearer alice") => p("alice", false),
+            Some(_) => Err(AuthError::Invalid),
+        }
+    }
+}
+
+/// alice reads `public`; nobody else but the admin reads anything.
+struct TestPolicy;
+
+impl AccessPolicy for TestPolicy {
+    fn can_read(&self, who: Option<&Principal>, c: &str) -> bool {
+        who.is_some_and(|p| p.admin || (p.name == "alice" && c == PUBLIC_C))
+    }
+    fn can_write(&self, _: Option<&Principal>, _: &str) -> bool {
+        false
+    }
+}
+
+fn rel(n: u32, ty: &str, src: &str, tgt: &str) -> Value {
+    json!({"type": "relationship", "spec_version": "2.1",
+        "id": format!("relationship--{n:08x}-0000-4000-8000-000000000000"),
+        "created": T, "modified": T, "relationship_type": ty, "source_ref": src, "target_ref": tgt})
+}
+
+fn group(modified: &str, description: &str) -> Value {
+    json!({"type": "intrusion-set", "spec_version": "2.1", "id": GROUP, "created": T,
+        "modified": modified, "name": "Test Group", "description": description,
+        "external_references": [{"source_name": "mitre-attack", "external_id": "G9999"}]})
+}
+
+fn load(store: &dyn Store, cid: &str, objects: Vec<Value>) {
+    let input = Input {
+        name: "b".into(),
+        bytes: json!({"type": "bundle", "id": "bundle--0f6a3b7e-5d3c-4f0e-9f57-3f0b7d5e0c11", "objects": objects})
+            .to_string()
+            .into_bytes(),
+    };
+    let opts = ImportOptions {
+        collection: Some(cid.into()),
+        ..ImportOptions::default()
+    };
+    let r = import(store, &Validator::new(), &[input], &opts, &|_| {}).expect("import");
+    assert!(r.rejections.is_empty(), "{:?}", r.rejections);
+}
+
+fn app() -> Router {
+    let store = Arc::new(MemoryStore::new());
+    for (id, alias) in [(PUBLIC_C, "public"), (SECRET_C, "secret")] {
+        store
+            .create_collection(&CollectionInfo {
+                id: id.into(),
+                title: alias.into(),
+                description: None,
+                alias: Some(alias.into()),
+                media_types: vec![],
+            })
+            .expect("collection");
+    }
+    load(
+        &*store,
+        PUBLIC_C,
+        vec![
+            group(T, "first"),
+            json!({"type": "attack-pattern", "spec_version": "2.1", "id": TECH, "created": T,
+                "modified": T, "name": "Phishing",
+                "kill_chain_phases": [{"kill_chain_name": "mitre-attack", "phase_name": "initial-access"}],
+                "external_references": [{"source_name": "mitre-attack", "external_id": "T0001"}]}),
+            json!({"type": "indicator", "spec_version": "2.1", "id": INDICATOR, "created": T,
+                "modified": T, "name": "bad domain", "pattern": "[domain-name:value = 'x.example']",
+                "pattern_type": "stix", "valid_from": T, "created_by_ref": SECRET}),
+            json!({"type": "sighting", "spec_version": "2.1",
+                "id": "sighting--cccccccc-cccc-4ccc-8ccc-cccccccccccc", "created": T, "modified": T,
+                "sighting_of_ref": INDICATOR, "count": 3}),
+            rel(1, "uses", GROUP, TECH),
+            rel(2, "indicates", INDICATOR, GROUP),
+        ],
+    );
+    // A second version, to see a diff.
+    load(&*store, PUBLIC_C, vec![group(T2, "second")]);
+    load(
+        &*store,
+        SECRET_C,
+        vec![
+            json!({"type": "identity", "spec_version": "2.1", "id": SECRET, "created": T,
+                "modified": T, "name": "Hidden Victim", "identity_class": "organization"}),
+            rel(9, "targets", GROUP, SECRET),
+        ],
+    );
+    router(ApiState::new(
+        store,
+        Arc::new(TestAuth),
+        Arc::new(TestPolicy),
+    ))
+}
+
+async fn get(
+    app: &Router,
+    uri: &str,
+    who: Option<&str>,
+) -> (StatusCode, Value, axum::http::HeaderMap) {
+    let mut b = Request::builder().uri(uri);
+    if let Some(w) = who {
+        b = b.header("authorization", format!("Bearer {w}"));
+    }
+    let resp = app
+        .clone()
+        .oneshot(b.body(Body::empty()).expect("request"))
+        .await
+        .expect("infallible");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+    let v = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, v, headers)
+}
+
+fn names(v: &Value, key: &str) -> Vec<String> {
+    v[key]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|n| n["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn object_versions_diff_and_counts_per_caller() {
+    let app = app();
+    let uri = format!("/api/v1/objects/{GROUP}");
+    // Anonymous may read nothing: the object is not found, as if absent.
+    let (s, v, _) = get(&app, &uri, None).await;
+    assert_eq!(s, 404, "{v}");
+    assert_eq!(v["error"]["status"], 404);
+    let (s, v, _) = get(&app, &uri, Some("alice")).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["object"]["description"], "second", "latest version");
+    let versions = v["versions"].as_array().expect("versions");
+    assert_eq!(versions.len(), 2);
+    assert_eq!(
+        versions[1]["changes"]["changed"]["description"],
+        json!({"from": "first", "to": "second"})
+    );
+    assert_eq!(versions[1]["changes"]["changed"]["modified"]["to"], T2);
+    assert_eq!(v["external_references"][0]["external_id"], "G9999");
+    let counts = v["relationship_counts"].to_string();
+    assert!(
+        counts.contains("\"uses\"") && counts.contains("\"indicates\""),
+        "{counts}"
+    );
+    assert!(
+        !counts.contains("targets"),
+        "the secret relationship is not counted for alice: {counts}"
+    );
+    let (_, v, _) = get(&app, &uri, Some("admin")).await;
+    assert!(
+        v["relationship_counts"].to_string().contains("targets"),
+        "{v}"
+    );
+    // By external id too.
+    let (s, v, _) = get(&app, "/api/v1/objects/G9999", Some("alice")).await;
+    assert_eq!((s, v["id"].as_str()), (StatusCode::OK, Some(GROUP)));
+    // The secret object: not found for alice, there for the admin.
+    let (s, _, _) = get(&app, &format!("/api/v1/objects/{SECRET}"), Some("alice")).await;
+    assert_eq!(s, 404);
+    let (s, v, _) = get(&app, &format!("/api/v1/objects/{SECRET}"), Some("admin")).await;
+    assert_eq!(
+        (s, v["object"]["name"].as_str()),
+        (StatusCode::OK, Some("Hidden Victim"))
+    );
+}
+
+#[tokio::test]
+async fn the_raw_object_is_served_as_received() {
+    let app = app();
+    let (_, v, _) = get(&app, &format!("/api/v1/objects/{TECH}"), Some("alice")).await;
+    assert_eq!(
+        v["object"]["kill_chain_phases"][0]["phase_name"],
+        "initial-access"
+    );
+    assert_eq!(v["type"], "attack-pattern");
+}
+
+#[tokio::test]
+async fn relationships_hide_what_the_caller_may_not_read() {
+    let app = app();
+    let uri = format!("/api/v1/objects/{GROUP}/relationships");
+    let (s, v, _) = get(&app, &uri, Some("alice")).await;
+    assert_eq!(s, 200, "{v}");
+    let text = v.to_string();
+    assert!(text.contains(TECH) && text.contains("Phishing"), "{text}");
+    assert!(
+        !text.contains(SECRET),
+        "the targets relationship is in secret: {text}"
+    );
+    let (_, v, _) = get(&app, &uri, Some("admin")).await;
+    assert!(v.to_string().contains("Hidden Victim"), "{v}");
+    // An embedded reference to an unreadable object: its id, no name.
+    let (_, v, _) = get(
+        &app,
+        &format!("/api/v1/objects/{INDICATOR}/relationships?direction=out"),
+        Some("alice"),
+    )
+    .await;
+    let created_by = v["neighbours"]
+        .as_array()
+        .and_then(|a| a.iter().find(|n| n["id"] == SECRET))
+        .cloned()
+        .expect("created_by_ref shown");
+    assert_eq!(created_by["presence"], "missing", "{created_by}");
+    assert!(
+        created_by.get("name").is_none_or(Value::is_null),
+        "{created_by}"
+    );
+    // An indicator's sightings.
+    assert_eq!(v["sightings"][0]["count"], 3, "{v}");
+    // Filters.
+    let (_, v, _) = get(
+        &app,
+        &format!("{uri}?direction=out&type=uses"),
+        Some("admin"),
+    )
+    .await;
+    let ids: Vec<&str> = v["neighbours"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|n| n["id"].as_str())
+        .collect();
+    assert_eq!(ids, vec![TECH]);
+    let (s, v, _) = get(&app, &format!("{uri}?direction=up"), Some("alice")).await;
+    assert_eq!(s, 400, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("direction"),
+        "{v}"
+    );
+}
+
+#[tokio::test]
+async fn graph_and_matrix() {
+    let app = app();
+    let (s, v, _) = get(
+        &app,
+        &format!("/api/v1/graph?seed={GROUP}&depth=2"),
+        Some("alice"),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["truncated"], false);
+    assert!(!v.to_string().contains("Hidden Victim"), "{v}");
+    let (_, v, _) = get(
+        &app,
+        &format!("/api/v1/graph?seed={GROUP}&depth=2&limit=2"),
+        Some("admin"),
+    )
+    .await;
+    assert_eq!(v["truncated"], true, "{v}");
+    assert_eq!(v["nodes"].as_array().map(Vec::len), Some(2));
+    for bad in ["depth=4", "depth=x", "limit=0", "limit=5000"] {
+        let (s, v, _) = get(
+            &app,
+            &format!("/api/v1/graph?seed={GROUP}&{bad}"),
+            Some("alice"),
+        )
+        .await;
+        assert_eq!(s, 400, "{bad}: {v}");
+    }
+    let (s, _, _) = get(&app, "/api/v1/graph", Some("alice")).await;
+    assert_eq!(s, 400, "seed is required");
+    let (s, v, _) = get(
+        &app,
+        &format!("/api/v1/attack-matrix?subject={GROUP}"),
+        Some("alice"),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    assert!(
+        v.to_string().contains("initial-access") && v.to_string().contains("Phishing"),
+        "{v}"
+    );
+    let (s, _, _) = get(
+        &app,
+        &format!("/api/v1/attack-matrix?subject={SECRET}"),
+        Some("alice"),
+    )
+    .await;
+    assert_eq!(s, 404);
+}
+
+#[tokio::test]
+async fn search_facets_paging_and_visibility() {
+    let app = app();
+    let (s, v, _) = get(&app, "/api/v1/search?q=Hidden", Some("alice")).await;
+    assert_eq!((s, v["total"].as_u64()), (StatusCode::OK, Some(0)), "{v}");
+    let (_, v, _) = get(&app, "/api/v1/search?q=Hidden", Some("admin")).await;
+    assert_eq!(names(&v, "results"), vec!["Hidden Victim"]);
+    // An external id finds its object first.
+    let (_, v, _) = get(&app, "/api/v1/search?q=T0001", Some("alice")).await;
+    assert_eq!(v["results"][0]["id"], TECH, "{v}");
+    // Facets, a type filter, and keyset pages of one.
+    let (_, v, _) = get(&app, "/api/v1/search?q=Test%20Group&limit=1", Some("admin")).await;
+    assert!(v["facets"]["intrusion-set"].as_u64() >= Some(1), "{v}");
+    let (s, _, _) = get(&app, "/api/v1/search?q=", Some("alice")).await;
+    assert_eq!(s, 400);
+    let (s, _, _) = get(&app, "/api/v1/search?q=x&cursor=nope", Some("alice")).await;
+    assert_eq!(s, 400);
+}
+
+#[tokio::test]
+async fn refused_credentials_are_401_with_a_challenge() {
+    let app = app();
+    let (s, v, h) = get(&app, &format!("/api/v1/objects/{GROUP}"), Some("mallory")).await;
+    assert_eq!(s, 401, "{v}");
+    assert!(h.get("www-authenticate").is_some());
+}
+
+/// The OpenAPI document lists exactly the routes: each one answers (not the
+/// router's bare 404), and the document's paths are [`openapi::ROUTES`].
+#[tokio::test]
+async fn openapi_matches_the_routes() {
+    let app = app();
+    let (s, doc, _) = get(&app, "/api/v1/openapi.json", None).await;
+    assert_eq!(s, 200);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths: Vec<&String> = doc["paths"].as_object().expect("paths").keys().collect();
+    assert_eq!(paths.len(), openapi::ROUTES.len());
+    for r in openapi::ROUTES {
+        assert!(doc["paths"].get(r.path).is_some(), "{}", r.path);
+        let uri = r.path.replace("{id}", GROUP);
+        let (s, v, _) = get(&app, &uri, Some("admin")).await;
+        // A missing required parameter is a JSON 400; never the bare 404 of
+        // a path the router does not have.
+        assert!(
+            s == 200 || (s == 400 && v["error"].is_object()),
+            "{uri}: {s} {v}"
+        );
+    }
+    let (s, v, _) = get(&app, "/api/v1/nope", Some("admin")).await;
+    assert_eq!(
+        (s, v),
+        (StatusCode::NOT_FOUND, Value::Null),
+        "unknown paths are not in the API"
+    );
+}
