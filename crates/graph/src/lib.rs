@@ -167,7 +167,6 @@ pub struct Sighting {
 pub(crate) struct Obj {
     pub id: String,
     pub ty: String,
-    pub version_key: String,
     pub json: Value,
 }
 
@@ -192,6 +191,41 @@ impl Obj {
             revoked: self.revoked(),
             deprecated: self.deprecated(),
         }
+    }
+}
+
+/// A relationship or sighting as the graph needs it: its ends, not its
+/// text (a relationship's description is most of its JSON).
+#[derive(Debug, Clone, serde::Deserialize)]
+pub(crate) struct Rel {
+    #[serde(skip)]
+    pub id: String,
+    #[serde(skip)]
+    pub ty: String,
+    #[serde(default)]
+    relationship_type: Option<String>,
+    #[serde(default)]
+    source_ref: Option<String>,
+    #[serde(default)]
+    target_ref: Option<String>,
+    #[serde(default)]
+    sighting_of_ref: Option<String>,
+    #[serde(default)]
+    revoked: Option<bool>,
+}
+
+impl Rel {
+    pub fn str(&self, key: &str) -> Option<&str> {
+        match key {
+            "relationship_type" => self.relationship_type.as_deref(),
+            "source_ref" => self.source_ref.as_deref(),
+            "target_ref" => self.target_ref.as_deref(),
+            "sighting_of_ref" => self.sighting_of_ref.as_deref(),
+            _ => None,
+        }
+    }
+    pub fn revoked(&self) -> bool {
+        self.revoked == Some(true)
     }
 }
 
@@ -238,7 +272,28 @@ impl<'a> Graph<'a> {
 
     /// The latest visible version of each id (ids not visible are absent).
     pub(crate) fn load(&self, ids: &[String]) -> Result<HashMap<String, Obj>> {
-        let mut out: HashMap<String, Obj> = HashMap::new();
+        Ok(self
+            .load_as::<Value>(ids)?
+            .into_iter()
+            .map(|(id, (ty, _, json))| {
+                let obj = Obj {
+                    id: id.clone(),
+                    ty,
+                    json,
+                };
+                (id, obj)
+            })
+            .collect())
+    }
+
+    /// [`Graph::load`] parsed as `T`: `(type, version key, T)` by id. A
+    /// narrow `T` (a relationship's ends) skips the rest of each object's
+    /// JSON without building it.
+    pub(crate) fn load_as<T: serde::de::DeserializeOwned>(
+        &self,
+        ids: &[String],
+    ) -> Result<HashMap<String, (String, String, T)>> {
+        let mut out: HashMap<String, (String, String, T)> = HashMap::new();
         let mut wanted: Vec<String> = ids.to_vec();
         wanted.sort_unstable();
         wanted.dedup();
@@ -255,31 +310,20 @@ impl<'a> Graph<'a> {
                     limit: 1000,
                     ..ObjectQuery::default()
                 };
-                let r = sightline_store::for_each_page(self.reader, &q, |row| {
+                sightline_store::for_each_page(self.reader, &q, |row| {
                     let newer = out
                         .get(row.id)
-                        .is_none_or(|o| o.version_key.as_str() < row.version_key);
+                        .is_none_or(|(_, vk, _)| vk.as_str() < row.version_key);
                     if newer {
-                        if let Ok(json) = serde_json::from_str::<Value>(row.raw) {
+                        if let Ok(t) = serde_json::from_str::<T>(row.raw) {
                             out.insert(
                                 row.id.to_owned(),
-                                Obj {
-                                    id: row.id.to_owned(),
-                                    ty: row.ty.to_owned(),
-                                    version_key: row.version_key.to_owned(),
-                                    json,
-                                },
+                                (row.ty.to_owned(), row.version_key.to_owned(), t),
                             );
                         }
                     }
                     Ok::<_, StoreError>(())
-                });
-                match r {
-                    Ok(_) => {}
-                    // A readable collection removed meanwhile holds nothing.
-                    Err(StoreError::NoSuchCollection(_)) => {}
-                    Err(e) => return Err(e.into()),
-                }
+                })?;
             }
         }
         Ok(out)
@@ -352,9 +396,17 @@ impl<'a> Graph<'a> {
 
     /// The visible relationships and sightings naming `id` as source, target
     /// or `sighting_of_ref`.
-    pub(crate) fn relationships(&self, id: &str) -> Result<Vec<Obj>> {
+    pub(crate) fn relationships(&self, id: &str) -> Result<Vec<Rel>> {
         let ids = self.reader.relationships_of(id)?;
-        let mut rels: Vec<Obj> = self.load(&ids)?.into_values().collect();
+        let mut rels: Vec<Rel> = self
+            .load_as::<Rel>(&ids)?
+            .into_iter()
+            .map(|(id, (ty, _, mut r))| {
+                r.id = id;
+                r.ty = ty;
+                r
+            })
+            .collect();
         rels.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(rels)
     }
@@ -485,9 +537,16 @@ impl<'a> Graph<'a> {
         self.load_one(id)?;
         let mut out = Vec::new();
         let mut places = Vec::new();
-        let rels = self.relationships(id)?;
-        for s in &rels {
-            if s.ty == "sighting" && s.str("sighting_of_ref") == Some(id) {
+        let ids: Vec<String> = self
+            .relationships(id)?
+            .into_iter()
+            .filter(|r| r.ty == "sighting" && r.str("sighting_of_ref") == Some(id))
+            .map(|r| r.id)
+            .collect();
+        let mut found: Vec<Obj> = self.load(&ids)?.into_values().collect();
+        found.sort_by(|a, b| a.id.cmp(&b.id));
+        for s in &found {
+            {
                 let list = |k: &str| -> Vec<String> {
                     s.json
                         .get(k)
