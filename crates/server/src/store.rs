@@ -294,27 +294,24 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// `e` with every password text of `spec` replaced by `***`.
+/// `e` with every password text of `spec` replaced by `***`: in its message
+/// and in its cause, which is then kept as text only.
 fn scrub(e: StoreError, spec: &str) -> StoreError {
     let secrets = secrets(spec);
-    let clean = |m: String| secrets.iter().fold(m, |m, s| m.replace(s.as_str(), "***"));
-    match e {
-        StoreError::Io(m) => StoreError::Io(clean(m)),
-        StoreError::NoSpace(m) => StoreError::NoSpace(clean(m)),
-        StoreError::Busy(m) => StoreError::Busy(clean(m)),
-        StoreError::Corrupt(m) => StoreError::Corrupt(clean(m)),
-        StoreError::NoSuchCollection(m) => StoreError::NoSuchCollection(clean(m)),
-        StoreError::CollectionExists(m) => StoreError::CollectionExists(clean(m)),
-        StoreError::Invalid(m) => StoreError::Invalid(clean(m)),
-        StoreError::Backend(m) => StoreError::Backend(clean(m)),
+    if secrets.is_empty() {
+        return e;
     }
+    e.map_text(|m| secrets.iter().fold(m, |m, s| m.replace(s.as_str(), "***")))
 }
 
 /// SQLite messages name the file; make sure they name the directory too.
 fn in_dir(e: StoreError, dir: &Path) -> StoreError {
     match e {
-        StoreError::Io(m) if !m.contains(&*dir.to_string_lossy()) => {
-            StoreError::Io(format!("{}: {m}", dir.display()))
+        StoreError::Io { message, source } if !message.contains(&*dir.to_string_lossy()) => {
+            StoreError::Io {
+                message: format!("{}: {message}", dir.display()),
+                source,
+            }
         }
         other => other,
     }
@@ -389,6 +386,14 @@ mod tests {
             "{m}"
         );
         assert!(m.contains("connection refused"), "{m}");
+        // The cause is scrubbed too, in its text and its Debug form.
+        let cause = std::io::Error::other("server said: password zz for p@ss is wrong");
+        let e = StoreError::busy("h:5432: refused").caused_by(cause);
+        let e = scrub(e, "postgres://u:p%40ss@h/db?password=zz");
+        let source = std::error::Error::source(&e).map(ToString::to_string);
+        let all = format!("{e} {source:?} {e:?}");
+        assert!(!all.contains("p@ss") && !all.contains("zz"), "{all}");
+        assert!(all.contains("is wrong"), "{all}");
         let spec = StoreSpec::parse("postgres://u:hunter2@h/db?password=hunter3").expect("ok");
         assert!(!format!("{spec} {spec:?}").contains("hunter"));
     }

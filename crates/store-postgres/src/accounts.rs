@@ -36,10 +36,11 @@ impl PgStore {
         })()
         .ctx(self)?;
         let groups: Vec<String> = serde_json::from_str(&groups).map_err(|e| {
-            StoreError::Corrupt(format!(
+            StoreError::corrupt(format!(
                 "{}: groups of user {name:?} are not a JSON list: {e}",
                 self.label
             ))
+            .caused_by(e)
         })?;
         Ok(User {
             name,
@@ -64,7 +65,7 @@ impl PgStore {
         })()
         .ctx(self)?;
         let secret_sha256: [u8; 32] = secret.try_into().map_err(|_| {
-            StoreError::Corrupt(format!(
+            StoreError::corrupt(format!(
                 "{}: token {id:?} has a malformed secret hash",
                 self.label
             ))

@@ -321,7 +321,7 @@ impl PgStore {
         // Session advisory locks outlive errors: never pool this connection.
         c.discard();
         r.map_err(|e| match e {
-            MigrateError::Pg(e) => self.err(&e),
+            MigrateError::Pg(e) => self.err(e),
             MigrateError::Store(e) => e,
         })
     }
@@ -330,7 +330,7 @@ impl PgStore {
     pub fn schema_version(&self) -> Result<(u32, u32)> {
         let mut c = self.conn()?;
         let conn = &mut *c;
-        let v = off_runtime(|| current_version(conn)).map_err(|e| self.err(&e))?;
+        let v = off_runtime(|| current_version(conn)).map_err(|e| self.err(e))?;
         Ok((v, MIGRATIONS_LEN))
     }
 
@@ -362,16 +362,17 @@ impl PgStore {
                     match e.code() {
                         Some(c) if is_unavailable(c) => refused(),
                         Some(_) => {
-                            StoreError::Backend(format!("{}: cannot connect: {cause}", self.label))
+                            StoreError::backend(format!("{}: cannot connect: {cause}", self.label))
                         }
                         // A certificate the client does not trust is no
                         // outage: retrying will not help, the setup must change.
-                        None if cause.contains("TLS") => StoreError::Backend(format!(
+                        None if cause.contains("TLS") => StoreError::backend(format!(
                             "{}: cannot connect: {cause} (sslrootcert=PATH names the CA to trust)",
                             self.label
                         )),
                         None => refused(),
                     }
+                    .caused_by(e)
                 })?;
                 Conn {
                     client: SafeClient(Some(client)),
@@ -396,11 +397,16 @@ impl PgStore {
         self.epoch.fetch_add(1, Ordering::AcqRel);
         let stale = std::mem::take(&mut *self.idle.lock().unwrap_or_else(PoisonError::into_inner));
         drop(stale);
-        StoreError::Busy(message)
+        StoreError::busy(message)
     }
 
-    /// Maps a driver error to a [`StoreError`] naming the database.
-    pub(crate) fn err(&self, e: &postgres::Error) -> StoreError {
+    /// Maps a driver error to a [`StoreError`] naming the database, the
+    /// error itself its source.
+    pub(crate) fn err(&self, e: postgres::Error) -> StoreError {
+        self.kind_of(&e).caused_by(e)
+    }
+
+    fn kind_of(&self, e: &postgres::Error) -> StoreError {
         let cause = error_text(e);
         let l = &self.label;
         let Some(code) = e.code() else {
@@ -420,14 +426,14 @@ impl PgStore {
             || *code == SqlState::PROGRAM_LIMIT_EXCEEDED
             || *code == SqlState::OUT_OF_MEMORY
         {
-            return StoreError::NoSpace(format!("{l}: {cause}"));
+            return StoreError::no_space(format!("{l}: {cause}"));
         }
         if *code == SqlState::T_R_SERIALIZATION_FAILURE
             || *code == SqlState::T_R_DEADLOCK_DETECTED
             || *code == SqlState::LOCK_NOT_AVAILABLE
             || *code == SqlState::QUERY_CANCELED
         {
-            return StoreError::Busy(format!("{l}: {cause}"));
+            return StoreError::busy(format!("{l}: {cause}"));
         }
         if *code == SqlState::CHARACTER_NOT_IN_REPERTOIRE
             || *code == SqlState::UNTRANSLATABLE_CHARACTER
@@ -442,9 +448,9 @@ impl PgStore {
             || *code == SqlState::INDEX_CORRUPTED
             || *code == SqlState::UNDEFINED_TABLE
         {
-            return StoreError::Corrupt(format!("{l}: {cause}"));
+            return StoreError::corrupt(format!("{l}: {cause}"));
         }
-        StoreError::Backend(format!("{l}: {cause}"))
+        StoreError::backend(format!("{l}: {cause}"))
     }
 }
 
@@ -661,7 +667,7 @@ fn migrate(c: &mut Conn) -> Result<Vec<u32>, MigrateError> {
         )?;
         let from = current_version(c)?;
         if from > MIGRATIONS_LEN {
-            return Err(MigrateError::Store(StoreError::Corrupt(format!(
+            return Err(MigrateError::Store(StoreError::corrupt(format!(
                 "schema version {from} is newer than this Sightline understands ({MIGRATIONS_LEN}); use a newer release"
             ))));
         }
@@ -720,7 +726,7 @@ trait Ctx<T> {
 
 impl<T> Ctx<T> for Result<T, postgres::Error> {
     fn ctx(self, s: &PgStore) -> Result<T> {
-        self.map_err(|e| s.err(&e))
+        self.map_err(|e| s.err(e))
     }
 }
 
@@ -801,7 +807,7 @@ mod tests {
         ] {
             let e = PgStore::connect(&url).expect_err("nothing listens");
             let text = e.to_string();
-            assert!(matches!(e, StoreError::Busy(_)), "{e:?}");
+            assert!(matches!(e, StoreError::Busy { .. }), "{e:?}");
             assert!(
                 text.contains(&format!(
                     "cannot connect to PostgreSQL at 127.0.0.1:{port}: "

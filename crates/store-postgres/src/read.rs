@@ -175,7 +175,7 @@ impl PgStore {
     fn resolve(&self, c: &mut Conn, id_or_alias: &str) -> Result<i64> {
         resolve_collection(c, id_or_alias)
             .ctx(self)?
-            .ok_or_else(|| StoreError::NoSuchCollection(id_or_alias.to_owned()))
+            .ok_or_else(|| StoreError::no_such_collection(id_or_alias.to_owned()))
     }
 }
 

@@ -81,7 +81,7 @@ impl ObjectWriter for PgStore {
                 if conn.batch("ROLLBACK").is_err() {
                     conn.discard();
                 }
-                Err(self.err(&e))
+                Err(self.err(e))
             }
         }
     }
@@ -194,7 +194,7 @@ impl PgTxn<'_> {
         let cid = match collection {
             Some(c) => match self.cid(c)? {
                 Some(cid) => Some(cid),
-                None => return Ok(Err(StoreError::NoSuchCollection(c.to_owned()))),
+                None => return Ok(Err(StoreError::no_such_collection(c.to_owned()))),
             },
             None => None,
         };
@@ -214,7 +214,7 @@ impl PgTxn<'_> {
         version_keys: &[String],
     ) -> Result<Result<u64>, postgres::Error> {
         let Some(cid) = resolve_collection(&mut self.conn, collection)? else {
-            return Ok(Err(StoreError::NoSuchCollection(collection.to_owned())));
+            return Ok(Err(StoreError::no_such_collection(collection.to_owned())));
         };
         let n = if version_keys.is_empty() {
             self.conn.execute(
@@ -285,7 +285,7 @@ impl PgTxn<'_> {
         date_added: DateAdded,
     ) -> Result<Result<PutOutcome>, postgres::Error> {
         let Some(cid) = self.cid(collection)? else {
-            return Ok(Err(StoreError::NoSuchCollection(collection.to_owned())));
+            return Ok(Err(StoreError::no_such_collection(collection.to_owned())));
         };
         // The exact row: among variants, the one with these bytes.
         if self
@@ -419,7 +419,7 @@ impl WriteTxn for PgTxn<'_> {
             if self.conn.batch("ROLLBACK").is_err() {
                 self.conn.discard();
             }
-            return Err(self.store.err(&e));
+            return Err(self.store.err(e));
         }
         Ok(())
     }
@@ -467,7 +467,7 @@ impl CollectionStore for PgStore {
         let mut conn = self.conn()?;
         for key in std::iter::once(&c.id).chain(c.alias.as_ref()) {
             if resolve_collection(&mut conn, key).ctx(self)?.is_some() {
-                return Err(StoreError::CollectionExists(key.clone()));
+                return Err(StoreError::collection_exists(key.clone()));
             }
         }
         let r = conn.execute(
@@ -478,9 +478,9 @@ impl CollectionStore for PgStore {
             Ok(_) => Ok(()),
             // Another replica created it between our check and insert.
             Err(e) if e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) => {
-                Err(StoreError::CollectionExists(c.id.clone()))
+                Err(StoreError::collection_exists(c.id.clone()))
             }
-            Err(e) => Err(self.err(&e)),
+            Err(e) => Err(self.err(e)),
         }
     }
 

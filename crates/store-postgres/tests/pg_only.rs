@@ -132,7 +132,15 @@ fn reconnects_after_the_server_drops_connections() {
         .expect("terminate");
     // The pooled connection is dead: the first call reports it…
     match s.query(&all_q(10)) {
-        Err(StoreError::Busy(m)) => assert!(m.contains("unavailable"), "{m}"),
+        Err(StoreError::Busy { message: m, source }) => {
+            assert!(m.contains("unavailable"), "{m}");
+            // The driver's error is the cause, for code that wants it.
+            let cause = source.expect("a cause");
+            assert!(
+                cause.downcast_ref::<postgres::Error>().is_some(),
+                "{cause:?}"
+            );
+        }
         Ok(p) => panic!("a dropped connection went unnoticed: {p:?}"),
         Err(e) => panic!("want Busy (unavailable), got {e:?}"),
     }
@@ -164,7 +172,7 @@ fn migrations_are_versioned_and_a_newer_schema_is_refused() {
         )
         .expect("pretend a newer release migrated");
     match PgStore::open(db.url()) {
-        Err(StoreError::Corrupt(m)) => assert!(m.contains("newer"), "{m}"),
+        Err(StoreError::Corrupt { message: m, .. }) => assert!(m.contains("newer"), "{m}"),
         other => panic!("a newer schema must be refused, got {other:?}"),
     }
 }

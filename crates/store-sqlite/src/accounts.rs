@@ -19,7 +19,7 @@ impl SqliteStore {
     /// it returns `Ok(true)`, rolls back otherwise.
     fn accounts_change<T>(&self, f: impl FnOnce(&Connection) -> Result<(bool, T)>) -> Result<T> {
         if self.read_only {
-            return Err(StoreError::NoSpace(format!(
+            return Err(StoreError::no_space(format!(
                 "{}: the store was opened read-only",
                 self.path.display()
             )));
@@ -67,10 +67,11 @@ impl SqliteStore {
         (name, password_hash, groups, admin): (String, String, String, bool),
     ) -> Result<User> {
         let groups: Vec<String> = serde_json::from_str(&groups).map_err(|e| {
-            StoreError::Corrupt(format!(
+            StoreError::corrupt(format!(
                 "{}: groups of user {name:?} are not a JSON list: {e}",
                 self.path.display()
             ))
+            .caused_by(e)
         })?;
         Ok(User {
             name,
@@ -85,7 +86,7 @@ impl SqliteStore {
         (id, user, secret, created, revoked, expires, last_used): TokenRow,
     ) -> Result<ApiToken> {
         let secret_sha256: [u8; 32] = secret.try_into().map_err(|_| {
-            StoreError::Corrupt(format!(
+            StoreError::corrupt(format!(
                 "{}: token {id:?} has a malformed secret hash",
                 self.path.display()
             ))

@@ -83,10 +83,11 @@ impl Checkpointer {
                 }
             })
             .map_err(|e| {
-                StoreError::Io(format!(
+                StoreError::io(format!(
                     "{}: cannot start the checkpoint thread: {e}",
                     path.display()
                 ))
+                .caused_by(e)
             })?;
         Ok(Checkpointer {
             wake,
@@ -192,7 +193,7 @@ impl SqliteStore {
     /// SQLite opens it, and SQLite gives its `-wal` and `-shm` the same mode.
     pub fn open(dir: &Path) -> Result<SqliteStore> {
         std::fs::create_dir_all(dir)
-            .map_err(|e| io_error(dir, &e, "cannot create the data directory"))?;
+            .map_err(|e| io_error(dir, e, "cannot create the data directory"))?;
         #[cfg(unix)]
         fn private(path: &Path, mode: u32) -> Result<()> {
             use std::os::unix::fs::PermissionsExt;
@@ -235,7 +236,7 @@ impl SqliteStore {
             match create.open(&files[0]) {
                 Ok(_) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(io_error(&files[0], &e, "cannot create the store")),
+                Err(e) => return Err(io_error(&files[0], e, "cannot create the store")),
             }
         }
         for f in &files {
@@ -257,7 +258,7 @@ impl SqliteStore {
     fn open_inner(dir: &Path, read_only: bool) -> Result<SqliteStore> {
         let path = dir.join(DB_FILE);
         if read_only && !path.exists() {
-            return Err(StoreError::Io(format!("{}: no store here", path.display())));
+            return Err(StoreError::io(format!("{}: no store here", path.display())));
         }
         let mut writer = open_conn(&path, read_only)?;
         let checkpointer = if read_only {
@@ -431,7 +432,7 @@ fn open_conn(path: &Path, read_only: bool) -> Result<Connection> {
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .ctx(path)?;
         if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::Io(format!(
+            return Err(StoreError::io(format!(
                 "{}: cannot switch to WAL journal (got {mode})",
                 path.display()
             )));
@@ -448,7 +449,7 @@ fn check_version(conn: &Connection, path: &Path, must_be_current: bool) -> Resul
         .ctx(path)?;
     let known = schema::MIGRATIONS.len() as i64;
     if v > known {
-        return Err(StoreError::Corrupt(format!(
+        return Err(StoreError::corrupt(format!(
             "{}: schema version {v} is newer than this Sightline understands ({known}); use a newer release",
             path.display()
         )));
@@ -483,45 +484,48 @@ fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     tx.commit().ctx(path)
 }
 
-fn io_error(path: &Path, e: &std::io::Error, what: &str) -> StoreError {
+fn io_error(path: &Path, e: std::io::Error, what: &str) -> StoreError {
     let msg = format!("{}: {what}: {e}", path.display());
     match e.kind() {
         std::io::ErrorKind::PermissionDenied
         | std::io::ErrorKind::ReadOnlyFilesystem
-        | std::io::ErrorKind::StorageFull => StoreError::NoSpace(msg),
-        _ => StoreError::Io(msg),
+        | std::io::ErrorKind::StorageFull => StoreError::no_space(msg),
+        _ => StoreError::io(msg),
     }
+    .caused_by(e)
 }
 
-/// Maps a rusqlite error to a [`StoreError`] naming the file.
-fn map_err(path: &Path, e: &rusqlite::Error) -> StoreError {
+/// Maps a rusqlite error to a [`StoreError`] naming the file, the error
+/// itself its source.
+fn map_err(path: &Path, e: rusqlite::Error) -> StoreError {
     let p = path.display();
-    let code = match e {
+    let code = match &e {
         rusqlite::Error::SqliteFailure(f, _) => Some(f.code),
         _ => e.sqlite_error_code(),
     };
     match code {
-        Some(ErrorCode::DiskFull) => StoreError::NoSpace(format!(
+        Some(ErrorCode::DiskFull) => StoreError::no_space(format!(
             "{p}: the disk (or the store's size limit) is full: {e}"
         )),
         Some(ErrorCode::ReadOnly) => {
-            StoreError::NoSpace(format!("{p}: the store is read-only: {e}"))
+            StoreError::no_space(format!("{p}: the store is read-only: {e}"))
         }
         Some(ErrorCode::PermissionDenied) => {
-            StoreError::NoSpace(format!("{p}: permission denied: {e}"))
+            StoreError::no_space(format!("{p}: permission denied: {e}"))
         }
-        Some(ErrorCode::CannotOpen) => StoreError::Io(format!(
+        Some(ErrorCode::CannotOpen) => StoreError::io(format!(
             "{p}: cannot open the store file (missing or no permission): {e}"
         )),
-        Some(ErrorCode::SystemIoFailure) => StoreError::Io(format!("{p}: I/O error: {e}")),
+        Some(ErrorCode::SystemIoFailure) => StoreError::io(format!("{p}: I/O error: {e}")),
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
-            StoreError::Busy(format!("{p}: locked by another writer: {e}"))
+            StoreError::busy(format!("{p}: locked by another writer: {e}"))
         }
         Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => {
-            StoreError::Corrupt(format!("{p}: {e}"))
+            StoreError::corrupt(format!("{p}: {e}"))
         }
-        _ => StoreError::Backend(format!("{p}: {e}")),
+        _ => StoreError::backend(format!("{p}: {e}")),
     }
+    .caused_by(e)
 }
 
 trait Ctx<T> {
@@ -530,7 +534,7 @@ trait Ctx<T> {
 
 impl<T> Ctx<T> for rusqlite::Result<T> {
     fn ctx(self, path: &Path) -> Result<T> {
-        self.map_err(|e| map_err(path, &e))
+        self.map_err(|e| map_err(path, e))
     }
 }
 

@@ -300,7 +300,7 @@ impl ObjectReader for SqliteStore {
             Some(c) => Some(
                 resolve_collection(&conn, c)
                     .ctx(&self.path)?
-                    .ok_or_else(|| StoreError::NoSuchCollection(c.clone()))?,
+                    .ok_or_else(|| StoreError::no_such_collection(c.clone()))?,
             ),
             None => None,
         };
@@ -454,7 +454,7 @@ impl VersionReader for SqliteStore {
             Some(c) => Some(
                 resolve_collection(&conn, c)
                     .ctx(&self.path)?
-                    .ok_or_else(|| StoreError::NoSuchCollection(c.to_owned()))?,
+                    .ok_or_else(|| StoreError::no_such_collection(c.to_owned()))?,
             ),
             None => None,
         };

@@ -117,12 +117,14 @@ fn newer_schema_is_refused() {
         c.pragma_update(None, "user_version", 999).expect("bump");
     }
     match SqliteStore::open(dir.path()) {
-        Err(StoreError::Corrupt(m)) => assert!(m.contains("999") && m.contains(DB_FILE), "{m}"),
+        Err(StoreError::Corrupt { message: m, .. }) => {
+            assert!(m.contains("999") && m.contains(DB_FILE), "{m}")
+        }
         other => panic!("expected Corrupt, got {other:?}"),
     }
     assert!(matches!(
         SqliteStore::open_read_only(dir.path()),
-        Err(StoreError::Corrupt(_))
+        Err(StoreError::Corrupt { .. })
     ));
 }
 
@@ -131,7 +133,7 @@ fn not_a_database_is_corrupt() {
     let dir = tempfile::tempdir().expect("tmp");
     std::fs::write(dir.path().join(DB_FILE), vec![0x5a; 65536]).expect("write junk");
     match SqliteStore::open(dir.path()) {
-        Err(StoreError::Corrupt(m)) => assert!(m.contains(DB_FILE), "{m}"),
+        Err(StoreError::Corrupt { message: m, .. }) => assert!(m.contains(DB_FILE), "{m}"),
         other => panic!("expected Corrupt, got {other:?}"),
     }
 }
@@ -163,7 +165,13 @@ fn full_disk_is_a_clear_error_and_keeps_data() {
     }
     drop(t);
     match err {
-        Some(StoreError::NoSpace(m)) => assert!(m.contains(DB_FILE), "{m}"),
+        Some(StoreError::NoSpace { message: m, source }) => {
+            assert!(m.contains(DB_FILE), "{m}");
+            // The driver's error is kept as the cause, for code to inspect.
+            let cause = source.expect("a cause");
+            let e = cause.downcast_ref::<rusqlite::Error>().expect("rusqlite's");
+            assert_eq!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DiskFull));
+        }
         other => panic!("expected NoSpace, got {other:?}"),
     }
     assert_eq!(all(&s), before);
@@ -194,7 +202,7 @@ fn read_only_store_is_a_clear_error_and_keeps_data() {
         let s = SqliteStore::open_read_only(dir.path()).expect("open read-only");
         assert_eq!(all(&s), before);
         match s.begin().map(|_| ()) {
-            Err(StoreError::NoSpace(m)) => assert!(m.contains(DB_FILE), "{m}"),
+            Err(StoreError::NoSpace { message: m, .. }) => assert!(m.contains(DB_FILE), "{m}"),
             other => panic!("expected NoSpace, got {other:?}"),
         }
         assert!(s.check().expect("check").is_empty());
@@ -214,7 +222,7 @@ fn read_only_store_is_a_clear_error_and_keeps_data() {
             t.commit()
         });
         match r {
-            Err(StoreError::NoSpace(m) | StoreError::Io(m)) => {
+            Err(StoreError::NoSpace { message: m, .. } | StoreError::Io { message: m, .. }) => {
                 assert!(m.contains("sightline"), "{m}")
             }
             other => panic!("expected NoSpace or Io, got {other:?}"),
@@ -236,7 +244,14 @@ fn uncreatable_directory_is_a_clear_error() {
     let file = dir.path().join("a-file");
     std::fs::write(&file, b"x").expect("write");
     match SqliteStore::open(&file.join("sub")) {
-        Err(StoreError::Io(m) | StoreError::NoSpace(m)) => assert!(m.contains("a-file"), "{m}"),
+        Err(StoreError::Io { message: m, source } | StoreError::NoSpace { message: m, source }) => {
+            assert!(m.contains("a-file"), "{m}");
+            let cause = source.expect("a cause");
+            assert!(
+                cause.downcast_ref::<std::io::Error>().is_some(),
+                "{cause:?}"
+            );
+        }
         other => panic!("expected Io, got {other:?}"),
     }
 }
@@ -566,7 +581,7 @@ fn collection_reads_end_their_transaction() {
     assert!(pooled_idle(), "after a page");
     assert!(matches!(
         page("nope"),
-        Err(StoreError::NoSuchCollection(c)) if c == "nope"
+        Err(StoreError::NoSuchCollection { id: c }) if c == "nope"
     ));
     assert!(pooled_idle(), "after an unknown collection");
     assert_eq!(
@@ -577,7 +592,7 @@ fn collection_reads_end_their_transaction() {
     );
     assert!(matches!(
         s.versions(&sid("malware", 1), Some("nope")),
-        Err(StoreError::NoSuchCollection(_))
+        Err(StoreError::NoSuchCollection { .. })
     ));
     assert!(pooled_idle(), "after versions");
     // Later writes are seen: no read kept its snapshot.

@@ -183,7 +183,7 @@ impl Drop for SqliteTxn<'_> {
 impl ObjectWriter for SqliteStore {
     fn begin(&self) -> Result<Box<dyn WriteTxn + '_>> {
         if self.read_only {
-            return Err(StoreError::NoSpace(format!(
+            return Err(StoreError::no_space(format!(
                 "{}: the store was opened read-only",
                 self.path.display()
             )));
@@ -235,7 +235,7 @@ impl SqliteTxn<'_> {
         let target = match collection {
             Some(c) => match resolve_collection(&self.conn, c)? {
                 Some(cid) => Target::Collection(cid),
-                None => return Ok(Err(StoreError::NoSuchCollection(c.to_owned()))),
+                None => return Ok(Err(StoreError::no_such_collection(c.to_owned()))),
             },
             None if self.given.get().is_some() => Target::Restore,
             None => Target::Store,
@@ -411,7 +411,7 @@ impl SqliteTxn<'_> {
     ) -> rusqlite::Result<Result<u64>> {
         let conn = &*self.conn;
         let Some(cid) = resolve_collection(conn, collection)? else {
-            return Ok(Err(StoreError::NoSuchCollection(collection.to_owned())));
+            return Ok(Err(StoreError::no_such_collection(collection.to_owned())));
         };
         let mut n = 0u64;
         if version_keys.is_empty() {
@@ -483,7 +483,7 @@ impl WriteTxn for SqliteTxn<'_> {
             .ok()
             .and_then(|v| sightline_stix::ObjectMeta::extract(&v).ok())
             .ok_or_else(|| {
-                StoreError::Corrupt(format!(
+                StoreError::corrupt(format!(
                     "{}: stored version {version_key:?} of {id} does not parse",
                     self.store.path.display()
                 ))
@@ -534,11 +534,11 @@ impl CollectionStore for SqliteStore {
                 .ctx(&self.path)
         };
         if taken(&c.id)? {
-            return Err(StoreError::CollectionExists(c.id.clone()));
+            return Err(StoreError::collection_exists(c.id.clone()));
         }
         if let Some(a) = &c.alias {
             if taken(a)? {
-                return Err(StoreError::CollectionExists(a.clone()));
+                return Err(StoreError::collection_exists(a.clone()));
             }
         }
         conn.prepare_cached(

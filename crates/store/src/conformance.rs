@@ -397,7 +397,7 @@ pub fn versions_listing(s: &dyn Store) {
         .is_empty());
     assert!(matches!(
         s.versions(&a, Some("no-such")),
-        Err(StoreError::NoSuchCollection(_))
+        Err(StoreError::NoSuchCollection { .. })
     ));
 }
 
@@ -633,7 +633,7 @@ pub fn limit_zero_and_more_flag(s: &dyn Store) {
         collection: Some("nope".into()),
         ..q_all()
     });
-    assert!(matches!(p, Err(StoreError::NoSuchCollection(_))));
+    assert!(matches!(p, Err(StoreError::NoSuchCollection { .. })));
 }
 
 pub fn collections_crud(s: &dyn Store) {
@@ -650,7 +650,7 @@ pub fn collections_crud(s: &dyn Store) {
     };
     assert!(matches!(
         s.create_collection(&same_id),
-        Err(StoreError::CollectionExists(_))
+        Err(StoreError::CollectionExists { .. })
     ));
     let same_alias = CollectionInfo {
         id: "00000003-aaaa-4bbb-8ccc-000000000003".into(),
@@ -658,7 +658,7 @@ pub fn collections_crud(s: &dyn Store) {
     };
     assert!(matches!(
         s.create_collection(&same_alias),
-        Err(StoreError::CollectionExists(_))
+        Err(StoreError::CollectionExists { .. })
     ));
     let bad_id = CollectionInfo {
         id: "not-a-uuid".into(),
@@ -672,7 +672,7 @@ pub fn collections_crud(s: &dyn Store) {
     let mut t = s.begin().expect("begin");
     assert!(matches!(
         t.put(&sdo("tool", 1, 1), Some("gamma")),
-        Err(StoreError::NoSuchCollection(_))
+        Err(StoreError::NoSuchCollection { .. })
     ));
     drop(t);
     assert!(s.remove_collection("beta").expect("remove"));
@@ -803,7 +803,7 @@ pub fn remove_from_collection(s: &dyn Store) {
     );
     assert!(matches!(
         t.remove_from_collection("nope", &id, &[]),
-        Err(StoreError::NoSuchCollection(_))
+        Err(StoreError::NoSuchCollection { .. })
     ));
     t.commit().expect("commit");
     let last = run(
@@ -1611,7 +1611,7 @@ pub fn nul_bytes_find_nothing(s: &dyn Store) {
             collection: Some("\0".into()),
             ..q_all()
         }),
-        Err(StoreError::NoSuchCollection(_))
+        Err(StoreError::NoSuchCollection { .. })
     ));
     assert!(s
         .versions("indicator--\0", None)

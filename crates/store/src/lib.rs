@@ -24,6 +24,7 @@ pub mod accounts;
 pub mod clock;
 #[cfg(any(test, feature = "testing"))]
 pub mod conformance;
+pub mod error;
 pub mod memory;
 pub mod query;
 pub mod refs;
@@ -31,6 +32,7 @@ pub mod status;
 
 pub use accounts::{AccountStore, ApiToken, User};
 pub use clock::{format_date_added, parse_date_added, DateAdded, DateAddedClock};
+pub use error::{Cause, Redacted, StoreError};
 pub use memory::MemoryStore;
 pub use query::{
     for_each_page, ObjectQuery, ObjectRow, Page, PageSummary, VersionFilter, MAX_TYPE_ARMS,
@@ -54,30 +56,6 @@ pub fn same_json(a: &str, b: &str) -> bool {
             ),
             (Ok(x), Ok(y)) if x == y
         )
-}
-
-/// Errors of any backend. Backends map their driver errors into these; none
-/// carries a driver type.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("storage I/O failed: {0}")]
-    Io(String),
-    #[error("the store is read-only or its disk is full: {0}")]
-    NoSpace(String),
-    /// Locked by another writer, or (a server backend) unreachable: worth a
-    /// retry later. The message says which.
-    #[error("the store is busy or unavailable: {0}")]
-    Busy(String),
-    #[error("the store is corrupt or from an incompatible version: {0}")]
-    Corrupt(String),
-    #[error("no collection {0:?}")]
-    NoSuchCollection(String),
-    #[error("collection {0:?} already exists")]
-    CollectionExists(String),
-    #[error("invalid request: {0}")]
-    Invalid(String),
-    #[error("storage backend error: {0}")]
-    Backend(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

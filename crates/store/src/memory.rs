@@ -89,7 +89,7 @@ impl State {
     fn coll(&self, id_or_alias: &str) -> Result<&Coll> {
         self.coll_id(id_or_alias)
             .and_then(|id| self.collections.get(id))
-            .ok_or_else(|| StoreError::NoSuchCollection(id_or_alias.to_owned()))
+            .ok_or_else(|| StoreError::no_such_collection(id_or_alias.to_owned()))
     }
 }
 
@@ -723,11 +723,11 @@ impl CollectionStore for MemoryStore {
         c.validate()?;
         let mut st = self.write();
         if st.coll_id(&c.id).is_some() {
-            return Err(StoreError::CollectionExists(c.id.clone()));
+            return Err(StoreError::collection_exists(c.id.clone()));
         }
         if let Some(a) = &c.alias {
             if st.coll_id(a).is_some() {
-                return Err(StoreError::CollectionExists(a.clone()));
+                return Err(StoreError::collection_exists(a.clone()));
             }
         }
         st.collections.insert(

@@ -130,14 +130,14 @@ impl TaxiiError {
 impl From<StoreError> for TaxiiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NoSuchCollection(_) => Self::not_found("no such collection"),
+            StoreError::NoSuchCollection { .. } => Self::not_found("no such collection"),
             StoreError::Invalid(m) => Self::BadRequest(m),
-            StoreError::Busy(m) => {
-                tracing::warn!(error = %m, "store busy");
+            StoreError::Busy { message, .. } => {
+                tracing::warn!(error = %message, "store busy");
                 Self::Unavailable("the store is busy; retry later".into())
             }
-            StoreError::NoSpace(m) => {
-                tracing::error!(error = %m, "store full or read-only");
+            StoreError::NoSpace { message, .. } => {
+                tracing::error!(error = %message, "store full or read-only");
                 Self::InsufficientStorage("the store cannot accept writes".into())
             }
             other => {
@@ -185,4 +185,49 @@ pub(crate) fn error_response(status: StatusCode, title: &str, description: &str)
         http_status: status.as_u16().to_string(),
     };
     crate::media::taxii_json(status, &body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each store failure kind keeps its status (§3.6.1), whatever cause it
+    /// carries; an internal one shows the client no detail.
+    #[test]
+    fn store_errors_map_to_statuses() {
+        let cause = || std::io::Error::other("/srv/secret/path: EIO");
+        for (e, status) in [
+            (StoreError::no_such_collection("c"), StatusCode::NOT_FOUND),
+            (StoreError::Invalid("bad".into()), StatusCode::BAD_REQUEST),
+            (
+                StoreError::busy("locked").caused_by(cause()),
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (
+                StoreError::no_space("full").caused_by(cause()),
+                StatusCode::INSUFFICIENT_STORAGE,
+            ),
+            (
+                StoreError::io("/srv/secret/path").caused_by(cause()),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+            (
+                StoreError::corrupt("/srv/secret/path"),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+            (
+                StoreError::backend("/srv/secret/path").caused_by(cause()),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+            (
+                StoreError::collection_exists("c"),
+                StatusCode::INTERNAL_SERVER_ERROR,
+            ),
+        ] {
+            let shown = format!("{e}");
+            let t = TaxiiError::from(e);
+            assert_eq!(t.status(), status, "{shown}");
+            assert!(!t.to_string().contains("secret"), "{t}");
+        }
+    }
 }

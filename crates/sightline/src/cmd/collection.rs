@@ -54,7 +54,7 @@ pub fn run(data: &Path, cmd: Command) -> Result<Outcome, Failure> {
             // A name already taken is a refusal (exit 1), not a store failure.
             match store.create_collection(&info) {
                 Ok(()) => {}
-                Err(sightline_store::StoreError::CollectionExists(name)) => {
+                Err(sightline_store::StoreError::CollectionExists { id: name }) => {
                     eprintln!(
                         "sightline: collection {name:?} already exists (`sightline collection list` shows it); nothing changed"
                     );
