@@ -6,7 +6,8 @@ use std::path::Path;
 
 use serde_json::json;
 use sightline_graph::{
-    Direction, Graph, GraphError, Neighbour, NeighbourQuery, NeighbourhoodQuery, NodeInfo, Presence,
+    Direction, Graph, GraphError, Neighbour, NeighbourQuery, NeighbourhoodQuery, NodeInfo,
+    Presence, Via,
 };
 
 use crate::output::with_stdout;
@@ -175,6 +176,22 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
                     write!(w, " ({missing} not in the store)")?;
                 }
                 writeln!(w)?;
+                // The graph follows at most REFERRER_LIMIT objects referring to one.
+                let referrers: std::collections::BTreeSet<&str> = ns
+                    .iter()
+                    .filter(|n| {
+                        n.direction == Direction::In
+                            && matches!(&n.via, Via::Property { name } if name != "sighting_of_ref")
+                    })
+                    .map(|n| n.id.as_str())
+                    .collect();
+                if referrers.len() >= sightline_graph::REFERRER_LIMIT {
+                    writeln!(
+                        w,
+                        "(only the first {} objects referring to it are listed)",
+                        sightline_graph::REFERRER_LIMIT
+                    )?;
+                }
             }
             Ok(())
         })

@@ -388,6 +388,14 @@ fn workbench_commands_on_the_pack_and_attack() {
         .collect();
     assert_eq!(aliases, BTreeSet::from(["attack", "demo"]));
 
+    // Everything ATT&CK holds refers to MITRE's identity (created_by_ref):
+    // the objects referring to one are bounded, and the table says so.
+    let out = run_ok(&d, &["related", MITRE, "--direction", "in"]);
+    assert!(
+        out.ends_with("(only the first 1000 objects referring to it are listed)\n"),
+        "{}",
+        &out[out.len().saturating_sub(300)..]
+    );
     // A neighbourhood is bounded and says so.
     let out = run_ok(&d, &["related", "G0032", "--depth", "2", "--limit", "50"]);
     assert!(out.ends_with("(truncated at 50 nodes: --limit)\n"), "{out}");
