@@ -39,7 +39,9 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
         if !named.is_empty() {
             hits.retain(|h| !named.contains(&h.id));
             let graph = Graph::new(store.as_ref(), None);
-            let found = graph.infos(&named).map_err(|e| Failure::Store(e.to_string()))?;
+            let found = graph
+                .infos(&named)
+                .map_err(|e| Failure::Store(e.to_string()))?;
             let first: Vec<SearchHit> = named
                 .iter()
                 .filter_map(|id| {
