@@ -262,3 +262,59 @@ fn entity_ids_fit_the_object_type() {
     assert_eq!(named_types("mitre-attack", "G32"), None);
     assert_eq!(named_types("mitre-attack", "DET0001"), None);
 }
+
+/// With `collection`, the links and the Sightline identity go into that
+/// collection too, so its readers see them (TAXII 2.1 §5.3: a collection
+/// serves only what was added to it).
+#[test]
+fn links_go_into_the_import_collection() {
+    use sightline_store::{CollectionInfo, CollectionStore};
+    let store = MemoryStore::new();
+    store
+        .create_collection(&CollectionInfo {
+            id: "6f0c6f4e-0000-4000-8000-000000000009".into(),
+            title: "feeds".into(),
+            description: None,
+            alias: Some("feeds".into()),
+            media_types: vec![],
+        })
+        .expect("collection");
+    let v = Validator::new();
+    let feed = [
+        sdo(
+            "malware",
+            "malware--75ecdbf1-c2bb-4afc-a3f9-c8da4de8c661",
+            MITRE,
+            "WannaCry",
+            attack("S0366"),
+        ),
+        sdo(
+            "malware",
+            "malware--1f2e3d4c-5b6a-4978-8a6b-5c4d3e2f1a0b",
+            PARTNER,
+            "WCry",
+            attack("S0366"),
+        ),
+    ];
+    let opts = ImportOptions {
+        collection: Some("feeds".into()),
+        ..merge_opts()
+    };
+    let r = import(&store, &v, &[input("f.json", &feed)], &opts, &|_| {}).expect("import");
+    let m = r.merge.expect("merge");
+    assert_eq!(m.linked.len(), 1);
+    let q = ObjectQuery {
+        collection: Some("feeds".into()),
+        types: vec!["relationship".into(), "identity".into()],
+        ..ObjectQuery::default()
+    };
+    let ids: Vec<String> = store
+        .query(&q)
+        .expect("query")
+        .items
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    assert!(ids.contains(&m.linked[0].0), "{ids:?}");
+    assert!(ids.contains(&MERGE_IDENTITY.to_owned()), "{ids:?}");
+}
