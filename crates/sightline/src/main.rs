@@ -9,7 +9,7 @@ mod table;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 // serde_json's Value allocates a node per property; mimalloc makes parsing and
 // validating large bundles markedly faster than the system allocator.
@@ -27,18 +27,27 @@ Exit codes:
 #[derive(Debug, Parser)]
 #[command(name = "sightline", version, after_help = EXIT_CODES)]
 pub struct Cli {
+    // The help names each variable, never its value: SIGHTLINE_STORE may
+    // carry a password, and the help should read the same everywhere.
     /// Data directory of the embedded store.
     #[arg(
         long,
         global = true,
         env = "SIGHTLINE_DATA",
+        hide_env_values = true,
         default_value = "./sightline-data"
     )]
     data: PathBuf,
     /// The store, instead of the embedded one in --data: `postgres://USER:PW@HOST:PORT/DB`
     /// (shared by several `serve` replicas), `sqlite:DIR` or a directory. Overrides the
     /// config file's `store`.
-    #[arg(long, global = true, env = "SIGHTLINE_STORE", value_name = "SPEC")]
+    #[arg(
+        long,
+        global = true,
+        env = "SIGHTLINE_STORE",
+        hide_env_values = true,
+        value_name = "SPEC"
+    )]
     store: Option<String>,
     /// Log lines on standard error (the server's one line per request among them): text or
     /// one JSON object per line. What is logged: SIGHTLINE_LOG (e.g. `info`).
@@ -46,6 +55,7 @@ pub struct Cli {
         long,
         global = true,
         env = "SIGHTLINE_LOG_FORMAT",
+        hide_env_values = true,
         value_enum,
         default_value = "text"
     )]
@@ -79,7 +89,7 @@ enum Command {
     /// Manage TAXII collections.
     #[command(subcommand)]
     Collection(cmd::collection::Command),
-    /// Run the TAXII 2.1 server; `serve --demo` runs a ready demo on the Bureau 121 pack.
+    /// Run the TAXII 2.1 server (with --demo: a ready demo on the Bureau 121 pack).
     Serve(cmd::serve::Args),
     /// Manage users who sign in with HTTP Basic.
     #[command(subcommand)]
@@ -140,8 +150,46 @@ impl From<sightline_interchange::ReadError> for Failure {
     }
 }
 
+/// Where subcommands' help points for the global options it leaves out.
+const GLOBALS_NOTE: &str =
+    "Global options: --data, --store, --log-format (see `sightline --help`).";
+
+/// The command line as clap builds it, with the global options (`--data`,
+/// `--store`, `--log-format`) described once, in the top-level help: every
+/// subcommand accepts them but its help only points there (issue 17 §4).
+fn command() -> clap::Command {
+    let mut cmd = Cli::command();
+    let globals: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .cloned()
+        .collect();
+    hide_in_subcommands(&mut cmd, &globals);
+    cmd
+}
+
+/// Gives every subcommand its own hidden copy of each global option before
+/// clap builds the command (building then skips them as present; a built
+/// command's options cannot be changed safely).
+fn hide_in_subcommands(cmd: &mut clap::Command, globals: &[clap::Arg]) {
+    for sc in cmd.get_subcommands_mut() {
+        let mut c = std::mem::take(sc);
+        for a in globals {
+            c = c.arg(a.clone().hide(true));
+        }
+        if c.get_after_help().is_none() {
+            c = c.after_help(GLOBALS_NOTE);
+        }
+        hide_in_subcommands(&mut c, globals);
+        *sc = c;
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&command().get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let _log = log::init(cli.log_format);
     cmd::set_store_spec(cli.store.clone());
     let result = match cli.command {
@@ -177,5 +225,77 @@ fn main() -> ExitCode {
                 Failure::Other(_) => 3,
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every option and subcommand a user can see, with its path.
+    fn walk(cmd: &clap::Command, path: &str, out: &mut Vec<(String, clap::Command)>) {
+        out.push((path.to_owned(), cmd.clone()));
+        for sc in cmd.get_subcommands() {
+            walk(sc, &format!("{path} {}", sc.get_name()), out);
+        }
+    }
+
+    fn all() -> Vec<(String, clap::Command)> {
+        let mut out = Vec::new();
+        walk(&command(), "sightline", &mut out);
+        out
+    }
+
+    /// Issue 17 §4: no empty help text, on any subcommand or visible option.
+    #[test]
+    fn nothing_shown_without_help() {
+        let mut bare = Vec::new();
+        for (path, c) in all() {
+            if c.get_name() != "help" && c.get_about().is_none() && path != "sightline" {
+                bare.push(path.clone());
+            }
+            for a in c.get_arguments().filter(|a| !a.is_hide_set()) {
+                let text = a.get_help().or(a.get_long_help()).map(ToString::to_string);
+                if text.is_none_or(|t| t.trim().is_empty()) {
+                    bare.push(format!("{path} {}", a.get_id()));
+                }
+            }
+        }
+        assert!(bare.is_empty(), "no help text: {bare:#?}");
+    }
+
+    /// Issue 17 §4: --data and --store are described once, at the top; each
+    /// subcommand still takes them.
+    #[test]
+    fn global_options_are_shown_once() {
+        for (path, c) in all() {
+            // clap's own `help` subcommands take no options.
+            if path.split(' ').any(|w| w == "help") {
+                continue;
+            }
+            for id in ["data", "store", "log_format"] {
+                let a = c.get_arguments().find(|a| a.get_id() == id);
+                let a = a.unwrap_or_else(|| panic!("{path} lacks {id}"));
+                assert_eq!(a.is_hide_set(), path != "sightline", "{path} {id}");
+            }
+        }
+        let m = command()
+            .try_get_matches_from(["sightline", "collection", "list", "--data", "/x"])
+            .expect("parses");
+        let cli = Cli::from_arg_matches(&m).expect("cli");
+        assert_eq!(cli.data, PathBuf::from("/x"));
+    }
+
+    /// `serve --help` says what serve does without pointing to itself.
+    #[test]
+    fn serve_help_does_not_refer_to_itself() {
+        let mut serve = command();
+        let help = serve
+            .find_subcommand_mut("serve")
+            .expect("serve")
+            .render_long_help()
+            .to_string();
+        assert!(!help.contains("serve --"), "{help}");
+        assert!(!help.contains("`serve"), "{help}");
     }
 }

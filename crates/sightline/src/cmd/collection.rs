@@ -14,8 +14,10 @@ pub enum Command {
     Add {
         /// Short unique name, usable wherever the id is.
         alias: String,
+        /// Human-readable title (TAXII 2.1 §5.2); default: the alias.
         #[arg(long)]
         title: Option<String>,
+        /// A longer description shown to TAXII clients.
         #[arg(long)]
         description: Option<String>,
     },
@@ -26,7 +28,10 @@ pub enum Command {
         json: bool,
     },
     /// Remove a collection (its objects stay in the store).
-    Remove { id_or_alias: String },
+    Remove {
+        /// The collection's id (UUID) or alias.
+        id_or_alias: String,
+    },
 }
 
 pub fn run(data: &Path, cmd: Command) -> Result<Outcome, Failure> {

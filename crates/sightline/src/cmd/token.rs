@@ -10,6 +10,7 @@ pub enum Command {
     /// Create an API token for USER (sent as `Authorization: Bearer TOKEN`). The token is
     /// printed once on standard output and cannot be shown again; its id goes to standard error.
     Create {
+        /// The user the token signs in as (`sightline user add` made it).
         user: String,
         /// Refuse the token after this long: a number and a unit, `d` (days) or `h` (hours),
         /// e.g. `90d`. Unset: it works until revoked.
@@ -17,10 +18,16 @@ pub enum Command {
         expires: Option<std::time::Duration>,
     },
     /// Revoke a token by id (exit 1 when there is no such active token).
-    Revoke { id: String },
+    Revoke {
+        /// The token's id, as `token create` and `token list` show it.
+        id: String,
+    },
     /// List tokens (of USER, when given), tab-separated: id, user, created, expires, last
     /// use (RFC 3339 UTC, `-` for never), state (active, expired or revoked).
-    List { user: Option<String> },
+    List {
+        /// Only this user's tokens.
+        user: Option<String>,
+    },
 }
 
 /// `90d`, `12h`: whole days or hours, at least one, at most 100 years.

@@ -12,6 +12,7 @@ pub enum Command {
     /// read from the first line of standard input with --password-stdin. It must have at least
     /// 12 characters and not be a common password.
     Add {
+        /// The user name to sign in with: 1-64 characters, no ':' or spaces.
         name: String,
         /// A group the user belongs to (repeatable); permissions name it as `group:NAME`.
         #[arg(long = "group", value_name = "GROUP")]
@@ -24,7 +25,10 @@ pub enum Command {
         password_stdin: bool,
     },
     /// Remove a user and their API tokens (exit 1 when there is no such user).
-    Remove { name: String },
+    Remove {
+        /// The user's name.
+        name: String,
+    },
     /// List users: name, admin flag, groups. Never prints hashes.
     List,
 }

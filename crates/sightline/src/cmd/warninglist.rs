@@ -31,6 +31,7 @@ pub enum Command {
     },
     /// Print the lists each value is on; exit 1 when a value is on none.
     Check {
+        /// Values to look up: domains, IP addresses, URLs, hashes, …
         #[arg(required = true)]
         values: Vec<String>,
     },

@@ -12,6 +12,7 @@ mod cli;
 mod cli_edges;
 mod faults;
 mod golden;
+mod help;
 mod matching;
 mod pattern_eval;
 mod postgres;
