@@ -3,7 +3,7 @@
 use clap::ValueEnum;
 use rayon::prelude::*;
 use serde_json::{json, Value};
-use sightline_interchange::{read_input, split_objects, Item};
+use sightline_interchange::{read_input, split_objects, Item, Shape};
 use sightline_stix::{Diagnostic, Severity, Validator};
 
 use crate::output::with_stdout;
@@ -57,7 +57,10 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
     let mut verdicts: Vec<Verdict> = doc
         .items
         .par_iter()
-        .map(|item| judge(&validator, &budget, args.max_object_bytes, item))
+        .map(|item| {
+            let whole = doc.shape == Shape::Object;
+            judge(&validator, &budget, args.max_object_bytes, whole, item)
+        })
         .collect();
     // Repeated versions and UUIDs shared across types need the whole file
     // (STIX 2.1 §2.9, §3.2): objects are validated apart, so these come after.
@@ -127,10 +130,13 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
     })
 }
 
+/// `whole`: the item is the whole input (a single object), which may be a
+/// bundle with a wrong `type`.
 fn judge(
     validator: &Validator,
     budget: &sightline_stix::RegexBudget,
     max_bytes: usize,
+    whole: bool,
     item: &Item<'_>,
 ) -> Verdict {
     let mut v = Verdict {
@@ -169,15 +175,80 @@ fn judge(
             .unwrap_or("");
         (id, ver.to_owned())
     });
+    if whole && mistyped_bundle(&value) {
+        // STIX 2.1 §8: checked as the bundle it is (E160 on its type), its
+        // objects' findings under /objects/N, rather than as one object of
+        // an unknown type.
+        let (envelope, objects) = validator.validate_bundle(&value);
+        for d in &envelope {
+            push(&mut v, d);
+        }
+        for (i, found) in objects.iter().enumerate() {
+            for d in found {
+                let mut d = d.clone();
+                d.location =
+                    sightline_stix::Location::Pointer(format!("/objects/{i}{}", d.pointer()));
+                push(&mut v, &d);
+            }
+        }
+        return v;
+    }
     for d in validator.validate_within(&value, budget) {
         push(&mut v, &d);
     }
     v
 }
 
+/// A bundle but for its `type`: an `objects` list, and a `bundle--` id or a
+/// `type` that is "bundle" in other letter case. (A type-less or other object
+/// with such a list is not taken for one: STIX 2.0's observed-data had an
+/// `objects` property too.)
+fn mistyped_bundle(v: &Value) -> bool {
+    let Some(o) = v.as_object() else {
+        return false;
+    };
+    let ty = o.get("type").and_then(Value::as_str);
+    let id = o.get("id").and_then(Value::as_str);
+    o.get("objects").is_some_and(Value::is_array)
+        && ty != Some("bundle")
+        && (ty.is_some_and(|t| t.eq_ignore_ascii_case("bundle"))
+            || id.is_some_and(|i| i.starts_with("bundle--")))
+}
+
 fn push(v: &mut Verdict, d: &Diagnostic) {
     match d.severity {
         Severity::Error => v.errors.push(d.to_string()),
         Severity::Warning => v.warnings.push(d.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mistyped_bundle;
+    use serde_json::json;
+
+    /// STIX 2.1 §8: what `validate` takes for a bundle with a wrong type.
+    #[test]
+    fn what_counts_as_a_mistyped_bundle() {
+        let id = "bundle--5d0092c5-5f74-4287-9642-33f4c354e56d";
+        assert!(mistyped_bundle(&json!({"type": "Bundle", "objects": []})));
+        assert!(mistyped_bundle(
+            &json!({"type": "bundles", "id": id, "objects": [{}]})
+        ));
+        assert!(mistyped_bundle(&json!({"id": id, "objects": []})));
+        // A real bundle is split before; objects without a list or a
+        // bundle's name are objects.
+        assert!(!mistyped_bundle(
+            &json!({"type": "bundle", "id": id, "objects": []})
+        ));
+        assert!(!mistyped_bundle(
+            &json!({"type": "Bundle", "id": id, "objects": {}})
+        ));
+        assert!(!mistyped_bundle(
+            &json!({"type": "observed-data", "objects": []})
+        ));
+        assert!(!mistyped_bundle(
+            &json!([{"type": "Bundle", "objects": []}])
+        ));
     }
 }
