@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use sightline_api::{openapi, router, ApiState};
 use sightline_interchange::{import, ImportOptions, Input};
 use sightline_stix::Validator;
-use sightline_store::{CollectionInfo, CollectionStore, MemoryStore, Store};
+use sightline_store::{CollectionInfo, MemoryStore, Store};
 use sightline_taxii::{AccessPolicy, AuthError, Authenticator, Principal};
 use tower::ServiceExt;
 
@@ -85,8 +85,45 @@ fn load(store: &dyn Store, cid: &str, objects: Vec<Value>) {
     assert!(r.rejections.is_empty(), "{:?}", r.rejections);
 }
 
-fn app() -> Router {
-    let store = Arc::new(MemoryStore::new());
+/// Drops its test database on a plain thread: the synchronous PostgreSQL
+/// client may not run on a tokio runtime's thread.
+struct DropOffRuntime(Option<sightline_testkit::pg::TestDb>);
+
+impl Drop for DropOffRuntime {
+    fn drop(&mut self) {
+        if let Some(db) = self.0.take() {
+            let _ = std::thread::spawn(move || drop(db)).join();
+        }
+    }
+}
+
+type Keep = Box<dyn std::any::Any + Send>;
+
+/// The router over each backend (memory, SQLite, PostgreSQL through
+/// `sightline_testkit::pg`), loaded alike, built on a plain thread (the
+/// loading is synchronous); the third member keeps the backend's files or
+/// database alive.
+fn apps() -> Vec<(&'static str, Router, Keep)> {
+    std::thread::spawn(|| {
+        let dir = tempfile::tempdir().expect("dir");
+        let sqlite = sightline_store_sqlite::SqliteStore::open(dir.path()).expect("sqlite");
+        let db = sightline_testkit::pg::TestDb::new("api");
+        let pg = sightline_store_postgres::PgStore::open(db.url()).expect("postgres");
+        let stores: Vec<(&'static str, Arc<dyn Store>, Keep)> = vec![
+            ("memory", Arc::new(MemoryStore::new()), Box::new(())),
+            ("sqlite", Arc::new(sqlite), Box::new(dir)),
+            ("postgres", Arc::new(pg), Box::new(DropOffRuntime(Some(db)))),
+        ];
+        stores
+            .into_iter()
+            .map(|(name, store, keep)| (name, app(store), keep))
+            .collect()
+    })
+    .join()
+    .expect("backends")
+}
+
+fn app(store: Arc<dyn Store>) -> Router {
     for (id, alias) in [(PUBLIC_C, "public"), (SECRET_C, "secret")] {
         store
             .create_collection(&CollectionInfo {
@@ -114,6 +151,12 @@ fn app() -> Router {
                 "id": "sighting--cccccccc-cccc-4ccc-8ccc-cccccccccccc", "created": T, "modified": T,
                 "sighting_of_ref": INDICATOR, "count": 3}),
             rel(1, "uses", GROUP, TECH),
+            // Cites G9999 without being it.
+            json!({"type": "campaign", "spec_version": "2.1",
+                "id": "campaign--33333333-3333-4333-8333-333333333333", "created": T, "modified": T,
+                "name": "Operation Test",
+                "external_references": [{"source_name": "mitre-attack", "external_id": "G9999",
+                    "description": "attributed to the group"}]}),
             rel(2, "indicates", INDICATOR, GROUP),
         ],
     );
@@ -169,222 +212,236 @@ fn names(v: &Value, key: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn object_versions_diff_and_counts_per_caller() {
-    let app = app();
-    let uri = format!("/api/v1/objects/{GROUP}");
-    // Anonymous may read nothing: the object is not found, as if absent.
-    let (s, v, _) = get(&app, &uri, None).await;
-    assert_eq!(s, 404, "{v}");
-    assert_eq!(v["error"]["status"], 404);
-    let (s, v, _) = get(&app, &uri, Some("alice")).await;
-    assert_eq!(s, 200, "{v}");
-    assert_eq!(v["object"]["description"], "second", "latest version");
-    let versions = v["versions"].as_array().expect("versions");
-    assert_eq!(versions.len(), 2);
-    assert_eq!(
-        versions[1]["changes"]["changed"]["description"],
-        json!({"from": "first", "to": "second"})
-    );
-    assert_eq!(versions[1]["changes"]["changed"]["modified"]["to"], T2);
-    assert_eq!(v["external_references"][0]["external_id"], "G9999");
-    let counts = v["relationship_counts"].to_string();
-    assert!(
-        counts.contains("\"uses\"") && counts.contains("\"indicates\""),
-        "{counts}"
-    );
-    assert!(
-        !counts.contains("targets"),
-        "the secret relationship is not counted for alice: {counts}"
-    );
-    let (_, v, _) = get(&app, &uri, Some("admin")).await;
-    assert!(
-        v["relationship_counts"].to_string().contains("targets"),
-        "{v}"
-    );
-    // By external id too.
-    let (s, v, _) = get(&app, "/api/v1/objects/G9999", Some("alice")).await;
-    assert_eq!((s, v["id"].as_str()), (StatusCode::OK, Some(GROUP)));
-    // The secret object: not found for alice, there for the admin.
-    let (s, _, _) = get(&app, &format!("/api/v1/objects/{SECRET}"), Some("alice")).await;
-    assert_eq!(s, 404);
-    let (s, v, _) = get(&app, &format!("/api/v1/objects/{SECRET}"), Some("admin")).await;
-    assert_eq!(
-        (s, v["object"]["name"].as_str()),
-        (StatusCode::OK, Some("Hidden Victim"))
-    );
+    for (backend, app, _keep) in apps() {
+        eprintln!("checking {backend}");
+        let uri = format!("/api/v1/objects/{GROUP}");
+        // Anonymous may read nothing: the object is not found, as if absent.
+        let (s, v, _) = get(&app, &uri, None).await;
+        assert_eq!(s, 404, "{v}");
+        assert_eq!(v["error"]["status"], 404);
+        let (s, v, _) = get(&app, &uri, Some("alice")).await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["object"]["description"], "second", "latest version");
+        let versions = v["versions"].as_array().expect("versions");
+        assert_eq!(versions.len(), 2);
+        assert_eq!(
+            versions[1]["changes"]["changed"]["description"],
+            json!({"from": "first", "to": "second"})
+        );
+        assert_eq!(versions[1]["changes"]["changed"]["modified"]["to"], T2);
+        assert_eq!(v["external_references"][0]["external_id"], "G9999");
+        let counts = v["relationship_counts"].to_string();
+        assert!(
+            counts.contains("\"uses\"") && counts.contains("\"indicates\""),
+            "{counts}"
+        );
+        assert!(
+            !counts.contains("targets"),
+            "the secret relationship is not counted for alice: {counts}"
+        );
+        let (_, v, _) = get(&app, &uri, Some("admin")).await;
+        assert!(
+            v["relationship_counts"].to_string().contains("targets"),
+            "{v}"
+        );
+        // By external id too.
+        let (s, v, _) = get(&app, "/api/v1/objects/G9999", Some("alice")).await;
+        assert_eq!((s, v["id"].as_str()), (StatusCode::OK, Some(GROUP)));
+        // The secret object: not found for alice, there for the admin.
+        let (s, _, _) = get(&app, &format!("/api/v1/objects/{SECRET}"), Some("alice")).await;
+        assert_eq!(s, 404);
+        let (s, v, _) = get(&app, &format!("/api/v1/objects/{SECRET}"), Some("admin")).await;
+        assert_eq!(
+            (s, v["object"]["name"].as_str()),
+            (StatusCode::OK, Some("Hidden Victim"))
+        );
+    }
 }
 
 #[tokio::test]
 async fn the_raw_object_is_served_as_received() {
-    let app = app();
-    let (_, v, _) = get(&app, &format!("/api/v1/objects/{TECH}"), Some("alice")).await;
-    assert_eq!(
-        v["object"]["kill_chain_phases"][0]["phase_name"],
-        "initial-access"
-    );
-    assert_eq!(v["type"], "attack-pattern");
+    for (backend, app, _keep) in apps() {
+        eprintln!("checking {backend}");
+        let (_, v, _) = get(&app, &format!("/api/v1/objects/{TECH}"), Some("alice")).await;
+        assert_eq!(
+            v["object"]["kill_chain_phases"][0]["phase_name"],
+            "initial-access"
+        );
+        assert_eq!(v["type"], "attack-pattern");
+    }
 }
 
 #[tokio::test]
 async fn relationships_hide_what_the_caller_may_not_read() {
-    let app = app();
-    let uri = format!("/api/v1/objects/{GROUP}/relationships");
-    let (s, v, _) = get(&app, &uri, Some("alice")).await;
-    assert_eq!(s, 200, "{v}");
-    let text = v.to_string();
-    assert!(text.contains(TECH) && text.contains("Phishing"), "{text}");
-    assert!(
-        !text.contains(SECRET),
-        "the targets relationship is in secret: {text}"
-    );
-    let (_, v, _) = get(&app, &uri, Some("admin")).await;
-    assert!(v.to_string().contains("Hidden Victim"), "{v}");
-    // An embedded reference to an unreadable object: its id, no name.
-    let (_, v, _) = get(
-        &app,
-        &format!("/api/v1/objects/{INDICATOR}/relationships?direction=out"),
-        Some("alice"),
-    )
-    .await;
-    let created_by = v["neighbours"]
-        .as_array()
-        .and_then(|a| a.iter().find(|n| n["id"] == SECRET))
-        .cloned()
-        .expect("created_by_ref shown");
-    assert_eq!(created_by["presence"], "missing", "{created_by}");
-    assert!(
-        created_by.get("name").is_none_or(Value::is_null),
-        "{created_by}"
-    );
-    // An indicator's sightings.
-    assert_eq!(v["sightings"][0]["count"], 3, "{v}");
-    // Filters.
-    let (_, v, _) = get(
-        &app,
-        &format!("{uri}?direction=out&type=uses"),
-        Some("admin"),
-    )
-    .await;
-    let ids: Vec<&str> = v["neighbours"]
-        .as_array()
-        .expect("list")
-        .iter()
-        .filter_map(|n| n["id"].as_str())
-        .collect();
-    assert_eq!(ids, vec![TECH]);
-    let (s, v, _) = get(&app, &format!("{uri}?direction=up"), Some("alice")).await;
-    assert_eq!(s, 400, "{v}");
-    assert!(
-        v["error"]["message"]
-            .as_str()
-            .unwrap_or("")
-            .contains("direction"),
-        "{v}"
-    );
+    for (backend, app, _keep) in apps() {
+        eprintln!("checking {backend}");
+        let uri = format!("/api/v1/objects/{GROUP}/relationships");
+        let (s, v, _) = get(&app, &uri, Some("alice")).await;
+        assert_eq!(s, 200, "{v}");
+        let text = v.to_string();
+        assert!(text.contains(TECH) && text.contains("Phishing"), "{text}");
+        assert!(
+            !text.contains(SECRET),
+            "the targets relationship is in secret: {text}"
+        );
+        let (_, v, _) = get(&app, &uri, Some("admin")).await;
+        assert!(v.to_string().contains("Hidden Victim"), "{v}");
+        // An embedded reference to an unreadable object: its id, no name.
+        let (_, v, _) = get(
+            &app,
+            &format!("/api/v1/objects/{INDICATOR}/relationships?direction=out"),
+            Some("alice"),
+        )
+        .await;
+        let created_by = v["neighbours"]
+            .as_array()
+            .and_then(|a| a.iter().find(|n| n["id"] == SECRET))
+            .cloned()
+            .expect("created_by_ref shown");
+        assert_eq!(created_by["presence"], "missing", "{created_by}");
+        assert!(
+            created_by.get("name").is_none_or(Value::is_null),
+            "{created_by}"
+        );
+        // An indicator's sightings.
+        assert_eq!(v["sightings"][0]["count"], 3, "{v}");
+        // Filters.
+        let (_, v, _) = get(
+            &app,
+            &format!("{uri}?direction=out&type=uses"),
+            Some("admin"),
+        )
+        .await;
+        let ids: Vec<&str> = v["neighbours"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|n| n["id"].as_str())
+            .collect();
+        assert_eq!(ids, vec![TECH]);
+        let (s, v, _) = get(&app, &format!("{uri}?direction=up"), Some("alice")).await;
+        assert_eq!(s, 400, "{v}");
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains("direction"),
+            "{v}"
+        );
+    }
 }
 
 #[tokio::test]
 async fn graph_and_matrix() {
-    let app = app();
-    let (s, v, _) = get(
-        &app,
-        &format!("/api/v1/graph?seed={GROUP}&depth=2"),
-        Some("alice"),
-    )
-    .await;
-    assert_eq!(s, 200, "{v}");
-    assert_eq!(v["truncated"], false);
-    assert!(!v.to_string().contains("Hidden Victim"), "{v}");
-    let (_, v, _) = get(
-        &app,
-        &format!("/api/v1/graph?seed={GROUP}&depth=2&limit=2"),
-        Some("admin"),
-    )
-    .await;
-    assert_eq!(v["truncated"], true, "{v}");
-    assert_eq!(v["nodes"].as_array().map(Vec::len), Some(2));
-    for bad in ["depth=4", "depth=x", "limit=0", "limit=5000"] {
+    for (backend, app, _keep) in apps() {
+        eprintln!("checking {backend}");
         let (s, v, _) = get(
             &app,
-            &format!("/api/v1/graph?seed={GROUP}&{bad}"),
+            &format!("/api/v1/graph?seed={GROUP}&depth=2"),
             Some("alice"),
         )
         .await;
-        assert_eq!(s, 400, "{bad}: {v}");
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["truncated"], false);
+        assert!(!v.to_string().contains("Hidden Victim"), "{v}");
+        let (_, v, _) = get(
+            &app,
+            &format!("/api/v1/graph?seed={GROUP}&depth=2&limit=2"),
+            Some("admin"),
+        )
+        .await;
+        assert_eq!(v["truncated"], true, "{v}");
+        assert_eq!(v["nodes"].as_array().map(Vec::len), Some(2));
+        for bad in ["depth=4", "depth=x", "limit=0", "limit=5000"] {
+            let (s, v, _) = get(
+                &app,
+                &format!("/api/v1/graph?seed={GROUP}&{bad}"),
+                Some("alice"),
+            )
+            .await;
+            assert_eq!(s, 400, "{bad}: {v}");
+        }
+        let (s, _, _) = get(&app, "/api/v1/graph", Some("alice")).await;
+        assert_eq!(s, 400, "seed is required");
+        let (s, v, _) = get(
+            &app,
+            &format!("/api/v1/attack-matrix?subject={GROUP}"),
+            Some("alice"),
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        assert!(
+            v.to_string().contains("initial-access") && v.to_string().contains("Phishing"),
+            "{v}"
+        );
+        let (s, _, _) = get(
+            &app,
+            &format!("/api/v1/attack-matrix?subject={SECRET}"),
+            Some("alice"),
+        )
+        .await;
+        assert_eq!(s, 404);
     }
-    let (s, _, _) = get(&app, "/api/v1/graph", Some("alice")).await;
-    assert_eq!(s, 400, "seed is required");
-    let (s, v, _) = get(
-        &app,
-        &format!("/api/v1/attack-matrix?subject={GROUP}"),
-        Some("alice"),
-    )
-    .await;
-    assert_eq!(s, 200, "{v}");
-    assert!(
-        v.to_string().contains("initial-access") && v.to_string().contains("Phishing"),
-        "{v}"
-    );
-    let (s, _, _) = get(
-        &app,
-        &format!("/api/v1/attack-matrix?subject={SECRET}"),
-        Some("alice"),
-    )
-    .await;
-    assert_eq!(s, 404);
 }
 
 #[tokio::test]
 async fn search_facets_paging_and_visibility() {
-    let app = app();
-    let (s, v, _) = get(&app, "/api/v1/search?q=Hidden", Some("alice")).await;
-    assert_eq!((s, v["total"].as_u64()), (StatusCode::OK, Some(0)), "{v}");
-    let (_, v, _) = get(&app, "/api/v1/search?q=Hidden", Some("admin")).await;
-    assert_eq!(names(&v, "results"), vec!["Hidden Victim"]);
-    // An external id finds its object first.
-    let (_, v, _) = get(&app, "/api/v1/search?q=T0001", Some("alice")).await;
-    assert_eq!(v["results"][0]["id"], TECH, "{v}");
-    // Facets, a type filter, and keyset pages of one.
-    let (_, v, _) = get(&app, "/api/v1/search?q=Test%20Group&limit=1", Some("admin")).await;
-    assert!(v["facets"]["intrusion-set"].as_u64() >= Some(1), "{v}");
-    let (s, _, _) = get(&app, "/api/v1/search?q=", Some("alice")).await;
-    assert_eq!(s, 400);
-    let (s, _, _) = get(&app, "/api/v1/search?q=x&cursor=nope", Some("alice")).await;
-    assert_eq!(s, 400);
+    for (backend, app, _keep) in apps() {
+        eprintln!("checking {backend}");
+        let (s, v, _) = get(&app, "/api/v1/search?q=Hidden", Some("alice")).await;
+        assert_eq!((s, v["total"].as_u64()), (StatusCode::OK, Some(0)), "{v}");
+        let (_, v, _) = get(&app, "/api/v1/search?q=Hidden", Some("admin")).await;
+        assert_eq!(names(&v, "results"), vec!["Hidden Victim"]);
+        // An external id finds its object first.
+        let (_, v, _) = get(&app, "/api/v1/search?q=T0001", Some("alice")).await;
+        assert_eq!(v["results"][0]["id"], TECH, "{v}");
+        // Facets, a type filter, and keyset pages of one.
+        let (_, v, _) = get(&app, "/api/v1/search?q=Test%20Group&limit=1", Some("admin")).await;
+        assert!(v["facets"]["intrusion-set"].as_u64() >= Some(1), "{v}");
+        let (s, _, _) = get(&app, "/api/v1/search?q=", Some("alice")).await;
+        assert_eq!(s, 400);
+        let (s, _, _) = get(&app, "/api/v1/search?q=x&cursor=nope", Some("alice")).await;
+        assert_eq!(s, 400);
+    }
 }
 
 #[tokio::test]
 async fn refused_credentials_are_401_with_a_challenge() {
-    let app = app();
-    let (s, v, h) = get(&app, &format!("/api/v1/objects/{GROUP}"), Some("mallory")).await;
-    assert_eq!(s, 401, "{v}");
-    assert!(h.get("www-authenticate").is_some());
+    for (backend, app, _keep) in apps() {
+        eprintln!("checking {backend}");
+        let (s, v, h) = get(&app, &format!("/api/v1/objects/{GROUP}"), Some("mallory")).await;
+        assert_eq!(s, 401, "{v}");
+        assert!(h.get("www-authenticate").is_some());
+    }
 }
 
 /// The OpenAPI document lists exactly the routes: each one answers (not the
 /// router's bare 404), and the document's paths are [`openapi::ROUTES`].
 #[tokio::test]
 async fn openapi_matches_the_routes() {
-    let app = app();
-    let (s, doc, _) = get(&app, "/api/v1/openapi.json", None).await;
-    assert_eq!(s, 200);
-    assert_eq!(doc["openapi"], "3.1.0");
-    let paths: Vec<&String> = doc["paths"].as_object().expect("paths").keys().collect();
-    assert_eq!(paths.len(), openapi::ROUTES.len());
-    for r in openapi::ROUTES {
-        assert!(doc["paths"].get(r.path).is_some(), "{}", r.path);
-        let uri = r.path.replace("{id}", GROUP);
-        let (s, v, _) = get(&app, &uri, Some("admin")).await;
-        // A missing required parameter is a JSON 400; never the bare 404 of
-        // a path the router does not have.
-        assert!(
-            s == 200 || (s == 400 && v["error"].is_object()),
-            "{uri}: {s} {v}"
+    for (backend, app, _keep) in apps() {
+        eprintln!("checking {backend}");
+        let (s, doc, _) = get(&app, "/api/v1/openapi.json", None).await;
+        assert_eq!(s, 200);
+        assert_eq!(doc["openapi"], "3.1.0");
+        let paths: Vec<&String> = doc["paths"].as_object().expect("paths").keys().collect();
+        assert_eq!(paths.len(), openapi::ROUTES.len());
+        for r in openapi::ROUTES {
+            assert!(doc["paths"].get(r.path).is_some(), "{}", r.path);
+            let uri = r.path.replace("{id}", GROUP);
+            let (s, v, _) = get(&app, &uri, Some("admin")).await;
+            // A missing required parameter is a JSON 400; never the bare 404 of
+            // a path the router does not have.
+            assert!(
+                s == 200 || (s == 400 && v["error"].is_object()),
+                "{uri}: {s} {v}"
+            );
+        }
+        let (s, v, _) = get(&app, "/api/v1/nope", Some("admin")).await;
+        assert_eq!(
+            (s, v),
+            (StatusCode::NOT_FOUND, Value::Null),
+            "unknown paths are not in the API"
         );
     }
-    let (s, v, _) = get(&app, "/api/v1/nope", Some("admin")).await;
-    assert_eq!(
-        (s, v),
-        (StatusCode::NOT_FOUND, Value::Null),
-        "unknown paths are not in the API"
-    );
 }
