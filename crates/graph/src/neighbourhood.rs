@@ -106,6 +106,13 @@ impl Graph<'_> {
             if depth >= q.depth {
                 continue;
             }
+            // Full: what is left in the queue could add no node, only edges
+            // among the nodes kept, each at the price of reading all its
+            // relationships (a technique has hundreds). The answer says it is
+            // truncated; a client expands a node to see more.
+            if truncated && nodes.len() >= q.node_limit {
+                break;
+            }
             let mut links = self.links(&obj, &nq)?;
             links.retain(|(_, via, other)| {
                 !(q.edge_types.is_empty() && !q.follow_meta && META_REFS.contains(&via.label()))
