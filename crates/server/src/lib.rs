@@ -82,7 +82,7 @@ pub struct Server {
     app: Router,
     listener: std::net::TcpListener,
     local_addr: SocketAddr,
-    tls: Option<axum_server::tls_rustls::RustlsConfig>,
+    tls: Option<Arc<rustls::ServerConfig>>,
     conn: listen::ConnLimits,
     auth: Arc<StoreAuthenticator>,
     data_dir: PathBuf,
@@ -342,22 +342,33 @@ fn data_dir(config: &ServerConfig) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
 }
 
-async fn load_tls(
-    cert: &Path,
-    key: &Path,
-) -> Result<axum_server::tls_rustls::RustlsConfig, ServerError> {
+async fn load_tls(cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, ServerError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     // One provider for the process: ring (no C/CMake toolchain needed, unlike
     // aws-lc-rs). Already installed (a second server in-process) is fine.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
-        .await
-        .map_err(|e| {
-            ServerError::Tls(format!(
-                "cannot load certificate {} and key {}: {e}",
-                cert.display(),
-                key.display()
-            ))
-        })
+    let fail = |e: String| {
+        ServerError::Tls(format!(
+            "cannot load certificate {} and key {}: {e}",
+            cert.display(),
+            key.display()
+        ))
+    };
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| fail(format!("certificate: {e}")))?;
+    if chain.is_empty() {
+        return Err(fail("no certificate in the file".into()));
+    }
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| fail(format!("key: {e}")))?;
+    let mut config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| fail(e.to_string()))?;
+    // HTTP/1.1 only: the server speaks no h2.
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
 }
 
 /// Collection id for an id or alias in the config, or a config error.

@@ -42,8 +42,6 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use axum_server::accept::Accept;
-use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
 use http_body::{Frame, SizeHint};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
@@ -52,6 +50,7 @@ use hyper_util::service::TowerToHyperService;
 use sightline_taxii::TaxiiError;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
+use tokio_rustls::TlsAcceptor;
 use tower::Layer;
 
 /// The connection bounds of the accept loop (from `[limits]`).
@@ -111,7 +110,7 @@ pub fn raise_nofile_limit() -> u64 {
 /// `shutdown` completes, then waits up to `grace` for requests in flight.
 pub(crate) async fn serve(
     listener: TcpListener,
-    tls: Option<RustlsConfig>,
+    tls: Option<Arc<rustls::ServerConfig>>,
     app: Router,
     limits: ConnLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -131,8 +130,7 @@ pub(crate) async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(header_timeout);
     let builder = Arc::new(builder);
-    let acceptor =
-        tls.map(|c| RustlsAcceptor::new(http1_alpn(&c)).handshake_timeout(header_timeout));
+    let acceptor = tls.map(TlsAcceptor::from);
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -184,13 +182,19 @@ pub(crate) async fn serve(
                     let conn = builder.serve_connection(TokioIo::new(stream), service);
                     watcher.watch(conn.into_owned()).await
                 }
-                Some(a) => match a.accept(stream, ()).await {
-                    Ok((tls, ())) => {
+                // The handshake gets the header read timeout: a client that
+                // never finishes it holds a slot no longer than a slow header.
+                Some(a) => match tokio::time::timeout(header_timeout, a.accept(stream)).await {
+                    Ok(Ok(tls)) => {
                         let conn = builder.serve_connection(TokioIo::new(tls), service);
                         watcher.watch(conn.into_owned()).await
                     }
-                    Err(e) => {
+                    Ok(Err(e)) => {
                         tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::debug!(%peer, "TLS handshake timed out");
                         return;
                     }
                 },
@@ -378,13 +382,6 @@ impl Drop for Slot {
             }
         }
     }
-}
-
-/// The TLS config with ALPN offering HTTP/1.1 only (the server speaks no h2).
-fn http1_alpn(c: &RustlsConfig) -> RustlsConfig {
-    let mut inner = (*c.get_inner()).clone();
-    inner.alpn_protocols = vec![b"http/1.1".to_vec()];
-    RustlsConfig::from_config(Arc::new(inner))
 }
 
 /// POST body bytes admitted at once, over all requests: a semaphore whose
