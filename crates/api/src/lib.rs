@@ -20,7 +20,7 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::Router;
-use sightline_store::Store;
+use sightline_store::{Store, StoreError, StoredObject};
 use sightline_taxii::{AccessPolicy, AuthError, Authenticator, Principal, RequestUser};
 
 mod error;
@@ -119,17 +119,61 @@ impl ApiState {
         let store = self.store.clone();
         let policy = self.policy.clone();
         let readable = tokio::task::spawn_blocking(move || {
-            store.collections().map(|cs| {
-                cs.into_iter()
-                    .filter(|c| policy.can_read(who.as_ref(), &c.id))
-                    .map(|c| c.id)
-                    .collect::<BTreeSet<String>>()
-            })
+            readable_collections(&*store, &*policy, who.as_ref())
         })
         .await
         .map_err(|e| ApiError::Internal(format!("store task: {e}")))??;
-        Ok(Reader {
-            readable: Some(readable),
-        })
+        Ok(Reader { readable })
     }
+}
+
+/// What `who` may read, for [`sightline_graph::Graph::new`]: `None` for an
+/// administrator (the whole store), else the ids of the collections the
+/// policy lets it read. The one rule of the API and the web UI (`sightline-ui`),
+/// so both show the same objects. Blocking: reads the collection list.
+pub fn readable_collections(
+    store: &dyn Store,
+    policy: &dyn AccessPolicy,
+    who: Option<&Principal>,
+) -> Result<Option<BTreeSet<String>>, StoreError> {
+    if who.is_some_and(|p| p.admin) {
+        return Ok(None);
+    }
+    Ok(Some(
+        store
+            .collections()?
+            .into_iter()
+            .filter(|c| policy.can_read(who, &c.id))
+            .map(|c| c.id)
+            .collect(),
+    ))
+}
+
+/// Every version of `id` the caller may read (`readable` as from
+/// [`readable_collections`]), by version then date added; the same bytes in
+/// two collections are one version. Blocking.
+pub fn readable_versions(
+    store: &dyn Store,
+    id: &str,
+    readable: Option<&BTreeSet<String>>,
+) -> Result<Vec<StoredObject>, StoreError> {
+    let mut out: Vec<StoredObject> = match readable {
+        None => store.versions(id, None)?,
+        Some(set) => {
+            let mut all = Vec::new();
+            for c in set {
+                match store.versions(id, Some(c)) {
+                    Ok(v) => all.extend(v),
+                    Err(StoreError::NoSuchCollection { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            all
+        }
+    };
+    out.sort_by(|a, b| {
+        (a.version_key.as_str(), a.date_added).cmp(&(b.version_key.as_str(), b.date_added))
+    });
+    out.dedup_by(|a, b| a.version_key == b.version_key && a.raw == b.raw);
+    Ok(out)
 }

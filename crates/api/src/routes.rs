@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use sightline_graph::{Direction, Graph, NeighbourQuery, NeighbourhoodQuery, DEFAULT_NODE_LIMIT};
-use sightline_store::{format_date_added, Store, StoredObject};
+use sightline_store::{format_date_added, Store};
 use sightline_taxii::RequestUser;
 
 use crate::{ApiError, ApiState, Reader};
@@ -215,34 +215,6 @@ fn diff(old: &Value, new: &Value) -> Value {
     json!({"added": added, "removed": removed, "changed": changed})
 }
 
-/// Every version of `id` the caller may read, by version then date added.
-fn readable_versions(
-    store: &dyn Store,
-    id: &str,
-    readable: Option<&std::collections::BTreeSet<String>>,
-) -> Result<Vec<StoredObject>, ApiError> {
-    let mut out: Vec<StoredObject> = match readable {
-        None => store.versions(id, None)?,
-        Some(set) => {
-            let mut all = Vec::new();
-            for c in set {
-                match store.versions(id, Some(c)) {
-                    Ok(v) => all.extend(v),
-                    Err(sightline_store::StoreError::NoSuchCollection { .. }) => {}
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            all
-        }
-    };
-    out.sort_by(|a, b| {
-        (a.version_key.as_str(), a.date_added).cmp(&(b.version_key.as_str(), b.date_added))
-    });
-    // The same bytes in two collections are one version.
-    out.dedup_by(|a, b| a.version_key == b.version_key && a.raw == b.raw);
-    Ok(out)
-}
-
 /// `GET /api/v1/objects/{id}`: the latest readable version as received, every
 /// readable version with what changed, markings, external references and
 /// relationship counts.
@@ -257,7 +229,7 @@ pub(crate) async fn object(
     let body = tokio::task::spawn_blocking(move || -> Result<Value, ApiError> {
         let g = Graph::new(&*store, readable.as_ref());
         let id = resolve_one(&g, &id)?;
-        let versions = readable_versions(&*store, &id, readable.as_ref())?;
+        let versions = crate::readable_versions(&*store, &id, readable.as_ref())?;
         let Some(latest) = versions.last() else {
             return Err(ApiError::NotFound(format!("no object {id} that you may read")));
         };

@@ -1,0 +1,142 @@
+//! The web UI under `/ui/` (issue 14 §3): server-rendered HTML from the same
+//! binary, over the same accounts and collection rights as TAXII and the
+//! graph API.
+//!
+//! - Sign-in (`/ui/login`) turns the form's user and password into a Basic
+//!   header for the server's [`Authenticator`], so the accounts, the password
+//!   cache and its verification gate are TAXII's. A success starts a
+//!   server-side [session](SessionConfig) whose random id is the cookie
+//!   [`SESSION_COOKIE`] (HttpOnly, SameSite=Strict, Path=/ui, Secure under
+//!   TLS). Every form carries a CSRF token (the session's; for the sign-in
+//!   form, a double-submit cookie) and a POST without it is 403.
+//! - Who may read what is the API's rule
+//!   ([`sightline_api::readable_collections`] into
+//!   [`sightline_graph::Graph`]): an object the caller may not read is a 404,
+//!   and a relationship to it shows the id only, like an object the store
+//!   lacks. The signed-in principal is kept; its rights are worked out again
+//!   on every request, so a config change applies at once.
+//! - Templates are `maud`, compiled in; every text is escaped, no HTML from
+//!   objects is ever emitted as such, links to outside are http(s) only, and a
+//!   Content-Security-Policy allows only this server's script and style.
+//! - htmx (vendored, `assets/README.md`) gives instant search results.
+//!
+//! Store reads run on tokio's blocking pool. Not done yet: the graph view,
+//! ATT&CK matrix, organisation tree, campaign timeline, indicators list,
+//! upload page; sessions shared between replicas.
+
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use sightline_store::Store;
+use sightline_taxii::{AccessPolicy, Authenticator};
+
+mod error;
+mod pages;
+mod routes;
+mod session;
+
+pub use error::UiError;
+pub use session::{Clock, ManualClock, SessionConfig, SystemClock, LOGIN_COOKIE, SESSION_COOKIE};
+
+use session::Sessions;
+
+/// The path prefix of every page.
+pub const PREFIX: &str = "/ui";
+
+/// What the pages need: the store (through its reader traits), the server's
+/// authentication and access policy, and the sessions.
+#[derive(Clone)]
+pub struct UiState {
+    store: Arc<dyn Store>,
+    auth: Arc<dyn Authenticator>,
+    policy: Arc<dyn AccessPolicy>,
+    sessions: Arc<Sessions>,
+    /// Cookies get `Secure` (the server speaks TLS).
+    secure: bool,
+}
+
+impl UiState {
+    /// Default session bounds (30 min idle, 12 h absolute), the OS clock.
+    /// `secure_cookies`: the server serves TLS.
+    pub fn new(
+        store: Arc<dyn Store>,
+        auth: Arc<dyn Authenticator>,
+        policy: Arc<dyn AccessPolicy>,
+        secure_cookies: bool,
+    ) -> Self {
+        Self {
+            store,
+            auth,
+            policy,
+            sessions: Arc::new(Sessions::new(
+                SessionConfig::default(),
+                Arc::new(SystemClock),
+            )),
+            secure: secure_cookies,
+        }
+    }
+
+    /// Other session bounds or clock; forgets existing sessions.
+    pub fn with_sessions(mut self, config: SessionConfig, clock: Arc<dyn Clock>) -> Self {
+        self.sessions = Arc::new(Sessions::new(config, clock));
+        self
+    }
+}
+
+impl std::fmt::Debug for UiState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UiState")
+            .field("secure", &self.secure)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `/ui/` pages and assets.
+pub fn router(state: UiState) -> Router {
+    Router::new()
+        .route("/ui", get(|| async { Redirect::permanent("/ui/") }))
+        .route("/ui/", get(routes::home))
+        .route("/ui/login", get(routes::login_form).post(routes::login))
+        .route("/ui/logout", post(routes::logout))
+        .route("/ui/search", get(routes::search))
+        .route("/ui/objects/{id}", get(routes::object))
+        .route("/ui/assets/htmx.min.js", get(routes::htmx))
+        .route("/ui/assets/style.css", get(routes::style))
+        .route("/ui/{*rest}", get(routes::not_found))
+        .layer(axum::middleware::from_fn(page_headers))
+        .with_state(state)
+}
+
+/// The Content-Security-Policy of every page: this server's script and
+/// style only (htmx is told not to inject styles nor evaluate code), no
+/// framing, forms post here only.
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+    img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; \
+    base-uri 'none'";
+
+/// Pages are per user: never cached (the server adds `no-store` only for
+/// requests carrying an `Authorization` header, which the UI's do not), never
+/// framed. Assets keep their long cache header.
+async fn page_headers(req: Request, next: Next) -> Response {
+    let asset = req.uri().path().starts_with("/ui/assets/");
+    let mut resp = next.run(req).await;
+    if !asset {
+        let h = resp.headers_mut();
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        );
+        h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        h.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        );
+    }
+    resp
+}

@@ -1,0 +1,475 @@
+//! The handlers: the session check, one blocking store task, a page out.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::Value;
+use sightline_graph::{Graph, NeighbourQuery};
+use sightline_store::{format_date_added, Store};
+use sightline_taxii::{AuthError, Principal, RequestUser};
+
+use crate::pages;
+use crate::session::{cookie, random_token, same, set_cookie, LOGIN_COOKIE, SESSION_COOKIE};
+use crate::{UiError, UiState};
+
+/// The vendored htmx (`assets/README.md`).
+pub(crate) const HTMX: &[u8] = include_bytes!("../assets/htmx.min.js");
+/// Its version, also in its URL so an upgrade is not hidden by the cache.
+pub(crate) const HTMX_VERSION: &str = "2.0.11";
+const STYLE: &str = include_str!("../assets/style.css");
+/// A year: assets change only with the binary, and their URLs carry a version.
+const ASSET_CACHE: &str = "public, max-age=31536000, immutable";
+
+/// Search hits read before filtering by what the caller may read.
+const SEARCH_WINDOW: usize = 1_000;
+/// Hits shown on one page.
+pub(crate) const SEARCH_SHOWN: usize = 50;
+
+/// A signed-in caller; any other request is sent to the sign-in page.
+pub(crate) struct SignedIn {
+    pub(crate) principal: Principal,
+    pub(crate) csrf: String,
+    session: String,
+}
+
+impl FromRequestParts<UiState> for SignedIn {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &UiState) -> Result<Self, Response> {
+        let found = cookie(&parts.headers, SESSION_COOKIE)
+            .and_then(|id| state.sessions.get(id).map(|s| (id.to_owned(), s)));
+        let Some((session, s)) = found else {
+            let mut r = Redirect::to("/ui/login").into_response();
+            // htmx follows redirects inside the page; tell it to leave.
+            if parts.headers.contains_key("hx-request") {
+                r.headers_mut()
+                    .insert("hx-redirect", HeaderValue::from_static("/ui/login"));
+            }
+            return Err(r);
+        };
+        // The request log names the user, as for TAXII.
+        if let Some(slot) = parts.extensions.get::<RequestUser>() {
+            slot.record(&s.principal.name);
+        }
+        Ok(SignedIn {
+            principal: s.principal,
+            csrf: s.csrf,
+            session,
+        })
+    }
+}
+
+/// Runs `f` on the blocking pool with the caller's readable collections
+/// (`None`: an administrator) and the store.
+async fn with_reader<T, F>(state: &UiState, who: &Principal, f: F) -> Result<T, UiError>
+where
+    T: Send + 'static,
+    F: FnOnce(Option<&BTreeSet<String>>, &dyn Store) -> Result<T, UiError> + Send + 'static,
+{
+    let store: Arc<dyn Store> = state.store.clone();
+    let policy = state.policy.clone();
+    let who = who.clone();
+    tokio::task::spawn_blocking(move || {
+        let readable = sightline_api::readable_collections(&*store, &*policy, Some(&who))?;
+        f(readable.as_ref(), &*store)
+    })
+    .await
+    .map_err(|e| UiError::Internal(format!("store task: {e}")))?
+}
+
+fn html(m: maud::Markup) -> Response {
+    Html(m.into_string()).into_response()
+}
+
+// ---------------------------------------------------------------- sign-in
+
+#[derive(Deserialize)]
+pub(crate) struct LoginForm {
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// The sign-in form with a fresh CSRF token, also set as a cookie for the
+/// form's POST (double submit).
+fn login_page(state: &UiState, user: &str, error: Option<&str>) -> Result<Response, UiError> {
+    let token = random_token()?;
+    let mut r = html(pages::login(&token, user, error));
+    let c = set_cookie(LOGIN_COOKIE, &token, "/ui/login", state.secure, None);
+    r.headers_mut().append(
+        SET_COOKIE,
+        HeaderValue::from_str(&c).map_err(|e| UiError::Internal(e.to_string()))?,
+    );
+    Ok(r)
+}
+
+/// `GET /ui/login`.
+pub(crate) async fn login_form(
+    State(state): State<UiState>,
+    headers: HeaderMap,
+) -> Result<Response, UiError> {
+    let signed_in =
+        cookie(&headers, SESSION_COOKIE).is_some_and(|id| state.sessions.get(id).is_some());
+    if signed_in {
+        return Ok(Redirect::to("/ui/").into_response());
+    }
+    login_page(&state, "", None)
+}
+
+/// `POST /ui/login`: the form's user and password go to the server's
+/// authenticator as a Basic header, exactly as a TAXII client's would.
+pub(crate) async fn login(
+    State(state): State<UiState>,
+    headers: HeaderMap,
+    user_slot: Option<Extension<RequestUser>>,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, UiError> {
+    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or("");
+    if expected.is_empty() || !same(expected, &f.csrf) {
+        return Err(UiError::Forbidden(
+            "the sign-in form expired or did not come from this site: reload it and try again"
+                .into(),
+        ));
+    }
+    let refused = |status: StatusCode, msg: &str| -> Result<Response, UiError> {
+        let mut r = login_page(&state, &f.user, Some(msg))?;
+        *r.status_mut() = status;
+        Ok(r)
+    };
+    const WRONG: &str = "Wrong user name or password.";
+    // Basic cannot carry a user name with a colon; no account has one.
+    if f.user.is_empty() || f.user.contains(':') || f.password.is_empty() {
+        return refused(StatusCode::UNAUTHORIZED, WRONG);
+    }
+    let header = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", f.user, f.password))
+    );
+    let auth = state.auth.clone();
+    let who = match auth.authenticate_cached(&header) {
+        Some(p) => Ok(Some(p)),
+        None => tokio::task::spawn_blocking(move || auth.authenticate(Some(&header)))
+            .await
+            .map_err(|e| UiError::Internal(format!("authentication task: {e}")))?,
+    };
+    let principal = match who {
+        Ok(Some(p)) => p,
+        Ok(None) | Err(AuthError::Invalid) | Err(AuthError::Malformed) => {
+            return refused(StatusCode::UNAUTHORIZED, WRONG)
+        }
+        Err(AuthError::Unavailable(m)) => {
+            tracing::warn!(error = %m, "web UI sign-in: authentication unavailable");
+            return refused(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Signing in is not possible right now; try again in a moment.",
+            );
+        }
+    };
+    if let Some(Extension(slot)) = &user_slot {
+        slot.record(&principal.name);
+    }
+    let id = state.sessions.create(principal)?;
+    let mut r = Redirect::to("/ui/").into_response();
+    let h = r.headers_mut();
+    for c in [
+        set_cookie(SESSION_COOKIE, &id, "/ui", state.secure, None),
+        set_cookie(LOGIN_COOKIE, "", "/ui/login", state.secure, Some(0)),
+    ] {
+        h.append(
+            SET_COOKIE,
+            HeaderValue::from_str(&c).map_err(|e| UiError::Internal(e.to_string()))?,
+        );
+    }
+    Ok(r)
+}
+
+/// `POST /ui/logout`: ends the session (the server forgets it) and clears the cookie.
+pub(crate) async fn logout(
+    State(state): State<UiState>,
+    me: SignedIn,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, UiError> {
+    if !same(&me.csrf, &f.csrf) {
+        return Err(UiError::Forbidden(
+            "the form did not come from this session: reload the page and try again".into(),
+        ));
+    }
+    state.sessions.remove(&me.session);
+    let mut r = Redirect::to("/ui/login").into_response();
+    let c = set_cookie(SESSION_COOKIE, "", "/ui", state.secure, Some(0));
+    r.headers_mut().append(
+        SET_COOKIE,
+        HeaderValue::from_str(&c).map_err(|e| UiError::Internal(e.to_string()))?,
+    );
+    Ok(r)
+}
+
+// ---------------------------------------------------------------- pages
+
+/// `GET /ui/`: what the caller may read, and (administrators) the store's counts.
+pub(crate) async fn home(State(state): State<UiState>, me: SignedIn) -> Result<Response, UiError> {
+    let (stats, collections) = with_reader(&state, &me.principal, |readable, store| {
+        let collections: Vec<_> = store
+            .collections()?
+            .into_iter()
+            .filter(|c| readable.is_none_or(|r| r.contains(&c.id)))
+            .collect();
+        // Counts are store-wide: shown to those who may read the whole store.
+        let stats = match readable {
+            None => Some(store.stats()?),
+            Some(_) => None,
+        };
+        Ok((stats, collections))
+    })
+    .await?;
+    Ok(html(pages::home(&me, stats.as_ref(), &collections)))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct SearchParams {
+    #[serde(default)]
+    q: String,
+    #[serde(default, rename = "type")]
+    ty: Option<String>,
+}
+
+/// One search result the caller may read.
+pub(crate) struct Hit {
+    pub(crate) id: String,
+    pub(crate) ty: String,
+    pub(crate) name: Option<String>,
+    pub(crate) external_id: Option<String>,
+    pub(crate) revoked: bool,
+    pub(crate) deprecated: bool,
+}
+
+/// What a search page shows.
+pub(crate) struct Results {
+    pub(crate) q: String,
+    pub(crate) ty: Option<String>,
+    /// Visible hits of the selected type (all types when none), ranked.
+    pub(crate) hits: Vec<Hit>,
+    /// Visible hits by type, before the type filter.
+    pub(crate) facets: BTreeMap<String, usize>,
+}
+
+/// `GET /ui/search?q=&type=`: the whole page, or (an htmx request) the
+/// results alone. Ranked as the API's search: external ids first (`T1566`
+/// is Phishing), then full-text hits.
+pub(crate) async fn search(
+    State(state): State<UiState>,
+    me: SignedIn,
+    headers: HeaderMap,
+    Query(p): Query<SearchParams>,
+) -> Result<Response, UiError> {
+    let q = p.q.trim().to_owned();
+    let ty = p.ty.filter(|t| !t.is_empty());
+    let results = if q.is_empty() {
+        Results {
+            q,
+            ty,
+            hits: vec![],
+            facets: BTreeMap::new(),
+        }
+    } else {
+        with_reader(&state, &me.principal, move |readable, store| {
+            let g = Graph::new(store, readable);
+            let mut ids: Vec<String> = store.lookup_external_id(&q)?;
+            ids.extend(store.search(&q, SEARCH_WINDOW)?.into_iter().map(|h| h.id));
+            let mut seen = HashSet::new();
+            ids.retain(|i| seen.insert(i.clone()));
+            let infos = g.infos(&ids)?;
+            let mut facets = BTreeMap::new();
+            let mut hits = Vec::new();
+            for id in ids {
+                let Some(info) = infos.get(&id) else { continue };
+                let t = sightline_graph::type_of_id(&id).to_owned();
+                *facets.entry(t.clone()).or_insert(0) += 1;
+                if ty.as_ref().is_none_or(|want| *want == t) {
+                    hits.push(Hit {
+                        ty: t,
+                        name: info.name.clone(),
+                        external_id: info.external_id.clone(),
+                        revoked: info.revoked,
+                        deprecated: info.deprecated,
+                        id,
+                    });
+                }
+            }
+            Ok(Results {
+                q,
+                ty,
+                hits,
+                facets,
+            })
+        })
+        .await?
+    };
+    if headers.contains_key("hx-request") {
+        Ok(html(pages::results(&results)))
+    } else {
+        Ok(html(pages::search(&me, &results)))
+    }
+}
+
+/// One version, as listed.
+pub(crate) struct VersionRow {
+    pub(crate) version: Option<String>,
+    pub(crate) date_added: String,
+    pub(crate) revoked: bool,
+}
+
+/// What an object page shows.
+pub(crate) struct ObjectView {
+    pub(crate) id: String,
+    pub(crate) ty: String,
+    /// The latest readable version.
+    pub(crate) json: Value,
+    pub(crate) versions: Vec<VersionRow>,
+    /// Names of the TLP markings among `object_marking_refs`.
+    pub(crate) tlp: Vec<String>,
+    pub(crate) neighbours: Vec<sightline_graph::Neighbour>,
+}
+
+pub(crate) enum ObjectPage {
+    One(Box<ObjectView>),
+    /// An external id naming several objects: the caller picks one.
+    Choice(String, Vec<Hit>),
+}
+
+/// `GET /ui/objects/{id}` (a STIX id, or an external id such as `G0032`).
+pub(crate) async fn object(
+    State(state): State<UiState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let page = with_reader(&state, &me.principal, move |readable, store| {
+        let g = Graph::new(store, readable);
+        let ids = g.resolve(&id)?;
+        let one = match ids.as_slice() {
+            [] => {
+                return Err(UiError::NotFound(format!(
+                    "no object {id} that you may read"
+                )))
+            }
+            [one] => one.clone(),
+            many => {
+                let infos = g.infos(many)?;
+                let hits = many
+                    .iter()
+                    .filter_map(|i| {
+                        let info = infos.get(i)?;
+                        Some(Hit {
+                            id: i.clone(),
+                            ty: sightline_graph::type_of_id(i).to_owned(),
+                            name: info.name.clone(),
+                            external_id: info.external_id.clone(),
+                            revoked: info.revoked,
+                            deprecated: info.deprecated,
+                        })
+                    })
+                    .collect();
+                return Ok(ObjectPage::Choice(id, hits));
+            }
+        };
+        let versions = sightline_api::readable_versions(store, &one, readable)?;
+        let Some(latest) = versions.last() else {
+            return Err(UiError::NotFound(format!(
+                "no object {one} that you may read"
+            )));
+        };
+        let json: Value = serde_json::from_str(&latest.raw)
+            .map_err(|e| UiError::Internal(format!("stored JSON of {one}: {e}")))?;
+        let marking_ids: Vec<String> = json
+            .get("object_marking_refs")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let infos = g.infos(&marking_ids)?;
+        // A marking-definition in the store named TLP:…, or one of the
+        // predefined TLP markings (STIX 2.1 §7.2.1.4), stored or not.
+        let tlp = marking_ids
+            .iter()
+            .filter_map(|m| {
+                infos
+                    .get(m)
+                    .and_then(|i| i.name.clone())
+                    .or_else(|| sightline_stix::tlp::by_id(m).map(|t| t.name.to_owned()))
+            })
+            .filter(|n| n.starts_with("TLP:"))
+            .collect();
+        let neighbours = g.neighbours(&one, &NeighbourQuery::default())?;
+        Ok(ObjectPage::One(Box::new(ObjectView {
+            ty: latest.ty.clone(),
+            versions: versions
+                .iter()
+                .map(|v| VersionRow {
+                    version: v.version.clone(),
+                    date_added: format_date_added(v.date_added),
+                    revoked: v.revoked,
+                })
+                .collect(),
+            id: one,
+            json,
+            tlp,
+            neighbours,
+        })))
+    })
+    .await?;
+    Ok(html(match &page {
+        ObjectPage::One(v) => pages::object(&me, v),
+        ObjectPage::Choice(id, hits) => pages::choice(&me, id, hits),
+    }))
+}
+
+/// Any other `/ui/…` path: signed in, a 404 page; else the sign-in page.
+pub(crate) async fn not_found(me: SignedIn) -> Response {
+    let _ = me;
+    UiError::NotFound("no such page".into()).into_response()
+}
+
+// ---------------------------------------------------------------- assets
+
+pub(crate) async fn htmx() -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (CACHE_CONTROL, ASSET_CACHE),
+        ],
+        HTMX,
+    )
+        .into_response()
+}
+
+pub(crate) async fn style() -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (CACHE_CONTROL, ASSET_CACHE),
+        ],
+        STYLE,
+    )
+        .into_response()
+}

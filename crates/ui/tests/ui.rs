@@ -1,0 +1,554 @@
+//! The web UI through its router (issue 14 §3): sign-in and its cookie,
+//! sessions (CSRF, sign-out, idle timeout), what a reader of one collection
+//! sees (the API's rule: unreadable = absent), and escaping on every page.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::Router;
+use base64::Engine as _;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use sightline_interchange::{import, ImportOptions, Input};
+use sightline_stix::Validator;
+use sightline_store::{CollectionInfo, MemoryStore, Store};
+use sightline_taxii::{AccessPolicy, AuthError, Authenticator, Principal};
+use sightline_ui::{router, ManualClock, SessionConfig, UiState, LOGIN_COOKIE, SESSION_COOKIE};
+use tower::ServiceExt;
+
+const T: &str = "2025-01-01T00:00:00.000Z";
+const T2: &str = "2025-02-01T00:00:00.000Z";
+const GROUP: &str = "intrusion-set--11111111-1111-4111-8111-111111111111";
+const EVIL: &str = "malware--22222222-2222-4222-8222-222222222222";
+const SECRET_MAL: &str = "malware--33333333-3333-4333-8333-333333333333";
+const PUBLIC_C: &str = "6f0c6f4e-0000-4000-8000-000000000001";
+const SECRET_C: &str = "6f0c6f4e-0000-4000-8000-000000000002";
+/// STIX 2.1 §7.2.1.4: the predefined TLP:AMBER marking definition.
+const TLP_AMBER: &str = "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82";
+const XSS: &str = "<script>alert(1)</script>";
+const XSS_ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
+const ALICE_PW: &str = "correct horse battery";
+const ADMIN_PW: &str = "admin password 1";
+
+fn basic(user: &str, pw: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"))
+    )
+}
+
+/// alice and admin, by Basic header, as the server's authenticator would.
+struct TestAuth;
+
+impl Authenticator for TestAuth {
+    fn authenticate(&self, h: Option<&str>) -> Result<Option<Principal>, AuthError> {
+        let p = |name: &str, admin| {
+            Ok(Some(Principal {
+                name: name.into(),
+                groups: vec![],
+                admin,
+            }))
+        };
+        match h {
+            None => Ok(None),
+            Some(h) if h == basic("alice", ALICE_PW) => p("alice", false),
+            Some(h) if h == basic("admin", ADMIN_PW) => p("admin", true),
+            Some(_) => Err(AuthError::Invalid),
+        }
+    }
+}
+
+/// alice reads `public`; nobody else but the admin reads anything.
+struct TestPolicy;
+
+impl AccessPolicy for TestPolicy {
+    fn can_read(&self, who: Option<&Principal>, c: &str) -> bool {
+        who.is_some_and(|p| p.admin || (p.name == "alice" && c == PUBLIC_C))
+    }
+    fn can_write(&self, _: Option<&Principal>, _: &str) -> bool {
+        false
+    }
+}
+
+fn load(store: &dyn Store, cid: &str, objects: Vec<Value>) {
+    let input = Input {
+        name: "b".into(),
+        bytes: json!({"type": "bundle", "id": "bundle--0f6a3b7e-5d3c-4f0e-9f57-3f0b7d5e0c11", "objects": objects})
+            .to_string()
+            .into_bytes(),
+    };
+    let opts = ImportOptions {
+        collection: Some(cid.into()),
+        ..ImportOptions::default()
+    };
+    let r = import(store, &Validator::new(), &[input], &opts, &|_| {}).expect("import");
+    assert!(r.rejections.is_empty(), "{:?}", r.rejections);
+}
+
+fn store() -> Arc<dyn Store> {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    for (id, alias, title) in [
+        (PUBLIC_C, "public", format!("Public {XSS}")),
+        (SECRET_C, "secret", "Secret collection".to_owned()),
+    ] {
+        store
+            .create_collection(&CollectionInfo {
+                id: id.into(),
+                title,
+                description: None,
+                alias: Some(alias.into()),
+                media_types: vec![],
+            })
+            .expect("collection");
+    }
+    let group = |modified: &str| {
+        json!({"type": "intrusion-set", "spec_version": "2.1", "id": GROUP, "created": T,
+            "modified": modified, "name": "Test Group",
+            "description": format!("First paragraph {XSS}.\n\nSecond <b>paragraph</b>."),
+            "object_marking_refs": [TLP_AMBER],
+            "external_references": [
+                {"source_name": "mitre-attack", "external_id": "G9999",
+                 "url": "https://attack.mitre.org/groups/G9999/"},
+                {"source_name": "bad", "url": "javascript:alert(2)"}]})
+    };
+    load(
+        &*store,
+        PUBLIC_C,
+        vec![
+            group(T),
+            group(T2),
+            json!({"type": "malware", "spec_version": "2.1", "id": EVIL, "created": T,
+                "modified": T, "name": XSS, "is_family": true}),
+            json!({"type": "relationship", "spec_version": "2.1",
+                "id": "relationship--00000001-0000-4000-8000-000000000000", "created": T,
+                "modified": T, "relationship_type": "uses", "source_ref": GROUP, "target_ref": EVIL}),
+            json!({"type": "relationship", "spec_version": "2.1",
+                "id": "relationship--00000002-0000-4000-8000-000000000000", "created": T,
+                "modified": T, "relationship_type": "uses", "source_ref": GROUP,
+                "target_ref": SECRET_MAL}),
+        ],
+    );
+    load(
+        &*store,
+        SECRET_C,
+        vec![
+            json!({"type": "malware", "spec_version": "2.1", "id": SECRET_MAL, "created": T,
+            "modified": T, "name": "Hidden Malware", "is_family": true}),
+        ],
+    );
+    store
+}
+
+fn app_with(secure: bool, clock: Option<Arc<ManualClock>>) -> Router {
+    let mut state = UiState::new(store(), Arc::new(TestAuth), Arc::new(TestPolicy), secure);
+    if let Some(c) = clock {
+        state = state.with_sessions(SessionConfig::default(), c);
+    }
+    router(state)
+}
+
+fn app() -> Router {
+    app_with(false, None)
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn location(&self) -> Option<&str> {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+    }
+
+    /// The `Set-Cookie` values for cookie `name`.
+    fn set_cookies(&self, name: &str) -> Vec<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter(|v| v.starts_with(&format!("{name}=")))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The value of the form's hidden `csrf` field.
+    fn csrf(&self) -> String {
+        let marker = "name=\"csrf\" value=\"";
+        let at = self.body.find(marker).expect("a csrf field") + marker.len();
+        self.body[at..].split('"').next().expect("value").to_owned()
+    }
+}
+
+async fn send(app: &Router, req: Request<Body>) -> Answer {
+    let resp = app.clone().oneshot(req).await.expect("response");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+async fn get(app: &Router, path: &str, session: Option<&str>) -> Answer {
+    let mut b = Request::get(path);
+    if let Some(s) = session {
+        b = b.header(header::COOKIE, format!("{SESSION_COOKIE}={s}"));
+    }
+    send(app, b.body(Body::empty()).expect("request")).await
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+async fn post(app: &Router, path: &str, cookie: &str, body: String) -> Answer {
+    let req = Request::post(path)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, cookie)
+        .body(Body::from(body))
+        .expect("request");
+    send(app, req).await
+}
+
+/// Fetches the sign-in form and posts it; returns the answer to the POST.
+async fn sign_in(app: &Router, user: &str, pw: &str) -> Answer {
+    let page = get(app, "/ui/login", None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let cookie = page.set_cookies(LOGIN_COOKIE);
+    let login_cookie = cookie[0].split(';').next().expect("name=value").to_owned();
+    let body = form(&[("user", user), ("password", pw), ("csrf", &page.csrf())]);
+    post(app, "/ui/login", &login_cookie, body).await
+}
+
+/// Signs in and returns the session id.
+async fn session(app: &Router, user: &str, pw: &str) -> String {
+    let a = sign_in(app, user, pw).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let c = a.set_cookies(SESSION_COOKIE);
+    assert_eq!(c.len(), 1, "{c:?}");
+    c[0].split(';')
+        .next()
+        .and_then(|kv| kv.split_once('='))
+        .map(|(_, v)| v.to_owned())
+        .expect("session id")
+}
+
+#[tokio::test]
+async fn sign_in_sets_a_strict_http_only_session_cookie() {
+    let app = app();
+    let a = sign_in(&app, "alice", ALICE_PW).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert_eq!(a.location(), Some("/ui/"));
+    let c = a.set_cookies(SESSION_COOKIE);
+    assert_eq!(c.len(), 1);
+    let parts: Vec<&str> = c[0].split("; ").collect();
+    let id = parts[0].trim_start_matches("sightline_session=");
+    assert_eq!(id.len(), 64, "256 bits in hex: {id}");
+    assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
+    for flag in ["Path=/ui", "HttpOnly", "SameSite=Strict"] {
+        assert!(parts.contains(&flag), "{flag} missing from {}", c[0]);
+    }
+    assert!(!parts.contains(&"Secure"), "plain HTTP: no Secure");
+    let home = get(&app, "/ui/", Some(id)).await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(home.body.contains("Signed in as <strong>alice</strong>"));
+
+    // Under TLS the cookie is Secure (and so is the sign-in form's).
+    let tls = app_with(true, None);
+    let a = sign_in(&tls, "alice", ALICE_PW).await;
+    assert!(a.set_cookies(SESSION_COOKIE)[0].contains("; Secure"));
+    let form = get(&tls, "/ui/login", None).await;
+    assert!(form.set_cookies(LOGIN_COOKIE)[0].contains("; Secure"));
+}
+
+#[tokio::test]
+async fn a_wrong_password_shows_the_form_again_and_sets_no_session() {
+    let app = app();
+    for (user, pw) in [
+        ("alice", "wrong password"),
+        ("nobody", ALICE_PW),
+        ("", ""),
+        ("a:b", "c"),
+    ] {
+        let a = sign_in(&app, user, pw).await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{user}");
+        assert!(a.body.contains("Wrong user name or password."));
+        assert!(a.body.contains("action=\"/ui/login\""));
+        assert!(a.set_cookies(SESSION_COOKIE).is_empty());
+    }
+}
+
+#[tokio::test]
+async fn pages_without_a_live_session_redirect_to_sign_in() {
+    let app = app();
+    for path in [
+        "/ui/",
+        "/ui/search?q=test",
+        &format!("/ui/objects/{GROUP}"),
+        "/ui/no-such-page",
+    ] {
+        for session in [None, Some("0123"), Some(&"ab".repeat(32)[..])] {
+            let a = get(&app, path, session).await;
+            assert_eq!(a.status, StatusCode::SEE_OTHER, "{path} {session:?}");
+            assert_eq!(a.location(), Some("/ui/login"));
+            assert!(!a.body.contains("Test Group"));
+        }
+    }
+    // htmx is told to leave the page rather than swap the form in.
+    let req = Request::get("/ui/search?q=test")
+        .header("hx-request", "true")
+        .body(Body::empty())
+        .expect("request");
+    let a = send(&app, req).await;
+    assert_eq!(
+        a.headers.get("hx-redirect").map(|v| v.as_bytes()),
+        Some(&b"/ui/login"[..])
+    );
+    // Signed in, an unknown page is a 404.
+    let s = session(&app, "alice", ALICE_PW).await;
+    assert_eq!(
+        get(&app, "/ui/no-such-page", Some(&s)).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn posts_need_the_csrf_token_and_sign_out_ends_the_session() {
+    let app = app();
+    // The sign-in form: without its cookie, or with another token, 403.
+    let page = get(&app, "/ui/login", None).await;
+    let good = form(&[
+        ("user", "alice"),
+        ("password", ALICE_PW),
+        ("csrf", &page.csrf()),
+    ]);
+    let a = post(&app, "/ui/login", "x=y", good.clone()).await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert!(a.set_cookies(SESSION_COOKIE).is_empty());
+    let wrong = form(&[
+        ("user", "alice"),
+        ("password", ALICE_PW),
+        ("csrf", &"0".repeat(64)),
+    ]);
+    let cookie = page.set_cookies(LOGIN_COOKIE)[0]
+        .split(';')
+        .next()
+        .expect("cookie")
+        .to_owned();
+    assert_eq!(
+        post(&app, "/ui/login", &cookie, wrong).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    let s = session(&app, "alice", ALICE_PW).await;
+    let cookie = format!("{SESSION_COOKIE}={s}");
+    let home = get(&app, "/ui/", Some(&s)).await;
+    let csrf = home.csrf();
+    assert_eq!(csrf.len(), 64);
+    for body in [
+        String::new(),
+        form(&[("csrf", &"f".repeat(64))]),
+        form(&[("csrf", "")]),
+    ] {
+        let a = post(&app, "/ui/logout", &cookie, body).await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN);
+    }
+    // Refused sign-outs did not end it.
+    assert_eq!(get(&app, "/ui/", Some(&s)).await.status, StatusCode::OK);
+    let a = post(&app, "/ui/logout", &cookie, form(&[("csrf", &csrf)])).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert_eq!(a.location(), Some("/ui/login"));
+    assert!(a.set_cookies(SESSION_COOKIE)[0].contains("Max-Age=0"));
+    // The server forgot it: the old cookie is worth nothing.
+    let after = get(&app, "/ui/", Some(&s)).await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER);
+    assert_eq!(after.location(), Some("/ui/login"));
+}
+
+#[tokio::test]
+async fn a_reader_sees_only_the_collections_it_may_read() {
+    let app = app();
+    let alice = session(&app, "alice", ALICE_PW).await;
+    let admin = session(&app, "admin", ADMIN_PW).await;
+
+    // An object of another collection is absent: 404, name never shown.
+    let a = get(&app, &format!("/ui/objects/{SECRET_MAL}"), Some(&alice)).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert!(!a.body.contains("Hidden Malware"));
+    let a = get(&app, &format!("/ui/objects/{SECRET_MAL}"), Some(&admin)).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.body.contains("Hidden Malware"));
+
+    // A relationship to it shows the id, no name, no link.
+    let g = get(&app, &format!("/ui/objects/{GROUP}"), Some(&alice)).await;
+    assert_eq!(g.status, StatusCode::OK);
+    assert!(g.body.contains(SECRET_MAL));
+    assert!(!g.body.contains("Hidden Malware"));
+    assert!(!g
+        .body
+        .contains(&format!("href=\"/ui/objects/{SECRET_MAL}\"")));
+    assert!(g.body.contains(&format!("href=\"/ui/objects/{EVIL}\"")));
+    let g = get(&app, &format!("/ui/objects/{GROUP}"), Some(&admin)).await;
+    assert!(g.body.contains("Hidden Malware"));
+
+    // Search: not found for alice, found for the admin.
+    let s = get(&app, "/ui/search?q=hidden", Some(&alice)).await;
+    assert!(s.body.contains("0 results"), "{}", s.body);
+    assert!(!s.body.contains("Hidden Malware"));
+    let s = get(&app, "/ui/search?q=hidden", Some(&admin)).await;
+    assert!(s.body.contains("1 results") && s.body.contains("Hidden Malware"));
+
+    // Home: alice's collections only, no store-wide counts.
+    let h = get(&app, "/ui/", Some(&alice)).await;
+    assert!(h.body.contains("public") && !h.body.contains("Secret collection"));
+    assert!(!h.body.contains("Objects by type"));
+    let h = get(&app, "/ui/", Some(&admin)).await;
+    assert!(h.body.contains("Secret collection") && h.body.contains("Objects by type"));
+}
+
+#[tokio::test]
+async fn the_object_page_shows_what_the_object_holds() {
+    let app = app();
+    let s = session(&app, "alice", ALICE_PW).await;
+    // By external id as well as by STIX id.
+    for path in [
+        format!("/ui/objects/{GROUP}"),
+        "/ui/objects/G9999".to_owned(),
+    ] {
+        let p = get(&app, &path, Some(&s)).await;
+        assert_eq!(p.status, StatusCode::OK, "{path}");
+        let b = &p.body;
+        assert!(b.contains("<h1>Test Group</h1>"));
+        assert!(b.contains("badge type-intrusion-set"));
+        assert!(b.contains("badge tlp tlp-amber\">TLP:AMBER</span>"), "{b}");
+        // Paragraphs, plain text: the <b> is shown, not obeyed.
+        assert!(b.contains("<p class=\"desc\">Second &lt;b&gt;paragraph&lt;/b&gt;.</p>"));
+        // http(s) references are links; a javascript: URL is text.
+        assert!(b.contains("href=\"https://attack.mitre.org/groups/G9999/\""));
+        assert!(!b.contains("href=\"javascript:"));
+        assert!(b.contains("javascript:alert(2)"));
+        // Both versions, the relationships grouped, the raw JSON on demand.
+        assert!(b.contains(T) && b.contains(T2));
+        assert!(b.contains("uses (from this object) — 2"));
+        assert!(b.contains("<details><summary>Raw JSON</summary>"));
+    }
+    let p = get(&app, &format!("/ui/objects/{EVIL}"), Some(&s)).await;
+    assert!(p.body.contains("uses (to this object) — 1"));
+    assert!(p.body.contains("Test Group"));
+    let p = get(&app, "/ui/objects/G0000", Some(&s)).await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn every_page_escapes_names_from_the_store() {
+    let app = app();
+    let s = session(&app, "alice", ALICE_PW).await;
+    let mut pages = vec![
+        get(&app, "/ui/", Some(&s)).await,
+        get(&app, "/ui/search?q=alert", Some(&s)).await,
+        get(&app, &format!("/ui/objects/{EVIL}"), Some(&s)).await,
+        get(&app, &format!("/ui/objects/{GROUP}"), Some(&s)).await,
+    ];
+    let req = Request::get("/ui/search?q=alert")
+        .header(header::COOKIE, format!("{SESSION_COOKIE}={s}"))
+        .header("hx-request", "true")
+        .body(Body::empty())
+        .expect("request");
+    let fragment = send(&app, req).await;
+    assert!(
+        fragment.body.starts_with("<div id=\"results\""),
+        "{}",
+        fragment.body
+    );
+    pages.push(fragment);
+    // The sign-in form shows the user name it was given back.
+    pages.push(sign_in(&app, XSS, "x").await);
+    for (i, p) in pages.iter().enumerate() {
+        assert!(
+            p.status.is_success() || p.status == StatusCode::UNAUTHORIZED,
+            "page {i}"
+        );
+        assert!(!p.body.contains("<script>alert"), "page {i}: {}", p.body);
+        assert!(
+            p.body.contains(XSS_ESCAPED),
+            "page {i} lacks the escaped name"
+        );
+    }
+    // Every page says where scripts may come from.
+    let csp = pages[0]
+        .headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .expect("CSP");
+    assert!(csp.to_str().expect("ascii").contains("script-src 'self'"));
+    assert_eq!(
+        pages[0]
+            .headers
+            .get(header::CACHE_CONTROL)
+            .map(|v| v.as_bytes()),
+        Some(&b"no-store"[..])
+    );
+}
+
+#[tokio::test]
+async fn an_idle_session_ends_after_30_minutes() {
+    let clock = Arc::new(ManualClock::new());
+    let app = app_with(false, Some(clock.clone()));
+    let s = session(&app, "alice", ALICE_PW).await;
+    // Each request restarts the idle time.
+    for _ in 0..3 {
+        clock.advance(Duration::from_secs(29 * 60));
+        assert_eq!(get(&app, "/ui/", Some(&s)).await.status, StatusCode::OK);
+    }
+    clock.advance(Duration::from_secs(30 * 60));
+    let a = get(&app, "/ui/", Some(&s)).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
+    assert_eq!(a.location(), Some("/ui/login"));
+    // Forgotten, not only refused: time going back does not revive it.
+    assert_eq!(
+        get(&app, "/ui/", Some(&s)).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn htmx_is_served_compiled_in_with_a_long_cache_header() {
+    let app = app();
+    let a = get(&app, "/ui/assets/htmx.min.js", None).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a.body.contains("htmx"));
+    assert_eq!(a.body.len(), include_bytes!("../assets/htmx.min.js").len());
+    let cc = a.headers.get(header::CACHE_CONTROL).expect("cache-control");
+    assert!(cc.to_str().expect("ascii").contains("max-age=31536000"));
+    let page = get(&app, "/ui/login", None).await;
+    assert!(page
+        .body
+        .contains("src=\"/ui/assets/htmx.min.js?v=2.0.11\""));
+    // The search box asks for results as the user types.
+    let s = session(&app, "alice", ALICE_PW).await;
+    let search = get(&app, "/ui/search?q=test", Some(&s)).await;
+    assert!(search.body.contains("hx-get=\"/ui/search\""));
+    assert!(search.body.contains("Test Group"));
+}
