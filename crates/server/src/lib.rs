@@ -124,6 +124,9 @@ impl Server {
         )?);
         let policy = Arc::new(policy);
         let api = sightline_api::ApiState::new(store.clone(), auth.clone(), policy.clone());
+        // The web UI: same accounts and rights; Secure cookies under TLS.
+        let ui =
+            sightline_ui::UiState::new(store.clone(), auth.clone(), policy.clone(), tls.is_some());
         let state = AppState::new(
             store.clone(),
             Arc::new(validator),
@@ -136,6 +139,7 @@ impl Server {
         let app = app(
             state,
             api,
+            ui,
             store.clone(),
             Duration::from_secs(config.limits.request_timeout_secs),
             Duration::from_secs(config.limits.body_read_timeout_secs),
@@ -439,12 +443,13 @@ fn taxii_config(
     })
 }
 
-/// The whole HTTP application: TAXII routes, the graph API (`/api/v1/`),
+/// The whole HTTP application: TAXII routes, the graph API (`/api/v1/`), the web UI (`/ui/`),
 /// `/healthz`, `/metrics`, and the layers every request passes (outermost
 /// first): request id, body deadline, request timeout, metrics.
 fn app(
     state: AppState,
     api: sightline_api::ApiState,
+    ui: sightline_ui::UiState,
     // `/healthz` reads the accounts generation, nothing else.
     store: Arc<dyn AccountStore>,
     request_timeout: Duration,
@@ -495,6 +500,7 @@ fn app(
         )
         .layer(trace)
         .merge(sightline_api::router(api))
+        .merge(sightline_ui::router(ui))
         .merge(sightline_taxii::router(state))
         .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::middleware::from_fn_with_state(
