@@ -7,7 +7,9 @@
 //!   cache and its verification gate are TAXII's. A success starts a
 //!   server-side [session](SessionConfig) whose random id is the cookie
 //!   [`SESSION_COOKIE`] (HttpOnly, SameSite=Strict, Path=/ui, Secure under
-//!   TLS). Every form carries a CSRF token (the session's; for the sign-in
+//!   TLS). Failed sign-ins are throttled per client address like failed
+//!   `Authorization` headers (10 at once, one more a second: 429 beyond,
+//!   with no password verified). Every form carries a CSRF token (the session's; for the sign-in
 //!   form, a double-submit cookie) and a POST without it is 403.
 //! - Who may read what is the API's rule
 //!   ([`sightline_api::readable_collections`] into
@@ -39,11 +41,15 @@ mod error;
 mod pages;
 mod routes;
 mod session;
+mod throttle;
 
 pub use error::UiError;
 pub use session::{Clock, ManualClock, SessionConfig, SystemClock, LOGIN_COOKIE, SESSION_COOKIE};
 
 use session::Sessions;
+use throttle::LoginThrottle;
+
+pub use throttle::{LOGIN_FAILURES_PER_SEC, LOGIN_FAILURE_BURST};
 
 /// The path prefix of every page.
 pub const PREFIX: &str = "/ui";
@@ -56,6 +62,8 @@ pub struct UiState {
     auth: Arc<dyn Authenticator>,
     policy: Arc<dyn AccessPolicy>,
     sessions: Arc<Sessions>,
+    /// Failed sign-ins per client address.
+    throttle: Arc<LoginThrottle>,
     /// Cookies get `Secure` (the server speaks TLS).
     secure: bool,
 }
@@ -77,12 +85,15 @@ impl UiState {
                 SessionConfig::default(),
                 Arc::new(SystemClock),
             )),
+            throttle: Arc::new(LoginThrottle::new(Arc::new(SystemClock))),
             secure: secure_cookies,
         }
     }
 
-    /// Other session bounds or clock; forgets existing sessions.
+    /// Other session bounds or clock (the sign-in throttle's too); forgets
+    /// existing sessions.
     pub fn with_sessions(mut self, config: SessionConfig, clock: Arc<dyn Clock>) -> Self {
+        self.throttle = Arc::new(LoginThrottle::new(clock.clone()));
         self.sessions = Arc::new(Sessions::new(config, clock));
         self
     }

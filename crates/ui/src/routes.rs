@@ -133,11 +133,29 @@ pub(crate) async fn login_form(
     login_page(&state, "", None)
 }
 
+/// The client's address, from the accept loop's `ConnectInfo` (absent when
+/// the router is called in-process).
+pub(crate) struct PeerIp(Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(PeerIp(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
 /// `POST /ui/login`: the form's user and password go to the server's
 /// authenticator as a Basic header, exactly as a TAXII client's would.
 pub(crate) async fn login(
     State(state): State<UiState>,
     headers: HeaderMap,
+    PeerIp(peer): PeerIp,
     user_slot: Option<Extension<RequestUser>>,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, UiError> {
@@ -164,10 +182,32 @@ pub(crate) async fn login(
     );
     let auth = state.auth.clone();
     let who = match auth.authenticate_cached(&header) {
+        // A cached answer costs no verification: not throttled.
         Some(p) => Ok(Some(p)),
-        None => tokio::task::spawn_blocking(move || auth.authenticate(Some(&header)))
-            .await
-            .map_err(|e| UiError::Internal(format!("authentication task: {e}")))?,
+        None => {
+            if let Some(ip) = peer {
+                if let Err(wait) = state.throttle.take(ip) {
+                    let secs = wait.as_secs().max(1);
+                    let mut r = refused(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        &format!(
+                            "Too many failed sign-ins from your address; try again in {secs} s."
+                        ),
+                    )?;
+                    r.headers_mut()
+                        .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(secs));
+                    return Ok(r);
+                }
+            }
+            let who = tokio::task::spawn_blocking(move || auth.authenticate(Some(&header)))
+                .await
+                .map_err(|e| UiError::Internal(format!("authentication task: {e}")))?;
+            let failed = matches!(who, Err(AuthError::Invalid) | Err(AuthError::Malformed));
+            if let (Some(ip), false) = (peer, failed) {
+                state.throttle.refund(ip);
+            }
+            who
+        }
     };
     let principal = match who {
         Ok(Some(p)) => p,
@@ -362,7 +402,26 @@ pub(crate) async fn object(
 ) -> Result<Response, UiError> {
     let page = with_reader(&state, &me.principal, move |readable, store| {
         let g = Graph::new(store, readable);
-        let ids = g.resolve(&id)?;
+        let mut ids = g.resolve(&id)?;
+        if ids.len() > 1 {
+            // As in the API: an external id cited by many objects names the
+            // one it belongs to (G0032 is Lazarus Group, not the campaigns
+            // citing it).
+            let infos = g.infos(&ids)?;
+            let owners: Vec<String> = ids
+                .iter()
+                .filter(|i| {
+                    infos
+                        .get(*i)
+                        .and_then(|n| n.external_id.as_deref())
+                        .is_some_and(|e| e.eq_ignore_ascii_case(&id))
+                })
+                .cloned()
+                .collect();
+            if !owners.is_empty() {
+                ids = owners;
+            }
+        }
         let one = match ids.as_slice() {
             [] => {
                 return Err(UiError::NotFound(format!(

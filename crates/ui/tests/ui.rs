@@ -2,10 +2,12 @@
 //! sessions (CSRF, sign-out, idle timeout), what a reader of one collection
 //! sees (the API's rule: unreadable = absent), and escaping on every page.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::Router;
 use base64::Engine as _;
@@ -120,7 +122,9 @@ fn store() -> Arc<dyn Store> {
             group(T),
             group(T2),
             json!({"type": "malware", "spec_version": "2.1", "id": EVIL, "created": T,
-                "modified": T, "name": XSS, "is_family": true}),
+                "modified": T, "name": XSS, "is_family": true,
+                // Cites the group's id: G9999 still names the group.
+                "external_references": [{"source_name": "mitre-attack", "external_id": "G9999"}]}),
             json!({"type": "relationship", "spec_version": "2.1",
                 "id": "relationship--00000001-0000-4000-8000-000000000000", "created": T,
                 "modified": T, "relationship_type": "uses", "source_ref": GROUP, "target_ref": EVIL}),
@@ -225,22 +229,40 @@ fn form(pairs: &[(&str, &str)]) -> String {
 }
 
 async fn post(app: &Router, path: &str, cookie: &str, body: String) -> Answer {
-    let req = Request::post(path)
+    post_from(app, path, cookie, body, None).await
+}
+
+/// A POST from `peer`, as the server's accept loop reports it.
+async fn post_from(
+    app: &Router,
+    path: &str,
+    cookie: &str,
+    body: String,
+    peer: Option<SocketAddr>,
+) -> Answer {
+    let mut req = Request::post(path)
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::COOKIE, cookie)
         .body(Body::from(body))
         .expect("request");
+    if let Some(p) = peer {
+        req.extensions_mut().insert(ConnectInfo(p));
+    }
     send(app, req).await
 }
 
 /// Fetches the sign-in form and posts it; returns the answer to the POST.
 async fn sign_in(app: &Router, user: &str, pw: &str) -> Answer {
+    sign_in_from(app, user, pw, None).await
+}
+
+async fn sign_in_from(app: &Router, user: &str, pw: &str, peer: Option<SocketAddr>) -> Answer {
     let page = get(app, "/ui/login", None).await;
     assert_eq!(page.status, StatusCode::OK);
     let cookie = page.set_cookies(LOGIN_COOKIE);
     let login_cookie = cookie[0].split(';').next().expect("name=value").to_owned();
     let body = form(&[("user", user), ("password", pw), ("csrf", &page.csrf())]);
-    post(app, "/ui/login", &login_cookie, body).await
+    post_from(app, "/ui/login", &login_cookie, body, peer).await
 }
 
 /// Signs in and returns the session id.
@@ -458,6 +480,9 @@ async fn the_object_page_shows_what_the_object_holds() {
     let p = get(&app, &format!("/ui/objects/{EVIL}"), Some(&s)).await;
     assert!(p.body.contains("uses (to this object) — 1"));
     assert!(p.body.contains("Test Group"));
+    // An external id cited by several objects names its owner; else a choice.
+    let p = get(&app, "/ui/objects/G9999", Some(&s)).await;
+    assert!(p.body.contains("<h1>Test Group</h1>"));
     let p = get(&app, "/ui/objects/G0000", Some(&s)).await;
     assert_eq!(p.status, StatusCode::NOT_FOUND);
 }
@@ -551,4 +576,35 @@ async fn htmx_is_served_compiled_in_with_a_long_cache_header() {
     let search = get(&app, "/ui/search?q=test", Some(&s)).await;
     assert!(search.body.contains("hx-get=\"/ui/search\""));
     assert!(search.body.contains("Test Group"));
+}
+
+#[tokio::test]
+async fn failed_sign_ins_are_throttled_per_address() {
+    let clock = Arc::new(ManualClock::new());
+    let app = app_with(false, Some(clock.clone()));
+    let a: SocketAddr = "192.0.2.1:4000".parse().expect("addr");
+    let b: SocketAddr = "192.0.2.2:4000".parse().expect("addr");
+    // Good sign-ins cost nothing.
+    for _ in 0..20 {
+        let r = sign_in_from(&app, "alice", ALICE_PW, Some(a)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+    }
+    for i in 0..10 {
+        let r = sign_in_from(&app, "alice", &format!("guess {i}"), Some(a)).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "failure {i}");
+    }
+    // The 11th is refused before any verification, the right password too.
+    for pw in ["guess 10", ALICE_PW] {
+        let r = sign_in_from(&app, "alice", pw, Some(a)).await;
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(r.headers.contains_key(header::RETRY_AFTER));
+        assert!(r.body.contains("Too many failed sign-ins"));
+        assert!(r.set_cookies(SESSION_COOKIE).is_empty());
+    }
+    // Another address is not affected; a second later, one more try.
+    let r = sign_in_from(&app, "alice", ALICE_PW, Some(b)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    clock.advance(Duration::from_secs(1));
+    let r = sign_in_from(&app, "alice", ALICE_PW, Some(a)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
 }
