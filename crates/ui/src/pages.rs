@@ -227,7 +227,7 @@ pub(crate) fn search(me: &SignedIn, r: &Results) -> Markup {
                 label for="q" { "Search objects" }
                 input #q type="search" name="q" value=(r.q)
                     hx-get="/ui/search" hx-trigger="input changed delay:300ms, search"
-                    hx-target="#results" hx-swap="outerHTML";
+                    hx-target="#results" hx-swap="outerHTML" hx-include="closest form";
                 @if let Some(t) = &r.ty { input type="hidden" name="type" value=(t); }
                 button type="submit" { "Search" }
             }

@@ -575,6 +575,8 @@ async fn htmx_is_served_compiled_in_with_a_long_cache_header() {
     let s = session(&app, "alice", ALICE_PW).await;
     let search = get(&app, "/ui/search?q=test", Some(&s)).await;
     assert!(search.body.contains("hx-get=\"/ui/search\""));
+    // The type filter goes along with what is typed.
+    assert!(search.body.contains("hx-include=\"closest form\""));
     assert!(search.body.contains("Test Group"));
 }
 
