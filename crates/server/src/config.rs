@@ -16,8 +16,9 @@ use crate::ServerError;
 /// The default listen address: plain HTTP on loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8000";
 
-/// Paths the server itself answers; an API root may not shadow them.
-const RESERVED_PATHS: &[&str] = &["taxii2", "healthz", "metrics"];
+/// Paths the server itself answers (`ui`: the web UI's pages); an API root
+/// may not shadow them.
+const RESERVED_PATHS: &[&str] = &["taxii2", "healthz", "metrics", "ui"];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -498,6 +499,7 @@ mod tests {
             "unknown_key = 1",
             "[[api_roots]]\npath = \"../x\"\ntitle = \"t\"",
             "[[api_roots]]\npath = \"taxii2\"\ntitle = \"t\"",
+            "[[api_roots]]\npath = \"ui\"\ntitle = \"t\"",
             "default_api_root = \"nope\"",
             "cursor_key = \"abcd\"",
             "[collections.x]\ncan_read = [\"group:\"]",
