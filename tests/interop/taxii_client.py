@@ -190,8 +190,13 @@ def run_checks(check, base, requests, stix2, Filter, ApiRoot, Collection, Server
 
     check("match[type]=intrusion-set", lambda: only(shared.get_objects(type="intrusion-set"),
                                                     lambda o: o["type"] == "intrusion-set"))
-    check("match[type]=malware,tool", lambda: {o["type"] for o in shared.get_objects(type=["malware", "tool"], limit=100)["objects"]}
-          <= {"malware", "tool"})
+    # Two types the pack holds (its malware and tools are ATT&CK's, referred to by id).
+    check("match[type]=threat-actor,location",
+          lambda: {o["type"] for o in shared.get_objects(type=["threat-actor", "location"], limit=100)["objects"]}
+          == {"threat-actor", "location"})
+    # None of these: an envelope with no "objects" list (TAXII 2.1 §3.7: lists are never empty).
+    check("match[type]=malware,tool: none in the pack alone",
+          lambda: "objects" not in shared.get_objects(type=["malware", "tool"], limit=100))
     some = ids[:3]
     check("match[id]= three ids", lambda: sorted(o["id"] for o in shared.get_objects(id=some)["objects"]) == sorted(some))
     check("match[spec_version]=2.1", lambda: only(shared.get_objects(spec_version="2.1", limit=10),
