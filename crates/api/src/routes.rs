@@ -74,25 +74,7 @@ fn number(
 
 /// One object the caller may read, by STIX id or external id (`G0032`).
 fn resolve_one(g: &Graph<'_>, id: &str) -> Result<String, ApiError> {
-    let mut ids = g.resolve(id)?;
-    if ids.len() > 1 {
-        // An external id cited by many objects names the one it belongs to
-        // (G0032 is Lazarus Group, not the campaigns citing it).
-        let infos = g.infos(&ids)?;
-        let owners: Vec<String> = ids
-            .iter()
-            .filter(|i| {
-                infos
-                    .get(*i)
-                    .and_then(|n| n.external_id.as_deref())
-                    .is_some_and(|e| e.eq_ignore_ascii_case(id))
-            })
-            .cloned()
-            .collect();
-        if !owners.is_empty() {
-            ids = owners;
-        }
-    }
+    let mut ids = g.resolve_owners(id)?;
     match ids.len() {
         0 => Err(ApiError::NotFound(format!(
             "no object {id} that you may read"

@@ -351,6 +351,28 @@ impl<'a> Graph<'a> {
         Ok(out)
     }
 
+    /// [`Graph::resolve`], where an external id cited by several objects
+    /// names the one it belongs to (G0032 is Lazarus Group, not the
+    /// campaigns citing it); when none of them owns it, all of them.
+    pub fn resolve_owners(&self, id_or_external: &str) -> Result<Vec<String>> {
+        let ids = self.resolve(id_or_external)?;
+        if ids.len() < 2 {
+            return Ok(ids);
+        }
+        let infos = self.infos(&ids)?;
+        let owners: Vec<String> = ids
+            .iter()
+            .filter(|i| {
+                infos
+                    .get(*i)
+                    .and_then(|n| n.external_id.as_deref())
+                    .is_some_and(|e| e.eq_ignore_ascii_case(id_or_external))
+            })
+            .cloned()
+            .collect();
+        Ok(if owners.is_empty() { ids } else { owners })
+    }
+
     /// What the caller can see of one object: its info, or `Missing`.
     pub fn presence(&self, id: &str) -> Result<Presence> {
         Ok(match self.load(&[id.to_owned()])?.get(id) {

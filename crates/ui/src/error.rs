@@ -2,6 +2,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
+use sightline_api::ApiError;
 use sightline_graph::GraphError;
 use sightline_store::StoreError;
 
@@ -36,22 +37,28 @@ impl UiError {
     }
 }
 
+/// The same failures as the API's, shown as pages.
+impl From<ApiError> for UiError {
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::BadRequest(m) => Self::BadRequest(m),
+            ApiError::Unauthorized(m) => Self::Forbidden(m),
+            ApiError::NotFound(m) => Self::NotFound(m),
+            ApiError::Unavailable(m) => Self::Unavailable(m),
+            ApiError::Internal(m) => Self::Internal(m),
+        }
+    }
+}
+
 impl From<StoreError> for UiError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Busy { .. } => Self::Unavailable("the store is busy; retry later".into()),
-            other => Self::Internal(other.to_string()),
-        }
+        ApiError::from(e).into()
     }
 }
 
 impl From<GraphError> for UiError {
     fn from(e: GraphError) -> Self {
-        match e {
-            GraphError::NotFound(id) => Self::NotFound(format!("no object {id} that you may read")),
-            GraphError::Invalid(m) => Self::BadRequest(m),
-            GraphError::Store(s) => s.into(),
-        }
+        ApiError::from(e).into()
     }
 }
 

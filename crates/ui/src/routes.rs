@@ -402,26 +402,7 @@ pub(crate) async fn object(
 ) -> Result<Response, UiError> {
     let page = with_reader(&state, &me.principal, move |readable, store| {
         let g = Graph::new(store, readable);
-        let mut ids = g.resolve(&id)?;
-        if ids.len() > 1 {
-            // As in the API: an external id cited by many objects names the
-            // one it belongs to (G0032 is Lazarus Group, not the campaigns
-            // citing it).
-            let infos = g.infos(&ids)?;
-            let owners: Vec<String> = ids
-                .iter()
-                .filter(|i| {
-                    infos
-                        .get(*i)
-                        .and_then(|n| n.external_id.as_deref())
-                        .is_some_and(|e| e.eq_ignore_ascii_case(&id))
-                })
-                .cloned()
-                .collect();
-            if !owners.is_empty() {
-                ids = owners;
-            }
-        }
+        let ids = g.resolve_owners(&id)?;
         let one = match ids.as_slice() {
             [] => {
                 return Err(UiError::NotFound(format!(
