@@ -238,11 +238,7 @@ pub(crate) async fn object(
             })
             .collect();
         let latest_json = parsed.last().cloned().unwrap_or(Value::Null);
-        let marking_ids: Vec<String> = latest_json
-            .get("object_marking_refs")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
-            .unwrap_or_default();
+        let marking_ids = sightline_graph::str_list(&latest_json, "object_marking_refs");
         let infos = g.infos(&marking_ids)?;
         let markings: Vec<Value> = marking_ids
             .iter()

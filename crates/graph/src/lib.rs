@@ -235,6 +235,20 @@ pub fn entity_external_id(v: &Value) -> Option<String> {
     sightline_stix::entity::own_external_id(v).map(str::to_owned)
 }
 
+/// The strings of a list property (`object_marking_refs`, …); none when it
+/// is absent or not a list, non-strings skipped.
+pub fn str_list(v: &Value, key: &str) -> Vec<String> {
+    v.get(key)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The type a STIX id names (`intrusion-set--…` → `intrusion-set`).
 pub fn type_of_id(id: &str) -> &str {
     id.split_once("--").map_or(id, |(t, _)| t)
@@ -569,18 +583,7 @@ impl<'a> Graph<'a> {
         found.sort_by(|a, b| a.id.cmp(&b.id));
         for s in &found {
             {
-                let list = |k: &str| -> Vec<String> {
-                    s.json
-                        .get(k)
-                        .and_then(Value::as_array)
-                        .map(|a| {
-                            a.iter()
-                                .filter_map(Value::as_str)
-                                .map(str::to_owned)
-                                .collect()
-                        })
-                        .unwrap_or_default()
-                };
+                let list = |k: &str| str_list(&s.json, k);
                 places.extend(list("where_sighted_refs"));
                 out.push(Sighting {
                     id: s.id.clone(),

@@ -437,16 +437,7 @@ pub(crate) async fn object(
         };
         let json: Value = serde_json::from_str(&latest.raw)
             .map_err(|e| UiError::Internal(format!("stored JSON of {one}: {e}")))?;
-        let marking_ids: Vec<String> = json
-            .get("object_marking_refs")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let marking_ids = sightline_graph::str_list(&json, "object_marking_refs");
         let infos = g.infos(&marking_ids)?;
         // A marking-definition in the store named TLP:…, or one of the
         // predefined TLP markings (STIX 2.1 §7.2.1.4), stored or not.
