@@ -56,16 +56,21 @@ impl From<GraphError> for ApiError {
     }
 }
 
+/// What a client is told of an error: its text, except for a server fault,
+/// which is logged (with where it happened) and never sent.
+pub fn client_message(e: &dyn std::fmt::Display, internal: bool, origin: &str) -> String {
+    if internal {
+        tracing::error!(error = %e, origin, "request failed");
+        "the server failed to process the request".to_owned()
+    } else {
+        e.to_string()
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let message = match &self {
-            Self::Internal(m) => {
-                tracing::error!(error = %m, "graph API failure");
-                "the server failed to process the request".to_owned()
-            }
-            other => other.to_string(),
-        };
+        let message = client_message(&self, matches!(self, Self::Internal(_)), "graph API");
         let body = json!({"error": {
             "status": status.as_u16(),
             "title": status.canonical_reason().unwrap_or(""),

@@ -27,7 +27,7 @@ mod error;
 pub mod openapi;
 mod routes;
 
-pub use error::ApiError;
+pub use error::{client_message, ApiError};
 
 /// What the routes need: the store (read through its reader traits only),
 /// and the server's authentication and access policy.

@@ -1,4 +1,5 @@
-//! The UI's errors, each an HTML page with its HTTP status.
+//! The UI's errors, each an HTML page with its HTTP status: the API's
+//! failures (the same reads fail the same way) plus the UI's own refusal.
 
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -8,44 +9,29 @@ use sightline_store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum UiError {
-    /// A malformed request (400).
-    #[error("{0}")]
-    BadRequest(String),
     /// A form without the right CSRF token (403).
     #[error("{0}")]
     Forbidden(String),
-    /// No such object, or none the caller may read (404).
-    #[error("{0}")]
-    NotFound(String),
-    /// The store or the accounts are busy or unreachable (503).
-    #[error("{0}")]
-    Unavailable(String),
-    /// A server fault; logged, never shown (500).
-    #[error("{0}")]
-    Internal(String),
+    /// Whatever the API would answer for the same read.
+    #[error(transparent)]
+    Api(#[from] ApiError),
 }
 
 impl UiError {
+    /// No such object, or none the caller may read (404).
+    pub fn not_found(m: impl Into<String>) -> Self {
+        Self::Api(ApiError::NotFound(m.into()))
+    }
+
+    /// A server fault; logged, never shown (500).
+    pub fn internal(m: impl Into<String>) -> Self {
+        Self::Api(ApiError::Internal(m.into()))
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-}
-
-/// The same failures as the API's, shown as pages.
-impl From<ApiError> for UiError {
-    fn from(e: ApiError) -> Self {
-        match e {
-            ApiError::BadRequest(m) => Self::BadRequest(m),
-            ApiError::Unauthorized(m) => Self::Forbidden(m),
-            ApiError::NotFound(m) => Self::NotFound(m),
-            ApiError::Unavailable(m) => Self::Unavailable(m),
-            ApiError::Internal(m) => Self::Internal(m),
+            Self::Api(e) => e.status(),
         }
     }
 }
@@ -65,13 +51,8 @@ impl From<GraphError> for UiError {
 impl IntoResponse for UiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let message = match &self {
-            Self::Internal(m) => {
-                tracing::error!(error = %m, "web UI failure");
-                "the server failed to process the request".to_owned()
-            }
-            other => other.to_string(),
-        };
+        let internal = matches!(self, Self::Api(ApiError::Internal(_)));
+        let message = sightline_api::client_message(&self, internal, "web UI");
         let page = crate::pages::error(status, &message);
         (status, Html(page.into_string())).into_response()
     }

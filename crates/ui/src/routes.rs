@@ -82,7 +82,7 @@ where
         f(readable.as_ref(), &*store)
     })
     .await
-    .map_err(|e| UiError::Internal(format!("store task: {e}")))?
+    .map_err(|e| UiError::internal(format!("store task: {e}")))?
 }
 
 fn html(m: maud::Markup) -> Response {
@@ -115,7 +115,7 @@ fn login_page(state: &UiState, user: &str, error: Option<&str>) -> Result<Respon
     let c = set_cookie(LOGIN_COOKIE, &token, "/ui/login", state.secure, None);
     r.headers_mut().append(
         SET_COOKIE,
-        HeaderValue::from_str(&c).map_err(|e| UiError::Internal(e.to_string()))?,
+        HeaderValue::from_str(&c).map_err(|e| UiError::internal(e.to_string()))?,
     );
     Ok(r)
 }
@@ -201,7 +201,7 @@ pub(crate) async fn login(
             }
             let who = tokio::task::spawn_blocking(move || auth.authenticate(Some(&header)))
                 .await
-                .map_err(|e| UiError::Internal(format!("authentication task: {e}")))?;
+                .map_err(|e| UiError::internal(format!("authentication task: {e}")))?;
             let failed = matches!(who, Err(AuthError::Invalid) | Err(AuthError::Malformed));
             if let (Some(ip), false) = (peer, failed) {
                 state.throttle.refund(ip);
@@ -234,7 +234,7 @@ pub(crate) async fn login(
     ] {
         h.append(
             SET_COOKIE,
-            HeaderValue::from_str(&c).map_err(|e| UiError::Internal(e.to_string()))?,
+            HeaderValue::from_str(&c).map_err(|e| UiError::internal(e.to_string()))?,
         );
     }
     Ok(r)
@@ -256,7 +256,7 @@ pub(crate) async fn logout(
     let c = set_cookie(SESSION_COOKIE, "", "/ui", state.secure, Some(0));
     r.headers_mut().append(
         SET_COOKIE,
-        HeaderValue::from_str(&c).map_err(|e| UiError::Internal(e.to_string()))?,
+        HeaderValue::from_str(&c).map_err(|e| UiError::internal(e.to_string()))?,
     );
     Ok(r)
 }
@@ -405,7 +405,7 @@ pub(crate) async fn object(
         let ids = g.resolve_owners(&id)?;
         let one = match ids.as_slice() {
             [] => {
-                return Err(UiError::NotFound(format!(
+                return Err(UiError::not_found(format!(
                     "no object {id} that you may read"
                 )))
             }
@@ -431,12 +431,12 @@ pub(crate) async fn object(
         };
         let versions = sightline_api::readable_versions(store, &one, readable)?;
         let Some(latest) = versions.last() else {
-            return Err(UiError::NotFound(format!(
+            return Err(UiError::not_found(format!(
                 "no object {one} that you may read"
             )));
         };
         let json: Value = serde_json::from_str(&latest.raw)
-            .map_err(|e| UiError::Internal(format!("stored JSON of {one}: {e}")))?;
+            .map_err(|e| UiError::internal(format!("stored JSON of {one}: {e}")))?;
         let marking_ids = sightline_graph::str_list(&json, "object_marking_refs");
         let infos = g.infos(&marking_ids)?;
         // A marking-definition in the store named TLP:…, or one of the
@@ -478,7 +478,7 @@ pub(crate) async fn object(
 /// Any other `/ui/…` path: signed in, a 404 page; else the sign-in page.
 pub(crate) async fn not_found(me: SignedIn) -> Response {
     let _ = me;
-    UiError::NotFound("no such page".into()).into_response()
+    UiError::not_found("no such page").into_response()
 }
 
 // ---------------------------------------------------------------- assets

@@ -178,7 +178,7 @@ pub(crate) fn random_token() -> Result<String, UiError> {
     let mut b = [0u8; 32];
     rand::rngs::OsRng
         .try_fill_bytes(&mut b)
-        .map_err(|e| UiError::Internal(format!("the OS random number generator failed: {e}")))?;
+        .map_err(|e| UiError::internal(format!("the OS random number generator failed: {e}")))?;
     Ok(hex::encode(b))
 }
 
