@@ -151,3 +151,63 @@ async fn page_headers(req: Request, next: Next) -> Response {
     }
     resp
 }
+
+impl UiState {
+    /// The accounts generation and the user's stored password hash now.
+    pub(crate) async fn account_stamp(
+        &self,
+        name: &str,
+    ) -> Result<session::AccountStamp, error::UiError> {
+        let store = self.store.clone();
+        let name = name.to_owned();
+        tokio::task::spawn_blocking(move || {
+            let generation = store.accounts_generation()?;
+            let password_hash = store.user(&name)?.map(|u| u.password_hash);
+            Ok(session::AccountStamp {
+                generation,
+                password_hash,
+            })
+        })
+        .await
+        .map_err(|e| error::UiError::internal(format!("accounts task: {e}")))?
+    }
+
+    /// The principal session `id` stands for now: the same while the
+    /// accounts are unchanged; else read again from the store (`None`: the
+    /// account is gone or its password changed, so the session must end).
+    pub(crate) async fn recheck(
+        &self,
+        id: &str,
+        s: &session::Session,
+    ) -> Result<Option<sightline_taxii::Principal>, error::UiError> {
+        let store = self.store.clone();
+        let generation = tokio::task::spawn_blocking(move || store.accounts_generation())
+            .await
+            .map_err(|e| error::UiError::internal(format!("accounts task: {e}")))??;
+        if generation == s.account.generation {
+            return Ok(Some(s.principal.clone()));
+        }
+        let Some(before) = &s.account.password_hash else {
+            // An authenticator that is not the store's: nothing to compare.
+            self.sessions.refresh(id, s.principal.clone(), generation);
+            return Ok(Some(s.principal.clone()));
+        };
+        let now = self.account_stamp(&s.principal.name).await?;
+        if now.password_hash.as_ref() != Some(before) {
+            return Ok(None);
+        }
+        let store = self.store.clone();
+        let name = s.principal.name.clone();
+        let user = tokio::task::spawn_blocking(move || store.user(&name))
+            .await
+            .map_err(|e| error::UiError::internal(format!("accounts task: {e}")))??;
+        let Some(u) = user else { return Ok(None) };
+        let principal = sightline_taxii::Principal {
+            name: u.name,
+            groups: u.groups,
+            admin: u.admin,
+        };
+        self.sessions.refresh(id, principal.clone(), now.generation);
+        Ok(Some(principal))
+    }
+}

@@ -55,12 +55,27 @@ impl FromRequestParts<UiState> for SignedIn {
             }
             return Err(r);
         };
+        // The account may have changed since: removed, a new password
+        // (the session ends), other groups or rights (they apply now).
+        let principal = match state.recheck(&session, &s).await {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                state.sessions.remove(&session);
+                let mut r = Redirect::to("/ui/login").into_response();
+                if parts.headers.contains_key("hx-request") {
+                    r.headers_mut()
+                        .insert("hx-redirect", HeaderValue::from_static("/ui/login"));
+                }
+                return Err(r);
+            }
+            Err(e) => return Err(e.into_response()),
+        };
         // The request log names the user, as for TAXII.
         if let Some(slot) = parts.extensions.get::<RequestUser>() {
-            slot.record(&s.principal.name);
+            slot.record(&principal.name);
         }
         Ok(SignedIn {
-            principal: s.principal,
+            principal,
             csrf: s.csrf,
             session,
         })
@@ -225,7 +240,8 @@ pub(crate) async fn login(
     if let Some(Extension(slot)) = &user_slot {
         slot.record(&principal.name);
     }
-    let id = state.sessions.create(principal)?;
+    let account = state.account_stamp(&principal.name).await?;
+    let id = state.sessions.create(principal, account)?;
     let mut r = Redirect::to("/ui/").into_response();
     let h = r.headers_mut();
     for c in [

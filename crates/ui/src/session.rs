@@ -97,8 +97,21 @@ impl Default for SessionConfig {
 pub(crate) struct Session {
     pub(crate) principal: Principal,
     pub(crate) csrf: String,
+    /// The accounts as they were when this session was last checked.
+    pub(crate) account: AccountStamp,
     created: Instant,
     last_seen: Instant,
+}
+
+/// What a session's sign-in rested on: the store's accounts generation, and
+/// the user's password hash when the store holds the account (not for an
+/// authenticator of its own). When the generation moves, the account is read
+/// again: gone, or another password, ends the session; new groups or admin
+/// rights apply at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct AccountStamp {
+    pub(crate) generation: u64,
+    pub(crate) password_hash: Option<String>,
 }
 
 pub(crate) struct Sessions {
@@ -122,7 +135,11 @@ impl Sessions {
     }
 
     /// A new session for `principal`: its id (the cookie's value) and CSRF token.
-    pub(crate) fn create(&self, principal: Principal) -> Result<String, UiError> {
+    pub(crate) fn create(
+        &self,
+        principal: Principal,
+        account: AccountStamp,
+    ) -> Result<String, UiError> {
         let id = random_token()?;
         let csrf = random_token()?;
         let now = self.clock.now();
@@ -144,6 +161,7 @@ impl Sessions {
             Session {
                 principal,
                 csrf,
+                account,
                 created: now,
                 last_seen: now,
             },
@@ -163,6 +181,15 @@ impl Sessions {
         let s = map.get_mut(id)?;
         s.last_seen = now;
         Some(s.clone())
+    }
+
+    /// The account behind session `id` was read again and still stands.
+    pub(crate) fn refresh(&self, id: &str, principal: Principal, generation: u64) {
+        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(s) = map.get_mut(id) {
+            s.principal = principal;
+            s.account.generation = generation;
+        }
     }
 
     pub(crate) fn remove(&self, id: &str) {
@@ -235,6 +262,13 @@ mod tests {
         }
     }
 
+    fn stamp() -> AccountStamp {
+        AccountStamp {
+            generation: 0,
+            password_hash: None,
+        }
+    }
+
     #[test]
     fn ids_are_256_random_bits() {
         let a = random_token().expect("rng");
@@ -247,7 +281,7 @@ mod tests {
     fn absolute_lifetime_ends_a_busy_session() {
         let clock = Arc::new(ManualClock::new());
         let s = Sessions::new(SessionConfig::default(), clock.clone());
-        let id = s.create(alice()).expect("create");
+        let id = s.create(alice(), stamp()).expect("create");
         // Used every 20 minutes: never idle, yet over after 12 h.
         for _ in 0..35 {
             clock.advance(Duration::from_secs(20 * 60));
@@ -265,12 +299,12 @@ mod tests {
             ..SessionConfig::default()
         };
         let s = Sessions::new(config, clock.clone());
-        let a = s.create(alice()).expect("a");
+        let a = s.create(alice(), stamp()).expect("a");
         clock.advance(Duration::from_secs(1));
-        let b = s.create(alice()).expect("b");
+        let b = s.create(alice(), stamp()).expect("b");
         clock.advance(Duration::from_secs(1));
         assert!(s.get(&a).is_some()); // a is now the more recent
-        let c = s.create(alice()).expect("c");
+        let c = s.create(alice(), stamp()).expect("c");
         assert!(s.get(&b).is_none());
         assert!(s.get(&a).is_some() && s.get(&c).is_some());
     }

@@ -610,3 +610,55 @@ async fn failed_sign_ins_are_throttled_per_address() {
     let r = sign_in_from(&app, "alice", ALICE_PW, Some(a)).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
 }
+
+/// A session rests on the account it signed in with: a new password or a
+/// removed account ends it at the next request (not at the idle timeout),
+/// while changes to other accounts leave it alone.
+#[tokio::test]
+async fn a_changed_or_removed_account_ends_its_sessions() {
+    let store = store();
+    let user = |hash: &str| sightline_store::User {
+        name: "alice".into(),
+        password_hash: hash.into(),
+        groups: vec![],
+        admin: false,
+    };
+    store.add_user(&user("$argon2id$one")).expect("user");
+    let app = router(UiState::new(
+        store.clone(),
+        Arc::new(TestAuth),
+        Arc::new(TestPolicy),
+        false,
+    ));
+    let id = session(&app, "alice", ALICE_PW).await;
+    assert_eq!(get(&app, "/ui/", Some(&id)).await.status, StatusCode::OK);
+    // Another account changes: the session stands.
+    store
+        .add_user(&sightline_store::User {
+            name: "bob".into(),
+            password_hash: "$argon2id$bob".into(),
+            groups: vec![],
+            admin: false,
+        })
+        .expect("bob");
+    assert_eq!(get(&app, "/ui/", Some(&id)).await.status, StatusCode::OK);
+    // alice's password changes: the session ends.
+    store.remove_user("alice").expect("remove");
+    store
+        .add_user(&user("$argon2id$two"))
+        .expect("new password");
+    let a = get(&app, "/ui/", Some(&id)).await;
+    assert_eq!(
+        (a.status, a.location()),
+        (StatusCode::SEE_OTHER, Some("/ui/login"))
+    );
+    // Removed: a new session ends as soon as the account is gone.
+    let id = session(&app, "alice", ALICE_PW).await;
+    assert_eq!(get(&app, "/ui/", Some(&id)).await.status, StatusCode::OK);
+    store.remove_user("alice").expect("remove");
+    let a = get(&app, "/ui/", Some(&id)).await;
+    assert_eq!(
+        (a.status, a.location()),
+        (StatusCode::SEE_OTHER, Some("/ui/login"))
+    );
+}
