@@ -144,6 +144,10 @@ pub struct Limits {
     /// at all gets 503 after waiting up to 10 s. Bounds what clients that
     /// stop reading can pin.
     pub max_inflight_page_bytes: usize,
+    /// A web UI session ends after this long without a request.
+    pub ui_session_idle_secs: u64,
+    /// A web UI session ends this long after sign-in, however busy.
+    pub ui_session_max_secs: u64,
 }
 
 impl Default for Limits {
@@ -169,6 +173,8 @@ impl Default for Limits {
             post_wait_secs: 30,
             max_page_bytes: sightline_taxii::PageLimits::default().max_page_bytes,
             max_inflight_page_bytes: sightline_taxii::PageLimits::default().max_inflight_page_bytes,
+            ui_session_idle_secs: 30 * 60,
+            ui_session_max_secs: 12 * 3600,
         }
     }
 }
@@ -303,6 +309,8 @@ impl ServerConfig {
             ("header_read_timeout_secs", l.header_read_timeout_secs),
             ("body_read_timeout_secs", l.body_read_timeout_secs),
             ("write_timeout_secs", l.write_timeout_secs),
+            ("ui_session_idle_secs", l.ui_session_idle_secs),
+            ("ui_session_max_secs", l.ui_session_max_secs),
         ] {
             if v == 0 {
                 return bad(format!("limits: {name} must be positive"));
@@ -320,6 +328,12 @@ impl ServerConfig {
             if v == 0 {
                 return bad(format!("limits: {name} must be positive"));
             }
+        }
+        if l.ui_session_idle_secs > l.ui_session_max_secs {
+            return bad(format!(
+                "limits: ui_session_idle_secs ({}) must not exceed ui_session_max_secs ({})",
+                l.ui_session_idle_secs, l.ui_session_max_secs
+            ));
         }
         if !(l.auth_failure_per_sec.is_finite() && l.auth_failure_per_sec > 0.0) {
             return bad("limits: auth_failure_per_sec must be a positive number".to_owned());
@@ -512,6 +526,8 @@ mod tests {
             "[limits]\nmax_string_bytes = 0",
             "[limits]\nmax_json_depth = 2",
             "[limits]\nmax_json_depth = 128",
+            "[limits]\nui_session_idle_secs = 0",
+            "[limits]\nui_session_idle_secs = 7200\nui_session_max_secs = 3600",
         ];
         for text in bad {
             let r = ServerConfig::parse(text).and_then(|c| c.validate());

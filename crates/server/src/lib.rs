@@ -126,7 +126,15 @@ impl Server {
         let api = sightline_api::ApiState::new(store.clone(), auth.clone(), policy.clone());
         // The web UI: same accounts and rights; Secure cookies under TLS.
         let ui =
-            sightline_ui::UiState::new(store.clone(), auth.clone(), policy.clone(), tls.is_some());
+            sightline_ui::UiState::new(store.clone(), auth.clone(), policy.clone(), tls.is_some())
+                .with_sessions(
+                    sightline_ui::SessionConfig {
+                        idle: Duration::from_secs(config.limits.ui_session_idle_secs),
+                        absolute: Duration::from_secs(config.limits.ui_session_max_secs),
+                        ..sightline_ui::SessionConfig::default()
+                    },
+                    Arc::new(sightline_ui::SystemClock),
+                );
         let state = AppState::new(
             store.clone(),
             Arc::new(validator),
