@@ -20,6 +20,7 @@
 //! connection keeps after its budget share is released is hyper's own write
 //! buffer (~400 KiB), not the page.
 
+use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -186,17 +187,25 @@ impl Reservation {
 /// A page body that holds its [`Reservation`] until the last byte has been
 /// handed to the connection (or the connection is dropped), in copied frames
 /// so that nothing of the page outlives the reservation but hyper's buffer.
+/// The body comes in parts (the envelope's head, the rows as the sink wrote
+/// them, its tail), sent one after the other: the rows are never copied into
+/// one buffer first.
 pub(crate) struct PageBody {
-    data: Vec<u8>,
+    parts: VecDeque<Vec<u8>>,
+    /// Bytes of the front part already sent.
     pos: usize,
+    /// Bytes not yet sent.
+    remaining: usize,
     reservation: Option<Reservation>,
 }
 
 impl PageBody {
-    pub(crate) fn body(data: Vec<u8>, mut reservation: Reservation) -> Body {
+    pub(crate) fn body(parts: Vec<Vec<u8>>, mut reservation: Reservation) -> Body {
         reservation.shrink_to_used();
+        let parts: VecDeque<Vec<u8>> = parts.into_iter().filter(|p| !p.is_empty()).collect();
         Body::new(PageBody {
-            data,
+            remaining: parts.iter().map(Vec::len).sum(),
+            parts,
             pos: 0,
             reservation: Some(reservation),
         })
@@ -212,35 +221,38 @@ impl http_body::Body for PageBody {
         _cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         let this = &mut *self;
-        if this.pos >= this.data.len() {
-            this.data = Vec::new();
+        let Some(part) = this.parts.front_mut() else {
             this.reservation = None;
             return Poll::Ready(None);
-        }
-        let frame = if this.pos == 0 && this.data.len() <= CHUNK {
-            // A small page goes whole, without a copy.
-            this.pos = this.data.len();
-            Bytes::from(std::mem::take(&mut this.data))
+        };
+        let frame = if this.pos == 0 && part.len() <= CHUNK {
+            // A small part goes whole, without a copy.
+            this.pos = part.len();
+            Bytes::from(std::mem::take(part))
         } else {
-            let end = (this.pos + CHUNK).min(this.data.len());
-            let b = Bytes::copy_from_slice(&this.data[this.pos..end]);
+            let end = (this.pos + CHUNK).min(part.len());
+            let b = Bytes::copy_from_slice(&part[this.pos..end]);
             this.pos = end;
             b
         };
-        if this.pos >= this.data.len() {
+        this.remaining -= frame.len();
+        if this.pos >= part.len() {
+            this.parts.pop_front();
+            this.pos = 0;
+        }
+        if this.parts.is_empty() {
             // The last frame: nothing of the page is left here.
-            this.data = Vec::new();
             this.reservation = None;
         }
         Poll::Ready(Some(Ok(Frame::data(frame))))
     }
 
     fn is_end_stream(&self) -> bool {
-        self.pos >= self.data.len()
+        self.remaining == 0
     }
 
     fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact((self.data.len() - self.pos.min(self.data.len())) as u64)
+        SizeHint::with_exact(self.remaining as u64)
     }
 }
 
@@ -292,7 +304,8 @@ mod tests {
         let mut r = b.reserve().await.expect("room");
         let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
         assert!(r.take(data.len(), true));
-        let body = PageBody::body(data.clone(), r);
+        let (head, rest) = data.split_at(70_000);
+        let body = PageBody::body(vec![head.to_vec(), Vec::new(), rest.to_vec()], r);
         // Unused chunk room went back at once; the page's bytes are held.
         assert_eq!(b.in_use(), (FRAME + data.len()).div_ceil(UNIT) * UNIT);
         assert_eq!(body.size_hint().exact(), Some(data.len() as u64));
@@ -306,7 +319,7 @@ mod tests {
         let b = PageBytes::new(limits(1 << 20, 1 << 20));
         let mut r = b.reserve().await.expect("room");
         assert!(r.take(500_000, true));
-        let body = PageBody::body(vec![b'x'; 500_000], r);
+        let body = PageBody::body(vec![vec![b'x'; 500_000]], r);
         assert!(b.in_use() >= 500_000);
         drop(body); // the connection went away
         assert_eq!(b.in_use(), 0);

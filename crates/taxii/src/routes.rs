@@ -354,9 +354,9 @@ fn date_headers(resp: &mut Response, first: Option<DateAdded>, last: Option<Date
 }
 
 /// A paged answer; its body gives its budget room back once sent.
-fn paged_response(page: Page, body: Vec<u8>) -> Response {
+fn paged_response(page: Page, body: Vec<Vec<u8>>) -> Response {
     let mut resp = taxii_bytes(StatusCode::OK, Vec::new());
-    let len = body.len();
+    let len: usize = body.iter().map(Vec::len).sum();
     *resp.body_mut() = PageBody::body(body, page.room);
     resp.headers_mut()
         .insert(header::CONTENT_LENGTH, HeaderValue::from(len));
@@ -364,29 +364,29 @@ fn paged_response(page: Page, body: Vec<u8>) -> Response {
     resp
 }
 
-/// Writes `{"more":…,"next":…,"<key>":[<items>]}`: the frame every paged
-/// endpoint shares (§3.7 envelope, §5.3 manifest, §5.8 versions). The list is
-/// omitted when empty (§2: lists are never empty).
-fn paged_body(more: bool, next: Option<&str>, key: &str, items: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(items.len() + key.len() + 200);
-    out.extend_from_slice(if more {
+/// `{"more":…,"next":…,"<key>":[<items>]}`: the frame every paged endpoint
+/// shares (§3.7 envelope, §5.3 manifest, §5.8 versions), as head, items and
+/// tail, so the items are sent as the sink wrote them. The list is omitted
+/// when empty (§2: lists are never empty).
+fn paged_body(more: bool, next: Option<&str>, key: &str, items: Vec<u8>) -> Vec<Vec<u8>> {
+    let mut head = Vec::with_capacity(key.len() + 200);
+    head.extend_from_slice(if more {
         b"{\"more\":true"
     } else {
         b"{\"more\":false"
     });
     if let Some(n) = next {
-        out.extend_from_slice(b",\"next\":");
-        out.extend_from_slice(json_string(n).as_bytes());
+        head.extend_from_slice(b",\"next\":");
+        head.extend_from_slice(json_string(n).as_bytes());
     }
-    if !items.is_empty() {
-        out.extend_from_slice(b",\"");
-        out.extend_from_slice(key.as_bytes());
-        out.extend_from_slice(b"\":[");
-        out.extend_from_slice(items);
-        out.push(b']');
+    if items.is_empty() {
+        head.push(b'}');
+        return vec![head];
     }
-    out.push(b'}');
-    out
+    head.extend_from_slice(b",\"");
+    head.extend_from_slice(key.as_bytes());
+    head.extend_from_slice(b"\":[");
+    vec![head, items, b"]}".to_vec()]
 }
 
 /// The envelope's objects (§3.7), each the exact JSON text it was stored as.
@@ -408,8 +408,7 @@ impl RowSink for EnvelopeObjects {
 
 impl EnvelopeObjects {
     fn into_response(self, page: Page, next: Option<&str>) -> Response {
-        let body = paged_body(page.summary.more, next, "objects", &self.0);
-        drop(self);
+        let body = paged_body(page.summary.more, next, "objects", self.0);
         paged_response(page, body)
     }
 }
@@ -492,8 +491,7 @@ pub(crate) async fn manifest(
         out: Vec::new(),
     };
     let (sink, page, next) = run_page(&ctx, &reader, &f, &Endpoint::Manifest, sink).await?;
-    let body = paged_body(page.summary.more, next.as_deref(), "objects", &sink.out);
-    drop(sink);
+    let body = paged_body(page.summary.more, next.as_deref(), "objects", sink.out);
     Ok(paged_response(page, body))
 }
 
@@ -963,8 +961,7 @@ pub(crate) async fn versions(
     let endpoint = Endpoint::Versions(&object);
     let (list, page, next) =
         object_page(&ctx, &reader, &uri, &endpoint, VersionList::default()).await?;
-    let body = paged_body(page.summary.more, next.as_deref(), "versions", &list.0);
-    drop(list);
+    let body = paged_body(page.summary.more, next.as_deref(), "versions", list.0);
     Ok(paged_response(page, body))
 }
 
