@@ -153,23 +153,29 @@ async fn page_headers(req: Request, next: Next) -> Response {
 }
 
 impl UiState {
-    /// The accounts generation and the user's stored password hash now.
+    /// The accounts generation and the user's stored account now, in one
+    /// trip to the blocking pool.
+    async fn account(
+        &self,
+        name: &str,
+    ) -> Result<(u64, Option<sightline_store::User>), error::UiError> {
+        let store = self.store.clone();
+        let name = name.to_owned();
+        tokio::task::spawn_blocking(move || Ok((store.accounts_generation()?, store.user(&name)?)))
+            .await
+            .map_err(|e| error::UiError::internal(format!("accounts task: {e}")))?
+    }
+
+    /// What a new session for `name` rests on.
     pub(crate) async fn account_stamp(
         &self,
         name: &str,
     ) -> Result<session::AccountStamp, error::UiError> {
-        let store = self.store.clone();
-        let name = name.to_owned();
-        tokio::task::spawn_blocking(move || {
-            let generation = store.accounts_generation()?;
-            let password_hash = store.user(&name)?.map(|u| u.password_hash);
-            Ok(session::AccountStamp {
-                generation,
-                password_hash,
-            })
+        let (generation, user) = self.account(name).await?;
+        Ok(session::AccountStamp {
+            generation,
+            password_hash: user.map(|u| u.password_hash),
         })
-        .await
-        .map_err(|e| error::UiError::internal(format!("accounts task: {e}")))?
     }
 
     /// The principal session `id` stands for now: the same while the
@@ -192,22 +198,16 @@ impl UiState {
             self.sessions.refresh(id, s.principal.clone(), generation);
             return Ok(Some(s.principal.clone()));
         };
-        let now = self.account_stamp(&s.principal.name).await?;
-        if now.password_hash.as_ref() != Some(before) {
+        let (generation, user) = self.account(&s.principal.name).await?;
+        let Some(u) = user.filter(|u| &u.password_hash == before) else {
             return Ok(None);
-        }
-        let store = self.store.clone();
-        let name = s.principal.name.clone();
-        let user = tokio::task::spawn_blocking(move || store.user(&name))
-            .await
-            .map_err(|e| error::UiError::internal(format!("accounts task: {e}")))??;
-        let Some(u) = user else { return Ok(None) };
+        };
         let principal = sightline_taxii::Principal {
             name: u.name,
             groups: u.groups,
             admin: u.admin,
         };
-        self.sessions.refresh(id, principal.clone(), now.generation);
+        self.sessions.refresh(id, principal.clone(), generation);
         Ok(Some(principal))
     }
 }
