@@ -1,6 +1,6 @@
 //! The handlers: parameters in, one [`Graph`] call on the blocking pool, JSON out.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
@@ -27,13 +27,15 @@ async fn with_graph<T, F>(
 ) -> Result<T, ApiError>
 where
     T: Send + 'static,
-    F: FnOnce(&Graph<'_>, &dyn Store) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&Graph<'_>, &dyn Store, Option<&BTreeSet<String>>) -> Result<T, ApiError>
+        + Send
+        + 'static,
 {
     let Reader { readable } = state.reader(headers, user.as_ref().map(|e| &e.0)).await?;
     let store: Arc<dyn Store> = state.store.clone();
     tokio::task::spawn_blocking(move || {
         let g = Graph::new(&*store, readable.as_ref());
-        f(&g, &*store)
+        f(&g, &*store, readable.as_ref())
     })
     .await
     .map_err(|e| ApiError::Internal(format!("graph task: {e}")))?
@@ -120,7 +122,7 @@ pub(crate) async fn search(
     let types = list(&p, "type");
     let limit = number(&p, "limit", 20, 1..=100)?;
     let cursor = p.get("cursor").cloned();
-    let body = with_graph(&state, &headers, user, move |g, store| {
+    let body = with_graph(&state, &headers, user, move |g, store, _| {
         // External ids first (`T1566` is Phishing), then full-text hits by rank.
         let mut ids: Vec<String> = store.lookup_external_id(&q)?;
         for h in store.search(&q, SEARCH_WINDOW)? {
@@ -206,12 +208,9 @@ pub(crate) async fn object(
     user: Option<Extension<RequestUser>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let Reader { readable } = state.reader(&headers, user.as_ref().map(|e| &e.0)).await?;
-    let store: Arc<dyn Store> = state.store.clone();
-    let body = tokio::task::spawn_blocking(move || -> Result<Value, ApiError> {
-        let g = Graph::new(&*store, readable.as_ref());
-        let id = resolve_one(&g, &id)?;
-        let versions = crate::readable_versions(&*store, &id, readable.as_ref())?;
+    let body = with_graph(&state, &headers, user, move |g, store, readable| {
+        let id = resolve_one(g, &id)?;
+        let versions = crate::readable_versions(store, &id, readable)?;
         let Some(latest) = versions.last() else {
             return Err(ApiError::NotFound(format!("no object {id} that you may read")));
         };
@@ -259,8 +258,7 @@ pub(crate) async fn object(
             "relationship_counts": counts,
         }))
     })
-    .await
-    .map_err(|e| ApiError::Internal(format!("graph task: {e}")))??;
+    .await?;
     Ok(Json(body).into_response())
 }
 
@@ -287,7 +285,7 @@ pub(crate) async fn relationships(
         edge_types: list(&p, "type"),
         target_types: list(&p, "target_type"),
     };
-    let body = with_graph(&state, &headers, user, move |g, _| {
+    let body = with_graph(&state, &headers, user, move |g, _, _| {
         let id = resolve_one(g, &id)?;
         let neighbours = g.neighbours(&id, &q)?;
         let sightings = if sightline_graph::type_of_id(&id) == "indicator" {
@@ -319,7 +317,7 @@ pub(crate) async fn graph(
         node_limit: number(&p, "limit", DEFAULT_NODE_LIMIT, 1..=DEFAULT_NODE_LIMIT)?,
         ..NeighbourhoodQuery::default()
     };
-    let body = with_graph(&state, &headers, user, move |g, _| {
+    let body = with_graph(&state, &headers, user, move |g, _, _| {
         let seed = resolve_one(g, &seed)?;
         Ok(serde_json::to_value(g.neighbourhood(&seed, &q)?).unwrap_or(Value::Null))
     })
@@ -339,7 +337,7 @@ pub(crate) async fn attack_matrix(
             "subject (an intrusion-set, threat-actor, campaign or malware id) is required".into(),
         )
     })?;
-    let body = with_graph(&state, &headers, user, move |g, _| {
+    let body = with_graph(&state, &headers, user, move |g, _, _| {
         let subject = resolve_one(g, &subject)?;
         Ok(serde_json::to_value(g.attack_matrix(&subject)?).unwrap_or(Value::Null))
     })
