@@ -27,12 +27,12 @@ pub(crate) fn enc(s: &str) -> String {
     out
 }
 
-fn object_href(id: &str) -> String {
+pub(crate) fn object_href(id: &str) -> String {
     format!("/ui/objects/{}", enc(id))
 }
 
 /// A CSS class fragment from a type or level: lowercase letters, digits and `-`.
-fn class_part(s: &str) -> String {
+pub(crate) fn class_part(s: &str) -> String {
     s.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() {
@@ -50,7 +50,7 @@ pub(crate) fn safe_url(u: &str) -> bool {
     l.starts_with("https://") || l.starts_with("http://")
 }
 
-fn layout(title: &str, me: Option<&SignedIn>, body: Markup) -> Markup {
+pub(crate) fn layout(title: &str, me: Option<&SignedIn>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -172,7 +172,7 @@ pub(crate) fn home(me: &SignedIn, stats: Option<&Stats>, collections: &[Collecti
     )
 }
 
-fn hit_item(h: &Hit) -> Markup {
+pub(crate) fn hit_item(h: &Hit) -> Markup {
     html! {
         li {
             span class=(format!("badge type-{}", class_part(&h.ty))) { (h.ty) }
@@ -248,7 +248,7 @@ pub(crate) fn choice(me: &SignedIn, id: &str, hits: &[Hit]) -> Markup {
 }
 
 /// A property value as text: strings as they are, anything else as JSON.
-fn value_text(v: &Value) -> String {
+pub(crate) fn value_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -266,7 +266,7 @@ fn paragraphs(text: &str) -> Vec<String> {
         .collect()
 }
 
-fn neighbour_item(n: &Neighbour) -> Markup {
+pub(crate) fn neighbour_item(n: &Neighbour) -> Markup {
     html! {
         li {
             span class=(format!("badge type-{}", class_part(&n.ty))) { (n.ty) }

@@ -24,9 +24,9 @@ use crate::{UiError, UiState};
 pub(crate) const HTMX: &[u8] = include_bytes!("../assets/htmx.min.js");
 /// Its version, also in its URL so an upgrade is not hidden by the cache.
 pub(crate) const HTMX_VERSION: &str = "2.0.11";
-const STYLE: &str = include_str!("../assets/style.css");
+pub(crate) const STYLE: &str = include_str!("../assets/style.css");
 /// A year: assets change only with the binary, and their URLs carry a version.
-const ASSET_CACHE: &str = "public, max-age=31536000, immutable";
+pub(crate) const ASSET_CACHE: &str = "public, max-age=31536000, immutable";
 
 /// Search hits read before filtering by what the caller may read.
 const SEARCH_WINDOW: usize = 1_000;
@@ -84,7 +84,7 @@ impl FromRequestParts<UiState> for SignedIn {
 
 /// Runs `f` on the blocking pool with the caller's readable collections
 /// (`None`: an administrator) and the store.
-async fn with_reader<T, F>(state: &UiState, who: &Principal, f: F) -> Result<T, UiError>
+pub(crate) async fn with_reader<T, F>(state: &UiState, who: &Principal, f: F) -> Result<T, UiError>
 where
     T: Send + 'static,
     F: FnOnce(Option<&BTreeSet<String>>, &dyn Store) -> Result<T, UiError> + Send + 'static,
@@ -100,7 +100,7 @@ where
     .map_err(|e| UiError::internal(format!("store task: {e}")))?
 }
 
-fn html(m: maud::Markup) -> Response {
+pub(crate) fn html(m: maud::Markup) -> Response {
     Html(m.into_string()).into_response()
 }
 
