@@ -87,6 +87,7 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
         // Tests and scripts read the port from this line: keep its shape.
         writeln!(out, "listening on {base}").map_err(io)?;
         writeln!(out, "discovery: {base}/taxii2/").map_err(io)?;
+        writeln!(out, "web UI: {base}/ui/").map_err(io)?;
         // The store: its directory, or its URL without the password.
         writeln!(out, "data: {store_name}").map_err(io)?;
         if let Some(pw) = &demo_password {

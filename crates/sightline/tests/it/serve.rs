@@ -574,6 +574,13 @@ fn banner_prints_collection_urls_by_uuid() {
         }
     }
     let url = url.unwrap_or_else(|| panic!("no collection line in {banner:?}"));
+    // Issue 14: the banner names the web UI's address too.
+    assert!(
+        banner
+            .iter()
+            .any(|l| l.starts_with("web UI: http://127.0.0.1:") && l.ends_with("/ui/")),
+        "{banner:?}"
+    );
     let id = url
         .strip_suffix('/')
         .and_then(|u| u.rsplit('/').next())
