@@ -28,6 +28,7 @@ pub mod openapi;
 mod routes;
 
 pub use error::{client_message, ApiError};
+pub use routes::diff as version_diff;
 
 /// What the routes need: the store (read through its reader traits only),
 /// and the server's authentication and access policy.

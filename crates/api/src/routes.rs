@@ -184,8 +184,10 @@ pub(crate) async fn search(
 
 // ---------------------------------------------------------------- objects
 
-/// What changed between two versions of an object, by top-level property.
-fn diff(old: &Value, new: &Value) -> Value {
+/// What changed between two versions of an object, by top-level property:
+/// `{"added": [key…], "removed": [key…], "changed": {key: {"from", "to"}}}`.
+/// The web UI's version list shows the same (`sightline_api::version_diff`).
+pub fn diff(old: &Value, new: &Value) -> Value {
     let (Some(a), Some(b)) = (old.as_object(), new.as_object()) else {
         return json!({});
     };

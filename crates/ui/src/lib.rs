@@ -37,13 +37,16 @@ use axum::Router;
 use sightline_store::Store;
 use sightline_taxii::{AccessPolicy, Authenticator};
 
+mod dashboard;
 mod error;
+mod markdown;
 mod pages;
 mod routes;
 mod session;
 mod throttle;
 
 pub use error::UiError;
+pub use routes::{Asset, ASSETS};
 pub use session::{Clock, ManualClock, SessionConfig, SystemClock, LOGIN_COOKIE, SESSION_COOKIE};
 
 use session::Sessions;
@@ -116,8 +119,9 @@ pub fn router(state: UiState) -> Router {
         .route("/ui/logout", post(routes::logout))
         .route("/ui/search", get(routes::search))
         .route("/ui/objects/{id}", get(routes::object))
-        .route("/ui/assets/htmx.min.js", get(routes::htmx))
-        .route("/ui/assets/style.css", get(routes::style))
+        .route("/ui/objects/{id}/graph", get(routes::graph_page))
+        .route("/ui/objects/{id}/graph.json", get(routes::graph_json))
+        .route("/ui/assets/{name}", get(routes::asset))
         .route("/ui/{*rest}", get(routes::not_found))
         .layer(axum::middleware::from_fn(page_headers))
         .with_state(state)

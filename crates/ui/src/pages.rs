@@ -1,13 +1,18 @@
 //! The templates (maud, compiled in). Every `(text)` is HTML-escaped by maud;
-//! nothing from an object is ever emitted as markup (no `PreEscaped` here), and links to outside the UI are http(s) URLs only.
+//! nothing from an object is ever emitted as markup (no `PreEscaped` here: the
+//! one exception, Markdown descriptions, is `markdown.rs` with its rules), and
+//! links to outside the UI are http(s) URLs only.
 
 use axum::http::StatusCode;
 use maud::{html, Markup, DOCTYPE};
 use serde_json::Value;
-use sightline_graph::{Direction, Neighbour};
+use sightline_graph::{Direction, Neighbour, Node, Sighting, SUBJECT_TYPES};
 use sightline_store::{CollectionInfo, Stats};
 
-use crate::routes::{Hit, ObjectView, Results, SignedIn, HTMX_VERSION, SEARCH_SHOWN};
+use crate::markdown;
+use crate::routes::{
+    asset_url, GraphView, Hit, ObjectView, Results, SignedIn, VersionRow, SEARCH_SHOWN,
+};
 
 /// htmx settings: no inline styles (the CSP refuses them), no eval, no
 /// scripts from swapped content.
@@ -59,8 +64,8 @@ pub(crate) fn layout(title: &str, me: Option<&SignedIn>, body: Markup) -> Markup
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="htmx-config" content=(HTMX_CONFIG);
                 title { (title) " · Sightline" }
-                link rel="stylesheet" href="/ui/assets/style.css?v=1";
-                script src=(format!("/ui/assets/htmx.min.js?v={HTMX_VERSION}")) defer {}
+                link rel="stylesheet" href=(asset_url("style.css"));
+                script src=(asset_url("htmx.min.js")) defer {}
             }
             body {
                 a.skip href="#main" { "Skip to content" }
@@ -126,7 +131,13 @@ pub(crate) fn login(csrf: &str, user: &str, error: Option<&str>) -> Markup {
     )
 }
 
-pub(crate) fn home(me: &SignedIn, stats: Option<&Stats>, collections: &[CollectionInfo]) -> Markup {
+/// `activity`: the latest additions, sightings and top indicators (`dashboard.rs`).
+pub(crate) fn home(
+    me: &SignedIn,
+    stats: Option<&Stats>,
+    collections: &[CollectionInfo],
+    activity: Markup,
+) -> Markup {
     layout(
         "Home",
         Some(me),
@@ -168,6 +179,7 @@ pub(crate) fn home(me: &SignedIn, stats: Option<&Stats>, collections: &[Collecti
                     }
                 }
             }
+            (activity)
         },
     )
 }
@@ -255,17 +267,6 @@ pub(crate) fn value_text(v: &Value) -> String {
     }
 }
 
-/// Paragraphs of a description: blank lines separate them; single line
-/// breaks stay (CSS `white-space: pre-line`). Plain text, escaped.
-fn paragraphs(text: &str) -> Vec<String> {
-    text.replace("\r\n", "\n")
-        .split("\n\n")
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 pub(crate) fn neighbour_item(n: &Neighbour) -> Markup {
     html! {
         li {
@@ -283,6 +284,129 @@ pub(crate) fn neighbour_item(n: &Neighbour) -> Markup {
             }
         }
     }
+}
+
+/// Types an organisation tree is drawn for (`/ui/objects/{id}/tree`).
+pub(crate) const TREE_TYPES: [&str; 3] = ["identity", "threat-actor", "intrusion-set"];
+
+/// At most this many characters of a value in a version diff.
+const DIFF_SHOWN: usize = 300;
+
+/// `s` cut to `max` characters, with an ellipsis when cut.
+fn short(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((at, _)) => format!("{}…", &s[..at]),
+        None => s.to_owned(),
+    }
+}
+
+/// What changed in one version (`sightline_api::version_diff`'s shape).
+fn changes(c: &Value, newer: &Value) -> Markup {
+    let keys = |k: &str| -> Vec<String> {
+        c.get(k)
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let added = keys("added");
+    let removed = keys("removed");
+    let changed: Vec<(&String, &Value)> = c
+        .get("changed")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().collect())
+        .unwrap_or_default();
+    html! {
+        @if added.is_empty() && removed.is_empty() && changed.is_empty() {
+            span.muted { "no change" }
+        } @else {
+            ul.changes {
+                @for k in &added {
+                    li {
+                        span.change-added { "added " } code { (k) } ": "
+                        (short(&newer.get(k).map(value_text).unwrap_or_default(), DIFF_SHOWN))
+                    }
+                }
+                @for k in &removed { li { span.change-removed { "removed " } code { (k) } } }
+                @for (k, d) in &changed {
+                    li {
+                        span.change-changed { "changed " } code { (k) } ": "
+                        del { (short(&d.get("from").map(value_text).unwrap_or_default(), DIFF_SHOWN)) }
+                        " → "
+                        ins { (short(&d.get("to").map(value_text).unwrap_or_default(), DIFF_SHOWN)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+const DAY_US: i64 = 86_400_000_000;
+
+/// Sightings per day (or week, or longer for long spans), summed by `count`
+/// (1 when absent), as bars: inline SVG whose sizes are attributes (the
+/// CSP refuses `style=""`), each bar titled with its date and count.
+fn timeline(sightings: &[Sighting]) -> Option<Markup> {
+    let points: Vec<(i64, u64)> = sightings
+        .iter()
+        .filter_map(|s| {
+            let t = s.first_seen.as_deref().or(s.last_seen.as_deref())?;
+            let us = sightline_stix::Timestamp::parse(t).ok()?.micros();
+            Some((us.div_euclid(DAY_US), s.count.unwrap_or(1).max(1)))
+        })
+        .collect();
+    let first = points.iter().map(|p| p.0).min()?;
+    let last = points.iter().map(|p| p.0).max()?;
+    let span = last - first + 1;
+    let (bucket, unit) = match span {
+        ..=60 => (1, "day".to_owned()),
+        61..=420 => (7, "week".to_owned()),
+        _ => {
+            let b = (span + 59) / 60;
+            (b, format!("{b} days"))
+        }
+    };
+    let n = usize::try_from((span + bucket - 1) / bucket).ok()?;
+    let mut bars = vec![0u64; n];
+    for (day, count) in &points {
+        let i = usize::try_from((day - first) / bucket).ok()?;
+        if let Some(b) = bars.get_mut(i) {
+            *b = b.saturating_add(*count);
+        }
+    }
+    let max = bars.iter().copied().max().unwrap_or(1).max(1);
+    let date = |day: i64| {
+        let t = sightline_stix::format_micros(day * DAY_US);
+        t.get(..10).unwrap_or(&t).to_owned()
+    };
+    const W: usize = 10;
+    const H: u64 = 60;
+    let width = (n * W).max(120);
+    let total: u64 = bars.iter().sum();
+    Some(html! {
+        figure.timeline {
+            svg #sightings-timeline role="img" aria-labelledby="timeline-caption"
+                width=(width) height=(H + 16) viewBox=(format!("0 0 {width} {}", H + 16)) {
+                @for (i, b) in bars.iter().enumerate() {
+                    @if *b > 0 {
+                        @let h = (H * b / max).max(2);
+                        rect.bar x=(i * W) y=(H - h) width=(W - 2) height=(h) {
+                            title { (date(first + i as i64 * bucket)) ": " (b) }
+                        }
+                    }
+                }
+                text x="0" y=(H + 14) { (date(first)) }
+                text x=(width) y=(H + 14) text-anchor="end" { (date(last)) }
+            }
+            figcaption #timeline-caption {
+                (total) " sightings from " (date(first)) " to " (date(last)) ", one bar per " (unit) "."
+            }
+        }
+    })
 }
 
 pub(crate) fn object(me: &SignedIn, v: &ObjectView) -> Markup {
@@ -321,6 +445,8 @@ pub(crate) fn object(me: &SignedIn, v: &ObjectView) -> Markup {
             .push(n);
     }
     let raw = serde_json::to_string_pretty(&v.json).unwrap_or_default();
+    let href = object_href(&v.id);
+    let versions: Vec<&VersionRow> = v.versions.iter().rev().collect();
     layout(
         &name,
         Some(me),
@@ -328,18 +454,30 @@ pub(crate) fn object(me: &SignedIn, v: &ObjectView) -> Markup {
             article {
                 h1 { (name) }
                 p.badges {
-                    span class=(format!("badge type-{}", class_part(&v.ty))) { (v.ty) }
+                    span class=(format!("badge type-badge type-{}", class_part(&v.ty))) { (v.ty) }
                     @for t in &v.tlp {
                         " "
-                        span class=(format!("badge tlp tlp-{}", class_part(t.trim_start_matches("TLP:")))) { (t) }
+                        span class=(format!("badge tlp-badge tlp-{}", class_part(t.trim_start_matches("TLP:")))) { (t) }
+                    }
+                    @if v.tlp.is_empty() {
+                        " " span.badge.tlp-badge.tlp-none { "no TLP marking" }
                     }
                     @if revoked { " " span.flag { "revoked" } }
                 }
                 p.id { code { (v.id) } }
+                nav.object-links aria-label="Views of this object" {
+                    a #open-graph href=(format!("{href}/graph")) { "Graph" }
+                    @if SUBJECT_TYPES.contains(&v.ty.as_str()) {
+                        " " a #open-matrix href=(format!("{href}/matrix")) { "ATT&CK matrix" }
+                    }
+                    @if TREE_TYPES.contains(&v.ty.as_str()) {
+                        " " a #open-tree href=(format!("{href}/tree")) { "Organisation tree" }
+                    }
+                }
                 @if let Some(d) = description {
                     section aria-labelledby="h-desc" {
                         h2 #h-desc { "Description" }
-                        @for para in paragraphs(d) { p.desc { (para) } }
+                        div.markdown { (markdown::render(d)) }
                     }
                 }
                 section aria-labelledby="h-props" {
@@ -356,7 +494,7 @@ pub(crate) fn object(me: &SignedIn, v: &ObjectView) -> Markup {
                 @if !refs.is_empty() {
                     section aria-labelledby="h-refs" {
                         h2 #h-refs { "External references" }
-                        ul {
+                        ul #external-references {
                             @for r in &refs {
                                 li {
                                     @if let Some(s) = r.get("source_name").and_then(Value::as_str) { strong { (s) } }
@@ -375,7 +513,7 @@ pub(crate) fn object(me: &SignedIn, v: &ObjectView) -> Markup {
                         }
                     }
                 }
-                section aria-labelledby="h-rels" {
+                section #relationships aria-labelledby="h-rels" {
                     h2 #h-rels { "Relationships" }
                     @if groups.is_empty() { p { "None you may read." } }
                     @for ((label, incoming), ns) in &groups {
@@ -387,26 +525,163 @@ pub(crate) fn object(me: &SignedIn, v: &ObjectView) -> Markup {
                         ul.results { @for n in ns { (neighbour_item(n)) } }
                     }
                 }
-                section aria-labelledby="h-versions" {
-                    h2 #h-versions { "Versions" }
-                    table {
-                        thead { tr { th scope="col" { "Version (modified)" } th scope="col" { "Added" } th scope="col" { "Revoked" } } }
-                        tbody {
-                            @for r in v.versions.iter().rev() {
-                                tr {
-                                    td { (r.version.as_deref().unwrap_or("—")) }
-                                    td { (r.date_added) }
-                                    td { @if r.revoked { "yes" } @else { "no" } }
+                @if v.ty == "indicator" {
+                    section #sightings aria-labelledby="h-sightings" {
+                        h2 #h-sightings { "Sightings" }
+                        @if v.sightings.is_empty() {
+                            p { "None you may read." }
+                        } @else {
+                            @if let Some(t) = timeline(&v.sightings) { (t) }
+                            table {
+                                thead { tr {
+                                    th scope="col" { "First seen" } th scope="col" { "Last seen" }
+                                    th scope="col" .num { "Count" } th scope="col" { "Where" }
+                                } }
+                                tbody {
+                                    @for s in &v.sightings {
+                                        tr {
+                                            td { (s.first_seen.as_deref().unwrap_or("—")) }
+                                            td { (s.last_seen.as_deref().unwrap_or("—")) }
+                                            td.num { (s.count.map_or("—".to_owned(), |c| c.to_string())) }
+                                            td {
+                                                @for (i, (id, name)) in s.where_sighted.iter().enumerate() {
+                                                    @if i > 0 { ", " }
+                                                    @match name {
+                                                        Some(n) => a href=(object_href(id)) { (n) },
+                                                        None => code { (id) },
+                                                    }
+                                                }
+                                            }
+                                        }
+                                    }
                                 }
                             }
                         }
                     }
                 }
-                details {
+                section #versions aria-labelledby="h-versions" {
+                    h2 #h-versions { "Versions" }
+                    table {
+                        thead { tr {
+                            th scope="col" { "Version (modified)" } th scope="col" { "Added" }
+                            th scope="col" { "Revoked" } th scope="col" { "Changes from the version before" }
+                        } }
+                        tbody {
+                            @for r in &versions {
+                                tr.version {
+                                    td { (r.version.as_deref().unwrap_or("—")) }
+                                    td { (r.date_added) }
+                                    td { @if r.revoked { "yes" } @else { "no" } }
+                                    td {
+                                        @match &r.changes {
+                                            Some(c) => (changes(c, &r.json)),
+                                            None => span.muted { "first version" },
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                details #raw-json {
                     summary { "Raw JSON" }
                     pre { code { (raw) } }
                 }
             }
+        },
+    )
+}
+
+/// One node of the graph page's list: what `assets/graph.js` writes too.
+fn graph_node(n: &Node, expandable: bool) -> Markup {
+    html! {
+        li data-id=(n.id) data-type=(n.ty) {
+            span class=(format!("badge type-badge type-{}", class_part(&n.ty))) { (n.ty) }
+            " "
+            @match n.presence.info() {
+                Some(info) => {
+                    @let name = info.name.as_deref().unwrap_or(&n.id);
+                    a href=(object_href(&n.id)) { (name) }
+                    @if let Some(e) = &info.external_id { " " code.extid { (e) } }
+                    @if expandable {
+                        " "
+                        button.expand type="submit" name="expand" value=(n.id) data-id=(n.id)
+                            aria-label=(format!("Expand {name}")) { "Expand" }
+                    }
+                }
+                None => { code { (n.id) } " " span.missing { "(not in the store)" } }
+            }
+        }
+    }
+}
+
+pub(crate) fn graph(me: &SignedIn, v: &GraphView) -> Markup {
+    let shown = |ty: &str| v.params.types.is_empty() || v.params.types.iter().any(|t| t == ty);
+    let nodes: Vec<&Node> = v
+        .graph
+        .nodes
+        .iter()
+        .filter(|n| n.id == v.seed || shown(&n.ty))
+        .collect();
+    let ids: std::collections::HashSet<&str> = nodes.iter().map(|n| n.id.as_str()).collect();
+    let edges = v
+        .graph
+        .edges
+        .iter()
+        .filter(|e| ids.contains(e.source.as_str()) && ids.contains(e.target.as_str()))
+        .count();
+    let href = object_href(&v.seed);
+    let expanded = v.params.expanded.join(",");
+    layout(
+        &format!("Graph of {}", v.seed_name),
+        Some(me),
+        html! {
+            h1 { "Graph of " (v.seed_name) }
+            p { a href=(href) { "Back to the object page" } }
+            form #graph-form method="get" action=(format!("{href}/graph")) {
+                fieldset #graph-filter {
+                    legend { "Show types" }
+                    @for t in &v.types {
+                        label.check {
+                            input type="checkbox" name="type" value=(t) checked[shown(t)];
+                            " " (t)
+                        }
+                        " "
+                    }
+                    label for="graph-depth" { "Hops from the object" }
+                    " "
+                    select #graph-depth name="depth" {
+                        @for d in 1..=3u32 {
+                            option value=(d) selected[d == v.params.depth] { (d) }
+                        }
+                    }
+                    @if !expanded.is_empty() {
+                        input type="hidden" name="expanded" value=(expanded);
+                    }
+                    " "
+                    button #graph-apply type="submit" { "Apply" }
+                }
+                p #graph-count aria-live="polite" { (nodes.len()) " nodes, " (edges) " edges" }
+                p #graph-status.hint aria-live="polite" {
+                    @if v.graph.truncated {
+                        "Only the first " (v.graph.nodes.len()) " nodes are shown: expand a node to see more around it."
+                    }
+                }
+                div #graph.graph-canvas hidden data-seed=(v.seed) data-depth=(v.params.depth)
+                    data-expanded=(expanded) role="img"
+                    aria-label="The graph drawn; the same nodes are listed below" {}
+                h2 #h-nodes { "Nodes" }
+                ul #graph-nodes.results aria-labelledby="h-nodes" {
+                    @for n in &nodes {
+                        (graph_node(n, n.id != v.seed && !v.params.expanded.contains(&n.id)))
+                    }
+                }
+            }
+            // Tells cytoscape.js its container style is in style.css (it
+            // would otherwise insert a <style>, which the CSP refuses).
+            span #__________cytoscape_stylesheet hidden {}
+            script src=(asset_url("cytoscape.min.js")) defer {}
+            script src=(asset_url("graph.js")) defer {}
         },
     )
 }
@@ -428,10 +703,5 @@ mod tests {
     fn ids_are_percent_encoded_in_links() {
         assert_eq!(enc("a b/<\"&>"), "a%20b%2F%3C%22%26%3E");
         assert_eq!(object_href("malware--1"), "/ui/objects/malware--1");
-    }
-
-    #[test]
-    fn paragraphs_split_on_blank_lines() {
-        assert_eq!(paragraphs("a\nb\r\n\r\n\n c \n\n"), vec!["a\nb", "c"]);
     }
 }

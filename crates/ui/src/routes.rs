@@ -12,7 +12,9 @@ use axum::{Extension, Form};
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::Value;
-use sightline_graph::{Graph, NeighbourQuery};
+use sightline_graph::{
+    Graph, NeighbourQuery, Neighbourhood, NeighbourhoodQuery, DEFAULT_NODE_LIMIT,
+};
 use sightline_store::{format_date_added, Store};
 use sightline_taxii::{AuthError, Principal, RequestUser};
 
@@ -20,11 +22,62 @@ use crate::pages;
 use crate::session::{cookie, random_token, same, set_cookie, LOGIN_COOKIE, SESSION_COOKIE};
 use crate::{UiError, UiState};
 
-/// The vendored htmx (`assets/README.md`).
-pub(crate) const HTMX: &[u8] = include_bytes!("../assets/htmx.min.js");
-/// Its version, also in its URL so an upgrade is not hidden by the cache.
-pub(crate) const HTMX_VERSION: &str = "2.0.11";
-pub(crate) const STYLE: &str = include_str!("../assets/style.css");
+/// One file under `/ui/assets/`, compiled in.
+#[derive(Debug, Clone, Copy)]
+pub struct Asset {
+    pub name: &'static str,
+    pub content_type: &'static str,
+    pub bytes: &'static [u8],
+}
+
+/// Every asset the UI serves (vendored ones: `assets/README.md`). The
+/// issue's budget for all its JavaScript and CSS is 600 KB (a test sums
+/// this table).
+pub const ASSETS: &[Asset] = &[
+    Asset {
+        name: "htmx.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../assets/htmx.min.js"),
+    },
+    Asset {
+        name: "cytoscape.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../assets/cytoscape.min.js"),
+    },
+    Asset {
+        name: "graph.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("../assets/graph.js"),
+    },
+    Asset {
+        name: "style.css",
+        content_type: "text/css; charset=utf-8",
+        bytes: include_bytes!("../assets/style.css"),
+    },
+];
+
+/// FNV-1a of an asset: its URL's version, so a changed file is fetched at
+/// once despite the year-long cache.
+const fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut i = 0;
+    while i < bytes.len() {
+        h ^= bytes[i] as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+        i += 1;
+    }
+    h
+}
+
+/// The versioned URL of asset `name` (`/ui/assets/graph.js?v=…`).
+pub(crate) fn asset_url(name: &str) -> String {
+    let v = ASSETS
+        .iter()
+        .find(|a| a.name == name)
+        .map_or(0, |a| fnv1a(a.bytes));
+    format!("/ui/assets/{name}?v={:08x}", v >> 32)
+}
+
 /// A year: assets change only with the binary, and their URLs carry a version.
 pub(crate) const ASSET_CACHE: &str = "public, max-age=31536000, immutable";
 
@@ -281,7 +334,7 @@ pub(crate) async fn logout(
 
 /// `GET /ui/`: what the caller may read, and (administrators) the store's counts.
 pub(crate) async fn home(State(state): State<UiState>, me: SignedIn) -> Result<Response, UiError> {
-    let (stats, collections) = with_reader(&state, &me.principal, |readable, store| {
+    let (stats, collections, activity) = with_reader(&state, &me.principal, |readable, store| {
         let collections: Vec<_> = store
             .collections()?
             .into_iter()
@@ -292,10 +345,11 @@ pub(crate) async fn home(State(state): State<UiState>, me: SignedIn) -> Result<R
             None => Some(store.stats()?),
             Some(_) => None,
         };
-        Ok((stats, collections))
+        Ok((stats, collections, crate::dashboard::gather(store, readable)?))
     })
     .await?;
-    Ok(html(pages::home(&me, stats.as_ref(), &collections)))
+    let activity = crate::dashboard::markup(&activity);
+    Ok(html(pages::home(&me, stats.as_ref(), &collections, activity)))
 }
 
 #[derive(Deserialize)]
@@ -390,6 +444,11 @@ pub(crate) struct VersionRow {
     pub(crate) version: Option<String>,
     pub(crate) date_added: String,
     pub(crate) revoked: bool,
+    /// What changed since the version before (`sightline_api::version_diff`);
+    /// none for the first.
+    pub(crate) changes: Option<Value>,
+    /// This version's JSON (for the values of added properties).
+    pub(crate) json: Value,
 }
 
 /// What an object page shows.
@@ -402,6 +461,8 @@ pub(crate) struct ObjectView {
     /// Names of the TLP markings among `object_marking_refs`.
     pub(crate) tlp: Vec<String>,
     pub(crate) neighbours: Vec<sightline_graph::Neighbour>,
+    /// Of an indicator (STIX 2.1 §5.2 `sighting_of_ref`), latest first.
+    pub(crate) sightings: Vec<sightline_graph::Sighting>,
 }
 
 pub(crate) enum ObjectPage {
@@ -451,8 +512,12 @@ pub(crate) async fn object(
                 "no object {one} that you may read"
             )));
         };
-        let json: Value = serde_json::from_str(&latest.raw)
+        let parsed: Vec<Value> = versions
+            .iter()
+            .map(|v| serde_json::from_str(&v.raw))
+            .collect::<Result<_, _>>()
             .map_err(|e| UiError::internal(format!("stored JSON of {one}: {e}")))?;
+        let json = parsed.last().cloned().unwrap_or(Value::Null);
         let marking_ids = sightline_graph::str_list(&json, "object_marking_refs");
         let infos = g.infos(&marking_ids)?;
         // A marking-definition in the store named TLP:…, or one of the
@@ -468,16 +533,27 @@ pub(crate) async fn object(
             .filter(|n| n.starts_with("TLP:"))
             .collect();
         let neighbours = g.neighbours(&one, &NeighbourQuery::default())?;
+        let sightings = if latest.ty == "indicator" {
+            g.sightings(&one)?
+        } else {
+            Vec::new()
+        };
         Ok(ObjectPage::One(Box::new(ObjectView {
             ty: latest.ty.clone(),
             versions: versions
                 .iter()
-                .map(|v| VersionRow {
+                .enumerate()
+                .map(|(i, v)| VersionRow {
                     version: v.version.clone(),
                     date_added: format_date_added(v.date_added),
                     revoked: v.revoked,
+                    changes: i
+                        .checked_sub(1)
+                        .map(|p| sightline_api::version_diff(&parsed[p], &parsed[i])),
+                    json: parsed[i].clone(),
                 })
                 .collect(),
+            sightings,
             id: one,
             json,
             tlp,
@@ -499,24 +575,228 @@ pub(crate) async fn not_found(me: SignedIn) -> Response {
 
 // ---------------------------------------------------------------- assets
 
-pub(crate) async fn htmx() -> Response {
-    (
-        [
-            (CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (CACHE_CONTROL, ASSET_CACHE),
-        ],
-        HTMX,
-    )
-        .into_response()
+/// `GET /ui/assets/{name}`: public (the sign-in page needs them), cached.
+pub(crate) async fn asset(Path(name): Path<String>) -> Response {
+    match ASSETS.iter().find(|a| a.name == name) {
+        Some(a) => (
+            [(CONTENT_TYPE, a.content_type), (CACHE_CONTROL, ASSET_CACHE)],
+            a.bytes,
+        )
+            .into_response(),
+        None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+    }
 }
 
-pub(crate) async fn style() -> Response {
-    (
-        [
-            (CONTENT_TYPE, "text/css; charset=utf-8"),
-            (CACHE_CONTROL, ASSET_CACHE),
-        ],
-        STYLE,
-    )
-        .into_response()
+// ---------------------------------------------------------------- graph
+
+/// One object the caller may read, by STIX id or external id.
+fn resolve_one(g: &Graph<'_>, id: &str) -> Result<String, UiError> {
+    let mut ids = g.resolve_owners(id)?;
+    match ids.len() {
+        0 => Err(UiError::not_found(format!(
+            "no object {id} that you may read"
+        ))),
+        1 => Ok(ids.remove(0)),
+        n => Err(UiError::Api(sightline_api::ApiError::BadRequest(format!(
+            "{id} names {n} objects: open one of them by its STIX id"
+        )))),
+    }
+}
+
+/// Nodes expanded on a page without scripts (`expand`/`expanded`), at most.
+const MAX_EXPANDED: usize = 20;
+
+/// The graph page's and graph.json's parameters: `depth` (1..=3), `types`
+/// (comma-separated) or `type` (repeated: the filter's checkboxes),
+/// `expanded` (comma-separated) and `expand` (one more), `limit`.
+#[derive(Debug, Default)]
+pub(crate) struct GraphParams {
+    pub(crate) depth: u32,
+    /// Types shown; empty: all.
+    pub(crate) types: Vec<String>,
+    pub(crate) expanded: Vec<String>,
+    pub(crate) limit: usize,
+}
+
+impl GraphParams {
+    fn parse(pairs: &[(String, String)]) -> Result<Self, UiError> {
+        let bad = |m: String| UiError::Api(sightline_api::ApiError::BadRequest(m));
+        let mut p = GraphParams {
+            depth: 1,
+            limit: DEFAULT_NODE_LIMIT,
+            ..Default::default()
+        };
+        let list = |v: &str, into: &mut Vec<String>| {
+            into.extend(
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned),
+            )
+        };
+        for (k, v) in pairs {
+            match k.as_str() {
+                "depth" => {
+                    p.depth = v
+                        .parse()
+                        .ok()
+                        .filter(|d| (1..=3).contains(d))
+                        .ok_or_else(|| bad(format!("depth must be 1, 2 or 3, not {v:?}")))?
+                }
+                "limit" => {
+                    p.limit = v
+                        .parse()
+                        .ok()
+                        .filter(|l| (1..=DEFAULT_NODE_LIMIT).contains(l))
+                        .ok_or_else(|| {
+                            bad(format!(
+                                "limit must be a whole number from 1 to {DEFAULT_NODE_LIMIT}, not {v:?}"
+                            ))
+                        })?
+                }
+                "types" | "type" => list(v, &mut p.types),
+                "expanded" | "expand" => list(v, &mut p.expanded),
+                _ => {}
+            }
+        }
+        p.types.sort();
+        p.types.dedup();
+        let mut seen = HashSet::new();
+        p.expanded.retain(|e| seen.insert(e.clone()));
+        p.expanded.truncate(MAX_EXPANDED);
+        Ok(p)
+    }
+}
+
+/// What the graph page shows.
+pub(crate) struct GraphView {
+    pub(crate) seed: String,
+    pub(crate) seed_name: String,
+    pub(crate) params: GraphParams,
+    /// Every node found (the filter hides some).
+    pub(crate) graph: Neighbourhood,
+    /// Types among the nodes, for the filter.
+    pub(crate) types: BTreeSet<String>,
+}
+
+/// The neighbourhood of `seed` to `depth`, with the depth-1 neighbourhood of
+/// each of `expanded` merged in (nodes new to it one hop further than the
+/// node expanded), within `limit` nodes.
+fn merged(
+    g: &Graph<'_>,
+    seed: &str,
+    depth: u32,
+    types: &[String],
+    expanded: &[String],
+    limit: usize,
+) -> Result<Neighbourhood, UiError> {
+    let q = NeighbourhoodQuery {
+        depth,
+        types: types.to_vec(),
+        node_limit: limit,
+        ..NeighbourhoodQuery::default()
+    };
+    let mut n = g.neighbourhood(seed, &q)?;
+    let mut edges: BTreeSet<sightline_graph::Edge> =
+        std::mem::take(&mut n.edges).into_iter().collect();
+    for e in expanded {
+        let Some(at) = n.nodes.iter().find(|x| &x.id == e) else {
+            continue;
+        };
+        if at.presence.info().is_none() {
+            continue;
+        }
+        let base = at.depth;
+        let more = g.neighbourhood(
+            e,
+            &NeighbourhoodQuery {
+                depth: 1,
+                ..q.clone()
+            },
+        )?;
+        n.truncated |= more.truncated;
+        let known: HashSet<String> = n.nodes.iter().map(|x| x.id.clone()).collect();
+        for mut node in more.nodes {
+            if known.contains(&node.id) {
+                continue;
+            }
+            if n.nodes.len() >= limit {
+                n.truncated = true;
+                break;
+            }
+            node.depth += base;
+            n.nodes.push(node);
+        }
+        let ids: HashSet<&str> = n.nodes.iter().map(|x| x.id.as_str()).collect();
+        edges.extend(
+            more.edges
+                .into_iter()
+                .filter(|x| ids.contains(x.source.as_str()) && ids.contains(x.target.as_str())),
+        );
+    }
+    n.edges = edges.into_iter().collect();
+    Ok(n)
+}
+
+/// `GET /ui/objects/{id}/graph`: the neighbourhood as a list (works without
+/// scripts: expanding and filtering are form submissions), drawn by
+/// cytoscape.js (`assets/graph.js`) where scripts run.
+pub(crate) async fn graph_page(
+    State(state): State<UiState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    let params = GraphParams::parse(&pairs)?;
+    let view = with_reader(&state, &me.principal, move |readable, store| {
+        let g = Graph::new(store, readable);
+        let seed = resolve_one(&g, &id)?;
+        // Every type is fetched; the filter only hides (so its boxes can be
+        // ticked again).
+        let graph = merged(&g, &seed, params.depth, &[], &params.expanded, params.limit)?;
+        let types = graph.nodes.iter().map(|n| n.ty.clone()).collect();
+        let seed_name = graph
+            .nodes
+            .iter()
+            .find(|n| n.id == seed)
+            .and_then(|n| n.presence.info())
+            .and_then(|i| i.name.clone())
+            .unwrap_or_else(|| seed.clone());
+        Ok(GraphView {
+            seed,
+            seed_name,
+            params,
+            graph,
+            types,
+        })
+    })
+    .await?;
+    Ok(html(pages::graph(&me, &view)))
+}
+
+/// `GET /ui/objects/{id}/graph.json?depth=&types=&limit=`: the API's bounded
+/// neighbourhood (`truncated` when the node limit was reached), for the
+/// signed-in caller: what `/api/v1/graph` would answer them.
+pub(crate) async fn graph_json(
+    State(state): State<UiState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, UiError> {
+    let params = GraphParams::parse(&pairs)?;
+    let body = with_reader(&state, &me.principal, move |readable, store| {
+        let g = Graph::new(store, readable);
+        let seed = resolve_one(&g, &id)?;
+        let n = merged(
+            &g,
+            &seed,
+            params.depth,
+            &params.types,
+            &params.expanded,
+            params.limit,
+        )?;
+        serde_json::to_vec(&n).map_err(|e| UiError::internal(format!("graph JSON: {e}")))
+    })
+    .await?;
+    Ok(([(CONTENT_TYPE, "application/json")], body).into_response())
 }

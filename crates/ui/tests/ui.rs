@@ -27,6 +27,10 @@ const EVIL: &str = "malware--22222222-2222-4222-8222-222222222222";
 const SECRET_MAL: &str = "malware--33333333-3333-4333-8333-333333333333";
 const PUBLIC_C: &str = "6f0c6f4e-0000-4000-8000-000000000001";
 const SECRET_C: &str = "6f0c6f4e-0000-4000-8000-000000000002";
+const IND: &str = "indicator--44444444-4444-4444-8444-444444444444";
+const SECRET_ORG: &str = "identity--55555555-5555-4555-8555-555555555555";
+/// Markdown with raw HTML and a `javascript:` link: shown, never obeyed.
+const HOSTILE_MD: &str = "[click](javascript:alert(3)) <img src=x onerror=alert(4)>\n\n<iframe src=\"https://evil.example\"></iframe>";
 /// STIX 2.1 §7.2.1.4: the predefined TLP:AMBER marking definition.
 const TLP_AMBER: &str = "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82";
 const XSS: &str = "<script>alert(1)</script>";
@@ -89,6 +93,18 @@ fn load(store: &dyn Store, cid: &str, objects: Vec<Value>) {
     assert!(r.rejections.is_empty(), "{:?}", r.rejections);
 }
 
+/// A sighting of `IND` at `when`, seen at the secret organisation.
+fn sighting(n: u32, when: &str, count: Option<u64>) -> Value {
+    let mut s = json!({"type": "sighting", "spec_version": "2.1",
+        "id": format!("sighting--00000000-0000-4000-8000-{n:012}"), "created": T, "modified": T,
+        "sighting_of_ref": IND, "first_seen": when, "last_seen": when,
+        "where_sighted_refs": [SECRET_ORG]});
+    if let Some(c) = count {
+        s["count"] = json!(c);
+    }
+    s
+}
+
 fn store() -> Arc<dyn Store> {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     for (id, alias, title) in [
@@ -108,7 +124,7 @@ fn store() -> Arc<dyn Store> {
     let group = |modified: &str| {
         json!({"type": "intrusion-set", "spec_version": "2.1", "id": GROUP, "created": T,
             "modified": modified, "name": "Test Group",
-            "description": format!("First paragraph {XSS}.\n\nSecond <b>paragraph</b>."),
+            "description": format!("First paragraph {XSS}.\n\nSecond <b>paragraph</b>, **bold** and [a link](https://attack.mitre.org/).\n\n{HOSTILE_MD}"),
             "object_marking_refs": [TLP_AMBER],
             "external_references": [
                 {"source_name": "mitre-attack", "external_id": "G9999",
@@ -132,6 +148,11 @@ fn store() -> Arc<dyn Store> {
                 "id": "relationship--00000002-0000-4000-8000-000000000000", "created": T,
                 "modified": T, "relationship_type": "uses", "source_ref": GROUP,
                 "target_ref": SECRET_MAL}),
+            json!({"type": "indicator", "spec_version": "2.1", "id": IND, "created": T,
+                "modified": T, "name": format!("Indicator {XSS}"), "pattern_type": "stix",
+                "pattern": "[ipv4-addr:value = '198.51.100.1']", "valid_from": T}),
+            sighting(1, "2025-01-01T10:00:00Z", Some(2)),
+            sighting(2, "2025-01-03T10:00:00Z", None),
         ],
     );
     load(
@@ -140,6 +161,10 @@ fn store() -> Arc<dyn Store> {
         vec![
             json!({"type": "malware", "spec_version": "2.1", "id": SECRET_MAL, "created": T,
             "modified": T, "name": "Hidden Malware", "is_family": true}),
+            json!({"type": "identity", "spec_version": "2.1", "id": SECRET_ORG, "created": T,
+            "modified": T, "name": "Covert Org", "identity_class": "organization"}),
+            // A sighting alice may not read: not counted, not shown.
+            sighting(3, "2025-01-02T10:00:00Z", Some(50)),
         ],
     );
     store
@@ -465,26 +490,103 @@ async fn the_object_page_shows_what_the_object_holds() {
         let b = &p.body;
         assert!(b.contains("<h1>Test Group</h1>"));
         assert!(b.contains("badge type-intrusion-set"));
-        assert!(b.contains("badge tlp tlp-amber\">TLP:AMBER</span>"), "{b}");
-        // Paragraphs, plain text: the <b> is shown, not obeyed.
-        assert!(b.contains("<p class=\"desc\">Second &lt;b&gt;paragraph&lt;/b&gt;.</p>"));
+        assert!(b.contains("badge type-badge type-intrusion-set\">intrusion-set</span>"));
+        assert!(
+            b.contains("badge tlp-badge tlp-amber\">TLP:AMBER</span>"),
+            "{b}"
+        );
+        // Markdown: rendered, but raw HTML is shown, not obeyed, and only
+        // http(s) links are links.
+        assert!(b.contains("<p>Second &lt;b&gt;paragraph&lt;/b&gt;, <strong>bold</strong> and <a href=\"https://attack.mitre.org/\">a link</a>.</p>"), "{b}");
+        assert!(b.contains("&lt;img src=x onerror=alert(4)&gt;") && !b.contains("<img"));
+        assert!(b.contains("&lt;iframe") && !b.contains("<iframe"));
+        // The javascript: link is its text alone (the raw JSON still shows it, as text).
+        assert!(
+            b.contains("<p>click &lt;img src=x onerror=alert(4)&gt;</p>"),
+            "{b}"
+        );
         // http(s) references are links; a javascript: URL is text.
         assert!(b.contains("href=\"https://attack.mitre.org/groups/G9999/\""));
         assert!(!b.contains("href=\"javascript:"));
         assert!(b.contains("javascript:alert(2)"));
-        // Both versions, the relationships grouped, the raw JSON on demand.
+        // Both versions, what changed between them, the relationships
+        // grouped, the raw JSON on demand, pretty-printed and escaped.
         assert!(b.contains(T) && b.contains(T2));
+        assert_eq!(b.matches("<tr class=\"version\">").count(), 2);
+        assert!(
+            b.contains(&format!(
+                "changed </span><code>modified</code>: <del>{T}</del> → <ins>{T2}</ins>"
+            )),
+            "{b}"
+        );
+        assert!(b.contains("first version"));
+        assert!(b.contains("<section id=\"relationships\""));
         assert!(b.contains("uses (from this object) — 2"));
-        assert!(b.contains("<details><summary>Raw JSON</summary>"));
+        assert!(b.contains("<details id=\"raw-json\"><summary>Raw JSON</summary>"));
+        assert!(
+            b.contains(&format!("\n  &quot;id&quot;: &quot;{GROUP}&quot;,\n")),
+            "pretty-printed"
+        );
+        // Its views: graph, matrix and (a group) the organisation tree.
+        for (link, view) in [
+            ("open-graph", "graph"),
+            ("open-matrix", "matrix"),
+            ("open-tree", "tree"),
+        ] {
+            assert!(
+                b.contains(&format!(
+                    "id=\"{link}\" href=\"/ui/objects/{GROUP}/{view}\""
+                )),
+                "{link}"
+            );
+        }
+        assert!(!b.contains("id=\"sightings\""), "not an indicator");
     }
     let p = get(&app, &format!("/ui/objects/{EVIL}"), Some(&s)).await;
     assert!(p.body.contains("uses (to this object) — 1"));
     assert!(p.body.contains("Test Group"));
+    // Malware has a matrix but no organisation tree; no marking, no TLP.
+    assert!(p.body.contains("id=\"open-matrix\"") && !p.body.contains("id=\"open-tree\""));
+    assert!(p.body.contains("tlp-badge tlp-none\">no TLP marking"));
+    let p = get(&app, &format!("/ui/objects/{IND}"), Some(&s)).await;
+    assert!(!p.body.contains("id=\"open-matrix\"") && !p.body.contains("id=\"open-tree\""));
     // An external id cited by several objects names its owner; else a choice.
     let p = get(&app, "/ui/objects/G9999", Some(&s)).await;
     assert!(p.body.contains("<h1>Test Group</h1>"));
     let p = get(&app, "/ui/objects/G0000", Some(&s)).await;
     assert_eq!(p.status, StatusCode::NOT_FOUND);
+}
+
+/// STIX 2.1 §5.2: the sightings of an indicator (`sighting_of_ref`), those
+/// the caller may read only, on a timeline of bars per day.
+#[tokio::test]
+async fn an_indicator_shows_its_readable_sightings_on_a_timeline() {
+    let app = app();
+    let alice = session(&app, "alice", ALICE_PW).await;
+    let p = get(&app, &format!("/ui/objects/{IND}"), Some(&alice)).await;
+    assert_eq!(p.status, StatusCode::OK);
+    let b = &p.body;
+    assert!(b.contains("<section id=\"sightings\""), "{b}");
+    assert!(
+        b.contains("3 sightings from 2025-01-01 to 2025-01-03, one bar per day."),
+        "{b}"
+    );
+    // Two days with sightings: two bars (SVG attributes, no style="").
+    assert_eq!(b.matches("<rect class=\"bar\"").count(), 2, "{b}");
+    assert!(!b.contains("style="));
+    assert!(b.contains("<title>2025-01-01: 2</title>"));
+    // The secret sighting and the secret place: neither counted nor named.
+    assert!(!b.contains("2025-01-02") && !b.contains("Covert Org"));
+    assert!(b.contains(SECRET_ORG));
+    let admin = session(&app, "admin", ADMIN_PW).await;
+    let p = get(&app, &format!("/ui/objects/{IND}"), Some(&admin)).await;
+    assert!(p
+        .body
+        .contains("53 sightings from 2025-01-01 to 2025-01-03"));
+    assert_eq!(p.body.matches("<rect class=\"bar\"").count(), 3);
+    assert!(p.body.contains(&format!(
+        "<a href=\"/ui/objects/{SECRET_ORG}\">Covert Org</a>"
+    )));
 }
 
 #[tokio::test]
@@ -496,6 +598,7 @@ async fn every_page_escapes_names_from_the_store() {
         get(&app, "/ui/search?q=alert", Some(&s)).await,
         get(&app, &format!("/ui/objects/{EVIL}"), Some(&s)).await,
         get(&app, &format!("/ui/objects/{GROUP}"), Some(&s)).await,
+        get(&app, &format!("/ui/objects/{IND}"), Some(&s)).await,
     ];
     let req = Request::get("/ui/search?q=alert")
         .header(header::COOKIE, format!("{SESSION_COOKIE}={s}"))
@@ -568,9 +671,8 @@ async fn htmx_is_served_compiled_in_with_a_long_cache_header() {
     let cc = a.headers.get(header::CACHE_CONTROL).expect("cache-control");
     assert!(cc.to_str().expect("ascii").contains("max-age=31536000"));
     let page = get(&app, "/ui/login", None).await;
-    assert!(page
-        .body
-        .contains("src=\"/ui/assets/htmx.min.js?v=2.0.11\""));
+    // Versioned by content, so a new file is fetched despite the cache.
+    assert!(page.body.contains("src=\"/ui/assets/htmx.min.js?v="));
     // The search box asks for results as the user types.
     let s = session(&app, "alice", ALICE_PW).await;
     let search = get(&app, "/ui/search?q=test", Some(&s)).await;
