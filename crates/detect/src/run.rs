@@ -21,7 +21,8 @@ use sightline_matcher::{
 use sightline_store::Store;
 use sightline_warninglist::WarningLists;
 
-use crate::indicators::{self, Indicated, Loaded, Selection, Source};
+use crate::indicators::{Indicated, Loaded, Selection, Source};
+use crate::reload::{drop_off_path, ListSource, Reloader, Update};
 use crate::sightings::{Position, Sightings, DEFAULT_COLLECTION};
 use crate::suppress::{suppressed_by, Suppression};
 use crate::DetectError;
@@ -41,9 +42,16 @@ pub struct Options {
     pub window: u64,
     /// Keep reading as the input grows until stopped.
     pub follow: bool,
-    /// While following: how often sightings are written and indicators
-    /// reloaded when the store's changed.
+    /// While following: how often sightings are written.
     pub flush: Duration,
+    /// While following: how often the store (indicators) and the
+    /// warninglists' directory are checked for changes; a change is compiled
+    /// in the background and swapped in between two events
+    /// ([`crate::reload`]).
+    pub reload: Duration,
+    /// Where the warninglists came from, to reload them while following
+    /// (`None`: they stay as loaded).
+    pub lists_source: Option<ListSource>,
     /// Hand suppressed matches to the sink too.
     pub show_suppressed: bool,
     /// Which indicators are matched (store collection, confidence).
@@ -116,8 +124,13 @@ pub trait Sink {
     fn skipped(&mut self, skipped: &Skipped);
     /// An indicator whose evaluation failed on the observation of `line`.
     fn eval_error(&mut self, line: u64, error: &MatchError);
-    /// While following, the indicators changed in the store and were reloaded.
+    /// While following, the indicators changed in the store and were
+    /// reloaded; they apply from the next event on.
     fn reloaded(&mut self, loaded: &Loaded);
+    /// While following, the warninglists changed and were reloaded.
+    fn lists_reloaded(&mut self, lists: &WarningLists) {
+        let _ = lists;
+    }
     /// Called after each event with the counts so far.
     fn progress(&mut self, counts: &Counts) {
         let _ = counts;
@@ -194,9 +207,9 @@ impl Detector {
             opts,
             store,
             mut set,
-            mut high,
+            high,
             mut indicates,
-            lists,
+            mut lists,
         } = self;
         // Rotations of a followed file: each starts a new source.
         let mut rotations = Arc::new(AtomicU64::new(0));
@@ -262,9 +275,42 @@ impl Detector {
         let mut reported = 0;
         let mut obs = Vec::new();
         let mut last_flush = Instant::now();
+        // Following the store's indicators (or warninglists): changes are
+        // compiled on another thread and swapped in before the next event
+        // is probed.
+        let reloader = if opts.follow {
+            let from_store = store.clone().filter(|_| opts.indicators == Source::Store);
+            if from_store.is_some() || opts.lists_source.is_some() {
+                Some(Reloader::start(
+                    from_store,
+                    opts.selection.clone(),
+                    high,
+                    opts.lists_source.clone(),
+                    opts.reload,
+                )?)
+            } else {
+                None
+            }
+        } else {
+            None
+        };
         loop {
             obs.clear();
-            let ev = match reader.next_into(&set, &mut obs) {
+            let read = match &mut reader {
+                Events::Inline(r, probe, buf) => {
+                    buf.clear();
+                    let ev = r.next_into(buf);
+                    // Between two events: the one just read is probed
+                    // against the newest set.
+                    if let (Ok(Some(_)), Some(rl)) = (&ev, &reloader) {
+                        apply(rl, &mut set, &mut indicates, &mut lists, sink)?;
+                    }
+                    obs.extend(buf.drain(..).map(|o| probing(probe, &set, o)));
+                    ev
+                }
+                Events::Parallel(r) => r.next_into(&mut obs),
+            };
+            let ev = match read {
                 Ok(Some(ev)) => ev,
                 Ok(None) => break,
                 Err(source) => {
@@ -359,18 +405,6 @@ impl Detector {
                     written += f.versions;
                     counts.conflicts += f.conflicts;
                 }
-                if let Some(s) = &store {
-                    if opts.indicators == Source::Store
-                        && indicators::changed_since(s.as_ref(), &opts.selection, high)?
-                    {
-                        let loaded =
-                            indicators::load(&Source::Store, &opts.selection, Some(s.as_ref()))?;
-                        sink.reloaded(&loaded);
-                        high = loaded.high;
-                        indicates = loaded.indicates;
-                        set = Arc::new(loaded.set);
-                    }
-                }
                 last_flush = Instant::now();
             }
             if stop.load(Ordering::Relaxed) && !opts.follow {
@@ -390,6 +424,38 @@ impl Detector {
             temporal: matcher.temporal_stats(),
         })
     }
+}
+
+/// Swaps in what the reloader compiled since the last event (in the order
+/// it was made); the old sets are dropped off the event thread.
+fn apply(
+    reloader: &Reloader,
+    set: &mut Arc<IndicatorSet>,
+    indicates: &mut HashMap<String, Vec<Indicated>>,
+    lists: &mut WarningLists,
+    sink: &mut dyn Sink,
+) -> Result<(), DetectError> {
+    while let Some(u) = reloader.ready() {
+        match u {
+            Update::Indicators(loaded) => {
+                sink.reloaded(&loaded);
+                let Loaded {
+                    set: new,
+                    indicates: new_indicates,
+                    ..
+                } = *loaded;
+                let old = std::mem::replace(set, Arc::new(new));
+                let old_indicates = std::mem::replace(indicates, new_indicates);
+                drop_off_path((old, old_indicates));
+            }
+            Update::Lists(new) => {
+                sink.lists_reloaded(&new);
+                drop_off_path(std::mem::replace(lists, new));
+            }
+            Update::Failed(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// An observation and what probing it found; the observation is dropped
@@ -431,22 +497,6 @@ enum Events {
 }
 
 impl Events {
-    fn next_into(
-        &mut self,
-        set: &IndicatorSet,
-        out: &mut Vec<Probing>,
-    ) -> std::io::Result<Option<LineEvent>> {
-        match self {
-            Events::Inline(r, probe, buf) => {
-                buf.clear();
-                let ev = r.next_into(buf)?;
-                out.extend(buf.drain(..).map(|o| probing(probe, set, o)));
-                Ok(ev)
-            }
-            Events::Parallel(r) => r.next_into(out),
-        }
-    }
-
     fn last_line(&self) -> &[u8] {
         match self {
             Events::Inline(r, ..) => r.last_line(),

@@ -18,11 +18,12 @@ use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use sightline_detect::lists::ListChoice;
 use sightline_detect::{
-    indicators, Counts, DetectError, Detector, Found, Indicated, Loaded, Options, Selection, Sink,
-    Source, Summary,
+    indicators, Counts, DetectError, Detector, Found, Indicated, ListSource, Loaded, Options,
+    Selection, Sink, Source, Summary,
 };
 use sightline_interchange::telemetry::{Observation, Skipped};
 use sightline_matcher::{Match, MatchError, MatcherConfig};
+use sightline_warninglist::WarningLists;
 
 use crate::{Failure, Outcome};
 
@@ -58,10 +59,15 @@ pub struct Args {
     /// Keep reading as the input file grows (`tail -f`) until interrupted.
     #[arg(long)]
     follow: bool,
-    /// With --follow: write sightings and reload changed indicators every
-    /// this many seconds.
+    /// With --follow: write sightings every this many seconds.
     #[arg(long, default_value_t = 10)]
     flush: u64,
+    /// With --follow: check the store's indicators and the warninglists for
+    /// changes every this many seconds; a change is compiled in the
+    /// background and applies from the next event on.
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0,
+          value_parser = parse_interval)]
+    reload_every: f64,
     /// Also print matches that a warninglist suppressed.
     #[arg(long)]
     show_suppressed: bool,
@@ -113,6 +119,14 @@ pub struct Args {
     reorder_slack: f64,
 }
 
+/// A reload interval: 0.05 s to a day.
+fn parse_interval(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.05..=86_400.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?}: expected seconds between 0.05 and 86400")),
+    }
+}
+
 pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     let format = sightline_detect::format(&args.format, args.mapping.as_deref())?;
     let source = Source::parse(&args.indicators);
@@ -139,14 +153,15 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
         stats.revoked
     );
     drop(err);
-    let lists = sightline_detect::lists::load(
-        &super::warninglist::dir(data),
-        &ListChoice {
+    let list_source = ListSource {
+        dir: super::warninglist::dir(data),
+        choice: ListChoice {
             none: args.no_warninglists,
             only: args.warninglist.clone(),
             disable: args.no_warninglist.clone(),
         },
-    )?;
+    };
+    let lists = sightline_detect::lists::load(&list_source.dir, &list_source.choice)?;
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         // Best effort: without it Ctrl-C still ends the run, only abruptly.
@@ -165,6 +180,8 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
         window: args.window,
         follow: args.follow,
         flush: Duration::from_secs(args.flush),
+        reload: Duration::from_secs_f64(args.reload_every),
+        lists_source: (!list_source.choice.none).then_some(list_source),
         show_suppressed: args.show_suppressed,
         selection,
         sightings_collection: args.sightings_collection.clone(),
@@ -312,6 +329,13 @@ impl<W: Write> Sink for Printer<'_, W> {
         eprintln!(
             "sightline: indicators changed: {} compiled",
             loaded.set.stats().indicators
+        );
+    }
+
+    fn lists_reloaded(&mut self, lists: &WarningLists) {
+        eprintln!(
+            "sightline: warninglists changed: {} lists loaded",
+            lists.lists().len()
         );
     }
 

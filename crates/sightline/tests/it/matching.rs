@@ -1157,3 +1157,143 @@ fn temporal_beacons_match_the_same_on_any_thread_count() {
     assert_eq!(of(5).len(), 599);
     assert!(of(5).iter().all(|m| m["took_part"]["count"] == 2));
 }
+
+/// Issue 16 §3: a following matcher picks up an indicator imported while it
+/// runs, and a warninglist imported later, without a restart and without
+/// losing or re-reading an event: the new indicator matches within 5 s of
+/// its import, the list suppresses its value within 5 s of its import, and
+/// every line written is read exactly once (the summary's event count).
+#[test]
+fn follow_applies_new_indicators_and_warninglists_within_seconds() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    const NEW: &str = "indicator--1a0c1bd5-7a59-4d3b-9d1c-1f8b6c0f0099";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ind, _) = setup(dir.path());
+    let data = dir.path().join("data");
+    assert!(run(&data, &["import", ind.to_str().expect("path")])
+        .status
+        .success());
+    let log = dir.path().join("dns.log");
+    std::fs::write(&log, "").expect("log");
+    let mut child = Command::new(common::BIN)
+        .env_remove("SIGHTLINE_DATA")
+        .env_remove("SIGHTLINE_STORE")
+        .args(common::data(&data))
+        .args(["match", "--input", log.to_str().expect("path")])
+        .args([
+            "--input-format",
+            "zeek",
+            "--follow",
+            "--reload-every",
+            "0.2",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel::<Value>();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(serde_json::from_str(&l).expect("a JSON line"));
+        }
+    });
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .expect("append");
+    let mut written = 0u64;
+    let mut event = |f: &mut std::fs::File, query: &str| {
+        written += 1;
+        let e = json!({"_path": "dns", "ts": 1705312800.0 + written as f64, "uid": format!("E{written}"),
+            "id.orig_h": "192.168.1.10", "id.orig_p": 5353, "id.resp_h": "192.168.1.1",
+            "id.resp_p": 53, "proto": "udp", "query": query, "answers": ["198.51.100.7"]});
+        writeln!(f, "{e}").expect("append");
+        f.flush().expect("flush");
+    };
+    // Known before the run: matches at once.
+    event(&mut f, "bad-actor.top");
+    let first = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("a match while following");
+    assert_eq!(first["indicator"], DOMAIN, "{first}");
+    // A new indicator, imported while the matcher runs.
+    let bundle = dir.path().join("new.json");
+    std::fs::write(
+        &bundle,
+        json!({"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e599",
+            "objects": [indicator(NEW, "New C2", "[domain-name:value = 'fresh-c2.top']")]})
+        .to_string(),
+    )
+    .expect("write");
+    assert!(run(&data, &["import", bundle.to_str().expect("path")])
+        .status
+        .success());
+    let imported = Instant::now();
+    let mut seen_new = None;
+    while imported.elapsed() < Duration::from_secs(5) && seen_new.is_none() {
+        event(&mut f, "fresh-c2.top");
+        if let Ok(m) = rx.recv_timeout(Duration::from_millis(100)) {
+            assert_eq!(m["indicator"], NEW, "{m}");
+            seen_new = Some(imported.elapsed());
+        }
+    }
+    let took = seen_new.expect("the new indicator matched within 5 s of its import");
+    eprintln!("new indicator in effect after {took:?}");
+    // Drain the matches of events written meanwhile.
+    std::thread::sleep(Duration::from_millis(300));
+    while rx.try_recv().is_ok() {}
+    // A warninglist naming the value, imported while the matcher runs.
+    let list = dir.path().join("list.json");
+    std::fs::write(
+        &list,
+        r#"{"name":"Analyst: false positives","type":"hostname","version":1,"description":"","matching_attributes":["domain","hostname"],"list":["fresh-c2.top"]}"#,
+    )
+    .expect("write");
+    assert!(run(
+        &data,
+        &["warninglist", "import", list.to_str().expect("path")]
+    )
+    .status
+    .success());
+    let listed = Instant::now();
+    let mut quiet_since = None;
+    while listed.elapsed() < Duration::from_secs(5) {
+        event(&mut f, "fresh-c2.top");
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(_) => quiet_since = None,
+            Err(_) => {
+                let q = *quiet_since.get_or_insert_with(Instant::now);
+                if q.elapsed() > Duration::from_millis(800) {
+                    break;
+                }
+            }
+        }
+    }
+    assert!(
+        quiet_since.is_some_and(|q| q.elapsed() > Duration::from_millis(800)),
+        "matches of a warninglisted value stopped within 5 s of the list's import"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill")
+        .success());
+    let o = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("indicators changed"), "{err}");
+    assert!(err.contains("warninglists changed"), "{err}");
+    // Every line read once: no event lost or read again across the swaps.
+    assert!(
+        err.contains(&format!("{written} lines: {written} events, 0 skipped")),
+        "{written} events written: {err}"
+    );
+}
