@@ -1,0 +1,383 @@
+//! The workbench pages beside the object pages (issue 14 §3): home activity,
+//! organisation tree, campaign timeline, indicators list, collections and
+//! upload. Memory store with the Bureau 121 pack, a reader (alice), a writer
+//! (wendy) and an administrator; what alice may not read never shows.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, Request, StatusCode};
+use axum::Router;
+use base64::Engine as _;
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use sightline_interchange::{import, ImportOptions, Input};
+use sightline_stix::Validator;
+use sightline_store::{CollectionInfo, MemoryStore, Store};
+use sightline_taxii::{AccessPolicy, AuthError, Authenticator, Principal};
+use sightline_ui::{router, UiState, LOGIN_COOKIE, SESSION_COOKIE};
+use tower::ServiceExt;
+
+const T: &str = "2025-01-01T00:00:00.000Z";
+const PUBLIC_C: &str = "6f0c6f4e-0000-4000-8000-000000000001";
+const SECRET_C: &str = "6f0c6f4e-0000-4000-8000-000000000002";
+const XSS: &str = "<script>alert(1)</script>";
+const XSS_ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
+const PACK: &str = include_str!("../../../packs/bureau-121.json");
+const BUREAU_121: &str = "threat-actor--393b9cd9-f0d6-5c5b-91e4-56ae36d56881";
+const LAB_110: &str = "threat-actor--9db8bf67-33e6-5550-9e5f-05bdcf9d6087";
+const OFFICE_98: &str = "threat-actor--b2a70cca-0d8a-58db-b7cf-04e7c4a5c8ce";
+const RGB: &str = "threat-actor--96090799-f1df-5cd2-861e-c4e1bfd23c7f";
+const XSS_UNIT: &str = "threat-actor--a0000000-0000-4000-8000-000000000001";
+const CYCLE_A: &str = "threat-actor--a0000000-0000-4000-8000-000000000002";
+const CYCLE_B: &str = "threat-actor--a0000000-0000-4000-8000-000000000003";
+const HIDDEN_UNIT: &str = "threat-actor--a0000000-0000-4000-8000-000000000004";
+const XSS_CAMPAIGN: &str = "campaign--a0000000-0000-4000-8000-000000000005";
+const HIDDEN_CAMPAIGN: &str = "campaign--a0000000-0000-4000-8000-000000000006";
+const IND_IP: &str = "indicator--a0000000-0000-4000-8000-000000000010";
+const IND_DOMAIN: &str = "indicator--a0000000-0000-4000-8000-000000000011";
+const IND_URL: &str = "indicator--a0000000-0000-4000-8000-000000000012";
+const IND_FILE: &str = "indicator--a0000000-0000-4000-8000-000000000013";
+const IND_XSS: &str = "indicator--a0000000-0000-4000-8000-000000000014";
+const HIDDEN_IND: &str = "indicator--a0000000-0000-4000-8000-000000000015";
+const ALICE_PW: &str = "correct horse battery";
+const WENDY_PW: &str = "writer password 1";
+const ADMIN_PW: &str = "admin password 1";
+
+fn basic(user: &str, pw: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"))
+    )
+}
+
+/// alice, wendy and admin, by Basic header, as the server's authenticator would.
+struct TestAuth;
+
+impl Authenticator for TestAuth {
+    fn authenticate(&self, h: Option<&str>) -> Result<Option<Principal>, AuthError> {
+        let p = |name: &str, admin| {
+            Ok(Some(Principal {
+                name: name.into(),
+                groups: vec![],
+                admin,
+            }))
+        };
+        match h {
+            None => Ok(None),
+            Some(h) if h == basic("alice", ALICE_PW) => p("alice", false),
+            Some(h) if h == basic("wendy", WENDY_PW) => p("wendy", false),
+            Some(h) if h == basic("admin", ADMIN_PW) => p("admin", true),
+            Some(_) => Err(AuthError::Invalid),
+        }
+    }
+}
+
+/// alice reads `public`; wendy reads and writes it; only the admin reads
+/// (and writes) `secret`.
+struct TestPolicy;
+
+impl AccessPolicy for TestPolicy {
+    fn can_read(&self, who: Option<&Principal>, c: &str) -> bool {
+        who.is_some_and(|p| p.admin || ((p.name == "alice" || p.name == "wendy") && c == PUBLIC_C))
+    }
+    fn can_write(&self, who: Option<&Principal>, c: &str) -> bool {
+        who.is_some_and(|p| p.admin || (p.name == "wendy" && c == PUBLIC_C))
+    }
+}
+
+fn load(store: &dyn Store, cid: &str, objects: Vec<Value>) {
+    load_bytes(
+        store,
+        cid,
+        json!({"type": "bundle", "id": "bundle--0f6a3b7e-5d3c-4f0e-9f57-3f0b7d5e0c11", "objects": objects})
+            .to_string()
+            .into_bytes(),
+    );
+}
+
+fn load_bytes(store: &dyn Store, cid: &str, bytes: Vec<u8>) {
+    let input = Input {
+        name: "b".into(),
+        bytes,
+    };
+    let opts = ImportOptions {
+        collection: Some(cid.into()),
+        ..ImportOptions::default()
+    };
+    let r = import(store, &Validator::new(), &[input], &opts, &|_| {}).expect("import");
+    assert!(r.rejections.is_empty(), "{:?}", r.rejections);
+}
+
+fn actor(id: &str, name: &str) -> Value {
+    json!({"type": "threat-actor", "spec_version": "2.1", "id": id, "created": T,
+        "modified": T, "name": name})
+}
+
+fn rel(n: u32, ty: &str, source: &str, target: &str) -> Value {
+    json!({"type": "relationship", "spec_version": "2.1",
+        "id": format!("relationship--b0000000-0000-4000-8000-{n:012}"), "created": T,
+        "modified": T, "relationship_type": ty, "source_ref": source, "target_ref": target})
+}
+
+fn indicator(id: &str, name: &str, pattern: &str, extra: Value) -> Value {
+    let mut v = json!({"type": "indicator", "spec_version": "2.1", "id": id, "created": T,
+        "modified": T, "name": name, "pattern": pattern, "pattern_type": "stix",
+        "valid_from": "2020-01-01T00:00:00Z"});
+    if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+        o.extend(e.clone());
+    }
+    v
+}
+
+fn sighting(n: u32, of: &str, count: u64) -> Value {
+    json!({"type": "sighting", "spec_version": "2.1",
+        "id": format!("sighting--c0000000-0000-4000-8000-{n:012}"), "created": T, "modified": T,
+        "sighting_of_ref": of, "count": count, "last_seen": "2025-03-01T00:00:00Z"})
+}
+
+fn store() -> Arc<dyn Store> {
+    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    for (id, alias, title) in [
+        (PUBLIC_C, "public", format!("Public {XSS}")),
+        (SECRET_C, "secret", "Secret collection".to_owned()),
+    ] {
+        store
+            .create_collection(&CollectionInfo {
+                id: id.into(),
+                title,
+                description: None,
+                alias: Some(alias.into()),
+                media_types: vec![],
+            })
+            .expect("collection");
+    }
+    load_bytes(&*store, PUBLIC_C, PACK.as_bytes().to_vec());
+    load(
+        &*store,
+        PUBLIC_C,
+        vec![
+            actor(XSS_UNIT, XSS),
+            rel(1, "part-of", XSS_UNIT, LAB_110),
+            actor(CYCLE_A, "Cycle A"),
+            actor(CYCLE_B, "Cycle B"),
+            rel(2, "part-of", CYCLE_A, CYCLE_B),
+            rel(3, "part-of", CYCLE_B, CYCLE_A),
+            json!({"type": "campaign", "spec_version": "2.1", "id": XSS_CAMPAIGN, "created": T,
+                "modified": T, "name": XSS, "first_seen": "2020-01-01T00:00:00Z",
+                "last_seen": "2020-06-30T23:59:59Z",
+                "description": format!("Dated to the month (month precision). {XSS}")}),
+            indicator(IND_IP, "IP indicator", "[ipv4-addr:value = '198.51.100.7']",
+                json!({"confidence": 80})),
+            indicator(IND_DOMAIN, "Expired domain", "[domain-name:value = 'evil.example']",
+                json!({"confidence": 40, "valid_until": "2021-01-01T00:00:00Z"})),
+            indicator(IND_URL, "Revoked url", "[url:value = 'http://bad.example/a']",
+                json!({"revoked": true})),
+            indicator(IND_FILE, "File hash",
+                "[file:hashes.'SHA-256' = 'aec070645fe53ee3b3763059376134f058cc337247c978add178b6ccdfb0019f']",
+                json!({"confidence": 95})),
+            indicator(IND_XSS, XSS, "[ipv4-addr:value = '203.0.113.9']", json!({})),
+            sighting(1, IND_IP, 5),
+            sighting(2, IND_FILE, 2),
+            // A sighting alice may read, of an indicator she may not.
+            sighting(3, HIDDEN_IND, 1000),
+        ],
+    );
+    load(
+        &*store,
+        SECRET_C,
+        vec![
+            actor(HIDDEN_UNIT, "Hidden Office"),
+            rel(10, "part-of", HIDDEN_UNIT, LAB_110),
+            json!({"type": "campaign", "spec_version": "2.1", "id": HIDDEN_CAMPAIGN,
+                "created": T, "modified": T, "name": "Hidden Campaign",
+                "first_seen": "2019-01-01T00:00:00Z"}),
+            indicator(
+                HIDDEN_IND,
+                "Hidden Indicator",
+                "[ipv4-addr:value = '192.0.2.1']",
+                json!({"confidence": 99}),
+            ),
+            sighting(4, HIDDEN_IND, 7),
+        ],
+    );
+    store
+}
+
+fn app() -> Router {
+    router(UiState::new(
+        store(),
+        Arc::new(TestAuth),
+        Arc::new(TestPolicy),
+        false,
+    ))
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: String,
+}
+
+impl Answer {
+    fn set_cookies(&self, name: &str) -> Vec<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter(|v| v.starts_with(&format!("{name}=")))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The value of the page's first hidden `csrf` field.
+    fn csrf(&self) -> String {
+        let marker = "name=\"csrf\" value=\"";
+        let at = self.body.find(marker).expect("a csrf field") + marker.len();
+        self.body[at..].split('"').next().expect("value").to_owned()
+    }
+
+    /// The element with id `id`, up to the end of the enclosing section
+    /// (roughly: enough to tell what a block shows).
+    fn block(&self, id: &str) -> &str {
+        let marker = format!("id=\"{id}\"");
+        let at = self
+            .body
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no #{id} in {}", self.body));
+        let rest = &self.body[at..];
+        let end = rest.find("</section>").unwrap_or(rest.len());
+        &rest[..end]
+    }
+}
+
+async fn send(app: &Router, req: Request<Body>) -> Answer {
+    let resp = app.clone().oneshot(req).await.expect("response");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+    Answer {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+async fn get(app: &Router, path: &str, session: &str) -> Answer {
+    let req = Request::get(path)
+        .header(header::COOKIE, format!("{SESSION_COOKIE}={session}"))
+        .body(Body::empty())
+        .expect("request");
+    send(app, req).await
+}
+
+fn form(pairs: &[(&str, &str)]) -> String {
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// Signs in through the form and returns the session id.
+async fn session(app: &Router, user: &str, pw: &str) -> String {
+    let page = send(
+        app,
+        Request::get("/ui/login")
+            .body(Body::empty())
+            .expect("request"),
+    )
+    .await;
+    let login = page.set_cookies(LOGIN_COOKIE)[0]
+        .split(';')
+        .next()
+        .expect("name=value")
+        .to_owned();
+    let body = form(&[("user", user), ("password", pw), ("csrf", &page.csrf())]);
+    let req = Request::post("/ui/login")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, login)
+        .body(Body::from(body))
+        .expect("request");
+    let a = send(app, req).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    a.set_cookies(SESSION_COOKIE)[0]
+        .split(';')
+        .next()
+        .and_then(|kv| kv.split_once('='))
+        .map(|(_, v)| v.to_owned())
+        .expect("session id")
+}
+
+/// Names of objects alice may not read: never on any of her pages.
+const HIDDEN_NAMES: [&str; 4] = [
+    "Hidden Office",
+    "Hidden Campaign",
+    "Hidden Indicator",
+    "Secret collection",
+];
+
+fn assert_no_hidden(path: &str, body: &str) {
+    for n in HIDDEN_NAMES {
+        assert!(!body.contains(n), "{path} shows {n:?}");
+    }
+}
+
+/// Every text from an object is escaped: the hostile name appears only
+/// escaped, never as a tag.
+fn assert_escaped(path: &str, body: &str) {
+    assert!(!body.contains(XSS), "{path} has a raw <script>");
+}
+
+#[tokio::test]
+async fn home_shows_latest_additions_sightings_and_top_indicators() {
+    let app = app();
+    let alice = session(&app, "alice", ALICE_PW).await;
+    let home = get(&app, "/ui/", &alice).await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert_no_hidden("/ui/", &home.body);
+    assert_escaped("/ui/", &home.body);
+    let latest = home.block("latest");
+    // The last objects loaded into public, newest first; relationships and
+    // sightings are not "additions".
+    assert!(latest.contains(XSS_ESCAPED), "{latest}");
+    assert!(latest.contains("File hash"));
+    assert!(!latest.contains("relationship--"));
+    assert!(latest.find("File hash") < latest.find("IP indicator"));
+    let sightings = home.block("latest-sightings");
+    assert!(sightings.contains("IP indicator"));
+    // Sighting 3 is of an indicator alice may not read: its id only.
+    assert!(sightings.contains("not in the store"));
+    let top = home.block("top-indicators");
+    // 5 matches of the IP indicator, 2 of the file hash; the hidden
+    // indicator's 1000 are not shown, not even by id.
+    assert!(
+        top.contains("IP indicator") && top.contains("File hash"),
+        "{top}"
+    );
+    assert!(top.find("IP indicator") < top.find("File hash"));
+    assert!(!top.contains(HIDDEN_IND));
+
+    let admin = session(&app, "admin", ADMIN_PW).await;
+    let home = get(&app, "/ui/", &admin).await;
+    assert_eq!(home.status, StatusCode::OK);
+    let top = home.block("top-indicators");
+    // 1000 + 7 matches: first for the administrator.
+    assert!(
+        top.find("Hidden Indicator") < top.find("IP indicator"),
+        "{top}"
+    );
+    assert!(top.contains(">1007<"), "{top}");
+    assert!(home.block("latest").contains("Hidden"));
+}
