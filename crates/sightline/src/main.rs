@@ -117,6 +117,9 @@ enum Command {
     /// Manage warninglists of benign values (MISP format) that suppress matches.
     #[command(subcommand)]
     Warninglist(cmd::warninglist::Command),
+    /// Record an analyst's verdict on a sighting or indicator (a STIX opinion):
+    /// true-positive renews it, false-positive and benign retire it.
+    Verdict(cmd::verdict::Args),
 }
 
 /// What a subcommand reports back; only `main` turns it into an exit code.
@@ -213,6 +216,7 @@ fn main() -> ExitCode {
         Command::Match(a) => cmd::matching::run(&cli.data, a),
         Command::Sightings(a) => cmd::sightings::run(&cli.data, a),
         Command::Warninglist(c) => cmd::warninglist::run(&cli.data, c),
+        Command::Verdict(a) => cmd::verdict::run(&cli.data, a),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

@@ -18,6 +18,7 @@ pub mod stats;
 pub mod token;
 pub mod user;
 pub mod validate;
+pub mod verdict;
 pub mod warninglist;
 
 use std::path::Path;

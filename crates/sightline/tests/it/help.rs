@@ -41,6 +41,7 @@ const COMMANDS: &[&str] = &[
     "match",
     "sightings",
     "warninglist",
+    "verdict",
 ];
 
 fn help(command: &str) -> String {

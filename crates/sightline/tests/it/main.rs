@@ -17,5 +17,6 @@ mod matching;
 mod pattern_eval;
 mod postgres;
 mod serve;
+mod verdict;
 mod warninglist;
 mod workbench;
