@@ -27,6 +27,10 @@ use crate::sightings::{Position, Sightings, DEFAULT_COLLECTION};
 use crate::suppress::{suppressed_by, Suppression};
 use crate::DetectError;
 
+/// How often a followed file is polled for more lines at its end: a line
+/// waits half of it on average (20 cheap reads a second while idle).
+const FOLLOW_POLL: Duration = Duration::from_millis(50);
+
 /// How a run reads, matches and records.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -219,7 +223,7 @@ impl Detector {
             }
             let f = follow_path(
                 Path::new(&opts.input),
-                Duration::from_millis(200),
+                FOLLOW_POLL,
                 stop.clone(),
             )
             .map_err(|source| DetectError::Input {
