@@ -399,6 +399,36 @@ impl Evaluator {
         }
     }
 
+    /// When `s` is active, as a matcher needs it (issue 16 §3: decay judged
+    /// at each event's own time): `[valid_from, end)` in µs, where `end` is
+    /// the earlier of `valid_until` and the instant the curve falls below
+    /// `active_threshold` (`clock + L * (1 - threshold / base)^k`). `None`:
+    /// never active (revoked, a verdict in force that drops it, a base
+    /// below the threshold). The renewals folded into `s` hold for the
+    /// whole window: an indicator renewed after a lapse is active during
+    /// the lapse too.
+    pub fn active_window(&self, s: &Subject) -> Option<(i64, i64)> {
+        if s.revoked || s.base < self.config.active_threshold {
+            return None;
+        }
+        match s.verdict {
+            Some(Verdict::FalsePositive) => return None,
+            Some(Verdict::Benign) if self.config.benign == BenignEffect::Drop => return None,
+            _ => {}
+        }
+        let c = self.curves.get(usize::from(s.rule.0))?;
+        let left = 1.0 - self.config.active_threshold / s.base;
+        // (1 - thr/base)^k * L, with 1/k and 1/L stored.
+        let span_us = left.powf(1.0 / c.inv_speed) / c.inv_lifetime_us;
+        let decayed = if span_us.is_finite() && span_us < 9.0e18 {
+            s.clock_us.saturating_add(span_us as i64).saturating_add(1)
+        } else {
+            i64::MAX
+        };
+        let end = decayed.min(s.valid_until_us);
+        (end > s.valid_from_us).then_some((s.valid_from_us, end))
+    }
+
     /// The bulk path (exports, reloads): the scores of `subjects` at one
     /// time into `out` (cleared first; reserve once and reuse it).
     pub fn score_all(&self, subjects: &[Subject], now_us: i64, out: &mut Vec<Score>) {
@@ -458,5 +488,72 @@ impl Evaluator {
         };
         v["reason"] = Value::from(reason);
         v
+    }
+}
+
+#[cfg(test)]
+mod window_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn us(t: &str) -> i64 {
+        sightline_stix::Timestamp::parse(t).map_or(0, |t| t.micros())
+    }
+
+    fn subject(e: &Evaluator, confidence: u8, extra: Value) -> Subject {
+        let mut v = json!({"type": "indicator", "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+            "created": "2025-12-20T00:00:00.000Z", "modified": "2025-12-20T00:00:00.000Z",
+            "pattern": "[ipv4-addr:value = '198.51.100.7']", "pattern_type": "stix",
+            "valid_from": "2026-01-01T00:00:00Z", "confidence": confidence});
+        if let (Some(o), Some(x)) = (v.as_object_mut(), extra.as_object()) {
+            o.extend(x.clone());
+        }
+        e.subject(&v).expect("well formed")
+    }
+
+    /// The crate docs' worked example (confidence 80, rule ip: L = 47,
+    /// k = 1.65, threshold 30): active until 47 * 0.625^1.65 = 21.64 days,
+    /// the last instant whose score is still at least 30.
+    #[test]
+    fn the_window_ends_where_the_score_leaves_active() {
+        let e = Evaluator::new(&LifecycleConfig::default()).expect("defaults");
+        let s = subject(&e, 80, json!({}));
+        let (from, end) = e.active_window(&s).expect("active at first");
+        assert_eq!(from, us("2026-01-01T00:00:00Z"));
+        let days = (end - from) as f64 / MICROS_PER_DAY;
+        assert!((days - 21.64).abs() < 0.01, "{days}");
+        assert_eq!(e.score(&s, end - 1).state, State::Active);
+        assert_ne!(e.score(&s, end).state, State::Active);
+        // A renewal moves the window; valid_until cuts it.
+        let renewed = e.renew(
+            s,
+            &[Event {
+                at_us: us("2026-01-20T00:00:00Z"),
+                kind: EventKind::Sighting { trusted: true },
+            }],
+            i64::MAX,
+        );
+        let (_, end2) = e.active_window(&renewed).expect("active");
+        assert_eq!(end2 - end, us("2026-01-20T00:00:00Z") - from);
+        let cut = subject(&e, 80, json!({"valid_until": "2026-01-05T00:00:00Z"}));
+        assert_eq!(
+            e.active_window(&cut).map(|w| w.1),
+            Some(us("2026-01-05T00:00:00Z"))
+        );
+        // Never active: below the threshold, revoked, a false positive.
+        assert_eq!(e.active_window(&subject(&e, 20, json!({}))), None);
+        assert_eq!(
+            e.active_window(&subject(&e, 80, json!({"revoked": true}))),
+            None
+        );
+        let fp = e.renew(
+            s,
+            &[Event {
+                at_us: us("2026-01-02T00:00:00Z"),
+                kind: EventKind::Verdict(Verdict::FalsePositive),
+            }],
+            i64::MAX,
+        );
+        assert_eq!(e.active_window(&fp), None);
     }
 }
