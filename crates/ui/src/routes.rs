@@ -345,11 +345,20 @@ pub(crate) async fn home(State(state): State<UiState>, me: SignedIn) -> Result<R
             None => Some(store.stats()?),
             Some(_) => None,
         };
-        Ok((stats, collections, crate::dashboard::gather(store, readable)?))
+        Ok((
+            stats,
+            collections,
+            crate::dashboard::gather(store, readable)?,
+        ))
     })
     .await?;
     let activity = crate::dashboard::markup(&activity);
-    Ok(html(pages::home(&me, stats.as_ref(), &collections, activity)))
+    Ok(html(pages::home(
+        &me,
+        stats.as_ref(),
+        &collections,
+        activity,
+    )))
 }
 
 #[derive(Deserialize)]

@@ -599,6 +599,8 @@ async fn every_page_escapes_names_from_the_store() {
         get(&app, &format!("/ui/objects/{EVIL}"), Some(&s)).await,
         get(&app, &format!("/ui/objects/{GROUP}"), Some(&s)).await,
         get(&app, &format!("/ui/objects/{IND}"), Some(&s)).await,
+        get(&app, &format!("/ui/objects/{EVIL}/graph"), Some(&s)).await,
+        get(&app, &format!("/ui/objects/{GROUP}/graph"), Some(&s)).await,
     ];
     let req = Request::get("/ui/search?q=alert")
         .header(header::COOKIE, format!("{SESSION_COOKIE}={s}"))
@@ -763,4 +765,170 @@ async fn a_changed_or_removed_account_ends_its_sessions() {
         (a.status, a.location()),
         (StatusCode::SEE_OTHER, Some("/ui/login"))
     );
+}
+
+/// The graph page: the neighbourhood as a server-rendered list (expand and
+/// filter work as form submissions without scripts), drawn by graph.js.
+#[tokio::test]
+async fn the_graph_page_lists_the_neighbourhood_and_expands_without_scripts() {
+    let app = app();
+    let alice = session(&app, "alice", ALICE_PW).await;
+    let p = get(&app, &format!("/ui/objects/{EVIL}/graph"), Some(&alice)).await;
+    assert_eq!(p.status, StatusCode::OK);
+    let b = &p.body;
+    assert!(
+        b.contains("<div class=\"graph-canvas\" id=\"graph\" hidden"),
+        "{b}"
+    );
+    assert!(
+        b.contains("<ul class=\"results\" id=\"graph-nodes\""),
+        "{b}"
+    );
+    assert!(
+        b.contains("<p id=\"graph-count\" aria-live=\"polite\">2 nodes, 1 edges</p>"),
+        "{b}"
+    );
+    assert!(b.contains("<fieldset id=\"graph-filter\">"));
+    for t in ["intrusion-set", "malware"] {
+        assert!(
+            b.contains(&format!("name=\"type\" value=\"{t}\" checked")),
+            "{t}"
+        );
+    }
+    // The group can be expanded; the seed is expanded already.
+    assert!(b.contains(&format!("class=\"expand\" type=\"submit\" name=\"expand\" value=\"{GROUP}\" data-id=\"{GROUP}\"")), "{b}");
+    assert!(!b.contains(&format!("data-id=\"{EVIL}\" aria-label")));
+    assert!(
+        b.contains("src=\"/ui/assets/cytoscape.min.js?v=")
+            && b.contains("src=\"/ui/assets/graph.js?v=")
+    );
+    assert!(b.contains("id=\"__________cytoscape_stylesheet\""));
+    assert!(!b.contains("style="), "the CSP refuses inline styles");
+
+    // Expanding the group (a form submission) adds its neighbours: the
+    // secret malware, as its id only.
+    let p = get(
+        &app,
+        &format!("/ui/objects/{EVIL}/graph?expand={GROUP}"),
+        Some(&alice),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("3 nodes, 2 edges"), "{}", p.body);
+    assert!(p.body.contains(&format!(
+        "<code>{SECRET_MAL}</code> <span class=\"missing\">"
+    )));
+    assert!(!p.body.contains("Hidden Malware"));
+    assert!(p
+        .body
+        .contains(&format!("name=\"expanded\" value=\"{GROUP}\"")));
+    // The admin sees its name.
+    let admin = session(&app, "admin", ADMIN_PW).await;
+    let p = get(
+        &app,
+        &format!("/ui/objects/{EVIL}/graph?expand={GROUP}"),
+        Some(&admin),
+    )
+    .await;
+    assert!(p.body.contains("Hidden Malware"));
+
+    // The type filter hides the others (the object itself stays).
+    let p = get(
+        &app,
+        &format!("/ui/objects/{GROUP}/graph?type=intrusion-set"),
+        Some(&alice),
+    )
+    .await;
+    assert!(p.body.contains("1 nodes, 0 edges"), "{}", p.body);
+    assert!(
+        p.body.contains("value=\"malware\">"),
+        "unticked, still offered"
+    );
+    assert!(!p.body.contains(&format!("href=\"/ui/objects/{EVIL}\"")));
+
+    // Bad parameters are a 400; an unreadable seed a 404.
+    let p = get(
+        &app,
+        &format!("/ui/objects/{GROUP}/graph?depth=4"),
+        Some(&alice),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::BAD_REQUEST);
+    let p = get(
+        &app,
+        &format!("/ui/objects/{SECRET_MAL}/graph"),
+        Some(&alice),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    assert!(!p.body.contains("Hidden Malware"));
+}
+
+/// graph.json: the API's bounded neighbourhood under the session, the
+/// access rule included (an unreadable neighbour is its id only).
+#[tokio::test]
+async fn graph_json_is_bounded_and_shows_only_readable_objects() {
+    let app = app();
+    let alice = session(&app, "alice", ALICE_PW).await;
+    let json = |a: &Answer| -> Value { serde_json::from_str(&a.body).expect("JSON") };
+    let a = get(
+        &app,
+        &format!("/ui/objects/{GROUP}/graph.json?depth=2"),
+        Some(&alice),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(
+        a.headers.get(header::CONTENT_TYPE).map(|v| v.as_bytes()),
+        Some(&b"application/json"[..])
+    );
+    let v = json(&a);
+    assert_eq!(v["seed"], GROUP);
+    assert_eq!(v["truncated"], false);
+    let nodes = v["nodes"].as_array().expect("nodes");
+    let secret = nodes
+        .iter()
+        .find(|n| n["id"] == SECRET_MAL)
+        .expect("the secret node");
+    assert_eq!(secret["presence"], "missing");
+    assert!(secret.get("name").is_none());
+    assert!(!a.body.contains("Hidden Malware"));
+    let evil = nodes.iter().find(|n| n["id"] == EVIL).expect("evil");
+    assert_eq!(
+        evil["name"], XSS,
+        "JSON carries the text; graph.js sets textContent"
+    );
+    assert_eq!(v["edges"].as_array().map(Vec::len), Some(2));
+    // Bounded: a limit of 2 leaves one neighbour out and says so.
+    let v = json(
+        &get(
+            &app,
+            &format!("/ui/objects/{GROUP}/graph.json?limit=2"),
+            Some(&alice),
+        )
+        .await,
+    );
+    assert_eq!(v["nodes"].as_array().map(Vec::len), Some(2));
+    assert_eq!(v["truncated"], true);
+    // types: the traversal's type filter, as the API's.
+    let v = json(
+        &get(
+            &app,
+            &format!("/ui/objects/{GROUP}/graph.json?types=intrusion-set"),
+            Some(&alice),
+        )
+        .await,
+    );
+    assert_eq!(v["nodes"].as_array().map(Vec::len), Some(1));
+    // An unreadable seed: 404, nothing about it; no session: sign in.
+    let a = get(
+        &app,
+        &format!("/ui/objects/{SECRET_MAL}/graph.json"),
+        Some(&alice),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert!(!a.body.contains("Hidden Malware"));
+    let a = get(&app, &format!("/ui/objects/{GROUP}/graph.json"), None).await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER);
 }
