@@ -70,7 +70,7 @@ enum Command {
     Validate(cmd::validate::Args),
     /// Validate and store objects; every version is kept. One transaction per run.
     Import(cmd::import::Args),
-    /// Write stored objects as one STIX bundle.
+    /// Write stored objects as one STIX bundle, or the active indicators for a sensor (Zeek Intel, Suricata, Sigma, CSV).
     Export(cmd::export::Args),
     /// Show an object by STIX id or external id (e.g. G0032).
     Get(cmd::get::Args),

@@ -10,6 +10,7 @@ mod common;
 mod accounts;
 mod cli;
 mod cli_edges;
+mod export_formats;
 mod faults;
 mod golden;
 mod help;
