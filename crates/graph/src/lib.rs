@@ -494,8 +494,14 @@ impl<'a> Graph<'a> {
         // Objects whose embedded references name this one (reports' and
         // notes' `object_refs`, `created_by_ref`, sightings' `where_sighted_refs`,
         // …): an index look-up, then each visible referrer read for the
-        // property that names it.
-        if direction.admits(Direction::In) {
+        // property that names it. Skipped when the edge filter names only
+        // relationship types (a property label always ends in `_ref(s)`):
+        // a producer's referrers are every object it made.
+        let wants_properties = q.edge_types.is_empty()
+            || q.edge_types
+                .iter()
+                .any(|t| t.ends_with("_ref") || t.ends_with("_refs"));
+        if direction.admits(Direction::In) && wants_properties {
             let referrers = self.reader.referrers_of(id, REFERRER_LIMIT)?;
             let mut found: Vec<Obj> = self.load(&referrers)?.into_values().collect();
             found.sort_by(|a, b| a.id.cmp(&b.id));

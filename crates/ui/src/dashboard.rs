@@ -105,7 +105,7 @@ pub(crate) fn newest(
         Ok((rows, summary.more || seen > cap))
     };
     let done = |mut rows: Vec<Row>| {
-        rows.sort_by(|a, b| b.date_added.cmp(&a.date_added));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.date_added));
         rows.truncate(want);
         rows
     };
@@ -181,7 +181,7 @@ pub(crate) fn newest_visible(
         };
         all.extend(newest(reader, &q, want, now, keep, with_raw)?);
     }
-    all.sort_by(|a, b| b.date_added.cmp(&a.date_added));
+    all.sort_by_key(|r| std::cmp::Reverse(r.date_added));
     let mut seen = std::collections::HashSet::new();
     all.retain(|r| seen.insert(r.id.clone()));
     all.truncate(want);

@@ -40,6 +40,7 @@ use sightline_taxii::{AccessPolicy, Authenticator};
 mod dashboard;
 mod error;
 mod markdown;
+mod org;
 mod pages;
 mod routes;
 mod session;
@@ -121,6 +122,7 @@ pub fn router(state: UiState) -> Router {
         .route("/ui/objects/{id}", get(routes::object))
         .route("/ui/objects/{id}/graph", get(routes::graph_page))
         .route("/ui/objects/{id}/graph.json", get(routes::graph_json))
+        .route("/ui/objects/{id}/tree", get(org::tree))
         .route("/ui/assets/{name}", get(routes::asset))
         .route("/ui/{*rest}", get(routes::not_found))
         .layer(axum::middleware::from_fn(page_headers))

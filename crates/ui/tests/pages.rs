@@ -381,3 +381,75 @@ async fn home_shows_latest_additions_sightings_and_top_indicators() {
     assert!(top.contains(">1007<"), "{top}");
     assert!(home.block("latest").contains("Hidden"));
 }
+
+/// The Bureau 121 pack's `part-of` tree, from a leaf: walked up to the RGB,
+/// drawn whole, the office highlighted; attributed intrusion sets under their
+/// actor; what alice may not read is absent (a hidden office under Lab 110).
+#[tokio::test]
+async fn the_org_tree_is_drawn_from_the_top_with_the_object_highlighted() {
+    let app = app();
+    let alice = session(&app, "alice", ALICE_PW).await;
+    let path = format!("/ui/objects/{OFFICE_98}/tree");
+    let t = get(&app, &path, &alice).await;
+    assert_eq!(t.status, StatusCode::OK, "{}", t.body);
+    assert_no_hidden(&path, &t.body);
+    assert_escaped(&path, &t.body);
+    let tree = &t.body[t.body.find("id=\"org-tree\"").expect("ul#org-tree")..];
+    let at = |s: &str| tree.find(s).unwrap_or_else(|| panic!("{s} not in {tree}"));
+    // Top first, then down the branch; Office 98 inside Lab 110's list,
+    // before Bureau 121's next unit.
+    assert!(at("Reconnaissance General Bureau") < at(">Bureau 121<"));
+    assert!(at(">Bureau 121<") < at("Lab 110"));
+    assert!(at("Lab 110") < at("Office 98") && at("Office 98") < at("Liaison Office 128"));
+    for unit in [
+        "Unit 180",
+        "Liaison Office 91",
+        "Liaison Office 413",
+        "Office 414",
+        "Office 35",
+    ] {
+        at(unit);
+    }
+    // DarkSeoul Gang is attributed to Bureau 121; the XSS unit is part of Lab 110.
+    assert!(at("DarkSeoul Gang") > at(">Bureau 121<"));
+    assert!(tree.contains(XSS_ESCAPED));
+    assert!(tree.contains(&format!(
+        "<li class=\"current\"><span class=\"badge type-threat-actor\">threat-actor</span> <a href=\"/ui/objects/{OFFICE_98}\" aria-current=\"page\">"
+    )), "{tree}");
+    assert!(tree.contains(&format!("href=\"/ui/objects/{RGB}\"")));
+    // ATT&CK's Lazarus Group is attributed-to Bureau 121 but not in the store.
+    assert!(tree.contains("intrusion-set--c93fccb1-e8e8-42cf-ae33-2ad1d183913a"));
+
+    // Alice may not open the hidden office's tree at all; the admin sees it
+    // under Lab 110.
+    let hidden = format!("/ui/objects/{HIDDEN_UNIT}/tree");
+    assert_eq!(
+        get(&app, &hidden, &alice).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let admin = session(&app, "admin", ADMIN_PW).await;
+    let t = get(&app, &hidden, &admin).await;
+    assert_eq!(t.status, StatusCode::OK);
+    let tree = &t.body[t.body.find("id=\"org-tree\"").expect("ul#org-tree")..];
+    assert!(tree.find("Lab 110") < tree.find("Hidden Office"), "{tree}");
+    assert!(get(&app, &format!("/ui/objects/{BUREAU_121}/tree"), &admin)
+        .await
+        .body
+        .contains("Hidden Office"));
+}
+
+/// A `part-of` cycle (A under B under A) ends: the repeated node is a leaf.
+#[tokio::test]
+async fn an_org_tree_with_a_cycle_ends() {
+    let app = app();
+    let alice = session(&app, "alice", ALICE_PW).await;
+    let t = get(&app, &format!("/ui/objects/{CYCLE_A}/tree"), &alice).await;
+    assert_eq!(t.status, StatusCode::OK);
+    assert!(t.body.contains("Cycle A") && t.body.contains("Cycle B"));
+    assert_eq!(
+        t.body.matches("shown elsewhere in this tree").count(),
+        1,
+        "{}",
+        t.body
+    );
+}
