@@ -453,3 +453,47 @@ async fn an_org_tree_with_a_cycle_ends() {
         t.body
     );
 }
+
+/// The pack's campaigns on a time axis in order, with their precision notes
+/// (the pack states precision in prose); SVG geometry as attributes only
+/// (the CSP forbids style=""); the hidden campaign for the admin only.
+#[tokio::test]
+async fn the_campaign_timeline_orders_bars_and_shows_precision() {
+    let app = app();
+    let alice = session(&app, "alice", ALICE_PW).await;
+    let t = get(&app, "/ui/campaigns", &alice).await;
+    assert_eq!(t.status, StatusCode::OK, "{}", t.body);
+    assert_no_hidden("/ui/campaigns", &t.body);
+    assert_escaped("/ui/campaigns", &t.body);
+    let tl = t.block("timeline");
+    assert!(tl.contains("<svg"), "{tl}");
+    assert!(!tl.contains("style="));
+    // One bar per dated campaign or intrusion set: 6 of the pack's 7
+    // campaigns have both dates, GPS jamming only last_seen; DarkSeoul Gang;
+    // the XSS campaign.
+    assert_eq!(tl.matches("<rect").count(), 9, "{tl}");
+    let at = |s: &str| {
+        tl.find(s)
+            .unwrap_or_else(|| panic!("{s} not in the timeline"))
+    };
+    // 2013-01 (gaming app, DarkSeoul Gang: same start, by name), then 2013-03.
+    assert!(at("2013 malicious gaming app campaign") < at("DarkSeoul Gang"));
+    assert!(at("DarkSeoul Gang") < at("2013 South Korea cyberattack"));
+    assert!(at("Sony Pictures hack") < at("SWIFT banking hack"));
+    assert!(at("SWIFT banking hack") < at("WannaCry ransomware attack"));
+    assert!(at("WannaCry ransomware attack") < at(XSS_ESCAPED));
+    // The pack's words on precision, and the XSS campaign's own.
+    assert!(
+        tl.contains("An attack on Sony Pictures Entertainment in November 2014 (month precision).")
+    );
+    assert!(tl.contains("day precision in last_seen"));
+    assert!(tl.contains("Dated to the month (month precision)."));
+    assert!(tl.contains("2014-11-01T00:00:00.000Z"));
+
+    if let Ok(d) = std::env::var("UI_DUMP") {
+        std::fs::write(format!("{d}/campaigns.html"), &t.body).expect("dump");
+    }
+    let admin = session(&app, "admin", ADMIN_PW).await;
+    let t = get(&app, "/ui/campaigns", &admin).await;
+    assert!(t.block("timeline").contains("Hidden Campaign"));
+}
