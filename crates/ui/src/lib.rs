@@ -40,6 +40,7 @@ use sightline_taxii::{AccessPolicy, Authenticator};
 mod dashboard;
 mod error;
 mod markdown;
+mod matrix;
 mod org;
 mod pages;
 mod routes;
@@ -122,6 +123,11 @@ pub fn router(state: UiState) -> Router {
         .route("/ui/objects/{id}", get(routes::object))
         .route("/ui/objects/{id}/graph", get(routes::graph_page))
         .route("/ui/objects/{id}/graph.json", get(routes::graph_json))
+        .route("/ui/objects/{id}/matrix", get(matrix::page))
+        .route(
+            "/ui/objects/{id}/matrix/layer.json",
+            get(matrix::layer_json),
+        )
         .route("/ui/objects/{id}/tree", get(org::tree))
         .route("/ui/assets/{name}", get(routes::asset))
         .route("/ui/{*rest}", get(routes::not_found))

@@ -383,9 +383,10 @@ fn timeline(sightings: &[Sighting]) -> Option<Markup> {
         let t = sightline_stix::format_micros(day * DAY_US);
         t.get(..10).unwrap_or(&t).to_owned()
     };
-    const W: usize = 10;
+    // Bars 6 to 40 px wide, the whole at least 240 px (room for both dates).
+    let w = (480 / n.max(1)).clamp(6, 40);
     const H: u64 = 60;
-    let width = (n * W).max(120);
+    let width = (n * w).max(240);
     let total: u64 = bars.iter().sum();
     Some(html! {
         figure.timeline {
@@ -394,7 +395,7 @@ fn timeline(sightings: &[Sighting]) -> Option<Markup> {
                 @for (i, b) in bars.iter().enumerate() {
                     @if *b > 0 {
                         @let h = (H * b / max).max(2);
-                        rect.bar x=(i * W) y=(H - h) width=(W - 2) height=(h) {
+                        rect.bar x=(i * w) y=(H - h) width=(w - 2) height=(h) {
                             title { (date(first + i as i64 * bucket)) ": " (b) }
                         }
                     }

@@ -599,7 +599,7 @@ pub(crate) async fn asset(Path(name): Path<String>) -> Response {
 // ---------------------------------------------------------------- graph
 
 /// One object the caller may read, by STIX id or external id.
-fn resolve_one(g: &Graph<'_>, id: &str) -> Result<String, UiError> {
+pub(crate) fn resolve_one(g: &Graph<'_>, id: &str) -> Result<String, UiError> {
     let mut ids = g.resolve_owners(id)?;
     match ids.len() {
         0 => Err(UiError::not_found(format!(

@@ -29,6 +29,15 @@ const PUBLIC_C: &str = "6f0c6f4e-0000-4000-8000-000000000001";
 const SECRET_C: &str = "6f0c6f4e-0000-4000-8000-000000000002";
 const IND: &str = "indicator--44444444-4444-4444-8444-444444444444";
 const SECRET_ORG: &str = "identity--55555555-5555-4555-8555-555555555555";
+// The matrix's subgraph: a group using a technique directly, through its
+// malware and through a campaign attributed to it; a technique alice may
+// not read.
+const MGROUP: &str = "intrusion-set--66666666-6666-4666-8666-666666666666";
+const MMAL: &str = "malware--77777777-7777-4777-8777-777777777777";
+const MCAMP: &str = "campaign--88888888-8888-4888-8888-888888888888";
+const AP_PHISH: &str = "attack-pattern--99999999-9999-4999-8999-999999999991";
+const AP_EXEC: &str = "attack-pattern--99999999-9999-4999-8999-999999999992";
+const AP_SECRET: &str = "attack-pattern--99999999-9999-4999-8999-999999999993";
 /// Markdown with raw HTML and a `javascript:` link: shown, never obeyed.
 const HOSTILE_MD: &str = "[click](javascript:alert(3)) <img src=x onerror=alert(4)>\n\n<iframe src=\"https://evil.example\"></iframe>";
 /// STIX 2.1 §7.2.1.4: the predefined TLP:AMBER marking definition.
@@ -105,6 +114,49 @@ fn sighting(n: u32, when: &str, count: Option<u64>) -> Value {
     s
 }
 
+fn technique(id: &str, ext: &str, name: &str, phase: &str) -> Value {
+    json!({"type": "attack-pattern", "spec_version": "2.1", "id": id, "created": T,
+        "modified": T, "name": name,
+        "kill_chain_phases": [{"kill_chain_name": "mitre-attack", "phase_name": phase}],
+        "external_references": [{"source_name": "mitre-attack", "external_id": ext,
+            "url": format!("https://attack.mitre.org/techniques/{ext}/")}]})
+}
+
+fn rel(n: u32, ty: &str, source: &str, target: &str) -> Value {
+    json!({"type": "relationship", "spec_version": "2.1",
+        "id": format!("relationship--10000000-0000-4000-8000-{n:012}"), "created": T,
+        "modified": T, "relationship_type": ty, "source_ref": source, "target_ref": target})
+}
+
+fn matrix_objects() -> Vec<Value> {
+    vec![
+        json!({"type": "intrusion-set", "spec_version": "2.1", "id": MGROUP, "created": T,
+            "modified": T, "name": format!("Matrix Group {XSS}"),
+            "external_references": [{"source_name": "mitre-attack", "external_id": "G9998"}]}),
+        json!({"type": "malware", "spec_version": "2.1", "id": MMAL, "created": T,
+            "modified": T, "name": format!("Loader {XSS}"), "is_family": true}),
+        json!({"type": "campaign", "spec_version": "2.1", "id": MCAMP, "created": T,
+            "modified": T, "name": "Operation Test"}),
+        technique(AP_PHISH, "T1566", "Phishing", "initial-access"),
+        technique(
+            AP_EXEC,
+            "T1059",
+            "Command and Scripting Interpreter",
+            "execution",
+        ),
+        json!({"type": "x-mitre-collection", "spec_version": "2.1",
+            "id": "x-mitre-collection--1f5f1533-f617-4ca8-9ab4-6a02367fa019", "created": T,
+            "modified": T, "name": "Enterprise ATT&CK", "x_mitre_version": "16.1"}),
+        rel(1, "uses", MGROUP, AP_PHISH),
+        rel(2, "uses", MGROUP, MMAL),
+        rel(3, "uses", MMAL, AP_PHISH),
+        rel(4, "uses", MMAL, AP_EXEC),
+        rel(5, "attributed-to", MCAMP, MGROUP),
+        rel(6, "uses", MCAMP, AP_PHISH),
+        rel(7, "uses", MGROUP, AP_SECRET),
+    ]
+}
+
 fn store() -> Arc<dyn Store> {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     for (id, alias, title) in [
@@ -155,6 +207,7 @@ fn store() -> Arc<dyn Store> {
             sighting(2, "2025-01-03T10:00:00Z", None),
         ],
     );
+    load(&*store, PUBLIC_C, matrix_objects());
     load(
         &*store,
         SECRET_C,
@@ -163,6 +216,7 @@ fn store() -> Arc<dyn Store> {
             "modified": T, "name": "Hidden Malware", "is_family": true}),
             json!({"type": "identity", "spec_version": "2.1", "id": SECRET_ORG, "created": T,
             "modified": T, "name": "Covert Org", "identity_class": "organization"}),
+            technique(AP_SECRET, "T1999", "Covert Technique", "impact"),
             // A sighting alice may not read: not counted, not shown.
             sighting(3, "2025-01-02T10:00:00Z", Some(50)),
         ],
@@ -601,6 +655,7 @@ async fn every_page_escapes_names_from_the_store() {
         get(&app, &format!("/ui/objects/{IND}"), Some(&s)).await,
         get(&app, &format!("/ui/objects/{EVIL}/graph"), Some(&s)).await,
         get(&app, &format!("/ui/objects/{GROUP}/graph"), Some(&s)).await,
+        get(&app, &format!("/ui/objects/{MGROUP}/matrix"), Some(&s)).await,
     ];
     let req = Request::get("/ui/search?q=alert")
         .header(header::COOKIE, format!("{SESSION_COOKIE}={s}"))
@@ -931,4 +986,119 @@ async fn graph_json_is_bounded_and_shows_only_readable_objects() {
     assert!(!a.body.contains("Hidden Malware"));
     let a = get(&app, &format!("/ui/objects/{GROUP}/graph.json"), None).await;
     assert_eq!(a.status, StatusCode::SEE_OTHER);
+}
+
+/// The ATT&CK matrix: tactics as columns in ATT&CK's order, each technique
+/// coloured by how many paths link it (direct, via malware, via a campaign
+/// attributed to the group); techniques alice may not read are absent.
+#[tokio::test]
+async fn the_matrix_is_a_heatmap_of_readable_techniques() {
+    let app = app();
+    let alice = session(&app, "alice", ALICE_PW).await;
+    for path in [
+        format!("/ui/objects/{MGROUP}/matrix"),
+        "/ui/objects/G9998/matrix".to_owned(),
+    ] {
+        let p = get(&app, &path, Some(&alice)).await;
+        assert_eq!(p.status, StatusCode::OK, "{path}");
+        let b = &p.body;
+        assert!(b.contains("<table id=\"matrix\">"), "{b}");
+        // Initial Access before Execution (ATT&CK's order), not by name.
+        let ia = b
+            .find("data-tactic=\"initial-access\"")
+            .expect("initial access");
+        let ex = b.find("data-tactic=\"execution\"").expect("execution");
+        assert!(ia < ex);
+        // Phishing: direct, via the malware, via the campaign: 3 paths.
+        assert!(
+            b.contains("<td class=\"technique heat-3\" data-technique=\"T1566\" data-paths=\"3\""),
+            "{b}"
+        );
+        assert!(
+            b.contains("<td class=\"technique heat-1\" data-technique=\"T1059\" data-paths=\"1\"")
+        );
+        assert!(b.contains("via campaign Operation Test"));
+        assert!(b.contains(&format!("via malware Loader {XSS_ESCAPED}")));
+        // The technique in the secret collection is not there, nor its tactic.
+        assert!(!b.contains("T1999") && !b.contains("Covert Technique") && !b.contains("impact"));
+        assert!(b.contains(&format!(
+            "id=\"navigator-layer\" href=\"/ui/objects/{MGROUP}/matrix/layer.json\""
+        )));
+        assert!(!b.contains("style="));
+    }
+    let admin = session(&app, "admin", ADMIN_PW).await;
+    let p = get(&app, &format!("/ui/objects/{MGROUP}/matrix"), Some(&admin)).await;
+    assert!(p.body.contains("data-technique=\"T1999\""));
+    // Only for the matrix's subject types.
+    let p = get(
+        &app,
+        &format!("/ui/objects/{AP_PHISH}/matrix"),
+        Some(&alice),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::BAD_REQUEST);
+    let p = get(
+        &app,
+        &format!("/ui/objects/{SECRET_MAL}/matrix"),
+        Some(&alice),
+    )
+    .await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    assert!(!p.body.contains("Hidden Malware"));
+}
+
+/// ATT&CK Navigator layer format 4.5, as a download.
+#[tokio::test]
+async fn the_navigator_layer_is_a_download_of_readable_techniques() {
+    let app = app();
+    let alice = session(&app, "alice", ALICE_PW).await;
+    let a = get(
+        &app,
+        &format!("/ui/objects/{MGROUP}/matrix/layer.json"),
+        Some(&alice),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(
+        a.headers
+            .get(header::CONTENT_DISPOSITION)
+            .map(|v| v.as_bytes()),
+        Some(&b"attachment; filename=\"G9998-attack-layer.json\""[..])
+    );
+    let l: Value = serde_json::from_str(&a.body).expect("JSON");
+    assert_eq!(l["name"], format!("Matrix Group {XSS} (Sightline)"));
+    assert_eq!(l["domain"], "enterprise-attack");
+    assert_eq!(l["versions"]["layer"], "4.5");
+    assert_eq!(
+        l["versions"]["attack"], "16",
+        "from the store's x-mitre-collection"
+    );
+    let t = l["techniques"].as_array().expect("techniques");
+    let ids: Vec<&str> = t.iter().filter_map(|x| x["techniqueID"].as_str()).collect();
+    assert_eq!(
+        ids,
+        ["T1566", "T1059"],
+        "in tactic order; T1999 not readable"
+    );
+    assert_eq!(t[0]["tactic"], "initial-access");
+    assert_eq!(t[0]["score"], 3);
+    assert!(t[0]["comment"]
+        .as_str()
+        .is_some_and(|c| c.contains("direct")));
+    assert_eq!(l["gradient"]["maxValue"], 3);
+    let admin = session(&app, "admin", ADMIN_PW).await;
+    let a = get(
+        &app,
+        &format!("/ui/objects/{MGROUP}/matrix/layer.json"),
+        Some(&admin),
+    )
+    .await;
+    assert!(a.body.contains("T1999"));
+    let a = get(
+        &app,
+        &format!("/ui/objects/{SECRET_MAL}/matrix/layer.json"),
+        Some(&alice),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
 }
