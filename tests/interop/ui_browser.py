@@ -448,10 +448,10 @@ def scenario(check: Checks, b: Browser, base: str, collection_uuid: str | None, 
 
     def home():
         d.get(f"{base}/ui/")
-        b.page("home", "#counts", "home: counts by type and collection")
-        for css in ("#latest", "#latest-sightings", "#top-indicators"):
-            b.need(css, "home")
-        assert re.search(r"\d", b.need("#counts", "home").text), "#counts shows no number"
+        b.page("home", "main", "home")
+        missing = [css for css in ("#counts", "#latest", "#latest-sightings", "#top-indicators") if not b.all(css)]
+        assert not missing, f"no {', '.join(missing)} {b.page_note()}"
+        assert re.search(r"\d", b.all("#counts")[0].text), "#counts shows no number"
     check("home: #counts, #latest, #latest-sightings, #top-indicators", home)
 
     def cookie_in_browser():
@@ -510,6 +510,16 @@ def scenario(check: Checks, b: Browser, base: str, collection_uuid: str | None, 
             problems.append("empty .markdown description")
         if b.all("#relationships") and "uses" not in b.all("#relationships")[0].text:
             problems.append("#relationships does not list 'uses'")
+        # ATT&CK writes Markdown links: rendered as links, never as raw HTML.
+        if b.all(".markdown") and not b.all(".markdown a[href='https://attack.mitre.org/groups/G0032']"):
+            problems.append(".markdown does not render the description's Markdown link to G0032")
+        if b.all(".markdown script, .markdown iframe, .markdown [onclick]"):
+            problems.append(".markdown holds active HTML")
+        raw = b.all("details#raw-json")
+        if raw:
+            raw[0].find_element("css selector", "summary").click()
+            if not re.search(r'"type":\s*"intrusion-set"', raw[0].text):
+                problems.append("details#raw-json does not show the object's JSON when opened")
         assert not problems, f"{'; '.join(problems)} {b.page_note()}"
     check("Lazarus Group page: h1, .type-badge, .markdown, #relationships (uses), #versions, details#raw-json, "
           "a#open-graph, a#open-matrix", lazarus_page)
@@ -583,6 +593,32 @@ def scenario(check: Checks, b: Browser, base: str, collection_uuid: str | None, 
         raise AssertionError(f"#graph-count stayed at {before} nodes after expanding {tried}")
     check("graph: #graph, #graph-filter, #graph-count; button.expand grows the node count", graph)
 
+    def graph_filter():
+        d.get(needs("a#open-graph"))
+        counter = b.need("#graph-count", "node and edge count", SCRIPT_WAIT)
+        b.need("#graph-nodes button.expand[data-id]", "expand buttons", SCRIPT_WAIT)
+
+        def nodes() -> int:
+            m = re.search(r"(\d[\d,]*)\s+nodes?", counter.text)
+            assert m, f"#graph-count says {counter.text!r}"
+            return int(m.group(1).replace(",", ""))
+
+        before = nodes()
+        boxes = [x for x in b.all("#graph-filter input[type=checkbox]") if x.is_selected()]
+        assert boxes, "no checked type box in #graph-filter"
+        # Techniques are most of Lazarus Group's neighbourhood.
+        boxes.sort(key=lambda x: 0 if "attack-pattern" in (x.get_attribute("value") or x.get_attribute("name") or "") else 1)
+        box = boxes[0]
+        what = box.get_attribute("value") or box.get_attribute("name")
+        d.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+        box.click()
+        deadline = time.time() + SCRIPT_WAIT
+        while time.time() < deadline and nodes() >= before:
+            time.sleep(0.2)
+        assert nodes() < before, f"#graph-count stayed at {before} nodes after unchecking {what!r}"
+        return f"{before} -> {nodes()} nodes without {what}"
+    check("graph: unchecking a type in #graph-filter lowers the node count", graph_filter)
+
     # --- Organisation tree
     def tree():
         d.get(f"{base}/ui/search?q={urllib.parse.quote('Bureau 121')}")
@@ -636,9 +672,12 @@ def scenario(check: Checks, b: Browser, base: str, collection_uuid: str | None, 
         ctx["upload_action"] = form.get_attribute("action")
         assert urllib.parse.urlsplit(ctx["upload_action"]).path.endswith("/upload"), ctx["upload_action"]
         form.find_element("css selector", "input[type=file][name=bundle]").send_keys(str(upload_file))
-        form.submit()
-        b.wait_path(lambda p: p.endswith("/upload"), "submitting the upload")
-        s = b.page("upload-result", "#import-summary", "the import summary")
+        buttons = form.find_elements("css selector", "button[type=submit], input[type=submit], button:not([type])")
+        if buttons:
+            buttons[0].click()
+        else:
+            form.submit()
+        s = b.page("upload-result", "#import-summary", "the import summary", SCRIPT_WAIT)
         m = re.search(r"(\d+)\s+new", s.text)
         assert m and int(m.group(1)) >= 1, f"#import-summary says {s.text!r}, expected '1+ new'"
         rej = b.need("#rejected", "rejected objects").text
@@ -845,6 +884,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="sightline-ui-pg-") as tmp:
             t = Path(tmp)
             pg_dir = None
+            dropdb = None
             check = Checks("postgres")
             try:
                 url = os.environ.get("SIGHTLINE_TEST_PG")
@@ -852,6 +892,7 @@ def main() -> int:
                     name = f"ui_browser_{os.getpid()}_{int(time.time())}"
                     subprocess.run([psql(), url, "-q", "-c", f"CREATE DATABASE {name}"], check=True,
                                    capture_output=True, timeout=60)
+                    dropdb = [psql(), url, "-q", "-c", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"]
                     url = re.sub(r"/[^/?]*(\?|$)", f"/{name}\\1", url, count=1)
                 else:
                     # Its own temp dir: the cluster's owner (postgres) must reach
@@ -866,6 +907,8 @@ def main() -> int:
                 check.fail("a PostgreSQL database for the test", f"{e.cmd}: {(e.stderr or '')[-800:]}")
                 results.append(check)
             finally:
+                if dropdb:
+                    subprocess.run(dropdb, capture_output=True, timeout=60)
                 if pg_dir is not None:
                     subprocess.run([str(ROOT / "scripts/pg"), "stop", str(pg_dir)], capture_output=True, timeout=120)
                     shutil.rmtree(pg_dir, ignore_errors=True)
