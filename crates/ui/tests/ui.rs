@@ -1102,3 +1102,64 @@ async fn the_navigator_layer_is_a_download_of_readable_techniques() {
     .await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
 }
+
+/// Issue 14's figure: the UI's JavaScript and CSS together are at most
+/// 600 KB. Sums every asset the router serves (the `ASSETS` table, each
+/// fetched), and checks that every asset a page refers to is in it.
+#[tokio::test]
+async fn the_assets_fit_the_600_kb_budget() {
+    const BUDGET: usize = 600_000;
+    let app = app();
+    let mut total = 0;
+    let mut parts = Vec::new();
+    for a in sightline_ui::ASSETS {
+        let r = get(&app, &format!("/ui/assets/{}", a.name), None).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", a.name);
+        assert_eq!(r.body.len(), a.bytes.len(), "{}", a.name);
+        let ct = r.headers.get(header::CONTENT_TYPE).expect("content type");
+        let ct = ct.to_str().expect("ascii");
+        assert!(
+            ct.starts_with("text/javascript") || ct.starts_with("text/css"),
+            "{ct}"
+        );
+        total += a.bytes.len();
+        parts.push(format!(
+            "{} {:.1} KB",
+            a.name,
+            a.bytes.len() as f64 / 1000.0
+        ));
+    }
+    assert_eq!(
+        get(&app, "/ui/assets/nope.js", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Every asset a page loads is one of them.
+    let s = session(&app, "alice", ALICE_PW).await;
+    for path in [
+        "/ui/login".to_owned(),
+        "/ui/".to_owned(),
+        format!("/ui/objects/{GROUP}"),
+        format!("/ui/objects/{GROUP}/graph"),
+        format!("/ui/objects/{MGROUP}/matrix"),
+    ] {
+        let p = get(&app, &path, Some(&s)).await;
+        for (at, _) in p.body.match_indices("/ui/assets/") {
+            let name = p.body[at + "/ui/assets/".len()..]
+                .split(['?', '"'])
+                .next()
+                .unwrap_or("");
+            assert!(
+                sightline_ui::ASSETS.iter().any(|a| a.name == name),
+                "{path} loads {name}, which the budget does not count"
+            );
+        }
+    }
+    let figure = format!(
+        "UI JavaScript + CSS: {total} bytes = {:.1} KB of the {} KB budget ({})",
+        total as f64 / 1000.0,
+        BUDGET / 1000,
+        parts.join(", ")
+    );
+    eprintln!("{figure}");
+    assert!(total <= BUDGET, "{figure}");
+}
