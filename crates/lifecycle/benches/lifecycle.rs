@@ -68,6 +68,11 @@ fn bulk(c: &mut Criterion) {
     };
     let s = subjects(&e, 1_000_000);
     let mut out = Vec::with_capacity(s.len());
+    // bench/lifecycle compares this with the Python peer's sum: the same
+    // formula on the same mix.
+    e.score_all(&s, T0, &mut out);
+    let sum: f64 = out.iter().map(|x| x.value).sum();
+    eprintln!("checksum {} scores, sum {sum:.6}", out.len());
     let mut g = c.benchmark_group("lifecycle");
     g.sample_size(10);
     g.throughput(Throughput::Elements(s.len() as u64));

@@ -399,6 +399,16 @@ impl Evaluator {
         }
     }
 
+    /// Whether the verdict in force takes `s` out whatever its score: a
+    /// false positive, or benign with `benign = "drop"`.
+    pub fn verdict_drops(&self, s: &Subject) -> bool {
+        match s.verdict {
+            Some(Verdict::FalsePositive) => true,
+            Some(Verdict::Benign) => self.config.benign == BenignEffect::Drop,
+            _ => false,
+        }
+    }
+
     /// When `s` is active, as a matcher needs it (issue 16 §3: decay judged
     /// at each event's own time): `[valid_from, end)` in µs, where `end` is
     /// the earlier of `valid_until` and the instant the curve falls below
@@ -408,13 +418,8 @@ impl Evaluator {
     /// whole window: an indicator renewed after a lapse is active during
     /// the lapse too.
     pub fn active_window(&self, s: &Subject) -> Option<(i64, i64)> {
-        if s.revoked || s.base < self.config.active_threshold {
+        if s.revoked || s.base < self.config.active_threshold || self.verdict_drops(s) {
             return None;
-        }
-        match s.verdict {
-            Some(Verdict::FalsePositive) => return None,
-            Some(Verdict::Benign) if self.config.benign == BenignEffect::Drop => return None,
-            _ => {}
         }
         let c = self.curves.get(usize::from(s.rule.0))?;
         let left = 1.0 - self.config.active_threshold / s.base;

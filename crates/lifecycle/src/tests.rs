@@ -623,3 +623,23 @@ fn sighted_values_are_the_compared_values_only() {
         Some(verdict::LOCAL_LIST_NAME)
     );
 }
+
+#[test]
+fn scan_agrees_with_the_parser() {
+    for p in [
+        "[ipv4-addr:value = '1.2.3.4']",
+        "  ( [ domain-name:value = 'a.example'] OR [url:value = 'http://b/'])",
+        "([file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e'] AND [ipv4-addr:value = '1.2.3.4']) WITHIN 60 SECONDS",
+        "[ipv4-addr : value = '1.2.3.4']",
+        "[EXISTS windows-registry-key:values]",
+        "[x-custom-thing:value = 'a']",
+        "[network-traffic:dst_ref.value ISSUBSET '10.0.0.0/8']",
+    ] {
+        assert_eq!(
+            main_observable_type(p),
+            parsed_main_observable_type(p),
+            "{p}"
+        );
+        assert!(main_observable_type(p).is_some(), "{p}");
+    }
+}

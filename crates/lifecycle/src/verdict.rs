@@ -545,3 +545,31 @@ pub fn add_to_local_list(existing: Option<WarningList>, values: &[String]) -> (W
     }
     (l, added)
 }
+
+/// The effective score of a stored object at `now_us` with its history
+/// (sightings and verdicts from the store), as [`crate::Evaluator::describe`]
+/// writes it, plus `conflict` when kept verdicts disagree; `None` for an
+/// object that is not an indicator. For output wrappers (`get --json`'s
+/// `x_sightline_score`): the stored object is never changed.
+pub fn score_of_stored(
+    store: &dyn ObjectReader,
+    eval: &crate::Evaluator,
+    raw: &str,
+    now_us: i64,
+) -> Result<Option<Value>, LifecycleError> {
+    let Ok(v) = serde_json::from_str::<Value>(raw) else {
+        return Ok(None);
+    };
+    if v.get("type").and_then(Value::as_str) != Some("indicator") {
+        return Ok(None);
+    }
+    let id = v.get("id").and_then(Value::as_str).unwrap_or_default();
+    let h = history(store, eval.config(), id)?;
+    let score = eval.evaluate(&v, &h.events, now_us)?;
+    let mut out = eval.describe(&score);
+    out["verdicts"] = Value::from(h.verdicts.len());
+    if h.conflict() {
+        out["conflict"] = Value::Bool(true);
+    }
+    Ok(Some(out))
+}
