@@ -119,23 +119,41 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     }
     let graph = Graph::new(store.as_ref(), None);
     let mut shown = Vec::new();
+    // Indicators' effective scores now (issue 16), beside the stored object.
+    let lifecycle = sightline_lifecycle::Evaluator::new(&Default::default())?;
+    let now = super::verdict::now_micros();
+    let mut scores = Vec::new();
     for o in &objects {
         let versions = store.versions(&o.id, None)?.len();
         let counts = graph
             .relationship_counts(&o.id)
             .map_err(|e| Failure::Store(e.to_string()))?;
         shown.push((o, versions, counts));
+        if args.json {
+            scores.push(sightline_lifecycle::verdict::score_of_stored(
+                store.as_ref(),
+                &lifecycle,
+                &o.raw,
+                now,
+            )?);
+        }
     }
     with_stdout(|w| {
         if args.json {
             let list: Vec<Value> = shown
                 .iter()
-                .map(|(o, versions, counts)| {
+                .zip(&scores)
+                .map(|((o, versions, counts), score)| {
                     let rels: Vec<Value> = counts
                         .iter()
                         .map(|(t, out, inn)| json!({"type": t, "out": out, "in": inn}))
                         .collect();
-                    json!({"object": raw(&o.raw), "versions": versions, "relationships": rels})
+                    let mut v =
+                        json!({"object": raw(&o.raw), "versions": versions, "relationships": rels});
+                    if let Some(s) = score {
+                        v["x_sightline_score"] = s.clone();
+                    }
+                    v
                 })
                 .collect();
             serde_json::to_writer(&mut *w, &list)?;

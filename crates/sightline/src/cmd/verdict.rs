@@ -51,7 +51,8 @@ impl From<LifecycleError> for Failure {
     }
 }
 
-fn now_micros() -> i64 {
+/// Wall time in µs (live data is judged at wall time).
+pub fn now_micros() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))

@@ -76,6 +76,13 @@ fn objects_of_type(data: &Path, ty: &str) -> Vec<Value> {
     bundle["objects"].as_array().cloned().unwrap_or_default()
 }
 
+/// The indicator as `get --json` shows it.
+fn get_json(data: &Path) -> Value {
+    let out = common::ok(&run(data, &["get", IND, "--json"]));
+    let list: Value = serde_json::from_str(&out).expect("json");
+    list[0].clone()
+}
+
 #[test]
 fn a_false_positive_verdict_is_an_opinion_and_stops_the_value_matching() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -137,6 +144,17 @@ fn a_false_positive_verdict_is_an_opinion_and_stops_the_value_matching() {
     // And it no longer matches.
     assert_eq!(matches(&data, &log, &[]), Vec::<Value>::new());
 
+    // `get --json` shows the score beside the object, which is unchanged.
+    let got = get_json(&data);
+    assert_eq!(got["x_sightline_score"]["state"], "revoked", "{got}");
+    assert_eq!(
+        got["x_sightline_score"]["reason"],
+        "verdict: false-positive"
+    );
+    assert_eq!(got["x_sightline_score"]["value"], 0.0);
+    assert!(got["object"].get("x_sightline_score").is_none());
+    assert_eq!(got["object"]["id"], IND);
+
     // A second analyst disagrees: both verdicts are kept, the latest is in
     // force (the clock restarts now: the default base 50, active).
     let o = run(&data, &["verdict", IND, "true-positive", "--analyst", "Bo"]);
@@ -144,6 +162,12 @@ fn a_false_positive_verdict_is_an_opinion_and_stops_the_value_matching() {
     assert!(out.contains("analysts disagree"), "{out}");
     assert!(out.contains("indicator score now 50 (active)"), "{out}");
     assert_eq!(objects_of_type(&data, "opinion").len(), 2);
+    let got = get_json(&data);
+    assert_eq!(got["x_sightline_score"]["state"], "active", "{got}");
+    assert_eq!(got["x_sightline_score"]["rule"], "ip");
+    assert_eq!(got["x_sightline_score"]["renewed"], true);
+    assert_eq!(got["x_sightline_score"]["verdicts"], 2);
+    assert_eq!(got["x_sightline_score"]["conflict"], true);
 }
 
 /// Issue 16 §4: unknown ids and impossible requests are clear errors naming
