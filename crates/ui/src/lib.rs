@@ -39,6 +39,7 @@ use sightline_taxii::{AccessPolicy, Authenticator};
 
 mod dashboard;
 mod error;
+mod indicators;
 mod markdown;
 mod matrix;
 mod org;
@@ -46,6 +47,7 @@ mod pages;
 mod routes;
 mod session;
 mod throttle;
+mod timeline;
 
 pub use error::UiError;
 pub use routes::{Asset, ASSETS};
@@ -129,6 +131,8 @@ pub fn router(state: UiState) -> Router {
             get(matrix::layer_json),
         )
         .route("/ui/objects/{id}/tree", get(org::tree))
+        .route("/ui/campaigns", get(timeline::campaigns))
+        .route("/ui/indicators", get(indicators::indicators))
         .route("/ui/assets/{name}", get(routes::asset))
         .route("/ui/{*rest}", get(routes::not_found))
         .layer(axum::middleware::from_fn(page_headers))

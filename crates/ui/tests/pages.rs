@@ -137,6 +137,11 @@ fn sighting(n: u32, of: &str, count: u64) -> Value {
 }
 
 fn store() -> Arc<dyn Store> {
+    store_with(vec![])
+}
+
+/// The fixture plus `extra` objects in `public`.
+fn store_with(extra: Vec<Value>) -> Arc<dyn Store> {
     let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
     for (id, alias, title) in [
         (PUBLIC_C, "public", format!("Public {XSS}")),
@@ -201,12 +206,19 @@ fn store() -> Arc<dyn Store> {
             sighting(4, HIDDEN_IND, 7),
         ],
     );
+    if !extra.is_empty() {
+        load(&*store, PUBLIC_C, extra);
+    }
     store
 }
 
 fn app() -> Router {
+    app_on(store())
+}
+
+fn app_on(store: Arc<dyn Store>) -> Router {
     router(UiState::new(
-        store(),
+        store,
         Arc::new(TestAuth),
         Arc::new(TestPolicy),
         false,
@@ -496,4 +508,120 @@ async fn the_campaign_timeline_orders_bars_and_shows_precision() {
     let admin = session(&app, "admin", ADMIN_PW).await;
     let t = get(&app, "/ui/campaigns", &admin).await;
     assert!(t.block("timeline").contains("Hidden Campaign"));
+}
+
+/// The names in table#indicators, in order.
+fn indicator_names(body: &str) -> Vec<String> {
+    let at = body.find("id=\"indicators\"").expect("table#indicators");
+    let table = &body[at..body[at..].find("</table>").map_or(body.len(), |e| at + e)];
+    table
+        .split("<th scope=\"row\">")
+        .skip(1)
+        .filter_map(|cell| {
+            let start = cell.find('>')? + 1;
+            let end = cell.find("</a>")?;
+            Some(cell[start..end].to_owned())
+        })
+        .collect()
+}
+
+/// Each filter of the indicators list against the fixture's five readable
+/// indicators (STIX 2.1 §4.7: `valid_until`, `revoked`, `confidence`; the
+/// observable types are the SCO types the pattern compares, §9).
+#[tokio::test]
+async fn the_indicators_list_filters_by_type_state_confidence_and_sightings() {
+    let app = app();
+    let alice = session(&app, "alice", ALICE_PW).await;
+    let all = get(&app, "/ui/indicators", &alice).await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    assert!(all.body.contains("id=\"indicator-filter\""));
+    assert_no_hidden("/ui/indicators", &all.body);
+    assert_escaped("/ui/indicators", &all.body);
+    assert_eq!(
+        indicator_names(&all.body),
+        [
+            "IP indicator",
+            "Expired domain",
+            "Revoked url",
+            "File hash",
+            XSS_ESCAPED
+        ]
+    );
+    for (query, want) in [
+        (
+            "state=valid",
+            vec!["IP indicator", "File hash", XSS_ESCAPED],
+        ),
+        ("state=expired", vec!["Expired domain"]),
+        ("state=revoked", vec!["Revoked url"]),
+        ("observable=file", vec!["File hash"]),
+        ("observable=ipv4-addr", vec!["IP indicator", XSS_ESCAPED]),
+        ("observable=url&state=revoked", vec!["Revoked url"]),
+        ("min_confidence=80", vec!["IP indicator", "File hash"]),
+        ("min_confidence=90", vec!["File hash"]),
+        ("sighted=yes", vec!["IP indicator", "File hash"]),
+        (
+            "sighted=no",
+            vec!["Expired domain", "Revoked url", XSS_ESCAPED],
+        ),
+        (
+            "pattern_type=stix&sighted=yes&min_confidence=90",
+            vec!["File hash"],
+        ),
+        ("pattern_type=yara", vec![]),
+    ] {
+        let a = get(&app, &format!("/ui/indicators?{query}"), &alice).await;
+        assert_eq!(a.status, StatusCode::OK, "{query}");
+        assert_eq!(indicator_names(&a.body), want, "{query}");
+    }
+    for query in [
+        "state=bogus",
+        "min_confidence=101",
+        "min_confidence=x",
+        "sighted=maybe",
+        "after=x",
+    ] {
+        let a = get(&app, &format!("/ui/indicators?{query}"), &alice).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{query}");
+    }
+    let admin = session(&app, "admin", ADMIN_PW).await;
+    let a = get(&app, "/ui/indicators?min_confidence=99", &admin).await;
+    assert_eq!(indicator_names(&a.body), ["Hidden Indicator"]);
+}
+
+/// 65 readable indicators: two keyset pages (50 + 15), each indicator once,
+/// the second reached through the first's "next" link (no offset).
+#[tokio::test]
+async fn the_indicators_list_pages_by_keyset() {
+    let extra = (0..60)
+        .map(|n| {
+            indicator(
+                &format!("indicator--d0000000-0000-4000-8000-{n:012}"),
+                &format!("Bulk {n}"),
+                "[ipv4-addr:value = '198.51.100.9']",
+                json!({}),
+            )
+        })
+        .collect();
+    let app = app_on(store_with(extra));
+    let alice = session(&app, "alice", ALICE_PW).await;
+    let first = get(&app, "/ui/indicators", &alice).await;
+    let page1 = indicator_names(&first.body);
+    assert_eq!(page1.len(), 50);
+    let marker = "rel=\"next\" href=\"";
+    let at = first.body.find(marker).expect("a next link") + marker.len();
+    let next = first.body[at..]
+        .split('"')
+        .next()
+        .expect("href")
+        .replace("&amp;", "&");
+    assert!(next.starts_with("/ui/indicators?after="), "{next}");
+    let second = get(&app, &next, &alice).await;
+    let page2 = indicator_names(&second.body);
+    assert_eq!(page2.len(), 15, "{page2:?}");
+    assert!(!second.body.contains("rel=\"next\""));
+    let mut all: Vec<String> = page1.into_iter().chain(page2).collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 65);
 }
