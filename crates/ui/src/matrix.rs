@@ -258,11 +258,12 @@ pub(crate) fn markup(me: &SignedIn, m: &AttackMatrix) -> Markup {
                     "Download as an ATT&CK Navigator layer (JSON)"
                 }
             }
-            p.legend aria-label="Legend" {
-                span.technique.heat-1 { "1 path" } " "
-                span.technique.heat-2 { "2 paths" } " "
-                span.technique.heat-3 { "3 paths" } " "
-                span.technique.heat-4 { "4 or more" }
+            p.legend {
+                "Paths: "
+                span.heat-sample.heat-1 { "1 path" } " "
+                span.heat-sample.heat-2 { "2 paths" } " "
+                span.heat-sample.heat-3 { "3 paths" } " "
+                span.heat-sample.heat-4 { "4 or more" }
             }
             @if m.tactics.is_empty() {
                 p { "No techniques you may read are linked to it." }

@@ -132,6 +132,8 @@ fn matrix_objects() -> Vec<Value> {
     vec![
         json!({"type": "intrusion-set", "spec_version": "2.1", "id": MGROUP, "created": T,
             "modified": T, "name": format!("Matrix Group {XSS}"),
+            // The CISA TLP 2.0 marking definitions are badges too.
+            "object_marking_refs": [sightline_stix::tlp::TLP2_AMBER_STRICT.id],
             "external_references": [{"source_name": "mitre-attack", "external_id": "G9998"}]}),
         json!({"type": "malware", "spec_version": "2.1", "id": MMAL, "created": T,
             "modified": T, "name": format!("Loader {XSS}"), "is_family": true}),
@@ -602,6 +604,13 @@ async fn the_object_page_shows_what_the_object_holds() {
     // Malware has a matrix but no organisation tree; no marking, no TLP.
     assert!(p.body.contains("id=\"open-matrix\"") && !p.body.contains("id=\"open-tree\""));
     assert!(p.body.contains("tlp-badge tlp-none\">no TLP marking"));
+    let p = get(&app, &format!("/ui/objects/{MGROUP}"), Some(&s)).await;
+    assert!(
+        p.body
+            .contains("<span class=\"badge tlp-badge tlp-amber-strict\">TLP:AMBER+STRICT</span>"),
+        "{}",
+        p.body
+    );
     let p = get(&app, &format!("/ui/objects/{IND}"), Some(&s)).await;
     assert!(!p.body.contains("id=\"open-matrix\"") && !p.body.contains("id=\"open-tree\""));
     // An external id cited by several objects names its owner; else a choice.
@@ -954,6 +963,22 @@ async fn graph_json_is_bounded_and_shows_only_readable_objects() {
         "JSON carries the text; graph.js sets textContent"
     );
     assert_eq!(v["edges"].as_array().map(Vec::len), Some(2));
+    // A sighting in the secret collection is no node of the indicator's
+    // graph: not even its id.
+    let a = get(
+        &app,
+        &format!("/ui/objects/{IND}/graph.json?depth=2"),
+        Some(&alice),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(a
+        .body
+        .contains("sighting--00000000-0000-4000-8000-000000000001"));
+    assert!(!a
+        .body
+        .contains("sighting--00000000-0000-4000-8000-000000000003"));
+    assert!(!a.body.contains("Covert Org"));
     // Bounded: a limit of 2 leaves one neighbour out and says so.
     let v = json(
         &get(
@@ -1021,6 +1046,7 @@ async fn the_matrix_is_a_heatmap_of_readable_techniques() {
         assert!(b.contains(&format!("via malware Loader {XSS_ESCAPED}")));
         // The technique in the secret collection is not there, nor its tactic.
         assert!(!b.contains("T1999") && !b.contains("Covert Technique") && !b.contains("impact"));
+        assert!(!b.contains(AP_SECRET), "not even its id");
         assert!(b.contains(&format!(
             "id=\"navigator-layer\" href=\"/ui/objects/{MGROUP}/matrix/layer.json\""
         )));
