@@ -18,13 +18,19 @@
 //!   lacks. The signed-in principal is kept; its rights are worked out again
 //!   on every request, so a config change applies at once.
 //! - Templates are `maud`, compiled in; every text is escaped, no HTML from
-//!   objects is ever emitted as such, links to outside are http(s) only, and a
-//!   Content-Security-Policy allows only this server's script and style.
-//! - htmx (vendored, `assets/README.md`) gives instant search results.
+//!   objects is ever emitted as such (Markdown descriptions go through
+//!   `markdown.rs`: raw HTML becomes text, http(s) links only), links to
+//!   outside are http(s) only, and a Content-Security-Policy allows only this
+//!   server's script and style (no inline code, no `style=""`).
+//! - htmx (vendored, `assets/README.md`) gives instant search results;
+//!   cytoscape.js (vendored) and `assets/graph.js` draw the graph view, whose
+//!   node list works without scripts. Every asset is in [`ASSETS`]; together
+//!   they stay within the 600 KB.
+//! - Pages: object (`/ui/objects/{id}`), its graph (`…/graph`, `…/graph.json`)
+//!   and ATT&CK matrix (`…/matrix`, `…/matrix/layer.json`, a Navigator layer).
 //!
-//! Store reads run on tokio's blocking pool. Not done yet: the graph view,
-//! ATT&CK matrix, organisation tree, campaign timeline, indicators list,
-//! upload page; sessions shared between replicas.
+//! Store reads run on tokio's blocking pool. Not done yet: sessions shared
+//! between replicas.
 
 use std::sync::Arc;
 
