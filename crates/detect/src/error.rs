@@ -12,6 +12,9 @@ pub enum DetectError {
     /// The store failed (read, write, open).
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Reading the indicators' sightings and verdicts for their lifecycle.
+    #[error(transparent)]
+    Lifecycle(#[from] sightline_lifecycle::LifecycleError),
     /// The indicator file could not be read or split into objects.
     #[error(transparent)]
     Indicators(#[from] sightline_interchange::ReadError),

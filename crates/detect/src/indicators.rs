@@ -2,6 +2,8 @@
 //! indicator in the store or in a file, compiled into one `IndicatorSet`.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ops::Not;
+use std::sync::Arc;
 
 use serde_json::Value;
 use sightline_matcher::{time::parse_micros, IndicatorSet, IndicatorSpec, Rejected};
@@ -30,7 +32,7 @@ impl Source {
 }
 
 /// Which of the indicators are matched.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Selection {
     /// Only the indicators in this store collection (id or alias); ignored
     /// for indicators from a file.
@@ -38,6 +40,28 @@ pub struct Selection {
     /// Only indicators whose `confidence` (STIX 2.1 §3.2, 0-100) is at least
     /// this; an indicator without one states no confidence and is left out.
     pub min_confidence: Option<u8>,
+    /// The indicator lifecycle (issue 16), with the sightings and verdicts
+    /// the store holds at load time: an indicator whose verdict in force
+    /// drops it (false positive; benign unless configured otherwise) is
+    /// left out; [`Decay`] says what its age does.
+    pub lifecycle: Option<Arc<sightline_lifecycle::Evaluator>>,
+    pub decay: Decay,
+}
+
+/// What an indicator's decaying score does to matching (issue 16 §3).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Decay {
+    /// Nothing: only `valid_from`/`valid_until` and verdicts.
+    #[default]
+    Off,
+    /// Judged at each event's own time, for historical logs: an indicator
+    /// matches events inside its active window
+    /// ([`sightline_lifecycle::Evaluator::active_window`]).
+    EventTime,
+    /// Judged at the wall clock, for live data: an indicator inactive now
+    /// is left out, and one that decays while following is taken out at
+    /// that moment ([`Loaded::next_change`]).
+    WallTime,
 }
 
 impl Selection {
@@ -61,6 +85,17 @@ pub struct Loaded {
     pub high: Option<i64>,
     /// Indicators whose pattern could not be compiled, with why.
     pub rejected: Vec<Rejected>,
+    /// Indicators the lifecycle left out: never active (a verdict in
+    /// force, a score below the active threshold) or with a property the
+    /// score needs malformed.
+    pub inactive: usize,
+    /// With the lifecycle: the store's highest `date_added` among verdict
+    /// opinions (a new verdict is a change to notice).
+    pub verdicts_high: Option<i64>,
+    /// With [`Decay::WallTime`]: the wall-clock time (µs) at which the
+    /// first of the loaded indicators decays out, when the set must be
+    /// loaded again.
+    pub next_change: Option<i64>,
     /// Per indicator id, what it indicates: the targets of its `indicates`
     /// relationships (STIX 2.1 §5.1, e.g. an intrusion set, malware, a
     /// campaign), where the store or file has them.
@@ -208,12 +243,64 @@ pub fn load(
         }
         _ => group(edges, &ids, &names),
     };
-    let specs = latest.into_values().filter_map(|(_, v)| spec_of(&v));
+    let mut inactive = 0;
+    let mut verdicts_high = None;
+    let mut next_change: Option<i64> = None;
+    let now_us = crate::sightings::now_micros();
+    let windows = match (&selection.lifecycle, source, store) {
+        (Some(e), Source::Store, Some(s)) => {
+            let h = sightline_lifecycle::bulk::histories(s, e.config(), &ids)?;
+            verdicts_high = h.high;
+            Some((e, h.events))
+        }
+        (Some(e), _, _) => Some((e, HashMap::new())),
+        (None, _, _) => None,
+    };
+    let specs = latest.into_values().filter_map(|(_, v)| {
+        let mut spec = spec_of(&v)?;
+        let Some((e, histories)) = &windows else {
+            return Some(spec);
+        };
+        let events = histories.get(&spec.id).map_or(&[][..], Vec::as_slice);
+        // Every sighting and verdict known now (i64::MAX: none is "later").
+        let Ok(subject) = e.subject(&v) else {
+            inactive += 1;
+            return None;
+        };
+        let subject = e.renew(subject, events, i64::MAX);
+        let window = match selection.decay {
+            Decay::Off => e.verdict_drops(&subject).not().then_some(None),
+            Decay::EventTime => e.active_window(&subject).map(Some),
+            Decay::WallTime => e
+                .active_window(&subject)
+                .filter(|&(from, until)| from <= now_us && now_us < until)
+                .map(|(_, until)| {
+                    next_change = next_change.min(Some(until)).or(Some(until));
+                    None
+                }),
+        };
+        match window {
+            // Decay off or judged now: the STIX validity stays.
+            Some(None) => Some(spec),
+            Some(Some((from, until))) => {
+                spec.valid_from = Some(from);
+                spec.valid_until = (until < i64::MAX).then_some(until);
+                Some(spec)
+            }
+            None => {
+                inactive += 1;
+                None
+            }
+        }
+    });
     let (set, rejected) = IndicatorSet::compile(specs);
     Ok(Loaded {
         set,
         high,
         rejected,
+        inactive,
+        verdicts_high,
+        next_change,
         indicates,
     })
 }
@@ -243,11 +330,13 @@ fn store_edges(store: &dyn Store) -> Result<Vec<(String, String)>, DetectError> 
     Ok(edges)
 }
 
-/// Whether indicators were added to the store after `high`.
+/// Whether indicators were added to the store after `high` (or, with the
+/// lifecycle, verdict opinions after `verdicts_high`).
 pub fn changed_since(
     store: &dyn Store,
     selection: &Selection,
     high: Option<i64>,
+    verdicts_high: Option<i64>,
 ) -> Result<bool, DetectError> {
     let q = ObjectQuery {
         collection: selection.collection.clone(),
@@ -257,7 +346,23 @@ pub fn changed_since(
         limit: 1,
         ..ObjectQuery::default()
     };
-    Ok(!store.query(&q)?.items.is_empty())
+    if !store.query(&q)?.items.is_empty() {
+        return Ok(true);
+    }
+    // With the lifecycle, a verdict (an opinion, in any collection) changes
+    // what is active too. New sightings renew only at the next reload: they
+    // arrive all the time (this matcher writes them) and move windows by
+    // days, not seconds.
+    if selection.lifecycle.is_some() {
+        let q = ObjectQuery {
+            collection: None,
+            types: vec!["opinion".into()],
+            added_after: verdicts_high,
+            ..q
+        };
+        return Ok(!store.query(&q)?.items.is_empty());
+    }
+    Ok(false)
 }
 
 /// What the matcher needs of an indicator; `None` for other pattern languages

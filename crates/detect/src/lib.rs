@@ -25,7 +25,7 @@ pub mod sightings;
 pub mod suppress;
 
 pub use error::DetectError;
-pub use indicators::{Indicated, Loaded, Selection, Source};
+pub use indicators::{Decay, Indicated, Loaded, Selection, Source};
 pub use listing::{ListFilter, SightingRow};
 pub use reload::ListSource;
 pub use run::{format, Counts, Detector, Found, Options, Sink, Summary};

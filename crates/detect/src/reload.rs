@@ -72,7 +72,8 @@ impl Reloader {
     pub(crate) fn start(
         store: Option<Arc<dyn Store>>,
         selection: Selection,
-        high: Option<i64>,
+        high: (Option<i64>, Option<i64>),
+        next_change: Option<i64>,
         lists: Option<ListSource>,
         every: Duration,
     ) -> Result<Self, DetectError> {
@@ -84,7 +85,10 @@ impl Reloader {
             let stop = stop.clone();
             std::thread::Builder::new()
                 .name("sightline-reload".into())
-                .spawn(move || poll(store, selection, high, lists, every, &stop, &tx))
+                .spawn(move || {
+                    let at = Marks { high, next_change };
+                    poll(store, selection, at, lists, every, &stop, &tx)
+                })
                 .map_err(DetectError::Threads)?
         };
         Ok(Self {
@@ -112,10 +116,17 @@ impl Drop for Reloader {
     }
 }
 
+/// What the last load saw: the store's highest `date_added` of indicators
+/// and of verdicts, and when (wall clock, µs) the first indicator decays out.
+struct Marks {
+    high: (Option<i64>, Option<i64>),
+    next_change: Option<i64>,
+}
+
 fn poll(
     store: Option<Arc<dyn Store>>,
     selection: Selection,
-    mut high: Option<i64>,
+    mut at: Marks,
     lists: Option<ListSource>,
     every: Duration,
     stop: &AtomicBool,
@@ -148,13 +159,21 @@ fn poll(
             std::thread::sleep(Duration::from_millis(50).min(every));
         }
         if let Some(s) = &store {
-            let changed = indicators::changed_since(s.as_ref(), &selection, high).and_then(|c| {
-                c.then(|| indicators::load(&Source::Store, &selection, Some(s.as_ref())))
-                    .transpose()
-            });
+            let due = at
+                .next_change
+                .is_some_and(|t| crate::sightings::now_micros() >= t);
+            let changed = indicators::changed_since(s.as_ref(), &selection, at.high.0, at.high.1)
+                .map(|c| c || due)
+                .and_then(|c| {
+                    c.then(|| indicators::load(&Source::Store, &selection, Some(s.as_ref())))
+                        .transpose()
+                });
             match changed {
                 Ok(Some(loaded)) => {
-                    high = loaded.high;
+                    at = Marks {
+                        high: (loaded.high, loaded.verdicts_high),
+                        next_change: loaded.next_change,
+                    };
                     if !send(Update::Indicators(Box::new(loaded))) {
                         return;
                     }

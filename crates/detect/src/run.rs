@@ -161,7 +161,10 @@ pub struct Detector {
     opts: Options,
     store: Option<Arc<dyn Store>>,
     set: Arc<IndicatorSet>,
-    high: Option<i64>,
+    /// The store's highest `date_added` of indicators and of verdicts read.
+    high: (Option<i64>, Option<i64>),
+    /// When (wall clock, µs) the first loaded indicator decays out.
+    next_change: Option<i64>,
     indicates: HashMap<String, Vec<Indicated>>,
     lists: WarningLists,
 }
@@ -198,7 +201,8 @@ impl Detector {
             opts,
             store,
             set: Arc::new(loaded.set),
-            high: loaded.high,
+            high: (loaded.high, loaded.verdicts_high),
+            next_change: loaded.next_change,
             indicates: loaded.indicates,
             lists,
         }
@@ -212,6 +216,7 @@ impl Detector {
             store,
             mut set,
             high,
+            next_change,
             mut indicates,
             mut lists,
         } = self;
@@ -221,15 +226,12 @@ impl Detector {
             if opts.input == "-" {
                 return Err(DetectError::FollowNeedsFile);
             }
-            let f = follow_path(
-                Path::new(&opts.input),
-                FOLLOW_POLL,
-                stop.clone(),
-            )
-            .map_err(|source| DetectError::Input {
-                name: opts.input.clone(),
-                source,
-            })?;
+            let f = follow_path(Path::new(&opts.input), FOLLOW_POLL, stop.clone()).map_err(
+                |source| DetectError::Input {
+                    name: opts.input.clone(),
+                    source,
+                },
+            )?;
             rotations = f.rotations();
             Box::new(std::io::BufReader::with_capacity(1 << 16, f))
         } else {
@@ -289,6 +291,7 @@ impl Detector {
                     from_store,
                     opts.selection.clone(),
                     high,
+                    next_change,
                     opts.lists_source.clone(),
                     opts.reload,
                 )?)

@@ -482,7 +482,7 @@ fn rewrite_refs(m: &mut Map<String, Value>, ids: &HashMap<String, String>) {
     }
 }
 
-fn now_micros() -> i64 {
+pub(crate) fn now_micros() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))

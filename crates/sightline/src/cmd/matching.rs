@@ -18,8 +18,8 @@ use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use sightline_detect::lists::ListChoice;
 use sightline_detect::{
-    indicators, Counts, DetectError, Detector, Found, Indicated, ListSource, Loaded, Options,
-    Selection, Sink, Source, Summary,
+    indicators, Counts, Decay, DetectError, Detector, Found, Indicated, ListSource, Loaded,
+    Options, Selection, Sink, Source, Summary,
 };
 use sightline_interchange::telemetry::{Observation, Skipped};
 use sightline_matcher::{Match, MatchError, MatcherConfig};
@@ -92,6 +92,18 @@ pub struct Args {
     /// (created when missing). Default: --collection, else `sightings`.
     #[arg(long, value_name = "NAME", env = "SIGHTLINE_SIGHTINGS_COLLECTION")]
     sightings_collection: Option<String>,
+    /// What an indicator's decaying score does (issue 16; verdicts apply
+    /// to indicators from the store whatever this says): `off`; `event-time`
+    /// for historical logs (each indicator matches events whose own time
+    /// falls in its active window); `wall-time` for live data (an indicator
+    /// inactive now is left out, and one that decays while following is
+    /// taken out then).
+    #[arg(long, value_enum, default_value_t = DecayMode::Off)]
+    decay: DecayMode,
+    /// A config file (as `serve --config`): its `[lifecycle]` section sets
+    /// the decay rules, thresholds and trusted sensors (default: built in).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Match only indicators whose `confidence` is at least N (0-100);
     /// indicators without a confidence are left out.
     #[arg(long, value_name = "N",
@@ -130,9 +142,33 @@ fn parse_interval(s: &str) -> Result<f64, String> {
 pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     let format = sightline_detect::format(&args.format, args.mapping.as_deref())?;
     let source = Source::parse(&args.indicators);
+    let decay = match args.decay {
+        DecayMode::Off => Decay::Off,
+        DecayMode::EventTime => Decay::EventTime,
+        DecayMode::WallTime => Decay::WallTime,
+    };
+    // Verdicts need the store; decay needs only the indicators.
+    let lifecycle = if source == Source::Store || decay != Decay::Off {
+        let config = match &args.config {
+            Some(p) => {
+                sightline_server::ServerConfig::load(p)
+                    .map_err(|e| Failure::Input(format!("--config {}: {e}", p.display())))?
+                    .lifecycle
+            }
+            None => Default::default(),
+        };
+        Some(Arc::new(
+            sightline_lifecycle::Evaluator::new(&config)
+                .map_err(|e| Failure::Input(e.to_string()))?,
+        ))
+    } else {
+        None
+    };
     let selection = Selection {
         collection: args.collection.clone(),
         min_confidence: args.min_confidence,
+        lifecycle,
+        decay,
     };
     let store = if args.record || source == Source::Store {
         Some(super::open_store(data)?)
@@ -281,7 +317,21 @@ fn recorded(s: &Summary) -> String {
 }
 
 /// The first 20 indicators left out of a compile, and how many more.
+/// `--decay`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum DecayMode {
+    Off,
+    EventTime,
+    WallTime,
+}
+
 fn report_rejected(loaded: &Loaded) {
+    if loaded.inactive > 0 {
+        eprintln!(
+            "sightline: {} indicators never active under the lifecycle (a verdict, a low score, or a malformed confidence or time): left out",
+            loaded.inactive
+        );
+    }
     for r in loaded.rejected.iter().take(20) {
         eprintln!("sightline: indicator {} left out: {}", r.id, r.error);
     }

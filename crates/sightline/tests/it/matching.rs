@@ -1297,3 +1297,181 @@ fn follow_applies_new_indicators_and_warninglists_within_seconds() {
         "{written} events written: {err}"
     );
 }
+
+/// Issue 16 §3 "Done when": a false-positive verdict stops a value from
+/// matching within 5 s in a following matcher, without a restart (the
+/// verdict is a STIX opinion in the store; the matcher's reloader notices
+/// it and leaves the indicator out).
+#[test]
+fn a_false_positive_verdict_stops_matching_within_seconds_while_following() {
+    use std::io::BufRead;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (ind, _) = setup(dir.path());
+    let data = dir.path().join("data");
+    assert!(run(&data, &["import", ind.to_str().expect("path")])
+        .status
+        .success());
+    let log = dir.path().join("dns.log");
+    std::fs::write(&log, "").expect("log");
+    let mut child = Command::new(common::BIN)
+        .env_remove("SIGHTLINE_DATA")
+        .env_remove("SIGHTLINE_STORE")
+        .args(common::data(&data))
+        .args(["match", "--input", log.to_str().expect("path")])
+        .args([
+            "--input-format",
+            "zeek",
+            "--follow",
+            "--reload-every",
+            "0.2",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel::<Value>();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(serde_json::from_str(&l).expect("a JSON line"));
+        }
+    });
+    let mut f = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&log)
+        .expect("append");
+    let mut n = 0u64;
+    let mut event = |f: &mut std::fs::File| {
+        n += 1;
+        let e = json!({"_path": "dns", "ts": 1705312800.0 + n as f64, "uid": format!("V{n}"),
+            "id.orig_h": "192.168.1.10", "id.orig_p": 5353, "id.resp_h": "192.168.1.1",
+            "id.resp_p": 53, "proto": "udp", "query": "bad-actor.top", "answers": ["198.51.100.7"]});
+        writeln!(f, "{e}").expect("append");
+        f.flush().expect("flush");
+    };
+    event(&mut f);
+    let first = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("a match while following");
+    assert_eq!(first["indicator"], DOMAIN, "{first}");
+    let o = run(
+        &data,
+        &[
+            "verdict",
+            DOMAIN,
+            "false-positive",
+            "--analyst",
+            "Alice",
+            "--note",
+            "a CDN name",
+        ],
+    );
+    assert!(o.status.success(), "{o:?}");
+    let judged = Instant::now();
+    let mut quiet_since = None;
+    while judged.elapsed() < Duration::from_secs(5) {
+        event(&mut f);
+        match rx.recv_timeout(Duration::from_millis(100)) {
+            Ok(m) => {
+                assert_eq!(m["indicator"], DOMAIN, "{m}");
+                quiet_since = None;
+            }
+            Err(_) => {
+                let q = *quiet_since.get_or_insert_with(Instant::now);
+                if q.elapsed() > Duration::from_millis(800) {
+                    break;
+                }
+            }
+        }
+    }
+    let stopped = quiet_since.map(|q| q.duration_since(judged));
+    assert!(
+        quiet_since.is_some_and(|q| q.elapsed() > Duration::from_millis(800)),
+        "matches went on for 5 s after the false-positive verdict"
+    );
+    eprintln!("no more matches {stopped:?} after the verdict");
+    assert!(Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill")
+        .success());
+    let o = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("indicators changed"), "{err}");
+    assert!(err.contains("never active under the lifecycle"), "{err}");
+}
+
+/// Issue 16 §3: decay judged at each event's own time for historical logs
+/// (`--decay event-time`) and at the wall clock for live data
+/// (`--decay wall-time`). The IP indicator (confidence 80, valid_from
+/// 2024-01-01, rule ip: L = 47 days, k = 1.65) is active for 21.64 days:
+/// an event on 2024-01-10 matches, one on 2024-02-10 does not; at the wall
+/// clock (years later) it is inactive, so nothing matches; without decay
+/// both match.
+#[test]
+fn decay_is_judged_at_event_time_or_wall_time() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let mut ind = indicator(IP, "C2 server", "[ipv4-addr:value = '45.33.32.156']");
+    ind["confidence"] = json!(80);
+    let bundle = dir.path().join("ind.json");
+    std::fs::write(
+        &bundle,
+        json!({"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e5aa",
+            "objects": [ind]})
+        .to_string(),
+    )
+    .expect("write");
+    assert!(run(&data, &["import", bundle.to_str().expect("path")])
+        .status
+        .success());
+    let log = dir.path().join("conn.log");
+    let conn = |ts: &str, uid: &str| {
+        let t = chrono_free_epoch(ts);
+        json!({"_path": "conn", "ts": t, "uid": uid, "id.orig_h": "192.168.1.10",
+            "id.orig_p": 49152, "id.resp_h": "45.33.32.156", "id.resp_p": 443, "proto": "tcp"})
+        .to_string()
+            + "\n"
+    };
+    std::fs::write(
+        &log,
+        conn("2024-01-10", "EARLY") + &conn("2024-02-10", "LATE"),
+    )
+    .expect("write");
+    let uids = |decay: &str| -> Vec<String> {
+        let o = run(
+            &data,
+            &[
+                "match",
+                "--input",
+                log.to_str().expect("path"),
+                "--input-format",
+                "zeek",
+                "--decay",
+                decay,
+            ],
+        );
+        assert!(o.status.success(), "{o:?}");
+        lines(&o)
+            .iter()
+            .map(|m| m["event"]["uid"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(uids("off"), ["EARLY", "LATE"]);
+    assert_eq!(uids("event-time"), ["EARLY"]);
+    assert!(uids("wall-time").is_empty());
+}
+
+/// Seconds since the epoch of a `YYYY-MM-DD` day (UTC), for the fixtures.
+fn chrono_free_epoch(day: &str) -> f64 {
+    let text = format!("{day}T00:00:00Z");
+    let t = sightline_stix::Timestamp::parse(&text).expect("a day");
+    t.micros() as f64 / 1e6
+}
