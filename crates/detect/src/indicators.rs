@@ -264,6 +264,10 @@ pub fn load(
         let events = histories.get(&spec.id).map_or(&[][..], Vec::as_slice);
         // Every sighting and verdict known now (i64::MAX: none is "later").
         let Ok(subject) = e.subject(&v) else {
+            // Without decay nothing needs the score: matched as before.
+            if selection.decay == Decay::Off {
+                return Some(spec);
+            }
             inactive += 1;
             return None;
         };
