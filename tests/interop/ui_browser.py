@@ -95,7 +95,7 @@ class Checks:
         try:
             r = fn()
             ok = r is not False
-            detail = ""
+            detail = f" ({r})" if isinstance(r, str) else ""
         except Exception as e:  # noqa: BLE001 - every failure is reported, then we go on
             ok, r = False, None
             detail = f": {type(e).__name__}: {str(e).strip().splitlines()[0] if str(e).strip() else ''}"
@@ -587,6 +587,7 @@ def scenario(check: Checks, b: Browser, base: str, collection_uuid: str | None, 
             while time.time() < deadline and nodes() <= before:
                 time.sleep(0.2)
             if nodes() > before:
+                d.execute_script("window.scrollTo(0, 0)")
                 b.shots += 1
                 d.save_screenshot(str(b.out / f"{b.shots:02d}-graph-expanded.png"))
                 return f"{before} -> {nodes()} nodes after expanding {tried[-1]}"
