@@ -465,6 +465,19 @@ def scenario(check: Checks, b: Browser, base: str, collection_uuid: str | None, 
     check("session cookie as the browser holds it: HttpOnly, SameSite=Strict, Path=/ui, hidden from scripts",
           cookie_in_browser)
 
+    def csp():
+        d.get(f"{base}/ui/")
+        ran = d.execute_script("""
+            window.__inline = false;
+            const s = document.createElement('script');
+            s.textContent = 'window.__inline = true';
+            document.head.appendChild(s);
+            return window.__inline;""")
+        assert ran is False, "an inline script added to the page ran: no CSP in force"
+        # ...while WebDriver's own scripts (how axe-core gets in) are not blocked.
+        assert d.execute_script("return 1 + 1") == 2
+    check("CSP in force: an inline <script> added to the page does not run; WebDriver's execute_script does", csp)
+
     # --- Search
     def search():
         d.get(f"{base}/ui/")
