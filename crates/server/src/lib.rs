@@ -124,6 +124,7 @@ impl Server {
         )?);
         let policy = Arc::new(policy);
         let api = sightline_api::ApiState::new(store.clone(), auth.clone(), policy.clone());
+        let validator = Arc::new(validator);
         // The web UI: same accounts and rights; Secure cookies under TLS.
         let ui =
             sightline_ui::UiState::new(store.clone(), auth.clone(), policy.clone(), tls.is_some())
@@ -134,14 +135,10 @@ impl Server {
                         ..sightline_ui::SessionConfig::default()
                     },
                     Arc::new(sightline_ui::SystemClock),
-                );
-        let state = AppState::new(
-            store.clone(),
-            Arc::new(validator),
-            auth.clone(),
-            policy,
-            taxii,
-        );
+                )
+                // Uploads pass the validator and bounds a TAXII POST does.
+                .with_import(validator.clone(), taxii.limits, &taxii.api_roots);
+        let state = AppState::new(store.clone(), validator, auth.clone(), policy, taxii);
         // Installs the recorder before the first request is counted.
         let _ = metrics::handle();
         let app = app(

@@ -138,6 +138,15 @@ impl Default for InputLimits {
     }
 }
 
+/// The checks a TAXII POST body (§5.5) passes before any object in it is
+/// validated: UTF-8, the shape bounds of `limits`, a JSON object holding an
+/// `objects` list of at most `max_objects_per_envelope` (a STIX bundle is
+/// one). For other ways in that must refuse what a POST would, the web UI's
+/// upload among them: the number of objects, or the error the POST gets.
+pub fn check_envelope(body: &[u8], limits: &InputLimits) -> Result<usize, TaxiiError> {
+    routes::envelope_objects(body, limits).map(|o| o.len())
+}
+
 /// Fuzzing entry (not an API): parses `query` (what follows `?`) as the TAXII
 /// filters of a request (§3.4) and, when they parse, checks a `next` cursor
 /// in them against a fixed key. Errors are the TAXII 400s a client would get;

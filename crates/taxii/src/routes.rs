@@ -536,16 +536,15 @@ fn detail_of(v: &Value, message: String) -> StatusDetail {
     }
 }
 
-/// Parses the envelope and validates each object (in parallel). 400 when the
-/// body is not JSON or nests deeper than `limits` allow, 413 when it holds a
-/// longer string or more objects than they allow, 422 when it is JSON but not
-/// an envelope.
-fn prepare(
-    validator: &Validator,
-    body: &[u8],
+/// The envelope's objects as raw JSON, once the body passed the checks that
+/// come before any validation: UTF-8, the shape bounds of `limits`, a JSON
+/// object with an `objects` list of at most `max_objects_per_envelope`
+/// (400, 413 or 422 as [`prepare`] documents). Also the web UI's upload
+/// gate ([`crate::check_envelope`]).
+pub(crate) fn envelope_objects<'a>(
+    body: &'a [u8],
     limits: &InputLimits,
-    budget: &sightline_stix::RegexBudget,
-) -> Result<Vec<Prepared>> {
+) -> Result<Vec<&'a RawValue>> {
     // JSON text is UTF-8 (RFC 8259 §8.1); checked first, since skipping over
     // a string does not look inside it.
     let body = std::str::from_utf8(body).map_err(|e| {
@@ -574,6 +573,20 @@ fn prepare(
             limits.max_objects_per_envelope
         )));
     }
+    Ok(objects)
+}
+
+/// Parses the envelope and validates each object (in parallel). 400 when the
+/// body is not JSON or nests deeper than `limits` allow, 413 when it holds a
+/// longer string or more objects than they allow, 422 when it is JSON but not
+/// an envelope.
+fn prepare(
+    validator: &Validator,
+    body: &[u8],
+    limits: &InputLimits,
+    budget: &sightline_stix::RegexBudget,
+) -> Result<Vec<Prepared>> {
+    let objects = envelope_objects(body, limits)?;
     Ok(objects
         .par_iter()
         .enumerate()

@@ -34,7 +34,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{Redirect, Response};
@@ -54,6 +54,7 @@ mod routes;
 mod session;
 mod throttle;
 mod timeline;
+mod upload;
 
 pub use error::UiError;
 pub use routes::{Asset, ASSETS};
@@ -79,6 +80,8 @@ pub struct UiState {
     throttle: Arc<LoginThrottle>,
     /// Cookies get `Secure` (the server speaks TLS).
     secure: bool,
+    /// Uploads (`upload.rs`, [`UiState::with_import`]); none: disabled.
+    import: Option<Arc<upload::ImportSettings>>,
 }
 
 impl UiState {
@@ -100,6 +103,7 @@ impl UiState {
             )),
             throttle: Arc::new(LoginThrottle::new(Arc::new(SystemClock))),
             secure: secure_cookies,
+            import: None,
         }
     }
 
@@ -139,6 +143,11 @@ pub fn router(state: UiState) -> Router {
         .route("/ui/objects/{id}/tree", get(org::tree))
         .route("/ui/campaigns", get(timeline::campaigns))
         .route("/ui/indicators", get(indicators::indicators))
+        .route("/ui/collections", get(upload::collections))
+        .route(
+            "/ui/collections/{id}/upload",
+            post(upload::upload).layer(DefaultBodyLimit::disable()),
+        )
         .route("/ui/assets/{name}", get(routes::asset))
         .route("/ui/{*rest}", get(routes::not_found))
         .layer(axum::middleware::from_fn(page_headers))

@@ -14,7 +14,9 @@ use serde_json::{json, Value};
 use sightline_interchange::{import, ImportOptions, Input};
 use sightline_stix::Validator;
 use sightline_store::{CollectionInfo, MemoryStore, Store};
-use sightline_taxii::{AccessPolicy, AuthError, Authenticator, Principal};
+use sightline_taxii::{
+    AccessPolicy, ApiRootConfig, AuthError, Authenticator, InputLimits, Principal,
+};
 use sightline_ui::{router, UiState, LOGIN_COOKIE, SESSION_COOKIE};
 use tower::ServiceExt;
 
@@ -216,13 +218,27 @@ fn app() -> Router {
     app_on(store())
 }
 
+/// The API root's `max_content_length` in these tests.
+const MAX_BODY: usize = 64 * 1024;
+
 fn app_on(store: Arc<dyn Store>) -> Router {
-    router(UiState::new(
-        store,
-        Arc::new(TestAuth),
-        Arc::new(TestPolicy),
-        false,
-    ))
+    // The server's validator checks patterns too (E141).
+    let validator =
+        Validator::new().with_pattern_checker(Box::new(sightline_pattern::StixPatternChecker));
+    let root = ApiRootConfig {
+        path: "api1".into(),
+        title: "API root".into(),
+        description: None,
+        max_content_length: MAX_BODY,
+        collections: vec![PUBLIC_C.into(), SECRET_C.into()],
+    };
+    router(
+        UiState::new(store, Arc::new(TestAuth), Arc::new(TestPolicy), false).with_import(
+            Arc::new(validator),
+            InputLimits::default(),
+            &[root],
+        ),
+    )
 }
 
 struct Answer {
@@ -624,4 +640,235 @@ async fn the_indicators_list_pages_by_keyset() {
     all.sort();
     all.dedup();
     assert_eq!(all.len(), 65);
+}
+
+/// A multipart upload form as a browser sends it.
+fn multipart(csrf: Option<&str>, file_name: &str, bundle: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----sightline-test-boundary";
+    let mut body = Vec::new();
+    if let Some(c) = csrf {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{c}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"bundle\"; filename=\"{file_name}\"\r\nContent-Type: application/json\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bundle);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn upload(
+    app: &Router,
+    session: &str,
+    collection: &str,
+    csrf: Option<&str>,
+    bundle: &[u8],
+    declare_length: bool,
+) -> Answer {
+    let (ctype, body) = multipart(csrf, &format!("feed {XSS}.json"), bundle);
+    let mut req = Request::post(format!("/ui/collections/{collection}/upload"))
+        .header(header::CONTENT_TYPE, ctype)
+        .header(header::COOKIE, format!("{SESSION_COOKIE}={session}"));
+    if declare_length {
+        req = req.header(header::CONTENT_LENGTH, body.len());
+    }
+    send(app, req.body(Body::from(body)).expect("request")).await
+}
+
+const NEW_ID: &str = "identity--e0000000-0000-4000-8000-000000000001";
+const NAMELESS_ID: &str = "identity--e0000000-0000-4000-8000-000000000002";
+const BAD_PATTERN_ID: &str = "indicator--e0000000-0000-4000-8000-000000000003";
+
+fn upload_bundle() -> Vec<u8> {
+    json!({"type": "bundle", "id": "bundle--e0000000-0000-4000-8000-0000000000ff", "objects": [
+        {"type": "identity", "spec_version": "2.1", "id": NEW_ID, "created": T, "modified": T,
+         "name": "Uploaded identity", "identity_class": "organization"},
+        // Already in public (the same JSON).
+        actor(CYCLE_A, "Cycle A"),
+        // STIX 2.1 §4.5: an identity needs a name (E101).
+        {"type": "identity", "spec_version": "2.1", "id": NAMELESS_ID, "created": T, "modified": T,
+         "identity_class": "organization"},
+        // §9: a pattern that does not parse (E141).
+        indicator(BAD_PATTERN_ID, "Broken", "[ipv4-addr:value = ", json!({})),
+    ]})
+    .to_string()
+    .into_bytes()
+}
+
+/// The collections page shows each caller's rights; only writers get the
+/// upload form (multipart, file input "bundle", the session's CSRF token).
+#[tokio::test]
+async fn the_collections_page_lists_rights_and_offers_upload_to_writers() {
+    let app = app();
+    let wendy = session(&app, "wendy", WENDY_PW).await;
+    let page = get(&app, "/ui/collections", &wendy).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_escaped("/ui/collections", &page.body);
+    assert_no_hidden("/ui/collections", &page.body);
+    let table = page.block("collections");
+    assert!(
+        table.contains("<td class=\"can-read\">yes</td><td class=\"can-write\">yes</td>"),
+        "{table}"
+    );
+    assert!(table.contains(&format!(
+        "<form class=\"upload\" method=\"post\" enctype=\"multipart/form-data\" action=\"/ui/collections/{PUBLIC_C}/upload\">"
+    )), "{table}");
+    assert!(table.contains("type=\"file\" name=\"bundle\""));
+    assert!(table.contains(&format!("name=\"csrf\" value=\"{}\"", page.csrf())));
+
+    let alice = session(&app, "alice", ALICE_PW).await;
+    let page = get(&app, "/ui/collections", &alice).await;
+    let table = page.block("collections");
+    assert!(table.contains("<td class=\"can-read\">yes</td><td class=\"can-write\">no</td>"));
+    assert!(!table.contains("class=\"upload\""));
+    assert_no_hidden("/ui/collections", &page.body);
+
+    let admin = session(&app, "admin", ADMIN_PW).await;
+    let page = get(&app, "/ui/collections", &admin).await;
+    assert_eq!(
+        page.block("collections")
+            .matches("class=\"upload\"")
+            .count(),
+        2
+    );
+}
+
+/// A writer's upload: stored in one transaction, the summary counts new,
+/// already stored and rejected objects, and each rejected object is listed
+/// with the validator's codes, pointers and messages.
+#[tokio::test]
+async fn a_writer_uploads_a_bundle_and_sees_each_rejection() {
+    let app = app();
+    let wendy = session(&app, "wendy", WENDY_PW).await;
+    let csrf = get(&app, "/ui/collections", &wendy).await.csrf();
+    let r = upload(&app, &wendy, PUBLIC_C, Some(&csrf), &upload_bundle(), true).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_escaped("upload result", &r.body);
+    let summary = r.block("import-summary");
+    for (class, n) in [
+        ("objects", 4),
+        ("new", 1),
+        ("duplicate", 1),
+        ("conflicts", 0),
+        ("rejected", 2),
+    ] {
+        assert!(
+            summary.contains(&format!("<td class=\"num {class}\">{n}</td>")),
+            "{class} {summary}"
+        );
+    }
+    let rejected = r.block("rejected");
+    assert!(
+        rejected.contains(NAMELESS_ID) && rejected.contains(BAD_PATTERN_ID),
+        "{rejected}"
+    );
+    assert!(
+        rejected.contains("<code class=\"code\">E101</code>"),
+        "{rejected}"
+    );
+    assert!(rejected.contains("<code>/name</code>"), "{rejected}");
+    assert!(
+        rejected.contains("<code class=\"code\">E141</code>"),
+        "{rejected}"
+    );
+    assert!(rejected.contains("<code>/pattern</code>"), "{rejected}");
+    assert!(!rejected.contains(NEW_ID));
+    // Stored: alice reads public.
+    let alice = session(&app, "alice", ALICE_PW).await;
+    let o = get(&app, &format!("/ui/objects/{NEW_ID}"), &alice).await;
+    assert_eq!(o.status, StatusCode::OK);
+    assert!(o.body.contains("Uploaded identity"));
+    // Again: everything valid is already stored.
+    let r = upload(&app, &wendy, PUBLIC_C, Some(&csrf), &upload_bundle(), false).await;
+    assert!(r
+        .block("import-summary")
+        .contains("<td class=\"num duplicate\">2</td>"));
+}
+
+/// A reader may not upload (403, a page saying so), nor may anyone without
+/// the session's CSRF token; a collection the caller cannot see is a 404.
+/// Nothing is stored by any of them.
+#[tokio::test]
+async fn uploads_are_refused_to_readers_and_without_the_csrf_token() {
+    let app = app();
+    let alice = session(&app, "alice", ALICE_PW).await;
+    let csrf = get(&app, "/ui/collections", &alice).await.csrf();
+    let r = upload(&app, &alice, PUBLIC_C, Some(&csrf), &upload_bundle(), true).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert!(
+        r.body.contains("may read the collection") && r.body.contains("not write to it"),
+        "{}",
+        r.body
+    );
+
+    let wendy = session(&app, "wendy", WENDY_PW).await;
+    let good = get(&app, "/ui/collections", &wendy).await.csrf();
+    for csrf in [None, Some("f".repeat(64)), Some(csrf.clone())] {
+        let r = upload(
+            &app,
+            &wendy,
+            PUBLIC_C,
+            csrf.as_deref(),
+            &upload_bundle(),
+            true,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{csrf:?}");
+        assert!(!r.body.contains("import-summary"));
+    }
+    // wendy may neither read nor write secret: not revealed.
+    let r = upload(&app, &wendy, SECRET_C, Some(&good), &upload_bundle(), true).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let admin = session(&app, "admin", ADMIN_PW).await;
+    assert_eq!(
+        get(&app, &format!("/ui/objects/{NEW_ID}"), &admin)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+/// Over the API root's max_content_length (declared or not), 413; a body
+/// TAXII refuses (not an envelope: 422) is refused the same way; nothing stored.
+#[tokio::test]
+async fn oversize_and_malformed_uploads_are_refused_like_a_taxii_post() {
+    let app = app();
+    let wendy = session(&app, "wendy", WENDY_PW).await;
+    let csrf = get(&app, "/ui/collections", &wendy).await.csrf();
+    let mut big =
+        json!({"type": "bundle", "id": "bundle--e0000000-0000-4000-8000-0000000000fe", "objects": [
+        {"type": "identity", "spec_version": "2.1", "id": NEW_ID, "created": T, "modified": T,
+         "name": "x".repeat(MAX_BODY), "identity_class": "organization"}]})
+        .to_string()
+        .into_bytes();
+    for declared in [true, false] {
+        let r = upload(&app, &wendy, PUBLIC_C, Some(&csrf), &big, declared).await;
+        assert_eq!(
+            r.status,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "declared {declared}: {}",
+            r.body
+        );
+    }
+    // Far past the form's slack too, not declared: cut off while streaming.
+    big.extend(std::iter::repeat_n(b' ', 4 * MAX_BODY));
+    let r = upload(&app, &wendy, PUBLIC_C, Some(&csrf), &big, false).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let r = upload(&app, &wendy, PUBLIC_C, Some(&csrf), b"[1, 2]", true).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = upload(&app, &wendy, PUBLIC_C, Some(&csrf), b"{not json", true).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    let admin = session(&app, "admin", ADMIN_PW).await;
+    assert_eq!(
+        get(&app, &format!("/ui/objects/{NEW_ID}"), &admin)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 }
