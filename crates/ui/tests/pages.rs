@@ -144,7 +144,11 @@ fn store() -> Arc<dyn Store> {
 
 /// The fixture plus `extra` objects in `public`.
 fn store_with(extra: Vec<Value>) -> Arc<dyn Store> {
-    let store: Arc<dyn Store> = Arc::new(MemoryStore::new());
+    fill(Arc::new(MemoryStore::new()), extra)
+}
+
+/// Loads the fixture (and `extra` in `public`) into an empty `store`.
+fn fill(store: Arc<dyn Store>, extra: Vec<Value>) -> Arc<dyn Store> {
     for (id, alias, title) in [
         (PUBLIC_C, "public", format!("Public {XSS}")),
         (SECRET_C, "secret", "Secret collection".to_owned()),
@@ -871,4 +875,65 @@ async fn oversize_and_malformed_uploads_are_refused_like_a_taxii_post() {
             .status,
         StatusCode::NOT_FOUND
     );
+}
+
+/// Every page of this file, for a reader and an administrator: 200, escaped,
+/// and for the reader nothing from a collection she may not read.
+async fn every_page_renders(app: &Router) {
+    let alice = session(app, "alice", ALICE_PW).await;
+    let admin = session(app, "admin", ADMIN_PW).await;
+    let pages = [
+        "/ui/".to_owned(),
+        format!("/ui/objects/{BUREAU_121}/tree"),
+        format!("/ui/objects/{LAB_110}/tree"),
+        "/ui/campaigns".to_owned(),
+        "/ui/indicators".to_owned(),
+        "/ui/indicators?observable=ipv4-addr&state=valid&min_confidence=1&sighted=yes".to_owned(),
+        "/ui/collections".to_owned(),
+    ];
+    for path in &pages {
+        let a = get(app, path, &alice).await;
+        assert_eq!(a.status, StatusCode::OK, "alice {path}: {}", a.body);
+        assert_no_hidden(path, &a.body);
+        assert_escaped(path, &a.body);
+        let a = get(app, path, &admin).await;
+        assert_eq!(a.status, StatusCode::OK, "admin {path}: {}", a.body);
+        assert_escaped(path, &a.body);
+    }
+    let home = get(app, "/ui/", &admin).await;
+    for id in ["latest", "latest-sightings", "top-indicators"] {
+        home.block(id);
+    }
+    assert!(home.block("top-indicators").contains("Hidden Indicator"));
+    let tree = get(app, &format!("/ui/objects/{BUREAU_121}/tree"), &admin).await;
+    assert!(tree.body.contains("Hidden Office") && tree.body.contains("Office 98"));
+    let t = get(app, "/ui/campaigns", &admin).await;
+    assert!(t.block("timeline").contains("Hidden Campaign"));
+    let i = get(app, "/ui/indicators?sighted=yes", &admin).await;
+    assert_eq!(
+        indicator_names(&i.body),
+        ["IP indicator", "File hash", "Hidden Indicator"]
+    );
+    let i = get(app, "/ui/indicators?sighted=yes", &alice).await;
+    assert_eq!(indicator_names(&i.body), ["IP indicator", "File hash"]);
+}
+
+#[tokio::test]
+async fn every_page_renders_for_a_reader_and_an_admin() {
+    every_page_renders(&app()).await;
+}
+
+/// The same on SQLite: the windows of the home page and the keyset pages of
+/// the indicators list rely only on the store's query contract.
+#[tokio::test]
+async fn every_page_renders_on_sqlite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let sqlite = sightline_store_sqlite::SqliteStore::open(dir.path()).expect("sqlite");
+    let app = app_on(fill(Arc::new(sqlite), vec![]));
+    every_page_renders(&app).await;
+    let alice = session(&app, "alice", ALICE_PW).await;
+    let home = get(&app, "/ui/", &alice).await;
+    let top = home.block("top-indicators");
+    assert!(top.find("IP indicator") < top.find("File hash"), "{top}");
+    assert!(home.block("latest").find("File hash") < home.block("latest").find("IP indicator"));
 }
