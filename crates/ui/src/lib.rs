@@ -27,7 +27,12 @@
 //!   node list works without scripts. Every asset is in [`ASSETS`]; together
 //!   they stay within the 600 KB.
 //! - Pages: object (`/ui/objects/{id}`), its graph (`…/graph`, `…/graph.json`)
-//!   and ATT&CK matrix (`…/matrix`, `…/matrix/layer.json`, a Navigator layer).
+//!   and ATT&CK matrix (`…/matrix`, `…/matrix/layer.json`, a Navigator layer);
+//!   the home page's activity (`dashboard.rs`), the organisation tree
+//!   (`…/tree`, `org.rs`), the campaign timeline (`/ui/campaigns`,
+//!   `timeline.rs`), the indicators list (`/ui/indicators`, `indicators.rs`),
+//!   collections and upload (`/ui/collections`, `upload.rs`: admitted or
+//!   refused as a TAXII POST; [`UiState::with_import`]).
 //!
 //! Store reads run on tokio's blocking pool. Not done yet: sessions shared
 //! between replicas.
