@@ -20,7 +20,7 @@
   expanded[seed] = true;
   var busy = false;
 
-  // Colours by type, readable on white (the labels are dark on light).
+  // Colours by type (style.css gives the filter's swatches the same).
   var colours = {
     'intrusion-set': '#c0392b', 'threat-actor': '#8e44ad', 'campaign': '#d35400',
     'malware': '#b7950b', 'tool': '#16a085', 'attack-pattern': '#2471a3',
@@ -40,6 +40,11 @@
       'width': 26, 'height': 26, 'border-width': 3, 'border-color': '#12355b',
       'font-weight': 'bold' } },
     { selector: 'node:selected', style: { 'border-width': 3, 'border-color': '#b35900' } },
+    // A crowded drawing names only the object, a hovered or selected node
+    // until zoomed in (`quiet`).
+    { selector: 'node.quiet', style: { 'label': '' } },
+    { selector: 'node.quiet[?seed], node.quiet:selected, node.quiet.hover', style: { 'label': 'data(label)' } },
+    { selector: 'node.hover, node:selected, node[?seed]', style: { 'z-index': 10 } },
     { selector: 'edge', style: {
       'width': 1, 'line-color': '#b0b0b0', 'curve-style': 'straight',
       'target-arrow-shape': 'triangle', 'target-arrow-color': '#b0b0b0',
@@ -190,10 +195,21 @@
     els.layout(opts).run();
   }
 
+  // More nodes than this drawn: labels only when zoomed in past QUIET_ZOOM.
+  var LABELS_MAX = 40, QUIET_ZOOM = 2, quietNow = null;
+  function quiet() {
+    var q = cy.nodes().not('.filtered').length > LABELS_MAX && cy.zoom() < QUIET_ZOOM;
+    if (q === quietNow) { return; }
+    quietNow = q;
+    cy.batch(function () { cy.nodes().toggleClass('quiet', q); });
+  }
+
   function refresh() {
     applyFilter();
     renderList();
     layout();
+    quietNow = null;
+    quiet();
   }
 
   function expand(id) {
@@ -218,6 +234,9 @@
   }
 
   cy.on('tap', 'node', function (e) { expand(e.target.id()); });
+  cy.on('zoom', quiet);
+  cy.on('mouseover', 'node', function (e) { e.target.addClass('hover'); });
+  cy.on('mouseout', 'node', function (e) { e.target.removeClass('hover'); });
   list.addEventListener('click', function (e) {
     var b = e.target.closest('button.expand');
     if (!b) { return; }

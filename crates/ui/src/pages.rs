@@ -645,7 +645,7 @@ pub(crate) fn graph(me: &SignedIn, v: &GraphView) -> Markup {
                     @for t in &v.types {
                         label.check {
                             input type="checkbox" name="type" value=(t) checked[shown(t)];
-                            " " (t)
+                            " " span class=(format!("swatch type-{}", class_part(t))) {} (t)
                         }
                         " "
                     }

@@ -614,10 +614,14 @@ pub(crate) fn resolve_one(g: &Graph<'_>, id: &str) -> Result<String, UiError> {
 
 /// Nodes expanded on a page without scripts (`expand`/`expanded`), at most.
 const MAX_EXPANDED: usize = 20;
+/// The graph view's node bound unless `limit` asks for more (up to the API's
+/// 2,000): the readable size, and a page of ~250 KB rather than 1 MB.
+pub(crate) const UI_NODE_LIMIT: usize = 500;
 
 /// The graph page's and graph.json's parameters: `depth` (1..=3), `types`
 /// (comma-separated) or `type` (repeated: the filter's checkboxes),
-/// `expanded` (comma-separated) and `expand` (one more), `limit`.
+/// `expanded` (comma-separated) and `expand` (one more), `limit` (1..=2,000,
+/// [`UI_NODE_LIMIT`] by default).
 #[derive(Debug, Default)]
 pub(crate) struct GraphParams {
     pub(crate) depth: u32,
@@ -632,7 +636,7 @@ impl GraphParams {
         let bad = |m: String| UiError::Api(sightline_api::ApiError::BadRequest(m));
         let mut p = GraphParams {
             depth: 1,
-            limit: DEFAULT_NODE_LIMIT,
+            limit: UI_NODE_LIMIT,
             ..Default::default()
         };
         let list = |v: &str, into: &mut Vec<String>| {
@@ -808,4 +812,49 @@ pub(crate) async fn graph_json(
     })
     .await?;
     Ok(([(CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+        p.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn graph_parameters() {
+        let p = GraphParams::parse(&[]).expect("defaults");
+        assert_eq!((p.depth, p.limit), (1, UI_NODE_LIMIT));
+        let p = GraphParams::parse(&pairs(&[
+            ("type", "malware"),
+            ("types", "tool, intrusion-set"),
+            ("type", "malware"),
+            ("expanded", "a,b"),
+            ("expand", "c"),
+            ("expand", "a"),
+            ("depth", "3"),
+            ("limit", "2000"),
+        ]))
+        .expect("parsed");
+        assert_eq!(p.types, ["intrusion-set", "malware", "tool"]);
+        assert_eq!(p.expanded, ["a", "b", "c"]);
+        assert_eq!((p.depth, p.limit), (3, 2_000));
+        for bad in [
+            ("depth", "0"),
+            ("depth", "4"),
+            ("limit", "0"),
+            ("limit", "2001"),
+        ] {
+            assert!(GraphParams::parse(&pairs(&[bad])).is_err(), "{bad:?}");
+        }
+        let many: Vec<(String, String)> =
+            (0..50).map(|i| ("expand".into(), i.to_string())).collect();
+        assert_eq!(
+            GraphParams::parse(&many).expect("many").expanded.len(),
+            MAX_EXPANDED
+        );
+    }
 }
