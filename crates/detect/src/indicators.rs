@@ -246,7 +246,7 @@ pub fn load(
     let mut inactive = 0;
     let mut verdicts_high = None;
     let mut next_change: Option<i64> = None;
-    let now_us = crate::sightings::now_micros();
+    let now_us = sightline_store::now_micros();
     let windows = match (&selection.lifecycle, source, store) {
         (Some(e), Source::Store, Some(s)) => {
             let h = sightline_lifecycle::bulk::histories(s, e.config(), &ids)?;

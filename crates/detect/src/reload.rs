@@ -161,7 +161,7 @@ fn poll(
         if let Some(s) = &store {
             let due = at
                 .next_change
-                .is_some_and(|t| crate::sightings::now_micros() >= t);
+                .is_some_and(|t| sightline_store::now_micros() >= t);
             let changed = indicators::changed_since(s.as_ref(), &selection, at.high.0, at.high.1)
                 .map(|c| c || due)
                 .and_then(|c| {

@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{json, Map, Value};
 use sightline_matcher::{time::parse_micros, Match, Observation};
-use sightline_store::{CollectionInfo, NewObject, PutOutcome, Store};
+use sightline_store::{now_micros, CollectionInfo, NewObject, PutOutcome, Store};
 
 use crate::DetectError;
 
@@ -480,12 +480,6 @@ fn rewrite_refs(m: &mut Map<String, Value>, ids: &HashMap<String, String>) {
             v => swap(v),
         }
     }
-}
-
-pub(crate) fn now_micros() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 /// RFC 3339 with milliseconds, as STIX timestamps are usually written.

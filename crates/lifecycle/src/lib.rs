@@ -80,6 +80,7 @@
 //! that moment; the score on 2026-01-11 is still 48.68.
 
 pub mod bulk;
+pub mod quality;
 mod config;
 mod score;
 pub mod verdict;

@@ -120,6 +120,10 @@ enum Command {
     /// Record an analyst's verdict on a sighting or indicator (a STIX opinion):
     /// true-positive renews it, false-positive and benign retire it.
     Verdict(cmd::verdict::Args),
+    /// Reports over the store: `report quality` (matches, verdicts and
+    /// precision per feed and per indicator type).
+    #[command(subcommand)]
+    Report(cmd::report::Command),
 }
 
 /// What a subcommand reports back; only `main` turns it into an exit code.
@@ -217,6 +221,7 @@ fn main() -> ExitCode {
         Command::Sightings(a) => cmd::sightings::run(&cli.data, a),
         Command::Warninglist(c) => cmd::warninglist::run(&cli.data, c),
         Command::Verdict(a) => cmd::verdict::run(&cli.data, a),
+        Command::Report(c) => cmd::report::run(&cli.data, c),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

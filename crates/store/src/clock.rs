@@ -51,7 +51,9 @@ impl DateAddedClock {
     }
 }
 
-fn now_micros() -> DateAdded {
+/// The wall clock in µs since the epoch (0 before 1970): the one helper for
+/// "now" in the store's unit, for every crate.
+pub fn now_micros() -> DateAdded {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))

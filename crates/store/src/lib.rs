@@ -31,7 +31,7 @@ pub mod refs;
 pub mod status;
 
 pub use accounts::{AccountStore, ApiToken, User};
-pub use clock::{format_date_added, parse_date_added, DateAdded, DateAddedClock};
+pub use clock::{format_date_added, now_micros, parse_date_added, DateAdded, DateAddedClock};
 pub use error::{Cause, Redacted, StoreError};
 pub use memory::MemoryStore;
 pub use query::{

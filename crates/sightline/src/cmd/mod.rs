@@ -11,6 +11,7 @@ pub mod matching;
 pub mod migrate;
 pub mod pattern;
 pub mod related;
+pub mod report;
 pub mod search;
 pub mod serve;
 pub mod sightings;
@@ -97,4 +98,19 @@ pub fn open_store_with(configured: Option<&str>, data: &Path) -> Result<Arc<dyn 
 pub fn validator() -> sightline_stix::Validator {
     sightline_stix::Validator::new()
         .with_pattern_checker(Box::new(sightline_pattern::StixPatternChecker))
+}
+
+/// `90d`, `12h`: whole days or hours, at least one, at most 100 years.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("{s:?}: expected a number of days or hours, like 90d or 12h");
+    let (n, unit) = s.split_at(s.len().saturating_sub(1));
+    let n: u64 = n.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "d" => n.checked_mul(86_400),
+        "h" => n.checked_mul(3_600),
+        _ => None,
+    }
+    .filter(|&v| v > 0 && v <= 100 * 366 * 86_400)
+    .ok_or_else(bad)?;
+    Ok(std::time::Duration::from_secs(secs))
 }

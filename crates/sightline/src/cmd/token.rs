@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use super::parse_duration;
 use crate::output::with_stdout;
 use crate::{Failure, Outcome};
 
@@ -28,21 +29,6 @@ pub enum Command {
         /// Only this user's tokens.
         user: Option<String>,
     },
-}
-
-/// `90d`, `12h`: whole days or hours, at least one, at most 100 years.
-fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let bad = || format!("{s:?}: expected a number of days or hours, like 90d or 12h");
-    let (n, unit) = s.split_at(s.len().saturating_sub(1));
-    let n: u64 = n.parse().map_err(|_| bad())?;
-    let secs = match unit {
-        "d" => n.checked_mul(86_400),
-        "h" => n.checked_mul(3_600),
-        _ => None,
-    }
-    .filter(|&v| v > 0 && v <= 100 * 366 * 86_400)
-    .ok_or_else(bad)?;
-    Ok(std::time::Duration::from_secs(secs))
 }
 
 /// Seconds since the epoch as RFC 3339 UTC; `-` for none.

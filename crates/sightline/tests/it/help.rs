@@ -42,6 +42,8 @@ const COMMANDS: &[&str] = &[
     "sightings",
     "warninglist",
     "verdict",
+    "report",
+    "report quality",
 ];
 
 fn help(command: &str) -> String {

@@ -17,6 +17,7 @@ mod help;
 mod matching;
 mod pattern_eval;
 mod postgres;
+mod report;
 mod serve;
 mod verdict;
 mod warninglist;

@@ -1,0 +1,249 @@
+//! The quality report (issue 16 §2, `sightline report quality`): per feed
+//! and per indicator type, how the indicators fared: how many matched
+//! (had sightings) since a time, the sightings counted, the analysts'
+//! verdicts, precision where verdicts exist, indicators never matched and
+//! stale ones (not active now).
+//!
+//! A feed is the indicator's `created_by_ref` (the identity a feed stamps
+//! on what it converts, or the producer's own), shown by name when the store
+//! has the identity. Three passes over the store (indicators, sightings,
+//! opinions; latest versions, paged), no query per indicator.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::Serialize;
+use serde_json::Value;
+use sightline_store::{ObjectQuery, ObjectReader, VersionFilter};
+
+use crate::score::{Evaluator, State, Subject, Verdict};
+use crate::verdict::VERDICT_PROPERTY;
+use crate::LifecycleError;
+
+const PAGE: usize = 5000;
+
+/// One row of the report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Row {
+    /// The feed (`created_by_ref`, with its name) or the observable type.
+    pub key: String,
+    pub indicators: u64,
+    /// Active now (the lifecycle's score at or above the active threshold).
+    pub active: u64,
+    /// Not active now: decayed, expired, revoked or judged false.
+    pub stale: u64,
+    /// Indicators with no sighting at all.
+    pub never_matched: u64,
+    /// Indicators with a sighting whose `last_seen` is at or after `since`.
+    pub matched: u64,
+    /// The `count` of those sightings, summed.
+    pub sightings: u64,
+    pub true_positive: u64,
+    pub false_positive: u64,
+    pub benign: u64,
+    /// true positives / (true + false positives), when there are any.
+    pub precision: Option<f64>,
+}
+
+/// The report: rows per feed and per observable type, and the totals.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Report {
+    /// µs since the epoch; sightings and verdicts before it are not counted.
+    pub since_us: i64,
+    pub now_us: i64,
+    pub by_feed: Vec<Row>,
+    pub by_type: Vec<Row>,
+    pub total: Row,
+}
+
+#[derive(Default)]
+struct Seen {
+    any: bool,
+    since: bool,
+    count: u64,
+}
+
+fn micros(v: &Value, field: &str) -> Option<i64> {
+    v.get(field)
+        .and_then(Value::as_str)
+        .and_then(|s| sightline_stix::Timestamp::parse(s).ok())
+        .map(|t| t.micros())
+}
+
+fn pass(
+    store: &dyn ObjectReader,
+    ty: &str,
+    f: &mut dyn FnMut(&Value),
+) -> Result<(), LifecycleError> {
+    let q = ObjectQuery {
+        types: vec![ty.to_owned()],
+        versions: VersionFilter::last(),
+        limit: PAGE,
+        ..ObjectQuery::default()
+    };
+    sightline_store::for_each_page(store, &q, |o| {
+        if let Ok(v) = serde_json::from_str::<Value>(o.raw) {
+            f(&v);
+        }
+        Ok::<(), LifecycleError>(())
+    })?;
+    Ok(())
+}
+
+/// The report over the whole store, sightings and verdicts counted from
+/// `since_us`, states judged at `now_us` with `eval`'s rules.
+pub fn report(
+    store: &dyn ObjectReader,
+    eval: &Evaluator,
+    since_us: i64,
+    now_us: i64,
+) -> Result<Report, LifecycleError> {
+    // Sightings per indicator.
+    let mut seen: HashMap<String, Seen> = HashMap::new();
+    pass(store, "sighting", &mut |v| {
+        let Some(of) = v.get("sighting_of_ref").and_then(Value::as_str) else {
+            return;
+        };
+        let last = micros(v, "last_seen")
+            .or_else(|| micros(v, "first_seen"))
+            .or_else(|| micros(v, "modified"));
+        let s = seen.entry(of.to_owned()).or_default();
+        s.any = true;
+        if last.is_some_and(|t| t >= since_us) {
+            s.since = true;
+            s.count += v.get("count").and_then(Value::as_u64).unwrap_or(1);
+        }
+    })?;
+    // Verdicts per indicator, since `since`, each opinion once.
+    let mut verdicts: HashMap<String, Vec<Verdict>> = HashMap::new();
+    pass(store, "opinion", &mut |v| {
+        let Some(verdict) = v
+            .get(VERDICT_PROPERTY)
+            .and_then(Value::as_str)
+            .and_then(Verdict::parse)
+        else {
+            return;
+        };
+        if micros(v, "created").is_none_or(|t| t < since_us) {
+            return;
+        }
+        let refs = v.get("object_refs").and_then(Value::as_array);
+        for r in refs.into_iter().flatten().filter_map(Value::as_str) {
+            if r.starts_with("indicator--") {
+                verdicts.entry(r.to_owned()).or_default().push(verdict);
+            }
+        }
+    })?;
+    // The feeds' names.
+    let mut names: HashMap<String, String> = HashMap::new();
+    pass(store, "identity", &mut |v| {
+        if let (Some(id), Some(n)) = (
+            v.get("id").and_then(Value::as_str),
+            v.get("name").and_then(Value::as_str),
+        ) {
+            names.insert(id.to_owned(), n.to_owned());
+        }
+    })?;
+    // The indicators: what the rows need of each (not their JSON).
+    struct Ind {
+        id: String,
+        feed: String,
+        ty: String,
+        subject: Option<Subject>,
+    }
+    let mut inds = Vec::new();
+    pass(store, "indicator", &mut |v| {
+        let Some(id) = v.get("id").and_then(Value::as_str) else {
+            return;
+        };
+        let feed = match v.get("created_by_ref").and_then(Value::as_str) {
+            Some(c) => match names.get(c) {
+                Some(n) => format!("{n} ({c})"),
+                None => c.to_owned(),
+            },
+            None => "(no created_by_ref)".to_owned(),
+        };
+        let ty = match v.get("pattern_type").and_then(Value::as_str) {
+            Some(t) if t != "stix" => format!("({t} pattern)"),
+            _ => v
+                .get("pattern")
+                .and_then(Value::as_str)
+                .and_then(crate::main_observable_type)
+                .unwrap_or_else(|| "(unparsed pattern)".to_owned()),
+        };
+        inds.push(Ind {
+            id: id.to_owned(),
+            feed,
+            ty,
+            subject: eval.subject(v).ok(),
+        });
+    })?;
+    // Renewals and verdicts decide what is active now.
+    let ids: HashSet<String> = inds.iter().map(|i| i.id.clone()).collect();
+    let histories = crate::bulk::histories(store, eval.config(), &ids)?;
+    let mut by_feed: BTreeMap<String, Row> = BTreeMap::new();
+    let mut by_type: BTreeMap<String, Row> = BTreeMap::new();
+    let mut total = Row {
+        key: "all".into(),
+        ..Row::default()
+    };
+    for Ind {
+        id,
+        feed,
+        ty,
+        subject,
+    } in inds
+    {
+        // Stale when not active now; a malformed indicator counts stale.
+        let events = histories.events.get(&id).map_or(&[][..], Vec::as_slice);
+        let active = subject.is_some_and(|s| {
+            eval.score(&eval.renew(s, events, now_us), now_us).state == State::Active
+        });
+        let s = seen.get(&id);
+        let judged = verdicts.get(&id).map_or(&[][..], Vec::as_slice);
+        for row in [
+            by_feed.entry(feed.clone()).or_insert_with(|| Row {
+                key: feed.clone(),
+                ..Row::default()
+            }),
+            by_type.entry(ty.clone()).or_insert_with(|| Row {
+                key: ty.clone(),
+                ..Row::default()
+            }),
+            &mut total,
+        ] {
+            row.indicators += 1;
+            if active {
+                row.active += 1;
+            } else {
+                row.stale += 1;
+            }
+            match s {
+                None => row.never_matched += 1,
+                Some(s) if s.since => {
+                    row.matched += 1;
+                    row.sightings += s.count;
+                }
+                Some(_) => {}
+            }
+            for v in judged {
+                match v {
+                    Verdict::TruePositive => row.true_positive += 1,
+                    Verdict::FalsePositive => row.false_positive += 1,
+                    Verdict::Benign => row.benign += 1,
+                }
+            }
+        }
+    }
+    let finish = |mut r: Row| {
+        let judged = r.true_positive + r.false_positive;
+        r.precision = (judged > 0).then(|| r.true_positive as f64 / judged as f64);
+        r
+    };
+    Ok(Report {
+        since_us,
+        now_us,
+        by_feed: by_feed.into_values().map(finish).collect(),
+        by_type: by_type.into_values().map(finish).collect(),
+        total: finish(total),
+    })
+}
