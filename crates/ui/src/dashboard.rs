@@ -351,6 +351,14 @@ pub(crate) fn named(id: &str, info: Option<&NodeInfo>) -> Markup {
 /// The three blocks, for the home page.
 pub(crate) fn markup(d: &Dashboard) -> Markup {
     html! {
+        nav.workbench aria-label="Workbench" {
+            h2 { "Workbench" }
+            ul {
+                li { a href="/ui/campaigns" { "Campaign timeline" } }
+                li { a href="/ui/indicators" { "Indicators" } }
+                li { a href="/ui/collections" { "Collections and import" } }
+            }
+        }
         section #latest aria-labelledby="h-latest" {
             h2 #h-latest { "Latest additions" }
             @if d.latest.is_empty() {

@@ -891,8 +891,11 @@ async fn every_page_renders(app: &Router) {
         "/ui/indicators?observable=ipv4-addr&state=valid&min_confidence=1&sighted=yes".to_owned(),
         "/ui/collections".to_owned(),
     ];
-    for path in &pages {
+    for (n, path) in pages.iter().enumerate() {
         let a = get(app, path, &alice).await;
+        if let Ok(d) = std::env::var("UI_DUMP") {
+            std::fs::write(format!("{d}/page{n}.html"), &a.body).expect("dump");
+        }
         assert_eq!(a.status, StatusCode::OK, "alice {path}: {}", a.body);
         assert_no_hidden(path, &a.body);
         assert_escaped(path, &a.body);
