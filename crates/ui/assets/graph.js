@@ -212,6 +212,21 @@
     quiet();
   }
 
+  // The form's `expanded` field follows, so Apply (another depth, say)
+  // keeps what was expanded here.
+  function remember() {
+    var form = document.getElementById('graph-form');
+    if (!form || !filter) { return; }
+    var field = form.querySelector('input[name=expanded]');
+    if (!field) {
+      field = document.createElement('input');
+      field.type = 'hidden';
+      field.name = 'expanded';
+      filter.appendChild(field);
+    }
+    field.value = Object.keys(expanded).filter(function (i) { return i !== seed; }).slice(0, 20).join(',');
+  }
+
   function expand(id) {
     if (busy || expanded[id]) { return; }
     var node = cy.getElementById(id);
@@ -228,6 +243,7 @@
         status.textContent = '';
         merge(data, node.data('depth'));
         refresh();
+        remember();
       })
       .catch(function (e) { status.textContent = 'Could not expand: ' + e.message; })
       .then(function () { busy = false; });
