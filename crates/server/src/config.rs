@@ -68,6 +68,11 @@ pub struct ServerConfig {
     /// Where audit records go, one JSON line each: `"stderr"` (default) or a
     /// file path (appended to, created 0600).
     pub audit_log: Option<String>,
+    /// Indicator lifecycle (issue 16): decay rules, thresholds, what
+    /// sightings and verdicts do (`sightline_lifecycle::LifecycleConfig`;
+    /// every setting has a built-in default).
+    #[serde(default)]
+    pub lifecycle: sightline_lifecycle::LifecycleConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -245,6 +250,7 @@ impl Default for ServerConfig {
             discovery_requires_auth: None,
             metrics_public: false,
             audit_log: None,
+            lifecycle: sightline_lifecycle::LifecycleConfig::default(),
         }
     }
 }
@@ -392,6 +398,10 @@ impl ServerConfig {
                     .map_err(|m| ServerError::Config(format!("collections.{c}: {m}")))?;
             }
         }
+        // Names the field: "lifecycle: rules[0].lifetime_days: …".
+        self.lifecycle
+            .validate()
+            .map_err(|e| ServerError::Config(e.to_string()))?;
         Ok(())
     }
 }
@@ -487,6 +497,21 @@ mod tests {
         assert_eq!(c.limits.default_page_size, 100);
         assert_eq!(c.api_roots[0].max_content_length, 100 << 20);
         assert!(c.collections["demo"].anonymous_read);
+    }
+
+    /// Issue 16 §4: a `[lifecycle]` that cannot work is refused naming the field.
+    #[test]
+    fn lifecycle_section_is_checked() {
+        let c = ServerConfig::parse("[lifecycle]\nactive_threshold = 40\n").expect("parse");
+        c.validate().expect("valid");
+        assert_eq!(c.lifecycle.active_threshold, 40.0);
+        let bad = "[lifecycle]\n[[lifecycle.rules]]\nname = \"ip\"\nlifetime_days = 0\nspeed = 1\n";
+        let c = ServerConfig::parse(bad).expect("parse");
+        let err = c
+            .validate()
+            .expect_err("a lifetime of 0 is refused")
+            .to_string();
+        assert!(err.contains("lifecycle: rules[0].lifetime_days"), "{err}");
     }
 
     #[test]
