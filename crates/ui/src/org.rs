@@ -67,10 +67,41 @@ fn query(direction: Direction) -> NeighbourQuery {
     }
 }
 
-/// `part-of` before `attributed-to`, then by name, then id.
+/// A name's sort key with its runs of digits as numbers, so "Liaison
+/// Office 91" comes before "Liaison Office 128".
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Part {
+    Num(u128),
+    Text(String),
+}
+
+fn natural(s: &str) -> Vec<Part> {
+    let mut out = Vec::new();
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        let digit = c.is_ascii_digit();
+        let end = rest
+            .find(|x: char| x.is_ascii_digit() != digit)
+            .unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(end);
+        out.push(match run.parse::<u128>() {
+            Ok(n) if digit => Part::Num(n),
+            _ => Part::Text(run.to_lowercase()),
+        });
+        rest = tail;
+    }
+    out
+}
+
+/// `part-of` before `attributed-to`, then by name (numbers as numbers), then id.
 fn order(ns: &mut [Neighbour]) {
     let rank = |n: &Neighbour| HIERARCHY.iter().position(|t| *t == n.via.label());
-    let name = |n: &Neighbour| n.presence.info().and_then(|i| i.name.clone());
+    let name = |n: &Neighbour| {
+        n.presence
+            .info()
+            .and_then(|i| i.name.as_deref())
+            .map(natural)
+    };
     ns.sort_by(|a, b| {
         (rank(a), name(a).is_none(), name(a), &a.id).cmp(&(
             rank(b),
@@ -233,4 +264,29 @@ fn page(me: &SignedIn, t: &Tree) -> Markup {
             ul #org-tree .tree { (item(&t.root, &t.current)) }
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_sort_with_numbers_as_numbers() {
+        let mut names = vec![
+            "Liaison Office 413",
+            "Liaison Office 128",
+            "Liaison Office 91",
+            "Lab 110",
+        ];
+        names.sort_by_key(|n| natural(n));
+        assert_eq!(
+            names,
+            [
+                "Lab 110",
+                "Liaison Office 91",
+                "Liaison Office 128",
+                "Liaison Office 413"
+            ]
+        );
+    }
 }

@@ -17,7 +17,9 @@
 //!   does), so the page can list each refused object with its diagnostics
 //!   (codes, JSON pointers, messages), not a summary line;
 //! - a write-only caller is not told which objects the collection already
-//!   held (new and already stored are one count), as in TAXII's status.
+//!   held (new and already stored are one count), as in TAXII's status;
+//! - the server's audit log gets a `post` line, as for TAXII (its
+//!   [`sightline_taxii::AuditNote`], with `ui` as the API root).
 //!
 //! The form carries the session's CSRF token like every other; a POST
 //! without it is a 403 and stores nothing.
@@ -352,7 +354,21 @@ pub(crate) async fn upload(
         rejected = report.rejected_count(),
         "web UI upload"
     );
-    Ok(html(result_page(&me, &info, &file, &report, can_read)))
+    let mut resp = html(result_page(&me, &info, &file, &report, can_read));
+    // The server's audit log records it as it does a TAXII POST ("ui" in
+    // place of an API root).
+    resp.extensions_mut().insert(sightline_taxii::AuditNote {
+        action: "post",
+        user: Some(me.principal.name.clone()),
+        api_root: "ui".into(),
+        collection: info.id.clone(),
+        total: report.object_count(),
+        success: report.new_count() + report.duplicate_count(),
+        failure: report.rejected_count() + report.conflict_count(),
+        status_id: None,
+        object: None,
+    });
+    Ok(resp)
 }
 
 fn result_page(

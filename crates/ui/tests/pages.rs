@@ -69,14 +69,15 @@ impl Authenticator for TestAuth {
             None => Ok(None),
             Some(h) if h == basic("alice", ALICE_PW) => p("alice", false),
             Some(h) if h == basic("wendy", WENDY_PW) => p("wendy", false),
+            Some(h) if h == basic("wanda", WENDY_PW) => p("wanda", false),
             Some(h) if h == basic("admin", ADMIN_PW) => p("admin", true),
             Some(_) => Err(AuthError::Invalid),
         }
     }
 }
 
-/// alice reads `public`; wendy reads and writes it; only the admin reads
-/// (and writes) `secret`.
+/// alice reads `public`; wendy reads and writes it; wanda only writes it
+/// (a submission inbox); only the admin reads (and writes) `secret`.
 struct TestPolicy;
 
 impl AccessPolicy for TestPolicy {
@@ -84,7 +85,7 @@ impl AccessPolicy for TestPolicy {
         who.is_some_and(|p| p.admin || ((p.name == "alice" || p.name == "wendy") && c == PUBLIC_C))
     }
     fn can_write(&self, who: Option<&Principal>, c: &str) -> bool {
-        who.is_some_and(|p| p.admin || (p.name == "wendy" && c == PUBLIC_C))
+        who.is_some_and(|p| p.admin || ((p.name == "wendy" || p.name == "wanda") && c == PUBLIC_C))
     }
 }
 
@@ -432,7 +433,9 @@ async fn the_org_tree_is_drawn_from_the_top_with_the_object_highlighted() {
     // before Bureau 121's next unit.
     assert!(at("Reconnaissance General Bureau") < at(">Bureau 121<"));
     assert!(at(">Bureau 121<") < at("Lab 110"));
-    assert!(at("Lab 110") < at("Office 98") && at("Office 98") < at("Liaison Office 128"));
+    assert!(at("Lab 110") < at("Office 98") && at("Office 98") < at("Liaison Office 91"));
+    // Numbers in names sort as numbers.
+    assert!(at("Liaison Office 91") < at("Liaison Office 128"));
     for unit in [
         "Unit 180",
         "Liaison Office 91",
@@ -675,6 +678,17 @@ async fn upload(
     bundle: &[u8],
     declare_length: bool,
 ) -> Answer {
+    let req = upload_request(session, collection, csrf, bundle, declare_length);
+    send(app, req).await
+}
+
+fn upload_request(
+    session: &str,
+    collection: &str,
+    csrf: Option<&str>,
+    bundle: &[u8],
+    declare_length: bool,
+) -> Request<Body> {
     let (ctype, body) = multipart(csrf, &format!("feed {XSS}.json"), bundle);
     let mut req = Request::post(format!("/ui/collections/{collection}/upload"))
         .header(header::CONTENT_TYPE, ctype)
@@ -682,7 +696,7 @@ async fn upload(
     if declare_length {
         req = req.header(header::CONTENT_LENGTH, body.len());
     }
-    send(app, req.body(Body::from(body)).expect("request")).await
+    req.body(Body::from(body)).expect("request")
 }
 
 const NEW_ID: &str = "identity--e0000000-0000-4000-8000-000000000001";
@@ -939,4 +953,49 @@ async fn every_page_renders_on_sqlite() {
     let top = home.block("top-indicators");
     assert!(top.find("IP indicator") < top.find("File hash"), "{top}");
     assert!(home.block("latest").find("File hash") < home.block("latest").find("IP indicator"));
+}
+
+/// A write-only caller (TAXII 2.1 §5.5, a submission inbox) may upload, but
+/// the summary does not tell it which objects the collection already held;
+/// the response carries the audit note the server's audit log records.
+#[tokio::test]
+async fn a_write_only_caller_is_not_told_what_was_already_stored() {
+    let app = app();
+    let wanda = session(&app, "wanda", WENDY_PW).await;
+    let page = get(&app, "/ui/collections", &wanda).await;
+    let table = page.block("collections");
+    assert!(table.contains("<td class=\"can-read\">no</td><td class=\"can-write\">yes</td>"));
+    assert!(table.contains("class=\"upload\""));
+    let r = upload(
+        &app,
+        &wanda,
+        PUBLIC_C,
+        Some(&page.csrf()),
+        &upload_bundle(),
+        true,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let summary = r.block("import-summary");
+    // New and already stored (Cycle A) are one count.
+    assert!(
+        summary.contains("<td class=\"num stored\">2</td>"),
+        "{summary}"
+    );
+    assert!(!summary.contains("Already stored") && !summary.contains("class=\"num new\""));
+    // The server's audit log records the upload from this note.
+    let req = upload_request(&wanda, PUBLIC_C, Some(&page.csrf()), &upload_bundle(), true);
+    let resp = app.clone().oneshot(req).await.expect("response");
+    let note = resp
+        .extensions()
+        .get::<sightline_taxii::AuditNote>()
+        .expect("an audit note");
+    assert_eq!(
+        (note.action, note.user.as_deref(), note.collection.as_str()),
+        ("post", Some("wanda"), PUBLIC_C)
+    );
+    assert_eq!((note.total, note.success, note.failure), (4, 2, 2));
+    // She may not read public: the home page shows none of it.
+    let home = get(&app, "/ui/", &wanda).await;
+    assert!(!home.body.contains("Uploaded identity") && !home.body.contains("Cycle A"));
 }
