@@ -1,0 +1,523 @@
+//! The pullers against a scripted TAXII 2.1 server on 127.0.0.1 (TAXII 2.1
+//! §5.4 Get Objects: `added_after`, `limit`, `next`, `more`, the
+//! `X-TAXII-Date-Added-First/Last` headers) and its misbehaviours (digest §5.3).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sightline_store::{MemoryStore, ObjectQuery, Store, VersionReader};
+
+use crate::http::Retry;
+use crate::registry;
+use crate::testserver::{Reply, Req, TestServer};
+use crate::{sync_feed, FeedConfig, FeedKind, SyncOptions};
+
+fn validator() -> sightline_stix::Validator {
+    sightline_stix::Validator::new()
+        .with_pattern_checker(Box::new(sightline_pattern::StixPatternChecker))
+}
+
+fn opts() -> SyncOptions {
+    SyncOptions {
+        full: false,
+        retry: Retry {
+            attempts: 3,
+            base: Duration::from_millis(10),
+            max_wait: Duration::from_secs(2),
+        },
+    }
+}
+
+/// An indicator numbered `n`, with a `modified` of its own.
+fn indicator(n: usize) -> String {
+    format!(
+        r#"{{"type":"indicator","spec_version":"2.1","id":"indicator--{:08x}-0000-4000-8000-000000000000","created":"2024-01-01T00:00:00.000Z","modified":"2024-01-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '10.0.0.{}']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}}"#,
+        n,
+        n % 250
+    )
+}
+
+/// `date_added` of object `n`: distinct and increasing.
+fn date_added(n: usize) -> String {
+    format!("2024-02-01T00:00:{:02}.{:06}Z", n / 1000, n % 1000)
+}
+
+/// How the fake server misbehaves.
+#[derive(Default, Clone, Copy)]
+struct Quirks {
+    /// Never send X-TAXII-Date-Added-First/Last.
+    no_headers: bool,
+    /// Answer everything from the start whatever `added_after` says.
+    ignore_added_after: bool,
+    /// Page by `added_after` only: `more` without `next`.
+    no_next: bool,
+    /// Refuse the `next` token "3" (issued before a restart that forgot it).
+    forget_next: bool,
+}
+
+/// A TAXII collection of `objects` served at /api1/collections/c/, paged
+/// by `limit` (default 3) with `next` = the offset.
+struct Fake {
+    objects: Arc<Mutex<Vec<String>>>,
+    server: TestServer,
+}
+
+fn fake(quirks: Quirks) -> Fake {
+    let objects: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
+    let objs = objects.clone();
+    let server = TestServer::start(move |r: &Req| {
+        let all = objs.lock().map(|o| o.clone()).unwrap_or_default();
+        let start = match r.param("added_after") {
+            Some(a) if !quirks.ignore_added_after => all
+                .iter()
+                .enumerate()
+                .take_while(|(i, _)| date_added(*i).as_str() <= a)
+                .count(),
+            _ => 0,
+        };
+        let limit: usize = r.param("limit").and_then(|l| l.parse().ok()).unwrap_or(3);
+        let offset = match r.param("next") {
+            Some("3") if quirks.forget_next => return Reply::status(404, "unknown next"),
+            Some(n) => match n.parse::<usize>() {
+                Ok(v) => v,
+                Err(_) => return Reply::status(400, "bad next"),
+            },
+            None => start,
+        };
+        if r.path.ends_with("/manifest/") {
+            let entries: Vec<String> = (start..all.len())
+                .map(|i| {
+                    let v: serde_json::Value = serde_json::from_str(&all[i]).unwrap_or_default();
+                    format!(
+                        r#"{{"id":{},"date_added":"{}","version":"x","media_type":"application/stix+json;version=2.1"}}"#,
+                        v["id"],
+                        date_added(i)
+                    )
+                })
+                .collect();
+            return Reply::taxii(&format!(r#"{{"objects":[{}]}}"#, entries.join(",")));
+        }
+        let end = (offset + limit).min(all.len());
+        let page = &all[offset.min(end)..end];
+        let more = end < all.len();
+        let next = if more && !quirks.no_next {
+            format!(r#","next":"{end}""#)
+        } else {
+            String::new()
+        };
+        let mut reply = Reply::taxii(&format!(
+            r#"{{"more":{more}{next},"objects":[{}]}}"#,
+            page.join(",")
+        ));
+        if !quirks.no_headers && !page.is_empty() {
+            reply = reply
+                .header("X-TAXII-Date-Added-First", &date_added(offset))
+                .header("X-TAXII-Date-Added-Last", &date_added(end - 1));
+        }
+        reply
+    });
+    Fake { objects, server }
+}
+
+impl Fake {
+    fn add(&self, range: std::ops::Range<usize>) {
+        if let Ok(mut o) = self.objects.lock() {
+            o.extend(range.map(indicator));
+        }
+    }
+    fn feed(&self) -> FeedConfig {
+        FeedConfig::new(
+            "p",
+            FeedKind::Taxii,
+            &format!("{}/api1/collections/c/", self.server.base),
+        )
+    }
+}
+
+fn count(store: &dyn Store, coll: &str, ty: &str) -> usize {
+    let Ok(Some(c)) = store.collection(coll) else {
+        return 0;
+    };
+    let q = ObjectQuery {
+        collection: Some(c.id),
+        types: vec![ty.to_owned()],
+        versions: sightline_store::VersionFilter::all(),
+        limit: 100_000,
+        ..ObjectQuery::default()
+    };
+    store.query(&q).map(|p| p.items.len()).unwrap_or(0)
+}
+
+/// TAXII 2.1 §5.4: the first run pages with `next` through everything,
+/// sending `match[version]=all`; the second sends `added_after` = the last
+/// page's X-TAXII-Date-Added-Last (verbatim) and gets only the new objects.
+#[test]
+fn incremental_pull_by_next_then_added_after() {
+    let f = fake(Quirks::default());
+    f.add(0..10);
+    let store = MemoryStore::new();
+    let r = sync_feed(&store, &validator(), &f.feed(), &opts()).expect("sync");
+    assert_eq!(r.error, None);
+    assert_eq!((r.counts.new, r.counts.pages), (10, 4));
+    assert_eq!(count(&store, "feed-p", "indicator"), 10);
+    assert_eq!(
+        count(&store, "feed-p", "identity"),
+        1,
+        "the feed's identity"
+    );
+    let st = registry::state(&store, "p").expect("state");
+    assert_eq!(st.cursor.as_deref(), Some(date_added(9).as_str()));
+    assert_eq!(st.pending_next, None);
+    let reqs = f.server.requests();
+    assert!(reqs
+        .iter()
+        .all(|q| q.param("match[version]") == Some("all")));
+    assert_eq!(reqs[1].param("next"), Some("3"));
+    assert_eq!(reqs[0].header("accept"), Some(crate::taxii::TAXII_MEDIA));
+
+    f.add(10..12);
+    let r = sync_feed(&store, &validator(), &f.feed(), &opts()).expect("sync 2");
+    assert_eq!((r.counts.new, r.counts.duplicate), (2, 0));
+    let last = f.server.requests();
+    let q = &last[reqs.len()];
+    assert_eq!(q.param("added_after"), Some(date_added(9).as_str()));
+    assert_eq!(count(&store, "feed-p", "indicator"), 12);
+    // --full reads everything again; nothing is stored twice.
+    let full = SyncOptions {
+        full: true,
+        ..opts()
+    };
+    let r = sync_feed(&store, &validator(), &f.feed(), &full).expect("full");
+    assert_eq!((r.counts.new, r.counts.duplicate), (0, 12));
+}
+
+/// Digest §5.1: `more` without `next` pages by `added_after` = the page's
+/// X-TAXII-Date-Added-Last, with the other parameters unchanged.
+#[test]
+fn paging_by_added_after_when_no_next() {
+    let f = fake(Quirks {
+        no_next: true,
+        ..Quirks::default()
+    });
+    f.add(0..7);
+    let store = MemoryStore::new();
+    let r = sync_feed(&store, &validator(), &f.feed(), &opts()).expect("sync");
+    assert_eq!(r.error, None);
+    assert_eq!(r.counts.new, 7);
+    let reqs = f.server.requests();
+    assert_eq!(reqs[1].param("added_after"), Some(date_added(2).as_str()));
+}
+
+/// A server that ignores `added_after` (digest §5.3, mitre/cti#40): the
+/// second run re-reads everything as duplicates, warns, and ends.
+#[test]
+fn a_server_ignoring_added_after_does_not_loop() {
+    let f = fake(Quirks {
+        ignore_added_after: true,
+        ..Quirks::default()
+    });
+    f.add(0..5);
+    let store = MemoryStore::new();
+    let r = sync_feed(&store, &validator(), &f.feed(), &opts()).expect("sync");
+    assert_eq!(r.counts.new, 5);
+    let r = sync_feed(&store, &validator(), &f.feed(), &opts()).expect("sync 2");
+    assert_eq!(r.error, None);
+    assert_eq!((r.counts.new, r.counts.duplicate), (0, 5));
+    assert!(
+        r.warnings.iter().any(|w| w.contains("ignores added_after")),
+        "{:?}",
+        r.warnings
+    );
+    // Worse: no `next` either, so paging by `added_after` would start over
+    // forever. A page that does not move past what was sent ends the run.
+    let g = fake(Quirks {
+        ignore_added_after: true,
+        no_next: true,
+        ..Quirks::default()
+    });
+    g.add(0..5);
+    let store = MemoryStore::new();
+    let r = sync_feed(&store, &validator(), &g.feed(), &opts()).expect("sync");
+    assert_eq!(r.error, None);
+    assert_eq!(
+        r.counts.new, 3,
+        "the first page; the second was the same again"
+    );
+    assert_eq!(g.server.requests().len(), 2);
+    assert!(
+        r.warnings.iter().any(|w| w.contains("run stopped")),
+        "{:?}",
+        r.warnings
+    );
+}
+
+/// Missing X-TAXII-Date-Added-Last (Azure-Sentinel#12234): the cursor
+/// comes from the manifest's `date_added` of the page's objects.
+#[test]
+fn missing_headers_fall_back_to_the_manifest() {
+    let f = fake(Quirks {
+        no_headers: true,
+        ..Quirks::default()
+    });
+    f.add(0..4);
+    let store = MemoryStore::new();
+    let r = sync_feed(&store, &validator(), &f.feed(), &opts()).expect("sync");
+    assert_eq!((r.error, r.counts.new), (None, 4));
+    let st = registry::state(&store, "p").expect("state");
+    assert_eq!(st.cursor.as_deref(), Some(date_added(3).as_str()));
+    assert!(f
+        .server
+        .requests()
+        .iter()
+        .any(|q| q.path.ends_with("/manifest/")));
+}
+
+/// A crash mid-run: the state committed with page 1 holds the `next` of
+/// page 2 and the run's `added_after`; the next sync resumes there. When
+/// the server no longer knows that `next` (404), the run restarts from the
+/// committed cursor (digest §5.3), re-reading at most what it had.
+#[test]
+fn resume_and_expired_next() {
+    let f = fake(Quirks::default());
+    f.add(0..9);
+    let store = MemoryStore::new();
+    // What a crash after page 1 leaves behind.
+    let st = registry::FeedState {
+        cursor: Some(date_added(2)),
+        pending_next: Some("3".into()),
+        pending_added_after: None,
+        ..Default::default()
+    };
+    registry::save_state(&store, "p", &st).expect("state");
+    let r = sync_feed(&store, &validator(), &f.feed(), &opts()).expect("resume");
+    assert_eq!(r.counts.new, 6, "objects 3..9 only");
+    assert_eq!(f.server.requests()[0].param("next"), Some("3"));
+    assert_eq!(
+        f.server.requests()[0].param("added_after"),
+        None,
+        "the run's own params"
+    );
+
+    let g = fake(Quirks {
+        forget_next: true,
+        ..Quirks::default()
+    });
+    g.add(0..9);
+    let store = MemoryStore::new();
+    registry::save_state(&store, "p", &st).expect("state");
+    let r = sync_feed(&store, &validator(), &g.feed(), &opts()).expect("restart");
+    assert_eq!(r.error, None);
+    assert_eq!(r.counts.new, 6);
+    assert!(
+        r.warnings.iter().any(|w| w.contains("next token")),
+        "{:?}",
+        r.warnings
+    );
+    let reqs = g.server.requests();
+    assert_eq!(reqs[1].param("added_after"), Some(date_added(2).as_str()));
+}
+
+/// Bad answers: each is recorded in the state, nothing committed is lost,
+/// and the next run succeeds.
+#[test]
+fn bad_answers_are_recorded_and_retried_later() {
+    type Case = (&'static str, fn() -> Reply, &'static str);
+    let cases: [Case; 5] = [
+        ("500", || Reply::status(500, "boom"), "HTTP 500"),
+        (
+            "garbage",
+            || Reply::taxii("{\"objects\": [nope"),
+            "not a TAXII envelope",
+        ),
+        (
+            "media type",
+            || {
+                let mut r = Reply::taxii(r#"{"objects":[]}"#);
+                r.headers = vec![("Content-Type".into(), "text/html".into())];
+                r
+            },
+            "media type",
+        ),
+        (
+            "truncated",
+            || Reply {
+                truncate_to: Some(10),
+                ..Reply::taxii(&format!(r#"{{"objects":[{}]}}"#, indicator(77)))
+            },
+            "",
+        ),
+        (
+            "timeout",
+            || Reply {
+                delay: Duration::from_secs(3),
+                ..Reply::taxii(r#"{"objects":[]}"#)
+            },
+            "timed out",
+        ),
+    ];
+    for (name, bad, expect) in cases {
+        let f = fake(Quirks::default());
+        f.add(0..6);
+        let store = MemoryStore::new();
+        let mut feed = f.feed();
+        feed.timeout_secs = Some(1);
+        feed.limit = Some(3);
+        // A good first run.
+        sync_feed(&store, &validator(), &feed, &opts()).expect("first");
+        f.add(6..8);
+        // The same URL, now misbehaving.
+        let broken = TestServer::start(move |_: &Req| bad());
+        let mut bfeed = feed.clone();
+        bfeed.url = format!("{}/api1/collections/c/", broken.base);
+        let r = sync_feed(&store, &validator(), &bfeed, &opts()).expect(name);
+        let err = r.error.clone().unwrap_or_default();
+        assert!(err.contains(expect), "{name}: {err}");
+        let st = registry::state(&store, "p").expect("state");
+        assert_eq!(st.outcome.as_deref(), Some("error"), "{name}");
+        assert_eq!(st.consecutive_failures, 1, "{name}");
+        assert_eq!(
+            st.cursor.as_deref(),
+            Some(date_added(5).as_str()),
+            "{name}: cursor kept"
+        );
+        assert_eq!(
+            count(&store, "feed-p", "indicator"),
+            6,
+            "{name}: nothing lost"
+        );
+        let r = sync_feed(&store, &validator(), &feed, &opts()).expect("again");
+        assert_eq!((r.error, r.counts.new), (None, 2), "{name}");
+        let st = registry::state(&store, "p").expect("state");
+        assert_eq!(
+            (st.outcome.as_deref(), st.consecutive_failures),
+            (Some("ok"), 0)
+        );
+    }
+}
+
+/// 429 and 503 are retried, waiting what `Retry-After` says (RFC 9110
+/// §10.2.3); a 503 without it backs off.
+#[test]
+fn retry_after_is_honoured() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = calls.clone();
+    let server = TestServer::start(move |_: &Req| match c.fetch_add(1, Ordering::SeqCst) {
+        0 => Reply::status(429, "slow down").header("Retry-After", "1"),
+        1 => Reply::status(503, "busy"),
+        _ => Reply::taxii(&format!(r#"{{"objects":[{}]}}"#, indicator(1)))
+            .header("X-TAXII-Date-Added-Last", "2024-01-01T00:00:00.000001Z"),
+    });
+    let feed = FeedConfig::new(
+        "p",
+        FeedKind::Taxii,
+        &format!("{}/r/collections/c/", server.base),
+    );
+    let mut fetch = crate::http::Fetcher::new(&feed, opts().retry).expect("fetcher");
+    let r = fetch
+        .get(&format!("{}/x", server.base), &[], "a/b")
+        .expect("get");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        fetch.slept,
+        vec![Duration::from_secs(1), Duration::from_millis(20)]
+    );
+}
+
+/// One invalid object is counted with its diagnostics; the rest of the
+/// page is stored.
+#[test]
+fn one_bad_object_does_not_reject_the_page() {
+    let f = fake(Quirks::default());
+    f.add(0..2);
+    if let Ok(mut o) = f.objects.lock() {
+        o.push(r#"{"type":"indicator","id":"indicator--nope"}"#.into());
+        o.push("42".into());
+    }
+    let store = MemoryStore::new();
+    let mut feed = f.feed();
+    feed.limit = Some(10);
+    let r = sync_feed(&store, &validator(), &feed, &opts()).expect("sync");
+    assert_eq!((r.counts.new, r.counts.rejected), (2, 2));
+    let st = registry::state(&store, "p").expect("state");
+    assert_eq!(st.rejections.len(), 2);
+    assert_eq!(st.rejections[0].id.as_deref(), Some("indicator--nope"));
+    assert!(!st.rejections[0].errors.is_empty());
+}
+
+/// Basic and Bearer credentials come from the environment variables named.
+#[test]
+fn credentials_from_the_environment() {
+    let f = fake(Quirks::default());
+    f.add(0..1);
+    let store = MemoryStore::new();
+    let mut feed = f.feed();
+    feed.token_env = Some("SIGHTLINE_FEEDS_TEST_TOKEN_UNSET".into());
+    let r = sync_feed(&store, &validator(), &feed, &opts()).expect("sync");
+    assert!(r
+        .error
+        .unwrap_or_default()
+        .contains("SIGHTLINE_FEEDS_TEST_TOKEN_UNSET"));
+    // PATH is always set: it stands in for a token variable.
+    let path = std::env::var("PATH").unwrap_or_default();
+    feed.token_env = Some("PATH".into());
+    let r = sync_feed(&store, &validator(), &feed, &opts()).expect("sync");
+    assert_eq!(r.error, None);
+    let want = format!("Bearer {path}");
+    assert!(f
+        .server
+        .requests()
+        .iter()
+        .all(|q| q.header("authorization") == Some(want.as_str())));
+}
+
+/// CSV from an http URL: refanged values, a re-sync stores nothing new, a
+/// changed description is a new version of the same indicator.
+#[test]
+fn csv_over_http_dedups_and_updates() {
+    let body = Arc::new(Mutex::new(String::from(
+        "# comment\nurl,desc\nhxxp://evil[.]example/a,first\n1.2.3[.]4,second\nnot valid,x\n",
+    )));
+    let b = body.clone();
+    let server = TestServer::start(move |_: &Req| {
+        let mut r = Reply::status(200, &b.lock().map(|s| s.clone()).unwrap_or_default());
+        r.headers = vec![("Content-Type".into(), "text/csv".into())];
+        r
+    });
+    let mut feed = FeedConfig::new("list", FeedKind::Csv, &format!("{}/list.csv", server.base));
+    feed.csv.description_column = Some(2);
+    feed.csv.confidence = Some(70);
+    let store = MemoryStore::new();
+    let r = sync_feed(&store, &validator(), &feed, &opts()).expect("sync");
+    assert_eq!((r.counts.new, r.counts.rejected), (2, 1), "{r:?}");
+    let id = crate::csv::indicator_id(
+        "list",
+        crate::csv::IndicatorType::Url,
+        "http://evil.example/a",
+    );
+    let v = store.versions(&id, None).expect("versions");
+    assert_eq!(v.len(), 1);
+    let o: serde_json::Value = serde_json::from_str(&v[0].raw).expect("json");
+    assert_eq!(o["pattern"], "[url:value = 'http://evil.example/a']");
+    assert_eq!(o["created_by_ref"], crate::feed_identity_id("list"));
+    assert_eq!(o["x_sightline_feed"], "list");
+    assert_eq!(o["confidence"], 70);
+
+    let r = sync_feed(&store, &validator(), &feed, &opts()).expect("resync");
+    assert_eq!(
+        (r.counts.new, r.counts.duplicate, r.counts.updated),
+        (0, 2, 0)
+    );
+
+    if let Ok(mut s) = body.lock() {
+        *s = s.replace("first", "changed");
+    }
+    std::thread::sleep(Duration::from_millis(2)); // a later `modified`
+    let r = sync_feed(&store, &validator(), &feed, &opts()).expect("update");
+    assert_eq!((r.counts.updated, r.counts.duplicate), (1, 1));
+    let v = store.versions(&id, None).expect("versions");
+    assert_eq!(v.len(), 2);
+    let o2: serde_json::Value = serde_json::from_str(&v[1].raw).expect("json");
+    assert_eq!(o2["created"], o["created"]);
+    assert_eq!(o2["description"], "changed");
+}
