@@ -265,12 +265,18 @@
     });
   }
 
+  // The page carries what it lists (data-graph); else ask graph.json.
   var extra = expandedParam ? '&expanded=' + encodeURIComponent(expandedParam) : '';
-  fetch(jsonUrl(seed, depth, extra), { credentials: 'same-origin', headers: { 'Accept': 'application/json' } })
-    .then(function (r) {
-      if (!r.ok) { throw new Error('the server answered ' + r.status); }
-      return r.json();
-    })
+  var embedded = box.getAttribute('data-graph');
+  var first = embedded
+    ? Promise.resolve().then(function () { return JSON.parse(embedded); })
+    : fetch(jsonUrl(seed, depth, extra), { credentials: 'same-origin', headers: { 'Accept': 'application/json' } })
+      .then(function (r) {
+        if (!r.ok) { throw new Error('the server answered ' + r.status); }
+        return r.json();
+      });
+  box.removeAttribute('data-graph');
+  first
     .then(function (data) {
       expandedParam.split(',').forEach(function (i) { if (i) { expanded[i] = true; } });
       merge(data, 0);

@@ -668,8 +668,11 @@ pub(crate) fn graph(me: &SignedIn, v: &GraphView) -> Markup {
                         "Only the first " (v.graph.nodes.len()) " nodes are shown: expand a node to see more around it."
                     }
                 }
+                // The neighbourhood drawn is the one listed: graph.js reads it
+                // here (an attribute: escaped by maud, decoded by the parser)
+                // rather than asking the server to compute it again.
                 div #graph.graph-canvas hidden data-seed=(v.seed) data-depth=(v.params.depth)
-                    data-expanded=(expanded) role="img"
+                    data-expanded=(expanded) data-graph=(serde_json::to_string(&v.graph).unwrap_or_default()) role="img"
                     aria-label="The graph drawn; the same nodes are listed below" {}
                 h2 #h-nodes { "Nodes" }
                 ul #graph-nodes.results aria-labelledby="h-nodes" {

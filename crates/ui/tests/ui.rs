@@ -867,6 +867,13 @@ async fn the_graph_page_lists_the_neighbourhood_and_expands_without_scripts() {
             && b.contains("src=\"/ui/assets/graph.js?v=")
     );
     assert!(b.contains("id=\"__________cytoscape_stylesheet\""));
+    // The drawing's data rides along, escaped (graph.js reads the attribute).
+    assert!(
+        b.contains(&format!(
+            "data-graph=\"{{&quot;seed&quot;:&quot;{EVIL}&quot;"
+        )),
+        "{b}"
+    );
     assert!(!b.contains("style="), "the CSP refuses inline styles");
 
     // Expanding the group (a form submission) adds its neighbours: the
