@@ -328,8 +328,9 @@ impl Evaluator {
                 s.clock_us = match self.config.renew {
                     Renew::Reset => e.at_us,
                     Renew::Slow => {
-                        let age = (e.at_us - s.clock_us) as f64;
-                        e.at_us - (age / self.config.slow_factor) as i64
+                        let age = e.at_us.saturating_sub(s.clock_us) as f64;
+                        e.at_us
+                            .saturating_sub((age / self.config.slow_factor) as i64)
                     }
                 };
             }
@@ -374,7 +375,7 @@ impl Evaluator {
                 inv_lifetime_us: 0.0,
                 inv_speed: 1.0,
             });
-        let t = (now_us - s.clock_us).max(0) as f64;
+        let t = now_us.saturating_sub(s.clock_us).max(0) as f64;
         let x = t * c.inv_lifetime_us;
         let value = if x >= 1.0 {
             0.0

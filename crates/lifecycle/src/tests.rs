@@ -643,3 +643,15 @@ fn scan_agrees_with_the_parser() {
         assert!(main_observable_type(p).is_some(), "{p}");
     }
 }
+
+/// `now` is the caller's: the far future or past must not overflow.
+#[test]
+fn extreme_times_do_not_overflow() {
+    let e = eval();
+    let mut v = ip_indicator(Some(80));
+    v["valid_from"] = json!("0001-01-01T00:00:00Z");
+    let s = e.evaluate(&v, &[], i64::MAX).expect("ok");
+    assert_eq!((s.value, s.state), (0.0, State::Revoked));
+    let s = e.evaluate(&v, &[], i64::MIN).expect("ok");
+    assert_eq!(s.reason, Reason::NotYetValid);
+}
