@@ -347,6 +347,13 @@ fn changes(c: &Value, newer: &Value) -> Markup {
 
 const DAY_US: i64 = 86_400_000_000;
 
+/// A bar's height in `0..=full` for `value` of `max` (at least 2 px to be
+/// seen), without overflow whatever the counts.
+fn bar_height(value: u64, max: u64, full: u64) -> u64 {
+    let h = u128::from(full) * u128::from(value) / u128::from(max.max(1));
+    u64::try_from(h).unwrap_or(full).clamp(2, full)
+}
+
 /// Sightings per day (or week, or longer for long spans), summed by `count`
 /// (1 when absent), as bars: inline SVG whose sizes are attributes (the
 /// CSP refuses `style=""`), each bar titled with its date and count.
@@ -394,7 +401,7 @@ fn timeline(sightings: &[Sighting]) -> Option<Markup> {
                 width=(width) height=(H + 16) viewBox=(format!("0 0 {width} {}", H + 16)) {
                 @for (i, b) in bars.iter().enumerate() {
                     @if *b > 0 {
-                        @let h = (H * b / max).max(2);
+                        @let h = bar_height(*b, max, H);
                         rect.bar x=(i * w) y=(H - h) width=(w - 2) height=(h) {
                             title { (date(first + i as i64 * bucket)) ": " (b) }
                         }
@@ -701,6 +708,13 @@ mod tests {
         assert!(!safe_url("javascript:alert(1)"));
         assert!(!safe_url(" data:text/html,<script>"));
         assert!(!safe_url("//evil.example"));
+    }
+
+    #[test]
+    fn bar_heights_do_not_overflow() {
+        assert_eq!(bar_height(u64::MAX, u64::MAX, 60), 60);
+        assert_eq!(bar_height(1, u64::MAX, 60), 2);
+        assert_eq!(bar_height(3, 6, 60), 30);
     }
 
     #[test]
