@@ -999,3 +999,33 @@ async fn a_write_only_caller_is_not_told_what_was_already_stored() {
     let home = get(&app, "/ui/", &wanda).await;
     assert!(!home.body.contains("Uploaded identity") && !home.body.contains("Cycle A"));
 }
+
+/// The same on PostgreSQL, whose `date_added` comes from the database's
+/// clock (the home page's windows are reckoned from this process's).
+#[test]
+fn every_page_renders_on_postgresql() {
+    let db = sightline_testkit::pg::TestDb::new("ui_pages");
+    let pg = sightline_store_postgres::PgStore::open(db.url()).expect("open");
+    let store = fill(Arc::new(pg), vec![]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let app = app_on(store);
+        every_page_renders(&app).await;
+        let alice = session(&app, "alice", ALICE_PW).await;
+        let home = get(&app, "/ui/", &alice).await;
+        let latest = home.block("latest");
+        assert!(
+            latest.find("File hash") < latest.find("IP indicator"),
+            "{latest}"
+        );
+        let wendy = session(&app, "wendy", WENDY_PW).await;
+        let csrf = get(&app, "/ui/collections", &wendy).await.csrf();
+        let r = upload(&app, &wendy, PUBLIC_C, Some(&csrf), &upload_bundle(), true).await;
+        assert!(r
+            .block("import-summary")
+            .contains("<td class=\"num rejected\">2</td>"));
+    });
+}
