@@ -27,6 +27,10 @@ pub struct Args {
     /// and relationship counts by type.
     #[arg(long)]
     json: bool,
+    /// With --json: a config file (as `serve --config`) whose `[lifecycle]`
+    /// section scores indicators (default: built in).
+    #[arg(long, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
 }
 
 /// The objects `input` stands for: a STIX id itself; for an external id the
@@ -120,7 +124,7 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     let graph = Graph::new(store.as_ref(), None);
     let mut shown = Vec::new();
     // Indicators' effective scores now (issue 16), beside the stored object.
-    let lifecycle = sightline_lifecycle::Evaluator::new(&Default::default())?;
+    let lifecycle = super::verdict::evaluator(args.config.as_deref())?;
     let now = super::verdict::now_micros();
     let mut scores = Vec::new();
     for o in &objects {

@@ -40,6 +40,24 @@ pub struct Args {
     /// The collection the opinion is stored in (created when missing).
     #[arg(long, default_value = sightline_detect::DEFAULT_COLLECTION)]
     collection: String,
+    /// A config file (as `serve --config`): its `[lifecycle]` section scores
+    /// the indicator shown after the verdict (default: built in).
+    #[arg(long, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
+}
+
+/// The lifecycle settings of a config file's `[lifecycle]` section (as
+/// `match --config` reads them), else the built-in ones, checked.
+pub fn evaluator(config: Option<&Path>) -> Result<Evaluator, Failure> {
+    let settings = match config {
+        Some(p) => {
+            sightline_server::ServerConfig::load(p)
+                .map_err(|e| Failure::Input(format!("--config {}: {e}", p.display())))?
+                .lifecycle
+        }
+        None => LifecycleConfig::default(),
+    };
+    Evaluator::new(&settings).map_err(|e| Failure::Input(e.to_string()))
 }
 
 impl From<LifecycleError> for Failure {
@@ -79,6 +97,7 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     };
     // Everything is checked before anything is written.
     verdict::analyst_identity(&analyst, 0)?;
+    let eval = evaluator(args.config.as_deref())?;
     let store = super::open_existing_store(data)?;
     let target = verdict::resolve(store.as_ref(), &args.id)?;
     let list_path = super::warninglist::dir(data).join(LOCAL_LIST_FILE);
@@ -125,8 +144,7 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
             .and_then(|()| std::fs::rename(&tmp, &list_path))
             .map_err(|e| Failure::Store(format!("{}: {e}", list_path.display())))?;
     }
-    // The indicator as it stands now (built-in lifecycle settings).
-    let eval = Evaluator::new(&LifecycleConfig::default())?;
+    // The indicator as it stands now.
     let history = verdict::history(store.as_ref(), eval.config(), &target.indicator)?;
     let ind = verdict::object(store.as_ref(), &target.indicator)?;
     let score = eval.evaluate(&ind, &history.events, now)?;

@@ -168,6 +168,33 @@ fn a_false_positive_verdict_is_an_opinion_and_stops_the_value_matching() {
     assert_eq!(got["x_sightline_score"]["renewed"], true);
     assert_eq!(got["x_sightline_score"]["verdicts"], 2);
     assert_eq!(got["x_sightline_score"]["conflict"], true);
+
+    // The server config's [lifecycle] section, as `match --config` reads it.
+    let cfg = dir.path().join("sightline.toml");
+    std::fs::write(&cfg, "[lifecycle]\nactive_threshold = 60\n").expect("write config");
+    let cfg = cfg.to_str().expect("path");
+    let out = common::ok(&run(&data, &["get", IND, "--json", "--config", cfg]));
+    let list: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(list[0]["x_sightline_score"]["state"], "inactive", "{out}");
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "[lifecycle]\n[[lifecycle.rules]]\nname = \"ip\"\nlifetime_days = -1\nspeed = 1\n",
+    )
+    .expect("write config");
+    let o = run(
+        &data,
+        &[
+            "get",
+            IND,
+            "--json",
+            "--config",
+            bad.to_str().expect("path"),
+        ],
+    );
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("rules[0].lifetime_days"), "{err}");
 }
 
 /// Issue 16 §4: unknown ids and impossible requests are clear errors naming
