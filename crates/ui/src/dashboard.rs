@@ -15,7 +15,9 @@ use std::collections::{BTreeSet, HashMap};
 use maud::{html, Markup};
 use serde_json::Value;
 use sightline_graph::{type_of_id, Graph, NodeInfo};
-use sightline_store::{format_date_added, DateAdded, ObjectQuery, ObjectReader, VersionFilter};
+use sightline_store::{
+    format_date_added, DateAdded, ObjectQuery, ObjectReader, Store, VersionFilter,
+};
 
 use crate::pages::{class_part, object_href};
 use crate::UiError;
@@ -216,8 +218,23 @@ pub(crate) struct TopIndicator {
     pub(crate) sightings: u64,
 }
 
+/// Objects counted per collection at most: the count is then "at least".
+pub(crate) const COUNT_CAP: usize = 5_000;
+
+/// The latest versions in one readable collection, by type.
+pub(crate) struct CollectionCount {
+    pub(crate) title: String,
+    pub(crate) alias: Option<String>,
+    pub(crate) total: u64,
+    /// The collection holds more than [`COUNT_CAP`]: the counts are of the
+    /// first ones added.
+    pub(crate) more: bool,
+    pub(crate) by_type: std::collections::BTreeMap<String, u64>,
+}
+
 /// What the home page shows beside the counts.
 pub(crate) struct Dashboard {
+    pub(crate) counts: Vec<CollectionCount>,
     pub(crate) latest: Vec<Recent>,
     pub(crate) sightings: Vec<RecentSighting>,
     pub(crate) top: Vec<TopIndicator>,
@@ -231,11 +248,45 @@ fn addition(ty: &str) -> bool {
     !matches!(ty, "relationship" | "sighting")
 }
 
+/// Objects by type in each collection the caller may read (an
+/// administrator: every collection), each counted up to [`COUNT_CAP`]: the
+/// store counts store-wide only (`Stats`), which a reader may not see.
+fn collection_counts(
+    store: &dyn Store,
+    readable: Option<&BTreeSet<String>>,
+) -> Result<Vec<CollectionCount>, UiError> {
+    let mut out = Vec::new();
+    for c in store.collections()? {
+        if readable.is_some_and(|r| !r.contains(&c.id)) {
+            continue;
+        }
+        let q = ObjectQuery {
+            collection: Some(c.id.clone()),
+            versions: VersionFilter::last(),
+            limit: COUNT_CAP,
+            ..ObjectQuery::default()
+        };
+        let mut by_type = std::collections::BTreeMap::new();
+        let summary = store.query_each(&q, &mut |r| {
+            *by_type.entry(r.ty.to_owned()).or_insert(0u64) += 1;
+        })?;
+        out.push(CollectionCount {
+            title: c.title,
+            alias: c.alias,
+            total: summary.count as u64,
+            more: summary.more,
+            by_type,
+        });
+    }
+    Ok(out)
+}
+
 /// Gathers the dashboard for a reader (blocking).
 pub(crate) fn gather(
-    store: &dyn ObjectReader,
+    store: &dyn Store,
     readable: Option<&BTreeSet<String>>,
 ) -> Result<Dashboard, UiError> {
+    let counts = collection_counts(store, readable)?;
     let g = Graph::new(store, readable);
     let latest_rows = newest_visible(
         store,
@@ -327,6 +378,7 @@ pub(crate) fn gather(
         })
         .collect();
     Ok(Dashboard {
+        counts,
         latest,
         sightings,
         top,
@@ -357,6 +409,31 @@ pub(crate) fn markup(d: &Dashboard) -> Markup {
                 li { a href="/ui/campaigns" { "Campaign timeline" } }
                 li { a href="/ui/indicators" { "Indicators" } }
                 li { a href="/ui/collections" { "Collections and import" } }
+            }
+        }
+        section #counts aria-labelledby="h-collection-counts" {
+            h2 #h-collection-counts { "Objects in the collections you may read" }
+            @if d.counts.is_empty() {
+                p { "None." }
+            } @else {
+                table {
+                    thead { tr { th scope="col" { "Collection" } th scope="col" .num { "Objects" } th scope="col" { "By type" } } }
+                    tbody {
+                        @for c in &d.counts {
+                            tr {
+                                th scope="row" { (c.title) @if let Some(a) = &c.alias { " (" code { (a) } ")" } }
+                                td.num { (c.total) @if c.more { "+" } }
+                                td {
+                                    @for (i, (t, n)) in c.by_type.iter().enumerate() {
+                                        @if i > 0 { ", " }
+                                        (badge(t)) " " (n)
+                                    }
+                                    @if c.more { " " span.hint { "(the first " (COUNT_CAP) " counted)" } }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
         section #latest aria-labelledby="h-latest" {

@@ -381,6 +381,15 @@ async fn home_shows_latest_additions_sightings_and_top_indicators() {
     assert_eq!(home.status, StatusCode::OK);
     assert_no_hidden("/ui/", &home.body);
     assert_escaped("/ui/", &home.body);
+    // Counts by type in the collections alice may read (the pack: 10
+    // threat actors, 3 more here).
+    let counts = home.block("counts");
+    assert!(
+        counts.contains(&format!("Public {XSS_ESCAPED}")),
+        "{counts}"
+    );
+    assert!(counts.contains("threat-actor</span> 13"), "{counts}");
+    assert!(counts.contains("indicator</span> 5"), "{counts}");
     let latest = home.block("latest");
     // The last objects loaded into public, newest first; relationships and
     // sightings are not "additions".
@@ -405,6 +414,7 @@ async fn home_shows_latest_additions_sightings_and_top_indicators() {
     let admin = session(&app, "admin", ADMIN_PW).await;
     let home = get(&app, "/ui/", &admin).await;
     assert_eq!(home.status, StatusCode::OK);
+    assert!(home.block("counts").contains("Secret collection"));
     let top = home.block("top-indicators");
     // 1000 + 7 matches: first for the administrator.
     assert!(
