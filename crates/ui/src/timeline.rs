@@ -207,7 +207,8 @@ const PLOT_W: i64 = 640;
 const ROW_H: i64 = 24;
 const AXIS_H: i64 = 28;
 
-/// The SVG chart of the dated items.
+/// The SVG chart of the dated items: a picture (`role="img"`, its children
+/// presentational, so no links in it: the table below links each object).
 fn chart(items: &[Item]) -> Markup {
     let lo = items.iter().filter_map(Item::start).min().unwrap_or(0);
     let hi = items.iter().filter_map(Item::end).max().unwrap_or(0);
@@ -243,16 +244,14 @@ fn chart(items: &[Item]) -> Markup {
                 @let open = i.first_seen.is_none() || i.last_seen.is_none();
                 @let colour = if i.ty == "campaign" { "#12355b" } else { "#7a3b00" };
                 text x="4" y=(top + 16) font-size="13" fill="#1a1a1a" { (truncate(&i.name, 34)) }
-                a href=(object_href(&i.id)) {
-                    rect class=(format!("bar type-{}", class_part(&i.ty)))
-                        x=(x(s)) y=(top + 5) width=((x(e) - x(s)).max(4)) height=(ROW_H - 10)
-                        fill=(colour) fill-opacity=(if open { "0.55" } else { "1" }) {
-                        title {
-                            (i.name) ": "
-                            (i.first_seen.as_ref().map_or("?", |d| d.0.as_str()))
-                            " – "
-                            (i.last_seen.as_ref().map_or("?", |d| d.0.as_str()))
-                        }
+                rect class=(format!("bar type-{}", class_part(&i.ty)))
+                    x=(x(s)) y=(top + 5) width=((x(e) - x(s)).max(4)) height=(ROW_H - 10)
+                    fill=(colour) fill-opacity=(if open { "0.55" } else { "1" }) {
+                    title {
+                        (i.name) ": "
+                        (i.first_seen.as_ref().map_or("?", |d| d.0.as_str()))
+                        " – "
+                        (i.last_seen.as_ref().map_or("?", |d| d.0.as_str()))
                     }
                 }
             }

@@ -513,6 +513,13 @@ async fn the_campaign_timeline_orders_bars_and_shows_precision() {
     let tl = t.block("timeline");
     assert!(tl.contains("<svg"), "{tl}");
     assert!(!tl.contains("style="));
+    // A picture (role="img": children presentational), so no links inside
+    // it (axe's nested-interactive); the table links each object.
+    let svg = &tl[tl.find("<svg").expect("svg")..tl.find("</svg>").expect("</svg>")];
+    assert!(
+        svg.contains("role=\"img\"") && !svg.contains("<a "),
+        "{svg}"
+    );
     // One bar per dated campaign or intrusion set: 6 of the pack's 7
     // campaigns have both dates, GPS jamming only last_seen; DarkSeoul Gang;
     // the XSS campaign.
