@@ -73,6 +73,11 @@ pub struct ServerConfig {
     /// every setting has a built-in default).
     #[serde(default)]
     pub lifecycle: sightline_lifecycle::LifecycleConfig,
+    /// Partner feeds (`[[feeds]]`, `sightline_feeds::FeedConfig`): what
+    /// `sightline feed ... --config FILE` reads beside the feeds stored by
+    /// `feed add` (a name in both: this one).
+    #[serde(default)]
+    pub feeds: Vec<sightline_feeds::FeedConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -251,6 +256,7 @@ impl Default for ServerConfig {
             metrics_public: false,
             audit_log: None,
             lifecycle: sightline_lifecycle::LifecycleConfig::default(),
+            feeds: Vec::new(),
         }
     }
 }

@@ -89,6 +89,9 @@ enum Command {
     /// Manage TAXII collections.
     #[command(subcommand)]
     Collection(cmd::collection::Command),
+    /// Partner feeds pulled into the store: TAXII 2.1 collections, CSV and plain IOC lists.
+    #[command(subcommand)]
+    Feed(cmd::feed::Command),
     /// Run the TAXII 2.1 server (with --demo: a ready demo on the Bureau 121 pack).
     Serve(cmd::serve::Args),
     /// Manage users who sign in with HTTP Basic.
@@ -210,6 +213,7 @@ fn main() -> ExitCode {
         Command::Matrix(a) => cmd::related::matrix(&cli.data, a),
         Command::Check => cmd::check::run(&cli.data),
         Command::Collection(c) => cmd::collection::run(&cli.data, c),
+        Command::Feed(c) => cmd::feed::run(&cli.data, c),
         Command::Serve(a) => cmd::serve::run(&cli.data, a),
         Command::User(c) => cmd::user::run(&cli.data, c),
         Command::Token(c) => cmd::token::run(&cli.data, c),

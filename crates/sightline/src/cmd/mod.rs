@@ -4,6 +4,7 @@ pub mod check;
 pub mod collection;
 pub mod copy;
 pub mod export;
+pub mod feed;
 pub mod get;
 pub mod healthcheck;
 pub mod import;

@@ -11,6 +11,7 @@ mod accounts;
 mod cli;
 mod cli_edges;
 mod export_formats;
+mod feeds;
 mod faults;
 mod golden;
 mod help;

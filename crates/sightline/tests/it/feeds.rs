@@ -1,0 +1,432 @@
+//! `sightline feed` against the real binary (issue 15 §1): a TAXII 2.1 pull
+//! from `sightline serve` itself (incremental, resumed after the hub is
+//! killed mid-sync), bad answers from a local fake server, CSV lists.
+
+use crate::common;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{basic, client, ok, Serve, TAXII};
+use sightline_testkit::config::OneCollection;
+
+const PW: &str = "correct horse";
+
+fn sl(data: &Path, args: &[&str]) -> Output {
+    let env = [("HUB_PW", std::ffi::OsStr::new(PW))];
+    common::sightline_with_env(&env, &common::data(data), args, None)
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_str(&ok(out)).expect("JSON output")
+}
+
+fn indicator(n: usize) -> serde_json::Value {
+    serde_json::json!({
+        "type": "indicator", "spec_version": "2.1",
+        "id": format!("indicator--{n:08x}-1111-4111-8111-111111111111"),
+        "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+        "pattern": format!("[ipv4-addr:value = '10.1.{}.{}']", n / 250, n % 250),
+        "pattern_type": "stix", "valid_from": "2024-01-01T00:00:00Z"
+    })
+}
+
+/// A hub: collection c1 writable and readable by bob, served under /api1/.
+/// Returns the temp dir, the hub's data dir, its config and c1's id.
+fn hub() -> (
+    tempfile::TempDir,
+    std::path::PathBuf,
+    std::path::PathBuf,
+    String,
+) {
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("hub");
+    let id = ok(&sl(&data, &["collection", "add", "c1"]))
+        .trim()
+        .to_owned();
+    ok(&common::sightline(
+        &common::data(&data),
+        &["user", "add", "bob", "--password-stdin"],
+        Some(&format!("{PW}\n")),
+    ));
+    let config = dir.path().join("hub.toml");
+    std::fs::write(
+        &config,
+        OneCollection {
+            rights: "can_read = [\"bob\"]\ncan_write = [\"bob\"]",
+            ..Default::default()
+        }
+        .toml(),
+    )
+    .expect("config");
+    (dir, data, config, id)
+}
+
+fn post(s: &Serve, coll: &str, objs: &[serde_json::Value]) {
+    for chunk in objs.chunks(100) {
+        let r = client()
+            .post(s.url(&format!("/api1/collections/{coll}/objects/")))
+            .header("Authorization", basic("bob", PW))
+            .header("Content-Type", TAXII)
+            .body(serde_json::json!({ "objects": chunk }).to_string())
+            .send()
+            .expect("POST");
+        assert_eq!(r.status().as_u16(), 202, "{:?}", r.text());
+    }
+}
+
+fn add_taxii_feed(edge: &Path, s: &Serve, coll: &str, limit: &str, replace: bool) {
+    let url = s.url(&format!("/api1/collections/{coll}/"));
+    let mut args = vec![
+        "feed",
+        "add",
+        "hub",
+        "--kind",
+        "taxii",
+        "--url",
+        &url,
+        "--user",
+        "bob",
+        "--password-env",
+        "HUB_PW",
+        "--limit",
+        limit,
+    ];
+    if replace {
+        args.push("--replace");
+    }
+    ok(&sl(edge, &args));
+}
+
+fn status(edge: &Path) -> serde_json::Value {
+    let v = json(&sl(edge, &["feed", "status", "--json"]));
+    v[0].clone()
+}
+
+/// TAXII 2.1 §5.4 pulled from `sightline serve`: the first sync takes
+/// everything (byte for byte), the next only what was added since (by
+/// `added_after` = the hub's X-TAXII-Date-Added-Last); a hub killed
+/// mid-sync leaves the committed pages and a resumable cursor, and the
+/// sync after its restart finishes without storing anything twice.
+#[test]
+fn taxii_pull_from_serve_incremental_and_resumed_after_a_kill() {
+    let (dir, hub_data, config, coll) = hub();
+    let cfg = config.to_str().expect("utf-8");
+    let s = Serve::start(&common::data(&hub_data), &["--config", cfg], Stdio::null());
+    let first: Vec<_> = (0..30).map(indicator).collect();
+    post(&s, &coll, &first);
+
+    let edge = dir.path().join("edge");
+    add_taxii_feed(&edge, &s, &coll, "7", false);
+    let r = json(&sl(&edge, &["feed", "sync", "hub", "--json"]));
+    assert_eq!(
+        (r["new"].as_u64(), r["pages"].as_u64()),
+        (Some(30), Some(5)),
+        "{r}"
+    );
+    assert_eq!(r["error"], serde_json::Value::Null);
+    // The object as the hub received it.
+    let got = ok(&sl(
+        &edge,
+        &[
+            "get",
+            "indicator--00000003-1111-4111-8111-111111111111",
+            "--versions",
+        ],
+    ));
+    assert_eq!(got.trim_end(), indicator(3).to_string());
+    // Provenance beside it: the feed's collection and status.
+    let st = status(&edge);
+    assert_eq!(st["collection"], "feed-hub");
+    assert_eq!(st["outcome"], "ok");
+    assert!(st["cursor"].is_string());
+    let list = json(&sl(&edge, &["collection", "list", "--json"]));
+    assert!(list
+        .as_array()
+        .expect("array")
+        .iter()
+        .any(|c| c["title"] == "Feed hub"));
+
+    post(&s, &coll, &(30..35).map(indicator).collect::<Vec<_>>());
+    let r = json(&sl(&edge, &["feed", "sync", "hub", "--json"]));
+    assert_eq!(
+        (r["new"].as_u64(), r["duplicate"].as_u64()),
+        (Some(5), Some(0)),
+        "only the new: {r}"
+    );
+
+    // Many small pages, then the hub dies mid-sync.
+    post(&s, &coll, &(35..1035).map(indicator).collect::<Vec<_>>());
+    add_taxii_feed(&edge, &s, &coll, "2", true);
+    let sync = std::process::Command::new(common::BIN)
+        .env("HUB_PW", PW)
+        .args(common::data(&edge))
+        .args(["feed", "sync", "hub"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sync");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while status(&edge)["run"]["pages"].as_u64().unwrap_or(0) < 3 {
+        assert!(Instant::now() < deadline, "the sync made no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    s.kill9();
+    let out = sync.wait_with_output().expect("sync exits");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let st = status(&edge);
+    assert_eq!(st["outcome"], "error", "{st}");
+    let committed = st["run"]["new"].as_u64().unwrap_or(0);
+    assert!(committed > 0 && committed < 1000, "{st}");
+    assert_eq!(
+        st["pending_next"], true,
+        "the run can resume where it stopped: {st}"
+    );
+
+    // The hub comes back (on another port: the feed is moved there); its
+    // `next` tokens stay valid (the key is in its data dir).
+    let s = Serve::start(&common::data(&hub_data), &["--config", cfg], Stdio::null());
+    add_taxii_feed(&edge, &s, &coll, "50", true);
+    let r = json(&sl(&edge, &["feed", "sync", "hub", "--json"]));
+    assert_eq!(r["error"], serde_json::Value::Null, "{r}");
+    assert_eq!(r["new"].as_u64(), Some(1000 - committed), "{r}");
+    assert!(
+        r["duplicate"].as_u64().unwrap_or(99) <= 2,
+        "at most one page re-read: {r}"
+    );
+    let stats = ok(&sl(&edge, &["stats"]));
+    assert!(
+        stats.contains("1036") || stats.contains("1,036"),
+        "1035 indicators and the identity:\n{stats}"
+    );
+}
+
+/// A local fake TAXII server answering every request with `reply`.
+fn fake(reply: &'static [u8], delay: Duration) -> String {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", l.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for c in l.incoming() {
+            let Ok(mut c) = c else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                let _ = c.read(&mut buf);
+                std::thread::sleep(delay);
+                let _ = c.write_all(reply);
+            });
+        }
+    });
+    base
+}
+
+/// Bad answers (a 5xx, garbage, a wrong media type, a truncated body, a
+/// timeout) fail the sync (exit 2), are recorded in `feed status`, and lose
+/// nothing committed before.
+#[test]
+fn bad_answers_are_recorded_in_status() {
+    let dir = tempfile::tempdir().expect("dir");
+    let edge = dir.path().join("edge");
+    let list = dir.path().join("l.txt");
+    std::fs::write(&list, "1.2.3.4\n").expect("list");
+    // One feed with something committed, into the same collection.
+    ok(&sl(
+        &edge,
+        &[
+            "feed",
+            "add",
+            "l",
+            "--kind",
+            "csv",
+            "--url",
+            list.to_str().expect("utf-8"),
+            "--collection",
+            "shared",
+        ],
+    ));
+    ok(&sl(&edge, &["feed", "sync", "l"]));
+    let cases: [(&str, &'static [u8], u64, &str); 5] = [
+        ("500", b"HTTP/1.1 500 Oops\r\nContent-Length: 4\r\nConnection: close\r\n\r\nboom", 0, "HTTP 500"),
+        ("garbage", b"HTTP/1.1 200 OK\r\nContent-Type: application/taxii+json;version=2.1\r\nContent-Length: 9\r\nConnection: close\r\n\r\n{\"more\":[", 0, "not a TAXII envelope"),
+        ("media type", b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}", 0, "media type"),
+        ("truncated", b"HTTP/1.1 200 OK\r\nContent-Type: application/taxii+json;version=2.1\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{\"objects\":[", 0, "body"),
+        ("timeout", b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}", 3, "timed out"),
+    ];
+    for (i, (name, reply, delay, want)) in cases.into_iter().enumerate() {
+        let base = fake(reply, Duration::from_secs(delay));
+        let feed = format!("bad{i}");
+        ok(&sl(
+            &edge,
+            &[
+                "feed",
+                "add",
+                &feed,
+                "--kind",
+                "taxii",
+                "--url",
+                &format!("{base}/r/collections/x/"),
+                "--timeout",
+                "1",
+                "--collection",
+                "shared",
+            ],
+        ));
+        let out = sl(&edge, &["feed", "sync", &feed]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let st = json(&sl(&edge, &["feed", "status", &feed, "--json"]));
+        let err = st[0]["last_error"].as_str().unwrap_or("");
+        assert!(err.contains(want), "{name}: {err}");
+        assert_eq!(st[0]["outcome"], "error", "{name}");
+        assert_eq!(st[0]["consecutive_failures"], 1, "{name}");
+    }
+    // The table names every feed and its error.
+    let table = ok(&sl(&edge, &["feed", "status"]));
+    assert!(
+        table.contains("HTTP 500") && table.lines().count() == 7,
+        "{table}"
+    );
+    let got = sl(&edge, &["get", &indicator_id_of(&edge)]);
+    ok(&got);
+}
+
+/// The id of the one indicator the list feed `l` stored.
+fn indicator_id_of(edge: &Path) -> String {
+    let out = ok(&sl(
+        edge,
+        &["export", "--collection", "shared", "--type", "indicator"],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&out).expect("bundle");
+    v["objects"][0]["id"]
+        .as_str()
+        .expect("an indicator")
+        .to_owned()
+}
+
+/// CSV list (abuse.ch style): comments and the header skipped, values
+/// refanged, each line an indicator created by the feed's identity; a
+/// re-sync stores nothing new.
+#[test]
+fn csv_list_refanged_and_deduplicated() {
+    let dir = tempfile::tempdir().expect("dir");
+    let edge = dir.path().join("edge");
+    let file = dir.path().join("urlhaus.csv");
+    std::fs::write(
+        &file,
+        "################\n# URLhaus\n################\n\
+         id,dateadded,url,url_status,threat\n\
+         1,2024-03-01 10:00:00,hxxp://bad[.]example/a.exe,online,malware_download\n\
+         2,2024-03-02 10:00:00,hxxps://worse(.)example[:]8443/x,online,malware_download\n\
+         3,2024-03-02 11:00:00,nonsense,online,x\n",
+    )
+    .expect("csv");
+    let f = file.to_str().expect("utf-8");
+    ok(&sl(
+        &edge,
+        &[
+            "feed",
+            "add",
+            "urlhaus",
+            "--kind",
+            "csv",
+            "--url",
+            f,
+            "--value-column",
+            "3",
+            "--first-seen-column",
+            "2",
+            "--description-column",
+            "5",
+            "--header",
+            "--confidence",
+            "80",
+        ],
+    ));
+    let out = sl(&edge, &["feed", "sync", "urlhaus", "--json"]);
+    assert_eq!(out.status.code(), Some(1), "a refused line is a finding");
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        (r["new"].as_u64(), r["rejected"].as_u64()),
+        (Some(2), Some(1)),
+        "{r}"
+    );
+    let bundle = ok(&sl(
+        &edge,
+        &[
+            "export",
+            "--collection",
+            "feed-urlhaus",
+            "--type",
+            "indicator",
+        ],
+    ));
+    let v: serde_json::Value = serde_json::from_str(&bundle).expect("bundle");
+    let mut patterns: Vec<&str> = v["objects"]
+        .as_array()
+        .expect("objects")
+        .iter()
+        .map(|o| o["pattern"].as_str().unwrap_or(""))
+        .collect();
+    patterns.sort_unstable();
+    assert_eq!(
+        patterns,
+        [
+            "[url:value = 'http://bad.example/a.exe']",
+            "[url:value = 'https://worse.example:8443/x']"
+        ]
+    );
+    let ident = json(&sl(&edge, &["feed", "status", "urlhaus", "--json"]))[0]["identity"].clone();
+    for o in v["objects"].as_array().expect("objects") {
+        assert_eq!(o["created_by_ref"], ident);
+        assert_eq!(o["x_sightline_feed"], "urlhaus");
+        assert_eq!(o["confidence"], 80);
+    }
+    let st = json(&sl(&edge, &["feed", "status", "urlhaus", "--json"]));
+    assert_eq!(st[0]["rejections"][0]["at"], "line 7", "{st}");
+    let out = sl(&edge, &["feed", "sync", "urlhaus", "--json"]);
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        (r["new"].as_u64(), r["duplicate"].as_u64()),
+        (Some(0), Some(2)),
+        "{r}"
+    );
+    let listed = ok(&sl(&edge, &["feed", "list"]));
+    assert!(
+        listed.contains("urlhaus") && listed.contains("feed-urlhaus"),
+        "{listed}"
+    );
+}
+
+/// `[[feeds]]` in the server config: `feed sync --config` finds them.
+#[test]
+fn feeds_from_the_config_file() {
+    let dir = tempfile::tempdir().expect("dir");
+    let edge = dir.path().join("edge");
+    std::fs::write(dir.path().join("list.txt"), "evil[.]example\n").expect("list");
+    let config = dir.path().join("s.toml");
+    std::fs::write(
+        &config,
+        "[[feeds]]\nname = \"cfg\"\nkind = \"csv\"\nurl = \"list.txt\"\ninterval = \"1h\"\n[feeds.csv]\nfixed_type = \"domain\"\n",
+    )
+    .expect("config");
+    let c = config.to_str().expect("utf-8");
+    let r = json(&sl(
+        &edge,
+        &["feed", "sync", "cfg", "--config", c, "--json"],
+    ));
+    assert_eq!(r["new"].as_u64(), Some(1), "{r}");
+    let l = json(&sl(&edge, &["feed", "list", "--json", "--config", c]));
+    assert_eq!(l[0]["source"], "config");
+    assert_eq!(l[0]["interval"], "1h");
+}
