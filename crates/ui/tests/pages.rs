@@ -785,6 +785,11 @@ async fn a_writer_uploads_a_bundle_and_sees_each_rejection() {
     let r = upload(&app, &wendy, PUBLIC_C, Some(&csrf), &upload_bundle(), true).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_escaped("upload result", &r.body);
+    if let Ok(d) = std::env::var("UI_DUMP") {
+        std::fs::write(format!("{d}/upload.html"), &r.body).expect("dump");
+        let c = get(&app, "/ui/collections", &wendy).await;
+        std::fs::write(format!("{d}/collections-writer.html"), &c.body).expect("dump");
+    }
     let summary = r.block("import-summary");
     for (class, n) in [
         ("objects", 4),
