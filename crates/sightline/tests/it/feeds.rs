@@ -430,3 +430,85 @@ fn feeds_from_the_config_file() {
     assert_eq!(l[0]["source"], "config");
     assert_eq!(l[0]["interval"], "1h");
 }
+
+/// TLS with the hub's own CA (`--ca`) and a Bearer token read from the
+/// environment variable `--token-env` names; without the CA, the
+/// certificate is refused and the error is in the status.
+#[test]
+fn taxii_pull_over_tls_with_a_custom_ca_and_a_bearer_token() {
+    let (dir, hub_data, config, coll) = hub();
+    let token = ok(&sl(&hub_data, &["token", "create", "bob"]))
+        .trim()
+        .to_owned();
+    let cert = sightline_testkit::http::TestCert::write(dir.path());
+    let args = [
+        "--config",
+        config.to_str().expect("utf-8"),
+        "--tls-cert",
+        cert.cert.to_str().expect("utf-8"),
+        "--tls-key",
+        cert.key.to_str().expect("utf-8"),
+    ];
+    let s = Serve::start(&common::data(&hub_data), &args, Stdio::null());
+    let port = s.base.rsplit(':').next().expect("port").to_owned();
+    let r = cert
+        .client()
+        .post(format!(
+            "https://localhost:{port}/api1/collections/{coll}/objects/"
+        ))
+        .header("Authorization", basic("bob", PW))
+        .header("Content-Type", TAXII)
+        .body(serde_json::json!({ "objects": [indicator(1), indicator(2)] }).to_string())
+        .send()
+        .expect("POST");
+    assert_eq!(r.status().as_u16(), 202);
+    let edge = dir.path().join("edge");
+    let url = format!("https://localhost:{port}/api1/collections/{coll}/");
+    let env = [("HUB_TOKEN", std::ffi::OsStr::new(&token))];
+    let run = |args: &[&str]| common::sightline_with_env(&env, &common::data(&edge), args, None);
+    ok(&run(&[
+        "feed",
+        "add",
+        "tls",
+        "--kind",
+        "taxii",
+        "--url",
+        &url,
+        "--token-env",
+        "HUB_TOKEN",
+    ]));
+    let out = run(&["feed", "sync", "tls"]);
+    assert_eq!(out.status.code(), Some(2), "an unknown CA is refused");
+    let st = json(&run(&["feed", "status", "tls", "--json"]));
+    assert!(
+        st[0]["last_error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("certificate"),
+        "{st}"
+    );
+    let ca = cert.cert.to_str().expect("utf-8");
+    ok(&run(&[
+        "feed",
+        "add",
+        "tls",
+        "--kind",
+        "taxii",
+        "--url",
+        &url,
+        "--token-env",
+        "HUB_TOKEN",
+        "--ca",
+        ca,
+        "--replace",
+    ]));
+    let r = json(&run(&["feed", "sync", "tls", "--json"]));
+    assert_eq!(
+        (r["new"].as_u64(), r["error"].clone()),
+        (Some(2), serde_json::Value::Null),
+        "{r}"
+    );
+    // The token is never stored: the definition names the variable only.
+    let l = ok(&run(&["feed", "list", "--json"]));
+    assert!(!l.contains(&token) && l.contains("HUB_TOKEN"), "{l}");
+}
