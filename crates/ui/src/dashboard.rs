@@ -71,7 +71,9 @@ const SPANS: [i64; 7] = [
 /// The newest `want` latest versions `base` matches in one scope that `keep`
 /// accepts, newest first; fewer when the store holds fewer, or when even a
 /// window narrowed to [`PROBE_CAP`].max(2 × `want`) rows holds fewer kept
-/// ones (a burst of rows `keep` refuses). `with_raw`: keep the JSON too.
+/// ones (a burst of rows `keep` refuses). `with_raw`: with their JSON, read
+/// by id once the rows are known (probes carry none: a bisection may read
+/// dozens of windows).
 pub(crate) fn newest(
     reader: &dyn ObjectReader,
     base: &ObjectQuery,
@@ -79,6 +81,37 @@ pub(crate) fn newest(
     now: DateAdded,
     keep: &dyn Fn(&str) -> bool,
     with_raw: bool,
+) -> Result<Vec<Row>, UiError> {
+    let mut rows = newest_rows(reader, base, want, now, keep)?;
+    if with_raw {
+        let mut raw: HashMap<String, String> = HashMap::new();
+        for chunk in rows.chunks(200) {
+            let q = ObjectQuery {
+                collection: base.collection.clone(),
+                ids: chunk.iter().map(|r| r.id.clone()).collect(),
+                versions: VersionFilter::last(),
+                limit: 1000,
+                ..ObjectQuery::default()
+            };
+            sightline_store::for_each_page(reader, &q, |r| {
+                raw.insert(r.id.to_owned(), r.raw.to_owned());
+                Ok::<_, sightline_store::StoreError>(())
+            })?;
+        }
+        for r in &mut rows {
+            r.raw = raw.remove(&r.id);
+        }
+    }
+    Ok(rows)
+}
+
+/// [`newest`] without the JSON.
+fn newest_rows(
+    reader: &dyn ObjectReader,
+    base: &ObjectQuery,
+    want: usize,
+    now: DateAdded,
+    keep: &dyn Fn(&str) -> bool,
 ) -> Result<Vec<Row>, UiError> {
     let cap = PROBE_CAP.max(want.saturating_mul(2));
     // Rows added after `t` (all rows for `None`): the kept ones, and whether
@@ -100,7 +133,7 @@ pub(crate) fn newest(
                     id: r.id.to_owned(),
                     ty: r.ty.to_owned(),
                     date_added: r.date_added,
-                    raw: with_raw.then(|| r.raw.to_owned()),
+                    raw: None,
                 });
             }
         })?;
