@@ -14,9 +14,15 @@ pub enum ApiError {
     /// Credentials were given but refused (401).
     #[error("{0}")]
     Unauthorized(String),
+    /// The caller may read but not do this (403).
+    #[error("{0}")]
+    Forbidden(String),
     /// No such object, or none the caller may read (404).
     #[error("{0}")]
     NotFound(String),
+    /// A request body over its bound (413).
+    #[error("{0}")]
+    TooLarge(String),
     /// The store or the accounts are busy or unreachable (503).
     #[error("{0}")]
     Unavailable(String),
@@ -30,7 +36,9 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

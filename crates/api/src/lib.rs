@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use axum::http::header::AUTHORIZATION;
 use axum::http::HeaderMap;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use sightline_store::{Store, StoreError, StoredObject};
 use sightline_taxii::{AccessPolicy, AuthError, Authenticator, Principal, RequestUser};
@@ -26,9 +26,11 @@ use sightline_taxii::{AccessPolicy, AuthError, Authenticator, Principal, Request
 mod error;
 pub mod openapi;
 mod routes;
+pub mod verdict;
 
 pub use error::{client_message, ApiError};
 pub use routes::diff as version_diff;
+pub use verdict::{Lifecycle, VerdictRequest};
 
 /// What the routes need: the store (read through its reader traits only),
 /// and the server's authentication and access policy.
@@ -37,9 +39,14 @@ pub struct ApiState {
     store: Arc<dyn Store>,
     auth: Arc<dyn Authenticator>,
     policy: Arc<dyn AccessPolicy>,
+    /// Scores and verdicts (issue 16); none: objects carry no score and
+    /// verdicts are refused (503).
+    lifecycle: Option<Arc<Lifecycle>>,
 }
 
 impl ApiState {
+    /// With the built-in lifecycle settings and no local warninglist
+    /// ([`ApiState::with_lifecycle`] sets the server's).
     pub fn new(
         store: Arc<dyn Store>,
         auth: Arc<dyn Authenticator>,
@@ -49,7 +56,15 @@ impl ApiState {
             store,
             auth,
             policy,
+            lifecycle: Lifecycle::builtin().map(Arc::new),
         }
+    }
+
+    /// The server's `[lifecycle]` settings (thresholds, rules, trusted
+    /// sensors) and local warninglist, shared with the web UI.
+    pub fn with_lifecycle(mut self, lifecycle: Arc<Lifecycle>) -> Self {
+        self.lifecycle = Some(lifecycle);
+        self
     }
 }
 
@@ -73,6 +88,7 @@ pub fn router(state: ApiState) -> Router {
         )
         .route("/api/v1/graph", get(routes::graph))
         .route("/api/v1/attack-matrix", get(routes::attack_matrix))
+        .route("/api/v1/verdicts", post(routes::verdict))
         .route("/api/v1/openapi.json", get(routes::openapi))
         .with_state(state)
 }
@@ -81,6 +97,8 @@ pub fn router(state: ApiState) -> Router {
 /// store), else the ids of the collections it may read.
 pub(crate) struct Reader {
     pub(crate) readable: Option<BTreeSet<String>>,
+    /// Who it is (`None`: anonymous).
+    pub(crate) who: Option<Principal>,
 }
 
 impl ApiState {
@@ -115,16 +133,20 @@ impl ApiState {
             slot.record(&p.name);
         }
         if who.as_ref().is_some_and(|p| p.admin) {
-            return Ok(Reader { readable: None });
+            return Ok(Reader {
+                readable: None,
+                who,
+            });
         }
         let store = self.store.clone();
         let policy = self.policy.clone();
+        let caller = who.clone();
         let readable = tokio::task::spawn_blocking(move || {
-            readable_collections(&*store, &*policy, who.as_ref())
+            readable_collections(&*store, &*policy, caller.as_ref())
         })
         .await
         .map_err(|e| ApiError::Internal(format!("store task: {e}")))??;
-        Ok(Reader { readable })
+        Ok(Reader { readable, who })
     }
 }
 

@@ -14,9 +14,11 @@ pub struct Param {
     pub description: &'static str,
 }
 
-/// One `GET` route.
+/// One route.
 #[derive(Debug, Clone, Copy)]
 pub struct Route {
+    /// `get` or `post`.
+    pub method: &'static str,
     /// OpenAPI path template (`{id}`), also axum's.
     pub path: &'static str,
     pub summary: &'static str,
@@ -43,8 +45,9 @@ const ID: Param = Param {
 /// Every route of the API.
 pub const ROUTES: &[Route] = &[
     Route {
+        method: "get",
         path: "/api/v1/search",
-        summary: "Full-text search over names, aliases, descriptions and external ids, with facets by type",
+        summary: "Full-text search over names, aliases, descriptions and external ids, with facets by type; indicators carry score_state",
         params: &[
             q("q", true, "The text to search for (an external id matches exactly first)"),
             q("type", false, "Comma-separated STIX types to keep"),
@@ -53,11 +56,13 @@ pub const ROUTES: &[Route] = &[
         ],
     },
     Route {
+        method: "get",
         path: "/api/v1/objects/{id}",
-        summary: "The latest version as received, every version with a field-level diff, markings, external references, relationship counts by type",
+        summary: "The latest version as received, every version with a field-level diff, markings, external references, relationship counts by type; for an indicator, x_sightline_score beside the object (value, rounded, state, reason, rule, verdicts, conflict)",
         params: &[ID],
     },
     Route {
+        method: "get",
         path: "/api/v1/objects/{id}/relationships",
         summary: "Neighbours through relationship objects and embedded *_ref(s) properties, with names; sightings of an indicator",
         params: &[
@@ -68,6 +73,7 @@ pub const ROUTES: &[Route] = &[
         ],
     },
     Route {
+        method: "get",
         path: "/api/v1/graph",
         summary: "Nodes and edges of a neighbourhood, bounded, with a truncated flag",
         params: &[
@@ -79,11 +85,19 @@ pub const ROUTES: &[Route] = &[
         ],
     },
     Route {
+        method: "get",
         path: "/api/v1/attack-matrix",
         summary: "ATT&CK techniques by tactic for an intrusion set, threat actor, campaign or malware, with the path linking each",
         params: &[q("subject", true, "The subject's id or external id")],
     },
     Route {
+        method: "post",
+        path: "/api/v1/verdicts",
+        summary: "Records the caller's verdict on a sighting or indicator as a STIX opinion (analyst = the caller). JSON body {target, verdict: true-positive|false-positive|benign, note?, warninglist?: false}. The caller must read the target (else 404) and write a collection holding its indicator (else 403); the opinion goes to the first such collection by id. 201 with the opinion id, the collection and the indicator's score; bad input is a 400 naming the field, nothing written",
+        params: &[],
+    },
+    Route {
+        method: "get",
         path: "/api/v1/openapi.json",
         summary: "This description",
         params: &[],
@@ -107,21 +121,40 @@ pub fn document() -> Value {
                 })
             })
             .collect();
-        paths.insert(
-            r.path.to_owned(),
-            json!({"get": {
-                "summary": r.summary,
-                "parameters": params,
-                "security": [{}, {"basic": []}, {"bearer": []}],
-                "responses": {
-                    "200": {"description": "JSON", "content": {"application/json": {}}},
-                    "400": {"$ref": "#/components/responses/Error"},
-                    "401": {"$ref": "#/components/responses/Error"},
-                    "404": {"$ref": "#/components/responses/Error"},
-                    "503": {"$ref": "#/components/responses/Error"},
+        let mut op = json!({
+            "summary": r.summary,
+            "parameters": params,
+            "security": [{}, {"basic": []}, {"bearer": []}],
+            "responses": {
+                "200": {"description": "JSON", "content": {"application/json": {}}},
+                "400": {"$ref": "#/components/responses/Error"},
+                "401": {"$ref": "#/components/responses/Error"},
+                "404": {"$ref": "#/components/responses/Error"},
+                "503": {"$ref": "#/components/responses/Error"},
+            },
+        });
+        if r.method == "post" {
+            op["security"] = json!([{"basic": []}, {"bearer": []}]);
+            op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {
+                "type": "object",
+                "required": ["target", "verdict"],
+                "properties": {
+                    "target": {"type": "string", "description": "A sighting or indicator id"},
+                    "verdict": {"enum": ["true-positive", "false-positive", "benign"]},
+                    "note": {"type": "string", "maxLength": crate::verdict::MAX_NOTE_CHARS},
+                    "warninglist": {"type": "boolean", "default": false},
                 },
-            }}),
-        );
+            }}}});
+            let responses = &mut op["responses"];
+            if let Some(m) = responses.as_object_mut() {
+                m.remove("200");
+            }
+            responses["201"] =
+                json!({"description": "Recorded", "content": {"application/json": {}}});
+            responses["403"] = json!({"$ref": "#/components/responses/Error"});
+            responses["413"] = json!({"$ref": "#/components/responses/Error"});
+        }
+        paths.insert(r.path.to_owned(), json!({ r.method: op }));
     }
     json!({
         "openapi": "3.1.0",

@@ -31,7 +31,7 @@ where
         + Send
         + 'static,
 {
-    let Reader { readable } = state.reader(headers, user.as_ref().map(|e| &e.0)).await?;
+    let Reader { readable, .. } = state.reader(headers, user.as_ref().map(|e| &e.0)).await?;
     let store: Arc<dyn Store> = state.store.clone();
     tokio::task::spawn_blocking(move || {
         let g = Graph::new(&*store, readable.as_ref());
@@ -101,6 +101,10 @@ struct SearchResult {
     external_id: Option<String>,
     revoked: bool,
     deprecated: bool,
+    /// An indicator's lifecycle state now (`active`, `inactive`, `revoked`;
+    /// issue 16); absent for other types.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    score_state: Option<String>,
 }
 
 /// Hits read per search before filtering and paging.
@@ -122,7 +126,8 @@ pub(crate) async fn search(
     let types = list(&p, "type");
     let limit = number(&p, "limit", 20, 1..=100)?;
     let cursor = p.get("cursor").cloned();
-    let body = with_graph(&state, &headers, user, move |g, store, _| {
+    let lifecycle = state.lifecycle.clone();
+    let body = with_graph(&state, &headers, user, move |g, store, readable| {
         // External ids first (`T1566` is Phishing), then full-text hits by rank.
         let mut ids: Vec<String> = store.lookup_external_id(&q)?;
         for h in store.search(&q, SEARCH_WINDOW)? {
@@ -141,6 +146,7 @@ pub(crate) async fn search(
                     external_id: info.external_id.clone(),
                     revoked: info.revoked,
                     deprecated: info.deprecated,
+                    score_state: None,
                     id,
                 })
             })
@@ -149,7 +155,7 @@ pub(crate) async fn search(
         for r in &visible {
             *facets.entry(r.ty.clone()).or_default() += 1;
         }
-        let matching: Vec<SearchResult> = visible
+        let mut matching: Vec<SearchResult> = visible
             .into_iter()
             .filter(|r| types.is_empty() || types.contains(&r.ty))
             .collect();
@@ -165,6 +171,18 @@ pub(crate) async fn search(
             },
         };
         let total = matching.len();
+        // The state of the page's indicators only: a history read each.
+        if let Some(l) = &lifecycle {
+            for r in matching.iter_mut().skip(start).take(limit) {
+                if r.ty != "indicator" {
+                    continue;
+                }
+                if let Some(latest) = crate::readable_versions(store, &r.id, readable)?.last() {
+                    r.score_state = crate::verdict::score(store, l, &latest.raw)?
+                        .and_then(|v| v.get("state").and_then(Value::as_str).map(str::to_owned));
+                }
+            }
+        }
         let page: Vec<&SearchResult> = matching.iter().skip(start).take(limit).collect();
         let next = (start + page.len() < total)
             .then(|| page.last().map(|r| r.id.clone()))
@@ -210,6 +228,7 @@ pub(crate) async fn object(
     user: Option<Extension<RequestUser>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
+    let lifecycle = state.lifecycle.clone();
     let body = with_graph(&state, &headers, user, move |g, store, readable| {
         let id = resolve_one(g, &id)?;
         let versions = crate::readable_versions(store, &id, readable)?;
@@ -250,7 +269,7 @@ pub(crate) async fn object(
             .into_iter()
             .map(|(t, o, i)| json!({"relationship_type": t, "out": o, "in": i}))
             .collect();
-        Ok(json!({
+        let mut out = json!({
             "id": id,
             "type": latest.ty,
             "object": raw,
@@ -258,7 +277,14 @@ pub(crate) async fn object(
             "markings": markings,
             "external_references": latest_json.get("external_references").cloned().unwrap_or(json!([])),
             "relationship_counts": counts,
-        }))
+        });
+        // Beside the object, never inside it: the object stays as received.
+        if let Some(l) = &lifecycle {
+            if let Some(score) = crate::verdict::score(store, l, &latest.raw)? {
+                out["x_sightline_score"] = score;
+            }
+        }
+        Ok(out)
     })
     .await?;
     Ok(Json(body).into_response())
@@ -345,6 +371,56 @@ pub(crate) async fn attack_matrix(
     })
     .await?;
     Ok(Json(body).into_response())
+}
+
+/// The largest verdict body read: a note of [`crate::verdict::MAX_NOTE_CHARS`]
+/// characters (up to 4 bytes each, escaped) fits.
+const MAX_VERDICT_BODY: usize = 64 * 1024;
+
+/// `POST /api/v1/verdicts` (`{"target", "verdict", "note"?, "warninglist"?}`):
+/// records the signed-in caller's verdict (rights: [`crate::verdict`]).
+pub(crate) async fn verdict(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    user: Option<Extension<RequestUser>>,
+    body: axum::body::Body,
+) -> Result<Response, ApiError> {
+    let Reader { readable, who } = state.reader(&headers, user.as_ref().map(|e| &e.0)).await?;
+    let Some(who) = who else {
+        return Err(ApiError::Unauthorized(
+            "a verdict is given by a signed-in analyst: send credentials".into(),
+        ));
+    };
+    let Some(lifecycle) = state.lifecycle.clone() else {
+        return Err(ApiError::Unavailable(
+            "the lifecycle settings are not loaded".into(),
+        ));
+    };
+    let bytes = axum::body::to_bytes(body, MAX_VERDICT_BODY)
+        .await
+        .map_err(|_| {
+            ApiError::TooLarge(format!(
+                "body: a verdict is at most {MAX_VERDICT_BODY} bytes (note: at most {} characters)",
+                crate::verdict::MAX_NOTE_CHARS
+            ))
+        })?;
+    let req: crate::VerdictRequest = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "body: expected {{\"target\", \"verdict\", \"note\"?, \"warninglist\"?}}: {e}"
+        ))
+    })?;
+    let store = state.store.clone();
+    let policy = state.policy.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        crate::verdict::give(&*store, &*policy, &who, readable.as_ref(), &lifecycle, &req)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("verdict task: {e}")))??;
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(serde_json::to_value(out).unwrap_or(Value::Null)),
+    )
+        .into_response())
 }
 
 /// `GET /api/v1/openapi.json`: public, like TAXII discovery's shape.

@@ -24,6 +24,9 @@ const TECH: &str = "attack-pattern--55555555-5555-4555-8555-555555555555";
 const INDICATOR: &str = "indicator--88888888-8888-4888-8888-888888888888";
 const SECRET: &str = "identity--99999999-9999-4999-8999-999999999999";
 const PUBLIC_C: &str = "6f0c6f4e-0000-4000-8000-000000000001";
+/// An indicator in `secret`: bob may not read it.
+const SECRET_INDICATOR: &str = "indicator--77777777-7777-4777-8777-777777777777";
+const SIGHTING: &str = "sighting--cccccccc-cccc-4ccc-8ccc-cccccccccccc";
 const SECRET_C: &str = "6f0c6f4e-0000-4000-8000-000000000002";
 
 struct TestAuth;
@@ -41,20 +44,22 @@ impl Authenticator for TestAuth {
             None => Ok(None),
             Some("Bearer admin") => p("admin", true),
             Some("Bearer alice") => p("alice", false),
+            Some("Bearer bob") => p("bob", false),
             Some(_) => Err(AuthError::Invalid),
         }
     }
 }
 
-/// alice reads `public`; nobody else but the admin reads anything.
+/// alice reads `public`; bob reads and writes it; nobody else but the admin
+/// reads or writes anything.
 struct TestPolicy;
 
 impl AccessPolicy for TestPolicy {
     fn can_read(&self, who: Option<&Principal>, c: &str) -> bool {
-        who.is_some_and(|p| p.admin || (p.name == "alice" && c == PUBLIC_C))
+        who.is_some_and(|p| p.admin || ((p.name == "alice" || p.name == "bob") && c == PUBLIC_C))
     }
-    fn can_write(&self, _: Option<&Principal>, _: &str) -> bool {
-        false
+    fn can_write(&self, who: Option<&Principal>, c: &str) -> bool {
+        who.is_some_and(|p| p.admin || (p.name == "bob" && c == PUBLIC_C))
     }
 }
 
@@ -169,6 +174,9 @@ fn app(store: Arc<dyn Store>) -> Router {
             json!({"type": "identity", "spec_version": "2.1", "id": SECRET, "created": T,
                 "modified": T, "name": "Hidden Victim", "identity_class": "organization"}),
             rel(9, "targets", GROUP, SECRET),
+            json!({"type": "indicator", "spec_version": "2.1", "id": SECRET_INDICATOR, "created": T,
+                "modified": T, "pattern": "[ipv4-addr:value = '198.51.100.7']",
+                "pattern_type": "stix", "valid_from": T}),
         ],
     );
     router(ApiState::new(
@@ -176,6 +184,79 @@ fn app(store: Arc<dyn Store>) -> Router {
         Arc::new(TestAuth),
         Arc::new(TestPolicy),
     ))
+}
+
+/// [`app`] with a `[lifecycle]` section and a local warninglist directory.
+fn app_with_lifecycle(
+    store: Arc<dyn Store>,
+    config: &sightline_lifecycle::LifecycleConfig,
+    lists: &std::path::Path,
+) -> Router {
+    let plain = app(store.clone());
+    drop(plain);
+    let lifecycle =
+        sightline_api::Lifecycle::new(config, Some(lists.to_owned())).expect("lifecycle");
+    router(
+        ApiState::new(store, Arc::new(TestAuth), Arc::new(TestPolicy))
+            .with_lifecycle(Arc::new(lifecycle)),
+    )
+}
+
+/// Per backend, the router with a domain rule that never decays in the
+/// tests' lifetime (`forever`), and its warninglist directory.
+fn lifecycle_apps() -> Vec<(&'static str, Router, Keep)> {
+    std::thread::spawn(|| {
+        let dir = tempfile::tempdir().expect("dir");
+        let sqlite = sightline_store_sqlite::SqliteStore::open(dir.path()).expect("sqlite");
+        let db = sightline_testkit::pg::TestDb::new("api_verdicts");
+        let pg = sightline_store_postgres::PgStore::open(db.url()).expect("postgres");
+        let stores: Vec<(&'static str, Arc<dyn Store>, Keep)> = vec![
+            ("memory", Arc::new(MemoryStore::new()), Box::new(())),
+            ("sqlite", Arc::new(sqlite), Box::new(dir)),
+            ("postgres", Arc::new(pg), Box::new(DropOffRuntime(Some(db)))),
+        ];
+        let mut config = sightline_lifecycle::LifecycleConfig::default();
+        config.rules.insert(
+            0,
+            sightline_lifecycle::DecayRule {
+                name: "forever".into(),
+                types: vec!["domain-name".into()],
+                lifetime_days: 1_000_000.0,
+                speed: 1.0,
+            },
+        );
+        stores
+            .into_iter()
+            .map(|(name, store, keep)| {
+                let lists = tempfile::tempdir().expect("lists");
+                let app = app_with_lifecycle(store, &config, lists.path());
+                (name, app, Box::new((keep, lists)) as Keep)
+            })
+            .collect()
+    })
+    .join()
+    .expect("backends")
+}
+
+async fn post(app: &Router, uri: &str, who: Option<&str>, body: &str) -> (StatusCode, Value) {
+    let mut b = Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header("content-type", "application/json");
+    if let Some(w) = who {
+        b = b.header("authorization", format!("Bearer {w}"));
+    }
+    let resp = app
+        .clone()
+        .oneshot(b.body(Body::from(body.to_owned())).expect("request"))
+        .await
+        .expect("infallible");
+    let status = resp.status();
+    let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 async fn get(
@@ -427,9 +508,15 @@ async fn openapi_matches_the_routes() {
         let paths: Vec<&String> = doc["paths"].as_object().expect("paths").keys().collect();
         assert_eq!(paths.len(), openapi::ROUTES.len());
         for r in openapi::ROUTES {
-            assert!(doc["paths"].get(r.path).is_some(), "{}", r.path);
+            assert!(doc["paths"][r.path].get(r.method).is_some(), "{}", r.path);
             let uri = r.path.replace("{id}", GROUP);
-            let (s, v, _) = get(&app, &uri, Some("admin")).await;
+            let (s, v) = match r.method {
+                "get" => {
+                    let (s, v, _) = get(&app, &uri, Some("admin")).await;
+                    (s, v)
+                }
+                _ => post(&app, &uri, Some("admin"), "{}").await,
+            };
             // A missing required parameter is a JSON 400; never the bare 404 of
             // a path the router does not have.
             assert!(
@@ -443,5 +530,176 @@ async fn openapi_matches_the_routes() {
             (StatusCode::NOT_FOUND, Value::Null),
             "unknown paths are not in the API"
         );
+    }
+}
+
+/// Issue 16 §1: an indicator's effective score beside the object (never
+/// inside it), scored with the server's `[lifecycle]` rules; search hits of
+/// indicators carry its state.
+#[tokio::test]
+async fn an_indicator_carries_its_score_beside_the_object() {
+    for (backend, app, _keep) in lifecycle_apps() {
+        eprintln!("checking {backend}");
+        let (s, v, _) = get(&app, &format!("/api/v1/objects/{INDICATOR}"), Some("alice")).await;
+        assert_eq!(s, 200, "{v}");
+        let score = &v["x_sightline_score"];
+        // No confidence: base 50; the configured rule barely decays.
+        assert_eq!(score["rule"], "forever", "{v}");
+        assert_eq!(score["state"], "active", "{v}");
+        assert_eq!(score["rounded"], 50, "{v}");
+        assert_eq!(score["reason"], "decay", "{v}");
+        assert_eq!(score["verdicts"], 0, "{v}");
+        assert!(v["object"].get("x_sightline_score").is_none(), "{v}");
+        // Other objects have none.
+        let (_, v, _) = get(&app, &format!("/api/v1/objects/{GROUP}"), Some("alice")).await;
+        assert!(v.get("x_sightline_score").is_none(), "{v}");
+        let (_, v, _) = get(&app, "/api/v1/search?q=bad%20domain", Some("alice")).await;
+        let hit = v["results"]
+            .as_array()
+            .and_then(|a| a.iter().find(|r| r["id"] == INDICATOR))
+            .cloned()
+            .expect("indicator found");
+        assert_eq!(hit["score_state"], "active", "{v}");
+    }
+    // The built-in rules: a domain from 2025-01-01 has decayed out (300 days).
+    for (backend, app, _keep) in apps() {
+        eprintln!("checking {backend} (built-in rules)");
+        let (_, v, _) = get(&app, &format!("/api/v1/objects/{INDICATOR}"), Some("alice")).await;
+        assert_eq!(v["x_sightline_score"]["rule"], "domain-and-url", "{v}");
+        assert_eq!(v["x_sightline_score"]["state"], "revoked", "{v}");
+    }
+}
+
+/// Issue 16 §2 and §4: `POST /api/v1/verdicts` as the signed-in analyst,
+/// only for a caller who may write a collection holding the indicator and
+/// read the target; bad input names the field and writes nothing.
+#[tokio::test]
+async fn verdicts_are_recorded_for_writers_only() {
+    for (backend, app, _keep) in lifecycle_apps() {
+        eprintln!("checking {backend}");
+        let uri = "/api/v1/verdicts";
+        let count = |v: &Value| v["x_sightline_score"]["verdicts"].as_u64();
+        let ind = format!("/api/v1/objects/{INDICATOR}");
+        let body = |target: &str, verdict: &str| {
+            json!({"target": target, "verdict": verdict, "note": "seen in the proxy log"})
+                .to_string()
+        };
+        // Anonymous: 401; a reader: 403; nothing written.
+        let (s, v) = post(&app, uri, None, &body(SIGHTING, "false-positive")).await;
+        assert_eq!(s, 401, "{v}");
+        let (s, v) = post(&app, uri, Some("alice"), &body(SIGHTING, "false-positive")).await;
+        assert_eq!(s, 403, "{v}");
+        assert_eq!(v["error"]["status"], 403, "{v}");
+        // What bob may not read is absent, exactly like an unknown id.
+        let (s, unreadable) = post(&app, uri, Some("bob"), &body(SECRET_INDICATOR, "benign")).await;
+        assert_eq!(s, 404, "{unreadable}");
+        let (_, get_404, _) = get(
+            &app,
+            &format!("/api/v1/objects/{SECRET_INDICATOR}"),
+            Some("bob"),
+        )
+        .await;
+        assert_eq!(unreadable, get_404);
+        let unknown = "indicator--00000000-0000-4000-8000-000000000000";
+        let (s, v) = post(&app, uri, Some("bob"), &body(unknown, "benign")).await;
+        assert_eq!(s, 404, "{v}");
+        // Bad input: a 400 naming the field.
+        let huge = json!({"target": SIGHTING, "verdict": "benign", "note": "x".repeat(10_001)});
+        for (bad, field) in [
+            (body(SIGHTING, "maybe"), "verdict"),
+            (body("not-an-id", "benign"), "target"),
+            (body(GROUP, "benign"), "target"),
+            (huge.to_string(), "note"),
+            ("{\"target\": 1}".to_owned(), "body"),
+            ("not json".to_owned(), "body"),
+            (
+                json!({"target": SIGHTING, "verdict": "true-positive", "warninglist": true})
+                    .to_string(),
+                "warninglist",
+            ),
+        ] {
+            let (s, v) = post(&app, uri, Some("bob"), &bad).await;
+            assert_eq!(s, 400, "{field}: {v}");
+            let m = v["error"]["message"].as_str().unwrap_or("");
+            assert!(m.starts_with(&format!("{field}:")), "{field}: {m}");
+        }
+        let (s, v) = post(&app, uri, Some("bob"), &"x".repeat(100_000)).await;
+        assert_eq!(s, 413, "{v}");
+        let (_, v, _) = get(&app, &ind, Some("admin")).await;
+        assert_eq!(count(&v), Some(0), "nothing written: {v}");
+        // bob's false positive on the sighting: into `public`, the indicator
+        // revoked at once.
+        let (s, v) = post(&app, uri, Some("bob"), &body(SIGHTING, "false-positive")).await;
+        assert_eq!(s, 201, "{v}");
+        assert_eq!(v["collection"], PUBLIC_C, "{v}");
+        assert_eq!(v["indicator"], INDICATOR, "{v}");
+        assert_eq!(v["sighting"], SIGHTING, "{v}");
+        assert_eq!(v["x_sightline_score"]["state"], "revoked", "{v}");
+        let opinion = v["opinion"].as_str().expect("opinion id").to_owned();
+        let (s, o, _) = get(&app, &format!("/api/v1/objects/{opinion}"), Some("alice")).await;
+        assert_eq!(s, 200, "alice reads the opinion in public: {o}");
+        assert_eq!(o["object"]["authors"], json!(["bob"]), "{o}");
+        assert_eq!(o["object"]["explanation"], "seen in the proxy log", "{o}");
+        assert_eq!(
+            o["object"]["object_refs"],
+            json!([SIGHTING, INDICATOR]),
+            "{o}"
+        );
+        let (_, v, _) = get(&app, &ind, Some("alice")).await;
+        assert_eq!(
+            v["x_sightline_score"]["reason"], "verdict: false-positive",
+            "{v}"
+        );
+        assert!(v["x_sightline_score"].get("conflict").is_none(), "{v}");
+        // The admin disagrees: both kept, the latest in force, a conflict.
+        let (s, v) = post(&app, uri, Some("admin"), &body(INDICATOR, "true-positive")).await;
+        assert_eq!(s, 201, "{v}");
+        let (_, v, _) = get(&app, &ind, Some("alice")).await;
+        assert_eq!(count(&v), Some(2), "{v}");
+        assert_eq!(v["x_sightline_score"]["conflict"], true, "{v}");
+        assert_eq!(v["x_sightline_score"]["state"], "active", "{v}");
+    }
+}
+
+/// Issue 16 §2: a benign verdict with `warninglist` adds the indicator's
+/// value to the local list `match` loads; one without a single value is
+/// refused and writes nothing.
+#[tokio::test]
+async fn a_verdict_can_add_the_value_to_the_local_warninglist() {
+    for (backend, app, keep) in lifecycle_apps() {
+        eprintln!("checking {backend}");
+        let lists = keep
+            .downcast_ref::<(Keep, tempfile::TempDir)>()
+            .expect("dirs")
+            .1
+            .path()
+            .join(sightline_lifecycle::verdict::LOCAL_LIST_FILE);
+        // The sighting holds no observed-data: no value stands for it.
+        let (s, v) = post(
+            &app,
+            "/api/v1/verdicts",
+            Some("bob"),
+            &json!({"target": SIGHTING, "verdict": "benign", "warninglist": true}).to_string(),
+        )
+        .await;
+        assert_eq!(s, 400, "{v}");
+        assert!(!lists.exists());
+        let (_, v, _) = get(&app, &format!("/api/v1/objects/{INDICATOR}"), Some("bob")).await;
+        assert_eq!(
+            v["x_sightline_score"]["verdicts"], 0,
+            "nothing written: {v}"
+        );
+        let (s, v) = post(
+            &app,
+            "/api/v1/verdicts",
+            Some("bob"),
+            &json!({"target": INDICATOR, "verdict": "benign", "warninglist": true}).to_string(),
+        )
+        .await;
+        assert_eq!(s, 201, "{v}");
+        assert_eq!(v["warninglist_added"], json!(["x.example"]), "{v}");
+        let list = std::fs::read_to_string(&lists).expect("list written");
+        let list = sightline_warninglist::WarningList::from_json(&list).expect("a warninglist");
+        assert_eq!(list.list, vec!["x.example".to_owned()]);
     }
 }
