@@ -20,6 +20,7 @@
 pub mod csv;
 pub mod http;
 pub mod registry;
+pub mod schedule;
 pub mod sync;
 pub mod taxii;
 
@@ -143,6 +144,18 @@ impl FeedConfig {
             limit: None,
             timeout_secs: None,
             csv: csv::CsvOptions::default(),
+        }
+    }
+
+    /// Makes relative paths (the CA file, a CSV list's file) relative to
+    /// `dir`: a config file's directory, as its other paths.
+    pub fn rebase(&mut self, dir: &std::path::Path) {
+        if let Some(ca) = self.ca.as_mut().filter(|c| c.is_relative()) {
+            *ca = dir.join(&*ca);
+        }
+        let is_file = !self.url.contains("://");
+        if self.kind == FeedKind::Csv && is_file && std::path::Path::new(&self.url).is_relative() {
+            self.url = dir.join(&self.url).display().to_string();
         }
     }
 

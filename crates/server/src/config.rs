@@ -282,6 +282,9 @@ impl ServerConfig {
             rebase(&mut t.cert);
             rebase(&mut t.key);
         }
+        for f in &mut c.feeds {
+            f.rebase(base);
+        }
         Ok(c)
     }
 

@@ -168,19 +168,11 @@ fn all_feeds(
 pub fn config_feeds(path: &Path) -> Result<Vec<FeedConfig>, Failure> {
     let cfg = sightline_server::ServerConfig::load(path)
         .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
-    // Relative paths in a config file are relative to the file, as its other paths.
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut feeds = cfg.feeds;
-    for f in &mut feeds {
-        if let Some(ca) = f.ca.as_mut().filter(|c| c.is_relative()) {
-            *ca = dir.join(&*ca);
-        }
-        if f.kind == FeedKind::Csv && !f.url.contains("://") && Path::new(&f.url).is_relative() {
-            f.url = dir.join(&f.url).display().to_string();
-        }
+    // `load` made relative paths relative to the file (FeedConfig::rebase).
+    for f in &cfg.feeds {
         f.validate().map_err(feed_failure)?;
     }
-    Ok(feeds)
+    Ok(cfg.feeds)
 }
 
 pub fn run(data: &Path, cmd: Command) -> Result<Outcome, Failure> {

@@ -72,6 +72,17 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
         None
     };
     let collection_urls = collection_paths(store.as_ref(), &config)?;
+    // Feeds with an `interval` (stored by `feed add`, or the config's
+    // [[feeds]]) sync on a thread of their own; a sync cut short by the
+    // exit loses only its uncommitted page.
+    let feeds_stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    sightline_feeds::schedule::spawn(
+        store.clone(),
+        std::sync::Arc::new(super::validator()),
+        config.feeds.clone(),
+        feeds_stop.clone(),
+    )
+    .map_err(|e| Failure::Other(e.into()))?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("sightline-serve")
@@ -112,6 +123,7 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
             .await
             .map_err(server_failure)
     })?;
+    feeds_stop.store(true, std::sync::atomic::Ordering::Relaxed);
     eprintln!("sightline: stopped");
     Ok(Outcome::Ok)
 }

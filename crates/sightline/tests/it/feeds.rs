@@ -512,3 +512,37 @@ fn taxii_pull_over_tls_with_a_custom_ca_and_a_bearer_token() {
     let l = ok(&run(&["feed", "list", "--json"]));
     assert!(!l.contains(&token) && l.contains("HUB_TOKEN"), "{l}");
 }
+
+/// `serve` syncs feeds that have an interval: here the config's `[[feeds]]`
+/// list, due at once since it never ran.
+#[test]
+fn serve_syncs_feeds_on_their_interval() {
+    let (dir, hub_data, config, _) = hub();
+    std::fs::write(dir.path().join("list.txt"), "hxxp://sched[.]example/x\n").expect("list");
+    let mut text = std::fs::read_to_string(&config).expect("config");
+    text.insert_str(
+        0,
+        "[[feeds]]\nname = \"sched\"\nkind = \"csv\"\nurl = \"list.txt\"\ninterval = \"1h\"\n",
+    );
+    // [[feeds]] must come before the tables OneCollection writes: a TOML
+    // array of tables at the top, the rest after.
+    std::fs::write(&config, text).expect("config");
+    let cfg = config.to_str().expect("utf-8");
+    let _s = Serve::start(&common::data(&hub_data), &["--config", cfg], Stdio::null());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let st = json(&sl(
+            &hub_data,
+            &["feed", "status", "sched", "--json", "--config", cfg],
+        ));
+        if st[0]["outcome"] == "ok" {
+            assert_eq!(st[0]["run"]["new"], 1, "{st}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "serve never synced the feed: {st}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
