@@ -26,6 +26,12 @@
 //!   cytoscape.js (vendored) and `assets/graph.js` draw the graph view, whose
 //!   node list works without scripts. Every asset is in [`ASSETS`]; together
 //!   they stay within the issue's 600 KB.
+//! - Indicators (issue 16): the object page shows the effective score
+//!   (`#score`), the kept verdicts the caller may read (`#verdicts`, a
+//!   `.conflict` marker when analysts disagree) and, to callers who may
+//!   write a collection holding the indicator, verdict forms
+//!   (`form.verdict`) posting to `/ui/objects/{id}/verdict`: the graph
+//!   API's rule and code (`sightline_api::verdict`).
 //! - Pages: object (`/ui/objects/{id}`), its graph (`…/graph`, `…/graph.json`)
 //!   and ATT&CK matrix (`…/matrix`, `…/matrix/layer.json`, a Navigator layer);
 //!   the home page's activity (`dashboard.rs`), the organisation tree
@@ -87,6 +93,9 @@ pub struct UiState {
     secure: bool,
     /// Uploads (`upload.rs`, [`UiState::with_import`]); none: disabled.
     import: Option<Arc<upload::ImportSettings>>,
+    /// Indicator scores and verdicts (issue 16): the server's `[lifecycle]`
+    /// through [`UiState::with_lifecycle`], else the built-in settings.
+    lifecycle: Option<Arc<sightline_api::Lifecycle>>,
 }
 
 impl UiState {
@@ -109,7 +118,15 @@ impl UiState {
             throttle: Arc::new(LoginThrottle::new(Arc::new(SystemClock))),
             secure: secure_cookies,
             import: None,
+            lifecycle: sightline_api::Lifecycle::builtin().map(Arc::new),
         }
+    }
+
+    /// The server's lifecycle settings and local warninglist, shared with
+    /// the graph API (`sightline_api::ApiState::with_lifecycle`).
+    pub fn with_lifecycle(mut self, lifecycle: Arc<sightline_api::Lifecycle>) -> Self {
+        self.lifecycle = Some(lifecycle);
+        self
     }
 
     /// Other session bounds or clock (the sign-in throttle's too); forgets
@@ -138,6 +155,7 @@ pub fn router(state: UiState) -> Router {
         .route("/ui/logout", post(routes::logout))
         .route("/ui/search", get(routes::search))
         .route("/ui/objects/{id}", get(routes::object))
+        .route("/ui/objects/{id}/verdict", post(routes::verdict))
         .route("/ui/objects/{id}/graph", get(routes::graph_page))
         .route("/ui/objects/{id}/graph.json", get(routes::graph_json))
         .route("/ui/objects/{id}/matrix", get(matrix::page))

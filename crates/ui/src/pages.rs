@@ -472,6 +472,7 @@ pub(crate) fn object(me: &SignedIn, v: &ObjectView) -> Markup {
                     }
                     @if revoked { " " span.flag { "revoked" } }
                 }
+                @if let Some(sc) = &v.score { (score_badge(sc)) }
                 p.id { code { (v.id) } }
                 nav.object-links aria-label="Views of this object" {
                     a #open-graph href=(format!("{href}/graph")) { "Graph" }
@@ -544,6 +545,7 @@ pub(crate) fn object(me: &SignedIn, v: &ObjectView) -> Markup {
                                 thead { tr {
                                     th scope="col" { "First seen" } th scope="col" { "Last seen" }
                                     th scope="col" .num { "Count" } th scope="col" { "Where" }
+                                    @if v.can_verdict { th scope="col" { "Verdict" } }
                                 } }
                                 tbody {
                                     @for s in &v.sightings {
@@ -560,6 +562,9 @@ pub(crate) fn object(me: &SignedIn, v: &ObjectView) -> Markup {
                                                     }
                                                 }
                                             }
+                                            @if v.can_verdict {
+                                                td { (verdict_form(me, &v.id, &s.id, "this sighting")) }
+                                            }
                                         }
                                     }
                                 }
@@ -567,6 +572,7 @@ pub(crate) fn object(me: &SignedIn, v: &ObjectView) -> Markup {
                         }
                     }
                 }
+                @if v.ty == "indicator" { (verdicts_section(me, v)) }
                 section #versions aria-labelledby="h-versions" {
                     h2 #h-versions { "Versions" }
                     table {
@@ -598,6 +604,91 @@ pub(crate) fn object(me: &SignedIn, v: &ObjectView) -> Markup {
             }
         },
     )
+}
+
+/// The effective score (issue 16): value and state, with its reason.
+fn score_badge(sc: &Value) -> Markup {
+    let state = sc.get("state").and_then(Value::as_str).unwrap_or("unknown");
+    let rounded = sc.get("rounded").map(value_text).unwrap_or_default();
+    let reason = sc.get("reason").and_then(Value::as_str).unwrap_or("");
+    let rule = sc.get("rule").and_then(Value::as_str);
+    let age = sc.get("age_days").and_then(Value::as_f64);
+    html! {
+        p #score {
+            span class=(format!("badge score-badge score-{}", class_part(state))) {
+                "Score " (rounded) " · " (state)
+            }
+            " "
+            span.score-reason {
+                (reason)
+                @if let Some(r) = rule { " (rule " (r) ")" }
+                @if let Some(a) = age { ", " (format!("{a:.1}")) " days since the clock started" }
+            }
+        }
+    }
+}
+
+/// A verdict form on `target` (the indicator or one of its sightings):
+/// three submit buttons, a note, the warninglist box; labels inside.
+fn verdict_form(me: &SignedIn, indicator: &str, target: &str, what: &str) -> Markup {
+    html! {
+        form.verdict method="post" action=(format!("{}/verdict", object_href(indicator))) {
+            input type="hidden" name="csrf" value=(me.csrf);
+            input type="hidden" name="target" value=(target);
+            label { "Note on " (what) " (optional) " input type="text" name="note" maxlength="10000"; }
+            " "
+            label { input type="checkbox" name="warninglist"; " also add to warninglist" }
+            " "
+            button type="submit" name="verdict" value="true-positive" { "True positive" }
+            " "
+            button type="submit" name="verdict" value="false-positive" { "False positive" }
+            " "
+            button type="submit" name="verdict" value="benign" { "Benign" }
+        }
+    }
+}
+
+/// The kept verdicts the caller may read, a conflict marker, and (writers)
+/// a verdict form on the indicator itself.
+fn verdicts_section(me: &SignedIn, v: &ObjectView) -> Markup {
+    html! {
+        section #verdicts aria-labelledby="h-verdicts" {
+            h2 #h-verdicts { "Analyst verdicts" }
+            @if v.conflict {
+                p.conflict.flag role="note" { "Conflict: analysts disagree; the latest verdict is in force." }
+            }
+            @if v.verdicts.is_empty() {
+                p { "None you may read." }
+            } @else {
+                table {
+                    thead { tr {
+                        th scope="col" { "Analyst" } th scope="col" { "Verdict" }
+                        th scope="col" { "Time" } th scope="col" { "On" } th scope="col" { "Note" }
+                    } }
+                    tbody {
+                        @for r in v.verdicts.iter().rev() {
+                            tr.verdict-row {
+                                td { (r.analyst_name.as_deref().or(r.analyst.as_deref()).unwrap_or("—")) }
+                                td { (r.verdict.as_str()) }
+                                td { (r.created) }
+                                td {
+                                    @match &r.sighting {
+                                        Some(s) => code { (s) },
+                                        None => "the indicator",
+                                    }
+                                }
+                                td { (r.note.as_deref().unwrap_or("")) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if v.can_verdict {
+                h3 { "Your verdict on the indicator" }
+                (verdict_form(me, &v.id, &v.id, "the indicator"))
+            }
+        }
+    }
 }
 
 /// One node of the graph page's list: what `assets/graph.js` writes too.

@@ -472,6 +472,14 @@ pub(crate) struct ObjectView {
     pub(crate) neighbours: Vec<sightline_graph::Neighbour>,
     /// Of an indicator (STIX 2.1 §5.2 `sighting_of_ref`), latest first.
     pub(crate) sightings: Vec<sightline_graph::Sighting>,
+    /// Of an indicator: its effective score now (`x_sightline_score` of the API).
+    pub(crate) score: Option<Value>,
+    /// Of an indicator: the kept verdicts the caller may read, oldest first.
+    pub(crate) verdicts: Vec<sightline_lifecycle::VerdictRecord>,
+    /// Analysts disagree among `verdicts`.
+    pub(crate) conflict: bool,
+    /// The caller may give verdicts (writes a collection holding it).
+    pub(crate) can_verdict: bool,
 }
 
 pub(crate) enum ObjectPage {
@@ -486,6 +494,9 @@ pub(crate) async fn object(
     me: SignedIn,
     Path(id): Path<String>,
 ) -> Result<Response, UiError> {
+    let lifecycle = state.lifecycle.clone();
+    let policy = state.policy.clone();
+    let who = me.principal.clone();
     let page = with_reader(&state, &me.principal, move |readable, store| {
         let g = Graph::new(store, readable);
         let ids = g.resolve_owners(&id)?;
@@ -542,12 +553,27 @@ pub(crate) async fn object(
             .filter(|n| n.starts_with("TLP:"))
             .collect();
         let neighbours = g.neighbours(&one, &NeighbourQuery::default())?;
-        let sightings = if latest.ty == "indicator" {
-            g.sightings(&one)?
-        } else {
-            Vec::new()
-        };
+        let mut sightings = Vec::new();
+        let (mut score, mut verdicts, mut conflict, mut can_verdict) =
+            (None, Vec::new(), false, false);
+        if latest.ty == "indicator" {
+            sightings = g.sightings(&one)?;
+            if let Some(l) = &lifecycle {
+                score = sightline_api::verdict::score(store, l, &latest.raw)?;
+            }
+            (verdicts, conflict) =
+                sightline_api::verdict::readable_verdicts(store, readable, &one)?;
+            can_verdict = lifecycle.is_some()
+                && sightline_api::verdict::verdict_collection(
+                    store, &*policy, &who, readable, &one,
+                )?
+                .is_some();
+        }
         Ok(ObjectPage::One(Box::new(ObjectView {
+            score,
+            verdicts,
+            conflict,
+            can_verdict,
             ty: latest.ty.clone(),
             versions: versions
                 .iter()
@@ -574,6 +600,85 @@ pub(crate) async fn object(
         ObjectPage::One(v) => pages::object(&me, v),
         ObjectPage::Choice(id, hits) => pages::choice(&me, id, hits),
     }))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct VerdictForm {
+    #[serde(default)]
+    csrf: String,
+    /// The indicator itself or one of its sightings.
+    #[serde(default)]
+    target: String,
+    #[serde(default)]
+    verdict: String,
+    #[serde(default)]
+    note: String,
+    /// The checkbox: present (`on`) when ticked.
+    #[serde(default)]
+    warninglist: Option<String>,
+}
+
+/// `POST /ui/objects/{id}/verdict` (`csrf`, `target`, `verdict`, `note`,
+/// `warninglist`): the caller's verdict on the indicator `id` or one of its
+/// sightings, by the graph API's rule and code (`sightline_api::verdict`):
+/// 404 for what the caller may not read, 403 without the write right or the
+/// session's CSRF token; then back to the object's verdicts.
+pub(crate) async fn verdict(
+    State(state): State<UiState>,
+    me: SignedIn,
+    Path(id): Path<String>,
+    Form(f): Form<VerdictForm>,
+) -> Result<Response, UiError> {
+    if !same(&me.csrf, &f.csrf) {
+        return Err(UiError::Forbidden(
+            "the form did not come from this session: reload the page and try again".into(),
+        ));
+    }
+    let Some(lifecycle) = state.lifecycle.clone() else {
+        return Err(sightline_api::ApiError::Unavailable(
+            "the lifecycle settings are not loaded".into(),
+        )
+        .into());
+    };
+    let policy = state.policy.clone();
+    let who = me.principal.clone();
+    let indicator = with_reader(&state, &me.principal, move |readable, store| {
+        let g = Graph::new(store, readable);
+        let one = resolve_one(&g, &id)?;
+        let target = if f.target.trim().is_empty() {
+            one.clone()
+        } else {
+            f.target.trim().to_owned()
+        };
+        // The form's target belongs to this page: the indicator or one of
+        // its sightings.
+        if target != one {
+            let s = sightline_api::readable_versions(store, &target, readable)?;
+            let of = s
+                .last()
+                .and_then(|o| serde_json::from_str::<Value>(&o.raw).ok())
+                .and_then(|v| {
+                    v.get("sighting_of_ref")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned)
+                });
+            if of.as_deref() != Some(one.as_str()) {
+                return Err(UiError::not_found(format!(
+                    "no sighting {target} of {one} that you may read"
+                )));
+            }
+        }
+        let req = sightline_api::VerdictRequest {
+            target,
+            verdict: f.verdict,
+            note: Some(f.note),
+            warninglist: f.warninglist.is_some(),
+        };
+        sightline_api::verdict::give(store, &*policy, &who, readable, &lifecycle, &req)?;
+        Ok(one)
+    })
+    .await?;
+    Ok(Redirect::to(&format!("{}#verdicts", pages::object_href(&indicator))).into_response())
 }
 
 /// Any other `/ui/…` path: signed in, a 404 page; else the sign-in page.

@@ -46,6 +46,7 @@ const XSS: &str = "<script>alert(1)</script>";
 const XSS_ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
 const ALICE_PW: &str = "correct horse battery";
 const ADMIN_PW: &str = "admin password 1";
+const BOB_PW: &str = "bob writes public";
 
 fn basic(user: &str, pw: &str) -> String {
     format!(
@@ -70,20 +71,22 @@ impl Authenticator for TestAuth {
             None => Ok(None),
             Some(h) if h == basic("alice", ALICE_PW) => p("alice", false),
             Some(h) if h == basic("admin", ADMIN_PW) => p("admin", true),
+            Some(h) if h == basic("bob", BOB_PW) => p("bob", false),
             Some(_) => Err(AuthError::Invalid),
         }
     }
 }
 
-/// alice reads `public`; nobody else but the admin reads anything.
+/// alice reads `public`, bob reads and writes it; nobody else but the
+/// admin reads or writes anything.
 struct TestPolicy;
 
 impl AccessPolicy for TestPolicy {
     fn can_read(&self, who: Option<&Principal>, c: &str) -> bool {
-        who.is_some_and(|p| p.admin || (p.name == "alice" && c == PUBLIC_C))
+        who.is_some_and(|p| p.admin || ((p.name == "alice" || p.name == "bob") && c == PUBLIC_C))
     }
-    fn can_write(&self, _: Option<&Principal>, _: &str) -> bool {
-        false
+    fn can_write(&self, who: Option<&Principal>, c: &str) -> bool {
+        who.is_some_and(|p| p.admin || (p.name == "bob" && c == PUBLIC_C))
     }
 }
 
@@ -1195,4 +1198,171 @@ async fn the_assets_fit_the_600_kb_budget() {
     );
     eprintln!("{figure}");
     assert!(total <= BUDGET, "{figure}");
+}
+
+/// Issue 16 §1-2: an indicator's page shows its score with the reason, the
+/// kept verdicts, and verdict forms (on each sighting and on the indicator)
+/// only to a caller who may write a collection holding it.
+#[tokio::test]
+async fn an_indicator_shows_its_score_and_verdict_forms_to_writers_only() {
+    let app = app();
+    let alice = session(&app, "alice", ALICE_PW).await;
+    let p = get(&app, &format!("/ui/objects/{IND}"), Some(&alice)).await;
+    assert_eq!(p.status, StatusCode::OK);
+    let b = &p.body;
+    // Built-in rules: an address valid from 2025-01-01 has decayed out.
+    assert!(b.contains("<p id=\"score\">"), "{b}");
+    assert!(b.contains("Score 0 · revoked"), "{b}");
+    assert!(b.contains("decay (rule ip)"), "{b}");
+    assert!(b.contains("<section id=\"verdicts\""), "{b}");
+    assert!(
+        !b.contains("class=\"verdict\""),
+        "a reader gets no form: {b}"
+    );
+    let bob = session(&app, "bob", BOB_PW).await;
+    let p = get(&app, &format!("/ui/objects/{IND}"), Some(&bob)).await;
+    // Two readable sightings and the indicator itself.
+    assert_eq!(
+        p.body.matches("<form class=\"verdict\"").count(),
+        3,
+        "{}",
+        p.body
+    );
+    assert!(p
+        .body
+        .contains("name=\"target\" value=\"sighting--00000000-0000-4000-8000-000000000001\""));
+    // Every control labelled, every button with text (axe-core).
+    assert_eq!(
+        p.body.matches("<label>Note on").count(),
+        p.body.matches("name=\"note\"").count()
+    );
+    assert!(p
+        .body
+        .contains("<button type=\"submit\" name=\"verdict\" value=\"benign\">Benign</button>"));
+    // Other objects: no score, no verdicts.
+    let p = get(&app, &format!("/ui/objects/{GROUP}"), Some(&bob)).await;
+    assert!(!p.body.contains("id=\"score\"") && !p.body.contains("id=\"verdicts\""));
+}
+
+/// Issue 16 §2 and §4: a verdict from the page is stored as the signed-in
+/// analyst's and listed; two analysts disagreeing are both kept and marked
+/// as a conflict; a reader's forged POST (with its own valid token) is a
+/// 403, a POST without the token too, and what the caller may not read a
+/// 404; nothing is written by any of them.
+#[tokio::test]
+async fn verdicts_from_the_page_are_kept_and_conflicts_marked() {
+    let app = app();
+    let path = format!("/ui/objects/{IND}/verdict");
+    let page = format!("/ui/objects/{IND}");
+    let s1 = "sighting--00000000-0000-4000-8000-000000000001";
+    let alice = session(&app, "alice", ALICE_PW).await;
+    let alice_csrf = get(&app, &page, Some(&alice)).await.csrf();
+    let a = post(
+        &app,
+        &path,
+        &format!("{SESSION_COOKIE}={alice}"),
+        form(&[
+            ("csrf", &alice_csrf),
+            ("target", s1),
+            ("verdict", "false-positive"),
+        ]),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.body);
+    let bob = session(&app, "bob", BOB_PW).await;
+    let bob_cookie = format!("{SESSION_COOKIE}={bob}");
+    let csrf = get(&app, &page, Some(&bob)).await.csrf();
+    let a = post(
+        &app,
+        &path,
+        &bob_cookie,
+        form(&[("target", s1), ("verdict", "false-positive")]),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "no token: {}", a.body);
+    // The secret sighting: bob may not read it.
+    let a = post(
+        &app,
+        &path,
+        &bob_cookie,
+        form(&[
+            ("csrf", &csrf),
+            ("target", "sighting--00000000-0000-4000-8000-000000000003"),
+            ("verdict", "benign"),
+        ]),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.body);
+    let a = post(
+        &app,
+        &path,
+        &bob_cookie,
+        form(&[("csrf", &csrf), ("target", s1), ("verdict", "maybe")]),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST, "{}", a.body);
+    assert!(a.body.contains("verdict:"), "{}", a.body);
+    let p = get(&app, &page, Some(&bob)).await;
+    assert!(
+        !p.body.contains("class=\"verdict-row\""),
+        "nothing written: {}",
+        p.body
+    );
+
+    let a = post(
+        &app,
+        &path,
+        &bob_cookie,
+        form(&[
+            ("csrf", &csrf),
+            ("target", s1),
+            ("verdict", "false-positive"),
+            ("note", "our own scanner"),
+        ]),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    assert_eq!(
+        a.location(),
+        Some(format!("/ui/objects/{IND}#verdicts").as_str())
+    );
+    // alice reads `public`, where the opinion went: she sees it.
+    let p = get(&app, &page, Some(&alice)).await;
+    assert!(p.body.contains("verdict: false-positive"), "{}", p.body);
+    assert!(
+        p.body.contains("<td>bob</td><td>false-positive</td>"),
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("our own scanner"));
+    assert!(
+        !p.body.contains("class=\"conflict"),
+        "one analyst: {}",
+        p.body
+    );
+    // The admin disagrees, on the indicator itself.
+    let admin = session(&app, "admin", ADMIN_PW).await;
+    let admin_csrf = get(&app, &page, Some(&admin)).await.csrf();
+    let a = post(
+        &app,
+        &path,
+        &format!("{SESSION_COOKIE}={admin}"),
+        form(&[
+            ("csrf", &admin_csrf),
+            ("target", IND),
+            ("verdict", "true-positive"),
+        ]),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let p = get(&app, &page, Some(&alice)).await;
+    assert_eq!(
+        p.body.matches("class=\"verdict-row\"").count(),
+        2,
+        "{}",
+        p.body
+    );
+    assert!(p.body.contains("<p class=\"conflict flag\""), "{}", p.body);
+    // The latest in force: a true positive restarts the decay clock.
+    assert!(p.body.contains("Score 50 · active"), "{}", p.body);
 }
