@@ -20,7 +20,9 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use sightline_stix::Validator;
-use sightline_store::{PutOutcome, Store};
+use std::collections::HashSet;
+
+use sightline_store::{NewObject, ObjectQuery, PutOutcome, Store, VersionFilter};
 
 use crate::http::{Fetcher, Response};
 use crate::registry::{self, FeedState, RejectionNote, RunCounts};
@@ -194,13 +196,27 @@ impl Run<'_> {
                 }
             }
             let page_no = self.state.run.pages + 1;
-            let mut txn = self.store.begin()?;
             let mut counts = RunCounts {
                 pages: 1,
                 ..RunCounts::default()
             };
-            for (i, raw) in env.objects.iter().enumerate() {
-                self.put_one(&mut *txn, raw.get(), page_no, i, &mut counts)?;
+            let checked: Vec<_> = env
+                .objects
+                .iter()
+                .enumerate()
+                .filter_map(|(i, raw)| self.check_one(raw.get(), page_no, i, &mut counts))
+                .collect();
+            // New or updated: which ids the collection held before this page
+            // (one query per page, not per object).
+            let known = self.known_ids(&checked)?;
+            let mut txn = self.store.begin()?;
+            for obj in &checked {
+                match txn.put(obj, Some(&self.collection))? {
+                    PutOutcome::Added { .. } if known.contains(&obj.meta.id) => counts.updated += 1,
+                    PutOutcome::Added { .. } => counts.new += 1,
+                    PutOutcome::Duplicate { .. } => counts.duplicate += 1,
+                    PutOutcome::Conflict => counts.conflicts += 1,
+                }
             }
             // Where the next request starts.
             let progressed = match (&last, &sent_after) {
@@ -256,55 +272,73 @@ impl Run<'_> {
         }
     }
 
-    fn put_one(
+    /// Validates one object of a page: the object to store, or None when it
+    /// is refused (counted and noted with its diagnostics).
+    fn check_one(
         &mut self,
-        txn: &mut dyn sightline_store::WriteTxn,
         raw: &str,
         page: u64,
         index: usize,
         counts: &mut RunCounts,
-    ) -> Result<()> {
-        let at = format!("page {page} object {index}");
+    ) -> Option<NewObject> {
+        let at = || format!("page {page} object {index}");
         let value: serde_json::Value = match serde_json::from_str(raw) {
             Ok(v) => v,
             Err(e) => {
                 counts.rejected += 1;
                 self.state.note_rejection(RejectionNote {
-                    at,
+                    at: at(),
                     id: None,
                     errors: vec![e.to_string()],
                 });
-                return Ok(());
+                return None;
             }
         };
         let budget = sightline_stix::RegexBudget::for_input(raw.len());
-        let meta = match self.validator.admit_within(&value, &budget) {
-            Ok((meta, _)) => meta,
+        match self.validator.admit_within(&value, &budget) {
+            Ok((meta, _)) => Some(NewObject {
+                meta,
+                raw: raw.to_owned(),
+            }),
             Err(diags) => {
                 counts.rejected += 1;
                 self.state.note_rejection(RejectionNote {
-                    at,
+                    at: at(),
                     id: value.get("id").and_then(|v| v.as_str()).map(str::to_owned),
                     errors: diags.iter().map(ToString::to_string).collect(),
                 });
-                return Ok(());
+                None
             }
-        };
-        let known = !self
-            .store
-            .versions(&meta.id, Some(&self.collection))?
-            .is_empty();
-        let obj = sightline_store::NewObject {
-            meta,
-            raw: raw.to_owned(),
-        };
-        match txn.put(&obj, Some(&self.collection))? {
-            PutOutcome::Added { .. } if known => counts.updated += 1,
-            PutOutcome::Added { .. } => counts.new += 1,
-            PutOutcome::Duplicate { .. } => counts.duplicate += 1,
-            PutOutcome::Conflict => counts.conflicts += 1,
         }
-        Ok(())
+    }
+
+    /// The ids among `objs` the feed's collection already holds.
+    fn known_ids(&self, objs: &[NewObject]) -> Result<HashSet<String>> {
+        let mut known = HashSet::new();
+        let mut ids: Vec<String> = objs.iter().map(|o| o.meta.id.clone()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for chunk in ids.chunks(500) {
+            let q = ObjectQuery {
+                collection: Some(self.collection.clone()),
+                ids: chunk.to_vec(),
+                versions: VersionFilter::last(),
+                limit: chunk.len() * 4 + 16,
+                ..ObjectQuery::default()
+            };
+            let mut after = None;
+            loop {
+                let q = ObjectQuery { after, ..q.clone() };
+                let summary = self.store.query_each(&q, &mut |row| {
+                    known.insert(row.id.to_owned());
+                })?;
+                match summary.next_cursor() {
+                    Some(c) if summary.more => after = Some(c),
+                    _ => break,
+                }
+            }
+        }
+        Ok(known)
     }
 
     /// The largest `date_added` the manifest gives for this page's objects

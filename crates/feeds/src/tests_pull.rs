@@ -521,3 +521,23 @@ fn csv_over_http_dedups_and_updates() {
     assert_eq!(o2["created"], o["created"]);
     assert_eq!(o2["description"], "changed");
 }
+
+/// A new version of an object the collection holds is "updated", not "new"
+/// (match[version]=all brings every version, TAXII 2.1 §3.4.1).
+#[test]
+fn a_new_version_counts_as_updated() {
+    let f = fake(Quirks::default());
+    f.add(0..2);
+    let store = MemoryStore::new();
+    sync_feed(&store, &validator(), &f.feed(), &opts()).expect("sync");
+    if let Ok(mut o) = f.objects.lock() {
+        let v2 = indicator(1).replace(
+            r#""modified":"2024-01-01T00:00:00.000Z""#,
+            r#""modified":"2024-06-01T00:00:00.000Z""#,
+        );
+        o.push(v2);
+        o.push(indicator(7));
+    }
+    let r = sync_feed(&store, &validator(), &f.feed(), &opts()).expect("sync 2");
+    assert_eq!((r.counts.new, r.counts.updated), (1, 1), "{r:?}");
+}
