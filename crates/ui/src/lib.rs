@@ -61,6 +61,7 @@ mod markdown;
 mod matrix;
 mod org;
 mod pages;
+mod quality;
 mod routes;
 mod session;
 mod throttle;
@@ -96,6 +97,8 @@ pub struct UiState {
     /// Indicator scores and verdicts (issue 16): the server's `[lifecycle]`
     /// through [`UiState::with_lifecycle`], else the built-in settings.
     lifecycle: Option<Arc<sightline_api::Lifecycle>>,
+    /// The home page's quality summary, kept a minute (`quality.rs`).
+    quality: Arc<quality::Cache>,
 }
 
 impl UiState {
@@ -119,6 +122,7 @@ impl UiState {
             secure: secure_cookies,
             import: None,
             lifecycle: sightline_api::Lifecycle::builtin().map(Arc::new),
+            quality: Arc::new(quality::Cache::default()),
         }
     }
 

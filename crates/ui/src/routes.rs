@@ -334,25 +334,42 @@ pub(crate) async fn logout(
 
 /// `GET /ui/`: what the caller may read, and (administrators) the store's counts.
 pub(crate) async fn home(State(state): State<UiState>, me: SignedIn) -> Result<Response, UiError> {
-    let (stats, collections, activity) = with_reader(&state, &me.principal, |readable, store| {
-        let collections: Vec<_> = store
-            .collections()?
-            .into_iter()
-            .filter(|c| readable.is_none_or(|r| r.contains(&c.id)))
-            .collect();
-        // Counts are store-wide: shown to those who may read the whole store.
-        let stats = match readable {
-            None => Some(store.stats()?),
-            Some(_) => None,
-        };
-        Ok((
-            stats,
-            collections,
-            crate::dashboard::gather(store, readable)?,
-        ))
-    })
-    .await?;
-    let activity = crate::dashboard::markup(&activity);
+    let cache = state.quality.clone();
+    let lifecycle = state.lifecycle.clone();
+    let (stats, collections, activity, quality) =
+        with_reader(&state, &me.principal, move |readable, store| {
+            let collections: Vec<_> = store
+                .collections()?
+                .into_iter()
+                .filter(|c| readable.is_none_or(|r| r.contains(&c.id)))
+                .collect();
+            // Counts are store-wide: shown to those who may read the whole store.
+            let stats = match readable {
+                None => Some(store.stats()?),
+                Some(_) => None,
+            };
+            // The quality report is store-wide: administrators only (quality.rs).
+            let quality = match (readable, &lifecycle) {
+                (None, Some(l)) => Some(cache.get_or(|| {
+                    let now = sightline_api::verdict::now_micros();
+                    let since = now.saturating_sub(crate::quality::DAYS * 86_400_000_000);
+                    sightline_lifecycle::quality::report(store, &l.evaluator, since, now)
+                        .map_err(|e| sightline_api::verdict::lifecycle_error(e).into())
+                })?),
+                _ => None,
+            };
+            Ok((
+                stats,
+                collections,
+                crate::dashboard::gather(store, readable)?,
+                quality,
+            ))
+        })
+        .await?;
+    let activity = maud::html! {
+        (crate::dashboard::markup(&activity))
+        (crate::quality::markup(quality.as_ref()))
+    };
     Ok(html(pages::home(
         &me,
         stats.as_ref(),

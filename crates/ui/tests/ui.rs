@@ -1366,3 +1366,40 @@ async fn verdicts_from_the_page_are_kept_and_conflicts_marked() {
     // The latest in force: a true positive restarts the decay clock.
     assert!(p.body.contains("Score 50 · active"), "{}", p.body);
 }
+
+/// Issue 16 §2: the home page's quality summary (`#quality`) per feed for
+/// administrators (the report is store-wide); others are told it is theirs
+/// only.
+#[tokio::test]
+async fn the_home_page_shows_the_quality_summary_to_administrators() {
+    let app = app();
+    let bob = session(&app, "bob", BOB_PW).await;
+    let csrf = get(&app, "/ui/", Some(&bob)).await.csrf();
+    let a = post(
+        &app,
+        &format!("/ui/objects/{IND}/verdict"),
+        &format!("{SESSION_COOKIE}={bob}"),
+        form(&[
+            ("csrf", &csrf),
+            ("target", "sighting--00000000-0000-4000-8000-000000000001"),
+            ("verdict", "false-positive"),
+        ]),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
+    let p = get(&app, "/ui/", Some(&bob)).await;
+    assert!(p.body.contains("<section id=\"quality\""), "{}", p.body);
+    assert!(
+        p.body.contains("Shown to administrators only"),
+        "{}",
+        p.body
+    );
+    assert!(!p.body.contains("(no created_by_ref)"));
+    let admin = session(&app, "admin", ADMIN_PW).await;
+    let p = get(&app, "/ui/", Some(&admin)).await;
+    // indicators, matched (sightings of 2025: none in 30 days), true
+    // positives, false positives, benign, precision.
+    let row = "<th scope=\"row\">(no created_by_ref)</th><td class=\"num\">1</td><td class=\"num\">0</td><td class=\"num\">0</td><td class=\"num\">1</td><td class=\"num\">0</td><td class=\"num\">0 %</td>";
+    assert!(p.body.contains(row), "{}", p.body);
+    assert!(!p.body.contains("Shown to administrators only"));
+}
