@@ -133,6 +133,8 @@ impl Run<'_> {
         let mut next = self.state.pending_next.clone();
         let mut restarted = false;
         let mut first_page = true;
+        // A hash of the previous page's objects (a stuck server repeats it).
+        let mut prev_page: Option<u64> = None;
         let mut pages = 0u64;
         loop {
             pages += 1;
@@ -229,13 +231,28 @@ impl Run<'_> {
                     self.state.cursor = Some(l.clone());
                 }
             }
+            let page_hash = {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                for o in &env.objects {
+                    o.get().hash(&mut h);
+                }
+                h.finish()
+            };
             let next_tok = env.next.filter(|n| !n.is_empty());
             let mut done = !env.more;
             if env.more {
                 match next_tok {
-                    Some(n) if next.as_deref() == Some(n.as_str()) => {
+                    // medallion keeps one token for a whole paging session
+                    // (and gives one POST's objects one date_added): the
+                    // same token is fine while the pages' objects change.
+                    Some(n)
+                        if next.as_deref() == Some(n.as_str())
+                            && (env.objects.is_empty() || prev_page == Some(page_hash)) =>
+                    {
                         self.state.warn(
-                            "the server returned the same next token twice; run stopped".into(),
+                            "the server returned the same next token and the same objects again; run stopped"
+                                .into(),
                         );
                         done = true;
                     }
@@ -262,6 +279,7 @@ impl Run<'_> {
                 self.state.pending_next = None;
                 self.state.pending_added_after = None;
             }
+            prev_page = Some(page_hash);
             self.state.run.add(&counts);
             self.state.total.add(&counts);
             registry::put_state(&mut *txn, &self.feed.name, &self.state)?;

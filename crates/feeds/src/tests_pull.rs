@@ -54,6 +54,11 @@ struct Quirks {
     no_next: bool,
     /// Refuse the `next` token "3" (issued before a restart that forgot it).
     forget_next: bool,
+    /// One `next` token for a whole paging session, as medallion: "s",
+    /// the position kept by the server.
+    session_next: bool,
+    /// Answer the same page and the same `next` forever.
+    stuck: bool,
 }
 
 /// A TAXII collection of `objects` served at /api1/collections/c/, paged
@@ -66,6 +71,7 @@ struct Fake {
 fn fake(quirks: Quirks) -> Fake {
     let objects: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
     let objs = objects.clone();
+    let session = Arc::new(AtomicUsize::new(0));
     let server = TestServer::start(move |r: &Req| {
         let all = objs.lock().map(|o| o.clone()).unwrap_or_default();
         let start = match r.param("added_after") {
@@ -79,6 +85,8 @@ fn fake(quirks: Quirks) -> Fake {
         let limit: usize = r.param("limit").and_then(|l| l.parse().ok()).unwrap_or(3);
         let offset = match r.param("next") {
             Some("3") if quirks.forget_next => return Reply::status(404, "unknown next"),
+            Some(_) if quirks.stuck => start,
+            Some("s") => session.load(Ordering::SeqCst),
             Some(n) => match n.parse::<usize>() {
                 Ok(v) => v,
                 Err(_) => return Reply::status(400, "bad next"),
@@ -101,7 +109,10 @@ fn fake(quirks: Quirks) -> Fake {
         let end = (offset + limit).min(all.len());
         let page = &all[offset.min(end)..end];
         let more = end < all.len();
-        let next = if more && !quirks.no_next {
+        session.store(end, Ordering::SeqCst);
+        let next = if more && (quirks.session_next || quirks.stuck) {
+            r#","next":"s""#.to_owned()
+        } else if more && !quirks.no_next {
             format!(r#","next":"{end}""#)
         } else {
             String::new()
@@ -540,4 +551,34 @@ fn a_new_version_counts_as_updated() {
     }
     let r = sync_feed(&store, &validator(), &f.feed(), &opts()).expect("sync 2");
     assert_eq!((r.counts.new, r.counts.updated), (1, 1), "{r:?}");
+}
+
+/// medallion keeps one `next` token for a whole paging session (found by
+/// tests/interop/feeds_medallion.py): the same token again is followed while
+/// the pages move on; a server answering the same page with the same token
+/// forever is stopped.
+#[test]
+fn one_next_token_per_session_is_followed_a_stuck_one_is_not() {
+    let f = fake(Quirks {
+        session_next: true,
+        ..Quirks::default()
+    });
+    f.add(0..10);
+    let store = MemoryStore::new();
+    let r = sync_feed(&store, &validator(), &f.feed(), &opts()).expect("sync");
+    assert_eq!((r.error, r.counts.new, r.counts.pages), (None, 10, 4));
+    let g = fake(Quirks {
+        stuck: true,
+        ..Quirks::default()
+    });
+    g.add(0..10);
+    let store = MemoryStore::new();
+    let r = sync_feed(&store, &validator(), &g.feed(), &opts()).expect("sync");
+    assert_eq!(r.counts.new, 3);
+    assert_eq!(g.server.requests().len(), 2);
+    assert!(
+        r.warnings.iter().any(|w| w.contains("same objects again")),
+        "{:?}",
+        r.warnings
+    );
 }
