@@ -131,16 +131,38 @@ impl Fetcher {
             .saturating_mul(1u32 << (attempt - 1).min(16))
     }
 
+    /// POSTs `body` once (the caller decides whether to try again; TAXII
+    /// adds are idempotent per object version, so a retry is harmless there).
+    pub fn post(
+        &mut self,
+        url: &str,
+        body: Vec<u8>,
+        content_type: &str,
+        accept: &str,
+    ) -> Result<Response> {
+        let req = self
+            .client
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, content_type)
+            .header(reqwest::header::ACCEPT, accept)
+            .body(body);
+        self.send(url, req)
+    }
+
     fn once(&self, url: &str, query: &[(&str, String)], accept: &str) -> Result<Response> {
-        let transport = |e: reqwest::Error| FeedError::Transport {
-            url: url.to_owned(),
-            message: describe(&e),
-        };
-        let mut req = self
+        let req = self
             .client
             .get(url)
             .query(query)
             .header(reqwest::header::ACCEPT, accept);
+        self.send(url, req)
+    }
+
+    fn send(&self, url: &str, mut req: reqwest::blocking::RequestBuilder) -> Result<Response> {
+        let transport = |e: reqwest::Error| FeedError::Transport {
+            url: url.to_owned(),
+            message: describe(&e),
+        };
         if let Some(a) = &self.auth {
             req = req.header(reqwest::header::AUTHORIZATION, a);
         }

@@ -18,6 +18,7 @@
 //! a UUIDv5 of the feed name) and `x_sightline_feed` = the feed name.
 
 pub mod csv;
+pub mod edge;
 pub mod http;
 pub mod registry;
 pub mod schedule;

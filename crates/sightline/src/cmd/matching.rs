@@ -129,7 +129,33 @@ pub struct Args {
     /// latest seen are late: counted, reported and matched best-effort.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     reorder_slack: f64,
+    /// An edge matcher: pull the indicators from a hub's TAXII 2.1
+    /// collection (`taxii+https://HUB/api1/collections/ID/`) into this
+    /// matcher's store (collection `hub`) and, with --follow, keep them in
+    /// sync. Credentials: --hub-user with $SIGHTLINE_HUB_PASSWORD, or
+    /// $SIGHTLINE_HUB_TOKEN.
+    #[arg(long, value_name = "URL")]
+    indicators_from: Option<String>,
+    /// Post the sightings recorded (with their observed-data and SCOs) to a
+    /// hub's TAXII 2.1 collection (`taxii+https://…/collections/ID/`);
+    /// implies --record.
+    #[arg(long, value_name = "URL")]
+    record_to: Option<String>,
+    /// The hub's user (HTTP Basic; the password is read from
+    /// $SIGHTLINE_HUB_PASSWORD).
+    #[arg(long, value_name = "USER")]
+    hub_user: Option<String>,
+    /// A PEM file of the CA that signed the hub's certificate.
+    #[arg(long, value_name = "FILE")]
+    hub_ca: Option<PathBuf>,
+    /// With --follow: how often the hub is asked for changes and recorded
+    /// sightings are posted to it, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0, value_parser = parse_interval)]
+    hub_every: f64,
 }
+
+/// The local collection an edge matcher keeps the hub's objects in.
+const HUB_COLLECTION: &str = "hub";
 
 /// A reload interval: 0.05 s to a day.
 fn parse_interval(s: &str) -> Result<f64, String> {
@@ -139,9 +165,33 @@ fn parse_interval(s: &str) -> Result<f64, String> {
     }
 }
 
-pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
+pub fn run(data: &Path, mut args: Args) -> Result<Outcome, Failure> {
     let format = sightline_detect::format(&args.format, args.mapping.as_deref())?;
     let source = Source::parse(&args.indicators);
+    let hub = hub_auth(&args);
+    let pull = match &args.indicators_from {
+        Some(u) if source != Source::Store => {
+            return Err(Failure::Input(format!(
+                "--indicators-from {u}: the indicators come from the hub, not from --indicators {}",
+                args.indicators
+            )))
+        }
+        Some(u) => {
+            let url =
+                sightline_feeds::edge::hub_url(u).map_err(|e| Failure::Input(e.to_string()))?;
+            args.collection
+                .get_or_insert_with(|| HUB_COLLECTION.to_owned());
+            Some(sightline_feeds::edge::hub_feed(HUB_COLLECTION, &url, &hub))
+        }
+        None => None,
+    };
+    let push_url = match &args.record_to {
+        Some(u) => {
+            args.record = true;
+            Some(sightline_feeds::edge::hub_url(u).map_err(|e| Failure::Input(e.to_string()))?)
+        }
+        None => None,
+    };
     let decay = match args.decay {
         DecayMode::Off => Decay::Off,
         DecayMode::EventTime => Decay::EventTime,
@@ -175,6 +225,26 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     } else {
         None
     };
+    // An edge matcher starts from the hub's current indicators (or, when the
+    // hub cannot be reached, from the copy of the last run, with a warning).
+    let validator = Arc::new(super::validator());
+    if let (Some(feed), Some(s)) = (&pull, &store) {
+        let r = sightline_feeds::sync_feed(s.as_ref(), &validator, feed, &Default::default())
+            .map_err(|e| Failure::Store(e.to_string()))?;
+        match (&r.error, s.collection(HUB_COLLECTION)?) {
+            (None, _) => eprintln!(
+                "sightline: hub {}: {} new, {} updated, {} rejected",
+                feed.url, r.counts.new, r.counts.updated, r.counts.rejected
+            ),
+            (Some(e), Some(_)) => {
+                eprintln!(
+                    "sightline: warning: hub {}: {e}; matching the copy of the last pull",
+                    feed.url
+                )
+            }
+            (Some(e), None) => return Err(Failure::Input(format!("hub {}: {e}", feed.url))),
+        }
+    }
     let started = Instant::now();
     let loaded = indicators::load(&source, &selection, store.as_deref())?;
     report_rejected(&loaded);
@@ -239,7 +309,43 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
             args.progress || std::io::IsTerminal::is_terminal(&std::io::stderr()),
         ),
     };
-    let summary = Detector::new(opts, store, loaded, lists).run(stop, &mut printer)?;
+    // The hub's threads stop with the run; the pusher posts once more then.
+    let hub_stop = Arc::new(AtomicBool::new(false));
+    let every = Duration::from_secs_f64(args.hub_every);
+    let mut threads = Vec::new();
+    if let (Some(feed), Some(s), true) = (pull, &store, args.follow) {
+        threads.push(
+            sightline_feeds::edge::spawn_puller(
+                s.clone(),
+                validator,
+                feed,
+                every,
+                hub_stop.clone(),
+            )
+            .map_err(|e| Failure::Other(e.into()))?,
+        );
+    }
+    if let (Some(url), Some(s)) = (&push_url, &store) {
+        let sightings = opts.sightings_collection().to_owned();
+        let pusher = sightline_feeds::edge::Pusher::new(url, &hub, &sightings, None)
+            .map_err(|e| Failure::Input(e.to_string()))?;
+        // Not following: one push at the end of the run.
+        let every = if args.follow {
+            every
+        } else {
+            Duration::from_secs(86_400)
+        };
+        threads.push(
+            sightline_feeds::edge::spawn_pusher(s.clone(), pusher, every, hub_stop.clone())
+                .map_err(|e| Failure::Other(e.into()))?,
+        );
+    }
+    let summary = Detector::new(opts, store, loaded, lists).run(stop, &mut printer);
+    hub_stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for t in threads {
+        let _ = t.join();
+    }
+    let summary = summary?;
     printer.progress.finish();
     let (read, counts) = (&summary.read, &summary.counts);
     let mut err = std::io::stderr().lock();
@@ -317,6 +423,21 @@ fn recorded(s: &Summary) -> String {
 }
 
 /// The first 20 indicators left out of a compile, and how many more.
+/// The hub's credentials: --hub-user with $SIGHTLINE_HUB_PASSWORD, else
+/// $SIGHTLINE_HUB_TOKEN when set (names only: read at each request batch).
+fn hub_auth(args: &Args) -> sightline_feeds::edge::HubAuth {
+    let token = args.hub_user.is_none() && std::env::var_os("SIGHTLINE_HUB_TOKEN").is_some();
+    sightline_feeds::edge::HubAuth {
+        user: args.hub_user.clone(),
+        password_env: args
+            .hub_user
+            .as_ref()
+            .map(|_| "SIGHTLINE_HUB_PASSWORD".to_owned()),
+        token_env: token.then(|| "SIGHTLINE_HUB_TOKEN".to_owned()),
+        ca: args.hub_ca.clone(),
+    }
+}
+
 /// `--decay`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum DecayMode {

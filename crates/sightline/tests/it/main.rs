@@ -10,6 +10,7 @@ mod common;
 mod accounts;
 mod cli;
 mod cli_edges;
+mod edge;
 mod export_formats;
 mod feeds;
 mod faults;

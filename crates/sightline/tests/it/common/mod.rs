@@ -114,9 +114,10 @@ impl Serve {
                 break url.to_owned();
             }
         };
-        // The rest of the banner comes before serving starts: discovery and
-        // data, then three lines for the demo.
-        let more = if args.contains(&"--demo") { 5 } else { 2 };
+        // The rest of the banner comes before serving starts: discovery, web
+        // UI and data, then four lines for the demo (API root, credentials,
+        // a curl example, the collection's URL).
+        let more = if args.contains(&"--demo") { 7 } else { 3 };
         for _ in 0..more {
             read(&mut lines);
         }

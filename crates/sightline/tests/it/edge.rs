@@ -1,0 +1,217 @@
+//! Edge matchers synced from a hub (issue 15 §3), on loopback: one hub
+//! (`sightline serve --demo`) and two edge matchers (`sightline match
+//! --follow --indicators-from taxii+http://… --record-to taxii+http://…`),
+//! each with a store of its own. An indicator POSTed to the hub matches on
+//! both edges within seconds, without a restart, and the sightings they
+//! record arrive in the hub's collection.
+
+use crate::common;
+
+use std::io::{BufRead, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const NEW: &str = "indicator--e0e0e0e0-0000-4000-8000-00000000ed9e";
+
+fn basic(pw: &str) -> String {
+    common::basic("demo", pw)
+}
+
+struct Edge {
+    dir: std::path::PathBuf,
+    child: std::process::Child,
+    matches: std::sync::mpsc::Receiver<Value>,
+    log: std::fs::File,
+    n: u64,
+}
+
+impl Edge {
+    fn start(dir: &std::path::Path, hub: &str, pw: &str, sensor: &str) -> Edge {
+        let data = dir.join("data");
+        let log = dir.join("dns.log");
+        std::fs::create_dir_all(dir).expect("dir");
+        std::fs::write(&log, "").expect("log");
+        let mut child = Command::new(common::BIN)
+            .env_remove("SIGHTLINE_DATA")
+            .env_remove("SIGHTLINE_STORE")
+            .env("SIGHTLINE_HUB_PASSWORD", pw)
+            .args(common::data(&data))
+            .args(["match", "--input", log.to_str().expect("path")])
+            .args([
+                "--input-format",
+                "zeek",
+                "--follow",
+                "--reload-every",
+                "0.2",
+            ])
+            .args(["--indicators-from", &format!("taxii+{hub}")])
+            .args(["--record-to", &format!("taxii+{hub}")])
+            .args(["--hub-user", "demo", "--hub-every", "0.5", "--flush", "1"])
+            .args(["--sensor", sensor])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(dir.join("stderr")).expect("stderr file"))
+            .spawn()
+            .expect("spawn");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, matches) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for l in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = tx.send(serde_json::from_str(&l).expect("a JSON line"));
+            }
+        });
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&log)
+            .expect("append");
+        Edge {
+            dir: dir.to_owned(),
+            child,
+            matches,
+            log,
+            n: 0,
+        }
+    }
+
+    fn event(&mut self, query: &str) {
+        self.n += 1;
+        let e = json!({"_path": "dns", "ts": 1705312800.0 + self.n as f64,
+            "uid": format!("G{}", self.n), "id.orig_h": "192.168.1.10", "id.orig_p": 5353,
+            "id.resp_h": "192.168.1.1", "id.resp_p": 53, "proto": "udp", "query": query,
+            "answers": ["198.51.100.7"]});
+        writeln!(self.log, "{e}").expect("append");
+        self.log.flush().expect("flush");
+    }
+
+    fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.join("stderr")).unwrap_or_default()
+    }
+
+    fn stop(mut self) -> String {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let status = self.child.wait().expect("wait");
+        let err = self.stderr();
+        assert!(status.success(), "{err}");
+        err
+    }
+}
+
+#[test]
+fn a_hub_and_two_edge_matchers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut hub = common::Serve::start(
+        &common::data(&dir.path().join("hub")),
+        &["--demo"],
+        Stdio::null(),
+    );
+    let pw = hub
+        .lines
+        .iter()
+        .find_map(|l| l.strip_prefix("demo credentials: user demo, password "))
+        .expect("the demo password")
+        .to_owned();
+    let collection = hub
+        .lines
+        .iter()
+        .find_map(|l| l.strip_prefix("collection demo: "))
+        .expect("the demo collection's URL")
+        .to_owned();
+    let mut edges: Vec<Edge> = (0..2)
+        .map(|i| {
+            let sensor = format!("identity--5e5e5e5e-0000-4000-8000-00000000000{i}");
+            Edge::start(
+                &dir.path().join(format!("edge{i}")),
+                &collection,
+                &pw,
+                &sensor,
+            )
+        })
+        .collect();
+    // Both edges pulled the pack and follow their logs.
+    std::thread::sleep(Duration::from_millis(1500));
+    let c = reqwest::blocking::Client::new();
+    let t = "2026-01-01T00:00:00.000Z";
+    let r = c
+        .post(format!("{collection}objects/"))
+        .header("authorization", basic(&pw))
+        .header("content-type", "application/taxii+json;version=2.1")
+        .header("accept", "application/taxii+json;version=2.1")
+        .body(
+            json!({"objects": [{"type": "indicator", "spec_version": "2.1", "id": NEW,
+                "created": t, "modified": t, "name": "Edge test C2",
+                "pattern": "[domain-name:value = 'edge-c2.example-bad.top']",
+                "pattern_type": "stix", "valid_from": "2024-01-01T00:00:00Z"}]})
+            .to_string(),
+        )
+        .send()
+        .expect("POST to the hub");
+    assert_eq!(r.status(), 202);
+    let status: Value = r.json().expect("a status resource");
+    assert_eq!(status["success_count"], 1, "{status}");
+    let posted = Instant::now();
+    for (i, e) in edges.iter_mut().enumerate() {
+        let mut seen = None;
+        while posted.elapsed() < Duration::from_secs(10) && seen.is_none() {
+            e.event("edge-c2.example-bad.top");
+            if let Ok(m) = e.matches.recv_timeout(Duration::from_millis(100)) {
+                if m["indicator"] == NEW {
+                    seen = Some(posted.elapsed());
+                }
+            }
+        }
+        let took = seen.unwrap_or_else(|| {
+            panic!(
+                "edge {i}: no match within 10 s of the POST; it said:\n{}",
+                e.stderr()
+            )
+        });
+        eprintln!("edge {i}: first match {took:?} after the POST to the hub");
+        assert!(took < Duration::from_secs(5), "edge {i}: {took:?}");
+    }
+    // Their sightings reach the hub (pushed every 0.5 s after each 1 s
+    // flush; a run flushes as events come, so the sensors keep logging).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let sightings = loop {
+        for e in edges.iter_mut() {
+            e.event("benign.example.org");
+        }
+        let v: Value = c
+            .get(format!("{collection}objects/?match[type]=sighting"))
+            .header("authorization", basic(&pw))
+            .header("accept", "application/taxii+json;version=2.1")
+            .send()
+            .expect("GET sightings")
+            .json()
+            .unwrap_or(Value::Null);
+        let of_new: Vec<Value> = v["objects"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|s| s["sighting_of_ref"] == NEW)
+            .cloned()
+            .collect();
+        if of_new.len() >= 2 || Instant::now() > deadline {
+            break of_new;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(
+        sightings.len(),
+        2,
+        "one sighting of the new indicator from each edge: {sightings:?}; edges said:\n{}\n{}",
+        edges[0].stderr(),
+        edges[1].stderr()
+    );
+    for e in edges {
+        let err = e.stop();
+        assert!(err.contains("indicators changed"), "{err}");
+    }
+    hub.terminate();
+}
