@@ -123,7 +123,14 @@ impl Server {
             Duration::from_secs(config.limits.auth_cache_secs),
         )?);
         let policy = Arc::new(policy);
-        let api = sightline_api::ApiState::new(store.clone(), auth.clone(), policy.clone());
+        // Scores and verdicts (issue 16): the [lifecycle] section, and the
+        // local warninglist `match` loads, for the API and the UI alike.
+        let lifecycle = Arc::new(
+            sightline_api::Lifecycle::new(&config.lifecycle, Some(data.join("warninglists")))
+                .map_err(|e| ServerError::Config(e.to_string()))?,
+        );
+        let api = sightline_api::ApiState::new(store.clone(), auth.clone(), policy.clone())
+            .with_lifecycle(lifecycle.clone());
         let validator = Arc::new(validator);
         // The web UI: same accounts and rights; Secure cookies under TLS.
         let ui =
@@ -137,7 +144,8 @@ impl Server {
                     Arc::new(sightline_ui::SystemClock),
                 )
                 // Uploads pass the validator and bounds a TAXII POST does.
-                .with_import(validator.clone(), taxii.limits, &taxii.api_roots);
+                .with_import(validator.clone(), taxii.limits, &taxii.api_roots)
+                .with_lifecycle(lifecycle);
         let state = AppState::new(store.clone(), validator, auth.clone(), policy, taxii);
         // Installs the recorder before the first request is counted.
         let _ = metrics::handle();

@@ -7,6 +7,7 @@
 mod access;
 mod bad_input;
 mod hygiene;
+mod lifecycle;
 mod limits;
 mod status;
 
