@@ -73,6 +73,14 @@ fn after(a: &str, b: &str) -> bool {
     }
 }
 
+/// The instant 1 µs before `s` (unparseable: `s` itself).
+fn just_before(s: &str) -> String {
+    match instant(s) {
+        Some(us) => sightline_stix::format_micros(us - 1),
+        None => s.to_owned(),
+    }
+}
+
 fn base(feed: &FeedConfig) -> String {
     let u = feed.url.trim_end_matches('/');
     format!("{u}/")
@@ -226,9 +234,22 @@ impl Run<'_> {
                 (Some(_), None) => true,
                 (None, _) => false,
             };
+            // Mid-run (more pages by `next`), the next page may hold more
+            // objects with this same date_added (one POST's objects share
+            // it on medallion): the cursor committed with this page stays
+            // 1 µs before it, so a restart from it (an expired `next`)
+            // re-reads those few and loses none (digest §5.3: round down,
+            // dedup). At the run's end it is the header, verbatim.
             if let Some(l) = &last {
-                if self.state.cursor.as_deref().is_none_or(|c| after(l, c)) {
-                    self.state.cursor = Some(l.clone());
+                let by_next = env.more && env.next.as_deref().is_some_and(|n| !n.is_empty());
+                let c = if by_next { just_before(l) } else { l.clone() };
+                if self
+                    .state
+                    .cursor
+                    .as_deref()
+                    .is_none_or(|cur| after(&c, cur))
+                {
+                    self.state.cursor = Some(c);
                 }
             }
             let page_hash = {

@@ -59,6 +59,8 @@ struct Quirks {
     session_next: bool,
     /// Answer the same page and the same `next` forever.
     stuck: bool,
+    /// Every object gets the same date_added (one POST, on medallion).
+    one_date: bool,
 }
 
 /// A TAXII collection of `objects` served at /api1/collections/c/, paged
@@ -66,23 +68,43 @@ struct Quirks {
 struct Fake {
     objects: Arc<Mutex<Vec<String>>>,
     server: TestServer,
+    /// 0: serve; 1: a request with `next` gets a 500; 2: `next` "3" is unknown (404) once.
+    mode: Arc<AtomicUsize>,
 }
 
 fn fake(quirks: Quirks) -> Fake {
     let objects: Arc<Mutex<Vec<String>>> = Arc::new(Mutex::new(Vec::new()));
     let objs = objects.clone();
     let session = Arc::new(AtomicUsize::new(0));
+    let mode = Arc::new(AtomicUsize::new(0));
+    let mode2 = mode.clone();
+    let date_of = move |i: usize| {
+        if quirks.one_date {
+            date_added(0)
+        } else {
+            date_added(i)
+        }
+    };
     let server = TestServer::start(move |r: &Req| {
         let all = objs.lock().map(|o| o.clone()).unwrap_or_default();
         let start = match r.param("added_after") {
             Some(a) if !quirks.ignore_added_after => all
                 .iter()
                 .enumerate()
-                .take_while(|(i, _)| date_added(*i).as_str() <= a)
+                .take_while(|(i, _)| date_of(*i).as_str() <= a)
                 .count(),
             _ => 0,
         };
         let limit: usize = r.param("limit").and_then(|l| l.parse().ok()).unwrap_or(3);
+        match (mode2.load(Ordering::SeqCst), r.param("next")) {
+            (1, Some(_)) => return Reply::status(500, "down"),
+            (2, Some("3")) => {
+                // Forgotten once: a token issued after this is known.
+                mode2.store(0, Ordering::SeqCst);
+                return Reply::status(404, "unknown next");
+            }
+            _ => {}
+        }
         let offset = match r.param("next") {
             Some("3") if quirks.forget_next => return Reply::status(404, "unknown next"),
             Some(_) if quirks.stuck => start,
@@ -100,7 +122,7 @@ fn fake(quirks: Quirks) -> Fake {
                     format!(
                         r#"{{"id":{},"date_added":"{}","version":"x","media_type":"application/stix+json;version=2.1"}}"#,
                         v["id"],
-                        date_added(i)
+                        date_of(i)
                     )
                 })
                 .collect();
@@ -123,12 +145,16 @@ fn fake(quirks: Quirks) -> Fake {
         ));
         if !quirks.no_headers && !page.is_empty() {
             reply = reply
-                .header("X-TAXII-Date-Added-First", &date_added(offset))
-                .header("X-TAXII-Date-Added-Last", &date_added(end - 1));
+                .header("X-TAXII-Date-Added-First", &date_of(offset))
+                .header("X-TAXII-Date-Added-Last", &date_of(end - 1));
         }
         reply
     });
-    Fake { objects, server }
+    Fake {
+        objects,
+        server,
+        mode,
+    }
 }
 
 impl Fake {
@@ -581,4 +607,28 @@ fn one_next_token_per_session_is_followed_a_stuck_one_is_not() {
         "{:?}",
         r.warnings
     );
+}
+
+/// Objects sharing one date_added across pages (digest §5.3; medallion
+/// gives a POST's objects one): a run cut after page 1, whose `next` the
+/// server then forgets, restarts from the committed cursor, which is 1 µs
+/// before that date, so the objects of the later pages are not skipped by
+/// `added_after` (strictly after, TAXII 2.1 §3.4.1).
+#[test]
+fn a_shared_date_added_loses_nothing_on_restart() {
+    let f = fake(Quirks {
+        one_date: true,
+        ..Quirks::default()
+    });
+    f.add(0..9);
+    let store = MemoryStore::new();
+    f.mode.store(1, Ordering::SeqCst);
+    let r = sync_feed(&store, &validator(), &f.feed(), &opts()).expect("sync");
+    assert!(r.error.is_some());
+    assert_eq!(r.counts.new, 3, "page 1 committed");
+    f.mode.store(2, Ordering::SeqCst);
+    let r = sync_feed(&store, &validator(), &f.feed(), &opts()).expect("restart");
+    assert_eq!(r.error, None);
+    assert_eq!((r.counts.new, r.counts.duplicate), (6, 3), "{r:?}");
+    assert_eq!(count(&store, "feed-p", "indicator"), 9);
 }
