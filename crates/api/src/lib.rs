@@ -8,6 +8,10 @@
 //! an object the store lacks. A seed, subject or object it may not read is a
 //! 404, like one that does not exist.
 //!
+//! Indicators (issue 16): `objects/{id}` carries the effective score beside
+//! the object, and `POST /api/v1/verdicts` records the caller's verdict
+//! ([`verdict`]: who may, where it goes; the web UI uses the same code).
+//!
 //! Every route reads the store on the blocking pool; every answer is JSON,
 //! errors included (`{"error": {"status", "title", "message"}}`). Request ids,
 //! timeouts, metrics and the request log come from the server's layers
