@@ -105,6 +105,12 @@ fn not_found(id: &str) -> ApiError {
     ApiError::NotFound(format!("no object {id} that you may read"))
 }
 
+/// A verdict's target that does not exist or that the caller may not read:
+/// the same answer for both, naming the field.
+fn target_not_found(id: &str) -> ApiError {
+    ApiError::NotFound(format!("target: no object {id} that you may read"))
+}
+
 fn readable_latest(
     store: &dyn Store,
     id: &str,
@@ -238,17 +244,17 @@ pub fn give(
         return Err(bad("target", format!("{target_id:?} is not a STIX id")));
     }
     let Some(target_json) = readable_latest(store, target_id, readable)? else {
-        return Err(not_found(target_id));
+        return Err(target_not_found(target_id));
     };
     let target = lv::resolve(store, target_id).map_err(lifecycle_error)?;
     if target.sighting.is_some() {
         let of = target_json.get("sighting_of_ref").and_then(Value::as_str);
         if of != Some(target.indicator.as_str()) {
-            return Err(not_found(target_id));
+            return Err(target_not_found(target_id));
         }
     }
     if readable_latest(store, &target.indicator, readable)?.is_none() {
-        return Err(not_found(target_id));
+        return Err(target_not_found(target_id));
     }
     let Some(collection) = verdict_collection(store, policy, who, readable, &target.indicator)?
     else {
