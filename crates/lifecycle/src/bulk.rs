@@ -32,8 +32,31 @@ pub struct Histories {
     pub high: Option<i64>,
 }
 
-/// The renewing events and verdicts of each of `indicators`, oldest first, as [`crate::history`] gives them one by
-/// one: each sighting at its `first_seen` and `last_seen` (trusted when a
+/// Calls `f` with the `date_added` and the parsed JSON of the latest version
+/// of every object of type `ty` (paged; an object whose JSON does not parse
+/// is skipped).
+pub(crate) fn each_latest(
+    store: &dyn ObjectReader,
+    ty: &str,
+    f: &mut dyn FnMut(i64, &Value),
+) -> Result<(), LifecycleError> {
+    let q = ObjectQuery {
+        types: vec![ty.to_owned()],
+        versions: VersionFilter::last(),
+        limit: PAGE,
+        ..ObjectQuery::default()
+    };
+    sightline_store::for_each_page(store, &q, |o| {
+        if let Ok(v) = serde_json::from_str::<Value>(o.raw) {
+            f(o.date_added, &v);
+        }
+        Ok::<(), LifecycleError>(())
+    })?;
+    Ok(())
+}
+
+/// The renewing events and verdicts of each of `indicators`, oldest first,
+/// as [`crate::history`] gives them one by one: each sighting at its `first_seen` and `last_seen` (trusted when a
 /// `where_sighted_refs` sensor is in `trusted_sensors`), each verdict at its
 /// opinion's `created`.
 pub fn histories(
@@ -43,23 +66,13 @@ pub fn histories(
 ) -> Result<Histories, LifecycleError> {
     let mut out: HashMap<String, Vec<Event>> = HashMap::new();
     let mut high = None;
-    let mut pass = |ty: &str, f: &mut dyn FnMut(&Value)| -> Result<(), LifecycleError> {
-        let q = ObjectQuery {
-            types: vec![ty.to_owned()],
-            versions: VersionFilter::last(),
-            limit: PAGE,
-            ..ObjectQuery::default()
-        };
-        sightline_store::for_each_page(store, &q, |o| {
+    let mut pass = |ty: &str, f: &mut dyn FnMut(&Value)| {
+        each_latest(store, ty, &mut |date_added, v| {
             if ty == "opinion" {
-                high = high.max(Some(o.date_added));
+                high = high.max(Some(date_added));
             }
-            if let Ok(v) = serde_json::from_str::<Value>(o.raw) {
-                f(&v);
-            }
-            Ok::<(), LifecycleError>(())
-        })?;
-        Ok(())
+            f(v);
+        })
     };
     pass("sighting", &mut |v| {
         let Some(of) = v.get("sighting_of_ref").and_then(Value::as_str) else {

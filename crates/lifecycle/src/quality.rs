@@ -13,13 +13,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::Serialize;
 use serde_json::Value;
-use sightline_store::{ObjectQuery, ObjectReader, VersionFilter};
+use sightline_store::ObjectReader;
 
 use crate::score::{Evaluator, State, Subject, Verdict};
 use crate::verdict::VERDICT_PROPERTY;
 use crate::LifecycleError;
-
-const PAGE: usize = 5000;
 
 /// One row of the report.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -74,19 +72,7 @@ fn pass(
     ty: &str,
     f: &mut dyn FnMut(&Value),
 ) -> Result<(), LifecycleError> {
-    let q = ObjectQuery {
-        types: vec![ty.to_owned()],
-        versions: VersionFilter::last(),
-        limit: PAGE,
-        ..ObjectQuery::default()
-    };
-    sightline_store::for_each_page(store, &q, |o| {
-        if let Ok(v) = serde_json::from_str::<Value>(o.raw) {
-            f(&v);
-        }
-        Ok::<(), LifecycleError>(())
-    })?;
-    Ok(())
+    crate::bulk::each_latest(store, ty, &mut |_, v| f(v))
 }
 
 /// The report over the whole store, sightings and verdicts counted from

@@ -124,7 +124,7 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     let graph = Graph::new(store.as_ref(), None);
     let mut shown = Vec::new();
     // Indicators' effective scores now (issue 16), beside the stored object.
-    let lifecycle = super::verdict::evaluator(args.config.as_deref())?;
+    let lifecycle = super::evaluator(args.config.as_deref())?;
     let now = super::verdict::now_micros();
     let mut scores = Vec::new();
     for o in &objects {

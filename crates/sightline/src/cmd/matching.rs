@@ -199,18 +199,7 @@ pub fn run(data: &Path, mut args: Args) -> Result<Outcome, Failure> {
     };
     // Verdicts need the store; decay needs only the indicators.
     let lifecycle = if source == Source::Store || decay != Decay::Off {
-        let config = match &args.config {
-            Some(p) => {
-                sightline_server::ServerConfig::load(p)
-                    .map_err(|e| Failure::Input(format!("--config {}: {e}", p.display())))?
-                    .lifecycle
-            }
-            None => Default::default(),
-        };
-        Some(Arc::new(
-            sightline_lifecycle::Evaluator::new(&config)
-                .map_err(|e| Failure::Input(e.to_string()))?,
-        ))
+        Some(Arc::new(super::evaluator(args.config.as_deref())?))
     } else {
         None
     };

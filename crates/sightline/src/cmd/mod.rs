@@ -115,3 +115,19 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     .ok_or_else(bad)?;
     Ok(std::time::Duration::from_secs(secs))
 }
+
+/// The lifecycle settings of a config file's `[lifecycle]` section (as
+/// `match --config` reads them), else the built-in ones, checked.
+pub fn evaluator(
+    config: Option<&std::path::Path>,
+) -> Result<sightline_lifecycle::Evaluator, Failure> {
+    let settings = match config {
+        Some(p) => {
+            sightline_server::ServerConfig::load(p)
+                .map_err(|e| Failure::Input(format!("--config {}: {e}", p.display())))?
+                .lifecycle
+        }
+        None => sightline_lifecycle::LifecycleConfig::default(),
+    };
+    sightline_lifecycle::Evaluator::new(&settings).map_err(|e| Failure::Input(e.to_string()))
+}

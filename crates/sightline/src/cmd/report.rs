@@ -39,16 +39,7 @@ pub struct QualityArgs {
 
 pub fn run(data: &Path, cmd: Command) -> Result<Outcome, Failure> {
     let Command::Quality(args) = cmd;
-    let config = match &args.config {
-        Some(p) => {
-            sightline_server::ServerConfig::load(p)
-                .map_err(|e| Failure::Input(format!("--config {}: {e}", p.display())))?
-                .lifecycle
-        }
-        None => Default::default(),
-    };
-    let eval =
-        sightline_lifecycle::Evaluator::new(&config).map_err(|e| Failure::Input(e.to_string()))?;
+    let eval = super::evaluator(args.config.as_deref())?;
     let store = super::open_existing_store(data)?;
     let now = sightline_store::now_micros();
     let span = i64::try_from(args.since.as_micros()).unwrap_or(i64::MAX);

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use sightline_lifecycle::verdict::{self, LOCAL_LIST_FILE, LOCAL_LIST_NAME};
-use sightline_lifecycle::{Evaluator, LifecycleConfig, LifecycleError, Verdict};
+use sightline_lifecycle::{LifecycleError, Verdict};
 use sightline_warninglist::WarningList;
 
 use crate::output::with_stdout;
@@ -46,20 +46,6 @@ pub struct Args {
     config: Option<std::path::PathBuf>,
 }
 
-/// The lifecycle settings of a config file's `[lifecycle]` section (as
-/// `match --config` reads them), else the built-in ones, checked.
-pub fn evaluator(config: Option<&Path>) -> Result<Evaluator, Failure> {
-    let settings = match config {
-        Some(p) => {
-            sightline_server::ServerConfig::load(p)
-                .map_err(|e| Failure::Input(format!("--config {}: {e}", p.display())))?
-                .lifecycle
-        }
-        None => LifecycleConfig::default(),
-    };
-    Evaluator::new(&settings).map_err(|e| Failure::Input(e.to_string()))
-}
-
 impl From<LifecycleError> for Failure {
     fn from(e: LifecycleError) -> Self {
         match e {
@@ -97,7 +83,7 @@ pub fn run(data: &Path, args: Args) -> Result<Outcome, Failure> {
     };
     // Everything is checked before anything is written.
     verdict::analyst_identity(&analyst, 0)?;
-    let eval = evaluator(args.config.as_deref())?;
+    let eval = super::evaluator(args.config.as_deref())?;
     let store = super::open_existing_store(data)?;
     let target = verdict::resolve(store.as_ref(), &args.id)?;
     let list_path = super::warninglist::dir(data).join(LOCAL_LIST_FILE);
