@@ -336,6 +336,7 @@ pub(crate) async fn logout(
 pub(crate) async fn home(State(state): State<UiState>, me: SignedIn) -> Result<Response, UiError> {
     let cache = state.quality.clone();
     let lifecycle = state.lifecycle.clone();
+    let all: Arc<dyn Store> = state.store.clone();
     let (stats, collections, activity, quality) =
         with_reader(&state, &me.principal, move |readable, store| {
             let collections: Vec<_> = store
@@ -350,12 +351,15 @@ pub(crate) async fn home(State(state): State<UiState>, me: SignedIn) -> Result<R
             };
             // The quality report is store-wide: administrators only (quality.rs).
             let quality = match (readable, &lifecycle) {
-                (None, Some(l)) => Some(cache.get_or(|| {
-                    let now = sightline_api::verdict::now_micros();
-                    let since = now.saturating_sub(crate::quality::DAYS * 86_400_000_000);
-                    sightline_lifecycle::quality::report(store, &l.evaluator, since, now)
-                        .map_err(|e| sightline_api::verdict::lifecycle_error(e).into())
-                })?),
+                (None, Some(l)) => {
+                    let l = l.clone();
+                    Some(cache.get(move || {
+                        let now = sightline_api::verdict::now_micros();
+                        let since = now.saturating_sub(crate::quality::DAYS * 86_400_000_000);
+                        sightline_lifecycle::quality::report(&*all, &l.evaluator, since, now)
+                            .map_err(|e| sightline_api::verdict::lifecycle_error(e).into())
+                    })?)
+                }
                 _ => None,
             };
             Ok((
