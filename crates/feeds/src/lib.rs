@@ -20,6 +20,7 @@
 pub mod csv;
 pub mod edge;
 pub mod http;
+pub mod misp;
 pub mod registry;
 pub mod schedule;
 pub mod sync;
@@ -75,7 +76,7 @@ pub enum FeedKind {
     Taxii,
     /// A CSV file or plain list, one indicator a line.
     Csv,
-    /// A MISP feed (manifest.json + events); not implemented yet.
+    /// A MISP feed (manifest.json + `<uuid>.json` events), a directory or an http(s) base URL.
     Misp,
 }
 
@@ -155,7 +156,8 @@ impl FeedConfig {
             *ca = dir.join(&*ca);
         }
         let is_file = !self.url.contains("://");
-        if self.kind == FeedKind::Csv && is_file && std::path::Path::new(&self.url).is_relative() {
+        let local = matches!(self.kind, FeedKind::Csv | FeedKind::Misp) && is_file;
+        if local && std::path::Path::new(&self.url).is_relative() {
             self.url = dir.join(&self.url).display().to_string();
         }
     }
@@ -214,9 +216,7 @@ impl FeedConfig {
                 }
             }
             FeedKind::Csv => self.csv.validate().map_err(|m| self.bad(m))?,
-            FeedKind::Misp => {
-                return Err(self.bad("MISP feeds are not supported yet".into()));
-            }
+            FeedKind::Misp => {}
         }
         Ok(())
     }

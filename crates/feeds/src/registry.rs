@@ -198,6 +198,10 @@ pub struct FeedState {
     /// ignored `added_after`, an expired `next`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+    /// MISP: each event read, with its manifest timestamp (an event is read
+    /// again when the manifest's moves past it).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub misp_events: std::collections::BTreeMap<String, i64>,
 }
 
 impl FeedState {

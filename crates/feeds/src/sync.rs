@@ -81,10 +81,13 @@ pub fn sync_feed(
                 csv_run(store, validator, feed, &collection, fetch, &mut st)?;
                 Ok(st)
             }
-            FeedKind::Misp => Err(FeedError::Config {
-                feed: feed.name.clone(),
-                message: "MISP feeds are not supported yet".into(),
-            }),
+            FeedKind::Misp => {
+                let mut st = state.clone();
+                let r = crate::misp::run(store, validator, feed, &collection, fetch, &mut st);
+                // Events committed before an error stay recorded.
+                state = st.clone();
+                r.map(|()| st)
+            }
         }
     })();
     let now = crate::now_stamp();
@@ -204,6 +207,41 @@ fn same_content(a: &serde_json::Value, b: &serde_json::Value) -> bool {
         v
     };
     strip(a) == strip(b)
+}
+
+/// Validates and puts one object a feed converted (MISP: its timestamps
+/// come from the source, so an unchanged event is a duplicate).
+pub(crate) fn put_converted(
+    store: &dyn Store,
+    validator: &Validator,
+    txn: &mut dyn sightline_store::WriteTxn,
+    collection: &str,
+    obj: &serde_json::Value,
+    counts: &mut RunCounts,
+    st: &mut FeedState,
+) -> Result<()> {
+    let id = obj.get("id").and_then(|v| v.as_str()).map(str::to_owned);
+    let meta = match validator.admit(obj) {
+        Ok((m, _)) => m,
+        Err(diags) => {
+            counts.rejected += 1;
+            st.note_rejection(RejectionNote {
+                at: id.clone().unwrap_or_default(),
+                id,
+                errors: diags.iter().map(ToString::to_string).collect(),
+            });
+            return Ok(());
+        }
+    };
+    let known = !store.versions(&meta.id, Some(collection))?.is_empty();
+    let raw = obj.to_string();
+    match txn.put(&NewObject { meta, raw }, Some(collection))? {
+        PutOutcome::Added { .. } if known => counts.updated += 1,
+        PutOutcome::Added { .. } => counts.new += 1,
+        PutOutcome::Duplicate { .. } => counts.duplicate += 1,
+        PutOutcome::Conflict => counts.conflicts += 1,
+    }
+    Ok(())
 }
 
 fn csv_run(

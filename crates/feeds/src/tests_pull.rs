@@ -632,3 +632,90 @@ fn a_shared_date_added_loses_nothing_on_restart() {
     assert_eq!((r.counts.new, r.counts.duplicate), (6, 3), "{r:?}");
     assert_eq!(count(&store, "feed-p", "indicator"), 9);
 }
+
+fn misp_event(uuid: &str, ts: u64, published: bool) -> String {
+    format!(
+        r#"{{"Event": {{"uuid": "{uuid}", "info": "C2 for FooRAT", "date": "2026-05-01",
+  "threat_level_id": "2", "analysis": "1", "timestamp": "{ts}", "published": {published},
+  "publish_timestamp": "1777600100", "Orgc": {{"name": "ExampleCERT"}},
+  "Tag": [{{"name": "tlp:amber"}}, {{"name": "misp-galaxy:threat-actor=\"Foo\""}}],
+  "Attribute": [
+    {{"uuid": "518b4bcb-a86b-4783-9457-391d548b605b", "type": "ip-dst|port", "category": "Network activity",
+     "value": "5.6.7.8|443", "to_ids": true, "comment": "C2", "timestamp": "1777600000"}},
+    {{"uuid": "2007ec09-8137-4a71-a3ce-6ef967bebacf", "type": "filename|sha256", "category": "Payload delivery",
+     "value": "foo.exe|e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", "to_ids": true, "timestamp": "1777600000"}},
+    {{"uuid": "9a6e4a8e-64c4-4a8e-9d4a-1f2d8c2b7e01", "type": "text", "category": "Other",
+     "value": "seen in May", "to_ids": false, "timestamp": "1777600000"}},
+    {{"type": "domain", "value": "no-uuid.example", "to_ids": true}}]}}}}"#
+    )
+}
+
+/// A MISP feed over HTTP (digest §4.2): events from the manifest become a
+/// report (published) or grouping with indicators (to_ids, patterns of
+/// digest §4.5) and notes; TLP tags become markings, other tags labels; a
+/// manifest that did not change fetches no event; a later timestamp does.
+#[test]
+fn misp_feed_events_and_updates() {
+    let e1 = "5720accd-dd28-45f8-80e5-4605950d210f";
+    let e2 = "6720accd-dd28-45f8-80e5-4605950d210f";
+    let ts1 = Arc::new(AtomicUsize::new(1_777_600_000));
+    let t = ts1.clone();
+    let server = TestServer::start(move |r: &Req| {
+        let ts = t.load(Ordering::SeqCst) as u64;
+        let body = match r.path.as_str() {
+            "/feed/manifest.json" => format!(
+                r#"{{"{e1}": {{"info": "C2", "timestamp": "{ts}"}}, "{e2}": {{"info": "x", "timestamp": "1777600000"}}}}"#
+            ),
+            p if p == format!("/feed/{e1}.json") => misp_event(e1, ts, true),
+            p if p == format!("/feed/{e2}.json") => misp_event(e2, 1_777_600_000, false)
+                .replace("518b4bcb", "618b4bcb")
+                .replace("2007ec09", "3007ec09")
+                .replace("9a6e4a8e", "aa6e4a8e"),
+            _ => return Reply::status(404, "no"),
+        };
+        let mut r = Reply::status(200, &body);
+        r.headers = vec![("Content-Type".into(), "application/json".into())];
+        r
+    });
+    let feed = FeedConfig::new("misp", FeedKind::Misp, &format!("{}/feed/", server.base));
+    let store = MemoryStore::new();
+    let r = sync_feed(&store, &validator(), &feed, &opts()).expect("sync");
+    assert_eq!(r.error, None);
+    // Per event: 2 indicators, 1 note, the report or grouping; 1 attribute without uuid refused.
+    assert_eq!((r.counts.new, r.counts.rejected), (8, 2), "{r:?}");
+    let rep = store
+        .versions(&format!("report--{e1}"), None)
+        .expect("report");
+    let rep: serde_json::Value = serde_json::from_str(&rep[0].raw).expect("json");
+    assert_eq!(rep["name"], "C2 for FooRAT");
+    assert_eq!(
+        rep["object_marking_refs"][0],
+        "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82"
+    );
+    assert_eq!(rep["labels"][0], "misp-galaxy:threat-actor=\"Foo\"");
+    assert_eq!(rep["created_by_ref"], crate::feed_identity_id("misp"));
+    assert_eq!(
+        count(&store, "feed-misp", "grouping"),
+        1,
+        "the unpublished event"
+    );
+    let ind = store
+        .versions("indicator--518b4bcb-a86b-4783-9457-391d548b605b", None)
+        .expect("indicator");
+    let ind: serde_json::Value = serde_json::from_str(&ind[0].raw).expect("json");
+    assert_eq!(
+        ind["pattern"],
+        "[network-traffic:dst_ref.type = 'ipv4-addr' AND network-traffic:dst_ref.value = '5.6.7.8' AND network-traffic:dst_port = 443]"
+    );
+    assert_eq!(ind["description"], "C2");
+    assert_eq!(count(&store, "feed-misp", "note"), 2);
+
+    let before = server.requests().len();
+    let r = sync_feed(&store, &validator(), &feed, &opts()).expect("resync");
+    assert_eq!((r.counts.new, r.counts.duplicate), (0, 0));
+    assert_eq!(server.requests().len(), before + 1, "the manifest only");
+
+    ts1.store(1_777_700_000, Ordering::SeqCst);
+    let r = sync_feed(&store, &validator(), &feed, &opts()).expect("update");
+    assert_eq!((r.counts.updated, r.counts.duplicate), (1, 3), "{r:?}");
+}

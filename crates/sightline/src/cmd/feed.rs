@@ -19,7 +19,7 @@ pub enum Kind {
     Taxii,
     /// A CSV file or plain list, one indicator a line (a file path or an http(s) URL).
     Csv,
-    /// A MISP feed (manifest.json and events): not supported yet.
+    /// A MISP feed (manifest.json and <uuid>.json events): a directory or an http(s) base URL.
     Misp,
 }
 
@@ -31,7 +31,8 @@ pub struct AddArgs {
     /// What the feed is.
     #[arg(long, value_enum)]
     kind: Kind,
-    /// TAXII: the collection's URL; CSV: an http(s) URL or a file path.
+    /// TAXII: the collection's URL; CSV: an http(s) URL or a file path; MISP: the
+    /// feed's base URL or directory (where manifest.json is).
     #[arg(long)]
     url: String,
     /// Write into this collection (id or alias; created when missing) [default: feed-NAME].
@@ -211,7 +212,7 @@ pub fn run(data: &Path, cmd: Command) -> Result<Outcome, Failure> {
             };
             // A relative list path would depend on where `serve` runs later.
             let feed = match feed.kind {
-                FeedKind::Csv if !feed.url.contains("://") => FeedConfig {
+                FeedKind::Csv | FeedKind::Misp if !feed.url.contains("://") => FeedConfig {
                     url: std::path::absolute(&feed.url)
                         .map(|p| p.display().to_string())
                         .unwrap_or(feed.url.clone()),

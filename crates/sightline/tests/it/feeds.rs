@@ -546,3 +546,71 @@ fn serve_syncs_feeds_on_their_interval() {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// A MISP feed from a directory (digest §4.2): the published event is a
+/// report with its to_ids attributes as indicators; a second sync with the
+/// same manifest stores nothing.
+#[test]
+fn misp_feed_from_a_directory() {
+    let dir = tempfile::tempdir().expect("dir");
+    let feed = dir.path().join("misp");
+    std::fs::create_dir_all(&feed).expect("dir");
+    let ev = "5720accd-dd28-45f8-80e5-4605950d210f";
+    std::fs::write(
+        feed.join("manifest.json"),
+        format!(
+            r#"{{"{ev}": {{"info": "Locky", "timestamp": "1461764231", "date": "2016-04-27"}}}}"#
+        ),
+    )
+    .expect("manifest");
+    std::fs::write(
+        feed.join(format!("{ev}.json")),
+        format!(
+            r#"{{"Event": {{"uuid": "{ev}", "info": "Malspam 2016-04-27 - Locky", "timestamp": "1461764231",
+            "published": true, "publish_timestamp": "1461764300", "Tag": [{{"name": "tlp:white"}}],
+            "Attribute": [{{"uuid": "572071e4-0000-4000-8000-000000000001", "type": "url", "category": "Network activity",
+              "value": "http://locky.example/gate.php", "to_ids": true, "timestamp": "1461764231"}},
+              {{"uuid": "572071e4-0000-4000-8000-000000000002", "type": "md5", "category": "Payload delivery",
+              "value": "d41d8cd98f00b204e9800998ecf8427e", "to_ids": true, "timestamp": "1461764231"}}]}}}}"#
+        ),
+    )
+    .expect("event");
+    let edge = dir.path().join("edge");
+    let f = feed.to_str().expect("utf-8");
+    ok(&sl(
+        &edge,
+        &["feed", "add", "circl", "--kind", "misp", "--url", f],
+    ));
+    let r = json(&sl(&edge, &["feed", "sync", "circl", "--json"]));
+    assert_eq!(
+        (r["new"].as_u64(), r["rejected"].as_u64()),
+        (Some(3), Some(0)),
+        "{r}"
+    );
+    let got = ok(&sl(&edge, &["get", &format!("report--{ev}"), "--json"]));
+    assert!(got.contains("Malspam 2016-04-27 - Locky"), "{got}");
+    let bundle = ok(&sl(
+        &edge,
+        &[
+            "export",
+            "--collection",
+            "feed-circl",
+            "--type",
+            "indicator",
+        ],
+    ));
+    assert!(
+        bundle.contains(r"[url:value = 'http://locky.example/gate.php']"),
+        "{bundle}"
+    );
+    assert!(
+        bundle.contains("[file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']"),
+        "{bundle}"
+    );
+    let r = json(&sl(&edge, &["feed", "sync", "circl", "--json"]));
+    assert_eq!(
+        (r["new"].as_u64(), r["duplicate"].as_u64()),
+        (Some(0), Some(0)),
+        "{r}"
+    );
+}
