@@ -7,8 +7,7 @@
 
 use crate::common;
 
-use std::io::{BufRead, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -19,88 +18,31 @@ fn basic(pw: &str) -> String {
     common::basic("demo", pw)
 }
 
-struct Edge {
-    dir: std::path::PathBuf,
-    child: std::process::Child,
-    matches: std::sync::mpsc::Receiver<Value>,
-    log: std::fs::File,
-    n: u64,
-}
-
-impl Edge {
-    fn start(dir: &std::path::Path, hub: &str, pw: &str, sensor: &str) -> Edge {
-        let data = dir.join("data");
-        let log = dir.join("dns.log");
-        std::fs::create_dir_all(dir).expect("dir");
-        std::fs::write(&log, "").expect("log");
-        let mut child = Command::new(common::BIN)
-            .env_remove("SIGHTLINE_DATA")
-            .env_remove("SIGHTLINE_STORE")
-            .env("SIGHTLINE_HUB_PASSWORD", pw)
-            .args(common::data(&data))
-            .args(["match", "--input", log.to_str().expect("path")])
-            .args([
-                "--input-format",
-                "zeek",
-                "--follow",
-                "--reload-every",
-                "0.2",
-            ])
-            .args(["--indicators-from", &format!("taxii+{hub}")])
-            .args(["--record-to", &format!("taxii+{hub}")])
-            .args(["--hub-user", "demo", "--hub-every", "0.5", "--flush", "1"])
-            .args(["--sensor", sensor])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(dir.join("stderr")).expect("stderr file"))
-            .spawn()
-            .expect("spawn");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, matches) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for l in std::io::BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-            {
-                let _ = tx.send(serde_json::from_str(&l).expect("a JSON line"));
-            }
-        });
-        let log = std::fs::OpenOptions::new()
-            .append(true)
-            .open(&log)
-            .expect("append");
-        Edge {
-            dir: dir.to_owned(),
-            child,
-            matches,
-            log,
-            n: 0,
-        }
-    }
-
-    fn event(&mut self, query: &str) {
-        self.n += 1;
-        let e = json!({"_path": "dns", "ts": 1705312800.0 + self.n as f64,
-            "uid": format!("G{}", self.n), "id.orig_h": "192.168.1.10", "id.orig_p": 5353,
-            "id.resp_h": "192.168.1.1", "id.resp_p": 53, "proto": "udp", "query": query,
-            "answers": ["198.51.100.7"]});
-        writeln!(self.log, "{e}").expect("append");
-        self.log.flush().expect("flush");
-    }
-
-    fn stderr(&self) -> String {
-        std::fs::read_to_string(self.dir.join("stderr")).unwrap_or_default()
-    }
-
-    fn stop(mut self) -> String {
-        let _ = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
-            .status();
-        let status = self.child.wait().expect("wait");
-        let err = self.stderr();
-        assert!(status.success(), "{err}");
-        err
-    }
+/// An edge matcher: its own store, following its own log, the hub's
+/// collection as its indicators and its sightings' destination.
+fn edge(dir: &std::path::Path, hub: &str, pw: &str, sensor: &str) -> common::Following {
+    let hub = format!("taxii+{hub}");
+    common::Following::start(
+        dir,
+        &dir.join("data"),
+        &[
+            "--reload-every",
+            "0.2",
+            "--indicators-from",
+            &hub,
+            "--record-to",
+            &hub,
+            "--hub-user",
+            "demo",
+            "--hub-every",
+            "0.5",
+            "--flush",
+            "1",
+            "--sensor",
+            sensor,
+        ],
+        &[("SIGHTLINE_HUB_PASSWORD", pw)],
+    )
 }
 
 #[test]
@@ -123,10 +65,10 @@ fn a_hub_and_two_edge_matchers() {
         .find_map(|l| l.strip_prefix("collection demo: "))
         .expect("the demo collection's URL")
         .to_owned();
-    let mut edges: Vec<Edge> = (0..2)
+    let mut edges: Vec<common::Following> = (0..2)
         .map(|i| {
             let sensor = format!("identity--5e5e5e5e-0000-4000-8000-00000000000{i}");
-            Edge::start(
+            edge(
                 &dir.path().join(format!("edge{i}")),
                 &collection,
                 &pw,
@@ -157,21 +99,19 @@ fn a_hub_and_two_edge_matchers() {
     assert_eq!(status["success_count"], 1, "{status}");
     let posted = Instant::now();
     for (i, e) in edges.iter_mut().enumerate() {
-        let mut seen = None;
-        while posted.elapsed() < Duration::from_secs(10) && seen.is_none() {
-            e.event("edge-c2.example-bad.top");
-            if let Ok(m) = e.matches.recv_timeout(Duration::from_millis(100)) {
-                if m["indicator"] == NEW {
-                    seen = Some(posted.elapsed());
-                }
-            }
-        }
-        let took = seen.unwrap_or_else(|| {
-            panic!(
-                "edge {i}: no match within 10 s of the POST; it said:\n{}",
-                e.stderr()
+        let took = e
+            .until_match(
+                "edge-c2.example-bad.top",
+                NEW,
+                posted,
+                Duration::from_secs(10),
             )
-        });
+            .unwrap_or_else(|| {
+                panic!(
+                    "edge {i}: no match within 10 s of the POST; it said:\n{}",
+                    e.stderr()
+                )
+            });
         eprintln!("edge {i}: first match {took:?} after the POST to the hub");
         assert!(took < Duration::from_secs(5), "edge {i}: {took:?}");
     }
@@ -180,7 +120,7 @@ fn a_hub_and_two_edge_matchers() {
     let deadline = Instant::now() + Duration::from_secs(10);
     let sightings = loop {
         for e in edges.iter_mut() {
-            e.event("benign.example.org");
+            e.dns("benign.example.org");
         }
         let v: Value = c
             .get(format!("{collection}objects/?match[type]=sighting"))

@@ -1165,8 +1165,6 @@ fn temporal_beacons_match_the_same_on_any_thread_count() {
 /// every line written is read exactly once (the summary's event count).
 #[test]
 fn follow_applies_new_indicators_and_warninglists_within_seconds() {
-    use std::io::BufRead;
-    use std::process::{Command, Stdio};
     use std::time::{Duration, Instant};
     const NEW: &str = "indicator--1a0c1bd5-7a59-4d3b-9d1c-1f8b6c0f0099";
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1175,52 +1173,16 @@ fn follow_applies_new_indicators_and_warninglists_within_seconds() {
     assert!(run(&data, &["import", ind.to_str().expect("path")])
         .status
         .success());
-    let log = dir.path().join("dns.log");
-    std::fs::write(&log, "").expect("log");
-    let mut child = Command::new(common::BIN)
-        .env_remove("SIGHTLINE_DATA")
-        .env_remove("SIGHTLINE_STORE")
-        .args(common::data(&data))
-        .args(["match", "--input", log.to_str().expect("path")])
-        .args([
-            "--input-format",
-            "zeek",
-            "--follow",
-            "--reload-every",
-            "0.2",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel::<Value>();
-    std::thread::spawn(move || {
-        for l in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(serde_json::from_str(&l).expect("a JSON line"));
-        }
-    });
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(&log)
-        .expect("append");
-    let mut written = 0u64;
-    let mut event = |f: &mut std::fs::File, query: &str| {
-        written += 1;
-        let e = json!({"_path": "dns", "ts": 1705312800.0 + written as f64, "uid": format!("E{written}"),
-            "id.orig_h": "192.168.1.10", "id.orig_p": 5353, "id.resp_h": "192.168.1.1",
-            "id.resp_p": 53, "proto": "udp", "query": query, "answers": ["198.51.100.7"]});
-        writeln!(f, "{e}").expect("append");
-        f.flush().expect("flush");
-    };
+    let mut m = common::Following::start(
+        &dir.path().join("follow"),
+        &data,
+        &["--reload-every", "0.2"],
+        &[],
+    );
     // Known before the run: matches at once.
-    event(&mut f, "bad-actor.top");
-    let first = rx
-        .recv_timeout(Duration::from_secs(10))
+    m.dns("bad-actor.top");
+    let first = m
+        .next_match(Duration::from_secs(10))
         .expect("a match while following");
     assert_eq!(first["indicator"], DOMAIN, "{first}");
     // A new indicator, imported while the matcher runs.
@@ -1235,20 +1197,17 @@ fn follow_applies_new_indicators_and_warninglists_within_seconds() {
     assert!(run(&data, &["import", bundle.to_str().expect("path")])
         .status
         .success());
-    let imported = Instant::now();
-    let mut seen_new = None;
-    while imported.elapsed() < Duration::from_secs(5) && seen_new.is_none() {
-        event(&mut f, "fresh-c2.top");
-        if let Ok(m) = rx.recv_timeout(Duration::from_millis(100)) {
-            assert_eq!(m["indicator"], NEW, "{m}");
-            seen_new = Some(imported.elapsed());
-        }
-    }
-    let took = seen_new.expect("the new indicator matched within 5 s of its import");
+    let took = m
+        .until_match("fresh-c2.top", NEW, Instant::now(), Duration::from_secs(5))
+        .unwrap_or_else(|| {
+            panic!(
+                "the new indicator did not match within 5 s of its import: {}",
+                m.stderr()
+            )
+        });
     eprintln!("new indicator in effect after {took:?}");
-    // Drain the matches of events written meanwhile.
     std::thread::sleep(Duration::from_millis(300));
-    while rx.try_recv().is_ok() {}
+    m.drain();
     // A warninglist naming the value, imported while the matcher runs.
     let list = dir.path().join("list.json");
     std::fs::write(
@@ -1262,33 +1221,18 @@ fn follow_applies_new_indicators_and_warninglists_within_seconds() {
     )
     .status
     .success());
-    let listed = Instant::now();
-    let mut quiet_since = None;
-    while listed.elapsed() < Duration::from_secs(5) {
-        event(&mut f, "fresh-c2.top");
-        match rx.recv_timeout(Duration::from_millis(100)) {
-            Ok(_) => quiet_since = None,
-            Err(_) => {
-                let q = *quiet_since.get_or_insert_with(Instant::now);
-                if q.elapsed() > Duration::from_millis(800) {
-                    break;
-                }
-            }
-        }
-    }
     assert!(
-        quiet_since.is_some_and(|q| q.elapsed() > Duration::from_millis(800)),
+        m.until_quiet(
+            "fresh-c2.top",
+            Instant::now(),
+            Duration::from_secs(5),
+            Duration::from_millis(800)
+        ),
         "matches of a warninglisted value stopped within 5 s of the list's import"
     );
     std::thread::sleep(Duration::from_millis(300));
-    assert!(Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill")
-        .success());
-    let o = child.wait_with_output().expect("wait");
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "{err}");
+    let written = m.written;
+    let err = m.stop();
     assert!(err.contains("indicators changed"), "{err}");
     assert!(err.contains("warninglists changed"), "{err}");
     // Every line read once: no event lost or read again across the swaps.
@@ -1304,8 +1248,6 @@ fn follow_applies_new_indicators_and_warninglists_within_seconds() {
 /// it and leaves the indicator out).
 #[test]
 fn a_false_positive_verdict_stops_matching_within_seconds_while_following() {
-    use std::io::BufRead;
-    use std::process::{Command, Stdio};
     use std::time::{Duration, Instant};
     let dir = tempfile::tempdir().expect("tempdir");
     let (ind, _) = setup(dir.path());
@@ -1313,51 +1255,15 @@ fn a_false_positive_verdict_stops_matching_within_seconds_while_following() {
     assert!(run(&data, &["import", ind.to_str().expect("path")])
         .status
         .success());
-    let log = dir.path().join("dns.log");
-    std::fs::write(&log, "").expect("log");
-    let mut child = Command::new(common::BIN)
-        .env_remove("SIGHTLINE_DATA")
-        .env_remove("SIGHTLINE_STORE")
-        .args(common::data(&data))
-        .args(["match", "--input", log.to_str().expect("path")])
-        .args([
-            "--input-format",
-            "zeek",
-            "--follow",
-            "--reload-every",
-            "0.2",
-        ])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = std::sync::mpsc::channel::<Value>();
-    std::thread::spawn(move || {
-        for l in std::io::BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-        {
-            let _ = tx.send(serde_json::from_str(&l).expect("a JSON line"));
-        }
-    });
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(&log)
-        .expect("append");
-    let mut n = 0u64;
-    let mut event = |f: &mut std::fs::File| {
-        n += 1;
-        let e = json!({"_path": "dns", "ts": 1705312800.0 + n as f64, "uid": format!("V{n}"),
-            "id.orig_h": "192.168.1.10", "id.orig_p": 5353, "id.resp_h": "192.168.1.1",
-            "id.resp_p": 53, "proto": "udp", "query": "bad-actor.top", "answers": ["198.51.100.7"]});
-        writeln!(f, "{e}").expect("append");
-        f.flush().expect("flush");
-    };
-    event(&mut f);
-    let first = rx
-        .recv_timeout(Duration::from_secs(10))
+    let mut m = common::Following::start(
+        &dir.path().join("follow"),
+        &data,
+        &["--reload-every", "0.2"],
+        &[],
+    );
+    m.dns("bad-actor.top");
+    let first = m
+        .next_match(Duration::from_secs(10))
         .expect("a match while following");
     assert_eq!(first["indicator"], DOMAIN, "{first}");
     let o = run(
@@ -1373,37 +1279,17 @@ fn a_false_positive_verdict_stops_matching_within_seconds_while_following() {
         ],
     );
     assert!(o.status.success(), "{o:?}");
-    let judged = Instant::now();
-    let mut quiet_since = None;
-    while judged.elapsed() < Duration::from_secs(5) {
-        event(&mut f);
-        match rx.recv_timeout(Duration::from_millis(100)) {
-            Ok(m) => {
-                assert_eq!(m["indicator"], DOMAIN, "{m}");
-                quiet_since = None;
-            }
-            Err(_) => {
-                let q = *quiet_since.get_or_insert_with(Instant::now);
-                if q.elapsed() > Duration::from_millis(800) {
-                    break;
-                }
-            }
-        }
-    }
-    let stopped = quiet_since.map(|q| q.duration_since(judged));
     assert!(
-        quiet_since.is_some_and(|q| q.elapsed() > Duration::from_millis(800)),
-        "matches went on for 5 s after the false-positive verdict"
+        m.until_quiet(
+            "bad-actor.top",
+            Instant::now(),
+            Duration::from_secs(5),
+            Duration::from_millis(800)
+        ),
+        "matches went on for 5 s after the false-positive verdict: {}",
+        m.stderr()
     );
-    eprintln!("no more matches {stopped:?} after the verdict");
-    assert!(Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill")
-        .success());
-    let o = child.wait_with_output().expect("wait");
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert!(o.status.success(), "{err}");
+    let err = m.stop();
     assert!(err.contains("indicators changed"), "{err}");
     assert!(err.contains("never active under the lifecycle"), "{err}");
 }

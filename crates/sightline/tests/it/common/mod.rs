@@ -184,3 +184,137 @@ impl Drop for Serve {
         let _ = self.child.wait();
     }
 }
+
+/// A running `sightline match --follow` on a Zeek JSON log that the test
+/// appends to: its matches arrive as JSON values, its standard error is kept
+/// in a file (read it on failure or at the end).
+pub struct Following {
+    dir: std::path::PathBuf,
+    child: Child,
+    matches: std::sync::mpsc::Receiver<serde_json::Value>,
+    log: std::fs::File,
+    /// Lines written so far.
+    pub written: u64,
+}
+
+impl Following {
+    /// `sightline --data DATA match --input DIR/zeek.log --input-format zeek
+    /// --follow ARGS...` with `env` set; DIR holds the log and `stderr`.
+    pub fn start(dir: &Path, data: &Path, args: &[&str], env: &[(&str, &str)]) -> Following {
+        std::fs::create_dir_all(dir).expect("dir");
+        let log = dir.join("zeek.log");
+        std::fs::write(&log, "").expect("log");
+        let mut child = Command::new(BIN)
+            .env_remove("SIGHTLINE_DATA")
+            .env_remove("SIGHTLINE_STORE")
+            .envs(env.iter().copied())
+            .args(self::data(data))
+            .args(["match", "--input", log.to_str().expect("utf-8 path")])
+            .args(["--input-format", "zeek", "--follow"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(dir.join("stderr")).expect("stderr file"))
+            .spawn()
+            .expect("spawn match --follow");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, matches) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for l in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(serde_json::from_str(&l).expect("a JSON line"));
+            }
+        });
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&log)
+            .expect("append");
+        Following {
+            dir: dir.to_owned(),
+            child,
+            matches,
+            log,
+            written: 0,
+        }
+    }
+
+    /// Appends a DNS event asking for `query` (a second later than the last).
+    pub fn dns(&mut self, query: &str) {
+        self.written += 1;
+        let e = serde_json::json!({"_path": "dns", "ts": 1705312800.0 + self.written as f64,
+            "uid": format!("E{}", self.written), "id.orig_h": "192.168.1.10",
+            "id.orig_p": 5353, "id.resp_h": "192.168.1.1", "id.resp_p": 53, "proto": "udp",
+            "query": query, "answers": ["198.51.100.7"]});
+        writeln!(self.log, "{e}").expect("append");
+        self.log.flush().expect("flush");
+    }
+
+    /// The next match, waiting at most `wait`.
+    pub fn next_match(&self, wait: Duration) -> Option<serde_json::Value> {
+        self.matches.recv_timeout(wait).ok()
+    }
+
+    /// Drops the matches printed so far.
+    pub fn drain(&self) {
+        while self.matches.try_recv().is_ok() {}
+    }
+
+    /// Writes `query` events until `indicator` matches one; the time from
+    /// `since` to that match, or `None` after `within`.
+    pub fn until_match(
+        &mut self,
+        query: &str,
+        indicator: &str,
+        since: Instant,
+        within: Duration,
+    ) -> Option<Duration> {
+        while since.elapsed() < within {
+            self.dns(query);
+            if let Some(m) = self.next_match(Duration::from_millis(100)) {
+                if m["indicator"] == indicator {
+                    return Some(since.elapsed());
+                }
+            }
+        }
+        None
+    }
+
+    /// Writes `query` events until no match came for `quiet`; whether that
+    /// happened within `within` of `since`.
+    pub fn until_quiet(
+        &mut self,
+        query: &str,
+        since: Instant,
+        within: Duration,
+        quiet: Duration,
+    ) -> bool {
+        let mut quiet_since: Option<Instant> = None;
+        while since.elapsed() < within {
+            self.dns(query);
+            match self.next_match(Duration::from_millis(100)) {
+                Some(_) => quiet_since = None,
+                None => {
+                    if quiet_since.get_or_insert_with(Instant::now).elapsed() > quiet {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    /// What it wrote on standard error so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(self.dir.join("stderr")).unwrap_or_default()
+    }
+
+    /// SIGINT, then its standard error; it must exit 0.
+    pub fn stop(mut self) -> String {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let status = self.child.wait().expect("wait");
+        let err = self.stderr();
+        assert!(status.success(), "{err}");
+        err
+    }
+}
