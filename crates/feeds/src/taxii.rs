@@ -22,6 +22,8 @@ use serde_json::value::RawValue;
 use sightline_stix::Validator;
 use std::collections::HashSet;
 
+use rayon::prelude::*;
+
 use sightline_store::{NewObject, ObjectQuery, PutOutcome, Store, VersionFilter};
 
 use crate::http::{Fetcher, Response};
@@ -210,12 +212,25 @@ impl Run<'_> {
                 pages: 1,
                 ..RunCounts::default()
             };
-            let checked: Vec<_> = env
+            // Validation is most of a page's cost: on every core (rayon), as
+            // `import` does; refusals are counted in page order after.
+            let validator = self.validator;
+            let results: Vec<std::result::Result<NewObject, RejectionNote>> = env
                 .objects
-                .iter()
+                .par_iter()
                 .enumerate()
-                .filter_map(|(i, raw)| self.check_one(raw.get(), page_no, i, &mut counts))
+                .map(|(i, raw)| check_one(validator, raw.get(), page_no, i))
                 .collect();
+            let mut checked = Vec::with_capacity(results.len());
+            for r in results {
+                match r {
+                    Ok(o) => checked.push(o),
+                    Err(note) => {
+                        counts.rejected += 1;
+                        self.state.note_rejection(note);
+                    }
+                }
+            }
             // New or updated: which ids the collection held before this page
             // (one query per page, not per object).
             let known = self.known_ids(&checked)?;
@@ -311,46 +326,6 @@ impl Run<'_> {
         }
     }
 
-    /// Validates one object of a page: the object to store, or None when it
-    /// is refused (counted and noted with its diagnostics).
-    fn check_one(
-        &mut self,
-        raw: &str,
-        page: u64,
-        index: usize,
-        counts: &mut RunCounts,
-    ) -> Option<NewObject> {
-        let at = || format!("page {page} object {index}");
-        let value: serde_json::Value = match serde_json::from_str(raw) {
-            Ok(v) => v,
-            Err(e) => {
-                counts.rejected += 1;
-                self.state.note_rejection(RejectionNote {
-                    at: at(),
-                    id: None,
-                    errors: vec![e.to_string()],
-                });
-                return None;
-            }
-        };
-        let budget = sightline_stix::RegexBudget::for_input(raw.len());
-        match self.validator.admit_within(&value, &budget) {
-            Ok((meta, _)) => Some(NewObject {
-                meta,
-                raw: raw.to_owned(),
-            }),
-            Err(diags) => {
-                counts.rejected += 1;
-                self.state.note_rejection(RejectionNote {
-                    at: at(),
-                    id: value.get("id").and_then(|v| v.as_str()).map(str::to_owned),
-                    errors: diags.iter().map(ToString::to_string).collect(),
-                });
-                None
-            }
-        }
-    }
-
     /// The ids among `objs` the feed's collection already holds.
     fn known_ids(&self, objs: &[NewObject]) -> Result<HashSet<String>> {
         let mut known = HashSet::new();
@@ -404,6 +379,33 @@ impl Run<'_> {
             .filter(|e| ids.contains(&e.id))
             .map(|e| e.date_added)
             .reduce(|a, b| if after(&b, &a) { b } else { a })
+    }
+}
+
+/// Validates one object of a page: the object to store, or why it is refused.
+fn check_one(
+    validator: &Validator,
+    raw: &str,
+    page: u64,
+    index: usize,
+) -> std::result::Result<NewObject, RejectionNote> {
+    let at = || format!("page {page} object {index}");
+    let value: serde_json::Value = serde_json::from_str(raw).map_err(|e| RejectionNote {
+        at: at(),
+        id: None,
+        errors: vec![e.to_string()],
+    })?;
+    let budget = sightline_stix::RegexBudget::for_input(raw.len());
+    match validator.admit_within(&value, &budget) {
+        Ok((meta, _)) => Ok(NewObject {
+            meta,
+            raw: raw.to_owned(),
+        }),
+        Err(diags) => Err(RejectionNote {
+            at: at(),
+            id: value.get("id").and_then(|v| v.as_str()).map(str::to_owned),
+            errors: diags.iter().map(ToString::to_string).collect(),
+        }),
     }
 }
 
