@@ -34,6 +34,7 @@ cluster started with scripts/pg (and stopped) when that is unset.
 Exit status: 0 when every check passes, 1 otherwise, 2 when it cannot run.
 
 Usage: ui_browser.py [--sightline PATH] [--backend sqlite|postgres|both] [--out DIR]
+                     [--docs-screenshot docs/ui.png]
 """
 
 from __future__ import annotations
@@ -859,6 +860,8 @@ def main() -> int:
     ap.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     ap.add_argument("--out", type=Path, default=ROOT / "target/ui-browser",
                     help="screenshots go to OUT/BACKEND/ (default target/ui-browser)")
+    ap.add_argument("--docs-screenshot", type=Path, metavar="PNG",
+                    help="also copy the SQLite run's matrix screenshot here (docs/ui.png, shown in the README)")
     args = ap.parse_args()
     binary = args.sightline
     if not Path(binary).is_file():
@@ -929,6 +932,13 @@ def main() -> int:
                     subprocess.run([str(ROOT / "scripts/pg"), "stop", str(pg_dir)], capture_output=True, timeout=120)
                     shutil.rmtree(pg_dir, ignore_errors=True)
 
+    if args.docs_screenshot:
+        shot = next(iter(sorted((args.out / "sqlite").glob("*-matrix-lazarus.png"))), None)
+        if shot:
+            shutil.copyfile(shot, args.docs_screenshot)
+            print(f"ui_browser: {shot} copied to {args.docs_screenshot}")
+        else:
+            print(f"ui_browser: no matrix screenshot to copy to {args.docs_screenshot}")
     passed = sum(r.passed for r in results)
     failed = [f for r in results for f in r.failed]
     print(f"ui_browser: {passed} passed, {len(failed)} failed ({time.time() - t0:.0f}s); screenshots in {args.out}")
