@@ -379,6 +379,8 @@ class Browser:
         self.axe_pages.append((name, vs))
         for v in vs:
             mark = "AXE " if v["impact"] in AXE_FAILING else "axe "
+            if name == "axe-probe":
+                mark = "axe (expected) "
             print(f"       {mark}{name}: {v['id']} ({v['impact']}): {v['help']}")
             for n in v["nodes"][:5]:
                 print(f"            {n['target']}  {n['html'][:120]}")
@@ -440,6 +442,21 @@ def scenario(check: Checks, b: Browser, base: str, collection_uuid: str | None, 
         b.need("input#user", "user name field")
         b.need("input#password", "password field")
     check("sign-in page: form#login, input#user, input#password", login_page)
+
+    def axe_catches():
+        # The harness itself: a control axe must flag (an input with no label
+        # is a critical "label" violation), so a silent axe cannot pass pages.
+        d.get(f"{base}/ui/login")
+        d.execute_script("""const i = document.createElement('input'); i.type = 'text';
+                            i.id = 'axe-probe'; document.querySelector('main').appendChild(i);""")
+        try:
+            b.axe("axe-probe")
+        except AssertionError as e:
+            assert "label (critical" in str(e), f"axe flagged something else: {e}"
+            b.axe_pages.pop()
+            return
+        raise AssertionError("axe-core did not flag an unlabelled input")
+    check("axe-core harness: an unlabelled input added to the sign-in page is flagged (critical)", axe_catches)
 
     def sign_in_writer():
         b.sign_in(base, "writer")
