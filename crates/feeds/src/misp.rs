@@ -15,13 +15,17 @@
 //!   digest's pattern for its type, labels `misp:type="…"`,
 //!   `misp:category="…"` and its tags, description = comment;
 //! - any other attribute (and a `to_ids` one of a type without a pattern):
-//!   `note--<attribute uuid>` on the event, its content `type: value`.
+//!   `note--<attribute uuid>` on the event, its content `type: value`;
+//! - threat-actor, malware and tool galaxy clusters of the event: objects
+//!   `<type>--<cluster uuid>` (aliases from the synonyms), which each of the
+//!   event's indicators `indicates` (relationship ids UUIDv5).
 //!
 //! Differences from misp-stix, on purpose: integer properties are compared
 //! to integers (`dst_port = 443`, `number = 174`: STIX 2.1 types them, and
 //! our validator checks it), a `sigma`/`snort`/`suricata`/`yara` rule is the
 //! pattern as it is (not wrapped in brackets); no observed-data is written
-//! beside each indicator; galaxies are not converted yet.
+//! beside each indicator; other galaxies (attack patterns, sectors, ...)
+//! stay tags (labels) only.
 
 use std::collections::BTreeMap;
 
@@ -366,6 +370,30 @@ pub fn convert(
             }
         }
     }
+    // Galaxies: threat-actor, malware and tool clusters as objects of their
+    // own (ids = the cluster uuids; fixed timestamps, so the same cluster in
+    // many events is one version), each indicator `indicates` them.
+    let indicators: Vec<String> = refs.clone();
+    for (cid, o) in galaxy_objects(ev) {
+        for ind in &indicators {
+            let rid = uuid::Uuid::new_v5(
+                &crate::namespace(),
+                format!("misp-rel\n{feed}\n{ind}\n{cid}").as_bytes(),
+            );
+            objects.push(json!({
+                "type": "relationship", "spec_version": "2.1", "id": format!("relationship--{rid}"),
+                "created_by_ref": identity, "created": crate::IDENTITY_CREATED,
+                "modified": crate::IDENTITY_CREATED, "relationship_type": "indicates",
+                "source_ref": ind, "target_ref": cid, "x_sightline_feed": feed,
+            }));
+            refs.push(format!("relationship--{rid}"));
+        }
+        let mut o = o;
+        o["created_by_ref"] = identity.clone().into();
+        o["x_sightline_feed"] = feed.into();
+        objects.push(o);
+        refs.push(cid);
+    }
     let created = stamp(num(ev.get("date").and_then(|_| ev.get("timestamp"))).unwrap_or(ts));
     if refs.is_empty() {
         // A report or grouping refers to something (STIX 2.1 §4.13: object_refs required).
@@ -403,6 +431,72 @@ pub fn convert(
     }
     objects.push(c);
     Ok((objects, bad))
+}
+
+/// STIX objects of an event's threat-actor, malware and tool galaxy
+/// clusters: `(id, object)`.
+fn galaxy_objects(ev: &Value) -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = Vec::new();
+    let galaxies = ev
+        .get("Galaxy")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    for g in &galaxies {
+        let gtype = g.get("type").and_then(Value::as_str).unwrap_or("");
+        let clusters = g
+            .get("GalaxyCluster")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        for c in &clusters {
+            let (Some(cu), Some(name)) = (
+                c.get("uuid")
+                    .and_then(Value::as_str)
+                    .filter(|u| uuid::Uuid::parse_str(u).is_ok()),
+                c.get("value").and_then(Value::as_str),
+            ) else {
+                continue;
+            };
+            let ty = match gtype {
+                "threat-actor" => "threat-actor",
+                "malware" | "ransomware" | "mitre-malware" | "botnet" | "rat" | "banker"
+                | "stealer" => "malware",
+                "tool" | "mitre-tool" => "tool",
+                _ => continue,
+            };
+            let id = format!("{ty}--{}", cu.to_ascii_lowercase());
+            if out.iter().any(|(i, _)| *i == id) {
+                continue;
+            }
+            let mut o = json!({
+                "type": ty, "spec_version": "2.1", "id": id,
+                "created": crate::IDENTITY_CREATED, "modified": crate::IDENTITY_CREATED,
+                "name": name,
+            });
+            if ty == "malware" {
+                o["is_family"] = true.into();
+            }
+            if let Some(d) = c
+                .get("description")
+                .and_then(Value::as_str)
+                .filter(|d| !d.is_empty())
+            {
+                o["description"] = d.into();
+            }
+            let syn: Vec<&str> = c
+                .get("meta")
+                .and_then(|m| m.get("synonyms"))
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            if !syn.is_empty() && ty != "tool" {
+                o["aliases"] = json!(syn);
+            }
+            out.push((id, o));
+        }
+    }
+    out
 }
 
 /// Syncs a MISP feed: the manifest, then each new or changed event in a

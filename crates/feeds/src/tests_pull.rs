@@ -639,6 +639,8 @@ fn misp_event(uuid: &str, ts: u64, published: bool) -> String {
   "threat_level_id": "2", "analysis": "1", "timestamp": "{ts}", "published": {published},
   "publish_timestamp": "1777600100", "Orgc": {{"name": "ExampleCERT"}},
   "Tag": [{{"name": "tlp:amber"}}, {{"name": "misp-galaxy:threat-actor=\"Foo\""}}],
+  "Galaxy": [{{"type": "threat-actor", "name": "Threat Actor", "GalaxyCluster": [{{"uuid": "7cdff317-a673-4474-84ec-4f1754947823",
+     "type": "threat-actor", "value": "Foo", "description": "A group", "meta": {{"synonyms": ["FooTeam"]}}}}]}}],
   "Attribute": [
     {{"uuid": "518b4bcb-a86b-4783-9457-391d548b605b", "type": "ip-dst|port", "category": "Network activity",
      "value": "5.6.7.8|443", "to_ids": true, "comment": "C2", "timestamp": "1777600000"}},
@@ -682,7 +684,12 @@ fn misp_feed_events_and_updates() {
     let r = sync_feed(&store, &validator(), &feed, &opts()).expect("sync");
     assert_eq!(r.error, None);
     // Per event: 2 indicators, 1 note, the report or grouping; 1 attribute without uuid refused.
-    assert_eq!((r.counts.new, r.counts.rejected), (8, 2), "{r:?}");
+    // + the threat actor (once, then a duplicate) and 2 relationships each.
+    assert_eq!(
+        (r.counts.new, r.counts.rejected, r.counts.duplicate),
+        (13, 2, 1),
+        "{r:?}"
+    );
     let rep = store
         .versions(&format!("report--{e1}"), None)
         .expect("report");
@@ -709,6 +716,17 @@ fn misp_feed_events_and_updates() {
     );
     assert_eq!(ind["description"], "C2");
     assert_eq!(count(&store, "feed-misp", "note"), 2);
+    // The galaxy cluster, once for both events, indicated by each indicator.
+    assert_eq!(count(&store, "feed-misp", "threat-actor"), 1);
+    assert_eq!(count(&store, "feed-misp", "relationship"), 4);
+    let ta = store
+        .versions("threat-actor--7cdff317-a673-4474-84ec-4f1754947823", None)
+        .expect("threat actor");
+    let ta: serde_json::Value = serde_json::from_str(&ta[0].raw).expect("json");
+    assert_eq!(
+        (ta["name"].as_str(), ta["aliases"][0].as_str()),
+        (Some("Foo"), Some("FooTeam"))
+    );
 
     let before = server.requests().len();
     let r = sync_feed(&store, &validator(), &feed, &opts()).expect("resync");
@@ -717,5 +735,5 @@ fn misp_feed_events_and_updates() {
 
     ts1.store(1_777_700_000, Ordering::SeqCst);
     let r = sync_feed(&store, &validator(), &feed, &opts()).expect("update");
-    assert_eq!((r.counts.updated, r.counts.duplicate), (1, 3), "{r:?}");
+    assert_eq!((r.counts.updated, r.counts.duplicate), (1, 6), "{r:?}");
 }
