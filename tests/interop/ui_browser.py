@@ -125,7 +125,8 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-OPENER = urllib.request.build_opener(NoRedirect)
+# No proxy: the server is on loopback, whatever http_proxy says.
+OPENER = urllib.request.build_opener(NoRedirect, urllib.request.ProxyHandler({}))
 
 
 def http(method: str, url: str, *, cookies: dict | None = None, form: dict | None = None,
@@ -402,7 +403,8 @@ class Browser:
         self.need("input#user", "the user name field").send_keys(user)
         pw = self.need("input#password", "the password field")
         pw.send_keys(PASSWORD)
-        pw.submit()
+        from selenium.webdriver.common.keys import Keys
+        pw.send_keys(Keys.ENTER)
         self.wait_path(lambda p: p != "/ui/login", f"sign-in as {user}")
 
 
