@@ -729,6 +729,26 @@ def scenario(check: Checks, b: Browser, base: str, collection_uuid: str | None, 
     check("writer: table#collections, form.upload; upload -> #import-summary 1+ new, #rejected names "
           "the invalid object with its code; the new object has a page", collections_writer)
 
+    def indicators_filtered():
+        # The pack and ATT&CK hold no indicator: the one just uploaded is the test.
+        from selenium.webdriver.support.ui import Select
+        d.get(f"{base}/ui/indicators")
+        form = b.need("form#indicator-filter", "indicator filter")
+        Select(form.find_element("css selector", "select[name=observable]")).select_by_value("ipv4-addr")
+        Select(form.find_element("css selector", "select[name=state]")).select_by_value("valid")
+        form.find_element("css selector", "button[type=submit], input[type=submit]").click()
+        b.wait_path(lambda p: p == "/ui/indicators", "filtering")
+        t = b.page("indicators-ipv4-valid", "table#indicators", "the filtered indicators")
+        assert "observable=ipv4-addr" in d.current_url, f"the filter form did not submit: {d.current_url}"
+        assert "UI test indicator" in t.text, "observable=ipv4-addr&state=valid does not list the uploaded indicator"
+        assert "UI test broken indicator" not in t.text, "the rejected indicator is listed"
+        for q in ("observable=file", "state=revoked", "state=expired", "min_confidence=90", "sighted=yes"):
+            d.get(f"{base}/ui/indicators?{q}")
+            t = b.need("table#indicators", f"indicators?{q}")
+            assert "UI test indicator" not in t.text, f"indicators?{q} lists the uploaded indicator"
+    check("indicators: form#indicator-filter (observable ipv4-addr, valid) lists the uploaded indicator; "
+          "file, revoked, expired, confidence 90, sighted do not", indicators_filtered)
+
     # --- HTTP-level: cookie header flags and CSRF
     def cookie_header():
         r = http_sign_in(base, "writer")
