@@ -520,6 +520,19 @@ def scenario(check: Checks, b: Browser, base: str, collection_uuid: str | None, 
         if hits:
             ctx["lazarus"] = f"{base}/ui/objects/{hits[0]['id']}"
 
+    def instant_search():
+        # htmx: results follow the typing, no submit.
+        d.get(f"{base}/ui/search")
+        q = b.need("input#q", "the search page's field")
+        url = d.current_url
+        q.send_keys("G0032")
+        deadline = time.time() + SCRIPT_WAIT
+        while time.time() < deadline and "Lazarus Group" not in b.need("#results", "results").text:
+            time.sleep(0.2)
+        assert "Lazarus Group" in b.need("#results", "results").text, "typing G0032 did not bring Lazarus Group"
+        assert d.current_url == url, f"the page was reloaded ({d.current_url}): not instant"
+    check("instant search: typing G0032 on /ui/search shows Lazarus Group without a submit (htmx)", instant_search)
+
     # --- Object page
     def lazarus_page():
         url = needs("lazarus")
