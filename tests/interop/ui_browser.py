@@ -67,6 +67,9 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 PASSWORD = "ui-Browser-Password-1"
 SESSION_COOKIE = "sightline_session"
+# ATT&CK's Lazarus Group (G0032); the scenario finds it by searching, this is
+# for steps that must not depend on the search.
+LAZARUS = "intrusion-set--c93fccb1-e8e8-42cf-ae33-2ad1d183913a"
 LOGIN_COOKIE = "sightline_login"
 # Without the flags after --disable-gpu Chromium keeps trying to reach Google's
 # services; on a closed network that is noise and delay.
@@ -497,6 +500,19 @@ def scenario(check: Checks, b: Browser, base: str, collection_uuid: str | None, 
         # ...while WebDriver's own scripts (how axe-core gets in) are not blocked.
         assert d.execute_script("return 1 + 1") == 2
     check("CSP in force: an inline <script> added to the page does not run; WebDriver's execute_script does", csp)
+
+    def keyboard():
+        from selenium.webdriver.common.action_chains import ActionChains
+        d.get(f"{base}/ui/objects/{urllib.parse.quote(LAZARUS)}")
+        ActionChains(d).send_keys(Keys.TAB).perform()
+        first = d.execute_script("const a = document.activeElement; return [a.tagName, a.getAttribute('href'), a.textContent]")
+        assert first[0] == "A" and first[1] == "#main", f"the first Tab stop is {first}, not a skip link to #main"
+        ActionChains(d).send_keys(Keys.ENTER).perform()
+        time.sleep(0.2)
+        ActionChains(d).send_keys(Keys.TAB).perform()
+        inside = d.execute_script("return !!document.activeElement.closest('main')")
+        assert inside, "after the skip link, Tab does not move into the page's main content"
+    check("keyboard: the first Tab stop is the skip link; after it, Tab lands in <main>", keyboard)
 
     # --- Search
     def search():
