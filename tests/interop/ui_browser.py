@@ -753,6 +753,9 @@ def scenario(check: Checks, b: Browser, base: str, collection_uuid: str | None, 
         d.get(f"{base}/ui/objects/{new_ids[0]}")
         h1 = b.need("h1", "the uploaded object's page")
         assert h1.text.strip() == "UI test malware", f"the uploaded malware's page says {h1.text!r}"
+        d.get(f"{base}/ui/objects/{new_ids[1]}")
+        h1 = b.page("object-indicator", "h1", "the uploaded indicator's page")
+        assert h1.text.strip() == "UI test indicator", f"the uploaded indicator's page says {h1.text!r}"
         code = re.search(r"\bE\d{3}\b", rej).group(0)
         return f"{ctx['summary'][:100]}; rejected with {code}"
     check("writer: table#collections, form.upload; upload -> #import-summary 1+ new, #rejected names "
