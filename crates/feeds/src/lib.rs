@@ -125,6 +125,11 @@ pub struct FeedConfig {
     /// Seconds one HTTP request may take, body included (default 60).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout_secs: Option<u64>,
+    /// TAXII: each run starts this many seconds before the cursor (re-read
+    /// objects are duplicates), for hubs whose concurrent writers can commit
+    /// a date_added earlier than one already served (several replicas).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlap_secs: Option<u64>,
     /// CSV column mapping.
     #[serde(default, skip_serializing_if = "csv::CsvOptions::is_default")]
     pub csv: csv::CsvOptions,
@@ -145,6 +150,7 @@ impl FeedConfig {
             interval: None,
             limit: None,
             timeout_secs: None,
+            overlap_secs: None,
             csv: csv::CsvOptions::default(),
         }
     }

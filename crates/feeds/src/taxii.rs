@@ -138,7 +138,7 @@ impl Run<'_> {
         let mut sent_after = if self.state.pending_next.is_some() {
             self.state.pending_added_after.clone()
         } else {
-            self.state.cursor.clone()
+            self.start_after()
         };
         let mut next = self.state.pending_next.clone();
         let mut restarted = false;
@@ -175,7 +175,7 @@ impl Run<'_> {
                     resp.status
                 ));
                 next = None;
-                sent_after = self.state.cursor.clone();
+                sent_after = self.start_after();
                 self.state.pending_next = None;
                 self.state.pending_added_after = None;
                 continue;
@@ -190,7 +190,7 @@ impl Run<'_> {
             // answer an empty envelope `{}`).
             if first_page {
                 first_page = false;
-                if let (Some(cur), Some(first)) = (&self.state.cursor, resp.header(HDR_FIRST)) {
+                if let (Some(cur), Some(first)) = (&sent_after, resp.header(HDR_FIRST)) {
                     if next.is_none() && !after(first, cur) {
                         self.state.warn(format!(
                             "the server ignores added_after (first date_added {first} is not after {cur}): every run re-reads, duplicates are skipped"
@@ -323,6 +323,22 @@ impl Run<'_> {
             if done {
                 return Ok(());
             }
+        }
+    }
+
+    /// The `added_after` a run starts from: the committed cursor, less the
+    /// feed's overlap (digest §5.3: on a hub whose writers commit late, an
+    /// object can get a date_added before the cursor after it was set).
+    fn start_after(&self) -> Option<String> {
+        let cur = self.state.cursor.clone()?;
+        match (self.feed.overlap_secs.filter(|&s| s > 0), instant(&cur)) {
+            (Some(s), Some(us)) => {
+                let back = i64::try_from(s)
+                    .unwrap_or(i64::MAX)
+                    .saturating_mul(1_000_000);
+                Some(sightline_stix::format_micros(us.saturating_sub(back)))
+            }
+            _ => Some(cur),
         }
     }
 

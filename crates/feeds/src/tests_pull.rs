@@ -737,3 +737,23 @@ fn misp_feed_events_and_updates() {
     let r = sync_feed(&store, &validator(), &feed, &opts()).expect("update");
     assert_eq!((r.counts.updated, r.counts.duplicate), (1, 6), "{r:?}");
 }
+
+/// `overlap_secs` (digest §5.3, non-monotonic date_added): a run starts
+/// that long before the cursor; what it re-reads is duplicate, and a
+/// server answering from before the cursor is not taken for one ignoring
+/// `added_after`.
+#[test]
+fn overlap_rereads_before_the_cursor() {
+    let f = fake(Quirks::default());
+    f.add(0..5);
+    let store = MemoryStore::new();
+    let mut feed = f.feed();
+    feed.overlap_secs = Some(1);
+    sync_feed(&store, &validator(), &feed, &opts()).expect("sync");
+    let n = f.server.requests().len();
+    let r = sync_feed(&store, &validator(), &feed, &opts()).expect("sync 2");
+    let q = &f.server.requests()[n];
+    assert_eq!(q.param("added_after"), Some("2024-01-31T23:59:59.000004Z"));
+    assert_eq!((r.counts.new, r.counts.duplicate), (0, 5));
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+}

@@ -59,6 +59,10 @@ pub struct AddArgs {
     /// Seconds one HTTP request may take, body included [default: 60].
     #[arg(long, value_name = "SECS")]
     timeout: Option<u64>,
+    /// TAXII: start each run this many seconds before the cursor (re-read objects are
+    /// duplicates), for hubs whose concurrent writers may commit a date_added late.
+    #[arg(long, value_name = "SECS")]
+    overlap: Option<u64>,
     /// CSV: the field separator (one character; `\t` for a tab).
     #[arg(long, default_value = ",")]
     delimiter: String,
@@ -198,6 +202,7 @@ pub fn run(data: &Path, cmd: Command) -> Result<Outcome, Failure> {
                 interval: a.interval,
                 limit: a.limit,
                 timeout_secs: a.timeout,
+                overlap_secs: a.overlap,
                 csv: sightline_feeds::csv::CsvOptions {
                     delimiter: a.delimiter,
                     value_column: a.value_column,
