@@ -10,7 +10,7 @@ use sightline_store::{ObjectQuery, ObjectReader, VersionFilter};
 
 use crate::score::{Event, EventKind, Verdict};
 use crate::verdict::VERDICT_PROPERTY;
-use crate::{LifecycleConfig, LifecycleError};
+use crate::{Evaluator, LifecycleConfig, LifecycleError};
 
 /// Rows per page of the passes.
 const PAGE: usize = 5000;
@@ -124,4 +124,47 @@ pub fn histories(
         events.dedup();
     }
     Ok(Histories { events: out, high })
+}
+
+/// The state now (`now_us`) of every indicator in `collection` (or the whole
+/// store) that is NOT active, with why, judged with its sightings and
+/// verdicts: what an export or a sensor feed leaves out beside the STIX
+/// validity rules (issue 16 §1: "inactive everywhere"). Two passes for the
+/// histories, one for the indicators; no query per indicator.
+pub fn not_active(
+    store: &dyn ObjectReader,
+    eval: &Evaluator,
+    collection: Option<&str>,
+    now_us: i64,
+) -> Result<HashMap<String, crate::Score>, LifecycleError> {
+    let mut subjects = Vec::new();
+    let q = ObjectQuery {
+        collection: collection.map(str::to_owned),
+        types: vec!["indicator".into()],
+        versions: VersionFilter::last(),
+        limit: PAGE,
+        ..ObjectQuery::default()
+    };
+    sightline_store::for_each_page(store, &q, |o| {
+        // A malformed one is left to the caller's own checks (an export
+        // reports it as rejected).
+        if let Some(s) = serde_json::from_str::<Value>(o.raw)
+            .ok()
+            .and_then(|v| eval.subject(&v).ok())
+        {
+            subjects.push((o.id.to_owned(), s));
+        }
+        Ok::<(), LifecycleError>(())
+    })?;
+    let ids: HashSet<String> = subjects.iter().map(|(id, _)| id.clone()).collect();
+    let h = histories(store, eval.config(), &ids)?;
+    let mut out = HashMap::new();
+    for (id, s) in subjects {
+        let events = h.events.get(&id).map_or(&[][..], Vec::as_slice);
+        let score = eval.score(&eval.renew(s, events, now_us), now_us);
+        if score.state != crate::State::Active {
+            out.insert(id, score);
+        }
+    }
+    Ok(out)
 }

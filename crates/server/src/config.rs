@@ -16,9 +16,9 @@ use crate::ServerError;
 /// The default listen address: plain HTTP on loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8000";
 
-/// Paths the server itself answers (`ui`: the web UI's pages); an API root
-/// may not shadow them.
-const RESERVED_PATHS: &[&str] = &["taxii2", "healthz", "metrics", "ui"];
+/// Paths the server itself answers (`ui`: the web UI's pages, `api`: the
+/// graph API, `feeds`: sensor feeds); an API root may not shadow them.
+const RESERVED_PATHS: &[&str] = &["taxii2", "healthz", "metrics", "ui", "api", "feeds"];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -506,6 +506,22 @@ mod tests {
         assert_eq!(c.limits.default_page_size, 100);
         assert_eq!(c.api_roots[0].max_content_length, 100 << 20);
         assert!(c.collections["demo"].anonymous_read);
+    }
+
+    /// The server's own paths cannot be API roots: the web UI, the graph
+    /// API and the sensor feeds would be shadowed (or shadow TAXII).
+    #[test]
+    fn api_roots_cannot_take_the_servers_own_paths() {
+        for p in ["ui", "api", "feeds", "taxii2"] {
+            let e = ServerConfig::parse(&format!(
+                "[[api_roots]]\npath = \"{p}\"\ntitle = \"x\"\ncollections = []\n"
+            ))
+            .and_then(|c| c.validate().map(|()| c))
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+            assert!(e.contains("is reserved"), "{p}: {e}");
+        }
     }
 
     /// Issue 16 §4: a `[lifecycle]` that cannot work is refused naming the field.

@@ -25,6 +25,7 @@ mod headers;
 mod listen;
 mod metrics;
 pub mod policy;
+mod sensor;
 pub mod store;
 
 pub use auth::{
@@ -129,6 +130,16 @@ impl Server {
             sightline_api::Lifecycle::new(&config.lifecycle, Some(data.join("warninglists")))
                 .map_err(|e| ServerError::Config(e.to_string()))?,
         );
+        // Sensor feeds (issue 15 §2): the active indicators as Zeek Intel,
+        // Suricata rules or CSV, by the same rights and lifecycle.
+        let sensor = sensor::SensorState {
+            store: store.clone(),
+            auth: auth.clone(),
+            policy: policy.clone(),
+            lifecycle: Arc::new(lifecycle.evaluator.clone()),
+            lists: data.join("warninglists"),
+            scheme: if tls.is_some() { "https" } else { "http" },
+        };
         let api = sightline_api::ApiState::new(store.clone(), auth.clone(), policy.clone())
             .with_lifecycle(lifecycle.clone());
         let validator = Arc::new(validator);
@@ -149,10 +160,13 @@ impl Server {
         let state = AppState::new(store.clone(), validator, auth.clone(), policy, taxii);
         // Installs the recorder before the first request is counted.
         let _ = metrics::handle();
+        // The routes beside TAXII's: the graph API, the web UI, sensor feeds.
+        let beside = sightline_api::router(api)
+            .merge(sightline_ui::router(ui))
+            .merge(sensor::router(sensor));
         let app = app(
             state,
-            api,
-            ui,
+            beside,
             store.clone(),
             Duration::from_secs(config.limits.request_timeout_secs),
             Duration::from_secs(config.limits.body_read_timeout_secs),
@@ -461,8 +475,8 @@ fn taxii_config(
 /// first): request id, body deadline, request timeout, metrics.
 fn app(
     state: AppState,
-    api: sightline_api::ApiState,
-    ui: sightline_ui::UiState,
+    // The graph API, the web UI and the sensor feeds.
+    beside: Router,
     // `/healthz` reads the accounts generation, nothing else.
     store: Arc<dyn AccountStore>,
     request_timeout: Duration,
@@ -512,8 +526,7 @@ fn app(
             get(metrics::render_gated).with_state(metrics_gate),
         )
         .layer(trace)
-        .merge(sightline_api::router(api))
-        .merge(sightline_ui::router(ui))
+        .merge(beside)
         .merge(sightline_taxii::router(state))
         .route_layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::middleware::from_fn_with_state(

@@ -9,6 +9,7 @@ mod bad_input;
 mod hygiene;
 mod lifecycle;
 mod limits;
+mod sensor;
 mod status;
 
 use std::net::SocketAddr;
