@@ -305,6 +305,15 @@ impl ServerConfig {
     /// the cursor key, and that plain HTTP stays on loopback unless allowed.
     pub fn validate(&self) -> Result<(), ServerError> {
         let bad = |m: String| Err(ServerError::Config(m));
+        for f in &self.feeds {
+            f.validate()
+                .map_err(|e| ServerError::Config(format!("[[feeds]]: {e}")))?;
+        }
+        let mut names: Vec<&str> = self.feeds.iter().map(|f| f.name.as_str()).collect();
+        names.sort_unstable();
+        if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
+            return bad(format!("[[feeds]]: two feeds named {:?}", w[0]));
+        }
         if self.tls.is_none()
             && !self.listen.ip().is_loopback()
             && !self.insecure_plain_http_on_network
@@ -622,6 +631,21 @@ mod tests {
         let s = &c.collections["inbox"];
         assert_eq!(s.can_delete, vec!["lead".to_owned()]);
         assert!(!s.can_read.contains(&"group:partners".to_owned()));
+    }
+
+    /// A `[[feeds]]` section that cannot work is refused before the server binds.
+    #[test]
+    fn feeds_are_checked() {
+        let ok = "[[feeds]]\nname = \"a\"\nkind = \"csv\"\nurl = \"l.txt\"\ninterval = \"1h\"\n";
+        let parse = |t: &str| ServerConfig::parse(t).expect("parses");
+        parse(ok).validate().expect("valid feed");
+        for bad in [
+            ok.replace("1h", "soon"),
+            ok.replace("kind = \"csv\"", "kind = \"taxii\""),
+            format!("{ok}{ok}"),
+        ] {
+            assert!(parse(&bad).validate().is_err(), "{bad}");
+        }
     }
 
     #[test]
