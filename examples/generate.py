@@ -164,7 +164,18 @@ def warninglist():
     (HERE / "warninglists" / "corp-allowlist" / "list.json").write_text(json.dumps(wl, indent=1) + "\n")
 
 
+def feed_csv():
+    """An abuse.ch-style list: comments, a header, defanged values (refanged on sync)."""
+    lines = ["# Example blocklist (fictitious): id,first_seen,url,threat",
+             "id,dateadded,url,threat",
+             "1,2026-01-01 09:00:00,hxxp://stage2[.]lazarus-demo[.]net/p.bin,malware_download",
+             "2,2026-01-01 09:05:00,hxxps://cdn-update(.)lazarus-demo(.)net/u,malware_download"]
+    (HERE / "feeds").mkdir(exist_ok=True)
+    (HERE / "feeds" / "blocklist.csv").write_text("\n".join(lines) + "\n")
+
+
 if __name__ == "__main__":
+    feed_csv()
     zeek_json()
     zeek_tsv()
     suricata()
