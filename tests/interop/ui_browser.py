@@ -45,12 +45,14 @@ import hashlib
 import html
 import json
 import os
+import queue
 import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 import urllib.error
@@ -230,10 +232,22 @@ can_write = ["writer"]
                              "--demo", "--demo-import", str(attack)],
                             stdout=subprocess.PIPE, stderr=open(err, "w"), text=True)
     base = collection = None
-    deadline = time.time() + 240
+    # The banner is read on a thread, so a server that hangs before it cannot
+    # hang the test: it gets 240 s (the import of ATT&CK takes 2-20).
+    lines: queue.Queue = queue.Queue()
     assert proc.stdout is not None
+
+    def pump():
+        for x in iter(proc.stdout.readline, ""):
+            lines.put(x)
+        lines.put("")  # end of output: the server exited
+    threading.Thread(target=pump, daemon=True).start()
+    deadline = time.time() + 240
     while time.time() < deadline:
-        line = proc.stdout.readline()
+        try:
+            line = lines.get(timeout=max(0.1, deadline - time.time()))
+        except queue.Empty:
+            break
         if not line:
             break
         if line.startswith("listening on "):
