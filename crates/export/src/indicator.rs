@@ -2,8 +2,10 @@
 //! carries, plus what each indicator `indicates` (STIX 2.1 §5.1), read from
 //! the store (latest versions) or from objects in memory.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 
+use serde::Deserialize;
 use serde_json::Value;
 use sightline_stix::Timestamp;
 use sightline_store::{ObjectQuery, ObjectReader, VersionFilter};
@@ -46,8 +48,78 @@ pub struct Indicator {
     pub indicates: Vec<Indicated>,
 }
 
-fn micros(v: &Value, key: &str) -> Result<Option<i64>, String> {
-    match v.get(key).and_then(Value::as_str) {
+/// The properties read from an indicator's JSON; everything else is skipped
+/// unparsed (a `serde_json::Value` per indicator cost more than the export).
+#[derive(Debug, Deserialize)]
+struct RawIndicator<'a> {
+    #[serde(rename = "type", borrow)]
+    ty: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    description: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pattern: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pattern_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    created: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    modified: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    valid_from: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    valid_until: Option<Cow<'a, str>>,
+    revoked: Option<bool>,
+    confidence: Option<serde_json::Number>,
+    #[serde(borrow)]
+    kill_chain_phases: Option<Vec<RawPhase<'a>>>,
+    #[serde(borrow)]
+    external_references: Option<Vec<RawRef<'a>>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawPhase<'a> {
+    #[serde(borrow)]
+    kill_chain_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    phase_name: Option<Cow<'a, str>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawRef<'a> {
+    #[serde(borrow)]
+    source_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    external_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    url: Option<Cow<'a, str>>,
+}
+
+/// Any other object: what an `indicates` edge or its target needs.
+#[derive(Debug, Deserialize)]
+struct RawOther<'a> {
+    #[serde(rename = "type", borrow)]
+    ty: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    relationship_type: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    source_ref: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    target_ref: Option<Cow<'a, str>>,
+    revoked: Option<bool>,
+    #[serde(borrow)]
+    external_references: Option<Vec<RawRef<'a>>>,
+}
+
+fn micros(t: Option<&str>, key: &str) -> Result<Option<i64>, String> {
+    match t {
         None => Ok(None),
         Some(t) => Timestamp::parse(t)
             .map(|t| Some(t.micros()))
@@ -55,11 +127,39 @@ fn micros(v: &Value, key: &str) -> Result<Option<i64>, String> {
     }
 }
 
+fn owned(c: &Option<Cow<'_, str>>) -> Option<String> {
+    c.as_deref().map(str::to_owned)
+}
+
 impl Indicator {
     /// Reads an `indicator` object; `indicates` is left empty.
     pub fn from_json(v: &Value) -> Result<Indicator, ExportError> {
-        let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
-        let id = s("id").unwrap_or_default();
+        match RawIndicator::deserialize(v) {
+            Ok(r) => Indicator::from_raw(r),
+            Err(e) => Err(ExportError::Indicator {
+                id: v
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or("(no id)")
+                    .to_owned(),
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    /// Reads an `indicator` object from its JSON text.
+    pub fn from_json_text(raw: &str) -> Result<Indicator, ExportError> {
+        match serde_json::from_str::<RawIndicator<'_>>(raw) {
+            Ok(r) => Indicator::from_raw(r),
+            Err(e) => Err(ExportError::Indicator {
+                id: "(unreadable JSON)".into(),
+                message: e.to_string(),
+            }),
+        }
+    }
+
+    fn from_raw(r: RawIndicator<'_>) -> Result<Indicator, ExportError> {
+        let id = owned(&r.id).unwrap_or_default();
         let bad = |message: String| ExportError::Indicator {
             id: if id.is_empty() {
                 "(no id)".into()
@@ -68,16 +168,15 @@ impl Indicator {
             },
             message,
         };
-        if s("type").as_deref() != Some("indicator") {
+        if r.ty.as_deref() != Some("indicator") {
             return Err(bad("not an indicator".into()));
         }
         if !id.starts_with("indicator--") {
             return Err(bad("no indicator id".into()));
         }
-        let pattern = s("pattern").ok_or_else(|| bad("no pattern".into()))?;
-        let pattern_type = s("pattern_type").unwrap_or_else(|| "stix".into());
-        let confidence = match v.get("confidence") {
-            None | Some(Value::Null) => None,
+        let pattern = owned(&r.pattern).ok_or_else(|| bad("no pattern".into()))?;
+        let confidence = match &r.confidence {
+            None => None,
             Some(c) => Some(
                 c.as_u64()
                     .filter(|c| *c <= 100)
@@ -85,70 +184,56 @@ impl Indicator {
                     .ok_or_else(|| bad(format!("confidence {c} is not an integer 0-100")))?,
             ),
         };
-        let attack_phases = v
-            .get("kill_chain_phases")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter(|p| {
-                        p.get("kill_chain_name").and_then(Value::as_str) == Some("mitre-attack")
-                    })
-                    .filter_map(|p| p.get("phase_name").and_then(Value::as_str))
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let references = v
-            .get("external_references")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|r| r.get("url").and_then(Value::as_str))
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let attack_phases = r
+            .kill_chain_phases
+            .iter()
+            .flatten()
+            .filter(|p| p.kill_chain_name.as_deref() == Some("mitre-attack"))
+            .filter_map(|p| owned(&p.phase_name))
+            .collect();
+        let references = r
+            .external_references
+            .iter()
+            .flatten()
+            .filter_map(|x| owned(&x.url))
+            .collect();
         Ok(Indicator {
-            name: s("name"),
-            description: s("description"),
-            created: s("created"),
-            modified: s("modified"),
-            valid_from: micros(v, "valid_from").map_err(bad)?,
-            valid_until: micros(v, "valid_until").map_err(bad)?,
-            valid_until_text: s("valid_until"),
-            revoked: v.get("revoked").and_then(Value::as_bool).unwrap_or(false),
+            name: owned(&r.name),
+            description: owned(&r.description),
+            created: owned(&r.created),
+            modified: owned(&r.modified),
+            valid_from: micros(r.valid_from.as_deref(), "valid_from").map_err(bad)?,
+            valid_until: micros(r.valid_until.as_deref(), "valid_until").map_err(bad)?,
+            valid_until_text: owned(&r.valid_until),
+            revoked: r.revoked.unwrap_or(false),
             confidence,
             attack_phases,
             references,
             indicates: Vec::new(),
             pattern,
-            pattern_type,
+            pattern_type: owned(&r.pattern_type).unwrap_or_else(|| "stix".into()),
             id,
         })
     }
 }
 
 /// The ATT&CK id in an object's `external_references`.
-fn attack_id(v: &Value) -> Option<String> {
-    v.get("external_references")?
-        .as_array()?
-        .iter()
-        .find(|r| r.get("source_name").and_then(Value::as_str) == Some("mitre-attack"))?
-        .get("external_id")?
-        .as_str()
-        .map(str::to_owned)
+fn attack_id(refs: &Option<Vec<RawRef<'_>>>) -> Option<String> {
+    refs.iter()
+        .flatten()
+        .find(|r| r.source_name.as_deref() == Some("mitre-attack"))
+        .and_then(|r| owned(&r.external_id))
 }
 
 /// `(source_ref, target_ref)` of a non-revoked `indicates` relationship.
-fn indicates_edge(v: &Value) -> Option<(String, String)> {
-    let s = |k: &str| v.get(k).and_then(Value::as_str);
-    if s("type")? != "relationship"
-        || s("relationship_type")? != "indicates"
-        || v.get("revoked").and_then(Value::as_bool) == Some(true)
+fn indicates_edge(o: &RawOther<'_>) -> Option<(String, String)> {
+    if o.ty.as_deref()? != "relationship"
+        || o.relationship_type.as_deref()? != "indicates"
+        || o.revoked == Some(true)
     {
         return None;
     }
-    Some((s("source_ref")?.to_owned(), s("target_ref")?.to_owned()))
+    Some((owned(&o.source_ref)?, owned(&o.target_ref)?))
 }
 
 /// The indicators read, and the objects that were not usable ones.
@@ -160,68 +245,78 @@ pub struct Loaded {
     pub unreadable: Vec<ExportError>,
 }
 
-/// Collects objects, keeping the latest version of each indicator, the
-/// `indicates` edges and the names and ATT&CK ids of other objects.
+/// Collects objects: indicators (the latest version of each), the
+/// `indicates` edges, and the names and ATT&CK ids of other objects.
 #[derive(Debug, Default)]
 struct Collector {
-    latest: BTreeMap<String, (String, Value)>,
+    indicators: Vec<(String, Indicator)>,
+    unreadable: Vec<ExportError>,
     edges: Vec<(String, String)>,
     targets: HashMap<String, (Option<String>, Option<String>)>,
 }
 
 impl Collector {
-    fn add(&mut self, v: Value) {
-        let ty = v.get("type").and_then(Value::as_str).unwrap_or_default();
-        if ty == "indicator" {
-            let Some(id) = v.get("id").and_then(Value::as_str).map(str::to_owned) else {
-                return;
-            };
-            let key = v
-                .get("modified")
-                .and_then(Value::as_str)
-                .and_then(|t| Timestamp::parse(t).ok())
-                .map(|t| t.sort_key())
-                .unwrap_or_default();
-            if self.latest.get(&id).is_none_or(|(k, _)| key > *k) {
-                self.latest.insert(id, (key, v));
+    fn indicator(&mut self, r: Result<Indicator, ExportError>) {
+        match r {
+            Ok(ind) => {
+                let key = ind
+                    .modified
+                    .as_deref()
+                    .and_then(|t| Timestamp::parse(t).ok())
+                    .map(|t| t.sort_key())
+                    .unwrap_or_default();
+                self.indicators.push((key, ind));
             }
-        } else if let Some(e) = indicates_edge(&v) {
-            self.edges.push(e);
-        } else if let Some(id) = v.get("id").and_then(Value::as_str) {
-            let name = v.get("name").and_then(Value::as_str).map(str::to_owned);
-            self.targets.insert(id.to_owned(), (name, attack_id(&v)));
+            Err(e) => self.unreadable.push(e),
         }
     }
 
-    fn finish(self) -> Loaded {
+    fn other(&mut self, o: &RawOther<'_>) {
+        if let Some(e) = indicates_edge(o) {
+            self.edges.push(e);
+        } else if let Some(id) = &o.id {
+            self.targets.insert(
+                id.to_string(),
+                (owned(&o.name), attack_id(&o.external_references)),
+            );
+        }
+    }
+
+    fn finish(mut self) -> Loaded {
+        // By id, the latest version last; keep that one.
+        self.indicators
+            .sort_unstable_by(|(ka, a), (kb, b)| a.id.cmp(&b.id).then_with(|| ka.cmp(kb)));
+        let mut latest: Vec<Indicator> = Vec::with_capacity(self.indicators.len());
+        for (_, ind) in self.indicators {
+            match latest.last_mut() {
+                Some(prev) if prev.id == ind.id => *prev = ind,
+                _ => latest.push(ind),
+            }
+        }
         let mut by_id: HashMap<&str, Vec<&str>> = HashMap::new();
         for (from, to) in &self.edges {
             by_id.entry(from.as_str()).or_default().push(to.as_str());
         }
-        let mut out = Loaded::default();
-        for (id, (_, v)) in &self.latest {
-            match Indicator::from_json(v) {
-                Ok(mut ind) => {
-                    let mut seen = HashSet::new();
-                    for to in by_id.get(id.as_str()).into_iter().flatten() {
-                        if !seen.insert(*to) {
-                            continue;
-                        }
-                        let (name, attack_id) = self.targets.get(*to).cloned().unwrap_or_default();
-                        ind.indicates.push(Indicated {
-                            ty: to.split("--").next().unwrap_or_default().to_owned(),
-                            id: (*to).to_owned(),
-                            name,
-                            attack_id,
-                        });
-                    }
-                    ind.indicates.sort();
-                    out.indicators.push(ind);
+        for ind in &mut latest {
+            let mut seen = HashSet::new();
+            for to in by_id.get(ind.id.as_str()).into_iter().flatten() {
+                if !seen.insert(*to) {
+                    continue;
                 }
-                Err(e) => out.unreadable.push(e),
+                let (name, attack_id) = self.targets.get(*to).cloned().unwrap_or_default();
+                ind.indicates.push(Indicated {
+                    ty: to.split("--").next().unwrap_or_default().to_owned(),
+                    id: (*to).to_owned(),
+                    name,
+                    attack_id,
+                });
             }
+            ind.indicates.sort();
         }
-        out
+        Loaded {
+            indicators: latest,
+            unreadable: self.unreadable,
+        }
     }
 }
 
@@ -230,7 +325,11 @@ impl Collector {
 pub fn from_objects(objects: impl IntoIterator<Item = Value>) -> Loaded {
     let mut c = Collector::default();
     for v in objects {
-        c.add(v);
+        if v.get("type").and_then(Value::as_str) == Some("indicator") {
+            c.indicator(Indicator::from_json(&v));
+        } else if let Ok(o) = RawOther::deserialize(&v) {
+            c.other(&o);
+        }
     }
     c.finish()
 }
@@ -251,14 +350,19 @@ pub fn from_store(
         ..ObjectQuery::default()
     };
     sightline_store::for_each_page(store, &q, |o| {
-        if let Ok(v) = serde_json::from_str::<Value>(o.raw) {
-            c.add(v);
-        }
+        c.indicator(Indicator::from_json_text(o.raw).map_err(|e| match e {
+            ExportError::Indicator { message, .. } => ExportError::Indicator {
+                id: o.id.to_owned(),
+                message,
+            },
+            e => e,
+        }));
         Ok::<(), ExportError>(())
     })?;
-    if c.latest.is_empty() {
+    if c.indicators.is_empty() {
         return Ok(c.finish());
     }
+    let ids: HashSet<String> = c.indicators.iter().map(|(_, i)| i.id.clone()).collect();
     let q = ObjectQuery {
         types: vec!["relationship".into()],
         versions: VersionFilter::last(),
@@ -268,11 +372,11 @@ pub fn from_store(
     sightline_store::for_each_page(store, &q, |o| {
         // Cheap test before parsing: most relationships are other kinds.
         if o.raw.contains("indicates") {
-            if let Some(e) = serde_json::from_str::<Value>(o.raw)
+            if let Some(e) = serde_json::from_str::<RawOther<'_>>(o.raw)
                 .ok()
-                .and_then(|v| indicates_edge(&v))
+                .and_then(|r| indicates_edge(&r))
             {
-                if c.latest.contains_key(&e.0) {
+                if ids.contains(&e.0) {
                     c.edges.push(e);
                 }
             }
@@ -290,9 +394,11 @@ pub fn from_store(
             ..ObjectQuery::default()
         };
         sightline_store::for_each_page(store, &q, |o| {
-            if let Ok(v) = serde_json::from_str::<Value>(o.raw) {
-                let name = v.get("name").and_then(Value::as_str).map(str::to_owned);
-                c.targets.insert(o.id.to_owned(), (name, attack_id(&v)));
+            if let Ok(r) = serde_json::from_str::<RawOther<'_>>(o.raw) {
+                c.targets.insert(
+                    o.id.to_owned(),
+                    (owned(&r.name), attack_id(&r.external_references)),
+                );
             }
             Ok::<(), ExportError>(())
         })?;

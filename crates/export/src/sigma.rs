@@ -274,7 +274,7 @@ pub(crate) fn write(
     let uuid_part = ind.id.trim_start_matches("indicator--").replace('-', "_");
     let mut out = Vec::new();
     for (source, selections) in &rules.by_source {
-        let mut y = String::new();
+        let mut y = String::with_capacity(1024);
         for n in notes {
             let _ = writeln!(y, "# {}", crate::one_line(n));
         }

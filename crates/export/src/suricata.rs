@@ -55,10 +55,8 @@ pub const DEFAULT_SID_END: u32 = 1_999_999;
 #[derive(Debug, Clone)]
 pub(crate) struct Rule {
     key: String,
-    header: String,
-    msg: String,
-    options: String,
-    metadata: String,
+    /// Everything before `sid:`.
+    text: String,
     rev: u32,
 }
 
@@ -131,36 +129,34 @@ impl Rule {
     ) -> Rule {
         Rule {
             key: format!("{}|{alt}|{kind}", ind.id),
-            header,
-            msg: m,
-            options,
-            metadata: format!("sightline_id {}", ind.id),
+            text: Rule::text(&header, &m, &options, &format!("sightline_id {}", ind.id)),
             rev: rev_of(ind),
         }
+    }
+
+    fn text(header: &str, m: &str, options: &str, metadata: &str) -> String {
+        let mut t =
+            String::with_capacity(header.len() + m.len() + options.len() + metadata.len() + 64);
+        let _ = write!(
+            t,
+            "{header} (msg:\"{}\"; {options}{}classtype:trojan-activity; metadata: {metadata}; ",
+            msg(m),
+            if options.is_empty() { "" } else { " " },
+        );
+        t
     }
 
     fn bulk(name: &str, header: &str, m: &str, options: String) -> Rule {
         Rule {
             key: format!("bulk|{name}"),
-            header: header.to_owned(),
-            msg: m.to_owned(),
-            options,
-            metadata: format!("sightline_list {name}"),
+            text: Rule::text(header, m, &options, &format!("sightline_list {name}")),
             rev: 1,
         }
     }
 
     fn write(&self, out: &mut String, sid: u32) {
-        let _ = writeln!(
-            out,
-            "{} (msg:\"{}\"; {}{}classtype:trojan-activity; metadata: {}; sid:{sid}; rev:{};)",
-            self.header,
-            msg(&self.msg),
-            self.options,
-            if self.options.is_empty() { "" } else { " " },
-            self.metadata,
-            self.rev
-        );
+        out.push_str(&self.text);
+        let _ = writeln!(out, "sid:{sid}; rev:{};)", self.rev);
     }
 }
 
@@ -505,7 +501,8 @@ pub(crate) fn write_rules(
             end,
         });
     }
-    rules.sort_by(|a, b| a.key.cmp(&b.key));
+    rules.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+    out.reserve(rules.iter().map(|r| r.text.len() + 32).sum());
     let mut taken = vec![false; count];
     let ns = uuid::Uuid::from_u128(0x5a1c_7e0e_2f4b_4c1a_9d3e_51d1_17e5_0001);
     for r in &rules {

@@ -5,7 +5,7 @@
 //! Single-file formats go to standard output or `-o FILE` (written to
 //! FILE.tmp, then renamed). `suricata-datasets` needs `-o DIR`; `sigma` writes
 //! one rule per file into `-o DIR`, or one multi-document YAML stream to
-//! standard output. A directory is built beside DIR and swapped in whole, so
+//! standard output or `-o FILE.yml`. A directory is built beside DIR and swapped in whole, so
 //! a sensor never loads half an export nor a stale rule of an indicator that
 //! went inactive; a non-empty DIR that no export wrote is refused. The report
 //! (parts not expressible in the format, suppressed values, inactive counts)
@@ -30,7 +30,8 @@ const MARKERS: [&str; 2] = ["sightline-report.txt", "sightline.rules"];
 pub struct Args {
     /// Output format: stix (a bundle of stored objects), or the active
     /// indicators as zeek-intel, suricata, suricata-datasets (needs -o DIR),
-    /// sigma (one rule per file with -o DIR, else one YAML stream), csv.
+    /// sigma (one rule per file with -o DIR, else one YAML stream: standard
+    /// output or -o FILE.yml), csv.
     #[arg(long, default_value = "stix", value_name = "FORMAT", value_parser = ["stix", "zeek-intel", "suricata", "suricata-datasets", "sigma", "csv"])]
     format: String,
     /// Only objects of this type (repeatable; stix only).
@@ -252,7 +253,17 @@ fn run_sensor(data: &Path, args: Args, format: Format) -> Result<Outcome, Failur
             e => Failure::Input(e.to_string()),
         },
     )?;
+    // `sigma -o rules.yml`: the one-stream form in a file.
+    let stream_file = format == Format::Sigma
+        && args
+            .output
+            .as_deref()
+            .is_some_and(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"));
     match (&args.output, format.is_directory()) {
+        (Some(path), true) if stream_file => write_file(path, |w| {
+            w.write_all(&sightline_export::sigma_stream(&out))
+                .map_err(|e| Failure::Other(e.into()))
+        })?,
         (None, false) => {
             with_stdout(|w| w.write_all(&out.files[0].1)).map_err(|e| Failure::Other(e.into()))?
         }
@@ -264,23 +275,28 @@ fn run_sensor(data: &Path, args: Args, format: Format) -> Result<Outcome, Failur
         })?,
         (Some(dir), true) => write_dir(dir, &out.files)?,
     }
+    // One buffered writer: a report of 100,000 lines is 100,000 writes otherwise.
     let r = &out.report;
+    let mut e = std::io::BufWriter::new(std::io::stderr().lock());
     for (why, n) in &r.inactive {
-        eprintln!("sightline: not active ({why}): {n} indicators");
+        let _ = writeln!(e, "sightline: not active ({why}): {n} indicators");
     }
     for u in &r.unexpressed {
-        eprintln!(
+        let _ = writeln!(
+            e,
             "sightline: not expressible: {}",
             sightline_export::one_line(&u.to_string())
         );
     }
     for u in &r.suppressed {
-        eprintln!(
+        let _ = writeln!(
+            e,
             "sightline: suppressed: {}",
             sightline_export::one_line(&u.to_string())
         );
     }
-    eprintln!(
+    let _ = writeln!(
+        e,
         "sightline: exported {} {} items from {} of {} indicators ({} parts not expressible, {} suppressed)",
         r.items,
         format.name(),
@@ -289,7 +305,7 @@ fn run_sensor(data: &Path, args: Args, format: Format) -> Result<Outcome, Failur
         r.unexpressed.len(),
         r.suppressed.len()
     );
-    let _ = std::io::stderr().flush();
+    let _ = e.flush();
     Ok(Outcome::Ok)
 }
 
@@ -323,9 +339,9 @@ fn write_dir(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Failure> {
     std::fs::create_dir_all(&tmp).map_err(|e| io(&tmp, &e))?;
     for (file, bytes) in files {
         let p = tmp.join(file);
-        let mut f = File::create(&p).map_err(|e| io(&p, &e))?;
-        f.write_all(bytes).map_err(|e| io(&p, &e))?;
-        f.sync_all().map_err(|e| io(&p, &e))?;
+        // No fsync per file: 100,000 rule files would take minutes. The
+        // swap below is what a reader sees; after a crash, export again.
+        std::fs::write(&p, bytes).map_err(|e| io(&p, &e))?;
     }
     if dir.exists() {
         let _ = std::fs::remove_dir_all(&old);

@@ -213,6 +213,21 @@ fn file_output_and_directory_formats() {
     // Standard output: one multi-document stream.
     let s = common::ok(&run(&data, &["export", "--format", "sigma", "--at", AT]));
     assert!(s.matches("\n---\n").count() >= 10, "{s}");
+    // ... or in a file named .yml/.yaml.
+    let f = dir.path().join("rules.yml");
+    common::ok(&run(
+        &data,
+        &[
+            "export",
+            "--format",
+            "sigma",
+            "--at",
+            AT,
+            "-o",
+            f.to_str().expect("p"),
+        ],
+    ));
+    assert_eq!(std::fs::read_to_string(&f).expect("stream"), s);
 
     // A directory that no export wrote is not replaced.
     let foreign = dir.path().join("etc");
