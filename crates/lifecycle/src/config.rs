@@ -114,6 +114,10 @@ pub struct LifecycleConfig {
     pub slow_factor: f64,
     pub benign: BenignEffect,
     pub feeds: BTreeMap<String, FeedDefaults>,
+    /// Identities (`identity--…`) whose indicators `sightline retire` may
+    /// give a retiring version (STIX 2.1 §3.6: only the creator versions an
+    /// object), besides the feeds' own identities.
+    pub own_identities: Vec<String>,
     /// Tried in order; the first whose `types` holds the indicator's main
     /// observable type applies, else the first with no `types`, else the
     /// built-in `default`.
@@ -131,6 +135,7 @@ impl Default for LifecycleConfig {
             slow_factor: 2.0,
             benign: BenignEffect::Drop,
             feeds: BTreeMap::new(),
+            own_identities: Vec::new(),
             rules: DecayRule::builtin(),
         }
     }

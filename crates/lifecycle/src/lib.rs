@@ -81,6 +81,7 @@
 
 pub mod bulk;
 pub mod quality;
+pub mod retire;
 mod config;
 mod score;
 pub mod verdict;

@@ -235,7 +235,7 @@ pub struct Recorded {
     pub identity_created: bool,
 }
 
-fn admit(v: &Value) -> Result<NewObject, LifecycleError> {
+pub(crate) fn admit(v: &Value) -> Result<NewObject, LifecycleError> {
     let validator = sightline_stix::Validator::new();
     match validator.admit(v) {
         Ok((meta, _)) => Ok(NewObject {

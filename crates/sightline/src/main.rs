@@ -127,6 +127,10 @@ enum Command {
     /// precision per feed and per indicator type).
     #[command(subcommand)]
     Report(cmd::report::Command),
+    /// Write a retiring version (`revoked`, or `valid_until` now) of each
+    /// indicator Sightline created that decayed below the revoke threshold or
+    /// was judged a false positive, so TAXII consumers learn it too.
+    Retire(cmd::retire::Args),
 }
 
 /// What a subcommand reports back; only `main` turns it into an exit code.
@@ -226,6 +230,7 @@ fn main() -> ExitCode {
         Command::Warninglist(c) => cmd::warninglist::run(&cli.data, c),
         Command::Verdict(a) => cmd::verdict::run(&cli.data, a),
         Command::Report(c) => cmd::report::run(&cli.data, c),
+        Command::Retire(a) => cmd::retire::run(&cli.data, a),
     };
     match result {
         Ok(Outcome::Ok) => ExitCode::SUCCESS,

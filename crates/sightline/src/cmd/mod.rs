@@ -13,6 +13,7 @@ pub mod migrate;
 pub mod pattern;
 pub mod related;
 pub mod report;
+pub mod retire;
 pub mod search;
 pub mod serve;
 pub mod sightings;

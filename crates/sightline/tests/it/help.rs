@@ -44,6 +44,13 @@ const COMMANDS: &[&str] = &[
     "verdict",
     "report",
     "report quality",
+    "retire",
+    "feed",
+    "feed add",
+    "feed list",
+    "feed sync",
+    "feed status",
+    "feed remove",
 ];
 
 fn help(command: &str) -> String {

@@ -120,3 +120,84 @@ fn quality_per_feed_and_type_after_matches_and_verdicts() {
     assert!(text.contains("PRECISION"), "{text}");
     assert!(text.contains("50%"), "{text}");
 }
+
+/// Issue 16 §1 (optional retiring versions): indicators a feed of ours
+/// created that decayed below the revoke threshold get a new version with
+/// `revoked: true` and the reason (STIX 2.1 §3.6: only the creator versions
+/// an object, so someone else's decayed indicator is left alone); a dry run
+/// writes nothing; a second run finds nothing more to do.
+#[test]
+fn retire_writes_revoking_versions_of_our_decayed_indicators_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let csv =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/feeds/blocklist.csv");
+    let o = run(
+        &data,
+        &[
+            "feed",
+            "add",
+            "blocklist",
+            "--kind",
+            "csv",
+            "--url",
+            csv.to_str().expect("path"),
+            "--value-column",
+            "3",
+            "--first-seen-column",
+            "2",
+            "--header",
+        ],
+    );
+    assert!(o.status.success(), "{o:?}");
+    assert!(run(&data, &["feed", "sync", "blocklist"]).status.success());
+    // Someone else's, decayed as much (an IP seen in 2024).
+    let foreign = json!({"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e5cc",
+        "objects": [{"type": "indicator", "spec_version": "2.1",
+            "id": "indicator--1a0c1bd5-7a59-4d3b-9d1c-1f8b6c0f0201",
+            "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
+            "created_by_ref": FEED_B, "pattern": "[ipv4-addr:value = '45.33.32.156']",
+            "pattern_type": "stix", "valid_from": "2024-01-01T00:00:00Z"}]});
+    let f = dir.path().join("foreign.json");
+    std::fs::write(&f, foreign.to_string()).expect("write");
+    assert!(run(&data, &["import", f.to_str().expect("path")])
+        .status
+        .success());
+    let versions = |data: &std::path::Path| -> u64 {
+        let o = run(data, &["stats", "--json"]);
+        let v: Value = serde_json::from_slice(&o.stdout).expect("stats");
+        v["versions"].as_u64().unwrap_or(0)
+    };
+    let before = versions(&data);
+    let o = run(&data, &["retire", "--dry-run"]);
+    assert!(o.status.success(), "{o:?}");
+    let listed: Vec<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(listed.len(), 2, "the feed's two URL indicators: {listed:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("1 below the threshold but created by others"),
+        "{err}"
+    );
+    assert_eq!(versions(&data), before, "a dry run writes nothing");
+    let o = run(&data, &["retire"]);
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(versions(&data), before + 2);
+    let o = run(&data, &["get", &listed[0], "--json"]);
+    let got: Value = serde_json::from_slice(&o.stdout).expect("get --json");
+    let obj = &got[0]["object"];
+    assert_eq!(obj["revoked"], true, "{got}");
+    assert_eq!(
+        obj["x_sightline_retired"]["reason"], "decayed below the revoke threshold",
+        "{got}"
+    );
+    // Nothing more to do: revoked in STIX now.
+    let o = run(&data, &["retire"]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).trim().is_empty(),
+        "{o:?}"
+    );
+    assert_eq!(versions(&data), before + 2);
+}
