@@ -80,9 +80,9 @@
 //! that moment; the score on 2026-01-11 is still 48.68.
 
 pub mod bulk;
+mod config;
 pub mod quality;
 pub mod retire;
-mod config;
 mod score;
 pub mod verdict;
 
