@@ -73,7 +73,7 @@ pub(crate) fn layout(title: &str, me: Option<&SignedIn>, body: Markup) -> Markup
                     nav aria-label="Main" {
                         a.brand href="/ui/" { "Sightline" }
                         @if let Some(me) = me {
-                            form.nav-search role="search" method="get" action="/ui/search" {
+                            form.nav-search role="search" aria-label="Site search" method="get" action="/ui/search" {
                                 label for="nav-q" { "Search" }
                                 input #nav-q type="search" name="q" placeholder="name, alias, T1566, G0032…";
                                 button type="submit" { "Go" }
@@ -81,7 +81,7 @@ pub(crate) fn layout(title: &str, me: Option<&SignedIn>, body: Markup) -> Markup
                             span.who { "Signed in as " strong { (me.principal.name) } }
                             form.signout method="post" action="/ui/logout" {
                                 input type="hidden" name="csrf" value=(me.csrf);
-                                button type="submit" { "Sign out" }
+                                button #sign-out type="submit" { "Sign out" }
                             }
                         }
                     }
@@ -114,7 +114,7 @@ pub(crate) fn login(csrf: &str, user: &str, error: Option<&str>) -> Markup {
             @if let Some(e) = error {
                 p.error role="alert" #login-error { (e) }
             }
-            form.login method="post" action="/ui/login" {
+            form.login #login method="post" action="/ui/login" {
                 input type="hidden" name="csrf" value=(csrf);
                 p {
                     label for="user" { "User name" }
@@ -205,7 +205,7 @@ pub(crate) fn results(r: &Results) -> Markup {
                 p { "Type a name, an alias or an external id." }
             } @else {
                 @if !r.facets.is_empty() {
-                    nav.facets aria-label="Filter by type" {
+                    nav.facets #facets aria-label="Filter by type" {
                         a href=(format!("/ui/search?q={}", enc(&r.q))) aria-current=[r.ty.is_none().then_some("page")] { "all" }
                         @for (t, n) in &r.facets {
                             " "
@@ -235,7 +235,7 @@ pub(crate) fn search(me: &SignedIn, r: &Results) -> Markup {
         Some(me),
         html! {
             h1 { "Search" }
-            form role="search" method="get" action="/ui/search" {
+            form role="search" aria-label="Search this page" method="get" action="/ui/search" {
                 label for="q" { "Search objects" }
                 input #q type="search" name="q" value=(r.q)
                     hx-get="/ui/search" hx-trigger="input changed delay:300ms, search"
