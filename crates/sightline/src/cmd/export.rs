@@ -71,6 +71,15 @@ pub struct Args {
     /// Sensor formats: do not consult this warninglist (repeatable).
     #[arg(long, value_name = "NAME")]
     no_warninglist: Vec<String>,
+    /// Sensor formats: leave out, too, what the indicator lifecycle says is
+    /// not active at --at (a decayed score, a false-positive verdict), as
+    /// the server's /feeds/ do.
+    #[arg(long)]
+    lifecycle: bool,
+    /// With --lifecycle: a config file (as `serve --config`) whose
+    /// `[lifecycle]` section sets the rules (default: built in).
+    #[arg(long, value_name = "FILE", requires = "lifecycle")]
+    config: Option<PathBuf>,
     /// Write to FILE (or DIR for suricata-datasets and sigma) instead of
     /// standard output (written beside it, then renamed).
     #[arg(short = 'o', long, value_name = "FILE|DIR")]
@@ -96,6 +105,7 @@ fn run_stix(data: &Path, args: Args) -> Result<Outcome, Failure> {
         ("--no-warninglists", args.no_warninglists),
         ("--warninglist", !args.warninglist.is_empty()),
         ("--no-warninglist", !args.no_warninglist.is_empty()),
+        ("--lifecycle", args.lifecycle),
     ];
     if let Some((flag, _)) = sensor_only.iter().find(|(_, set)| *set) {
         return Err(Failure::Input(format!(
@@ -208,10 +218,7 @@ fn run_sensor(data: &Path, args: Args, format: Format) -> Result<Outcome, Failur
         ));
     }
     let now = match &args.at {
-        None => std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
-            .unwrap_or(0),
+        None => sightline_store::now_micros(),
         Some(t) => sightline_stix::Timestamp::parse(t)
             .map(|t| t.micros())
             .map_err(|e| Failure::Input(format!("--at {t:?}: {e}")))?,
@@ -237,9 +244,31 @@ fn run_sensor(data: &Path, args: Args, format: Format) -> Result<Outcome, Failur
     for e in &loaded.unreadable {
         eprintln!("sightline: skipped: {e}");
     }
-    let filter = Lifecycle {
+    let stix = Lifecycle {
         now,
         min_confidence: args.min_confidence,
+    };
+    // With --lifecycle: also what the indicator lifecycle (score at --at,
+    // verdicts, renewals) says is not active, as the sensor feeds do.
+    let scored = match args.lifecycle {
+        false => Default::default(),
+        true => {
+            let eval = super::evaluator(args.config.as_deref())?;
+            sightline_lifecycle::bulk::not_active(
+                store.as_ref(),
+                &eval,
+                args.collection.as_deref(),
+                now,
+            )?
+        }
+    };
+    let filter = move |ind: &sightline_export::Indicator| {
+        use sightline_export::ActiveFilter as _;
+        stix.inactive(ind).or_else(|| {
+            scored.get(&ind.id).map(|sc| {
+                sightline_export::Inactive::Other(format!("lifecycle: {}", sc.state.as_str()))
+            })
+        })
     };
     let opts = Options {
         base_url: args.base_url.as_deref(),

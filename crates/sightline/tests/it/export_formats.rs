@@ -269,3 +269,41 @@ fn stix_stays_the_default_and_flags_belong_to_their_formats() {
     assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("no such collection"));
 }
+
+/// Issue 16 §1: with `--lifecycle`, what the indicator lifecycle says is not
+/// active (here: a false-positive verdict) is left out of a sensor export too,
+/// and the header says why; without it, the STIX validity rules alone decide.
+#[test]
+fn lifecycle_leaves_judged_indicators_out_of_sensor_exports() {
+    let (_dir, data) = store();
+    let run = |args: &[&str]| common::sightline(&common::data(&data), args, None);
+    // Now (no --at): the verdict below is in force from now on.
+    let csv = |extra: &[&str]| -> String {
+        let mut args = vec!["export", "--format", "csv"];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "{o:?}");
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let exported = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .filter_map(|l| l.split(',').find(|c| c.starts_with("indicator--")))
+            .map(str::to_owned)
+            .collect()
+    };
+    // An indicator the lifecycle lets out now, judged a false positive.
+    let id = exported(&csv(&["--lifecycle"]))
+        .into_iter()
+        .next()
+        .expect("an indicator active now");
+    let o = run(&["verdict", &id, "false-positive", "--analyst", "Ann"]);
+    assert!(o.status.success(), "{o:?}");
+    assert!(
+        exported(&csv(&[])).contains(&id),
+        "without --lifecycle the verdict does not filter"
+    );
+    let after = csv(&["--lifecycle"]);
+    assert!(!exported(&after).contains(&id), "{after}");
+    assert!(after.contains("not active (lifecycle: revoked)"), "{after}");
+}
