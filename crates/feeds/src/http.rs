@@ -232,25 +232,11 @@ fn describe(e: &reqwest::Error) -> String {
 
 /// An HTTP Basic `Authorization` value (RFC 7617).
 fn basic(user: &str, pw: &str) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let input = format!("{user}:{pw}");
-    let b = input.as_bytes();
-    let mut out = String::with_capacity(b.len().div_ceil(3) * 4 + 6);
-    out.push_str("Basic ");
-    for chunk in b.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, &x)| acc | u32::from(x) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(T[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    use base64::Engine as _;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"))
+    )
 }
 
 #[cfg(test)]
