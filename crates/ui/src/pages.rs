@@ -302,19 +302,8 @@ fn short(s: &str, max: usize) -> String {
 
 /// What changed in one version (`sightline_api::version_diff`'s shape).
 fn changes(c: &Value, newer: &Value) -> Markup {
-    let keys = |k: &str| -> Vec<String> {
-        c.get(k)
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let added = keys("added");
-    let removed = keys("removed");
+    let added = sightline_graph::str_list(c, "added");
+    let removed = sightline_graph::str_list(c, "removed");
     let changed: Vec<(&String, &Value)> = c
         .get("changed")
         .and_then(Value::as_object)
