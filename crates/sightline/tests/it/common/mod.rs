@@ -318,3 +318,14 @@ impl Following {
         err
     }
 }
+
+/// A test that fails before [`Following::stop`] must not leave the matcher
+/// following a deleted file for ever.
+impl Drop for Following {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
