@@ -8,19 +8,12 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 use sightline_store::{ObjectQuery, ObjectReader, VersionFilter};
 
-use crate::score::{Event, EventKind, Verdict};
-use crate::verdict::VERDICT_PROPERTY;
+use crate::score::{Event, EventKind};
+use crate::verdict::{in_order, opinion_verdict, sighting_events};
 use crate::{Evaluator, LifecycleConfig, LifecycleError};
 
 /// Rows per page of the passes.
 const PAGE: usize = 5000;
-
-fn micros(v: &Value, field: &str) -> Option<i64> {
-    v.get(field)
-        .and_then(Value::as_str)
-        .and_then(|s| sightline_stix::Timestamp::parse(s).ok())
-        .map(|t| t.micros())
-}
 
 /// Every indicator's renewing events and verdicts, read in one pass.
 #[derive(Debug, Clone, Default)]
@@ -75,54 +68,24 @@ pub fn histories(
         })
     };
     pass("sighting", &mut |v| {
-        let Some(of) = v.get("sighting_of_ref").and_then(Value::as_str) else {
-            return;
-        };
-        if !indicators.contains(of) {
-            return;
-        }
-        let trusted = v
-            .get("where_sighted_refs")
-            .and_then(Value::as_array)
-            .is_some_and(|a| a.iter().filter_map(Value::as_str).any(|s| config.trusts(s)));
-        let first = micros(v, "first_seen");
-        let last = micros(v, "last_seen")
-            .or(first)
-            .or_else(|| micros(v, "modified"));
-        let e = out.entry(of.to_owned()).or_default();
-        for at_us in first.into_iter().chain(last) {
-            e.push(Event {
-                at_us,
-                kind: EventKind::Sighting { trusted },
-            });
-        }
-    })?;
-    pass("opinion", &mut |v| {
-        let Some(verdict) = v
-            .get(VERDICT_PROPERTY)
-            .and_then(Value::as_str)
-            .and_then(Verdict::parse)
-        else {
-            return;
-        };
-        let Some(at_us) = micros(v, "created") else {
-            return;
-        };
-        let refs = v.get("object_refs").and_then(Value::as_array);
-        for r in refs.into_iter().flatten().filter_map(Value::as_str) {
-            if indicators.contains(r) {
-                out.entry(r.to_owned()).or_default().push(Event {
-                    at_us,
-                    kind: EventKind::Verdict(verdict),
-                });
+        if let Some((of, events)) = sighting_events(v, config) {
+            if indicators.contains(of) {
+                out.entry(of.to_owned()).or_default().extend(events);
             }
         }
     })?;
-    for events in out.values_mut() {
-        // Stable: at one instant a sighting comes before the verdict on it.
-        events.sort_by_key(|e| e.at_us);
-        events.dedup();
-    }
+    pass("opinion", &mut |v| {
+        let Some((verdict, at_us, refs)) = opinion_verdict(v) else {
+            return;
+        };
+        for r in refs.into_iter().filter(|r| indicators.contains(*r)) {
+            out.entry(r.to_owned()).or_default().push(Event {
+                at_us,
+                kind: EventKind::Verdict(verdict),
+            });
+        }
+    })?;
+    out.values_mut().for_each(in_order);
     Ok(Histories { events: out, high })
 }
 

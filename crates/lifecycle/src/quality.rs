@@ -6,17 +6,19 @@
 //!
 //! A feed is the indicator's `created_by_ref` (the identity a feed stamps
 //! on what it converts, or the producer's own), shown by name when the store
-//! has the identity. Three passes over the store (indicators, sightings,
-//! opinions; latest versions, paged), no query per indicator.
+//! has the identity. One pass over each type the report reads (sightings,
+//! opinions, identities, indicators; latest versions, paged): the counts and
+//! each indicator's renewals and verdicts come from the same passes, no
+//! query per indicator.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 use serde_json::Value;
 use sightline_store::ObjectReader;
 
-use crate::score::{Evaluator, State, Subject, Verdict};
-use crate::verdict::VERDICT_PROPERTY;
+use crate::score::{Evaluator, Event, EventKind, State, Subject, Verdict};
+use crate::verdict::{in_order, micros, opinion_verdict, sighting_events};
 use crate::LifecycleError;
 
 /// One row of the report.
@@ -60,13 +62,6 @@ struct Seen {
     count: u64,
 }
 
-fn micros(v: &Value, field: &str) -> Option<i64> {
-    v.get(field)
-        .and_then(Value::as_str)
-        .and_then(|s| sightline_stix::Timestamp::parse(s).ok())
-        .map(|t| t.micros())
-}
-
 fn pass(
     store: &dyn ObjectReader,
     ty: &str,
@@ -83,10 +78,12 @@ pub fn report(
     since_us: i64,
     now_us: i64,
 ) -> Result<Report, LifecycleError> {
-    // Sightings per indicator.
+    // Sightings per indicator, and every indicator's renewals and verdicts
+    // for its state now (one pass each over sightings and opinions).
     let mut seen: HashMap<String, Seen> = HashMap::new();
+    let mut history: HashMap<String, Vec<Event>> = HashMap::new();
     pass(store, "sighting", &mut |v| {
-        let Some(of) = v.get("sighting_of_ref").and_then(Value::as_str) else {
+        let Some((of, events)) = sighting_events(v, eval.config()) else {
             return;
         };
         let last = micros(v, "last_seen")
@@ -98,27 +95,26 @@ pub fn report(
             s.since = true;
             s.count += v.get("count").and_then(Value::as_u64).unwrap_or(1);
         }
+        history.entry(of.to_owned()).or_default().extend(events);
     })?;
-    // Verdicts per indicator, since `since`, each opinion once.
+    // Verdicts per indicator since `since` (each opinion once); all of them
+    // count for the state.
     let mut verdicts: HashMap<String, Vec<Verdict>> = HashMap::new();
     pass(store, "opinion", &mut |v| {
-        let Some(verdict) = v
-            .get(VERDICT_PROPERTY)
-            .and_then(Value::as_str)
-            .and_then(Verdict::parse)
-        else {
+        let Some((verdict, at_us, refs)) = opinion_verdict(v) else {
             return;
         };
-        if micros(v, "created").is_none_or(|t| t < since_us) {
-            return;
-        }
-        let refs = v.get("object_refs").and_then(Value::as_array);
-        for r in refs.into_iter().flatten().filter_map(Value::as_str) {
-            if r.starts_with("indicator--") {
+        for r in refs.into_iter().filter(|r| r.starts_with("indicator--")) {
+            history.entry(r.to_owned()).or_default().push(Event {
+                at_us,
+                kind: EventKind::Verdict(verdict),
+            });
+            if at_us >= since_us {
                 verdicts.entry(r.to_owned()).or_default().push(verdict);
             }
         }
     })?;
+    history.values_mut().for_each(in_order);
     // The feeds' names.
     let mut names: HashMap<String, String> = HashMap::new();
     pass(store, "identity", &mut |v| {
@@ -163,9 +159,6 @@ pub fn report(
             subject: eval.subject(v).ok(),
         });
     })?;
-    // Renewals and verdicts decide what is active now.
-    let ids: HashSet<String> = inds.iter().map(|i| i.id.clone()).collect();
-    let histories = crate::bulk::histories(store, eval.config(), &ids)?;
     let mut by_feed: BTreeMap<String, Row> = BTreeMap::new();
     let mut by_type: BTreeMap<String, Row> = BTreeMap::new();
     let mut total = Row {
@@ -180,7 +173,7 @@ pub fn report(
     } in inds
     {
         // Stale when not active now; a malformed indicator counts stale.
-        let events = histories.events.get(&id).map_or(&[][..], Vec::as_slice);
+        let events = history.get(&id).map_or(&[][..], Vec::as_slice);
         let active = subject.is_some_and(|s| {
             eval.score(&eval.renew(s, events, now_us), now_us).state == State::Active
         });

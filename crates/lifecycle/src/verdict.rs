@@ -100,11 +100,63 @@ fn parse(o: &StoredObject) -> Result<Value, LifecycleError> {
     })
 }
 
-fn micros(v: &Value, field: &str) -> Option<i64> {
+/// A timestamp property in µs since the epoch; `None` when absent or malformed.
+pub(crate) fn micros(v: &Value, field: &str) -> Option<i64> {
     v.get(field)
         .and_then(Value::as_str)
         .and_then(|s| sightline_stix::Timestamp::parse(s).ok())
         .map(|t| t.micros())
+}
+
+/// A sighting's indicator (`sighting_of_ref`) and the renewing events it
+/// gives: at its `first_seen` and `last_seen` (else `modified`), trusted when
+/// a `where_sighted_refs` sensor is in `trusted_sensors`. The one reading of
+/// a sighting for every history (one indicator's, or the store's in bulk).
+pub(crate) fn sighting_events<'v>(
+    v: &'v Value,
+    config: &LifecycleConfig,
+) -> Option<(&'v str, Vec<Event>)> {
+    let of = v.get("sighting_of_ref").and_then(Value::as_str)?;
+    let trusted = v
+        .get("where_sighted_refs")
+        .and_then(Value::as_array)
+        .is_some_and(|a| a.iter().filter_map(Value::as_str).any(|s| config.trusts(s)));
+    let first = micros(v, "first_seen");
+    let last = micros(v, "last_seen")
+        .or(first)
+        .or_else(|| micros(v, "modified"));
+    let events = first
+        .into_iter()
+        .chain(last)
+        .map(|at_us| Event {
+            at_us,
+            kind: EventKind::Sighting { trusted },
+        })
+        .collect();
+    Some((of, events))
+}
+
+/// A verdict opinion's verdict, its time (`created`) and the ids it refers
+/// to; `None` for an opinion that carries no Sightline verdict.
+pub(crate) fn opinion_verdict(v: &Value) -> Option<(Verdict, i64, Vec<&str>)> {
+    let verdict = v
+        .get(VERDICT_PROPERTY)
+        .and_then(Value::as_str)
+        .and_then(Verdict::parse)?;
+    let at_us = micros(v, "created")?;
+    let refs = v
+        .get("object_refs")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    Some((verdict, at_us, refs))
+}
+
+/// Oldest first; at one instant a sighting comes before the verdict on it
+/// (a stable sort), the same event once.
+pub(crate) fn in_order(events: &mut Vec<Event>) {
+    events.sort_by_key(|e| e.at_us);
+    events.dedup();
 }
 
 /// The latest stored version of `id`, parsed; [`LifecycleError::UnknownId`] when none.
@@ -369,22 +421,10 @@ pub fn history(
         let Ok(v) = serde_json::from_str::<Value>(&o.raw) else {
             continue;
         };
-        if v.get("sighting_of_ref").and_then(Value::as_str) != Some(indicator) {
-            continue;
-        }
-        let trusted = v
-            .get("where_sighted_refs")
-            .and_then(Value::as_array)
-            .is_some_and(|a| a.iter().filter_map(Value::as_str).any(|s| config.trusts(s)));
-        let first = micros(&v, "first_seen");
-        let last = micros(&v, "last_seen")
-            .or(first)
-            .or_else(|| micros(&v, "modified"));
-        for at_us in first.into_iter().chain(last) {
-            events.push(Event {
-                at_us,
-                kind: EventKind::Sighting { trusted },
-            });
+        if let Some((of, e)) = sighting_events(&v, config) {
+            if of == indicator {
+                events.extend(e);
+            }
         }
     }
     let verdicts = verdicts_of(store, indicator)?;
@@ -392,9 +432,7 @@ pub fn history(
         at_us: r.at_us,
         kind: EventKind::Verdict(r.verdict),
     }));
-    // Stable: at one instant a sighting comes before the verdict on it.
-    events.sort_by_key(|e| e.at_us);
-    events.dedup();
+    in_order(&mut events);
     Ok(History { events, verdicts })
 }
 
