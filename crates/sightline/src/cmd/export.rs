@@ -15,7 +15,6 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use sightline_detect::lists::ListChoice;
 use sightline_export::{Format, Lifecycle, Options};
 use sightline_interchange::{export_bundle, ExportError};
 use sightline_store::{parse_date_added, ObjectQuery, VersionFilter};
@@ -62,15 +61,8 @@ pub struct Args {
     /// 1999999, the end of the local range, or N+999999 above it).
     #[arg(long, value_name = "N", default_value_t = sightline_export::suricata::DEFAULT_SID_START)]
     sid_start: u32,
-    /// Sensor formats: do not consult warninglists (built-in or imported).
-    #[arg(long)]
-    no_warninglists: bool,
-    /// Sensor formats: consult only this warninglist (repeatable), as `match --warninglist`.
-    #[arg(long, value_name = "NAME")]
-    warninglist: Vec<String>,
-    /// Sensor formats: do not consult this warninglist (repeatable).
-    #[arg(long, value_name = "NAME")]
-    no_warninglist: Vec<String>,
+    #[command(flatten)]
+    lists: super::warninglist::ListArgs,
     /// Sensor formats: leave out, too, what the indicator lifecycle says is
     /// not active at --at (a decayed score, a false-positive verdict), as
     /// the server's /feeds/ do.
@@ -102,9 +94,9 @@ fn run_stix(data: &Path, args: Args) -> Result<Outcome, Failure> {
             "--sid-start",
             args.sid_start != sightline_export::suricata::DEFAULT_SID_START,
         ),
-        ("--no-warninglists", args.no_warninglists),
-        ("--warninglist", !args.warninglist.is_empty()),
-        ("--no-warninglist", !args.no_warninglist.is_empty()),
+        ("--no-warninglists", args.lists.no_warninglists),
+        ("--warninglist", !args.lists.warninglist.is_empty()),
+        ("--no-warninglist", !args.lists.no_warninglist.is_empty()),
         ("--lifecycle", args.lifecycle),
     ];
     if let Some((flag, _)) = sensor_only.iter().find(|(_, set)| *set) {
@@ -228,15 +220,8 @@ fn run_sensor(data: &Path, args: Args, format: Format) -> Result<Outcome, Failur
     } else {
         args.sid_start.saturating_add(999_999)
     };
-    let lists = sightline_detect::lists::load(
-        &super::warninglist::dir(data),
-        &ListChoice {
-            none: args.no_warninglists,
-            only: args.warninglist.clone(),
-            disable: args.no_warninglist.clone(),
-        },
-    )
-    .map_err(|e| Failure::Input(e.to_string()))?;
+    let lists = sightline_detect::lists::load(&super::warninglist::dir(data), &args.lists.choice())
+        .map_err(|e| Failure::Input(e.to_string()))?;
     let store = super::open_existing_store(data)?;
     check_collection(store.as_ref(), args.collection.as_deref())?;
     let loaded = sightline_export::from_store(store.as_ref(), args.collection.as_deref())

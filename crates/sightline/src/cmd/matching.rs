@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
-use sightline_detect::lists::ListChoice;
 use sightline_detect::{
     indicators, Counts, Decay, DetectError, Detector, Found, Indicated, ListSource, Loaded,
     Options, Selection, Sink, Source, Summary,
@@ -71,19 +70,8 @@ pub struct Args {
     /// Also print matches that a warninglist suppressed.
     #[arg(long)]
     show_suppressed: bool,
-    /// Do not consult warninglists (built-in or imported).
-    #[arg(long)]
-    no_warninglists: bool,
-    /// Consult only this warninglist (repeatable): a name from `warninglist
-    /// list`, or for a built-in one resolvers, rfc1918, reserved,
-    /// documentation, example-domains.
-    #[arg(long, value_name = "NAME")]
-    warninglist: Vec<String>,
-    /// Do not consult this warninglist (repeatable); `--no-warninglist
-    /// rfc1918` matches private addresses and still suppresses the other
-    /// reserved ranges.
-    #[arg(long, value_name = "NAME")]
-    no_warninglist: Vec<String>,
+    #[command(flatten)]
+    lists: super::warninglist::ListArgs,
     /// Match only the indicators in this collection (id or alias); with
     /// --record, also where sightings go unless --sightings-collection says.
     #[arg(long)]
@@ -250,11 +238,7 @@ pub fn run(data: &Path, mut args: Args) -> Result<Outcome, Failure> {
     drop(err);
     let list_source = ListSource {
         dir: super::warninglist::dir(data),
-        choice: ListChoice {
-            none: args.no_warninglists,
-            only: args.warninglist.clone(),
-            disable: args.no_warninglist.clone(),
-        },
+        choice: args.lists.choice(),
     };
     let lists = sightline_detect::lists::load(&list_source.dir, &list_source.choice)?;
     let stop = Arc::new(AtomicBool::new(false));

@@ -258,3 +258,32 @@ mod tests {
         assert_eq!(slug("§§"), "list");
     }
 }
+
+/// Which warninglists a command consults (`match`, `export`): the flags and
+/// the [`ListChoice`] they make.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ListArgs {
+    /// Do not consult warninglists (built-in or imported).
+    #[arg(long)]
+    pub no_warninglists: bool,
+    /// Consult only this warninglist (repeatable): a name from `warninglist
+    /// list`, or for a built-in one resolvers, rfc1918, reserved,
+    /// documentation, example-domains.
+    #[arg(long, value_name = "NAME")]
+    pub warninglist: Vec<String>,
+    /// Do not consult this warninglist (repeatable); `--no-warninglist
+    /// rfc1918` matches private addresses and still suppresses the other
+    /// reserved ranges.
+    #[arg(long, value_name = "NAME")]
+    pub no_warninglist: Vec<String>,
+}
+
+impl ListArgs {
+    pub fn choice(&self) -> sightline_detect::lists::ListChoice {
+        sightline_detect::lists::ListChoice {
+            none: self.no_warninglists,
+            only: self.warninglist.clone(),
+            disable: self.no_warninglist.clone(),
+        }
+    }
+}
