@@ -8,7 +8,6 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::Router;
-use base64::Engine as _;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use sightline_interchange::{import, ImportOptions, Input};
@@ -46,12 +45,7 @@ const ALICE_PW: &str = "correct horse battery";
 const WENDY_PW: &str = "writer password 1";
 const ADMIN_PW: &str = "admin password 1";
 
-fn basic(user: &str, pw: &str) -> String {
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"))
-    )
-}
+use sightline_testkit::http::basic;
 
 /// alice, wendy and admin, by Basic header, as the server's authenticator would.
 struct TestAuth;

@@ -10,7 +10,6 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderMap, Request, StatusCode};
 use axum::Router;
-use base64::Engine as _;
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use sightline_interchange::{import, ImportOptions, Input};
@@ -48,12 +47,7 @@ const ALICE_PW: &str = "correct horse battery";
 const ADMIN_PW: &str = "admin password 1";
 const BOB_PW: &str = "bob writes public";
 
-fn basic(user: &str, pw: &str) -> String {
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"))
-    )
-}
+use sightline_testkit::http::basic;
 
 /// alice and admin, by Basic header, as the server's authenticator would.
 struct TestAuth;

@@ -14,10 +14,6 @@ use serde_json::{json, Value};
 
 const NEW: &str = "indicator--e0e0e0e0-0000-4000-8000-00000000ed9e";
 
-fn basic(pw: &str) -> String {
-    common::basic("demo", pw)
-}
-
 /// An edge matcher: its own store, following its own log, the hub's
 /// collection as its indicators and its sightings' destination.
 fn edge(dir: &std::path::Path, hub: &str, pw: &str, sensor: &str) -> common::Following {
@@ -82,7 +78,7 @@ fn a_hub_and_two_edge_matchers() {
     let t = "2026-01-01T00:00:00.000Z";
     let r = c
         .post(format!("{collection}objects/"))
-        .header("authorization", basic(&pw))
+        .header("authorization", common::basic("demo", &pw))
         .header("content-type", "application/taxii+json;version=2.1")
         .header("accept", "application/taxii+json;version=2.1")
         .body(
@@ -124,7 +120,7 @@ fn a_hub_and_two_edge_matchers() {
         }
         let v: Value = c
             .get(format!("{collection}objects/?match[type]=sighting"))
-            .header("authorization", basic(&pw))
+            .header("authorization", common::basic("demo", &pw))
             .header("accept", "application/taxii+json;version=2.1")
             .send()
             .expect("GET sightings")
