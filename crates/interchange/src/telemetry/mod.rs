@@ -14,7 +14,7 @@ pub mod parallel;
 pub mod reader;
 mod sco;
 mod stix;
-mod suricata;
+pub mod suricata;
 pub mod time;
 pub mod tsv;
 mod zeek;
@@ -28,7 +28,8 @@ pub use sightline_matcher::{EventTime, Observation};
 pub use mapping::{Mapping, MappingError};
 pub use parallel::{Keep, ParallelReader, Stage};
 pub use reader::{
-    follow, follow_path, EventReader, Follow, LineEvent, SkipSummary, Skipped, DEFAULT_MAX_LINE,
+    follow, follow_path, EventReader, Follow, Idle, LineEvent, SkipSummary, Skipped,
+    DEFAULT_MAX_LINE,
 };
 pub use tsv::{TsvHeader, TsvState};
 pub use zeek::ZeekKind;

@@ -120,6 +120,11 @@ pub(crate) struct LineReader<R> {
     src: R,
     buf: Vec<u8>,
     too_long: bool,
+    /// Bytes of the current line were read (it may be empty or dropped).
+    any: bool,
+    /// The last call ended in an error in the middle of a line: the next
+    /// one goes on with it (a [`Follow`]'s [`Idle`] is such an error).
+    resume: bool,
     max_line: usize,
 }
 
@@ -129,6 +134,8 @@ impl<R: BufRead> LineReader<R> {
             src,
             buf: Vec::with_capacity(4096),
             too_long: false,
+            any: false,
+            resume: false,
             max_line,
         }
     }
@@ -137,21 +144,27 @@ impl<R: BufRead> LineReader<R> {
         self.max_line
     }
 
-    /// The next line, `None` at the end of the input.
+    /// The next line, `None` at the end of the input. After an error the
+    /// next call goes on with the line it was in.
     pub(crate) fn next_line(&mut self) -> io::Result<Option<RawLine<'_>>> {
-        self.buf.clear();
-        self.too_long = false;
-        let mut any = false;
+        if !std::mem::take(&mut self.resume) {
+            self.buf.clear();
+            self.too_long = false;
+            self.any = false;
+        }
         loop {
             let avail = match self.src.fill_buf() {
                 Ok(a) => a,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
+                Err(e) => {
+                    self.resume = true;
+                    return Err(e);
+                }
             };
             if avail.is_empty() {
                 break;
             }
-            any = true;
+            self.any = true;
             let (chunk, done, ended) = match memchr::memchr(b'\n', avail) {
                 Some(i) => (&avail[..i], i + 1, true),
                 None => (avail, avail.len(), false),
@@ -169,7 +182,7 @@ impl<R: BufRead> LineReader<R> {
                 break;
             }
         }
-        if !any {
+        if !self.any {
             return Ok(None);
         }
         if self.too_long {
@@ -237,7 +250,8 @@ impl<R: BufRead> EventReader<R> {
 
     /// Reads up to the next non-blank line, appends its observations to `out`
     /// and says what happened; `None` at the end of the input. Only an I/O
-    /// error (a failing disk, corrupt gzip) is an `Err`: bad lines are not.
+    /// error (a failing disk, corrupt gzip; or a followed file's [`Idle`],
+    /// after which reading goes on) is an `Err`: bad lines are not.
     pub fn next_into(&mut self, out: &mut Vec<Observation>) -> io::Result<Option<LineEvent>> {
         loop {
             let max_line = self.lines.max_line();
@@ -303,6 +317,22 @@ pub fn open(path: &str) -> io::Result<Box<dyn BufRead + Send>> {
     })
 }
 
+/// What a [`Follow`] made with [`Follow::idle_every`] returns (as an
+/// `io::Error`) when nothing has been written for that long: not a failure
+/// but a turn for the caller's periodic work (writing sightings while the log
+/// is quiet). Reading again goes on where it stopped, in the middle of a line
+/// too ([`EventReader`] keeps the part read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("no new input for a while")]
+pub struct Idle;
+
+impl Idle {
+    /// Whether `e` is an [`Idle`] turn rather than a failure.
+    pub fn is(e: &io::Error) -> bool {
+        e.get_ref().is_some_and(|i| i.is::<Idle>())
+    }
+}
+
 /// A reader over a file that, at its end, waits for the file to grow rather
 /// than ending (`tail -f`), polling every `poll`, until `stop` is set; then
 /// it ends at the current end. A file cut shorter than what was read
@@ -317,6 +347,8 @@ pub fn follow(file: File, poll: Duration, stop: Arc<AtomicBool>) -> Follow {
         stop,
         rotations: Arc::new(AtomicU64::new(0)),
         replaced: false,
+        idle: None,
+        waited: Duration::ZERO,
     }
 }
 
@@ -344,9 +376,21 @@ pub struct Follow {
     rotations: Arc<AtomicU64>,
     /// A new file was seen under the path at the last poll.
     replaced: bool,
+    /// See [`Follow::idle_every`].
+    idle: Option<Duration>,
+    /// Time spent waiting since the last bytes or the last [`Idle`].
+    waited: Duration,
 }
 
 impl Follow {
+    /// Makes a read that has waited `every` at the end of the file without
+    /// new bytes return an [`Idle`] error (then wait again), so a caller
+    /// blocked on the next line gets a turn on a quiet log.
+    pub fn idle_every(mut self, every: Duration) -> Self {
+        self.idle = Some(every);
+        self
+    }
+
     /// Counts the rotations seen (a new file, or the file truncated): the
     /// bytes read after an increment come from the start of a file.
     pub fn rotations(&self) -> Arc<AtomicU64> {
@@ -385,6 +429,7 @@ impl Read for Follow {
             let n = self.file.read(buf)?;
             if n > 0 {
                 self.pos += n as u64;
+                self.waited = Duration::ZERO;
                 return Ok(n);
             }
             if self.stop.load(Ordering::Relaxed) {
@@ -418,7 +463,12 @@ impl Read for Follow {
             } else {
                 self.replaced = false;
             }
+            if self.idle.is_some_and(|i| self.waited >= i) {
+                self.waited = Duration::ZERO;
+                return Err(io::Error::new(io::ErrorKind::TimedOut, Idle));
+            }
             std::thread::sleep(self.poll);
+            self.waited += self.poll;
         }
     }
 }
@@ -507,6 +557,46 @@ mod tests {
             .is_some()
         {}
         assert_eq!(out.len(), 3);
+    }
+
+    /// A quiet followed file gives the caller a turn ([`Idle`]) every
+    /// `idle_every`, and a line half written before the turn is read whole
+    /// after it.
+    #[test]
+    fn follow_turns_idle_and_keeps_a_half_line() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let p = dir.path().join("conn.log");
+        let (a, b) = CONN.split_at(20);
+        std::fs::write(&p, a).unwrap_or_else(|e| panic!("{e}"));
+        let stop = Arc::new(AtomicBool::new(false));
+        let f = follow_path(&p, Duration::from_millis(5), stop.clone())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .idle_every(Duration::from_millis(30));
+        let mut r = EventReader::new(BufReader::new(f), Adapter::new(Format::Zeek));
+        let mut out = Vec::new();
+        let started = std::time::Instant::now();
+        for _ in 0..2 {
+            match r.next_into(&mut out) {
+                Err(e) => assert!(Idle::is(&e), "{e}"),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(started.elapsed() >= Duration::from_millis(60));
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&p)
+            .unwrap_or_else(|e| panic!("{e}"));
+        writeln!(f, "{b}").unwrap_or_else(|e| panic!("{e}"));
+        let ev = r.next_into(&mut out).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ev, Some(LineEvent::Parsed { line: 1 }));
+        assert_eq!(r.last_line(), CONN.as_bytes());
+        assert_eq!(out.len(), 1);
+        // Any other error is not a turn.
+        assert!(!Idle::is(&io::Error::new(
+            io::ErrorKind::TimedOut,
+            "slow disk"
+        )));
+        stop.store(true, Ordering::Relaxed);
     }
 
     #[test]

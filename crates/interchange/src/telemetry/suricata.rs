@@ -3,6 +3,12 @@
 //! Every event gives the `network-traffic` of its 5-tuple; the application
 //! sections present (an alert or fileinfo carries its `http`/`tls`/`dns`) add
 //! their SCOs.
+//!
+//! An `alert` whose rule came from `sightline export --format suricata`
+//! carries the indicator id back in `alert.metadata.sightline_id` (the rule's
+//! `metadata` keyword as EVE writes it: key -> list of strings); [`alert`]
+//! reads it, so the detection run can turn the alert into a sighting of that
+//! indicator directly instead of re-deriving it from a pattern.
 
 use std::collections::BTreeMap;
 
@@ -139,6 +145,176 @@ struct FileInfo<'a> {
     size: Option<u64>,
     #[serde(borrow)]
     mimetype: Option<Str<'a>>,
+}
+
+/// The rule `metadata` key carrying the indicator id: what
+/// `sightline export --format suricata` writes (`metadata: sightline_id
+/// indicator--…`; the export crate's golden files and the round-trip test
+/// `suricata_alerts` hold the two sides together).
+pub const METADATA_KEY: &str = "sightline_id";
+
+/// The most ids one alert's metadata is read for: a rule of ours names one
+/// indicator; a list longer than this is not ours and is refused whole
+/// rather than turned into that many sightings.
+pub const MAX_ALERT_IDS: usize = 16;
+
+/// An EVE `alert` that names indicators in its metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Alert {
+    /// `alert.signature_id`, `gid`, `rev` of the rule, when they are numbers.
+    pub sid: Option<u64>,
+    pub gid: Option<u64>,
+    pub rev: Option<u64>,
+    /// The indicator ids named (well-formed, each once, in order).
+    pub indicators: Vec<String>,
+    /// Values of the metadata that were left out, and why.
+    pub problems: Vec<AlertProblem>,
+    /// The event, seen once at the alert's `timestamp` (not at its flow's
+    /// start: the alert is the sighting's time).
+    pub observation: Observation,
+}
+
+/// What is wrong with an alert's `metadata` (the line itself is fine: it is
+/// still matched as an event).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AlertProblem {
+    #[error("`alert` is {found}, not an object")]
+    AlertNotAnObject { found: &'static str },
+    #[error("`alert.metadata` is {found}, not an object")]
+    MetadataNotAnObject { found: &'static str },
+    #[error("`alert.metadata.{METADATA_KEY}` is {found}, not a list of strings")]
+    NotAList { found: &'static str },
+    #[error("`alert.metadata.{METADATA_KEY}` has {len} values, more than the {MAX_ALERT_IDS} a rule of ours can carry: none used")]
+    TooMany { len: usize },
+    #[error("`alert.metadata.{METADATA_KEY}[{index}]` is {found}, not a string")]
+    NotAString { index: usize, found: &'static str },
+    #[error("`alert.metadata.{METADATA_KEY}[{index}]` is not an indicator id: {value:?}")]
+    NotAnIndicator { index: usize, value: String },
+}
+
+impl AlertProblem {
+    /// A short stable name for per-reason counts.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AlertProblem::AlertNotAnObject { .. } => "alert not an object",
+            AlertProblem::MetadataNotAnObject { .. } => "metadata not an object",
+            AlertProblem::NotAList { .. } => "id not a list",
+            AlertProblem::TooMany { .. } => "too many ids",
+            AlertProblem::NotAString { .. } => "id not a string",
+            AlertProblem::NotAnIndicator { .. } => "not an indicator id",
+        }
+    }
+}
+
+/// The alert section as read for its metadata: loosely, so a wrong shape
+/// is a problem to report, not a line to skip.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct AlertLine<'a> {
+    timestamp: Option<Time>,
+    #[serde(borrow)]
+    event_type: Option<Str<'a>>,
+    alert: Option<serde_json::Value>,
+}
+
+/// The JSON kind of `v`, for messages.
+fn kind_of(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// Whether `s` is a STIX indicator id (`indicator--` and a UUID).
+fn is_indicator_id(s: &str) -> bool {
+    s.starts_with("indicator--")
+        && sightline_stix::StixId::parse(s).is_ok_and(|id| id.ty == "indicator")
+}
+
+/// Longest text of a bad value quoted in a problem.
+const QUOTE: usize = 80;
+
+/// The alert of an EVE line whose `alert.metadata` has [`METADATA_KEY`];
+/// `None` for any other line (another event type, a rule without our
+/// metadata, a line the adapter does not parse: those are handled as
+/// events only). Lines without the key's text cost one substring search.
+pub fn alert(line: &[u8]) -> Option<Alert> {
+    memchr::memmem::find(line, METADATA_KEY.as_bytes())?;
+    let text = std::str::from_utf8(line).ok()?;
+    let a: AlertLine = serde_json::from_str(text).ok()?;
+    if a.event_type.as_deref() != Some("alert") {
+        return None;
+    }
+    let ts = a.timestamp?.0;
+    let mut observation = parse(text).ok()?;
+    observation.first_observed = ts;
+    observation.last_observed = ts;
+    observation.number_observed = 1;
+    let mut out = Alert {
+        sid: None,
+        gid: None,
+        rev: None,
+        indicators: Vec::new(),
+        problems: Vec::new(),
+        observation,
+    };
+    let alert = match a.alert? {
+        serde_json::Value::Object(m) => m,
+        other => {
+            out.problems.push(AlertProblem::AlertNotAnObject {
+                found: kind_of(&other),
+            });
+            return Some(out);
+        }
+    };
+    let num = |k: &str| alert.get(k).and_then(serde_json::Value::as_u64);
+    out.sid = num("signature_id");
+    out.gid = num("gid");
+    out.rev = num("rev");
+    let ids = match alert.get("metadata")? {
+        serde_json::Value::Object(m) => m.get(METADATA_KEY)?,
+        other => {
+            out.problems.push(AlertProblem::MetadataNotAnObject {
+                found: kind_of(other),
+            });
+            return Some(out);
+        }
+    };
+    let list = match ids {
+        serde_json::Value::Array(l) if l.len() > MAX_ALERT_IDS => {
+            out.problems.push(AlertProblem::TooMany { len: l.len() });
+            return Some(out);
+        }
+        serde_json::Value::Array(l) => l,
+        other => {
+            out.problems.push(AlertProblem::NotAList {
+                found: kind_of(other),
+            });
+            return Some(out);
+        }
+    };
+    for (index, v) in list.iter().enumerate() {
+        match v {
+            serde_json::Value::String(s) if is_indicator_id(s) => {
+                if !out.indicators.contains(s) {
+                    out.indicators.push(s.clone());
+                }
+            }
+            serde_json::Value::String(s) => out.problems.push(AlertProblem::NotAnIndicator {
+                index,
+                value: s.chars().take(QUOTE).collect(),
+            }),
+            other => out.problems.push(AlertProblem::NotAString {
+                index,
+                found: kind_of(other),
+            }),
+        }
+    }
+    Some(out)
 }
 
 /// Parses one EVE line.
@@ -442,6 +618,129 @@ mod tests {
             .collect();
         assert!(vals.contains(&Value::from("192.0.2.2")), "{vals:?}");
         assert!(vals.contains(&Value::from("b.example")), "{vals:?}");
+    }
+
+    const ID: &str = "indicator--3c01ab7e-6b8a-4c1d-9e2f-0a1b2c3d4e5f";
+
+    /// An EVE alert as Suricata writes one for a rule of `sightline export
+    /// --format suricata`, with `metadata` replaced by `meta` (raw JSON).
+    fn eve_alert(meta: &str) -> String {
+        format!(
+            r#"{{"timestamp":"2026-05-02T10:11:12.123456+0000","flow_id":1676750115612680,"event_type":"alert","src_ip":"10.0.0.5","src_port":53122,"dest_ip":"10.0.0.1","dest_port":53,"proto":"UDP","app_proto":"dns","flow":{{"pkts_toserver":1,"pkts_toclient":0,"bytes_toserver":70,"bytes_toclient":0,"start":"2026-05-02T10:11:10.000000+0000"}},"alert":{{"action":"allowed","gid":1,"signature_id":1900001,"rev":3,"signature":"SIGHTLINE IOC DNS evil.example","category":"A Network Trojan was detected","severity":1,"metadata":{meta}}},"dns":{{"version":3,"type":"request","id":16000,"queries":[{{"rrname":"evil.example","rrtype":"A"}}]}}}}"#
+        )
+    }
+
+    fn alert_of(meta: &str) -> Alert {
+        alert(eve_alert(meta).as_bytes()).unwrap_or_else(|| panic!("no alert: {meta}"))
+    }
+
+    /// Suricata's EVE format (`alert.metadata`: key -> list of strings, from
+    /// the rule's `metadata` keyword) carries the indicator id back.
+    #[test]
+    fn an_alert_names_its_indicator() {
+        let a = alert_of(&format!(
+            r#"{{"sightline_id":["{ID}","{ID}"],"sightline_score":["80"]}}"#
+        ));
+        assert_eq!(a.indicators, vec![ID.to_owned()]);
+        assert!(a.problems.is_empty(), "{:?}", a.problems);
+        assert_eq!((a.sid, a.gid, a.rev), (Some(1_900_001), Some(1), Some(3)));
+        // The alert's own time, not the flow's start.
+        let ts = crate::telemetry::time::parse_iso("2026-05-02T10:11:12.123456+0000")
+            .unwrap_or_else(|| panic!("time"));
+        assert_eq!(a.observation.first_observed, ts);
+        assert_eq!(a.observation.last_observed, ts);
+        // Its SCOs are the event's, as the adapter builds them.
+        let o = parse(&eve_alert("{}")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(a.observation.objects, o.objects);
+    }
+
+    /// Lines that are not an alert of ours are left to the event path.
+    #[test]
+    fn other_lines_are_not_alerts_of_ours() {
+        for line in [
+            eve_alert(r#"{"signature_severity":["Major"]}"#),
+            eve_alert(r#"{"other":["sightline_id"]}"#),
+            eve_alert("{}").replace(r#","metadata":{}"#, ""),
+            // Another event type mentioning the key.
+            r#"{"timestamp":"2026-05-02T10:11:12Z","event_type":"dns","src_ip":"10.0.0.5","dest_ip":"10.0.0.1","dns":{"rrname":"sightline_id.example"}}"#.to_owned(),
+            // A line the adapter refuses (no timestamp).
+            eve_alert(&format!(r#"{{"sightline_id":["{ID}"]}}"#)).replace(r#""timestamp":"2026-05-02T10:11:12.123456+0000","#, ""),
+            "not json sightline_id".to_owned(),
+            "{\"sightline_id\":1}".to_owned(),
+        ] {
+            assert_eq!(alert(line.as_bytes()), None, "{line}");
+        }
+        assert_eq!(alert(b"{\"sightline_id\":\"\xff\"}"), None);
+    }
+
+    /// Wrongly shaped metadata is reported value by value, never a panic,
+    /// and good values beside bad ones are still used.
+    #[test]
+    fn bad_metadata_is_a_problem_not_a_panic() {
+        let kinds = |a: &Alert| {
+            a.problems
+                .iter()
+                .map(AlertProblem::kind)
+                .collect::<Vec<_>>()
+        };
+        let a = alert_of(&format!(r#"{{"sightline_id":"{ID}"}}"#));
+        assert!(a.indicators.is_empty());
+        assert_eq!(kinds(&a), ["id not a list"]);
+        assert_eq!(
+            a.problems[0].to_string(),
+            "`alert.metadata.sightline_id` is a string, not a list of strings"
+        );
+        let a = alert_of(&format!(
+            r#"{{"sightline_id":[17,null,{{"a":1}},"malware--3c01ab7e-6b8a-4c1d-9e2f-0a1b2c3d4e5f","indicator--nope","{ID}"]}}"#
+        ));
+        assert_eq!(a.indicators, vec![ID.to_owned()]);
+        assert_eq!(
+            kinds(&a),
+            [
+                "id not a string",
+                "id not a string",
+                "id not a string",
+                "not an indicator id",
+                "not an indicator id"
+            ]
+        );
+        assert!(
+            a.problems[3]
+                .to_string()
+                .contains("[3]` is not an indicator id"),
+            "{}",
+            a.problems[3]
+        );
+        let a = alert_of(r#"{"sightline_id":12}"#);
+        assert_eq!(kinds(&a), ["id not a list"]);
+        let a = alert_of(r#"["sightline_id"]"#);
+        assert_eq!(kinds(&a), ["metadata not an object"]);
+        let huge: Vec<String> = (0..10_000).map(|_| format!("\"{ID}\"")).collect();
+        let a = alert_of(&format!(r#"{{"sightline_id":[{}]}}"#, huge.join(",")));
+        assert!(a.indicators.is_empty());
+        assert_eq!(a.problems, vec![AlertProblem::TooMany { len: 10_000 }]);
+        let long = "x".repeat(100_000);
+        let a = alert_of(&format!(r#"{{"sightline_id":["{long}"]}}"#));
+        match &a.problems[..] {
+            [AlertProblem::NotAnIndicator { value, .. }] => assert_eq!(value.len(), QUOTE),
+            other => panic!("{other:?}"),
+        }
+        let line = eve_alert("{}").replace(
+            r#""alert":{"action""#,
+            r#""alert":"sightline_id","x":{"action""#,
+        );
+        // The adapter accepts any `alert` value; the metadata reader says
+        // what is wrong with it.
+        let a = alert(line.as_bytes()).unwrap_or_else(|| panic!("{line}"));
+        assert_eq!(kinds(&a), ["alert not an object"]);
+        // A sid of the wrong type is left out, the ids still read.
+        let a = alert(
+            eve_alert(&format!(r#"{{"sightline_id":["{ID}"]}}"#))
+                .replace("1900001", "\"1900001\"")
+                .as_bytes(),
+        )
+        .unwrap_or_else(|| panic!("alert"));
+        assert_eq!((a.sid, a.indicators.len()), (None, 1));
     }
 
     #[test]
