@@ -128,19 +128,234 @@ pub(crate) struct Run<'a> {
     pub fetch: Fetcher,
 }
 
+/// One page made ready by the fetching side: its checked objects, and the
+/// state the feed is in once the page is committed (what a crash right
+/// after that commit resumes from).
+struct Ready {
+    objects: Vec<NewObject>,
+    rejections: Vec<RejectionNote>,
+    /// Ids among `objects` the collection held when the page was checked.
+    known: HashSet<String>,
+    cursor: Option<String>,
+    pending_next: Option<String>,
+    pending_added_after: Option<String>,
+    warnings: Vec<String>,
+    /// The last page of the run.
+    done: bool,
+}
+
+/// What the fetching side hands the writer, in page order.
+enum Step {
+    Page(Box<Ready>),
+    /// No more pages: what was noticed since the last one, and why the run
+    /// stopped when it failed.
+    End {
+        warnings: Vec<String>,
+        error: Option<FeedError>,
+    },
+}
+
+/// Time spent by the writer: waiting for pages, and writing them.
+#[derive(Default)]
+struct Timing {
+    waiting: std::time::Duration,
+    writing: std::time::Duration,
+}
+
 impl Run<'_> {
     /// Pulls until the server has nothing more. The state (cursor, counts)
     /// is committed with every page; on error the caller records it.
+    ///
+    /// Two threads: this one writes, a fetching one requests the next page,
+    /// parses and validates it meanwhile (fetch-ahead). They meet at a
+    /// rendezvous channel, so besides the page being written at most one
+    /// more is held ready: a crash loses at most those two pages' work
+    /// (fetched again by the next run; nothing committed is read again
+    /// except the objects sharing the cursor's `date_added`), and memory
+    /// stays at two pages.
     pub fn pull(&mut self) -> Result<()> {
+        let Run {
+            store,
+            validator,
+            feed,
+            collection,
+            state,
+            fetch,
+        } = self;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Step>(0);
+        let mut fetching = Fetching {
+            store: *store,
+            validator,
+            feed,
+            collection,
+            fetch,
+            cursor: state.cursor.clone(),
+            pending_next: state.pending_next.clone(),
+            pending_added_after: state.pending_added_after.clone(),
+            warnings: Vec::new(),
+            pages: state.run.pages,
+        };
+        let started = std::time::Instant::now();
+        let mut timing = Timing::default();
+        let written = std::thread::scope(|s| {
+            let fetcher = std::thread::Builder::new()
+                .name("feed-fetch".into())
+                .spawn_scoped(s, move || {
+                    let r = fetching.produce(&tx);
+                    let warnings = std::mem::take(&mut fetching.warnings);
+                    // The writer may have stopped (a store error): nobody to tell.
+                    let _ = tx.send(Step::End {
+                        warnings,
+                        error: r.err(),
+                    });
+                });
+            let fetcher = match fetcher {
+                Ok(f) => f,
+                Err(e) => {
+                    return Err(FeedError::Io {
+                        path: "feed-fetch thread".into(),
+                        message: e.to_string(),
+                    })
+                }
+            };
+            let r = write_pages(*store, collection, feed, state, &rx, &mut timing);
+            // Unblocks a fetcher waiting to hand over a page.
+            drop(rx);
+            if fetcher.join().is_err() {
+                return Err(FeedError::Io {
+                    path: "feed-fetch thread".into(),
+                    message: "the fetching thread panicked".into(),
+                });
+            }
+            r
+        });
+        tracing::debug!(
+            feed = %feed.name,
+            pages = state.run.pages,
+            seconds = started.elapsed().as_secs_f64(),
+            writer_waiting_s = timing.waiting.as_secs_f64(),
+            writer_writing_s = timing.writing.as_secs_f64(),
+            "taxii pull"
+        );
+        written
+    }
+}
+
+/// The writing side: stores each page the fetcher hands over, in order, and
+/// commits it in ONE transaction with the feed state it brings (cursor,
+/// pending `next`, counts). `state` is always what the store holds: it only
+/// changes at a commit.
+fn write_pages(
+    store: &dyn Store,
+    collection: &str,
+    feed: &FeedConfig,
+    state: &mut FeedState,
+    rx: &std::sync::mpsc::Receiver<Step>,
+    timing: &mut Timing,
+) -> Result<()> {
+    // Ids stored by the previous page: the fetcher checked which ids the
+    // collection held while that page was still being written, so they may
+    // be missing from the current page's `known`.
+    let mut previous: HashSet<String> = HashSet::new();
+    loop {
+        let t = std::time::Instant::now();
+        let Ok(step) = rx.recv() else {
+            return Ok(());
+        };
+        timing.waiting += t.elapsed();
+        let t = std::time::Instant::now();
+        let p = match step {
+            Step::Page(p) => p,
+            Step::End { warnings, error } => {
+                for w in warnings {
+                    state.warn(w);
+                }
+                return error.map_or(Ok(()), Err);
+            }
+        };
+        let mut next = state.clone();
+        let mut counts = RunCounts {
+            pages: 1,
+            rejected: p.rejections.len() as u64,
+            ..RunCounts::default()
+        };
+        for note in p.rejections {
+            next.note_rejection(note);
+        }
+        let mut added = HashSet::with_capacity(p.objects.len());
+        let mut txn = store.begin()?;
+        for obj in &p.objects {
+            let id = &obj.meta.id;
+            match txn.put(obj, Some(collection))? {
+                PutOutcome::Added { .. } => {
+                    if p.known.contains(id) || previous.contains(id) {
+                        counts.updated += 1;
+                    } else {
+                        counts.new += 1;
+                    }
+                    added.insert(id.clone());
+                }
+                PutOutcome::Duplicate { .. } => counts.duplicate += 1,
+                PutOutcome::Conflict => counts.conflicts += 1,
+            }
+        }
+        next.cursor = p.cursor;
+        next.pending_next = p.pending_next;
+        next.pending_added_after = p.pending_added_after;
+        for w in p.warnings {
+            next.warn(w);
+        }
+        next.run.add(&counts);
+        next.total.add(&counts);
+        registry::put_state(&mut *txn, &feed.name, &next)?;
+        txn.commit()?;
+        *state = next;
+        previous = added;
+        timing.writing += t.elapsed();
+        if p.done {
+            return Ok(());
+        }
+    }
+}
+
+/// The fetching side of a run: requests pages, decides the next request
+/// from each answer, checks the objects, and hands each page over. It keeps
+/// its own copy of the cursor and pending `next`: the values the store will
+/// hold once the pages handed over are committed.
+struct Fetching<'a> {
+    store: &'a dyn Store,
+    validator: &'a Validator,
+    feed: &'a FeedConfig,
+    collection: &'a str,
+    fetch: &'a mut Fetcher,
+    cursor: Option<String>,
+    pending_next: Option<String>,
+    pending_added_after: Option<String>,
+    /// Noticed since the last page handed over.
+    warnings: Vec<String>,
+    /// Pages handed over in this run (rejection notes are numbered by it).
+    pages: u64,
+}
+
+impl Fetching<'_> {
+    fn warn(&mut self, w: String) {
+        if !self.warnings.contains(&w) {
+            self.warnings.push(w);
+        }
+    }
+
+    /// Pages until the server has nothing more, handing each over. Returns
+    /// early (Ok) when the writer stopped listening.
+    fn produce(&mut self, tx: &std::sync::mpsc::SyncSender<Step>) -> Result<()> {
         let objects_url = format!("{}objects/", base(self.feed));
         // Resume an interrupted run with its own parameters, else start
         // after the committed cursor.
-        let mut sent_after = if self.state.pending_next.is_some() {
-            self.state.pending_added_after.clone()
+        let mut sent_after = if self.pending_next.is_some() {
+            self.pending_added_after.clone()
         } else {
             self.start_after()
         };
-        let mut next = self.state.pending_next.clone();
+        let mut next = self.pending_next.clone();
         let mut restarted = false;
         let mut first_page = true;
         // A hash of the previous page's objects (a stuck server repeats it).
@@ -149,7 +364,7 @@ impl Run<'_> {
         loop {
             pages += 1;
             if pages > MAX_PAGES_PER_RUN {
-                self.state.warn(format!(
+                self.warn(format!(
                     "stopped after {MAX_PAGES_PER_RUN} pages in one run"
                 ));
                 return Ok(());
@@ -167,17 +382,18 @@ impl Run<'_> {
             let resp = self.fetch.get(&objects_url, &query, TAXII_MEDIA)?;
             // A forgotten `next` (medallion keeps them 30 s; a restarted
             // server may not know them): once per run, start again from
-            // the committed cursor.
+            // the committed cursor (every page handed over is committed
+            // before the next page's state, so this copy is that cursor).
             if next.is_some() && matches!(resp.status, 400 | 404) && !restarted {
                 restarted = true;
-                self.state.warn(format!(
+                self.warn(format!(
                     "the server refused a next token (HTTP {}); restarted from the committed cursor",
                     resp.status
                 ));
                 next = None;
                 sent_after = self.start_after();
-                self.state.pending_next = None;
-                self.state.pending_added_after = None;
+                self.pending_next = None;
+                self.pending_added_after = None;
                 continue;
             }
             check(&resp)?;
@@ -192,7 +408,7 @@ impl Run<'_> {
                 first_page = false;
                 if let (Some(cur), Some(first)) = (&sent_after, resp.header(HDR_FIRST)) {
                     if next.is_none() && !after(first, cur) {
-                        self.state.warn(format!(
+                        self.warn(format!(
                             "the server ignores added_after (first date_added {first} is not after {cur}): every run re-reads, duplicates are skipped"
                         ));
                     }
@@ -202,18 +418,14 @@ impl Run<'_> {
             if last.is_none() && !env.objects.is_empty() {
                 last = self.manifest_last(&env.objects, sent_after.as_deref());
                 if last.is_none() {
-                    self.state.warn(
+                    self.warn(
                         "the server sends no X-TAXII-Date-Added-Last and its manifest did not help: the cursor cannot advance, every run re-reads".into(),
                     );
                 }
             }
-            let page_no = self.state.run.pages + 1;
-            let mut counts = RunCounts {
-                pages: 1,
-                ..RunCounts::default()
-            };
-            // Validation is most of a page's cost: on every core (rayon), as
-            // `import` does; refusals are counted in page order after.
+            let page_no = self.pages + 1;
+            // Validation is most of a page's checking: on every core
+            // (rayon), as `import` does; refusals are noted in page order.
             let validator = self.validator;
             let results: Vec<std::result::Result<NewObject, RejectionNote>> = env
                 .objects
@@ -221,28 +433,17 @@ impl Run<'_> {
                 .enumerate()
                 .map(|(i, raw)| check_one(validator, raw.get(), page_no, i))
                 .collect();
-            let mut checked = Vec::with_capacity(results.len());
+            let mut objects = Vec::with_capacity(results.len());
+            let mut rejections = Vec::new();
             for r in results {
                 match r {
-                    Ok(o) => checked.push(o),
-                    Err(note) => {
-                        counts.rejected += 1;
-                        self.state.note_rejection(note);
-                    }
+                    Ok(o) => objects.push(o),
+                    Err(note) => rejections.push(note),
                 }
             }
             // New or updated: which ids the collection held before this page
             // (one query per page, not per object).
-            let known = self.known_ids(&checked)?;
-            let mut txn = self.store.begin()?;
-            for obj in &checked {
-                match txn.put(obj, Some(&self.collection))? {
-                    PutOutcome::Added { .. } if known.contains(&obj.meta.id) => counts.updated += 1,
-                    PutOutcome::Added { .. } => counts.new += 1,
-                    PutOutcome::Duplicate { .. } => counts.duplicate += 1,
-                    PutOutcome::Conflict => counts.conflicts += 1,
-                }
-            }
+            let known = self.known_ids(&objects)?;
             // Where the next request starts.
             let progressed = match (&last, &sent_after) {
                 (Some(l), Some(a)) => after(l, a),
@@ -258,13 +459,8 @@ impl Run<'_> {
             if let Some(l) = &last {
                 let by_next = env.more && env.next.as_deref().is_some_and(|n| !n.is_empty());
                 let c = if by_next { just_before(l) } else { l.clone() };
-                if self
-                    .state
-                    .cursor
-                    .as_deref()
-                    .is_none_or(|cur| after(&c, cur))
-                {
-                    self.state.cursor = Some(c);
+                if self.cursor.as_deref().is_none_or(|cur| after(&c, cur)) {
+                    self.cursor = Some(c);
                 }
             }
             let page_hash = {
@@ -286,25 +482,25 @@ impl Run<'_> {
                         if next.as_deref() == Some(n.as_str())
                             && (env.objects.is_empty() || prev_page == Some(page_hash)) =>
                     {
-                        self.state.warn(
+                        self.warn(
                             "the server returned the same next token and the same objects again; run stopped"
                                 .into(),
                         );
                         done = true;
                     }
                     Some(n) => {
-                        self.state.pending_next = Some(n.clone());
-                        self.state.pending_added_after = sent_after.clone();
+                        self.pending_next = Some(n.clone());
+                        self.pending_added_after = sent_after.clone();
                         next = Some(n);
                     }
                     None if progressed => {
                         next = None;
                         sent_after = last.clone();
-                        self.state.pending_next = None;
-                        self.state.pending_added_after = None;
+                        self.pending_next = None;
+                        self.pending_added_after = None;
                     }
                     None => {
-                        self.state.warn(
+                        self.warn(
                             "more objects announced but neither next nor a later X-TAXII-Date-Added-Last: run stopped".into(),
                         );
                         done = true;
@@ -312,15 +508,24 @@ impl Run<'_> {
                 }
             }
             if done {
-                self.state.pending_next = None;
-                self.state.pending_added_after = None;
+                self.pending_next = None;
+                self.pending_added_after = None;
             }
             prev_page = Some(page_hash);
-            self.state.run.add(&counts);
-            self.state.total.add(&counts);
-            registry::put_state(&mut *txn, &self.feed.name, &self.state)?;
-            txn.commit()?;
-            if done {
+            self.pages += 1;
+            let ready = Ready {
+                objects,
+                rejections,
+                known,
+                cursor: self.cursor.clone(),
+                pending_next: self.pending_next.clone(),
+                pending_added_after: self.pending_added_after.clone(),
+                warnings: std::mem::take(&mut self.warnings),
+                done,
+            };
+            // The writer took the previous page once this returns; it
+            // stopped listening when this fails.
+            if tx.send(Step::Page(Box::new(ready))).is_err() || done {
                 return Ok(());
             }
         }
@@ -330,7 +535,7 @@ impl Run<'_> {
     /// feed's overlap (digest §5.3: on a hub whose writers commit late, an
     /// object can get a date_added before the cursor after it was set).
     fn start_after(&self) -> Option<String> {
-        let cur = self.state.cursor.clone()?;
+        let cur = self.cursor.clone()?;
         match (self.feed.overlap_secs.filter(|&s| s > 0), instant(&cur)) {
             (Some(s), Some(us)) => {
                 let back = i64::try_from(s)
@@ -350,7 +555,7 @@ impl Run<'_> {
         ids.dedup();
         for chunk in ids.chunks(500) {
             let q = ObjectQuery {
-                collection: Some(self.collection.clone()),
+                collection: Some(self.collection.to_owned()),
                 ids: chunk.to_vec(),
                 versions: VersionFilter::last(),
                 limit: chunk.len() * 4 + 16,
