@@ -4,6 +4,15 @@
 //! moved past the one recorded in the feed's state (MISP's own rule,
 //! `Feed.php getNewEventUuids`); deletions are not propagated (MISP neither).
 //!
+//! Integrity (digest §4.2): when a manifest entry carries `integrity:sha256`
+//! (the hex SHA-256 of the event file), the downloaded `<uuid>.json` must
+//! hash to it, else the event is refused with that diagnostic (counted as
+//! rejected, shown by `feed status`), never imported, and not recorded, so
+//! the next sync fetches it again. `integrity:pgp` and `.asc` signatures are
+//! not checked. `hashes.csv` is never read, on purpose: MISP uses it only to
+//! fill its feed-hit cache (md5 of attribute values), never to create
+//! events; the events come from the manifest and the event files alone.
+//!
 //! Mapping (after misp-stix, digest §4.5; ids reuse MISP's UUIDs, so a
 //! re-sync finds the same objects and a changed event is a new version with
 //! `modified` = its timestamp):
@@ -101,6 +110,41 @@ fn num(v: Option<&Value>) -> Option<i64> {
 fn stamp(secs: i64) -> String {
     let s = sightline_stix::format_micros(secs.saturating_mul(1_000_000));
     format!("{}Z", &s[..23])
+}
+
+/// The manifest's entry for the event `uuid` (keys compared without case,
+/// as [`changed`] lowercases them).
+fn entry<'m>(manifest: &'m Value, uuid: &str) -> Option<&'m Value> {
+    manifest
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(uuid))
+        .map(|(_, v)| v)
+}
+
+/// Checks an event file against its manifest entry's `integrity:sha256`
+/// (digest §4.2: the hex SHA-256 of the event file), when there is one.
+/// A mismatch, or a value that is not a SHA-256, is the diagnostic.
+fn verify(manifest: &Value, uuid: &str, name: &str, bytes: &[u8]) -> Result<(), String> {
+    let Some(want) = entry(manifest, uuid).and_then(|e| e.get("integrity:sha256")) else {
+        return Ok(());
+    };
+    let want_hex = want.as_str().unwrap_or_default().trim();
+    let Some(want) = sightline_stix::encoding::decode_hex(want_hex).filter(|w| w.len() == 32)
+    else {
+        return Err(format!(
+            "integrity: the manifest's integrity:sha256 for {name} is not a hex SHA-256 ({want}); not imported"
+        ));
+    };
+    use sha2::Digest as _;
+    let got = sha2::Sha256::digest(bytes);
+    if got.as_slice() == want.as_slice() {
+        return Ok(());
+    }
+    let got_hex: String = got.iter().map(|b| format!("{b:02x}")).collect();
+    Err(format!(
+        "integrity: the SHA-256 of {name} is {got_hex}, the manifest's integrity:sha256 is {want_hex}; not imported (fetched again at the next sync)"
+    ))
 }
 
 /// The events of the manifest to fetch: new, or with a later timestamp
@@ -526,10 +570,21 @@ pub(crate) fn run(
             pages: 1,
             ..RunCounts::default()
         };
-        let doc = read(feed, &mut fetch, &name).and_then(|b| json_of(feed, &name, &b));
-        let converted = match doc {
-            Ok(d) => convert(&feed.name, &d).map_err(|m| m.to_owned()),
-            Err(e) => Err(e.to_string()),
+        // A file that could not be read, or whose bytes are not those the
+        // manifest vouches for, is refused and NOT recorded: the next sync
+        // fetches it again. Bytes that were read and verified but do not
+        // convert are recorded (the same bytes would be refused again).
+        let (converted, record) = match read(feed, &mut fetch, &name) {
+            Err(e) => (Err(e.to_string()), false),
+            Ok(bytes) => match verify(&manifest, &uuid, &name, &bytes) {
+                Err(m) => (Err(m), false),
+                Ok(()) => (
+                    json_of(feed, &name, &bytes)
+                        .map_err(|e| e.to_string())
+                        .and_then(|d| convert(&feed.name, &d).map_err(|m| m.to_owned())),
+                    true,
+                ),
+            },
         };
         let mut txn = store.begin()?;
         match converted {
@@ -559,9 +614,10 @@ pub(crate) fn run(
                 }
             }
         }
-        // Recorded even when refused: the same bytes would be refused again;
-        // a changed event (a later timestamp) is read again.
-        st.misp_events.insert(uuid, ts);
+        // A changed event (a later timestamp) is read again.
+        if record {
+            st.misp_events.insert(uuid, ts);
+        }
         st.run.add(&counts);
         st.total.add(&counts);
         crate::registry::put_state(&mut *txn, &feed.name, st)?;

@@ -757,3 +757,143 @@ fn overlap_rereads_before_the_cursor() {
     assert_eq!((r.counts.new, r.counts.duplicate), (0, 5));
     assert!(r.warnings.is_empty(), "{:?}", r.warnings);
 }
+
+/// A MISP feed directory (digest §4.2) with `manifest.json` and the given
+/// event files; removed on drop.
+struct MispDir(std::path::PathBuf);
+
+impl MispDir {
+    fn new(tag: &str) -> MispDir {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let dir = std::env::temp_dir().join(format!(
+            "sightline-misp-{tag}-{}-{nanos}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        MispDir(dir)
+    }
+    fn write(&self, name: &str, body: &str) {
+        std::fs::write(self.0.join(name), body).expect("write");
+    }
+}
+
+impl Drop for MispDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn sha256_hex(s: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Digest §4.2: a manifest entry's `integrity:sha256` is the hex SHA-256 of
+/// the event file. An event file that matches it is imported; a tampered
+/// one is refused with a diagnostic in the feed's state (counted as
+/// rejected), nothing of it is stored, and it is fetched again at the next
+/// sync (not recorded as read), so once the file is right it is imported.
+/// `hashes.csv` (MISP's feed-hit cache) is never read, even when it is garbage.
+#[test]
+fn misp_integrity_sha256_is_checked() {
+    let good = "5720accd-dd28-45f8-80e5-4605950d210f";
+    let bad = "6720accd-dd28-45f8-80e5-4605950d210f";
+    let good_body = misp_event(good, 1_777_600_000, true);
+    let bad_body = misp_event(bad, 1_777_600_000, true)
+        .replace("518b4bcb", "618b4bcb")
+        .replace("2007ec09", "3007ec09")
+        .replace("9a6e4a8e", "aa6e4a8e");
+    // What the feed's publisher hashed, then the file as an attacker left it.
+    let tampered = bad_body.replace("5.6.7.8|443", "9.9.9.9|443");
+    let dir = MispDir::new("integrity");
+    dir.write(
+        "manifest.json",
+        &format!(
+            r#"{{"{good}": {{"info": "C2", "timestamp": "1777600000", "integrity:sha256": "{}"}},
+               "{bad}": {{"info": "x", "timestamp": "1777600000", "integrity:sha256": "{}"}}}}"#,
+            sha256_hex(&good_body),
+            sha256_hex(&bad_body).to_ascii_uppercase()
+        ),
+    );
+    dir.write(&format!("{good}.json"), &good_body);
+    dir.write(&format!("{bad}.json"), &tampered);
+    dir.write("hashes.csv", "not,a,cache\n\u{0}garbage");
+    let feed = FeedConfig::new("misp", FeedKind::Misp, &dir.0.display().to_string());
+    let store = MemoryStore::new();
+    let r = sync_feed(&store, &validator(), &feed, &opts()).expect("sync");
+    assert_eq!(r.error, None);
+    // The good event as in misp_feed_events_and_updates: 2 indicators, a
+    // note, the report, the threat actor, 2 relationships; 1 attribute
+    // without uuid refused, + the tampered event refused whole.
+    assert_eq!((r.counts.new, r.counts.rejected), (7, 2), "{r:?}");
+    assert_eq!(
+        store
+            .versions(&format!("report--{good}"), None)
+            .map(|v| v.len())
+            .ok(),
+        Some(1)
+    );
+    assert!(
+        store
+            .versions(&format!("report--{bad}"), None)
+            .map(|v| v.is_empty())
+            .unwrap_or(true),
+        "a tampered event is never imported"
+    );
+    assert!(store
+        .versions("indicator--618b4bcb-a86b-4783-9457-391d548b605b", None)
+        .map(|v| v.is_empty())
+        .unwrap_or(true));
+    let st = registry::state(&store, "misp").expect("state");
+    let note = st
+        .rejections
+        .iter()
+        .find(|n| n.at == format!("event {bad}"))
+        .expect("a diagnostic for the tampered event");
+    assert!(
+        note.errors[0].contains("integrity")
+            && note.errors[0].contains(&sha256_hex(&tampered))
+            && note.errors[0].contains("not imported"),
+        "{note:?}"
+    );
+    assert!(st.misp_events.contains_key(good));
+    assert!(
+        !st.misp_events.contains_key(bad),
+        "retried at the next sync"
+    );
+
+    // Next sync: the tampered file again is refused again; once the file
+    // is what the manifest vouches for, it is imported.
+    let r = sync_feed(&store, &validator(), &feed, &opts()).expect("again");
+    assert_eq!((r.counts.new, r.counts.rejected), (0, 1), "{r:?}");
+    dir.write(&format!("{bad}.json"), &bad_body);
+    let r = sync_feed(&store, &validator(), &feed, &opts()).expect("fixed");
+    assert_eq!(r.error, None);
+    assert_eq!(
+        store
+            .versions(&format!("report--{bad}"), None)
+            .map(|v| v.len())
+            .ok(),
+        Some(1)
+    );
+    assert!(r.counts.new >= 5, "{r:?}");
+
+    // A value that is not a SHA-256 refuses the event too.
+    dir.write(
+        "manifest.json",
+        &format!(r#"{{"{good}": {{"info": "C2", "timestamp": "1777700000", "integrity:sha256": "abc"}}}}"#),
+    );
+    let r = sync_feed(&store, &validator(), &feed, &opts()).expect("bad hash");
+    assert_eq!((r.counts.updated, r.counts.rejected), (0, 1), "{r:?}");
+    let st = registry::state(&store, "misp").expect("state");
+    assert!(
+        st.rejections[0].errors[0].contains("not a hex SHA-256"),
+        "{:?}",
+        st.rejections
+    );
+}
