@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 use sightline_store::{ObjectQuery, ObjectReader, VersionFilter};
 
-use crate::score::{Event, EventKind};
+use crate::score::Event;
 use crate::verdict::{in_order, opinion_verdict, sighting_events};
 use crate::{Evaluator, LifecycleConfig, LifecycleError};
 
@@ -75,14 +75,11 @@ pub fn histories(
         }
     })?;
     pass("opinion", &mut |v| {
-        let Some((verdict, at_us, refs)) = opinion_verdict(v) else {
+        let Some((event, refs)) = opinion_verdict(v) else {
             return;
         };
         for r in refs.into_iter().filter(|r| indicators.contains(*r)) {
-            out.entry(r.to_owned()).or_default().push(Event {
-                at_us,
-                kind: EventKind::Verdict(verdict),
-            });
+            out.entry(r.to_owned()).or_default().push(event);
         }
     })?;
     out.values_mut().for_each(in_order);

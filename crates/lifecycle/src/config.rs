@@ -10,6 +10,8 @@
 //! renew = "reset"              # or "slow": the age at a renewal is divided by slow_factor
 //! slow_factor = 2.0
 //! benign = "drop"              # "drop" (like a false positive) or "keep" (no effect)
+//! verdict_conflict = "latest"  # analysts disagree: "latest", "false-positive-wins",
+//!                              # "true-positive-wins"
 //!
 //! [lifecycle.feeds."identity--…"]   # by the indicator's created_by_ref
 //! confidence = 70
@@ -93,6 +95,36 @@ pub enum BenignEffect {
     Keep,
 }
 
+/// Which verdict is in force when analysts disagree (issue 16 §4: every
+/// verdict is kept; the latest by default). Each analyst's own latest
+/// verdict is their opinion (an analyst who changes their mind overrules
+/// themselves, whatever the rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerdictConflict {
+    /// The latest verdict, whoever gave it.
+    #[default]
+    Latest,
+    /// A false positive while any analyst's latest verdict says so (the
+    /// cautious choice for a noisy feed: one analyst's objection stops the
+    /// alerts until they change their mind); else the latest.
+    FalsePositiveWins,
+    /// A true positive while any analyst's latest verdict says so (the
+    /// cautious choice against missing an attack); else the latest.
+    TruePositiveWins,
+}
+
+impl VerdictConflict {
+    /// The config's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictConflict::Latest => "latest",
+            VerdictConflict::FalsePositiveWins => "false-positive-wins",
+            VerdictConflict::TruePositiveWins => "true-positive-wins",
+        }
+    }
+}
+
 /// A feed's defaults, keyed by the identity its indicators are `created_by_ref`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -113,6 +145,8 @@ pub struct LifecycleConfig {
     pub renew: Renew,
     pub slow_factor: f64,
     pub benign: BenignEffect,
+    /// Which verdict is in force when analysts disagree.
+    pub verdict_conflict: VerdictConflict,
     pub feeds: BTreeMap<String, FeedDefaults>,
     /// Identities (`identity--…`) whose indicators `sightline retire` may
     /// give a retiring version (STIX 2.1 §3.6: only the creator versions an
@@ -134,6 +168,7 @@ impl Default for LifecycleConfig {
             renew: Renew::Reset,
             slow_factor: 2.0,
             benign: BenignEffect::Drop,
+            verdict_conflict: VerdictConflict::Latest,
             feeds: BTreeMap::new(),
             own_identities: Vec::new(),
             rules: DecayRule::builtin(),

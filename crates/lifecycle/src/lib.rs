@@ -54,11 +54,19 @@
 //!   events after that time do not count.
 //! - Editing a rule applies to every indicator at once (OpenCTI copies the
 //!   rule into each indicator; its FR #7790).
-//! - Verdicts: the latest verdict in force wins, whoever gave it (two
-//!   analysts disagreeing are both kept as opinions; [`verdicts_of`] lists
-//!   them). A false positive drops the score to 0 (revoked) until a later
-//!   true-positive verdict; `benign = "drop"` (default) treats benign the
-//!   same, `"keep"` leaves the score to the curve.
+//! - Verdicts: every verdict is kept (two analysts disagreeing are two
+//!   opinions; [`verdicts_of`] lists them); which is in force is
+//!   `verdict_conflict`: `"latest"` (default), whoever gave it, or
+//!   `"false-positive-wins"` / `"true-positive-wins"`: that verdict while
+//!   any analyst's own latest verdict is it, else the latest
+//!   ([`Evaluator::verdict_in_force`]). A false positive drops the score to
+//!   0 (revoked) while in force; `benign = "drop"` (default) treats benign
+//!   the same, `"keep"` leaves the score to the curve.
+//! - Event time is piecewise ([`Evaluator::active_windows`]): a historical
+//!   event matches only if the indicator was active at its own time, so a
+//!   renewal after a lapse opens a new window and leaves the lapse
+//!   unmatched; the verdict in force with everything known judges every
+//!   event (it is about the indicator, not a moment).
 //!
 //! # Worked example (the same numbers are in `tests::worked_example`)
 //!
@@ -86,8 +94,10 @@ pub mod retire;
 mod score;
 pub mod verdict;
 
-pub use config::{BenignEffect, DecayRule, FeedDefaults, LifecycleConfig, Renew};
-pub use score::{Evaluator, Event, EventKind, Reason, RuleId, Score, State, Subject, Verdict};
+pub use config::{BenignEffect, DecayRule, FeedDefaults, LifecycleConfig, Renew, VerdictConflict};
+pub use score::{
+    Analyst, Evaluator, Event, EventKind, Reason, RuleId, Score, State, Subject, Verdict,
+};
 pub use verdict::{history, verdicts_of, History, VerdictRecord};
 
 /// Everything that can go wrong, each naming what was wrong.

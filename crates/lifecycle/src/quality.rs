@@ -101,15 +101,15 @@ pub fn report(
     // count for the state.
     let mut verdicts: HashMap<String, Vec<Verdict>> = HashMap::new();
     pass(store, "opinion", &mut |v| {
-        let Some((verdict, at_us, refs)) = opinion_verdict(v) else {
+        let Some((event, refs)) = opinion_verdict(v) else {
+            return;
+        };
+        let EventKind::Verdict(verdict, _) = event.kind else {
             return;
         };
         for r in refs.into_iter().filter(|r| r.starts_with("indicator--")) {
-            history.entry(r.to_owned()).or_default().push(Event {
-                at_us,
-                kind: EventKind::Verdict(verdict),
-            });
-            if at_us >= since_us {
+            history.entry(r.to_owned()).or_default().push(event);
+            if event.at_us >= since_us {
                 verdicts.entry(r.to_owned()).or_default().push(verdict);
             }
         }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::config::{BenignEffect, LifecycleConfig, Renew};
+use crate::config::{BenignEffect, LifecycleConfig, Renew, VerdictConflict};
 use crate::LifecycleError;
 
 const MICROS_PER_DAY: f64 = 86_400_000_000.0;
@@ -72,10 +72,28 @@ pub struct Event {
 pub enum EventKind {
     /// A sighting; `trusted` when a sensor in `where_sighted_refs` is one of
     /// `trusted_sensors` (only those renew).
-    Sighting {
-        trusted: bool,
-    },
-    Verdict(Verdict),
+    Sighting { trusted: bool },
+    /// A verdict and who gave it (for `verdict_conflict`).
+    Verdict(Verdict, Analyst),
+}
+
+/// Who gave a verdict: a 64-bit FNV-1a hash of the opinion's
+/// `created_by_ref` (the analyst's identity), so an [`Event`] stays `Copy`.
+/// Only compared for equality, between the verdicts of one indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct Analyst(pub u64);
+
+impl Analyst {
+    /// The key of an identity id; `None` (no `created_by_ref`) is one
+    /// anonymous analyst.
+    pub fn of(identity: Option<&str>) -> Analyst {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in identity.unwrap_or("").bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        Analyst(h)
+    }
 }
 
 /// A decay rule's index in the [`Evaluator`].
@@ -309,33 +327,71 @@ impl Evaluator {
     /// Folds `events` (oldest first) up to `now_us` into `s`: each trusted
     /// sighting and each true-positive verdict renews the clock (`renew`:
     /// reset to the event's time, or the age then divided by
-    /// `slow_factor`); the latest verdict is the one in force. Events after
-    /// `now_us` have not happened yet at that time and are skipped, so a
-    /// historical log is judged as the indicator stood at each event.
+    /// `slow_factor`); the verdict in force is [`Evaluator::verdict_in_force`]'s.
+    /// Events after `now_us` have not happened yet at that time and are
+    /// skipped, so a historical log is judged as the indicator stood at
+    /// each event.
     pub fn renew(&self, mut s: Subject, events: &[Event], now_us: i64) -> Subject {
         for e in events {
             if e.at_us > now_us {
                 continue;
             }
-            let renews = match e.kind {
-                EventKind::Sighting { trusted } => trusted,
-                EventKind::Verdict(v) => {
-                    s.verdict = Some(v);
-                    v == Verdict::TruePositive
-                }
-            };
-            if renews && e.at_us > s.clock_us {
-                s.clock_us = match self.config.renew {
-                    Renew::Reset => e.at_us,
-                    Renew::Slow => {
-                        let age = e.at_us.saturating_sub(s.clock_us) as f64;
-                        e.at_us
-                            .saturating_sub((age / self.config.slow_factor) as i64)
-                    }
-                };
+            if self.renews(e) && e.at_us > s.clock_us {
+                s.clock_us = self.renewed_clock(s.clock_us, e.at_us);
             }
         }
+        s.verdict = self.verdict_in_force(events, now_us);
         s
+    }
+
+    /// Whether `e` renews: a trusted sighting or a true-positive verdict.
+    fn renews(&self, e: &Event) -> bool {
+        match e.kind {
+            EventKind::Sighting { trusted } => trusted,
+            EventKind::Verdict(v, _) => v == Verdict::TruePositive,
+        }
+    }
+
+    /// Where a clock started at `clock_us` stands after a renewal at `at_us`.
+    fn renewed_clock(&self, clock_us: i64, at_us: i64) -> i64 {
+        match self.config.renew {
+            Renew::Reset => at_us,
+            Renew::Slow => {
+                let age = at_us.saturating_sub(clock_us) as f64;
+                at_us.saturating_sub((age / self.config.slow_factor) as i64)
+            }
+        }
+    }
+
+    /// The verdict in force at `now_us` among the verdicts in `events`
+    /// (oldest first) given by then, under `verdict_conflict`: the latest
+    /// (`latest`); or the named verdict while some analyst's own latest
+    /// verdict is it (`false-positive-wins`, `true-positive-wins`), else
+    /// the latest. No allocation: verdicts per indicator are few.
+    pub fn verdict_in_force(&self, events: &[Event], now_us: i64) -> Option<Verdict> {
+        let given = || {
+            events
+                .iter()
+                .enumerate()
+                .filter_map(move |(i, e)| match e.kind {
+                    EventKind::Verdict(v, a) if e.at_us <= now_us => Some((i, v, a)),
+                    _ => None,
+                })
+        };
+        let latest = given().next_back().map(|(_, v, _)| v);
+        let wins = match self.config.verdict_conflict {
+            VerdictConflict::Latest => return latest,
+            VerdictConflict::FalsePositiveWins => Verdict::FalsePositive,
+            VerdictConflict::TruePositiveWins => Verdict::TruePositive,
+        };
+        // Some analyst's latest verdict is `wins`: one of theirs that no
+        // later verdict of theirs replaced.
+        let held = given().any(|(i, v, a)| v == wins && !given().any(|(j, _, b)| j > i && b == a));
+        if held {
+            Some(wins)
+        } else {
+            latest
+        }
     }
 
     /// The score of `s` at `now_us` (µs since the epoch: event time for a
@@ -417,22 +473,95 @@ impl Evaluator {
     /// never active (revoked, a verdict in force that drops it, a base
     /// below the threshold). The renewals folded into `s` hold for the
     /// whole window: an indicator renewed after a lapse is active during
-    /// the lapse too.
+    /// the lapse too: for events at their own time, use
+    /// [`Evaluator::active_windows`].
     pub fn active_window(&self, s: &Subject) -> Option<(i64, i64)> {
-        if s.revoked || s.base < self.config.active_threshold || self.verdict_drops(s) {
+        if s.revoked || self.verdict_drops(s) {
+            return None;
+        }
+        let end = self.active_end(s.clock_us, s)?.min(s.valid_until_us);
+        (end > s.valid_from_us).then_some((s.valid_from_us, end))
+    }
+
+    /// The first instant a curve started at `clock_us` is below
+    /// `active_threshold` (`clock + L * (1 - threshold / base)^k`, plus
+    /// 1 µs: the last active instant is included); `None` when `s` is
+    /// never active (a base below the threshold); `i64::MAX` for never.
+    fn active_end(&self, clock_us: i64, s: &Subject) -> Option<i64> {
+        if s.base < self.config.active_threshold {
             return None;
         }
         let c = self.curves.get(usize::from(s.rule.0))?;
         let left = 1.0 - self.config.active_threshold / s.base;
         // (1 - thr/base)^k * L, with 1/k and 1/L stored.
         let span_us = left.powf(1.0 / c.inv_speed) / c.inv_lifetime_us;
-        let decayed = if span_us.is_finite() && span_us < 9.0e18 {
-            s.clock_us.saturating_add(span_us as i64).saturating_add(1)
+        Some(if span_us.is_finite() && span_us < 9.0e18 {
+            clock_us.saturating_add(span_us as i64).saturating_add(1)
         } else {
             i64::MAX
+        })
+    }
+
+    /// When `s` is active for events judged at their own time (issue 16
+    /// §3, historical logs), given its whole known history `events`
+    /// (oldest first): disjoint `[from, end)` windows in µs, in order; an
+    /// event at `t` is matched only inside one. `s` is the subject as
+    /// [`Evaluator::subject`] gives it (not renewed).
+    ///
+    /// Renewals count from their own time only: a trusted sighting or a
+    /// true-positive verdict after a lapse starts a new window there, and
+    /// events inside the lapse stay unmatched. Verdicts judge the indicator
+    /// rather than a moment, so the one in force with everything known
+    /// ([`Evaluator::verdict_in_force`] at the end of time) applies to every
+    /// event: a false positive is not right for last year's log either.
+    /// Agrees with [`Evaluator::score`] at each instant for histories
+    /// without verdicts (`tests::windows_agree_with_the_score`).
+    pub fn active_windows(&self, s: &Subject, events: &[Event]) -> Vec<(i64, i64)> {
+        let mut out: Vec<(i64, i64)> = Vec::new();
+        let dropped = match self.verdict_in_force(events, i64::MAX) {
+            Some(Verdict::FalsePositive) => true,
+            Some(Verdict::Benign) => self.config.benign == BenignEffect::Drop,
+            _ => false,
         };
-        let end = decayed.min(s.valid_until_us);
-        (end > s.valid_from_us).then_some((s.valid_from_us, end))
+        if s.revoked || dropped || s.base < self.config.active_threshold {
+            return out;
+        }
+        let mut push = |from: i64, end: i64| {
+            let end = end.min(s.valid_until_us);
+            if end <= from {
+                return;
+            }
+            match out.last_mut() {
+                Some(last) if last.1 >= from => last.1 = last.1.max(end),
+                _ => out.push((from, end)),
+            }
+        };
+        // The clock only moves forward (a reset to a later time, or the
+        // age divided), so each segment starts at or after valid_from.
+        let mut clock = s.clock_us;
+        let mut start = s.valid_from_us;
+        for e in events {
+            if !self.renews(e) || e.at_us <= clock {
+                continue;
+            }
+            if let Some(end) = self.active_end(clock, s) {
+                push(start, end.min(e.at_us));
+            }
+            clock = self.renewed_clock(clock, e.at_us);
+            start = e.at_us;
+        }
+        if let Some(end) = self.active_end(clock, s) {
+            push(start, end);
+        }
+        out
+    }
+
+    /// Whether `s` is active for an event at `t_us` given its whole known
+    /// history: inside one of [`Evaluator::active_windows`].
+    pub fn active_at(windows: &[(i64, i64)], t_us: i64) -> bool {
+        // Windows are disjoint and in order: the last starting at or before t.
+        let i = windows.partition_point(|&(from, _)| from <= t_us);
+        i > 0 && windows.get(i - 1).is_some_and(|&(_, end)| t_us < end)
     }
 
     /// The bulk path (exports, reloads): the scores of `subjects` at one
@@ -556,7 +685,7 @@ mod window_tests {
             s,
             &[Event {
                 at_us: us("2026-01-02T00:00:00Z"),
-                kind: EventKind::Verdict(Verdict::FalsePositive),
+                kind: EventKind::Verdict(Verdict::FalsePositive, Analyst::default()),
             }],
             i64::MAX,
         );

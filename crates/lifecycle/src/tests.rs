@@ -80,9 +80,13 @@ fn sighting(at: &str, trusted: bool) -> Event {
 }
 
 fn verdict_at(at: &str, v: Verdict) -> Event {
+    verdict_by(at, v, "identity--a0000000-0000-4000-8000-00000000a11c")
+}
+
+fn verdict_by(at: &str, v: Verdict, analyst: &str) -> Event {
     Event {
         at_us: us(at),
-        kind: EventKind::Verdict(v),
+        kind: EventKind::Verdict(v, Analyst::of(Some(analyst))),
     }
 }
 
@@ -654,4 +658,359 @@ fn extreme_times_do_not_overflow() {
     assert_eq!((s.value, s.state), (0.0, State::Revoked));
     let s = e.evaluate(&v, &[], i64::MIN).expect("ok");
     assert_eq!(s.reason, Reason::NotYetValid);
+}
+
+const ANA: &str = "identity--a0000000-0000-4000-8000-0000000000a1";
+const BO: &str = "identity--b0000000-0000-4000-8000-0000000000b2";
+
+fn with_conflict(rule: VerdictConflict) -> Evaluator {
+    Evaluator::new(&LifecycleConfig {
+        verdict_conflict: rule,
+        ..LifecycleConfig::default()
+    })
+    .expect("valid")
+}
+
+/// Issue 16 §4: two analysts disagreeing are both kept; which verdict is in
+/// force is `verdict_conflict`: the latest by default, or the named verdict
+/// while some analyst's own latest verdict is it. An analyst who changes
+/// their mind overrules themselves under every rule.
+#[test]
+fn verdict_conflict_rules() {
+    use Verdict::{Benign, FalsePositive as Fp, TruePositive as Tp};
+    use VerdictConflict::{FalsePositiveWins, Latest, TruePositiveWins};
+    let at = us("2026-01-11T00:00:00Z");
+    // (what, history, verdict in force by latest / fp-wins / tp-wins)
+    type Case = (&'static str, Vec<Event>, [Option<Verdict>; 3]);
+    let cases: [Case; 5] = [
+        (
+            "Ana true positive, then Bo false positive",
+            vec![
+                verdict_by("2026-01-05T00:00:00Z", Tp, ANA),
+                verdict_by("2026-01-06T00:00:00Z", Fp, BO),
+            ],
+            [Some(Fp), Some(Fp), Some(Tp)],
+        ),
+        (
+            "Ana false positive, then Bo true positive",
+            vec![
+                verdict_by("2026-01-05T00:00:00Z", Fp, ANA),
+                verdict_by("2026-01-06T00:00:00Z", Tp, BO),
+            ],
+            [Some(Tp), Some(Fp), Some(Tp)],
+        ),
+        (
+            "Ana false positive, Bo benign, Ana then true positive",
+            vec![
+                verdict_by("2026-01-05T00:00:00Z", Fp, ANA),
+                verdict_by("2026-01-06T00:00:00Z", Benign, BO),
+                verdict_by("2026-01-07T00:00:00Z", Tp, ANA),
+            ],
+            // Ana no longer says false positive: the latest (Ana's) stands.
+            [Some(Tp), Some(Tp), Some(Tp)],
+        ),
+        (
+            "one analyst changing their mind",
+            vec![
+                verdict_by("2026-01-05T00:00:00Z", Tp, ANA),
+                verdict_by("2026-01-06T00:00:00Z", Fp, ANA),
+            ],
+            [Some(Fp), Some(Fp), Some(Fp)],
+        ),
+        (
+            "a verdict after the evaluated time does not count yet",
+            vec![
+                verdict_by("2026-01-05T00:00:00Z", Fp, ANA),
+                verdict_by("2026-01-20T00:00:00Z", Tp, BO),
+            ],
+            [Some(Fp), Some(Fp), Some(Fp)],
+        ),
+    ];
+    for (what, events, want) in &cases {
+        for (rule, want) in [Latest, FalsePositiveWins, TruePositiveWins]
+            .into_iter()
+            .zip(want)
+        {
+            let e = with_conflict(rule);
+            assert_eq!(
+                e.verdict_in_force(events, at),
+                *want,
+                "{what}: {}",
+                rule.as_str()
+            );
+        }
+    }
+    // The rule reaches the score: Ana's true positive (renewing on 01-05),
+    // Bo's false positive on 01-06.
+    let ind = ip_indicator(Some(80));
+    let events = &cases[0].1;
+    let s = score_at(
+        &with_conflict(TruePositiveWins),
+        &ind,
+        events,
+        "2026-01-11T00:00:00Z",
+    );
+    let six_days = 80.0 * (1.0 - (6.0f64 / 47.0).powf(1.0 / 1.65));
+    assert!(close(s.value, six_days), "{}", s.value);
+    assert_eq!(s.state, State::Active);
+    let s = score_at(&eval(), &ind, events, "2026-01-11T00:00:00Z");
+    assert_eq!(s.reason, Reason::Verdict(Fp));
+}
+
+/// `verdict_conflict` in TOML: the three words, `latest` when absent, and a
+/// bad value refused naming the field.
+#[test]
+fn verdict_conflict_from_toml() {
+    assert_eq!(
+        parse_config("[lifecycle]\n").verdict_conflict,
+        VerdictConflict::Latest
+    );
+    for rule in [
+        VerdictConflict::Latest,
+        VerdictConflict::FalsePositiveWins,
+        VerdictConflict::TruePositiveWins,
+    ] {
+        let c = parse_config(&format!(
+            "[lifecycle]\nverdict_conflict = \"{}\"\n",
+            rule.as_str()
+        ));
+        assert_eq!(c.verdict_conflict, rule);
+    }
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct File {
+        lifecycle: LifecycleConfig,
+    }
+    let err = match toml::from_str::<File>("[lifecycle]\nverdict_conflict = \"loudest\"\n") {
+        Err(e) => e.to_string(),
+        Ok(f) => panic!("accepted {f:?}"),
+    };
+    assert!(
+        err.contains("verdict_conflict") && err.contains("loudest") && err.contains("latest"),
+        "{err}"
+    );
+}
+
+fn days_after(from: i64, days: f64) -> i64 {
+    from + (days * 86_400_000_000.0) as i64
+}
+
+/// The worked example's indicator (confidence 80, rule ip: active for
+/// 47 * (1 - 30/80)^1.65 = 21.64 days after its clock starts).
+fn active_days() -> f64 {
+    47.0 * 0.625f64.powf(1.65)
+}
+
+fn windows_of(e: &Evaluator, extra: Value, events: &[Event]) -> Vec<(i64, i64)> {
+    let mut ind = ip_indicator(Some(80));
+    if let (Some(o), Some(x)) = (ind.as_object_mut(), extra.as_object()) {
+        o.extend(x.clone());
+    }
+    let s = e.subject(&ind).expect("well formed");
+    e.active_windows(&s, events)
+}
+
+fn near(a: i64, b: i64) -> bool {
+    // Within a second: the windows are computed to the µs from f64 days.
+    (a - b).abs() < 1_000_000
+}
+
+/// Issue 16 §3, event time: an indicator is active for an event only if it
+/// was active at that event's own time. Worked examples (confidence 80,
+/// valid from 2026-01-01, rule ip):
+///
+/// | history | windows |
+/// |---|---|
+/// | none | 01-01 .. 01-22.64 |
+/// | trusted sighting 02-01 (after the lapse) | 01-01 .. 01-22.64, 02-01 .. 02-22.64 |
+/// | trusted sighting 01-15 (while active) | 01-01 .. 02-05.64 (one window) |
+/// | the same 02-01, `renew = "slow"`, factor 2 | 01-01 .. 01-22.64, 02-01 .. 02-08.14 |
+/// | false positive 01-05, true positive 01-10 (latest) | 01-01 .. 01-31.64 |
+/// | true positive 01-10, false positive 01-20 | none: the verdict in force judges every event |
+/// | `valid_until` 01-20, sighting 02-01 | 01-01 .. 01-20 |
+#[test]
+fn event_time_activity_is_piecewise() {
+    let e = eval();
+    let from = us("2026-01-01T00:00:00Z");
+    let feb1 = us("2026-02-01T00:00:00Z");
+    let one = windows_of(&e, json!({}), &[]);
+    assert_eq!(one.len(), 1);
+    assert!(near(one[0].1, days_after(from, active_days())), "{one:?}");
+
+    // A lapse, then a renewal: events in the lapse do not match.
+    let lapse = [sighting("2026-02-01T00:00:00Z", true)];
+    let w = windows_of(&e, json!({}), &lapse);
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert_eq!(w[0].0, from);
+    assert!(near(w[0].1, days_after(from, active_days())));
+    assert_eq!(w[1].0, feb1);
+    assert!(near(w[1].1, days_after(feb1, active_days())));
+    for (day, active) in [
+        ("2026-01-10T00:00:00Z", true),
+        ("2026-01-25T00:00:00Z", false),
+        ("2026-01-31T23:59:59Z", false),
+        ("2026-02-01T00:00:00Z", true),
+        ("2026-02-05T00:00:00Z", true),
+        ("2026-02-25T00:00:00Z", false),
+        ("2025-12-31T00:00:00Z", false),
+    ] {
+        assert_eq!(Evaluator::active_at(&w, us(day)), active, "{day}");
+    }
+    // The single window (wall time's view) covered the lapse.
+    let renewed = e.renew(
+        e.subject(&ip_indicator(Some(80))).expect("ok"),
+        &lapse,
+        i64::MAX,
+    );
+    let hull = e.active_window(&renewed).expect("active");
+    assert!(hull.0 <= us("2026-01-25T00:00:00Z") && us("2026-01-25T00:00:00Z") < hull.1);
+
+    // A renewal while active extends the one window.
+    let w = windows_of(&e, json!({}), &[sighting("2026-01-15T00:00:00Z", true)]);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(near(
+        w[0].1,
+        days_after(us("2026-01-15T00:00:00Z"), active_days())
+    ));
+    // An untrusted sighting renews nothing.
+    assert_eq!(
+        windows_of(&e, json!({}), &[sighting("2026-02-01T00:00:00Z", false)]),
+        one
+    );
+
+    // Slow: the age on 02-01 (31 days) halved, the clock at 01-17.5.
+    let slow = Evaluator::new(&LifecycleConfig {
+        renew: Renew::Slow,
+        slow_factor: 2.0,
+        ..LifecycleConfig::default()
+    })
+    .expect("valid");
+    let w = windows_of(&slow, json!({}), &lapse);
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert_eq!(w[1].0, feb1);
+    assert!(
+        near(w[1].1, days_after(from, 15.5 + active_days())),
+        "{w:?}"
+    );
+
+    // A false positive overruled by a later true positive (which renews).
+    let w = windows_of(
+        &e,
+        json!({}),
+        &[
+            verdict_at("2026-01-05T00:00:00Z", Verdict::FalsePositive),
+            verdict_at("2026-01-10T00:00:00Z", Verdict::TruePositive),
+        ],
+    );
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(near(
+        w[0].1,
+        days_after(us("2026-01-10T00:00:00Z"), active_days())
+    ));
+    // The verdict in force now is a false positive: no window at all.
+    assert!(windows_of(
+        &e,
+        json!({}),
+        &[
+            verdict_at("2026-01-10T00:00:00Z", Verdict::TruePositive),
+            verdict_at("2026-01-20T00:00:00Z", Verdict::FalsePositive),
+        ],
+    )
+    .is_empty());
+
+    // valid_until cuts, and a renewal after it opens nothing.
+    let w = windows_of(&e, json!({"valid_until": "2026-01-20T00:00:00Z"}), &lapse);
+    assert_eq!(w, [(from, us("2026-01-20T00:00:00Z"))]);
+    // Below the threshold, or revoked: never.
+    assert!(windows_of(&e, json!({"confidence": 25}), &lapse).is_empty());
+    assert!(windows_of(&e, json!({"revoked": true}), &[]).is_empty());
+}
+
+/// The windows and the score agree at every instant for histories of
+/// sightings (reset and slow renewals, trusted or not, before valid_from,
+/// in and after lapses): an event at `t` is inside a window exactly when
+/// the score at `t` with the history up to `t` is active.
+#[test]
+fn windows_agree_with_the_score() {
+    let histories: Vec<Vec<Event>> = vec![
+        vec![],
+        vec![sighting("2025-12-20T00:00:00Z", true)],
+        vec![sighting("2026-01-15T00:00:00Z", true)],
+        vec![
+            sighting("2026-01-10T00:00:00Z", true),
+            sighting("2026-02-20T00:00:00Z", false),
+            sighting("2026-03-01T00:00:00Z", true),
+            sighting("2026-03-02T00:00:00Z", true),
+            sighting("2026-04-20T00:00:00Z", true),
+        ],
+        vec![
+            sighting("2026-01-30T00:00:00Z", true),
+            sighting("2026-02-03T12:00:00Z", true),
+        ],
+    ];
+    for renew in [Renew::Reset, Renew::Slow] {
+        let e = Evaluator::new(&LifecycleConfig {
+            renew,
+            slow_factor: 3.0,
+            ..LifecycleConfig::default()
+        })
+        .expect("valid");
+        for confidence in [40, 80, 100] {
+            let ind = ip_indicator(Some(confidence));
+            let s = e.subject(&ind).expect("ok");
+            for h in &histories {
+                let w = e.active_windows(&s, h);
+                let mut t = us("2025-12-25T00:00:00Z") + 1_234_567;
+                while t < us("2026-06-01T00:00:00Z") {
+                    let by_score = e.score(&e.renew(s, h, t), t).state == State::Active;
+                    assert_eq!(
+                        Evaluator::active_at(&w, t),
+                        by_score,
+                        "{renew:?} confidence {confidence} {h:?} at {t}: {w:?}"
+                    );
+                    t += 3_600_000_000;
+                }
+            }
+        }
+    }
+}
+
+/// Issue 16 §4: a score outside 0-100 anywhere a score is configured, a
+/// lifetime of 0 or negative days: each refused naming the field, before
+/// anything can be scored (the command line refuses the config before
+/// opening the store: `tests/it/verdict.rs`).
+#[test]
+fn scores_outside_0_to_100_name_the_field() {
+    let with = |f: &dyn Fn(&mut LifecycleConfig)| {
+        let mut c = LifecycleConfig::default();
+        f(&mut c);
+        let field = field_of(&c);
+        assert!(Evaluator::new(&c).is_err(), "{field}");
+        field
+    };
+    assert_eq!(with(&|c| c.default_confidence = -0.5), "default_confidence");
+    assert_eq!(with(&|c| c.active_threshold = 100.5), "active_threshold");
+    assert_eq!(with(&|c| c.revoke_threshold = -1.0), "revoke_threshold");
+    assert_eq!(with(&|c| c.revoke_threshold = f64::NAN), "revoke_threshold");
+    assert_eq!(
+        with(&|c| c.default_confidence = f64::INFINITY),
+        "default_confidence"
+    );
+    // The second rule is named by its place.
+    assert_eq!(
+        with(&|c| c.rules[1].lifetime_days = 0.0),
+        "rules[1].lifetime_days"
+    );
+    assert_eq!(
+        with(&|c| c.rules[1].lifetime_days = -0.0),
+        "rules[1].lifetime_days"
+    );
+    // An indicator's own confidence outside 0-100 names the indicator and
+    // the field (`malformed_indicators_name_the_field` covers 101).
+    let mut v = ip_indicator(None);
+    v["confidence"] = json!(-1);
+    match eval().subject(&v) {
+        Err(LifecycleError::Indicator { field, .. }) => assert_eq!(field, "confidence"),
+        other => panic!("{other:?}"),
+    }
 }

@@ -12,15 +12,16 @@
 //! standard `opinion`, Sightline reads its own property.
 //!
 //! Every verdict is kept: two analysts disagreeing give two opinions, and
-//! the lifecycle uses the latest (by `created`, then id) at the evaluated
-//! time ([`crate::Evaluator::renew`]); [`History::conflict`] says when the
-//! kept verdicts disagree.
+//! the lifecycle uses the one `[lifecycle] verdict_conflict` puts in force
+//! at the evaluated time (the latest by `created` by default;
+//! [`crate::Evaluator::verdict_in_force`]); [`History::conflict`] says when
+//! the kept verdicts disagree.
 
 use serde_json::{json, Value};
 use sightline_store::{NewObject, ObjectQuery, ObjectReader, Store, StoredObject, VersionFilter};
 use sightline_warninglist::{ListType, WarningList};
 
-use crate::score::{Event, EventKind, Verdict};
+use crate::score::{Analyst, Event, EventKind, Verdict};
 use crate::{LifecycleConfig, LifecycleError};
 
 /// The opinion's custom property holding the verdict word.
@@ -136,20 +137,26 @@ pub(crate) fn sighting_events<'v>(
     Some((of, events))
 }
 
-/// A verdict opinion's verdict, its time (`created`) and the ids it refers
-/// to; `None` for an opinion that carries no Sightline verdict.
-pub(crate) fn opinion_verdict(v: &Value) -> Option<(Verdict, i64, Vec<&str>)> {
+/// A verdict opinion's event (the verdict by its analyst, `created_by_ref`,
+/// at its `created`) and the ids it refers to; `None` for an opinion that
+/// carries no Sightline verdict.
+pub(crate) fn opinion_verdict(v: &Value) -> Option<(Event, Vec<&str>)> {
     let verdict = v
         .get(VERDICT_PROPERTY)
         .and_then(Value::as_str)
         .and_then(Verdict::parse)?;
     let at_us = micros(v, "created")?;
+    let analyst = Analyst::of(v.get("created_by_ref").and_then(Value::as_str));
     let refs = v
         .get("object_refs")
         .and_then(Value::as_array)
         .map(|a| a.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    Some((verdict, at_us, refs))
+    let event = Event {
+        at_us,
+        kind: EventKind::Verdict(verdict, analyst),
+    };
+    Some((event, refs))
 }
 
 /// Oldest first; at one instant a sighting comes before the verdict on it
@@ -430,7 +437,7 @@ pub fn history(
     let verdicts = verdicts_of(store, indicator)?;
     events.extend(verdicts.iter().map(|r| Event {
         at_us: r.at_us,
-        kind: EventKind::Verdict(r.verdict),
+        kind: EventKind::Verdict(r.verdict, Analyst::of(r.analyst.as_deref())),
     }));
     in_order(&mut events);
     Ok(History { events, verdicts })
