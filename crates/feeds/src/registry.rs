@@ -226,6 +226,28 @@ pub fn state(store: &dyn Store, feed: &str) -> Result<FeedState> {
     }
 }
 
+/// Every feed record of `store` (definitions and states), for copying them
+/// to another store ([`restore`]): a copied store goes on pulling each feed
+/// from its cursor instead of from the start.
+pub fn records(store: &dyn Store) -> Result<Vec<StoredStatus>> {
+    Ok(store.statuses_of_root(API_ROOT)?)
+}
+
+/// Writes feed records read by [`records`] in `txn` (the copy's objects
+/// transaction: the cursors arrive with the objects they cover). Records
+/// that are not feed records are refused.
+pub fn restore(txn: &mut dyn WriteTxn, records: &[StoredStatus]) -> Result<()> {
+    for r in records {
+        if r.api_root != API_ROOT {
+            return Err(FeedError::Store(sightline_store::StoreError::Invalid(
+                format!("status {} is not a feed record", r.id),
+            )));
+        }
+        txn.put_status(r)?;
+    }
+    Ok(())
+}
+
 /// Writes a feed's state in `txn` (with the objects it accounts for).
 pub fn put_state(txn: &mut dyn WriteTxn, feed: &str, st: &FeedState) -> Result<()> {
     let body = serde_json::to_string(st).map_err(|e| corrupt("feed state", e))?;

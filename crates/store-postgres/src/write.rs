@@ -457,6 +457,31 @@ impl StatusStore for PgStore {
         c.execute("DELETE FROM statuses WHERE expires < $1", &[&now])
             .ctx(self)
     }
+
+    fn statuses_of_root(&self, api_root: &str) -> Result<Vec<StoredStatus>> {
+        if api_root.contains('\0') {
+            return Ok(Vec::new()); // never stored: PostgreSQL text has no NUL
+        }
+        let mut c = self.conn()?;
+        let rows = c
+            .query(
+                "SELECT id, api_root, owner, expires, body FROM statuses WHERE api_root = $1 ORDER BY id",
+                &[&api_root],
+            )
+            .ctx(self)?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredStatus {
+                    id: r.try_get(0)?,
+                    api_root: r.try_get(1)?,
+                    owner: r.try_get(2)?,
+                    expires: r.try_get::<_, i64>(3)?.unsigned_abs(),
+                    body: r.try_get(4)?,
+                })
+            })
+            .collect::<Result<Vec<_>, postgres::Error>>()
+            .ctx(self)
+    }
 }
 
 impl CollectionStore for PgStore {

@@ -32,6 +32,26 @@ impl StatusStore for SqliteStore {
         let conn = self.lock_writer();
         purge(&conn, now).ctx(&self.path)
     }
+
+    fn statuses_of_root(&self, api_root: &str) -> Result<Vec<StoredStatus>> {
+        let conn = self.reader()?;
+        conn.prepare_cached(
+            "SELECT id, api_root, owner, expires, body FROM statuses WHERE api_root = ?1 ORDER BY id",
+        )
+        .and_then(|mut s| {
+            s.query_map(params![api_root], |r| {
+                Ok(StoredStatus {
+                    id: r.get(0)?,
+                    api_root: r.get(1)?,
+                    owner: r.get(2)?,
+                    expires: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+                    body: r.get(4)?,
+                })
+            })?
+            .collect()
+        })
+        .ctx(&self.path)
+    }
 }
 
 pub(crate) fn put(conn: &rusqlite::Connection, s: &StoredStatus) -> rusqlite::Result<()> {

@@ -52,7 +52,7 @@ macro_rules! conformance_tests {
             uncommitted_is_invisible, raw_is_byte_exact, external_ids, search, search_input_never_errors,
             stats, revoked, relationships, check_is_clean,
             accounts_users, accounts_tokens, accounts_generation, accounts_token_expiry_and_use,
-            statuses_with_objects, statuses_expire, query_each_matches_query, nul_bytes_find_nothing,
+            statuses_with_objects, statuses_expire, statuses_of_root, query_each_matches_query, nul_bytes_find_nothing,
             isolation_read_across, isolation_no_poisoning, isolation_identical_bytes_share,
             isolation_conflict_in_collection, isolation_conflict_without_collection,
             isolation_variants_keep_store_wide_latest, isolation_sco, isolation_remove_variant,
@@ -1535,6 +1535,28 @@ pub fn statuses_expire(s: &dyn Store) {
     assert_eq!(s.purge_statuses(200).expect("purge"), 1);
     assert_eq!(s.status(&old.id, 0).expect("status"), None);
     assert_eq!(s.status(&new.id, 200).expect("status"), Some(new));
+}
+
+/// Records of one API root, expired ones too, by id, nothing of other roots
+/// (`sightline copy` carries the feeds' records this way).
+pub fn statuses_of_root(s: &dyn Store) {
+    let a = status_rec("6b8a8a8e-4f5c-4d7e-9a0b-000000000022", None, 100);
+    let mut b = status_rec(
+        "6b8a8a8e-4f5c-4d7e-9a0b-000000000021",
+        Some("bob"),
+        u64::MAX >> 1,
+    );
+    b.api_root = "#feeds".to_owned();
+    let mut c = status_rec("6b8a8a8e-4f5c-4d7e-9a0b-000000000023", None, 5);
+    c.api_root = "#feeds".to_owned();
+    let mut t = s.begin().expect("begin");
+    for r in [&a, &b, &c] {
+        t.put_status(r).expect("put_status");
+    }
+    t.commit().expect("commit");
+    assert_eq!(s.statuses_of_root("#feeds").expect("list"), vec![b, c]);
+    assert_eq!(s.statuses_of_root("api1").expect("list"), vec![a]);
+    assert!(s.statuses_of_root("none").expect("list").is_empty());
 }
 
 /// `query_each` hands over exactly the rows `query` returns, with the same

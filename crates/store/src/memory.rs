@@ -716,6 +716,18 @@ impl StatusStore for MemoryStore {
         st.statuses.retain(|_, s| s.expires >= now);
         Ok((before - st.statuses.len()) as u64)
     }
+
+    fn statuses_of_root(&self, api_root: &str) -> Result<Vec<StoredStatus>> {
+        let mut out: Vec<StoredStatus> = self
+            .read()
+            .statuses
+            .values()
+            .filter(|s| s.api_root == api_root)
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
 }
 
 impl CollectionStore for MemoryStore {
