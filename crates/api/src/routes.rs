@@ -171,16 +171,19 @@ pub(crate) async fn search(
             },
         };
         let total = matching.len();
-        // The state of the page's indicators only: a history read each.
+        // The state of the page's indicators only, their histories read in
+        // one batch (`verdict::states`).
         if let Some(l) = &lifecycle {
+            let ids: Vec<String> = matching
+                .iter()
+                .skip(start)
+                .take(limit)
+                .filter(|r| r.ty == "indicator")
+                .map(|r| r.id.clone())
+                .collect();
+            let mut states = crate::verdict::states(store, l, readable, &ids)?;
             for r in matching.iter_mut().skip(start).take(limit) {
-                if r.ty != "indicator" {
-                    continue;
-                }
-                if let Some(latest) = crate::readable_versions(store, &r.id, readable)?.last() {
-                    r.score_state = crate::verdict::score(store, l, &latest.raw)?
-                        .and_then(|v| v.get("state").and_then(Value::as_str).map(str::to_owned));
-                }
+                r.score_state = states.remove(&r.id);
             }
         }
         let page: Vec<&SearchResult> = matching.iter().skip(start).take(limit).collect();

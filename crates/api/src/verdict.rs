@@ -200,6 +200,135 @@ pub fn score(
     }
 }
 
+/// The lifecycle state now (`active`, `inactive`, `revoked`) of each of
+/// `ids` (indicators; a search page's), as [`score`] gives it for the latest
+/// version the caller may read, with bounded reads: the latest readable
+/// versions in one query per readable collection, each indicator's sighting
+/// and opinion ids by an index look-up (`relationships_of`,
+/// `referrers_of`), then those sightings and opinions in one batched read,
+/// scored by the lifecycle's bulk reading (`bulk::histories`, the one
+/// reading of how a sighting or verdict renews) over just them. Ids without
+/// a readable version or a valid indicator are absent. Blocking.
+pub fn states(
+    store: &dyn Store,
+    lifecycle: &Lifecycle,
+    readable: Option<&BTreeSet<String>>,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, String>, ApiError> {
+    use sightline_store::{ObjectQuery, ObjectWriter, StoreError, StoredObject, VersionFilter};
+    use std::collections::{HashMap, HashSet};
+    let mut out = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    // The latest readable version of each: `readable_versions(..).last()`.
+    let mut latest: HashMap<String, StoredObject> = HashMap::new();
+    let scopes: Vec<Option<&String>> = match readable {
+        None => vec![None],
+        Some(set) => set.iter().map(Some).collect(),
+    };
+    for scope in scopes {
+        let q = ObjectQuery {
+            collection: scope.cloned(),
+            ids: ids.to_vec(),
+            versions: VersionFilter::all(),
+            limit: 5000,
+            ..ObjectQuery::default()
+        };
+        let read = sightline_store::for_each_page(store, &q, |o| {
+            let newer = latest.get(o.id).is_none_or(|l| {
+                (o.version_key, o.date_added) > (l.version_key.as_str(), l.date_added)
+            });
+            if newer {
+                latest.insert(o.id.to_owned(), o.to_stored());
+            }
+            Ok::<(), StoreError>(())
+        });
+        match read {
+            Ok(_) | Err(StoreError::NoSuchCollection { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    // Their histories: ids by index, objects in one batch (latest versions).
+    let mut related: Vec<String> = Vec::new();
+    for id in latest.keys() {
+        related.extend(
+            store
+                .relationships_of(id)?
+                .into_iter()
+                .filter(|i| i.starts_with("sighting--")),
+        );
+        related.extend(
+            store
+                .referrers_of(id, lv::MAX_OPINIONS)?
+                .into_iter()
+                .filter(|i| i.starts_with("opinion--")),
+        );
+    }
+    related.sort_unstable();
+    related.dedup();
+    let mut fetched: Vec<(i64, String, sightline_store::NewObject)> = Vec::new();
+    for chunk in related.chunks(500) {
+        let q = ObjectQuery {
+            ids: chunk.to_vec(),
+            versions: VersionFilter::last(),
+            limit: 5000,
+            ..ObjectQuery::default()
+        };
+        sightline_store::for_each_page(store, &q, |o| {
+            // An object that does not parse renews nothing, as in `history`.
+            if let Ok(v) = serde_json::from_str::<Value>(o.raw) {
+                if let Ok(meta) = sightline_stix::ObjectMeta::extract(&v) {
+                    let created = v
+                        .get("created")
+                        .and_then(Value::as_str)
+                        .and_then(|t| sightline_stix::Timestamp::parse(t).ok())
+                        .map_or(i64::MIN, |t| t.micros());
+                    let raw = o.raw.to_owned();
+                    fetched.push((
+                        created,
+                        o.id.to_owned(),
+                        sightline_store::NewObject { meta, raw },
+                    ));
+                }
+            }
+            Ok::<(), StoreError>(())
+        })?;
+    }
+    // Stored in `history`'s order (`created`, then id), which the bulk
+    // passes keep for verdicts given at one instant.
+    fetched.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    let page = sightline_store::MemoryStore::new();
+    let mut txn = page.begin()?;
+    for (_, _, o) in &fetched {
+        txn.put(o, None)?;
+    }
+    txn.commit()?;
+    let eval = &lifecycle.evaluator;
+    let wanted: HashSet<String> = latest.keys().cloned().collect();
+    let h = sightline_lifecycle::bulk::histories(&page, eval.config(), &wanted)
+        .map_err(lifecycle_error)?;
+    let now = now_micros();
+    for (id, o) in latest {
+        let Ok(v) = serde_json::from_str::<Value>(&o.raw) else {
+            continue;
+        };
+        if v.get("type").and_then(Value::as_str) != Some("indicator") {
+            continue;
+        }
+        let events = h.events.get(&id).map_or(&[][..], Vec::as_slice);
+        match eval.evaluate(&v, events, now) {
+            Ok(score) => {
+                out.insert(id, score.state.as_str().to_owned());
+            }
+            // A malformed stored indicator: shown without a score.
+            Err(LifecycleError::Indicator { .. }) => {}
+            Err(e) => return Err(lifecycle_error(e)),
+        }
+    }
+    Ok(out)
+}
+
 /// Checks `req` and records it as `who`'s verdict: everything is checked
 /// before anything is written (target readable, verdict word, note, the
 /// write right, warninglist values). Blocking.

@@ -706,3 +706,170 @@ async fn a_verdict_can_add_the_value_to_the_local_warninglist() {
         assert_eq!(list.list, vec!["x.example".to_owned()]);
     }
 }
+
+/// Search pages score their indicators in one batch
+/// (`sightline_api::verdict::states`): the states are those the one-by-one
+/// path (`readable_versions(..).last()` and `verdict::score`) gives, for an
+/// administrator and for a reader who sees an older version, with sightings
+/// (trusted and not) and verdicts (false positive, true positive, two
+/// analysts), on every backend (issue 16 §1).
+#[test]
+fn search_page_states_are_the_one_by_one_scores() {
+    use sightline_lifecycle::{verdict as lv, Verdict};
+    use std::collections::{BTreeSet, HashMap};
+    let now = sightline_store::now_micros();
+    let day = 86_400_000_000i64;
+    let at = |days_ago: i64| sightline_stix::format_micros(now - days_ago * day);
+    let sensor = "identity--5e5e5e5e-0000-4000-8000-000000000001";
+    let ind = |n: u32, value: &str, days_ago: i64, extra: Value| {
+        let mut v = json!({"type": "indicator", "spec_version": "2.1",
+            "id": format!("indicator--{n:08x}-1111-4111-8111-111111111111"),
+            "created": at(days_ago), "modified": at(days_ago), "name": format!("I{n}"),
+            "pattern": format!("[ipv4-addr:value = '{value}']"), "pattern_type": "stix",
+            "valid_from": at(days_ago), "confidence": 80});
+        if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+        v
+    };
+    let sighting = |n: u32, of: &Value, days_ago: i64, trusted: bool| {
+        let mut s = json!({"type": "sighting", "spec_version": "2.1",
+            "id": format!("sighting--{n:08x}-2222-4222-8222-222222222222"),
+            "created": at(days_ago), "modified": at(days_ago),
+            "sighting_of_ref": of["id"], "first_seen": at(days_ago), "last_seen": at(days_ago),
+            "count": 1});
+        if trusted {
+            s["where_sighted_refs"] = json!([sensor]);
+        }
+        s
+    };
+    // Fresh; old and renewed by a trusted sighting; old with an untrusted
+    // one; judged false (then true by another analyst); judged benign.
+    let fresh = ind(1, "198.51.100.1", 1, json!({}));
+    let renewed = ind(2, "198.51.100.2", 60, json!({}));
+    let stale = ind(3, "198.51.100.3", 60, json!({}));
+    let judged = ind(4, "198.51.100.4", 2, json!({}));
+    let benign = ind(5, "198.51.100.5", 2, json!({}));
+    // v1 readable by alice; v2, revoked, only in `secret`.
+    let two = ind(6, "198.51.100.6", 3, json!({}));
+    let mut two_v2 = two.clone();
+    two_v2["modified"] = json!(at(1));
+    two_v2["revoked"] = json!(true);
+    let all = [&fresh, &renewed, &stale, &judged, &benign, &two];
+    let ids: Vec<String> = all
+        .iter()
+        .map(|v| v["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let config = sightline_lifecycle::LifecycleConfig {
+        trusted_sensors: vec![sensor.into()],
+        ..Default::default()
+    };
+    let lifecycle = sightline_api::Lifecycle::new(&config, None).expect("lifecycle");
+    // A plain thread: the PostgreSQL client is synchronous.
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let dir = tempfile::tempdir().expect("dir");
+                let db = sightline_testkit::pg::TestDb::new("api_states");
+                let stores: Vec<(&str, Arc<dyn Store>)> = vec![
+                    ("memory", Arc::new(MemoryStore::new())),
+                    (
+                        "sqlite",
+                        Arc::new(
+                            sightline_store_sqlite::SqliteStore::open(dir.path()).expect("sqlite"),
+                        ),
+                    ),
+                    (
+                        "postgres",
+                        Arc::new(sightline_store_postgres::PgStore::open(db.url()).expect("pg")),
+                    ),
+                ];
+                for (backend, store) in stores {
+                    for (id, alias) in [(PUBLIC_C, "public"), (SECRET_C, "secret")] {
+                        store
+                            .create_collection(&CollectionInfo {
+                                id: id.into(),
+                                title: alias.into(),
+                                description: None,
+                                alias: Some(alias.into()),
+                                media_types: vec![],
+                            })
+                            .expect("collection");
+                    }
+                    let mut objects: Vec<Value> = all.iter().map(|v| (*v).clone()).collect();
+                    objects.extend([
+                        sighting(1, &renewed, 1, true),
+                        sighting(2, &stale, 1, false),
+                        sighting(3, &judged, 1, true),
+                    ]);
+                    load(store.as_ref(), PUBLIC_C, objects);
+                    load(store.as_ref(), SECRET_C, vec![two_v2.clone()]);
+                    let id_of = |v: &Value| v["id"].as_str().unwrap_or_default().to_owned();
+                    for (target, verdict, analyst) in [
+                        (id_of(&judged), Verdict::FalsePositive, "ann"),
+                        (id_of(&benign), Verdict::Benign, "ann"),
+                        (id_of(&benign), Verdict::TruePositive, "bo"),
+                    ] {
+                        lv::record(
+                            store.as_ref(),
+                            PUBLIC_C,
+                            &target,
+                            verdict,
+                            analyst,
+                            None,
+                            now,
+                        )
+                        .expect("verdict");
+                    }
+                    let public: BTreeSet<String> = [PUBLIC_C.to_owned()].into();
+                    for readable in [None, Some(&public)] {
+                        let batched = sightline_api::verdict::states(
+                            store.as_ref(),
+                            &lifecycle,
+                            readable,
+                            &ids,
+                        )
+                        .expect("states");
+                        let mut one_by_one = HashMap::new();
+                        for id in &ids {
+                            let versions =
+                                sightline_api::readable_versions(store.as_ref(), id, readable)
+                                    .expect("versions");
+                            let latest = versions.last().expect("a readable version");
+                            let score = sightline_api::verdict::score(
+                                store.as_ref(),
+                                &lifecycle,
+                                &latest.raw,
+                            )
+                            .expect("score")
+                            .expect("an indicator");
+                            one_by_one.insert(
+                                id.clone(),
+                                score["state"].as_str().unwrap_or("").to_owned(),
+                            );
+                        }
+                        assert_eq!(batched, one_by_one, "{backend}, readable {readable:?}");
+                        // The fixtures reach every state.
+                        let states: BTreeSet<&str> = batched.values().map(String::as_str).collect();
+                        assert!(
+                            states.contains("active") && states.contains("revoked"),
+                            "{backend}: {batched:?}"
+                        );
+                        let two_state = batched.get(&id_of(&two)).map(String::as_str);
+                        assert_eq!(
+                            two_state,
+                            Some(if readable.is_none() {
+                                "revoked"
+                            } else {
+                                "active"
+                            }),
+                            "{backend}: the caller's latest version"
+                        );
+                    }
+                }
+                drop(db);
+            })
+            .join()
+            .expect("backends")
+    });
+}

@@ -46,6 +46,10 @@ pub struct Selection {
     /// left out; [`Decay`] says what its age does.
     pub lifecycle: Option<Arc<sightline_lifecycle::Evaluator>>,
     pub decay: Decay,
+    /// Also keep, per indicator id, whether and how it is matched
+    /// ([`Loaded::known`]): for events that name their indicator (Suricata
+    /// alerts of exported rules) rather than being matched against patterns.
+    pub known_ids: bool,
 }
 
 /// What an indicator's decaying score does to matching (issue 16 §3).
@@ -100,6 +104,62 @@ pub struct Loaded {
     /// relationships (STIX 2.1 §5.1, e.g. an intrusion set, malware, a
     /// campaign), where the store or file has them.
     pub indicates: HashMap<String, Vec<Indicated>>,
+    /// With [`Selection::known_ids`]: every indicator selected, by id, and
+    /// what the matcher does with it. Indicators not selected (another
+    /// collection, below `min_confidence`, another pattern language) are
+    /// not here.
+    pub known: HashMap<String, Known>,
+}
+
+/// What the run does with an indicator named by id (an alert's metadata).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Known {
+    /// In the compiled set: matched for events at `t` with
+    /// `valid_from <= t < valid_until` (µs), as the matcher judges them.
+    Matched {
+        index: usize,
+        name: String,
+        valid_from: i64,
+        valid_until: i64,
+    },
+    /// Selected but never matched, and why.
+    Inactive(Inactive),
+}
+
+/// Why a selected indicator is never matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inactive {
+    /// `revoked: true` (STIX 2.1 §3.2).
+    Revoked,
+    /// The lifecycle leaves it out: a verdict in force, a decayed score, or
+    /// a property the score needs malformed.
+    Lifecycle,
+    /// Its pattern could not be compiled ([`Loaded::rejected`]).
+    Rejected,
+}
+
+impl Inactive {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Inactive::Revoked => "revoked",
+            Inactive::Lifecycle => "inactive under the lifecycle",
+            Inactive::Rejected => "pattern not compiled",
+        }
+    }
+}
+
+impl Known {
+    /// Whether the indicator matches an event at `t` (µs).
+    pub fn live_at(&self, t: i64) -> bool {
+        match self {
+            Known::Matched {
+                valid_from,
+                valid_until,
+                ..
+            } => *valid_from <= t && t < *valid_until,
+            Known::Inactive(_) => false,
+        }
+    }
 }
 
 /// The target of an `indicates` relationship.
@@ -256,6 +316,8 @@ pub fn load(
         (Some(e), _, _) => Some((e, HashMap::new())),
         (None, _, _) => None,
     };
+    // With `known_ids`: the ids the lifecycle leaves out.
+    let mut dropped: Vec<String> = Vec::new();
     let specs = latest.into_values().filter_map(|(_, v)| {
         let mut spec = spec_of(&v)?;
         let Some((e, histories)) = &windows else {
@@ -269,6 +331,9 @@ pub fn load(
                 return Some(spec);
             }
             inactive += 1;
+            if selection.known_ids {
+                dropped.push(spec.id);
+            }
             return None;
         };
         let subject = e.renew(subject, events, i64::MAX);
@@ -293,11 +358,32 @@ pub fn load(
             }
             None => {
                 inactive += 1;
+                if selection.known_ids {
+                    dropped.push(spec.id);
+                }
                 None
             }
         }
     });
-    let (set, rejected) = IndicatorSet::compile(specs);
+    let (set, rejected, known) = if selection.known_ids {
+        let specs: Vec<IndicatorSpec> = specs.collect();
+        let heads: Vec<Head> = specs
+            .iter()
+            .map(|s| Head {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                valid_from: s.valid_from,
+                valid_until: s.valid_until,
+                revoked: s.revoked,
+            })
+            .collect();
+        let (set, rejected) = IndicatorSet::compile(specs);
+        let known = known_of(heads, &rejected, dropped);
+        (set, rejected, known)
+    } else {
+        let (set, rejected) = IndicatorSet::compile(specs);
+        (set, rejected, HashMap::new())
+    };
     Ok(Loaded {
         set,
         high,
@@ -306,7 +392,58 @@ pub fn load(
         verdicts_high,
         next_change,
         indicates,
+        known,
     })
+}
+
+/// The [`Known`] state of each indicator compiled (given in compile order,
+/// with its validity) or left out by the lifecycle (`dropped`). The set's
+/// index of an indicator is its place among those compiled: `compile`
+/// keeps the given order and leaves out the revoked and the rejected.
+/// What [`known_of`] needs of an indicator spec (not its pattern).
+struct Head {
+    id: String,
+    name: String,
+    valid_from: Option<i64>,
+    valid_until: Option<i64>,
+    revoked: bool,
+}
+
+fn known_of(
+    heads: Vec<Head>,
+    rejected: &[sightline_matcher::Rejected],
+    dropped: Vec<String>,
+) -> HashMap<String, Known> {
+    let rejected: HashSet<&str> = rejected.iter().map(|r| r.id.as_str()).collect();
+    let mut known = HashMap::with_capacity(heads.len() + dropped.len());
+    let mut index = 0;
+    for Head {
+        id,
+        name,
+        valid_from: from,
+        valid_until: until,
+        revoked,
+    } in heads
+    {
+        let k = if revoked {
+            Known::Inactive(Inactive::Revoked)
+        } else if rejected.contains(id.as_str()) {
+            Known::Inactive(Inactive::Rejected)
+        } else {
+            index += 1;
+            Known::Matched {
+                index: index - 1,
+                name,
+                valid_from: from.unwrap_or(i64::MIN),
+                valid_until: until.unwrap_or(i64::MAX),
+            }
+        };
+        known.insert(id, k);
+    }
+    for id in dropped {
+        known.insert(id, Known::Inactive(Inactive::Lifecycle));
+    }
+    known
 }
 
 /// Every `indicates` relationship in the store (latest versions), read once
@@ -385,4 +522,101 @@ fn spec_of(v: &Value) -> Option<IndicatorSpec> {
         valid_until: time("valid_until"),
         revoked: v.get("revoked").and_then(Value::as_bool).unwrap_or(false),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use sightline_matcher::{Matcher, Observation};
+
+    fn ind(n: u32, pattern: &str, extra: Value) -> Value {
+        let mut v = json!({"type": "indicator", "spec_version": "2.1",
+            "id": format!("indicator--00000000-0000-4000-8000-{n:012}"),
+            "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+            "name": format!("i{n}"), "pattern": pattern, "pattern_type": "stix",
+            "valid_from": "2026-01-01T00:00:00Z"});
+        if let (Some(m), Value::Object(e)) = (v.as_object_mut(), extra) {
+            m.extend(e);
+        }
+        v
+    }
+
+    /// `Loaded::known` gives each compiled indicator the index the set
+    /// gives it (the index a pattern match reports), and says why the
+    /// others are not matched.
+    #[test]
+    fn known_ids_agree_with_the_compiled_set() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let objects = vec![
+            ind(1, "[ipv4-addr:value = '198.51.100.1']", json!({})),
+            ind(
+                2,
+                "[ipv4-addr:value = '198.51.100.2']",
+                json!({"revoked": true}),
+            ),
+            ind(3, "[ipv4-addr:value = ", json!({})),
+            ind(4, "[ipv4-addr:value = '198.51.100.4']", json!({})),
+            ind(
+                5,
+                "[ipv4-addr:value = '198.51.100.5']",
+                json!({"valid_until": "2026-02-01T00:00:00Z"}),
+            ),
+            ind(6, "[x:y = 'z']", json!({"pattern_type": "sigma"})),
+        ];
+        let path = dir.path().join("i.json");
+        std::fs::write(&path, serde_json::to_string(&objects).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let sel = Selection {
+            known_ids: true,
+            ..Selection::default()
+        };
+        let path = path.to_str().unwrap_or_default().to_owned();
+        let l = load(&Source::File(path), &sel, None).unwrap_or_else(|e| panic!("{e}"));
+        let id = |n: u32| format!("indicator--00000000-0000-4000-8000-{n:012}");
+        assert_eq!(
+            l.known.get(&id(2)),
+            Some(&Known::Inactive(Inactive::Revoked))
+        );
+        assert_eq!(
+            l.known.get(&id(3)),
+            Some(&Known::Inactive(Inactive::Rejected))
+        );
+        // Another pattern language is not selected for matching.
+        assert_eq!(l.known.get(&id(6)), None);
+        let t = 1_767_312_000_000_000; // 2026-01-02
+        assert!(l.known[&id(5)].live_at(t));
+        assert!(!l.known[&id(5)].live_at(t + 40 * 86_400_000_000));
+        let mut m = Matcher::new();
+        for n in [1, 4, 5] {
+            let o = Observation::from_json(
+                t,
+                t,
+                [(
+                    "0".to_owned(),
+                    json!({"type": "ipv4-addr", "value": format!("198.51.100.{n}")}),
+                )],
+            );
+            let found = m.scan(&l.set, &o);
+            assert_eq!(found.len(), 1, "{n}");
+            match &l.known[&id(n)] {
+                Known::Matched { index, name, .. } => {
+                    assert_eq!(
+                        (*index, name.as_str()),
+                        (found[0].indicator, found[0].name.as_str())
+                    )
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        // Without asking, nothing is kept.
+        let path = dir.path().join("i.json");
+        let l = load(
+            &Source::File(path.to_str().unwrap_or_default().to_owned()),
+            &Selection::default(),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(l.known.is_empty());
+    }
 }

@@ -9,8 +9,11 @@
 //! on the parsing threads when there are several, then fed in input order to
 //! one `Matcher`, which keeps the state of multi-observation patterns
 //! ([`run`]). Matches whose values are on a warninglist are suppressed and
-//! counted ([`suppress`]). With recording, matches are folded into STIX
-//! sightings written to the store ([`sightings`]).
+//! counted ([`suppress`]). A Suricata alert of a rule `sightline export`
+//! wrote names its indicator in its metadata and is taken as a match of
+//! that indicator as it stands (no pattern is evaluated for it). With
+//! recording, matches are folded into STIX sightings written to the store
+//! ([`sightings`]); while following, also when the log is quiet.
 //!
 //! Nothing here writes to the terminal: results go to a [`Sink`], problems
 //! come back as [`DetectError`].
@@ -25,7 +28,7 @@ pub mod sightings;
 pub mod suppress;
 
 pub use error::DetectError;
-pub use indicators::{Decay, Indicated, Loaded, Selection, Source};
+pub use indicators::{Decay, Inactive, Indicated, Known, Loaded, Selection, Source};
 pub use listing::{ListFilter, SightingRow};
 pub use reload::ListSource;
 pub use run::{format, Counts, Detector, Found, Options, Sink, Summary};

@@ -11,17 +11,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sightline_interchange::telemetry::reader::{follow_path, open};
+use sightline_interchange::telemetry::suricata::{self, AlertProblem};
 use sightline_interchange::telemetry::{
-    Adapter, EventReader, Format, LineEvent, Mapping, Observation, ParallelReader, SkipSummary,
-    Skipped, Stage, DEFAULT_MAX_LINE,
+    Adapter, EventReader, Format, Idle, LineEvent, Mapping, Observation, ParallelReader,
+    SkipSummary, Skipped, Stage, DEFAULT_MAX_LINE,
 };
 use sightline_matcher::{
-    IndicatorSet, Match, MatchError, Matcher, MatcherConfig, Probe, Probed, TemporalStats,
+    IndicatorSet, Match, MatchError, Matcher, MatcherConfig, Probe, Probed, Reason, TemporalStats,
+    Value,
 };
 use sightline_store::Store;
 use sightline_warninglist::WarningLists;
 
-use crate::indicators::{Indicated, Loaded, Selection, Source};
+use crate::indicators::{Indicated, Known, Loaded, Selection, Source};
 use crate::reload::{drop_off_path, ListSource, Reloader, Update};
 use crate::sightings::{Position, Sightings, DEFAULT_COLLECTION};
 use crate::suppress::{suppressed_by, Suppression};
@@ -30,6 +32,11 @@ use crate::DetectError;
 /// How often a followed file is polled for more lines at its end: a line
 /// waits half of it on average (20 cheap reads a second while idle).
 const FOLLOW_POLL: Duration = Duration::from_millis(50);
+
+/// While following a quiet log, how often the run wakes to see whether
+/// sightings are due to be written (at most: never more often than the
+/// flush interval itself).
+const IDLE_TURN: Duration = Duration::from_secs(1);
 
 /// How a run reads, matches and records.
 #[derive(Debug, Clone)]
@@ -99,6 +106,18 @@ pub struct Counts {
     /// Objects of sightings not written: the collection holds other bytes
     /// under their id and version.
     pub conflicts: u64,
+    /// Suricata alerts naming an indicator of the run (`alert.metadata.
+    /// sightline_id`), counted in `matches` too.
+    pub alerts: u64,
+    /// Alerts naming an indicator the run did not load.
+    pub alerts_unknown: u64,
+    /// Alerts naming an indicator the matcher would not match at the
+    /// alert's time (revoked, outside its validity, left out by the
+    /// lifecycle): no sighting, as for a pattern match.
+    pub alerts_inactive: u64,
+    /// Problems with alerts' metadata (values of the wrong type, ids that
+    /// are not indicator ids, over-long lists).
+    pub alert_problems: u64,
 }
 
 /// One match as the run reports it.
@@ -117,6 +136,9 @@ pub struct Found<'a> {
     /// Set when a warninglist suppressed the match (only handed over with
     /// [`Options::show_suppressed`]).
     pub suppressed: Option<&'a Suppression>,
+    /// Set when the match is a Suricata alert naming the indicator rather
+    /// than a pattern match (`m.reasons` says so in words too).
+    pub alert: Option<&'a suricata::Alert>,
 }
 
 /// Where a run's results go, in input order. The run itself writes nothing
@@ -128,6 +150,15 @@ pub trait Sink {
     fn skipped(&mut self, skipped: &Skipped);
     /// An indicator whose evaluation failed on the observation of `line`.
     fn eval_error(&mut self, line: u64, error: &MatchError);
+    /// The Suricata alert of `line` names `indicator`, which the run did not
+    /// load (not in the store or file, or not selected).
+    fn alert_unknown(&mut self, line: u64, indicator: &str) {
+        let _ = (line, indicator);
+    }
+    /// The Suricata alert of `line` has metadata of ours that is wrong.
+    fn alert_problem(&mut self, line: u64, problem: &AlertProblem) {
+        let _ = (line, problem);
+    }
     /// While following, the indicators changed in the store and were
     /// reloaded; they apply from the next event on.
     fn reloaded(&mut self, loaded: &Loaded);
@@ -166,6 +197,8 @@ pub struct Detector {
     /// When (wall clock, µs) the first loaded indicator decays out.
     next_change: Option<i64>,
     indicates: HashMap<String, Vec<Indicated>>,
+    /// Indicators by id, for alerts that name theirs.
+    known: HashMap<String, Known>,
     lists: WarningLists,
 }
 
@@ -204,6 +237,7 @@ impl Detector {
             high: (loaded.high, loaded.verdicts_high),
             next_change: loaded.next_change,
             indicates: loaded.indicates,
+            known: loaded.known,
             lists,
         }
     }
@@ -218,6 +252,7 @@ impl Detector {
             high,
             next_change,
             mut indicates,
+            mut known,
             mut lists,
         } = self;
         // Rotations of a followed file: each starts a new source.
@@ -226,12 +261,12 @@ impl Detector {
             if opts.input == "-" {
                 return Err(DetectError::FollowNeedsFile);
             }
-            let f = follow_path(Path::new(&opts.input), FOLLOW_POLL, stop.clone()).map_err(
-                |source| DetectError::Input {
+            let f = follow_path(Path::new(&opts.input), FOLLOW_POLL, stop.clone())
+                .map_err(|source| DetectError::Input {
                     name: opts.input.clone(),
                     source,
-                },
-            )?;
+                })?
+                .idle_every(opts.flush.clamp(FOLLOW_POLL, IDLE_TURN));
             rotations = f.rotations();
             Box::new(std::io::BufReader::with_capacity(1 << 16, f))
         } else {
@@ -241,6 +276,7 @@ impl Detector {
             })?
         };
         let stix_input = matches!(opts.format, Format::Stix);
+        let alerts_in_input = matches!(opts.format, Format::Suricata);
         let adapter = Adapter::new(opts.format.clone());
         let mut reader = if opts.threads <= 1 || opts.follow {
             Events::Inline(EventReader::new(src, adapter), Probe::new(), Vec::new())
@@ -307,19 +343,30 @@ impl Detector {
                 Events::Inline(r, probe, buf) => {
                     buf.clear();
                     let ev = r.next_into(buf);
-                    // Between two events: the one just read is probed
-                    // against the newest set.
-                    if let (Ok(Some(_)), Some(rl)) = (&ev, &reloader) {
-                        apply(rl, &mut set, &mut indicates, &mut lists, sink)?;
+                    // Between two events (or on a quiet log's turn): the
+                    // next one is probed against the newest set.
+                    let between = match &ev {
+                        Ok(Some(_)) => true,
+                        Err(e) => Idle::is(e),
+                        Ok(None) => false,
+                    };
+                    if let (true, Some(rl)) = (between, &reloader) {
+                        apply(rl, &mut set, &mut indicates, &mut known, &mut lists, sink)?;
                     }
                     obs.extend(buf.drain(..).map(|o| probing(probe, &set, o)));
                     ev
                 }
                 Events::Parallel(r) => r.next_into(&mut obs),
             };
-            let ev = match read {
-                Ok(Some(ev)) => ev,
+            let line = match read {
+                Ok(Some(LineEvent::Parsed { line })) => Some(line),
+                Ok(Some(LineEvent::Skipped(s))) => {
+                    sink.skipped(&s);
+                    continue;
+                }
                 Ok(None) => break,
+                // A quiet followed log: no event, but sightings may be due.
+                Err(e) if Idle::is(&e) => None,
                 Err(source) => {
                     return Err(DetectError::Input {
                         name: opts.input.clone(),
@@ -327,84 +374,137 @@ impl Detector {
                     })
                 }
             };
-            let line = match ev {
-                LineEvent::Parsed { line } => line,
-                LineEvent::Skipped(s) => {
-                    sink.skipped(&s);
-                    continue;
-                }
-            };
-            counts.events += 1;
-            if recording.is_some() {
-                let r = rotations.load(Ordering::Relaxed);
-                if r != rotated {
-                    rotated = r;
-                    source = None;
-                    // The rotated-away file was read to its end: mark it
-                    // with the next flush too.
-                    done.extend(at.take());
-                }
-                let (id, base) = source
-                    .get_or_insert_with(|| (Position::source_of(reader.last_line()), line - 1));
-                // `at` is reset with `source`: only a new source allocates.
-                match &mut at {
-                    Some(p) => p.line = line - *base,
-                    None => {
-                        at = Some(Position {
-                            source: id.clone(),
-                            line: line - *base,
-                        })
+            if let Some(line) = line {
+                counts.events += 1;
+                if recording.is_some() {
+                    let r = rotations.load(Ordering::Relaxed);
+                    if r != rotated {
+                        rotated = r;
+                        source = None;
+                        // The rotated-away file was read to its end: mark it
+                        // with the next flush too.
+                        done.extend(at.take());
+                    }
+                    let (id, base) = source
+                        .get_or_insert_with(|| (Position::source_of(reader.last_line()), line - 1));
+                    // `at` is reset with `source`: only a new source allocates.
+                    match &mut at {
+                        Some(p) => p.line = line - *base,
+                        None => {
+                            at = Some(Position {
+                                source: id.clone(),
+                                line: line - *base,
+                            })
+                        }
                     }
                 }
-            }
-            for Probing { obs: o, probed } in obs.drain(..) {
-                counts.observations += 1;
-                // Nothing matched and no multi-observation state to feed.
-                let Some(o) = &o else { continue };
-                let found = matcher.advance_at(&set, o, probed, line);
-                for m in found {
-                    let suppressed = suppressed_by(&lists, m);
-                    if let Some(s) = &suppressed {
-                        counts.suppressed += 1;
-                        *counts.suppressed_by.entry(s.list.clone()).or_default() += 1;
-                        if !opts.show_suppressed {
-                            continue;
-                        }
-                    } else {
+                // A Suricata alert of an exported rule names its indicators:
+                // each is a sighting of that indicator, not a pattern match.
+                let alert = if alerts_in_input {
+                    suricata::alert(reader.last_line())
+                } else {
+                    None
+                };
+                let mut alerted: Vec<&str> = Vec::new();
+                if let Some(a) = &alert {
+                    for p in &a.problems {
+                        counts.alert_problems += 1;
+                        sink.alert_problem(line, p);
+                    }
+                    let t = a.observation.first_observed;
+                    for id in &a.indicators {
+                        let (index, name) = match known.get(id) {
+                            None => {
+                                counts.alerts_unknown += 1;
+                                sink.alert_unknown(line, id);
+                                continue;
+                            }
+                            Some(k) if !k.live_at(t) => {
+                                counts.alerts_inactive += 1;
+                                continue;
+                            }
+                            Some(Known::Matched { index, name, .. }) => (*index, name.clone()),
+                            Some(Known::Inactive(_)) => continue,
+                        };
+                        alerted.push(id);
+                        let m = alert_match(a, id, index, name);
                         counts.matches += 1;
+                        counts.alerts += 1;
                         if let (Some(s), Some(at)) = (&recording, &at) {
-                            if !sightings.add(s.as_ref(), m, o, at)? {
+                            if !sightings.add(s.as_ref(), &m, &a.observation, at)? {
                                 counts.already_counted += 1;
                             }
                         }
+                        sink.matched(&Found {
+                            m: &m,
+                            observation: &a.observation,
+                            line,
+                            event: Some(reader.last_line()),
+                            suppressed: None,
+                            indicates: indicates.get(&m.id).map_or(&[], Vec::as_slice),
+                            alert: Some(a),
+                        })
+                        .map_err(DetectError::Output)?;
                     }
-                    let event = if stix_input {
-                        None
-                    } else {
-                        Some(reader.last_line())
-                    };
-                    sink.matched(&Found {
-                        m,
-                        observation: o,
-                        line,
-                        event,
-                        suppressed: suppressed.as_ref(),
-                        indicates: indicates.get(&m.id).map_or(&[], Vec::as_slice),
-                    })
-                    .map_err(DetectError::Output)?;
                 }
-                for e in matcher.errors() {
-                    counts.eval_errors += 1;
-                    sink.eval_error(line, e);
+                for Probing { obs: o, probed } in obs.drain(..) {
+                    counts.observations += 1;
+                    // Nothing matched and no multi-observation state to feed.
+                    let Some(o) = &o else { continue };
+                    let found = matcher.advance_at(&set, o, probed, line);
+                    for m in found {
+                        // The alert already made this event a sighting of
+                        // the indicator: once per event.
+                        if alerted.contains(&m.id.as_str()) {
+                            continue;
+                        }
+                        let suppressed = suppressed_by(&lists, m);
+                        if let Some(s) = &suppressed {
+                            counts.suppressed += 1;
+                            *counts.suppressed_by.entry(s.list.clone()).or_default() += 1;
+                            if !opts.show_suppressed {
+                                continue;
+                            }
+                        } else {
+                            counts.matches += 1;
+                            if let (Some(s), Some(at)) = (&recording, &at) {
+                                if !sightings.add(s.as_ref(), m, o, at)? {
+                                    counts.already_counted += 1;
+                                }
+                            }
+                        }
+                        let event = if stix_input {
+                            None
+                        } else {
+                            Some(reader.last_line())
+                        };
+                        sink.matched(&Found {
+                            m,
+                            observation: o,
+                            line,
+                            event,
+                            suppressed: suppressed.as_ref(),
+                            indicates: indicates.get(&m.id).map_or(&[], Vec::as_slice),
+                            alert: None,
+                        })
+                        .map_err(DetectError::Output)?;
+                    }
+                    for e in matcher.errors() {
+                        counts.eval_errors += 1;
+                        sink.eval_error(line, e);
+                    }
                 }
+                sink.progress(&counts);
             }
-            sink.progress(&counts);
             // Following, a match is shown when it happens, not when a
             // buffer fills.
             if opts.follow && counts.matches + counts.suppressed > reported {
                 reported = counts.matches + counts.suppressed;
                 sink.flush().map_err(DetectError::Output)?;
             }
+            // On an event or on a quiet log's turn ([`IDLE_TURN`]), so the
+            // last sightings before a pause are written within about one
+            // interval, not when the next event comes.
             if opts.follow && last_flush.elapsed() >= opts.flush {
                 sink.flush().map_err(DetectError::Output)?;
                 if let Some(s) = &recording {
@@ -439,6 +539,7 @@ fn apply(
     reloader: &Reloader,
     set: &mut Arc<IndicatorSet>,
     indicates: &mut HashMap<String, Vec<Indicated>>,
+    known: &mut HashMap<String, Known>,
     lists: &mut WarningLists,
     sink: &mut dyn Sink,
 ) -> Result<(), DetectError> {
@@ -449,11 +550,13 @@ fn apply(
                 let Loaded {
                     set: new,
                     indicates: new_indicates,
+                    known: new_known,
                     ..
                 } = *loaded;
                 let old = std::mem::replace(set, Arc::new(new));
                 let old_indicates = std::mem::replace(indicates, new_indicates);
-                drop_off_path((old, old_indicates));
+                let old_known = std::mem::replace(known, new_known);
+                drop_off_path((old, old_indicates, old_known));
             }
             Update::Lists(new) => {
                 sink.lists_reloaded(&new);
@@ -463,6 +566,27 @@ fn apply(
         }
     }
     Ok(())
+}
+
+/// The match an alert of `a` naming indicator `id` stands for: its reason
+/// is the rule (`suricata alert sid N`), read from the metadata path.
+fn alert_match(a: &suricata::Alert, id: &str, index: usize, name: String) -> Match {
+    let comparison = match a.sid {
+        Some(sid) => format!("suricata alert sid {sid}"),
+        None => "suricata alert".to_owned(),
+    };
+    Match {
+        indicator: index,
+        id: id.to_owned(),
+        name,
+        reasons: vec![Reason {
+            comparison,
+            path: format!("alert.metadata.{}", suricata::METADATA_KEY),
+            value: Some(Value::str(id)),
+        }],
+        observations: vec![None],
+        took_part: None,
+    }
 }
 
 /// An observation and what probing it found; the observation is dropped

@@ -5,8 +5,9 @@
 //! into its `Options`, prints each match as one JSON line (the indicator,
 //! the event: the observed-data id for STIX input, otherwise the line number
 //! and the event itself, and why: each comparison that held, the path it
-//! read and the value it found), reports skipped lines and evaluation errors
-//! on standard error, and prints the summary.
+//! read and the value it found; for a Suricata alert of an exported rule,
+//! `suricata alert sid N`), reports skipped lines, evaluation errors and
+//! alerts for unknown indicators on standard error, and prints the summary.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,11 +18,12 @@ use std::time::{Duration, Instant};
 use serde_json::value::RawValue;
 use serde_json::{json, Map, Value};
 use sightline_detect::{
-    indicators, Counts, Decay, DetectError, Detector, Found, Indicated, ListSource, Loaded,
-    Options, Selection, Sink, Source, Summary,
+    indicators, Counts, Decay, DetectError, Detector, Found, ListSource, Loaded, Options,
+    Selection, Sink, Source, Summary,
 };
-use sightline_interchange::telemetry::{Observation, Skipped};
-use sightline_matcher::{Match, MatchError, MatcherConfig};
+use sightline_interchange::telemetry::suricata::AlertProblem;
+use sightline_interchange::telemetry::{Format, Skipped};
+use sightline_matcher::{MatchError, MatcherConfig};
 use sightline_warninglist::WarningLists;
 
 use crate::{Failure, Outcome};
@@ -196,6 +198,8 @@ pub fn run(data: &Path, mut args: Args) -> Result<Outcome, Failure> {
         min_confidence: args.min_confidence,
         lifecycle,
         decay,
+        // Suricata alerts of exported rules name their indicator.
+        known_ids: matches!(format, Format::Suricata),
     };
     let store = if args.record || source == Source::Store {
         Some(super::open_store(data)?)
@@ -336,6 +340,13 @@ pub fn run(data: &Path, mut args: Args) -> Result<Outcome, Failure> {
             String::new()
         }
     );
+    if counts.alerts + counts.alerts_unknown + counts.alerts_inactive + counts.alert_problems > 0 {
+        let _ = writeln!(
+            err,
+            "sightline: suricata alerts of exported rules: {} sightings of indicators, {} for unknown indicators, {} for inactive indicators (revoked, outside their validity or left out by the lifecycle: not counted), {} metadata problems",
+            counts.alerts, counts.alerts_unknown, counts.alerts_inactive, counts.alert_problems
+        );
+    }
     for s in &read.examples {
         let _ = writeln!(err, "sightline:   skipped {s}");
     }
@@ -347,7 +358,9 @@ pub fn run(data: &Path, mut args: Args) -> Result<Outcome, Failure> {
             t.evictions, t.late, t.capped, t.peak_state_bytes
         );
     }
-    Ok(if read.skipped > 0 {
+    // Malformed alert metadata is bad input, as a skipped line is; an alert
+    // for an indicator not loaded is reported but can be a stale rule.
+    Ok(if read.skipped > 0 || counts.alert_problems > 0 {
         Outcome::Findings
     } else {
         Outcome::Ok
@@ -446,15 +459,7 @@ struct Printer<'a, W: Write> {
 
 impl<W: Write> Sink for Printer<'_, W> {
     fn matched(&mut self, f: &Found<'_>) -> std::io::Result<()> {
-        write_match(
-            &mut self.out,
-            f.m,
-            f.observation,
-            f.line,
-            f.event,
-            f.suppressed.map(|s| (s.list.as_str(), s.value.as_str())),
-            f.indicates,
-        )
+        write_match(&mut self.out, f)
     }
 
     fn skipped(&mut self, s: &Skipped) {
@@ -465,6 +470,20 @@ impl<W: Write> Sink for Printer<'_, W> {
         eprintln!(
             "sightline: {}: line {line}: indicator {}: {}",
             self.input, e.id, e.error
+        );
+    }
+
+    fn alert_unknown(&mut self, line: u64, indicator: &str) {
+        eprintln!(
+            "sightline: {}: line {line}: alert for unknown indicator {indicator}",
+            self.input
+        );
+    }
+
+    fn alert_problem(&mut self, line: u64, p: &AlertProblem) {
+        eprintln!(
+            "sightline: {}: line {line}: suricata alert: {p}",
+            self.input
         );
     }
 
@@ -492,15 +511,9 @@ impl<W: Write> Sink for Printer<'_, W> {
     }
 }
 
-fn write_match(
-    out: &mut impl Write,
-    m: &Match,
-    o: &Observation,
-    line: u64,
-    event: Option<&[u8]>,
-    suppressed: Option<(&str, &str)>,
-    indicates: &[Indicated],
-) -> std::io::Result<()> {
+fn write_match(out: &mut impl Write, f: &Found<'_>) -> std::io::Result<()> {
+    let (m, o, line, event, indicates) = (f.m, f.observation, f.line, f.event, f.indicates);
+    let suppressed = f.suppressed.map(|s| (s.list.as_str(), s.value.as_str()));
     let mut rec = Map::new();
     rec.insert("indicator".into(), json!(m.id));
     rec.insert("name".into(), json!(m.name));
@@ -552,6 +565,13 @@ fn write_match(
         rec.insert(
             "suppressed".into(),
             json!({"warninglist": list, "value": value}),
+        );
+    }
+    if let Some(a) = f.alert {
+        // The rule that fired, as Suricata names it (gid:sid:rev).
+        rec.insert(
+            "suricata_alert".into(),
+            json!({"gid": a.gid, "sid": a.sid, "rev": a.rev}),
         );
     }
     match raw_event {

@@ -21,6 +21,7 @@ mod pattern_eval;
 mod postgres;
 mod report;
 mod serve;
+mod suricata_alerts;
 mod verdict;
 mod warninglist;
 mod workbench;
