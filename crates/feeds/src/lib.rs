@@ -130,6 +130,12 @@ pub struct FeedConfig {
     /// a date_added earlier than one already served (several replicas).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overlap_secs: Option<u64>,
+    /// TAXII: pages committed per store transaction (default 1). More makes
+    /// a big pull faster (a commit's cost is paid once for several pages)
+    /// but a crash loses up to this many pages' work, which the next sync
+    /// fetches again; the cursor is always committed with its pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit_pages: Option<u32>,
     /// CSV column mapping.
     #[serde(default, skip_serializing_if = "csv::CsvOptions::is_default")]
     pub csv: csv::CsvOptions,
@@ -151,6 +157,7 @@ impl FeedConfig {
             limit: None,
             timeout_secs: None,
             overlap_secs: None,
+            commit_pages: None,
             csv: csv::CsvOptions::default(),
         }
     }

@@ -7,8 +7,16 @@
 //! `X-TAXII-Date-Added-Last`. Each page is validated object by object and
 //! committed in ONE store transaction with the feed state, whose cursor is
 //! then the page's `X-TAXII-Date-Added-Last` (verbatim, never the local
-//! clock): a crash loses at most the page in flight, and re-reading a page is
-//! harmless since a version already held is a duplicate.
+//! clock): a crash loses at most the pages in flight, and re-reading a page
+//! is harmless since a version already held is a duplicate.
+//!
+//! Fetch-ahead: a thread of the run requests, parses and validates the next
+//! page while this one is written, and hands it over through a rendezvous
+//! channel; so at most two pages are in flight (the one being written and
+//! the one ready), and the store's commit (an fsync) and the server's answer
+//! overlap. A feed's `commit_pages` (default 1) commits that many pages per
+//! transaction: fewer commits, but a crash loses up to that many pages'
+//! work (the cursor is still committed with exactly the pages it covers).
 //!
 //! Pitfalls handled (digest §5.3): a missing `X-TAXII-Date-Added-Last`
 //! (fallback: the largest `date_added` the manifest gives for the page's
@@ -243,8 +251,9 @@ impl Run<'_> {
 
 /// The writing side: stores each page the fetcher hands over, in order, and
 /// commits it in ONE transaction with the feed state it brings (cursor,
-/// pending `next`, counts). `state` is always what the store holds: it only
-/// changes at a commit.
+/// pending `next`, counts): every `commit_pages` pages (1 unless the feed
+/// asks for more), at the run's end and before an error is returned.
+/// `state` is always what the store holds: it only changes at a commit.
 fn write_pages(
     store: &dyn Store,
     collection: &str,
@@ -253,27 +262,38 @@ fn write_pages(
     rx: &std::sync::mpsc::Receiver<Step>,
     timing: &mut Timing,
 ) -> Result<()> {
-    // Ids stored by the previous page: the fetcher checked which ids the
-    // collection held while that page was still being written, so they may
-    // be missing from the current page's `known`.
-    let mut previous: HashSet<String> = HashSet::new();
+    let commit_pages = feed.commit_pages.unwrap_or(1).max(1);
+    // The open transaction, the state it will commit, its pages.
+    let mut txn: Option<Box<dyn sightline_store::WriteTxn + '_>> = None;
+    let mut next = state.clone();
+    let mut in_txn = 0u32;
+    // New or updated: the fetcher asked which ids the collection held
+    // before the writer had committed the previous page (and the pages of
+    // the open transaction), so ids stored by those count as known too.
+    let mut open_ids: HashSet<String> = HashSet::new();
+    let mut just_committed: HashSet<String> = HashSet::new();
     loop {
         let t = std::time::Instant::now();
-        let Ok(step) = rx.recv() else {
-            return Ok(());
-        };
+        let step = rx.recv();
         timing.waiting += t.elapsed();
         let t = std::time::Instant::now();
         let p = match step {
-            Step::Page(p) => p,
-            Step::End { warnings, error } => {
+            Ok(Step::Page(p)) => p,
+            Ok(Step::End { warnings, error }) => {
                 for w in warnings {
-                    state.warn(w);
+                    next.warn(w);
                 }
+                if let Some(mut open) = txn.take() {
+                    registry::put_state(&mut *open, &feed.name, &next)?;
+                    open.commit()?;
+                }
+                *state = next;
                 return error.map_or(Ok(()), Err);
             }
+            // The fetcher ended without a word (it cannot): what is open is
+            // not known to be whole, so it is not committed.
+            Err(_) => return Ok(()),
         };
-        let mut next = state.clone();
         let mut counts = RunCounts {
             pages: 1,
             rejected: p.rejections.len() as u64,
@@ -282,23 +302,31 @@ fn write_pages(
         for note in p.rejections {
             next.note_rejection(note);
         }
-        let mut added = HashSet::with_capacity(p.objects.len());
-        let mut txn = store.begin()?;
+        let open = match &mut txn {
+            Some(open) => open,
+            None => txn.insert(store.begin()?),
+        };
+        let mut added = Vec::with_capacity(p.objects.len());
         for obj in &p.objects {
             let id = &obj.meta.id;
-            match txn.put(obj, Some(collection))? {
+            match open.put(obj, Some(collection))? {
                 PutOutcome::Added { .. } => {
-                    if p.known.contains(id) || previous.contains(id) {
+                    let known = p.known.contains(id)
+                        || open_ids.contains(id)
+                        || just_committed.contains(id);
+                    if known {
                         counts.updated += 1;
                     } else {
                         counts.new += 1;
                     }
-                    added.insert(id.clone());
+                    added.push(id.clone());
                 }
                 PutOutcome::Duplicate { .. } => counts.duplicate += 1,
                 PutOutcome::Conflict => counts.conflicts += 1,
             }
         }
+        open_ids.extend(added);
+        just_committed.clear();
         next.cursor = p.cursor;
         next.pending_next = p.pending_next;
         next.pending_added_after = p.pending_added_after;
@@ -307,10 +335,16 @@ fn write_pages(
         }
         next.run.add(&counts);
         next.total.add(&counts);
-        registry::put_state(&mut *txn, &feed.name, &next)?;
-        txn.commit()?;
-        *state = next;
-        previous = added;
+        in_txn += 1;
+        if in_txn >= commit_pages || p.done {
+            if let Some(mut open) = txn.take() {
+                registry::put_state(&mut *open, &feed.name, &next)?;
+                open.commit()?;
+            }
+            *state = next.clone();
+            in_txn = 0;
+            just_committed = std::mem::take(&mut open_ids);
+        }
         timing.writing += t.elapsed();
         if p.done {
             return Ok(());

@@ -897,3 +897,55 @@ fn misp_integrity_sha256_is_checked() {
         st.rejections
     );
 }
+
+/// Pages are written while the next is fetched, and with `commit_pages`
+/// several pages share a transaction: the counts stay exact (a new version
+/// of an object stored by an earlier page of the run, committed or not yet,
+/// is "updated", TAXII 2.1 §3.4.1 `match[version]=all`), and a run that
+/// fails mid-way commits the pages it has before recording the error, with
+/// the cursor and `next` of the last of them.
+#[test]
+fn pages_in_flight_and_in_one_transaction_count_exactly() {
+    for commit_pages in [None, Some(3)] {
+        let f = fake(Quirks::default());
+        f.add(0..5);
+        if let Ok(mut o) = f.objects.lock() {
+            o.push(indicator(1).replace(
+                r#""modified":"2024-01-01T00:00:00.000Z""#,
+                r#""modified":"2024-06-01T00:00:00.000Z""#,
+            ));
+            o.extend((6..10).map(indicator));
+        }
+        let mut feed = f.feed();
+        feed.commit_pages = commit_pages;
+        let store = MemoryStore::new();
+        let r = sync_feed(&store, &validator(), &feed, &opts()).expect("sync");
+        assert_eq!(r.error, None);
+        assert_eq!(
+            (r.counts.new, r.counts.updated, r.counts.pages),
+            (9, 1, 4),
+            "{commit_pages:?}: {r:?}"
+        );
+        let st = registry::state(&store, "p").expect("state");
+        assert_eq!(st.cursor.as_deref(), Some(date_added(9).as_str()));
+        assert_eq!(st.pending_next, None);
+
+        // The server fails from page 2 on: page 1 is committed with the
+        // `next` to resume from, the error recorded.
+        let g = fake(Quirks::default());
+        g.add(0..9);
+        let mut feed = g.feed();
+        feed.commit_pages = commit_pages;
+        g.mode.store(1, Ordering::SeqCst);
+        let store = MemoryStore::new();
+        let r = sync_feed(&store, &validator(), &feed, &opts()).expect("sync");
+        assert!(r.error.is_some(), "{r:?}");
+        assert_eq!((r.counts.new, r.counts.pages), (3, 1), "{commit_pages:?}");
+        assert_eq!(count(&store, "feed-p", "indicator"), 3);
+        let st = registry::state(&store, "p").expect("state");
+        assert_eq!(st.pending_next.as_deref(), Some("3"), "{commit_pages:?}");
+        g.mode.store(0, Ordering::SeqCst);
+        let r = sync_feed(&store, &validator(), &feed, &opts()).expect("resume");
+        assert_eq!((r.error, r.counts.new, r.counts.duplicate), (None, 6, 0));
+    }
+}
