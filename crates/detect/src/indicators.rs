@@ -59,8 +59,8 @@ pub enum Decay {
     #[default]
     Off,
     /// Judged at each event's own time, for historical logs: an indicator
-    /// matches events inside its active window
-    /// ([`sightline_lifecycle::Evaluator::active_window`]).
+    /// matches events inside its active windows, not in the lapses between
+    /// them ([`sightline_lifecycle::Evaluator::active_windows`]).
     EventTime,
     /// Judged at the wall clock, for live data: an indicator inactive now
     /// is left out, and one that decays while following is taken out at
@@ -336,10 +336,17 @@ pub fn load(
             }
             return None;
         };
+        let unrenewed = subject;
         let subject = e.renew(subject, events, i64::MAX);
         let window = match selection.decay {
             Decay::Off => e.verdict_drops(&subject).not().then_some(None),
-            Decay::EventTime => e.active_window(&subject).map(Some),
+            Decay::EventTime => {
+                // Active at each event's own time: the windows' span, less
+                // the lapses between them.
+                let w = e.active_windows(&unrenewed, events);
+                spec.lapses = w.windows(2).map(|p| (p[0].1, p[1].0)).collect();
+                w.first().zip(w.last()).map(|(f, l)| Some((f.0, l.1)))
+            }
             Decay::WallTime => e
                 .active_window(&subject)
                 .filter(|&(from, until)| from <= now_us && now_us < until)
@@ -521,6 +528,7 @@ fn spec_of(v: &Value) -> Option<IndicatorSpec> {
         valid_from: time("valid_from"),
         valid_until: time("valid_until"),
         revoked: v.get("revoked").and_then(Value::as_bool).unwrap_or(false),
+        lapses: Vec::new(),
     })
 }
 

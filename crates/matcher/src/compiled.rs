@@ -46,7 +46,8 @@
 //! (one per thread) holds the scratch buffers and streaming state, and resets
 //! its state when it sees a set of another generation. Revoked indicators are
 //! left out at compile time; the others take part only for observations whose
-//! `first_observed` t satisfies `valid_from ≤ t < valid_until`.
+//! `first_observed` t satisfies `valid_from ≤ t < valid_until` and falls in
+//! none of their `lapses` (the indicator lifecycle's inactive periods, issue 16).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -78,6 +79,10 @@ pub struct IndicatorSpec {
     pub valid_from: Option<EventTime>,
     pub valid_until: Option<EventTime>,
     pub revoked: bool,
+    /// Periods `[from, until)` inside the validity when the indicator is not
+    /// matched (disjoint, in order): where the indicator lifecycle judged it
+    /// inactive at the event's own time between two active windows.
+    pub lapses: Vec<(EventTime, EventTime)>,
 }
 
 /// An indicator left out of the set, and why.
@@ -111,10 +116,24 @@ struct Indicator {
     prepared: Prepared,
     valid_from: EventTime,
     valid_until: EventTime,
+    /// [`IndicatorSpec::lapses`], sorted (usually empty).
+    lapses: Box<[(EventTime, EventTime)]>,
     /// The root is one `[ ... ]`.
     single: bool,
     /// The streaming plan of a multi-observation pattern.
     plan: Option<Plan>,
+}
+
+impl Indicator {
+    /// Whether it takes part for an observation at `t`.
+    fn live_at(&self, t: EventTime) -> bool {
+        if !(self.valid_from <= t && t < self.valid_until) {
+            return false;
+        }
+        // The last lapse starting at or before t, if t is before its end.
+        let i = self.lapses.partition_point(|&(from, _)| from <= t);
+        !(i > 0 && self.lapses.get(i - 1).is_some_and(|&(_, until)| t < until))
+    }
 }
 
 type LeafId = u32;
@@ -509,6 +528,11 @@ impl IndicatorSet {
                 prepared,
                 valid_from: spec.valid_from.unwrap_or(EventTime::MIN),
                 valid_until: spec.valid_until.unwrap_or(EventTime::MAX),
+                lapses: {
+                    let mut l = spec.lapses;
+                    l.sort_unstable();
+                    l.into_boxed_slice()
+                },
                 single,
             });
         }
@@ -778,7 +802,7 @@ impl Probe {
 
     fn verify(&mut self, set: &IndicatorSet, obs: &Observation, out: &mut Probed) {
         let t = obs.first_observed;
-        let live = |ind: &Indicator| ind.valid_from <= t && t < ind.valid_until;
+        let live = |ind: &Indicator| ind.live_at(t);
         let mut hits = std::mem::take(&mut self.exact_hits);
         for (l, value) in hits.drain(..) {
             let info = &set.leaves[l as usize];

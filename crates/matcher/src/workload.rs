@@ -104,6 +104,7 @@ pub fn indicators(n: usize, multi: usize) -> Vec<IndicatorSpec> {
             valid_from: None,
             valid_until: None,
             revoked: false,
+            lapses: Vec::new(),
         });
     }
     for j in 0..multi as u64 {
@@ -131,6 +132,7 @@ pub fn indicators(n: usize, multi: usize) -> Vec<IndicatorSpec> {
             valid_from: None,
             valid_until: None,
             revoked: false,
+            lapses: Vec::new(),
         });
     }
     out
@@ -230,6 +232,7 @@ pub fn temporal_indicators(n: usize) -> Vec<IndicatorSpec> {
                 valid_from: None,
                 valid_until: None,
                 revoked: false,
+                lapses: Vec::new(),
             }
         })
         .collect()

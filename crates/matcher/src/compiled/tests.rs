@@ -32,6 +32,7 @@ fn spec(id: &str, pattern: &str) -> IndicatorSpec {
         valid_from: None,
         valid_until: None,
         revoked: false,
+        lapses: Vec::new(),
     }
 }
 
@@ -152,6 +153,37 @@ fn lifecycle_revoked_invalid_and_replaced() {
     assert_eq!(ids(m.scan(&set, &obs_at(5, 0, 1, dom()))), ["v"]);
     assert_eq!(ids(m.scan(&set, &obs_at(10, 0, 1, dom()))), ["a", "v"]); // valid_from inclusive
     assert_eq!(ids(m.scan(&set, &obs_at(20, 0, 1, dom()))), ["v"]); // valid_until exclusive
+}
+
+/// Issue 16 §3: an indicator with a lapse (the lifecycle judged it inactive
+/// between two active windows) takes no part for observations inside it,
+/// single or multi-observation, and does on both sides.
+#[test]
+fn lapses_inside_the_validity_are_not_matched() {
+    let mut a = spec("a", "[domain-name:value = 'x.example']");
+    a.valid_from = Some(T0);
+    a.valid_until = Some(T0 + 100_000_000);
+    a.lapses = vec![
+        (T0 + 60_000_000, T0 + 70_000_000),
+        (T0 + 20_000_000, T0 + 30_000_000),
+    ];
+    let mut r = spec(
+        "r",
+        "[domain-name:value = 'x.example'] FOLLOWEDBY [domain-name:value = 'y.example']",
+    );
+    r.lapses = vec![(T0 + 20_000_000, T0 + 30_000_000)];
+    let set = compile(vec![a, r]);
+    let dom = |v: &str| vec![json!({"type": "domain-name", "value": v})];
+    let mut m = Matcher::new();
+    let mut at = |s: i64, v: &str| ids(m.scan(&set, &obs_at(s, 0, 1, dom(v))));
+    let none: Vec<String> = Vec::new();
+    assert_eq!(at(19, "x.example"), ["a"]);
+    assert_eq!(at(20, "x.example"), none); // a lapse's start is in it
+    assert_eq!(at(25, "y.example"), none); // r's second half, in its lapse
+    assert_eq!(at(30, "y.example"), ["r"]); // a lapse's end is not in it
+    assert_eq!(at(65, "x.example"), none); // a's other lapse (given out of order)
+    assert_eq!(at(70, "x.example"), ["a"]);
+    assert_eq!(at(100, "x.example"), none); // valid_until
 }
 
 #[test]

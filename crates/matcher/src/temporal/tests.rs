@@ -22,6 +22,7 @@ fn set_of(patterns: &[&str]) -> IndicatorSet {
             valid_from: None,
             valid_until: None,
             revoked: false,
+            lapses: Vec::new(),
         }));
     assert!(rejected.is_empty(), "{rejected:?}");
     set
