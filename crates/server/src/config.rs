@@ -78,6 +78,36 @@ pub struct ServerConfig {
     /// `feed add` (a name in both: this one).
     #[serde(default)]
     pub feeds: Vec<sightline_feeds::FeedConfig>,
+    /// Sensor feeds (`GET /feeds/{collection}/{format}`): how long and how
+    /// many computed exports are kept for pollers.
+    #[serde(default)]
+    pub sensor: SensorSection,
+}
+
+/// `[sensor]`: the cache of computed sensor feeds (`crate::sensor`). A kept
+/// export is served (200 or 304) while no indicator was added to its
+/// collection, no verdict or relationship to the store and no warninglist
+/// file changed, and for at most `cache_secs` (scores decay with wall time,
+/// and removals, expiry and sightings are noticed only by that bound).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SensorSection {
+    /// The longest a computed export is served; 0 computes every request.
+    pub cache_secs: u64,
+    /// Exports kept at most (least recently used dropped first).
+    pub cache_entries: usize,
+    /// Bytes of kept exports at most, over all entries.
+    pub cache_bytes: usize,
+}
+
+impl Default for SensorSection {
+    fn default() -> Self {
+        SensorSection {
+            cache_secs: 60,
+            cache_entries: 16,
+            cache_bytes: 256 << 20,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -257,6 +287,7 @@ impl Default for ServerConfig {
             audit_log: None,
             lifecycle: sightline_lifecycle::LifecycleConfig::default(),
             feeds: Vec::new(),
+            sensor: SensorSection::default(),
         }
     }
 }

@@ -31,7 +31,9 @@ pub mod store;
 pub use auth::{
     add_user, create_token, create_token_expiring, hash_password, NewToken, StoreAuthenticator,
 };
-pub use config::{ApiRootSection, CollectionSection, Limits, ServerConfig, TlsConfig};
+pub use config::{
+    ApiRootSection, CollectionSection, Limits, SensorSection, ServerConfig, TlsConfig,
+};
 pub use policy::ConfigPolicy;
 
 use std::future::Future;
@@ -139,6 +141,7 @@ impl Server {
             lifecycle: Arc::new(lifecycle.evaluator.clone()),
             lists: data.join("warninglists"),
             scheme: if tls.is_some() { "https" } else { "http" },
+            cache: Arc::new(sensor::FeedCache::new(&config.sensor)),
         };
         let api = sightline_api::ApiState::new(store.clone(), auth.clone(), policy.clone())
             .with_lifecycle(lifecycle.clone());
