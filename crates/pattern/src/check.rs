@@ -222,6 +222,7 @@ impl Cx<'_, '_> {
             _ => {}
         }
         self.hash_value(c);
+        self.address_value(c);
     }
 
     fn regex(&mut self, re: &str, span: Span) {
@@ -369,6 +370,114 @@ impl Cx<'_, '_> {
     }
 }
 
+impl Cx<'_, '_> {
+    /// `ipv4-addr:value` and `ipv6-addr:value` hold an address of their
+    /// family or a CIDR block (STIX 2.1 §6.8, §6.9: "MUST"), so a string
+    /// compared with them by `=`, `!=`, ordering or `IN` must be one, as a
+    /// hash value must have its algorithm's form (P033). `ISSUBSET` and
+    /// `ISSUPERSET` have their own check (P026); `LIKE`/`MATCHES` constants
+    /// are patterns; other constant kinds are P041's (a warning).
+    fn address_value(&mut self, c: &Comparison) {
+        let v6 = match c.path.object_type.as_str() {
+            "ipv4-addr" => false,
+            "ipv6-addr" => true,
+            _ => return,
+        };
+        if !matches!(c.path.steps.as_slice(), [PathStep::Key { name, .. }] if name == "value")
+            || matches!(
+                c.op,
+                Op::Like | Op::Matches | Op::Exists | Op::IsSubset | Op::IsSuperset
+            )
+        {
+            return;
+        }
+        let values: Vec<(&Constant, Span)> = match &c.operand {
+            Operand::Constant(k, s) => vec![(k, *s)],
+            Operand::Set(items, _) => items.iter().map(|(k, s)| (k, *s)).collect(),
+            Operand::None => vec![],
+        };
+        for (k, span) in values {
+            let Constant::Str(s) = k else { continue };
+            if let Some(why) = address_problem(v6, s) {
+                let (fam, ty, sec) = if v6 {
+                    ("IPv6", "ipv6-addr", "6.9")
+                } else {
+                    ("IPv4", "ipv4-addr", "6.8")
+                };
+                self.push(
+                    Code::P036,
+                    span,
+                    format!(
+                        "{} is not an {fam} address or CIDR block, which {ty}:value must hold \
+                         (STIX 2.1 §{sec}): {why}",
+                        show(s)
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// Why `s` is not an address of the family (IPv6 when `v6`) with an optional
+/// `/prefix` in range; `None` when it is one.
+fn address_problem(v6: bool, s: &str) -> Option<String> {
+    let (addr, prefix) = match s.split_once('/') {
+        Some((a, p)) => (a, Some(p)),
+        None => (s, None),
+    };
+    let max = if v6 { 128 } else { 32 };
+    let family = ip_family(addr);
+    if family == Some(if v6 { 128 } else { 32 }) {
+        return match prefix {
+            Some(p) if !prefix_in_range(p, max) => Some(format!(
+                "the prefix length /{p} is not a whole number from 0 to {max}"
+            )),
+            _ => None,
+        };
+    }
+    Some(match family {
+        Some(32) => "an IPv4 address: compare ipv4-addr:value, or write it IPv4-mapped \
+                     (::ffff:a.b.c.d)"
+            .to_owned(),
+        Some(_) => "an IPv6 address: compare ipv6-addr:value".to_owned(),
+        None if v6 && addr.contains('%') => format!(
+            "a zone id ('%{}') is no part of the address: write {}",
+            addr.split_once('%').map_or("", |(_, z)| z),
+            show(addr.split_once('%').map_or(addr, |(a, _)| a))
+        ),
+        None if v6 => match addr
+            .split([':', '.'])
+            .find(|g| g.len() > 4 && g.bytes().all(|b| b.is_ascii_hexdigit()))
+        {
+            Some(g) => format!("the group {} has more than 4 hex digits", show(g)),
+            None => "eight groups of 1-4 hex digits, '::' standing for one or more \
+                     groups of zeros, the last two may be an IPv4 address"
+                .to_owned(),
+        },
+        None => "four decimal numbers 0-255 without leading zeros, joined by '.'".to_owned(),
+    })
+}
+
+/// 32 for an IPv4 address, 128 for an IPv6 one (std's parsers: RFC 4291
+/// §2.2 text forms, no zone ids; IPv4 without leading zeros).
+fn ip_family(addr: &str) -> Option<u32> {
+    if addr.parse::<Ipv4Addr>().is_ok() {
+        Some(32)
+    } else if addr.parse::<Ipv6Addr>().is_ok() {
+        Some(128)
+    } else {
+        None
+    }
+}
+
+/// A CIDR prefix length: 1-3 decimal digits, at most `max`.
+fn prefix_in_range(p: &str, max: u32) -> bool {
+    !p.is_empty()
+        && p.len() <= 3
+        && p.bytes().all(|b| b.is_ascii_digit())
+        && p.parse::<u32>().is_ok_and(|n| n <= max)
+}
+
 /// Kinds that may share a set: integers and floats mix.
 fn set_class(c: &Constant) -> u8 {
     match c {
@@ -409,20 +518,8 @@ pub(crate) fn is_ip_or_cidr(s: &str) -> bool {
         Some((a, p)) => (a, Some(p)),
         None => (s, None),
     };
-    let max = if addr.parse::<Ipv4Addr>().is_ok() {
-        32
-    } else if addr.parse::<Ipv6Addr>().is_ok() {
-        128
-    } else {
+    let Some(max) = ip_family(addr) else {
         return false;
     };
-    match prefix {
-        None => true,
-        Some(p) => {
-            !p.is_empty()
-                && p.len() <= 3
-                && p.bytes().all(|b| b.is_ascii_digit())
-                && p.parse::<u32>().is_ok_and(|n| n <= max)
-        }
-    }
+    prefix.is_none_or(|p| prefix_in_range(p, max))
 }

@@ -354,6 +354,126 @@ fn hash_values() {
     ok("[file:hashes[*] = 'abc']");
 }
 
+/// STIX 2.1 §6.8/§6.9: `ipv4-addr:value` and `ipv6-addr:value` MUST hold an
+/// address of their family or a CIDR block; a constant compared with them
+/// that cannot be one is an error naming it (P036).
+#[test]
+fn address_values() {
+    for p in [
+        "[ipv4-addr:value = '198.51.100.1']",
+        "[ipv4-addr:value = '198.51.100.0/24']",
+        "[ipv4-addr:value = '0.0.0.0/0']",
+        "[ipv4-addr:value = '10.0.0.0/32']",
+        "[ipv4-addr:value != '198.51.100.1']",
+        "[ipv4-addr:value IN ('198.51.100.1', '203.0.113.0/24')]",
+        "[ipv6-addr:value = '::']",
+        "[ipv6-addr:value = '::1']",
+        "[ipv6-addr:value = '::/0']",
+        "[ipv6-addr:value = '2a01:1f:a::1006']",
+        "[ipv6-addr:value = '2001:DB8::1']",
+        "[ipv6-addr:value = '2001:db8::/128']",
+        "[ipv6-addr:value = '::ffff:198.51.100.1']",
+        "[ipv6-addr:value = '64:ff9b::198.51.100.1/120']",
+        "[ipv6-addr:value = '1:2:3:4:5:6:7:8']",
+        // Patterns, not addresses; other constant kinds are P041 warnings.
+        "[ipv4-addr:value LIKE '198.51.%']",
+        "[ipv4-addr:value MATCHES '^198[.]51[.]']",
+        "[ipv4-addr:value = 5]",
+        // Other properties and types are not addresses.
+        "[ipv4-addr:x_note = 'n/a']",
+        "[domain-name:value = '2a01:1f:a::10006']",
+    ] {
+        let parsed = crate::analyze(p);
+        assert!(
+            parsed.diagnostics.is_empty(),
+            "{p}: {:?}",
+            parsed.diagnostics
+        );
+    }
+    for (p, value, why) in [
+        (
+            "[ipv6-addr:value = '2a01:1f:a::10006']",
+            "'2a01:1f:a::10006'",
+            "the group '10006' has more than 4 hex digits",
+        ),
+        (
+            "[ipv6-addr:value = '2001:db8::/129']",
+            "'2001:db8::/129'",
+            "/129 is not a whole number from 0 to 128",
+        ),
+        (
+            "[ipv6-addr:value = 'fe80::1%eth0']",
+            "'fe80::1%eth0'",
+            "a zone id ('%eth0') is no part of the address: write 'fe80::1'",
+        ),
+        (
+            "[ipv6-addr:value = '198.51.100.1']",
+            "'198.51.100.1'",
+            "compare ipv4-addr:value",
+        ),
+        (
+            "[ipv6-addr:value = '1:2:3:4:5:6:7:8:9']",
+            "'1:2:3:4:5:6:7:8:9'",
+            "eight groups",
+        ),
+        ("[ipv6-addr:value = ':::']", "':::'", "eight groups"),
+        ("[ipv6-addr:value = '::/']", "'::/'", "the prefix length /"),
+        (
+            "[ipv4-addr:value = '203.0.113.999']",
+            "'203.0.113.999'",
+            "four decimal numbers 0-255",
+        ),
+        (
+            "[ipv4-addr:value = '010.0.0.1']",
+            "'010.0.0.1'",
+            "without leading zeros",
+        ),
+        (
+            "[ipv4-addr:value = '10.0.0.0/33']",
+            "'10.0.0.0/33'",
+            "0 to 32",
+        ),
+        (
+            "[ipv4-addr:value = '10.0.0.0/+8']",
+            "'10.0.0.0/+8'",
+            "0 to 32",
+        ),
+        (
+            "[ipv4-addr:value = '::ffff:198.51.100.1']",
+            "'::ffff:198.51.100.1'",
+            "compare ipv6-addr:value",
+        ),
+        (
+            "[ipv4-addr:value > 'nope']",
+            "'nope'",
+            "four decimal numbers",
+        ),
+        (
+            "[ipv4-addr:value IN ('198.51.100.1', '198.51.100.256')]",
+            "'198.51.100.256'",
+            "four decimal numbers",
+        ),
+        (
+            "[ipv4-addr:value NOT = '1.2.3']",
+            "'1.2.3'",
+            "four decimal numbers",
+        ),
+    ] {
+        let d = bad(p, "P036");
+        assert_eq!(d.severity, sightline_stix::Severity::Error, "{p}");
+        assert!(d.message.starts_with(value), "{p}: {}", d.message);
+        assert!(
+            d.message.contains("must hold (STIX 2.1 §6."),
+            "{p}: {}",
+            d.message
+        );
+        assert!(d.message.contains(why), "{p}: {}", d.message);
+    }
+    // The span is the constant's, in a set too.
+    let d = bad("[ipv4-addr:value IN ('198.51.100.1', 'x')]", "P036");
+    assert_eq!(d.span(), Span::new(37, 40));
+}
+
 #[test]
 fn observation_precedence_and_over_or_over_followedby() {
     let p = ok("[x-a:b = 1] AND [x-a:b = 2] OR [x-a:b = 3] FOLLOWEDBY [x-a:b = 4] OR [x-a:b = 5] AND [x-a:b = 6]");
