@@ -115,12 +115,15 @@ pub struct Loaded {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Known {
     /// In the compiled set: matched for events at `t` with
-    /// `valid_from <= t < valid_until` (µs), as the matcher judges them.
+    /// `valid_from <= t < valid_until` (µs) outside its `lapses`, as the
+    /// matcher judges them.
     Matched {
         index: usize,
         name: String,
         valid_from: i64,
         valid_until: i64,
+        /// Sorted `[from, until)` periods (the spec's `lapses`).
+        lapses: Box<[(i64, i64)]>,
     },
     /// Selected but never matched, and why.
     Inactive(Inactive),
@@ -155,8 +158,13 @@ impl Known {
             Known::Matched {
                 valid_from,
                 valid_until,
+                lapses,
                 ..
-            } => *valid_from <= t && t < *valid_until,
+            } => {
+                *valid_from <= t
+                    && t < *valid_until
+                    && !lapses.iter().any(|&(from, until)| from <= t && t < until)
+            }
             Known::Inactive(_) => false,
         }
     }
@@ -382,6 +390,7 @@ pub fn load(
                 valid_from: s.valid_from,
                 valid_until: s.valid_until,
                 revoked: s.revoked,
+                lapses: s.lapses.clone(),
             })
             .collect();
         let (set, rejected) = IndicatorSet::compile(specs);
@@ -414,6 +423,7 @@ struct Head {
     valid_from: Option<i64>,
     valid_until: Option<i64>,
     revoked: bool,
+    lapses: Vec<(i64, i64)>,
 }
 
 fn known_of(
@@ -430,6 +440,7 @@ fn known_of(
         valid_from: from,
         valid_until: until,
         revoked,
+        mut lapses,
     } in heads
     {
         let k = if revoked {
@@ -443,6 +454,10 @@ fn known_of(
                 name,
                 valid_from: from.unwrap_or(i64::MIN),
                 valid_until: until.unwrap_or(i64::MAX),
+                lapses: {
+                    lapses.sort_unstable();
+                    lapses.into_boxed_slice()
+                },
             }
         };
         known.insert(id, k);
@@ -617,6 +632,20 @@ mod tests {
                 other => panic!("{other:?}"),
             }
         }
+        // A lapse (the lifecycle's inactive period between two active
+        // windows) is judged as the matcher judges it.
+        let k = Known::Matched {
+            index: 0,
+            name: String::new(),
+            valid_from: 10,
+            valid_until: 100,
+            lapses: vec![(20, 30), (50, 60)].into_boxed_slice(),
+        };
+        let live: Vec<i64> = (0..110).step_by(5).filter(|&t| k.live_at(t)).collect();
+        assert_eq!(
+            live,
+            [10, 15, 30, 35, 40, 45, 60, 65, 70, 75, 80, 85, 90, 95]
+        );
         // Without asking, nothing is kept.
         let path = dir.path().join("i.json");
         let l = load(
