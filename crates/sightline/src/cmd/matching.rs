@@ -82,13 +82,16 @@ pub struct Args {
     /// (created when missing). Default: --collection, else `sightings`.
     #[arg(long, value_name = "NAME", env = "SIGHTLINE_SIGHTINGS_COLLECTION")]
     sightings_collection: Option<String>,
-    /// What an indicator's decaying score does (issue 16; verdicts apply
-    /// to indicators from the store whatever this says): `off`; `event-time`
-    /// for historical logs (each indicator matches events whose own time
-    /// falls in its active window); `wall-time` for live data (an indicator
-    /// inactive now is left out, and one that decays while following is
-    /// taken out then).
-    #[arg(long, value_enum, default_value_t = DecayMode::Off)]
+    /// What an indicator's decaying score does (issue 16: below the
+    /// thresholds an indicator is inactive everywhere; verdicts apply to
+    /// indicators from the store whatever this says). `auto` (default):
+    /// `event-time` when reading a file or stdin to its end, `wall-time`
+    /// with --follow. `event-time`, for historical logs: each indicator
+    /// matches events whose own time falls where it was active;
+    /// `wall-time`, for live data: an indicator inactive now is left out,
+    /// and one that decays while following is taken out then; `off`: only
+    /// valid_from/valid_until and verdicts.
+    #[arg(long, value_enum, default_value_t = DecayMode::Auto)]
     decay: DecayMode,
     /// A config file (as `serve --config`): its `[lifecycle]` section sets
     /// the decay rules, thresholds and trusted sensors (default: built in).
@@ -182,7 +185,11 @@ pub fn run(data: &Path, mut args: Args) -> Result<Outcome, Failure> {
         }
         None => None,
     };
+    // Decay is judged at event time for historical logs and at wall time
+    // for live ones (issue 16 §3): a file read to its end is history.
     let decay = match args.decay {
+        DecayMode::Auto if args.follow => Decay::WallTime,
+        DecayMode::Auto => Decay::EventTime,
         DecayMode::Off => Decay::Off,
         DecayMode::EventTime => Decay::EventTime,
         DecayMode::WallTime => Decay::WallTime,
@@ -427,6 +434,7 @@ fn hub_auth(args: &Args) -> sightline_feeds::edge::HubAuth {
 /// `--decay`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum DecayMode {
+    Auto,
     Off,
     EventTime,
     WallTime,

@@ -36,6 +36,11 @@ fn edge(dir: &std::path::Path, hub: &str, pw: &str, sensor: &str) -> common::Fol
             "1",
             "--sensor",
             sensor,
+            // The demo pack and this test's indicator date from 2024-2026
+            // and are decayed at wall time (the default with --follow);
+            // this test is about hub and edge sync.
+            "--decay",
+            "off",
         ],
         &[("SIGHTLINE_HUB_PASSWORD", pw)],
     )

@@ -29,11 +29,14 @@ const RESOLVER: &str = "indicator--1a0c1bd5-7a59-4d3b-9d1c-1f8b6c0f0003";
 const SEQUENCE: &str = "indicator--1a0c1bd5-7a59-4d3b-9d1c-1f8b6c0f0004";
 const SENSOR: &str = "identity--7d1f2b3c-4a5e-4f60-8a7b-9c0d1e2f3a4b";
 
+/// Valid from 2024-01-10, five days before the fixture events (2024-01-15):
+/// without a confidence (base 50) an IP indicator is active for 10.4 days
+/// of event time under the default decay (`--decay auto`).
 fn indicator(id: &str, name: &str, pattern: &str) -> Value {
     json!({"type": "indicator", "spec_version": "2.1", "id": id,
         "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
         "name": name, "pattern": pattern, "pattern_type": "stix",
-        "valid_from": "2024-01-01T00:00:00Z"})
+        "valid_from": "2024-01-10T00:00:00Z"})
 }
 
 fn setup(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
@@ -540,6 +543,10 @@ fn follow_summary_counts_periodic_flushes() {
             "--follow",
             "--flush",
             "1",
+            // 2024 fixtures followed now: wall-time decay (the default
+            // with --follow) has them out; this test is about flushes.
+            "--decay",
+            "off",
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -774,6 +781,10 @@ fn selection_and_what_indicators_indicate() {
             log.to_str().expect("p"),
             "--format",
             "zeek",
+            // DOMAIN's confidence 20 is below the lifecycle's active
+            // threshold (30); this test is about selection.
+            "--decay",
+            "off",
         ];
         args.extend_from_slice(extra);
         let o = run(&data, &args);
@@ -948,6 +959,10 @@ fn follow_records_across_rotation() {
             "--follow",
             "--flush",
             "1",
+            // 2024 fixtures followed now: wall-time decay (the default
+            // with --follow) has them out; this test is about flushes.
+            "--decay",
+            "off",
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -1106,6 +1121,10 @@ fn temporal_beacons_match_the_same_on_any_thread_count() {
             log.display().to_string(),
             "--threads".into(),
             threads.into(),
+            // Events in 2026, indicators valid from 2024 (decayed by
+            // then); this test is about temporal operators.
+            "--decay".into(),
+            "off".into(),
         ]
     };
     let go = |threads: &'static str| {
@@ -1176,7 +1195,9 @@ fn follow_applies_new_indicators_and_warninglists_within_seconds() {
     let mut m = common::Following::start(
         &dir.path().join("follow"),
         &data,
-        &["--reload-every", "0.2"],
+        // The 2024 fixtures are decayed at wall time (the default with
+        // --follow); this test is about reloads.
+        &["--reload-every", "0.2", "--decay", "off"],
         &[],
     );
     // Known before the run: matches at once.
@@ -1258,7 +1279,9 @@ fn a_false_positive_verdict_stops_matching_within_seconds_while_following() {
     let mut m = common::Following::start(
         &dir.path().join("follow"),
         &data,
-        &["--reload-every", "0.2"],
+        // The 2024 fixtures are decayed at wall time (the default with
+        // --follow); this test is about reloads.
+        &["--reload-every", "0.2", "--decay", "off"],
         &[],
     );
     m.dns("bad-actor.top");
@@ -1295,18 +1318,19 @@ fn a_false_positive_verdict_stops_matching_within_seconds_while_following() {
 }
 
 /// Issue 16 §3: decay judged at each event's own time for historical logs
-/// (`--decay event-time`) and at the wall clock for live data
-/// (`--decay wall-time`). The IP indicator (confidence 80, valid_from
-/// 2024-01-01, rule ip: L = 47 days, k = 1.65) is active for 21.64 days:
-/// an event on 2024-01-10 matches, one on 2024-02-10 does not; at the wall
-/// clock (years later) it is inactive, so nothing matches; without decay
-/// both match.
+/// (`--decay event-time`, and the default `auto` on a file read to its
+/// end) and at the wall clock for live data (`--decay wall-time`). The IP
+/// indicator (confidence 80, valid_from 2024-01-01, rule ip: L = 47 days,
+/// k = 1.65) is active for 21.64 days: an event on 2024-01-10 matches, one
+/// on 2024-02-10 does not; at the wall clock (years later) it is inactive,
+/// so nothing matches; without decay both match.
 #[test]
 fn decay_is_judged_at_event_time_or_wall_time() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     let mut ind = indicator(IP, "C2 server", "[ipv4-addr:value = '45.33.32.156']");
     ind["confidence"] = json!(80);
+    ind["valid_from"] = json!("2024-01-01T00:00:00Z");
     let bundle = dir.path().join("ind.json");
     std::fs::write(
         &bundle,
@@ -1332,18 +1356,17 @@ fn decay_is_judged_at_event_time_or_wall_time() {
     )
     .expect("write");
     let uids = |decay: &str| -> Vec<String> {
-        let o = run(
-            &data,
-            &[
-                "match",
-                "--input",
-                log.to_str().expect("path"),
-                "--input-format",
-                "zeek",
-                "--decay",
-                decay,
-            ],
-        );
+        let mut args = vec![
+            "match",
+            "--input",
+            log.to_str().expect("path"),
+            "--input-format",
+            "zeek",
+        ];
+        if !decay.is_empty() {
+            args.extend(["--decay", decay]);
+        }
+        let o = run(&data, &args);
         assert!(o.status.success(), "{o:?}");
         lines(&o)
             .iter()
@@ -1353,6 +1376,168 @@ fn decay_is_judged_at_event_time_or_wall_time() {
     assert_eq!(uids("off"), ["EARLY", "LATE"]);
     assert_eq!(uids("event-time"), ["EARLY"]);
     assert!(uids("wall-time").is_empty());
+    // The default on a file: event time.
+    assert_eq!(uids(""), ["EARLY"]);
+    assert_eq!(uids("auto"), ["EARLY"]);
+}
+
+/// Issue 16 §3, the default both ways: `--decay auto` judges a followed
+/// (live) log at wall time and the same log read to its end at event time.
+/// Two indicators valid from 2024-01-10, met by events of 2024-01-15: an IP
+/// (rule ip, 47 days: decayed long before now) and a domain whose rule
+/// (this test's config) lasts a century. Following, only the domain
+/// matches, and the IP is counted as never active; reading the file
+/// afterwards, both match (five days into their lives).
+#[test]
+fn the_default_decay_is_wall_time_following_and_event_time_otherwise() {
+    use std::time::Duration;
+    const LIVE_IP: &str = "indicator--1a0c1bd5-7a59-4d3b-9d1c-1f8b6c0f00a1";
+    const LIVE_DOMAIN: &str = "indicator--1a0c1bd5-7a59-4d3b-9d1c-1f8b6c0f00a2";
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let bundle = dir.path().join("ind.json");
+    std::fs::write(
+        &bundle,
+        json!({"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e5a1",
+        "objects": [
+            // Following::dns events answer 198.51.100.7.
+            indicator(LIVE_IP, "Old C2 address", "[ipv4-addr:value = '198.51.100.7']"),
+            indicator(LIVE_DOMAIN, "C2 name", "[domain-name:value = 'live-c2.example']"),
+        ]})
+        .to_string(),
+    )
+    .expect("write");
+    assert!(run(&data, &["import", bundle.to_str().expect("path")])
+        .status
+        .success());
+    let config = dir.path().join("sightline.toml");
+    std::fs::write(
+        &config,
+        "[lifecycle]\n\
+         [[lifecycle.rules]]\nname = \"ip\"\ntypes = [\"ipv4-addr\"]\nlifetime_days = 47\nspeed = 1.65\n\
+         [[lifecycle.rules]]\nname = \"century\"\ntypes = [\"domain-name\"]\nlifetime_days = 36500\nspeed = 2.1\n",
+    )
+    .expect("write config");
+    let config = config.to_str().expect("path");
+    let follow_dir = dir.path().join("follow");
+    // 198.51.100.7 is a documentation address (a built-in warninglist).
+    let mut m = common::Following::start(
+        &follow_dir,
+        &data,
+        &["--config", config, "--no-warninglists"],
+        &[],
+    );
+    m.dns("live-c2.example");
+    let first = m
+        .next_match(Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("no match while following: {}", m.stderr()));
+    assert_eq!(first["indicator"], LIVE_DOMAIN, "{first}");
+    // The same event answered 198.51.100.7: no match of the decayed IP.
+    assert!(
+        m.next_match(Duration::from_millis(1500)).is_none(),
+        "the IP indicator, decayed at wall time, matched while following"
+    );
+    let err = m.stop();
+    assert!(
+        err.contains("1 indicators never active under the lifecycle"),
+        "{err}"
+    );
+    // The same log, read to its end: event time, both match.
+    let log = follow_dir.join("zeek.log");
+    let o = run(
+        &data,
+        &[
+            "match",
+            "--input",
+            log.to_str().expect("path"),
+            "--input-format",
+            "zeek",
+            "--config",
+            config,
+            "--no-warninglists",
+        ],
+    );
+    let mut got: Vec<String> = lines(&o)
+        .iter()
+        .map(|m| m["indicator"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    got.sort();
+    assert_eq!(got, [LIVE_IP, LIVE_DOMAIN], "{o:?}");
+}
+
+/// Issue 16 §3, event time piecewise: an IP indicator (confidence 80, valid
+/// from 2024-01-01: active for 21.64 days) renewed by a trusted sensor's
+/// sighting on 2024-02-10 is active again from then, but not in the lapse
+/// between: events on 01-10 and 02-12 match, the one on 01-30 does not.
+#[test]
+fn a_renewal_after_a_lapse_leaves_the_lapse_unmatched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let mut ind = indicator(IP, "C2 server", "[ipv4-addr:value = '45.33.32.156']");
+    ind["confidence"] = json!(80);
+    ind["valid_from"] = json!("2024-01-01T00:00:00Z");
+    let t = "2024-02-10T00:00:00.000Z";
+    let bundle = dir.path().join("ind.json");
+    std::fs::write(
+        &bundle,
+        json!({"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e5ab",
+            "objects": [ind,
+                {"type": "identity", "spec_version": "2.1", "id": SENSOR, "created": t,
+                 "modified": t, "name": "Sensor 1", "identity_class": "system"},
+                {"type": "sighting", "spec_version": "2.1",
+                 "id": "sighting--0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d", "created": t,
+                 "modified": t, "sighting_of_ref": IP, "where_sighted_refs": [SENSOR],
+                 "first_seen": t, "last_seen": t, "count": 1}]})
+        .to_string(),
+    )
+    .expect("write");
+    let o = run(&data, &["import", bundle.to_str().expect("path")]);
+    assert!(o.status.success(), "{o:?}");
+    let config = dir.path().join("sightline.toml");
+    std::fs::write(
+        &config,
+        format!("[lifecycle]\ntrusted_sensors = [\"{SENSOR}\"]\n"),
+    )
+    .expect("write config");
+    let log = dir.path().join("conn.log");
+    let conn = |day: &str, uid: &str| {
+        json!({"_path": "conn", "ts": chrono_free_epoch(day), "uid": uid,
+            "id.orig_h": "192.168.1.10", "id.orig_p": 49152, "id.resp_h": "45.33.32.156",
+            "id.resp_p": 443, "proto": "tcp"})
+        .to_string()
+            + "\n"
+    };
+    std::fs::write(
+        &log,
+        conn("2024-01-10", "ACTIVE")
+            + &conn("2024-01-30", "LAPSE")
+            + &conn("2024-02-12", "RENEWED"),
+    )
+    .expect("write");
+    let uids = |extra: &[&str]| -> Vec<String> {
+        let mut args = vec![
+            "match",
+            "--input",
+            log.to_str().expect("path"),
+            "--input-format",
+            "zeek",
+        ];
+        args.extend_from_slice(extra);
+        let o = run(&data, &args);
+        assert!(o.status.success(), "{o:?}");
+        lines(&o)
+            .iter()
+            .map(|m| m["event"]["uid"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let cfg = config.to_str().expect("path");
+    assert_eq!(uids(&["--config", cfg]), ["ACTIVE", "RENEWED"]);
+    // The sensor not trusted: no renewal, the first window only.
+    assert_eq!(uids(&[]), ["ACTIVE"]);
+    assert_eq!(
+        uids(&["--config", cfg, "--decay", "off"]),
+        ["ACTIVE", "LAPSE", "RENEWED"]
+    );
 }
 
 /// Seconds since the epoch of a `YYYY-MM-DD` day (UTC), for the fixtures.

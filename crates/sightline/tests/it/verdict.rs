@@ -31,7 +31,7 @@ fn setup(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     "objects": [
         {"type": "indicator", "spec_version": "2.1", "id": IND, "created": t, "modified": t,
          "name": "C2 server", "pattern": "[ipv4-addr:value = '45.33.32.156']",
-         "pattern_type": "stix", "valid_from": "2024-01-01T00:00:00Z"},
+         "pattern_type": "stix", "valid_from": "2024-01-10T00:00:00Z"},
         {"type": "identity", "spec_version": "2.1", "id": SENSOR, "created": t, "modified": t,
          "name": "Sensor 1", "identity_class": "system"}
     ]});
@@ -206,6 +206,56 @@ fn bad_verdicts_write_nothing() {
     let stats = || common::ok(&run(&data, &["stats", "--json"]));
     let before = stats();
     let unknown = "sighting--00000000-0000-4000-8000-000000000009";
+    // Issue 16 §4: a [lifecycle] that cannot work (a lifetime of 0 or
+    // negative, a score outside 0-100, an unknown conflict rule) is refused
+    // naming the field before anything is written.
+    let config = |name: &str, text: &str| -> String {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).expect("write config");
+        p.to_str().expect("path").to_owned()
+    };
+    let zero = config(
+        "zero.toml",
+        "[lifecycle]\n[[lifecycle.rules]]\nname = \"ip\"\nlifetime_days = 0\nspeed = 1\n",
+    );
+    let score = config("score.toml", "[lifecycle]\nactive_threshold = 150\n");
+    let feed = config(
+        "feed.toml",
+        "[lifecycle.feeds.\"identity--5f3c6c66-8d5e-4a3c-9f0e-2a7a9a0d2f02\"]\nconfidence = -10\n",
+    );
+    let conflict = config(
+        "conflict.toml",
+        "[lifecycle]\nverdict_conflict = \"loudest\"\n",
+    );
+    let with_config = |c: &str| {
+        vec![
+            "verdict",
+            IND,
+            "false-positive",
+            "--analyst",
+            "Ana",
+            "--config",
+            c,
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect::<Vec<String>>()
+    };
+    for (args, says) in [
+        (with_config(&zero), "rules[0].lifetime_days"),
+        (with_config(&score), "active_threshold: 150"),
+        (
+            with_config(&feed),
+            "feeds.identity--5f3c6c66-8d5e-4a3c-9f0e-2a7a9a0d2f02.confidence",
+        ),
+        (with_config(&conflict), "verdict_conflict"),
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = run(&data, &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {o:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
     for (args, says) in [
         (
             vec!["verdict", unknown, "false-positive", "--analyst", "Ana"],
