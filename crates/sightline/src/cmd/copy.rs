@@ -8,7 +8,10 @@
 //! into) with its `date_added`, and every collection membership, naming its
 //! row by id, version key and raw text, with its own `date_added`, so TAXII
 //! clients' `added_after` bookmarks and the paging order stay valid on the
-//! new store. Not copied: TAXII status resources (short-lived by design).
+//! new store, and the feeds' records (`sightline_feeds::registry`: feed
+//! definitions and each feed's state, its cursor among them), so every feed
+//! goes on pulling from where it was instead of from the start. Not copied:
+//! TAXII status resources (short-lived by design).
 //!
 //! The target must be empty (a fresh store). Versions and memberships are
 //! written in ONE transaction: a copy that fails leaves no objects behind.
@@ -45,6 +48,7 @@ struct Copied {
     collections: u64,
     versions: u64,
     memberships: u64,
+    feed_records: u64,
 }
 
 pub fn run(args: Args) -> Result<Outcome, Failure> {
@@ -94,8 +98,8 @@ pub fn run(args: Args) -> Result<Outcome, Failure> {
     with_stdout(|w| {
         writeln!(
             w,
-            "copied {from} to {to}: {} versions ({} objects), {} collections, {} memberships, {} users, {} tokens",
-            n.versions, b.objects, n.collections, n.memberships, n.users, n.tokens
+            "copied {from} to {to}: {} versions ({} objects), {} collections, {} memberships, {} users, {} tokens, {} feed records",
+            n.versions, b.objects, n.collections, n.memberships, n.users, n.tokens, n.feed_records
         )
     })
     .map_err(|e| Failure::Other(e.into()))?;
@@ -137,6 +141,11 @@ fn copy(src: &dyn Store, dst: &dyn Store) -> anyhow::Result<Copied> {
             Ok(())
         })?;
     }
+    // The feeds' definitions and cursors, in the objects' transaction: the
+    // new store's cursors never run ahead of the objects it holds.
+    let feeds = sightline_feeds::registry::records(src)?;
+    sightline_feeds::registry::restore(&mut *txn, &feeds)?;
+    n.feed_records = feeds.len() as u64;
     txn.commit()?;
     Ok(n)
 }

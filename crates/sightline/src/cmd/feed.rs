@@ -63,6 +63,10 @@ pub struct AddArgs {
     /// duplicates), for hubs whose concurrent writers may commit a date_added late.
     #[arg(long, value_name = "SECS")]
     overlap: Option<u64>,
+    /// TAXII: pages committed per store transaction [default: 1]. More is faster for big
+    /// pulls; a crash then loses up to that many pages' work (fetched again next sync).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    commit_pages: Option<u32>,
     /// CSV: the field separator (one character; `\t` for a tab).
     #[arg(long, default_value = ",")]
     delimiter: String,
@@ -203,6 +207,7 @@ pub fn run(data: &Path, cmd: Command) -> Result<Outcome, Failure> {
                 limit: a.limit,
                 timeout_secs: a.timeout,
                 overlap_secs: a.overlap,
+                commit_pages: a.commit_pages,
                 csv: sightline_feeds::csv::CsvOptions {
                     delimiter: a.delimiter,
                     value_column: a.value_column,

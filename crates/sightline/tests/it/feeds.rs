@@ -614,3 +614,79 @@ fn misp_feed_from_a_directory() {
         "{r}"
     );
 }
+
+/// Syncs a TAXII feed in a new SQLite store, lets the hub gain 5 objects,
+/// copies the store to `to` (`sightline copy`) and syncs the feed there:
+/// the copy carries the feed's definition and cursor (the store's feed
+/// records) with the objects, so the copy goes on from that cursor
+/// (`added_after` = the hub's X-TAXII-Date-Added-Last, TAXII 2.1 §3.4.1)
+/// and takes only the 5, instead of pulling everything again.
+fn copy_then_sync(to: impl Fn(&Path) -> String) {
+    let (dir, hub_data, config, coll) = hub();
+    let cfg = config.to_str().expect("utf-8");
+    let s = Serve::start(&common::data(&hub_data), &["--config", cfg], Stdio::null());
+    post(&s, &coll, &(0..20).map(indicator).collect::<Vec<_>>());
+    let a = dir.path().join("a");
+    add_taxii_feed(&a, &s, &coll, "7", false);
+    let r = json(&sl(&a, &["feed", "sync", "hub", "--json"]));
+    assert_eq!(r["new"].as_u64(), Some(20), "{r}");
+    post(&s, &coll, &(20..25).map(indicator).collect::<Vec<_>>());
+
+    let from = format!("sqlite:{}", a.display());
+    let to = to(dir.path());
+    let out = ok(&common::sightline(
+        &[],
+        &["copy", "--from", &from, "--to", &to],
+        None,
+    ));
+    assert!(
+        out.contains("2 feed records"),
+        "definitions and state: {out}"
+    );
+    let env = [("HUB_PW", std::ffi::OsStr::new(PW))];
+    let b = ["--store", to.as_str()];
+    let list = ok(&common::sightline_with_env(
+        &env,
+        &b,
+        &["feed", "list"],
+        None,
+    ));
+    assert!(list.contains("hub"), "{list}");
+    let before: serde_json::Value = serde_json::from_str(&ok(&common::sightline_with_env(
+        &env,
+        &b,
+        &["feed", "status", "--json"],
+        None,
+    )))
+    .expect("JSON");
+    assert_eq!(before[0]["cursor"], status(&a)["cursor"], "{before}");
+    let r: serde_json::Value = serde_json::from_str(&ok(&common::sightline_with_env(
+        &env,
+        &b,
+        &["feed", "sync", "hub", "--json"],
+        None,
+    )))
+    .expect("JSON");
+    assert_eq!(r["error"], serde_json::Value::Null, "{r}");
+    assert_eq!(
+        (
+            r["new"].as_u64(),
+            r["duplicate"].as_u64(),
+            r["pages"].as_u64()
+        ),
+        (Some(5), Some(0), Some(1)),
+        "only what the hub gained since the sync in the source store: {r}"
+    );
+}
+
+#[test]
+fn a_copied_store_goes_on_with_its_feeds() {
+    copy_then_sync(|dir| format!("sqlite:{}", dir.join("b").display()));
+}
+
+#[test]
+fn a_store_copied_to_postgres_goes_on_with_its_feeds() {
+    let db = sightline_testkit::pg::TestDb::new("feedcopy");
+    let url = db.url().to_owned();
+    copy_then_sync(move |_| url.clone());
+}
