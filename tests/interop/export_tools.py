@@ -394,7 +394,9 @@ def main() -> int:
             ch.ok(r.returncode == 0, f"import {f.name}: {r.stderr[-2000:]}")
         patterns = {o["id"]: o["pattern"] for o in objs if o["type"] == "indicator"}
         active = {o["id"] for o in objs if o["type"] == "indicator" and "valid_until" not in o}
-        common = ["--at", AT, "--base-url", "https://hub.example"]
+        # About the formats: the lifecycle (on by default, issue 16) would
+        # decay most generated indicators out by AT (IPs live 47 days).
+        common = ["--at", AT, "--base-url", "https://hub.example", "--lifecycle", "off"]
 
         out = tmp / "intel.dat"
         r = sightline(args.sightline, data, "export", "--format", "zeek-intel", *common, "-o", str(out))

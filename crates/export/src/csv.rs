@@ -1,12 +1,16 @@
 //! CSV (RFC 4180): one row per exported value: `value`, `type` (the STIX
 //! object path), `indicator_id`, `name`, `confidence`, `valid_until`,
 //! `indicates` (`ATT&CK id name`, or the name, or the id, of each target,
-//! `; `-joined). The report comes first as `#` lines, as IOC lists write them.
+//! `; `-joined), `score` (the indicator lifecycle's effective score 0-100 at
+//! the export's instant, issue 16; empty when the export did not score).
+//! `score` is last so readers that take columns by position keep working.
+//! The report comes first as `#` lines, as IOC lists write them.
 
 use crate::terms::Term;
 use crate::Indicator;
 
-pub(crate) const HEADER: &str = "value,type,indicator_id,name,confidence,valid_until,indicates\n";
+pub(crate) const HEADER: &str =
+    "value,type,indicator_id,name,confidence,valid_until,indicates,score\n";
 
 /// A field, quoted when it holds a comma, quote, CR or LF, or starts with
 /// `#` (which readers of these lists take for a comment).
@@ -62,6 +66,10 @@ pub(crate) fn row(
     field(out, ind.valid_until_text.as_deref().unwrap_or(""));
     out.push(',');
     field(out, indicates);
+    out.push(',');
+    if let Some(s) = ind.scored {
+        out.push_str(&s.score.to_string());
+    }
     out.push('\n');
     Ok(())
 }

@@ -14,6 +14,9 @@ pub enum ExportError {
     /// More Suricata rules than the SID range holds.
     #[error("{needed} rules do not fit the SID range {start}..={end}")]
     SidRange { needed: usize, start: u32, end: u32 },
+    /// The indicator lifecycle could not score (its store passes failed).
+    #[error("lifecycle: {0}")]
+    Lifecycle(#[from] sightline_lifecycle::LifecycleError),
     #[error("usage: {0}")]
     Usage(String),
 }

@@ -46,6 +46,11 @@ pub struct Indicator {
     /// `external_references[].url`.
     pub references: Vec<String>,
     pub indicates: Vec<Indicated>,
+    /// `created_by_ref` (the lifecycle's per-feed default confidence).
+    pub created_by: Option<String>,
+    /// The indicator lifecycle's score and state at the export's instant,
+    /// when the caller scored ([`crate::lifecycle::score`]; issue 16).
+    pub scored: Option<crate::lifecycle::Scored>,
 }
 
 /// The properties read from an indicator's JSON; everything else is skipped
@@ -68,6 +73,8 @@ struct RawIndicator<'a> {
     created: Option<Cow<'a, str>>,
     #[serde(borrow)]
     modified: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    created_by_ref: Option<Cow<'a, str>>,
     #[serde(borrow)]
     valid_from: Option<Cow<'a, str>>,
     #[serde(borrow)]
@@ -210,6 +217,8 @@ impl Indicator {
             attack_phases,
             references,
             indicates: Vec::new(),
+            created_by: owned(&r.created_by_ref),
+            scored: None,
             pattern,
             pattern_type: owned(&r.pattern_type).unwrap_or_else(|| "stix".into()),
             id,
@@ -249,24 +258,34 @@ pub struct Loaded {
 /// `indicates` edges, and the names and ATT&CK ids of other objects.
 #[derive(Debug, Default)]
 struct Collector {
-    indicators: Vec<(String, Indicator)>,
+    /// In pages as read (one growing vector of 100,000 large structs is
+    /// copied at each doubling, into freshly zeroed memory).
+    pages: Vec<Vec<Indicator>>,
     unreadable: Vec<ExportError>,
     edges: Vec<(String, String)>,
     targets: HashMap<String, (Option<String>, Option<String>)>,
 }
 
+/// A version's place in time, for keeping the latest of one id.
+fn version_key(ind: &Indicator) -> String {
+    ind.modified
+        .as_deref()
+        .and_then(|t| Timestamp::parse(t).ok())
+        .map(|t| t.sort_key())
+        .unwrap_or_default()
+}
+
 impl Collector {
     fn indicator(&mut self, r: Result<Indicator, ExportError>) {
         match r {
-            Ok(ind) => {
-                let key = ind
-                    .modified
-                    .as_deref()
-                    .and_then(|t| Timestamp::parse(t).ok())
-                    .map(|t| t.sort_key())
-                    .unwrap_or_default();
-                self.indicators.push((key, ind));
-            }
+            Ok(ind) => match self.pages.last_mut() {
+                Some(p) if p.len() < p.capacity() => p.push(ind),
+                _ => {
+                    let mut p = Vec::with_capacity(PAGE);
+                    p.push(ind);
+                    self.pages.push(p);
+                }
+            },
             Err(e) => self.unreadable.push(e),
         }
     }
@@ -282,17 +301,40 @@ impl Collector {
         }
     }
 
-    fn finish(mut self) -> Loaded {
-        // By id, the latest version last; keep that one.
-        self.indicators
-            .sort_unstable_by(|(ka, a), (kb, b)| a.id.cmp(&b.id).then_with(|| ka.cmp(kb)));
-        let mut latest: Vec<Indicator> = Vec::with_capacity(self.indicators.len());
-        for (_, ind) in self.indicators {
-            match latest.last_mut() {
-                Some(prev) if prev.id == ind.id => *prev = ind,
-                _ => latest.push(ind),
+    fn finish(self) -> Loaded {
+        // By id (an index is sorted, not the large structs), the latest
+        // version of an id last; keep that one. Versions are only compared
+        // when an id repeats (never for a store's latest versions).
+        let mut order: Vec<(u32, u32)> = Vec::with_capacity(self.pages.iter().map(Vec::len).sum());
+        for (p, page) in self.pages.iter().enumerate() {
+            order.extend((0..page.len()).map(|i| (p as u32, i as u32)));
+        }
+        let at = |&(p, i): &(u32, u32)| &self.pages[p as usize][i as usize];
+        order.sort_unstable_by(|a, b| {
+            let (x, y) = (at(a), at(b));
+            x.id.cmp(&y.id)
+                .then_with(|| version_key(x).cmp(&version_key(y)))
+        });
+        order.dedup_by(|later, earlier| {
+            // `dedup_by` keeps the first of a run; keep the latest instead.
+            let same = at(later).id == at(earlier).id;
+            if same {
+                std::mem::swap(later, earlier);
+            }
+            same
+        });
+        let mut slots: Vec<Vec<Option<Indicator>>> = self
+            .pages
+            .into_iter()
+            .map(|p| p.into_iter().map(Some).collect())
+            .collect();
+        let mut latest: Vec<Indicator> = Vec::with_capacity(order.len());
+        for (p, i) in order {
+            if let Some(ind) = slots[p as usize][i as usize].take() {
+                latest.push(ind);
             }
         }
+        drop(slots);
         let mut by_id: HashMap<&str, Vec<&str>> = HashMap::new();
         for (from, to) in &self.edges {
             by_id.entry(from.as_str()).or_default().push(to.as_str());
@@ -320,6 +362,19 @@ impl Collector {
     }
 }
 
+/// Store rows per page, and per batch handed to the parsing thread.
+const PAGE: usize = 5000;
+const BATCH: usize = 1000;
+
+/// Rows copied out of the store for the parsing thread: ids and JSON texts
+/// end to end in one buffer.
+#[derive(Default)]
+struct Batch {
+    text: String,
+    /// (end of the id, end of the JSON) in `text`.
+    ends: Vec<(usize, usize)>,
+}
+
 /// Indicators from objects in memory (a bundle's `objects`): the latest
 /// version of each, with what they indicate among the same objects.
 pub fn from_objects(objects: impl IntoIterator<Item = Value>) -> Loaded {
@@ -341,28 +396,61 @@ pub fn from_store(
     store: &dyn ObjectReader,
     collection: Option<&str>,
 ) -> Result<Loaded, ExportError> {
-    let mut c = Collector::default();
     let q = ObjectQuery {
         collection: collection.map(str::to_owned),
         types: vec!["indicator".into()],
         versions: VersionFilter::last(),
-        limit: 5000,
+        limit: PAGE,
         ..ObjectQuery::default()
     };
-    sightline_store::for_each_page(store, &q, |o| {
-        c.indicator(Indicator::from_json_text(o.raw).map_err(|e| match e {
-            ExportError::Indicator { message, .. } => ExportError::Indicator {
-                id: o.id.to_owned(),
-                message,
-            },
-            e => e,
-        }));
-        Ok::<(), ExportError>(())
-    })?;
-    if c.indicators.is_empty() {
+    // The store is read on this thread while another parses what it read
+    // (about a third of reading 100,000 indicators is the JSON).
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(8);
+    let (read, mut c) = std::thread::scope(|s| {
+        let parser = s.spawn(move || {
+            let mut c = Collector::default();
+            for b in rx {
+                let mut from = 0;
+                for &(id_end, end) in &b.ends {
+                    let (id, raw) = (&b.text[from..id_end], &b.text[id_end..end]);
+                    from = end;
+                    c.indicator(Indicator::from_json_text(raw).map_err(|e| match e {
+                        ExportError::Indicator { message, .. } => ExportError::Indicator {
+                            id: id.to_owned(),
+                            message,
+                        },
+                        e => e,
+                    }));
+                }
+            }
+            c
+        });
+        let mut b = Batch::default();
+        let read = sightline_store::for_each_page(store, &q, |o| {
+            b.text.push_str(o.id);
+            let id_end = b.text.len();
+            b.text.push_str(o.raw);
+            b.ends.push((id_end, b.text.len()));
+            if b.ends.len() == BATCH {
+                // The parser only stops by panicking (re-raised at join).
+                let _ = tx.send(std::mem::take(&mut b));
+            }
+            Ok::<(), ExportError>(())
+        });
+        if !b.ends.is_empty() {
+            let _ = tx.send(b);
+        }
+        drop(tx);
+        let c = parser
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e));
+        (read, c)
+    });
+    read?;
+    if c.pages.iter().all(Vec::is_empty) {
         return Ok(c.finish());
     }
-    let ids: HashSet<String> = c.indicators.iter().map(|(_, i)| i.id.clone()).collect();
+    let ids: HashSet<&str> = c.pages.iter().flatten().map(|i| i.id.as_str()).collect();
     let q = ObjectQuery {
         types: vec!["relationship".into()],
         versions: VersionFilter::last(),
@@ -376,7 +464,7 @@ pub fn from_store(
                 .ok()
                 .and_then(|r| indicates_edge(&r))
             {
-                if ids.contains(&e.0) {
+                if ids.contains(e.0.as_str()) {
                     c.edges.push(e);
                 }
             }

@@ -72,6 +72,19 @@ pub(crate) struct Sets {
     pub sha256: BTreeSet<String>,
 }
 
+impl Sets {
+    /// Moves `other`'s values into these (a slice formatted on another thread).
+    pub(crate) fn append(&mut self, other: &mut Sets) {
+        self.domains.append(&mut other.domains);
+        self.ips.append(&mut other.ips);
+        self.ips_src.append(&mut other.ips_src);
+        self.ips_dst.append(&mut other.ips_dst);
+        self.md5.append(&mut other.md5);
+        self.sha1.append(&mut other.sha1);
+        self.sha256.append(&mut other.sha256);
+    }
+}
+
 fn rev_of(ind: &Indicator) -> u32 {
     let t = ind
         .modified
@@ -118,6 +131,17 @@ fn msg(s: &str) -> String {
     out
 }
 
+/// A rule's `metadata` value: the indicator id (`sightline match --format
+/// suricata` maps EVE alerts back by it), then its lifecycle score when the
+/// export scored (issue 16), each a `key value` pair Suricata copies into
+/// `alert.metadata` as `key: [value]`.
+fn metadata(ind: &Indicator) -> String {
+    match ind.scored {
+        Some(s) => format!("sightline_id {}, sightline_score {}", ind.id, s.score),
+        None => format!("sightline_id {}", ind.id),
+    }
+}
+
 impl Rule {
     fn new(
         ind: &Indicator,
@@ -129,7 +153,7 @@ impl Rule {
     ) -> Rule {
         Rule {
             key: format!("{}|{alt}|{kind}", ind.id),
-            text: Rule::text(&header, &m, &options, &format!("sightline_id {}", ind.id)),
+            text: Rule::text(&header, &m, &options, &metadata(ind)),
             rev: rev_of(ind),
         }
     }

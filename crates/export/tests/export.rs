@@ -7,7 +7,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde_json::Value;
-use sightline_export::{export, from_objects, Format, Indicator, Lifecycle, Options, Output};
+use sightline_export::{
+    export, from_objects, lifecycle, Format, Indicator, Lifecycle, Options, Output, Scoring,
+};
+use sightline_lifecycle::bulk::Histories;
+use sightline_lifecycle::{Evaluator, LifecycleConfig, State};
 
 /// 2026-06-01T00:00:00Z: after every fixture's `valid_from` but the future one's.
 const NOW: i64 = 1_780_272_000_000_000;
@@ -32,6 +36,13 @@ fn id(key: &str) -> String {
     format!("indicator--{}", uuid::Uuid::new_v5(&ns, key.as_bytes()))
 }
 
+fn evaluator() -> Evaluator {
+    Evaluator::new(&LifecycleConfig::default()).expect("built-in lifecycle rules")
+}
+
+/// The fixtures scored at NOW by the built-in lifecycle rules (no
+/// sightings): the goldens show the CSV `score` and Suricata's
+/// `sightline_score`; the filter is the STIX rules alone.
 fn run(format: Format, lists: Option<&sightline_warninglist::WarningLists>) -> Output {
     let filter = Lifecycle {
         now: NOW,
@@ -42,7 +53,9 @@ fn run(format: Format, lists: Option<&sightline_warninglist::WarningLists>) -> O
         warninglists: lists,
         ..Options::default()
     };
-    export(format, &fixtures(), &filter, &opts).expect("export")
+    let mut inds = fixtures();
+    lifecycle::score_with(&evaluator(), &mut inds, NOW, &Histories::default());
+    export(format, &inds, &filter, &opts).expect("export")
 }
 
 fn text(out: &Output) -> String {
@@ -340,4 +353,154 @@ fn sigma_ids_and_tags() {
         all.contains("c-useragent: 'Mozilla/4.0 (compatible; Evil\\*Agent\\?)'"),
         "{all}"
     );
+}
+
+/// Issue 16 §1: the export builds the lifecycle's subject from the
+/// indicator it read instead of re-reading the JSON; both must give the
+/// same score and state (here at three instants, no history).
+#[test]
+fn subject_agrees_with_the_lifecycle_crate() {
+    let text = std::fs::read_to_string(golden_dir().join("indicators.json")).expect("fixtures");
+    let v: Value = serde_json::from_str(&text).expect("fixture JSON");
+    let eval = evaluator();
+    let inds = fixtures();
+    let mut n = 0;
+    for o in v["objects"].as_array().expect("objects") {
+        if o["type"] != "indicator" {
+            continue;
+        }
+        let ind = inds.iter().find(|i| i.id == o["id"]).expect("read");
+        for now in [NOW - 200 * 86_400_000_000, NOW - 20 * 86_400_000_000, NOW] {
+            let want = eval.evaluate(o, &[], now).expect("scores");
+            let s = lifecycle::subject(&eval, ind).expect("subject");
+            let got = eval.score(&s, now);
+            assert_eq!(
+                (got.rounded(), got.state),
+                (want.rounded(), want.state),
+                "{}",
+                ind.id
+            );
+            n += 1;
+        }
+    }
+    assert!(n > 60, "{n}");
+}
+
+/// Issue 16 §1: below the thresholds an indicator is inactive in exports;
+/// `apply: false` (`--lifecycle off`) leaves the STIX rules alone to decide,
+/// and the score is written either way (CSV `score`, last column).
+#[test]
+fn the_lifecycle_state_filters_and_the_score_is_written() {
+    let mut inds = fixtures();
+    // A year after NOW every fixture has decayed below the revoke threshold
+    // (the slowest built-in rule lives 470 days from 2026-01-01).
+    let later = NOW + 365 * 86_400_000_000;
+    lifecycle::score_with(&evaluator(), &mut inds, later, &Histories::default());
+    let decayed = inds
+        .iter()
+        .filter(|i| i.scored.is_some_and(|s| s.state != State::Active))
+        .count();
+    assert!(decayed > 0);
+    let stix = Lifecycle {
+        now: later,
+        min_confidence: None,
+    };
+    let csv = |apply: bool| {
+        let f = Scoring { stix, apply };
+        export(Format::Csv, &inds, &f, &Options::default()).expect("export")
+    };
+    let on = csv(true);
+    let off = csv(false);
+    assert!(on.report.exported < off.report.exported);
+    assert!(on
+        .report
+        .inactive
+        .keys()
+        .any(|k| k.starts_with("lifecycle: ")));
+    assert!(!off
+        .report
+        .inactive
+        .keys()
+        .any(|k| k.starts_with("lifecycle: ")));
+    let body = String::from_utf8_lossy(&off.files[0].1).into_owned();
+    assert!(
+        body.contains("\nvalue,type,indicator_id,name,confidence,valid_until,indicates,score\n")
+    );
+    // Every row ends with the indicator's score.
+    // (Rows without quoted fields: a quoted one may span lines.)
+    let rows = body
+        .lines()
+        .filter(|l| l.contains(",indicator--") && !l.contains('"'));
+    for line in rows {
+        let id = line
+            .split(',')
+            .find(|c| c.starts_with("indicator--"))
+            .expect("id");
+        let ind = inds.iter().find(|i| i.id == id).expect("indicator");
+        let want = ind.scored.map(|s| s.score.to_string()).unwrap_or_default();
+        assert!(line.ends_with(&format!(",{want}")), "{line}");
+    }
+}
+
+/// The export of many indicators is cut into slices formatted on threads
+/// and joined: the output must be that of one thread, byte for byte.
+#[test]
+fn threads_do_not_change_the_output() {
+    let base = fixtures();
+    // Copies with ids kept apart and in order, so each thread gets several
+    // kinds of pattern.
+    let mut many = Vec::new();
+    for k in 0..40 {
+        for ind in &base {
+            let mut c = ind.clone();
+            c.id = format!("{}-{k:04}", ind.id);
+            many.push(c);
+        }
+    }
+    many.sort_by(|a, b| a.id.cmp(&b.id));
+    let filter = Lifecycle {
+        now: NOW,
+        min_confidence: Some(50),
+    };
+    let lists = sightline_warninglist::WarningLists::builtin();
+    for format in Format::ALL {
+        let with = |threads| {
+            let opts = Options {
+                warninglists: Some(&lists),
+                threads,
+                ..Options::default()
+            };
+            export(format, &many, &filter, &opts).expect("export")
+        };
+        let one = with(1);
+        assert!(one.report.items > 400, "{}", format.name());
+        assert!(one == with(3), "{}", format.name());
+    }
+}
+
+/// STIX 2.1 §3.6: of several versions of one indicator, the one with the
+/// latest `modified` goes out, whatever order they come in.
+#[test]
+fn the_latest_version_of_an_indicator_is_kept() {
+    let version = |modified: &str, name: &str| {
+        serde_json::json!({"type": "indicator", "spec_version": "2.1",
+            "id": "indicator--00000000-0000-4000-8000-000000000001",
+            "created": "2026-01-01T00:00:00Z", "modified": modified, "name": name,
+            "pattern": "[domain-name:value = 'a.test']", "pattern_type": "stix",
+            "valid_from": "2026-01-01T00:00:00Z"})
+    };
+    for objects in [
+        vec![
+            version("2026-01-03T00:00:00Z", "new"),
+            version("2026-01-02T00:00:00Z", "old"),
+        ],
+        vec![
+            version("2026-01-02T00:00:00Z", "old"),
+            version("2026-01-03T00:00:00Z", "new"),
+        ],
+    ] {
+        let loaded = from_objects(objects);
+        let names: Vec<_> = loaded.indicators.iter().map(|i| i.name.clone()).collect();
+        assert_eq!(names, [Some("new".to_owned())]);
+    }
 }

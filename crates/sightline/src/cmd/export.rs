@@ -65,12 +65,14 @@ pub struct Args {
     lists: super::warninglist::ListArgs,
     /// Sensor formats: leave out, too, what the indicator lifecycle says is
     /// not active at --at (a decayed score, a false-positive verdict), as
-    /// the server's /feeds/ do.
-    #[arg(long)]
-    lifecycle: bool,
-    /// With --lifecycle: a config file (as `serve --config`) whose
-    /// `[lifecycle]` section sets the rules (default: built in).
-    #[arg(long, value_name = "FILE", requires = "lifecycle")]
+    /// the server's /feeds/ do: on (the default; a bare --lifecycle is on)
+    /// or off (the STIX validity rules alone). The score is written either
+    /// way (csv: score; suricata: metadata sightline_score).
+    #[arg(long, value_name = "on|off", num_args = 0..=1, default_missing_value = "on", value_parser = ["on", "off"])]
+    lifecycle: Option<String>,
+    /// Sensor formats: a config file (as `serve --config`) whose
+    /// `[lifecycle]` section sets the scoring rules (default: built in).
+    #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Write to FILE (or DIR for suricata-datasets and sigma) instead of
     /// standard output (written beside it, then renamed).
@@ -97,7 +99,8 @@ fn run_stix(data: &Path, args: Args) -> Result<Outcome, Failure> {
         ("--no-warninglists", args.lists.no_warninglists),
         ("--warninglist", !args.lists.warninglist.is_empty()),
         ("--no-warninglist", !args.lists.no_warninglist.is_empty()),
-        ("--lifecycle", args.lifecycle),
+        ("--lifecycle", args.lifecycle.is_some()),
+        ("--config", args.config.is_some()),
     ];
     if let Some((flag, _)) = sensor_only.iter().find(|(_, set)| *set) {
         return Err(Failure::Input(format!(
@@ -224,42 +227,30 @@ fn run_sensor(data: &Path, args: Args, format: Format) -> Result<Outcome, Failur
         .map_err(|e| Failure::Input(e.to_string()))?;
     let store = super::open_existing_store(data)?;
     check_collection(store.as_ref(), args.collection.as_deref())?;
-    let loaded = sightline_export::from_store(store.as_ref(), args.collection.as_deref())
+    let mut loaded = sightline_export::from_store(store.as_ref(), args.collection.as_deref())
         .map_err(|e| Failure::Store(e.to_string()))?;
     for e in &loaded.unreadable {
         eprintln!("sightline: skipped: {e}");
     }
-    let stix = Lifecycle {
-        now,
-        min_confidence: args.min_confidence,
-    };
-    // With --lifecycle: also what the indicator lifecycle (score at --at,
-    // verdicts, renewals) says is not active, as the sensor feeds do.
-    let scored = match args.lifecycle {
-        false => Default::default(),
-        true => {
-            let eval = super::evaluator(args.config.as_deref())?;
-            sightline_lifecycle::bulk::not_active(
-                store.as_ref(),
-                &eval,
-                args.collection.as_deref(),
-                now,
-            )?
-        }
-    };
-    let filter = move |ind: &sightline_export::Indicator| {
-        use sightline_export::ActiveFilter as _;
-        stix.inactive(ind).or_else(|| {
-            scored.get(&ind.id).map(|sc| {
-                sightline_export::Inactive::Other(format!("lifecycle: {}", sc.state.as_str()))
-            })
-        })
+    // The lifecycle's score at --at (sightings, verdicts, decay) of every
+    // indicator: written in the output, and unless --lifecycle off, what
+    // is not active is left out, as the sensor feeds do (issue 16 §1).
+    let eval = super::evaluator(args.config.as_deref())?;
+    sightline_export::lifecycle::score(store.as_ref(), &eval, &mut loaded.indicators, now)
+        .map_err(|e| Failure::Store(e.to_string()))?;
+    let filter = sightline_export::Scoring {
+        stix: Lifecycle {
+            now,
+            min_confidence: args.min_confidence,
+        },
+        apply: args.lifecycle.as_deref() != Some("off"),
     };
     let opts = Options {
         base_url: args.base_url.as_deref(),
         sid_start: args.sid_start,
         sid_end,
         warninglists: (!lists.is_empty()).then_some(&lists),
+        ..Options::default()
     };
     let out = sightline_export::export(format, &loaded.indicators, &filter, &opts).map_err(
         |e| match e {
@@ -275,13 +266,12 @@ fn run_sensor(data: &Path, args: Args, format: Format) -> Result<Outcome, Failur
             .is_some_and(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"));
     match (&args.output, format.is_directory()) {
         (Some(path), true) if stream_file => write_file(path, |w| {
-            w.write_all(&sightline_export::sigma_stream(&out))
-                .map_err(|e| Failure::Other(e.into()))
+            sightline_export::write_sigma_stream(&out, w).map_err(|e| Failure::Other(e.into()))
         })?,
         (None, false) => {
             with_stdout(|w| w.write_all(&out.files[0].1)).map_err(|e| Failure::Other(e.into()))?
         }
-        (None, true) => with_stdout(|w| w.write_all(&sightline_export::sigma_stream(&out)))
+        (None, true) => with_stdout(|w| sightline_export::write_sigma_stream(&out, w))
             .map_err(|e| Failure::Other(e.into()))?,
         (Some(path), false) => write_file(path, |w| {
             w.write_all(&out.files[0].1)

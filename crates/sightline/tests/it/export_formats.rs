@@ -31,8 +31,16 @@ fn store() -> (tempfile::TempDir, PathBuf) {
     (dir, data)
 }
 
+/// The tests here are about the formats and the STIX validity rules: the
+/// lifecycle (on by default, issue 16) would decay the fixtures (valid from
+/// 2026-03-01) out by AT, so a sensor export runs with `--lifecycle off`
+/// unless the test sets `--lifecycle` itself (the last test).
 fn run(data: &Path, args: &[&str]) -> Output {
-    common::sightline(&common::data(data), args, None)
+    let mut args = args.to_vec();
+    if args.contains(&"--format") && !args.contains(&"--lifecycle") {
+        args.extend(["--lifecycle", "off"]);
+    }
+    common::sightline(&common::data(data), &args, None)
 }
 
 fn err(o: &Output) -> String {
@@ -124,7 +132,9 @@ fn file_output_and_directory_formats() {
     );
     assert!(common::ok(&o).is_empty());
     let text = std::fs::read_to_string(&f).expect("csv");
-    assert!(text.contains("\nvalue,type,indicator_id,name,confidence,valid_until,indicates\n"));
+    assert!(
+        text.contains("\nvalue,type,indicator_id,name,confidence,valid_until,indicates,score\n")
+    );
     assert!(text.contains("T1566.001 Spearphishing Attachment; G0032 Lazarus Group"));
 
     // suricata-datasets needs a directory.
@@ -270,14 +280,19 @@ fn stix_stays_the_default_and_flags_belong_to_their_formats() {
     assert!(err(&o).contains("no such collection"));
 }
 
-/// Issue 16 §1: with `--lifecycle`, what the indicator lifecycle says is not
-/// active (here: a false-positive verdict) is left out of a sensor export too,
-/// and the header says why; without it, the STIX validity rules alone decide.
+/// Issue 16 §1: below the revoke threshold an indicator is inactive
+/// everywhere: what the indicator lifecycle says is not active (here: a
+/// false-positive verdict) is left out of a sensor export by default (and
+/// with a bare `--lifecycle`), and the header says why; with `--lifecycle
+/// off` the STIX validity rules alone decide. The score is a CSV column
+/// either way.
 #[test]
 fn lifecycle_leaves_judged_indicators_out_of_sensor_exports() {
     let (_dir, data) = store();
     let run = |args: &[&str]| common::sightline(&common::data(&data), args, None);
-    // Now (no --at): the verdict below is in force from now on.
+    // Fixtures valid from 2026-03-01, on 2026-03-10 still active by the
+    // built-in decay; the verdict below is in force from now on (wall time),
+    // so it is judged at a later --at.
     let csv = |extra: &[&str]| -> String {
         let mut args = vec!["export", "--format", "csv"];
         args.extend_from_slice(extra);
@@ -285,25 +300,43 @@ fn lifecycle_leaves_judged_indicators_out_of_sensor_exports() {
         assert!(o.status.success(), "{o:?}");
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
-    let exported = |text: &str| -> Vec<String> {
+    let rows = |text: &str| -> Vec<(String, String)> {
         text.lines()
-            .filter(|l| !l.starts_with('#'))
-            .filter_map(|l| l.split(',').find(|c| c.starts_with("indicator--")))
-            .map(str::to_owned)
+            .filter(|l| !l.starts_with('#') && !l.contains('"'))
+            .filter_map(|l| {
+                let id = l.split(',').find(|c| c.starts_with("indicator--"))?;
+                Some((id.to_owned(), l.rsplit(',').next()?.to_owned()))
+            })
             .collect()
     };
-    // An indicator the lifecycle lets out now, judged a false positive.
-    let id = exported(&csv(&["--lifecycle"]))
+    let exported = |text: &str| -> Vec<String> { rows(text).into_iter().map(|r| r.0).collect() };
+    let early = csv(&["--at", "2026-03-10T00:00:00Z"]);
+    let (id, score) = rows(&early)
         .into_iter()
         .next()
-        .expect("an indicator active now");
+        .expect("an active indicator");
+    // The score column: a whole number, at most the confidence (75 or 90).
+    assert!(
+        score.parse::<u8>().is_ok_and(|s| (30..=90).contains(&s)),
+        "{score}"
+    );
     let o = run(&["verdict", &id, "false-positive", "--analyst", "Ann"]);
     assert!(o.status.success(), "{o:?}");
+    let later = "2099-01-01T00:00:00Z";
+    let off = csv(&["--lifecycle", "off", "--at", later]);
     assert!(
-        exported(&csv(&[])).contains(&id),
-        "without --lifecycle the verdict does not filter"
+        exported(&off).contains(&id),
+        "with --lifecycle off the verdict (and the decay) do not filter"
     );
-    let after = csv(&["--lifecycle"]);
-    assert!(!exported(&after).contains(&id), "{after}");
-    assert!(after.contains("not active (lifecycle: revoked)"), "{after}");
+    for flags in [
+        &["--at", later][..],
+        &["--lifecycle", "--at", later],
+        &["--lifecycle", "on", "--at", later],
+    ] {
+        let after = csv(flags);
+        assert!(!exported(&after).contains(&id), "{flags:?}: {after}");
+        assert!(after.contains("not active (lifecycle: revoked)"), "{after}");
+    }
+    let o = run(&["export", "--format", "csv", "--lifecycle", "maybe"]);
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
 }
