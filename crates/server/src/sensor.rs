@@ -153,7 +153,9 @@ struct Entry {
 #[derive(Default)]
 struct Slot {
     entry: Mutex<Option<Arc<Entry>>>,
-    flight: tokio::sync::Mutex<()>,
+    /// Held by the computation itself (moved into its blocking task), so a
+    /// request that goes away does not cut short or waste a computation.
+    flight: Arc<tokio::sync::Mutex<()>>,
     /// The cache's clock at the last use: the least recently used goes first.
     used: AtomicU64,
 }
@@ -178,7 +180,7 @@ pub(crate) struct FeedCache {
     max_bytes: usize,
     slots: Mutex<HashMap<Key, Arc<Slot>>>,
     clock: AtomicU64,
-    computing: tokio::sync::Semaphore,
+    computing: Arc<tokio::sync::Semaphore>,
     /// The newest `date_added` seen per class of rows (collection, type):
     /// where the next search for the newest row starts.
     highs: Mutex<HashMap<(Option<String>, &'static str), i64>>,
@@ -193,7 +195,7 @@ impl FeedCache {
             max_bytes: c.cache_bytes,
             slots: Mutex::new(HashMap::new()),
             clock: AtomicU64::new(0),
-            computing: tokio::sync::Semaphore::new((cores / 2).max(1)),
+            computing: Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1))),
             highs: Mutex::new(HashMap::new()),
         }
     }
@@ -472,7 +474,7 @@ async fn served(
     slot: Arc<Slot>,
     arrived: Instant,
 ) -> Result<(Arc<Entry>, bool), Refused> {
-    let _flight = slot.flight.lock().await;
+    let flight = slot.flight.clone().lock_owned().await;
     if let Some(e) = slot.current() {
         // Begun after this request arrived: it holds all this request may
         // expect (a poll that waited for another's computation).
@@ -486,15 +488,24 @@ async fn served(
             }
         }
     }
-    let _permit = s
+    let permit = s
         .cache
         .computing
-        .acquire()
+        .clone()
+        .acquire_owned()
         .await
         .map_err(|e| internal(&e))?;
-    let (st, k) = (s.clone(), key.clone());
-    let e = Arc::new(blocking(move || compute(&st, &k)).await?);
-    s.cache.keep(&key, &slot, e.clone());
+    // Computed and kept by the blocking task, which holds the slot's lock
+    // and the permit until the export is kept: were this request dropped
+    // (a client gone, a timeout), waiters still get the one computation.
+    let st = s.clone();
+    let e = blocking(move || {
+        let _held = (flight, permit);
+        let e = Arc::new(compute(&st, &key)?);
+        st.cache.keep(&key, &slot, e.clone());
+        Ok(e)
+    })
+    .await?;
     Ok((e, false))
 }
 
