@@ -642,6 +642,80 @@ mod tests {
     use super::*;
     use sightline_store::ObjectWriter as _;
 
+    fn key(n: u8) -> Key {
+        Key {
+            collection: format!("c{n}"),
+            format: Format::ZeekIntel,
+            min_confidence: None,
+            base: None,
+        }
+    }
+
+    fn entry(bytes: usize) -> Arc<Entry> {
+        Arc::new(Entry {
+            body: Bytes::from(vec![b'x'; bytes]),
+            etag: String::new(),
+            started: Instant::now(),
+            marks: Marks {
+                indicators: None,
+                opinions: None,
+                relationships: None,
+                lists: Vec::new(),
+            },
+        })
+    }
+
+    fn kept(c: &FeedCache) -> Vec<String> {
+        let mut v: Vec<String> = lock(&c.slots)
+            .iter()
+            .filter(|(_, s)| s.current().is_some())
+            .map(|(k, _)| k.collection.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// The cache holds at most `cache_entries` exports and `cache_bytes`,
+    /// dropping the least recently used; an export larger than all of it is
+    /// served but not kept; with `cache_secs = 0` nothing is kept.
+    #[test]
+    fn the_cache_is_bounded_by_entries_and_bytes() {
+        let c = FeedCache::new(&crate::SensorSection {
+            cache_secs: 60,
+            cache_entries: 2,
+            cache_bytes: 100,
+        });
+        let put = |n: u8, bytes: usize| {
+            let k = key(n);
+            let slot = c.slot(&k);
+            c.keep(&k, &slot, entry(bytes));
+        };
+        put(1, 10);
+        put(2, 10);
+        // c1 used again: c2 is now the least recently used.
+        let _ = c.slot(&key(1));
+        put(3, 10);
+        assert_eq!(kept(&c), ["c1", "c3"]);
+        // Bytes: 60 + 10 + 10 > 100, so the older ones go.
+        put(4, 60);
+        assert_eq!(kept(&c), ["c3", "c4"]);
+        put(5, 95);
+        assert_eq!(kept(&c), ["c5"]);
+        put(6, 101);
+        assert_eq!(kept(&c), ["c5"]);
+        // Slots that hold nothing are not kept either.
+        assert_eq!(lock(&c.slots).len(), 1);
+        let off = FeedCache::new(&crate::SensorSection {
+            cache_secs: 0,
+            ..crate::SensorSection::default()
+        });
+        let k = key(1);
+        let slot = off.slot(&k);
+        off.keep(&k, &slot, entry(1));
+        assert!(kept(&off).is_empty());
+        assert!(lock(&off.slots).is_empty());
+    }
+
     /// `newest` finds the last `date_added` of a class with probes alone,
     /// across gaps from 1 µs to decades, from no hint, an old hint or the
     /// answer itself; `first_after` of the answer sees only later rows.
