@@ -40,7 +40,7 @@ use axum::routing::get;
 use axum::Router;
 use serde::Deserialize;
 use sha2::Digest as _;
-use sightline_export::{ActiveFilter, Format, Inactive};
+use sightline_export::Format;
 use sightline_store::{ObjectQuery, Store, VersionFilter};
 use sightline_taxii::{AccessPolicy, AuthError, Authenticator, Principal};
 
@@ -171,9 +171,9 @@ impl Slot {
 /// Zeek Intel body is about 200 bytes an item: 4.1 MB for 18,000 items), each served for
 /// at most `cache_secs` (60 s) after its computation began, and only while
 /// the store and warninglists show no change that would alter it. One
-/// computation at a time per key, and at most half the cores' worth over all
-/// keys: a poller who varies `min_confidence` or `Host` to miss the cache
-/// queues for CPU instead of taking more of it.
+/// computation at a time over all keys, formatting on half the cores
+/// (`threads`): a poller who varies `min_confidence` or `Host` to miss the
+/// cache queues for CPU instead of taking more of it.
 pub(crate) struct FeedCache {
     max_age: Duration,
     max_entries: usize,
@@ -181,6 +181,8 @@ pub(crate) struct FeedCache {
     slots: Mutex<HashMap<Key, Arc<Slot>>>,
     clock: AtomicU64,
     computing: Arc<tokio::sync::Semaphore>,
+    /// Formatting threads of a computation: half the cores, at least one.
+    threads: usize,
     /// The newest `date_added` seen per class of rows (collection, type):
     /// where the next search for the newest row starts.
     highs: Mutex<HashMap<(Option<String>, &'static str), i64>>,
@@ -195,7 +197,8 @@ impl FeedCache {
             max_bytes: c.cache_bytes,
             slots: Mutex::new(HashMap::new()),
             clock: AtomicU64::new(0),
-            computing: Arc::new(tokio::sync::Semaphore::new((cores / 2).max(1))),
+            computing: Arc::new(tokio::sync::Semaphore::new(1)),
+            threads: (cores / 2).max(1),
             highs: Mutex::new(HashMap::new()),
         }
     }
@@ -401,28 +404,27 @@ fn compute(s: &SensorState, key: &Key) -> Result<Entry, Refused> {
         .cache
         .marks(&*s.store, &key.collection, &s.lists)
         .map_err(|e| internal(&e))?;
-    let loaded =
+    let mut loaded =
         sightline_export::from_store(&*s.store, Some(&key.collection)).map_err(|e| internal(&e))?;
     let now = sightline_store::now_micros();
-    let stix = sightline_export::Lifecycle {
-        now,
-        min_confidence: key.min_confidence,
-    };
-    let scored =
-        sightline_lifecycle::bulk::not_active(&*s.store, &s.lifecycle, Some(&key.collection), now)
-            .map_err(|e| internal(&e))?;
-    let filter = move |ind: &sightline_export::Indicator| -> Option<Inactive> {
-        stix.inactive(ind).or_else(|| {
-            scored
-                .get(&ind.id)
-                .map(|sc| Inactive::Other(format!("lifecycle: {}", sc.state.as_str())))
-        })
+    // The lifecycle's score now (sightings, verdicts, decay; the server's
+    // `[lifecycle]`), as `sightline export` does: what is not active is
+    // left out, and the score is written where a format carries it.
+    sightline_export::lifecycle::score(&*s.store, &s.lifecycle, &mut loaded.indicators, now)
+        .map_err(|e| internal(&e))?;
+    let filter = sightline_export::Scoring {
+        stix: sightline_export::Lifecycle {
+            now,
+            min_confidence: key.min_confidence,
+        },
+        apply: true,
     };
     let lists =
         sightline_detect::lists::load(&s.lists, &Default::default()).map_err(|e| internal(&e))?;
     let opts = sightline_export::Options {
         base_url: key.base.as_deref(),
         warninglists: Some(&lists),
+        threads: s.cache.threads,
         ..Default::default()
     };
     let out = sightline_export::export(key.format, &loaded.indicators, &filter, &opts)
