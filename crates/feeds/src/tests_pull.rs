@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use sightline_store::{MemoryStore, ObjectQuery, Store, VersionReader};
+use sightline_store::{MemoryStore, ObjectQuery, ObjectWriter, Store, VersionReader};
 
 use crate::http::Retry;
 use crate::registry;
@@ -948,4 +948,81 @@ fn pages_in_flight_and_in_one_transaction_count_exactly() {
         let r = sync_feed(&store, &validator(), &feed, &opts()).expect("resume");
         assert_eq!((r.error, r.counts.new, r.counts.duplicate), (None, 6, 0));
     }
+}
+
+/// Fetch-ahead: the next page is requested while the current one is still
+/// being written. The store's writer is held (a transaction left open by
+/// another writer) from the moment the first page is asked for, so page 1
+/// cannot be committed; page 2 must be requested anyway. Once the writer is
+/// free, the run completes with both pages and its cursor (TAXII 2.1 §5.4:
+/// `next`, X-TAXII-Date-Added-Last).
+#[test]
+fn the_next_page_is_fetched_while_this_one_is_written() {
+    use std::sync::mpsc;
+    let store = Arc::new(MemoryStore::new());
+    let (lock_tx, lock_rx) = mpsc::channel::<()>();
+    let (locked_tx, locked_rx) = mpsc::channel::<()>();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let (page2_tx, page2_rx) = mpsc::channel::<()>();
+    // Holds the store's writer while asked to, until released.
+    let locker_store = store.clone();
+    let locker = std::thread::spawn(move || {
+        if lock_rx.recv().is_ok() {
+            let txn = locker_store.begin().expect("begin");
+            let _ = locked_tx.send(());
+            let _ = release_rx.recv_timeout(Duration::from_secs(30));
+            drop(txn);
+        }
+    });
+    let lock_tx = Mutex::new(lock_tx);
+    let locked_rx = Mutex::new(locked_rx);
+    let page2_tx = Mutex::new(page2_tx);
+    let server = TestServer::start(move |r: &Req| {
+        let (objs, next, last) = match r.param("next") {
+            None => {
+                // Page 1: from now on nothing can be committed.
+                if let (Ok(l), Ok(d)) = (lock_tx.lock(), locked_rx.lock()) {
+                    let _ = l.send(());
+                    let _ = d.recv_timeout(Duration::from_secs(10));
+                }
+                (0..3, r#","next":"2""#, 2)
+            }
+            Some(_) => {
+                if let Ok(p) = page2_tx.lock() {
+                    let _ = p.send(());
+                }
+                (3..5, "", 4)
+            }
+        };
+        let more = !next.is_empty();
+        let page: Vec<String> = objs.map(indicator).collect();
+        Reply::taxii(&format!(
+            r#"{{"more":{more}{next},"objects":[{}]}}"#,
+            page.join(",")
+        ))
+        .header("X-TAXII-Date-Added-Last", &date_added(last))
+    });
+    let feed = FeedConfig::new(
+        "p",
+        FeedKind::Taxii,
+        &format!("{}/api1/collections/c/", server.base),
+    );
+    let sync_store = store.clone();
+    let sync = std::thread::spawn(move || {
+        sync_feed(&*sync_store, &validator(), &feed, &opts()).expect("sync")
+    });
+    let fetched_ahead = page2_rx.recv_timeout(Duration::from_secs(10)).is_ok();
+    let committed_then = count(&*store, "feed-p", "indicator");
+    let _ = release_tx.send(());
+    let r = sync.join().expect("sync thread");
+    let _ = locker.join();
+    assert!(
+        fetched_ahead,
+        "page 2 was not requested while page 1 waited for the store"
+    );
+    assert_eq!(committed_then, 0, "page 1 was not committed yet");
+    assert_eq!(r.error, None);
+    assert_eq!((r.counts.new, r.counts.pages), (5, 2), "{r:?}");
+    let st = registry::state(&*store, "p").expect("state");
+    assert_eq!(st.cursor.as_deref(), Some(date_added(4).as_str()));
 }
