@@ -341,32 +341,12 @@ fn write_dir(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), Failure> {
     let old = dir.with_file_name(format!(".{name}.old"));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).map_err(|e| io(&tmp, &e))?;
-    // No fsync per file: 100,000 rule files would take minutes. The swap
-    // below is what a reader sees; after a crash, export again. Creating
-    // the files is most of a Sigma directory's time (system time): one
-    // thread per core, each a contiguous share.
-    let threads = std::thread::available_parallelism()
-        .map_or(1, std::num::NonZeroUsize::get)
-        .min(files.len() / 2000)
-        .max(1);
-    let write = |share: &[(String, Vec<u8>)]| -> Result<(), Failure> {
-        for (file, bytes) in share {
-            let p = tmp.join(file);
-            std::fs::write(&p, bytes).map_err(|e| io(&p, &e))?;
-        }
-        Ok(())
-    };
-    std::thread::scope(|s| {
-        let mut shares = files.chunks(files.len().div_ceil(threads).max(1));
-        let first = shares.next().unwrap_or_default();
-        let others: Vec<_> = shares.map(|c| s.spawn(move || write(c))).collect();
-        let mut r = write(first);
-        for h in others {
-            let o = h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
-            r = r.and(o);
-        }
-        r
-    })?;
+    for (file, bytes) in files {
+        let p = tmp.join(file);
+        // No fsync per file: 100,000 rule files would take minutes. The
+        // swap below is what a reader sees; after a crash, export again.
+        std::fs::write(&p, bytes).map_err(|e| io(&p, &e))?;
+    }
     if dir.exists() {
         let _ = std::fs::remove_dir_all(&old);
         std::fs::rename(dir, &old).map_err(|e| io(dir, &e))?;
