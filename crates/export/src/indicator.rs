@@ -259,8 +259,9 @@ pub struct Loaded {
 #[derive(Debug, Default)]
 struct Collector {
     /// In pages as read (one growing vector of 100,000 large structs is
-    /// copied at each doubling, into freshly zeroed memory).
-    pages: Vec<Vec<Indicator>>,
+    /// copied at each doubling, into freshly zeroed memory); each taken out
+    /// once, in id order, by `finish`.
+    pages: Vec<Vec<Option<Indicator>>>,
     unreadable: Vec<ExportError>,
     edges: Vec<(String, String)>,
     targets: HashMap<String, (Option<String>, Option<String>)>,
@@ -279,10 +280,10 @@ impl Collector {
     fn indicator(&mut self, r: Result<Indicator, ExportError>) {
         match r {
             Ok(ind) => match self.pages.last_mut() {
-                Some(p) if p.len() < p.capacity() => p.push(ind),
+                Some(p) if p.len() < p.capacity() => p.push(Some(ind)),
                 _ => {
                     let mut p = Vec::with_capacity(PAGE);
-                    p.push(ind);
+                    p.push(Some(ind));
                     self.pages.push(p);
                 }
             },
@@ -301,40 +302,46 @@ impl Collector {
         }
     }
 
-    fn finish(self) -> Loaded {
+    fn finish(mut self) -> Loaded {
         // By id (an index is sorted, not the large structs), the latest
         // version of an id last; keep that one. Versions are only compared
         // when an id repeats (never for a store's latest versions).
-        let mut order: Vec<(u32, u32)> = Vec::with_capacity(self.pages.iter().map(Vec::len).sum());
-        for (p, page) in self.pages.iter().enumerate() {
-            order.extend((0..page.len()).map(|i| (p as u32, i as u32)));
-        }
-        let at = |&(p, i): &(u32, u32)| &self.pages[p as usize][i as usize];
-        order.sort_unstable_by(|a, b| {
-            let (x, y) = (at(a), at(b));
-            x.id.cmp(&y.id)
-                .then_with(|| version_key(x).cmp(&version_key(y)))
-        });
-        order.dedup_by(|later, earlier| {
-            // `dedup_by` keeps the first of a run; keep the latest instead.
-            let same = at(later).id == at(earlier).id;
-            if same {
-                std::mem::swap(later, earlier);
+        let order: Vec<(u32, u32)> = {
+            let mut keyed: Vec<(&Indicator, u32, u32)> =
+                Vec::with_capacity(self.pages.iter().map(Vec::len).sum());
+            for (p, page) in self.pages.iter().enumerate() {
+                for (i, ind) in page.iter().enumerate() {
+                    if let Some(ind) = ind {
+                        keyed.push((ind, p as u32, i as u32));
+                    }
+                }
             }
-            same
-        });
-        let mut slots: Vec<Vec<Option<Indicator>>> = self
-            .pages
-            .into_iter()
-            .map(|p| p.into_iter().map(Some).collect())
-            .collect();
+            keyed.sort_unstable_by(|(x, ..), (y, ..)| {
+                x.id.cmp(&y.id)
+                    .then_with(|| version_key(x).cmp(&version_key(y)))
+            });
+            // `dedup_by` keeps the first of a run; keep the latest instead.
+            keyed.dedup_by(|later, earlier| {
+                let same = later.0.id == earlier.0.id;
+                if same {
+                    std::mem::swap(later, earlier);
+                }
+                same
+            });
+            keyed.into_iter().map(|(_, p, i)| (p, i)).collect()
+        };
         let mut latest: Vec<Indicator> = Vec::with_capacity(order.len());
         for (p, i) in order {
-            if let Some(ind) = slots[p as usize][i as usize].take() {
+            if let Some(ind) = self
+                .pages
+                .get_mut(p as usize)
+                .and_then(|page| page.get_mut(i as usize))
+                .and_then(Option::take)
+            {
                 latest.push(ind);
             }
         }
-        drop(slots);
+        self.pages = Vec::new();
         let mut by_id: HashMap<&str, Vec<&str>> = HashMap::new();
         for (from, to) in &self.edges {
             by_id.entry(from.as_str()).or_default().push(to.as_str());
@@ -450,7 +457,13 @@ pub fn from_store(
     if c.pages.iter().all(Vec::is_empty) {
         return Ok(c.finish());
     }
-    let ids: HashSet<&str> = c.pages.iter().flatten().map(|i| i.id.as_str()).collect();
+    let ids: HashSet<&str> = c
+        .pages
+        .iter()
+        .flatten()
+        .flatten()
+        .map(|i| i.id.as_str())
+        .collect();
     let q = ObjectQuery {
         types: vec!["relationship".into()],
         versions: VersionFilter::last(),
