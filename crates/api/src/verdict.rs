@@ -268,33 +268,25 @@ pub fn states(
     related.sort_unstable();
     related.dedup();
     let mut fetched: Vec<(i64, String, sightline_store::NewObject)> = Vec::new();
-    for chunk in related.chunks(500) {
-        let q = ObjectQuery {
-            ids: chunk.to_vec(),
-            versions: VersionFilter::last(),
-            limit: 5000,
-            ..ObjectQuery::default()
-        };
-        sightline_store::for_each_page(store, &q, |o| {
-            // An object that does not parse renews nothing, as in `history`.
-            if let Ok(v) = serde_json::from_str::<Value>(o.raw) {
-                if let Ok(meta) = sightline_stix::ObjectMeta::extract(&v) {
-                    let created = v
-                        .get("created")
-                        .and_then(Value::as_str)
-                        .and_then(|t| sightline_stix::Timestamp::parse(t).ok())
-                        .map_or(i64::MIN, |t| t.micros());
-                    let raw = o.raw.to_owned();
-                    fetched.push((
-                        created,
-                        o.id.to_owned(),
-                        sightline_store::NewObject { meta, raw },
-                    ));
-                }
+    sightline_store::for_each_latest_of(store, &related, |o| {
+        // An object that does not parse renews nothing, as in `history`.
+        if let Ok(v) = serde_json::from_str::<Value>(o.raw) {
+            if let Ok(meta) = sightline_stix::ObjectMeta::extract(&v) {
+                let created = v
+                    .get("created")
+                    .and_then(Value::as_str)
+                    .and_then(|t| sightline_stix::Timestamp::parse(t).ok())
+                    .map_or(i64::MIN, |t| t.micros());
+                let raw = o.raw.to_owned();
+                fetched.push((
+                    created,
+                    o.id.to_owned(),
+                    sightline_store::NewObject { meta, raw },
+                ));
             }
-            Ok::<(), StoreError>(())
-        })?;
-    }
+        }
+        Ok::<(), StoreError>(())
+    })?;
     // Stored in `history`'s order (`created`, then id), which the bulk
     // passes keep for verdicts given at one instant.
     fetched.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));

@@ -111,22 +111,14 @@ pub fn list(store: &dyn Store, filter: &ListFilter) -> Result<Vec<SightingRow>, 
 /// The `name` of the latest version of each of `ids` that has one.
 pub fn names_of(store: &dyn Store, ids: &[String]) -> Result<HashMap<String, String>, DetectError> {
     let mut names = HashMap::new();
-    for chunk in ids.chunks(500) {
-        let q = ObjectQuery {
-            ids: chunk.to_vec(),
-            versions: VersionFilter::last(),
-            limit: 5000,
-            ..ObjectQuery::default()
-        };
-        sightline_store::for_each_page(store, &q, |o| {
-            if let Some(n) = serde_json::from_str::<Value>(o.raw)
-                .ok()
-                .and_then(|v| v.get("name")?.as_str().map(str::to_owned))
-            {
-                names.insert(o.id.to_owned(), n);
-            }
-            Ok::<(), DetectError>(())
-        })?;
-    }
+    sightline_store::for_each_latest_of(store, ids, |o| {
+        if let Some(n) = serde_json::from_str::<Value>(o.raw)
+            .ok()
+            .and_then(|v| v.get("name")?.as_str().map(str::to_owned))
+        {
+            names.insert(o.id.to_owned(), n);
+        }
+        Ok::<(), DetectError>(())
+    })?;
     Ok(names)
 }

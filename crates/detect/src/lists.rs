@@ -4,10 +4,32 @@
 //! directory, each of which can be turned off, or all but some.
 
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use sightline_warninglist::{WarningList, WarningLists};
 
 use crate::DetectError;
+
+/// A directory's files with their length and modification time, sorted.
+pub type Signature = Vec<(PathBuf, u64, Option<SystemTime>)>;
+
+/// The signature of the imported lists' directory: cheap (one directory
+/// read) and changed whenever a list is added, removed or rewritten, so a
+/// following run and the sensor feeds' cache know when to reload.
+pub fn signature(dir: &Path) -> Signature {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Signature = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let m = e.metadata().ok()?;
+            Some((e.path(), m.len(), m.modified().ok()))
+        })
+        .collect();
+    out.sort();
+    out
+}
 
 /// The built-in list of private address space, split off the reserved ranges.
 pub const RFC1918: &str = "sightline: private IP ranges (RFC 1918)";

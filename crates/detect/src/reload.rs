@@ -13,12 +13,12 @@
 //!
 //! [`Options::reload`]: crate::Options::reload
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use sightline_store::Store;
 use sightline_warninglist::WarningLists;
@@ -47,23 +47,6 @@ pub(crate) struct Reloader {
     updates: Receiver<Update>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
-}
-
-/// Files of a directory with their length and modification time: a cheap
-/// signature that changes when a list is added, removed or rewritten.
-fn signature(dir: &Path) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut out: Vec<_> = entries
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let m = e.metadata().ok()?;
-            Some((e.path(), m.len(), m.modified().ok()))
-        })
-        .collect();
-    out.sort();
-    out
 }
 
 impl Reloader {
@@ -132,7 +115,7 @@ fn poll(
     stop: &AtomicBool,
     tx: &SyncSender<Update>,
 ) {
-    let mut seen = lists.as_ref().map(|l| signature(&l.dir));
+    let mut seen = lists.as_ref().map(|l| crate::lists::signature(&l.dir));
     // Sends unless the run ended; false: stop polling.
     let send = |u: Update| -> bool {
         let mut u = u;
@@ -186,7 +169,7 @@ fn poll(
             }
         }
         if let (Some(l), Some(before)) = (&lists, &mut seen) {
-            let now = signature(&l.dir);
+            let now = crate::lists::signature(&l.dir);
             if now != *before {
                 *before = now;
                 match lists::load(&l.dir, &l.choice) {

@@ -487,22 +487,14 @@ pub fn from_store(
     let mut targets: Vec<String> = c.edges.iter().map(|(_, t)| t.clone()).collect();
     targets.sort();
     targets.dedup();
-    for chunk in targets.chunks(500) {
-        let q = ObjectQuery {
-            ids: chunk.to_vec(),
-            versions: VersionFilter::last(),
-            limit: 5000,
-            ..ObjectQuery::default()
-        };
-        sightline_store::for_each_page(store, &q, |o| {
-            if let Ok(r) = serde_json::from_str::<RawOther<'_>>(o.raw) {
-                c.targets.insert(
-                    o.id.to_owned(),
-                    (owned(&r.name), attack_id(&r.external_references)),
-                );
-            }
-            Ok::<(), ExportError>(())
-        })?;
-    }
+    sightline_store::for_each_latest_of(store, &targets, |o| {
+        if let Ok(r) = serde_json::from_str::<RawOther<'_>>(o.raw) {
+            c.targets.insert(
+                o.id.to_owned(),
+                (owned(&r.name), attack_id(&r.external_references)),
+            );
+        }
+        Ok::<(), ExportError>(())
+    })?;
     Ok(c.finish())
 }

@@ -24,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::{json, Value};
 pub use sightline_stix::entity::named_types;
 use sightline_stix::ObjectMeta;
-use sightline_store::{NewObject, ObjectQuery, PutOutcome, Store, StoreError, VersionFilter};
+use sightline_store::{NewObject, PutOutcome, Store, StoreError};
 
 /// The identity that creates the links ("Sightline", identity class `system`).
 pub const MERGE_IDENTITY: &str = "identity--7d0c3a8e-5b1f-4c52-9a36-2f4e8d1b6c90";
@@ -65,19 +65,12 @@ pub fn is_candidate(meta: &ObjectMeta) -> bool {
 /// The latest stored version of each id, parsed (ids not stored are absent).
 fn latest(store: &dyn Store, ids: &[String]) -> Result<HashMap<String, Value>, StoreError> {
     let mut out = HashMap::new();
-    for chunk in ids.chunks(500) {
-        let q = ObjectQuery {
-            ids: chunk.to_vec(),
-            versions: VersionFilter::last(),
-            limit: chunk.len() * 2 + 1,
-            ..ObjectQuery::default()
-        };
-        for o in store.query(&q)?.items {
-            if let Ok(v) = serde_json::from_str::<Value>(&o.raw) {
-                out.insert(o.id, v);
-            }
+    sightline_store::for_each_latest_of(store, ids, |o| {
+        if let Ok(v) = serde_json::from_str::<Value>(o.raw) {
+            out.insert(o.id.to_owned(), v);
         }
-    }
+        Ok::<(), StoreError>(())
+    })?;
     Ok(out)
 }
 

@@ -27,7 +27,7 @@ use std::collections::HashMap;
 use std::path::{Path as FsPath, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -124,7 +124,7 @@ struct Key {
 }
 
 /// A warninglist directory's listing: (file, length, modified).
-type Listing = Vec<(PathBuf, u64, Option<SystemTime>)>;
+type Listing = sightline_detect::lists::Signature;
 
 /// The store and the warninglists as an export saw them: the highest
 /// `date_added` of each class of rows whose additions change an export (the
@@ -265,7 +265,7 @@ impl FeedCache {
             indicators: high(Some(collection), "indicator")?,
             opinions: high(None, "opinion")?,
             relationships: high(None, "relationship")?,
-            lists: listing(lists),
+            lists: sightline_detect::lists::signature(lists),
         })
     }
 }
@@ -337,23 +337,6 @@ fn newest(
     Ok(Some(lo))
 }
 
-/// The warninglist directory's files with their sizes and times (cheap: one
-/// directory read); an imported or edited list changes it.
-fn listing(dir: &FsPath) -> Listing {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut out: Listing = entries
-        .filter_map(Result::ok)
-        .filter_map(|e| {
-            let m = e.metadata().ok()?;
-            Some((e.path(), m.len(), m.modified().ok()))
-        })
-        .collect();
-    out.sort();
-    out
-}
-
 /// Whether nothing that alters `e` was added since its marks were read.
 fn unchanged(s: &SensorState, collection: &str, e: &Entry) -> Result<bool, String> {
     let m = &e.marks;
@@ -366,7 +349,7 @@ fn unchanged(s: &SensorState, collection: &str, e: &Entry) -> Result<bool, Strin
     Ok(none(Some(collection), "indicator", m.indicators)?
         && none(None, "opinion", m.opinions)?
         && none(None, "relationship", m.relationships)?
-        && listing(&s.lists) == m.lists)
+        && sightline_detect::lists::signature(&s.lists) == m.lists)
 }
 
 // ------------------------------------------------------------------ requests

@@ -35,7 +35,8 @@ pub use clock::{format_date_added, now_micros, parse_date_added, DateAdded, Date
 pub use error::{Cause, Redacted, StoreError};
 pub use memory::MemoryStore;
 pub use query::{
-    for_each_page, ObjectQuery, ObjectRow, Page, PageSummary, VersionFilter, MAX_TYPE_ARMS,
+    for_each_latest_of, for_each_page, ObjectQuery, ObjectRow, Page, PageSummary, VersionFilter,
+    MAX_TYPE_ARMS,
 };
 pub use status::{StatusStore, StoredStatus};
 
