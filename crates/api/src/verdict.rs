@@ -268,7 +268,7 @@ pub fn states(
     related.sort_unstable();
     related.dedup();
     let mut fetched: Vec<(i64, String, sightline_store::NewObject)> = Vec::new();
-    sightline_store::for_each_latest_of(store, &related, |o| {
+    sightline_store::for_each_latest_of(store, None, &related, |o| {
         // An object that does not parse renews nothing, as in `history`.
         if let Ok(v) = serde_json::from_str::<Value>(o.raw) {
             if let Ok(meta) = sightline_stix::ObjectMeta::extract(&v) {

@@ -111,7 +111,7 @@ pub fn list(store: &dyn Store, filter: &ListFilter) -> Result<Vec<SightingRow>, 
 /// The `name` of the latest version of each of `ids` that has one.
 pub fn names_of(store: &dyn Store, ids: &[String]) -> Result<HashMap<String, String>, DetectError> {
     let mut names = HashMap::new();
-    sightline_store::for_each_latest_of(store, ids, |o| {
+    sightline_store::for_each_latest_of(store, None, ids, |o| {
         if let Some(n) = serde_json::from_str::<Value>(o.raw)
             .ok()
             .and_then(|v| v.get("name")?.as_str().map(str::to_owned))

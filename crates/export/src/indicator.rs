@@ -403,6 +403,18 @@ pub fn from_store(
     store: &dyn ObjectReader,
     collection: Option<&str>,
 ) -> Result<Loaded, ExportError> {
+    from_store_visible(store, collection, None)
+}
+
+/// [`from_store`] for a caller who may read only `visible` collections
+/// (`None`: all): the `indicates` relationships and their targets' names are
+/// read from those collections only, so a sensor feed never names an object
+/// its poller may not see.
+pub fn from_store_visible(
+    store: &dyn ObjectReader,
+    collection: Option<&str>,
+    visible: Option<&[String]>,
+) -> Result<Loaded, ExportError> {
     let q = ObjectQuery {
         collection: collection.map(str::to_owned),
         types: vec!["indicator".into()],
@@ -464,30 +476,42 @@ pub fn from_store(
         .flatten()
         .map(|i| i.id.as_str())
         .collect();
-    let q = ObjectQuery {
-        types: vec!["relationship".into()],
-        versions: VersionFilter::last(),
-        limit: 5000,
-        ..ObjectQuery::default()
+    // One pass store-wide, or one per visible collection (a relationship in
+    // two of them is taken once).
+    let scopes: Vec<Option<String>> = match visible {
+        None => vec![None],
+        Some(v) => v.iter().cloned().map(Some).collect(),
     };
-    sightline_store::for_each_page(store, &q, |o| {
-        // Cheap test before parsing: most relationships are other kinds.
-        if o.raw.contains("indicates") {
-            if let Some(e) = serde_json::from_str::<RawOther<'_>>(o.raw)
-                .ok()
-                .and_then(|r| indicates_edge(&r))
-            {
-                if ids.contains(e.0.as_str()) {
-                    c.edges.push(e);
+    let mut seen_edges = HashSet::new();
+    for scope in &scopes {
+        let q = ObjectQuery {
+            collection: scope.clone(),
+            types: vec!["relationship".into()],
+            versions: VersionFilter::last(),
+            limit: 5000,
+            ..ObjectQuery::default()
+        };
+        sightline_store::for_each_page(store, &q, |o| {
+            // Cheap test before parsing: most relationships are other kinds.
+            if o.raw.contains("indicates") {
+                if let Some(e) = serde_json::from_str::<RawOther<'_>>(o.raw)
+                    .ok()
+                    .and_then(|r| indicates_edge(&r))
+                {
+                    if ids.contains(e.0.as_str())
+                        && (visible.is_none() || seen_edges.insert(e.clone()))
+                    {
+                        c.edges.push(e);
+                    }
                 }
             }
-        }
-        Ok::<(), ExportError>(())
-    })?;
+            Ok::<(), ExportError>(())
+        })?;
+    }
     let mut targets: Vec<String> = c.edges.iter().map(|(_, t)| t.clone()).collect();
     targets.sort();
     targets.dedup();
-    sightline_store::for_each_latest_of(store, &targets, |o| {
+    let mut target = |o: &sightline_store::ObjectRow<'_>| {
         if let Ok(r) = serde_json::from_str::<RawOther<'_>>(o.raw) {
             c.targets.insert(
                 o.id.to_owned(),
@@ -495,6 +519,9 @@ pub fn from_store(
             );
         }
         Ok::<(), ExportError>(())
-    })?;
+    };
+    for scope in &scopes {
+        sightline_store::for_each_latest_of(store, scope.as_deref(), &targets, &mut target)?;
+    }
     Ok(c.finish())
 }

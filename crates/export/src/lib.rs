@@ -30,7 +30,7 @@ use sightline_warninglist::{ValueKind, WarningLists};
 
 pub use error::ExportError;
 pub use filter::{ActiveFilter, All, Inactive, Lifecycle};
-pub use indicator::{from_objects, from_store, Indicated, Indicator, Loaded};
+pub use indicator::{from_objects, from_store, from_store_visible, Indicated, Indicator, Loaded};
 pub use lifecycle::{Scored, Scoring};
 pub use terms::{Alternative, Prop, Term, TermValue};
 

@@ -65,7 +65,7 @@ pub fn is_candidate(meta: &ObjectMeta) -> bool {
 /// The latest stored version of each id, parsed (ids not stored are absent).
 fn latest(store: &dyn Store, ids: &[String]) -> Result<HashMap<String, Value>, StoreError> {
     let mut out = HashMap::new();
-    sightline_store::for_each_latest_of(store, ids, |o| {
+    sightline_store::for_each_latest_of(store, None, ids, |o| {
         if let Ok(v) = serde_json::from_str::<Value>(o.raw) {
             out.insert(o.id.to_owned(), v);
         }

@@ -112,7 +112,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 /// What a kept export is for. Not the caller: the rights check runs on every
 /// request before the cache is looked at, and the body is the same for every
-/// reader of the collection.
+/// reader of the collection who may read the same collections (what the
+/// indicators `indicates` is named from those only).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
     /// The collection's id (an alias and its id share an entry).
@@ -121,6 +122,8 @@ struct Key {
     min_confidence: Option<u8>,
     /// The links' base (`scheme://Host`).
     base: Option<String>,
+    /// The collections the poller may read (`None`: every one).
+    visible: Option<Vec<String>>,
 }
 
 /// A warninglist directory's listing: (file, length, modified).
@@ -359,8 +362,11 @@ fn internal(e: &dyn std::fmt::Display) -> Refused {
     Refused::Status(StatusCode::INTERNAL_SERVER_ERROR, "the store failed".into())
 }
 
-/// The id of the collection `who` asked for, when they may read it.
-fn grant(s: &SensorState, who: &Principal, collection: &str) -> Result<String, Refused> {
+/// The id of the collection `who` asked for, when they may read it, and the
+/// collections they may read (`None`: every one).
+type Granted = (String, Option<Vec<String>>);
+
+fn grant(s: &SensorState, who: &Principal, collection: &str) -> Result<Granted, Refused> {
     let not_found = || {
         Refused::Status(
             StatusCode::NOT_FOUND,
@@ -377,7 +383,7 @@ fn grant(s: &SensorState, who: &Principal, collection: &str) -> Result<String, R
     if readable.as_ref().is_some_and(|r| !r.contains(&info.id)) {
         return Err(not_found());
     }
-    Ok(info.id)
+    Ok((info.id, readable.map(|r| r.into_iter().collect())))
 }
 
 /// The export for `key` now: the store's marks first, then the export.
@@ -387,8 +393,12 @@ fn compute(s: &SensorState, key: &Key) -> Result<Entry, Refused> {
         .cache
         .marks(&*s.store, &key.collection, &s.lists)
         .map_err(|e| internal(&e))?;
-    let mut loaded =
-        sightline_export::from_store(&*s.store, Some(&key.collection)).map_err(|e| internal(&e))?;
+    let mut loaded = sightline_export::from_store_visible(
+        &*s.store,
+        Some(&key.collection),
+        key.visible.as_deref(),
+    )
+    .map_err(|e| internal(&e))?;
     let now = sightline_store::now_micros();
     // The lifecycle's score now (sightings, verdicts, decay; the server's
     // `[lifecycle]`), as `sightline export` does: what is not active is
@@ -556,11 +566,13 @@ async fn feed(
             }
             Err(_) => return Err(Refused::Challenge),
         };
+        let (collection, visible) = grant(&st, &who, &collection)?;
         let key = Key {
-            collection: grant(&st, &who, &collection)?,
+            collection,
             format,
             min_confidence,
             base,
+            visible,
         };
         let slot = st.cache.slot(&key);
         if let Some(e) = slot.current() {
@@ -633,6 +645,7 @@ mod tests {
             format: Format::ZeekIntel,
             min_confidence: None,
             base: None,
+            visible: None,
         }
     }
 

@@ -174,13 +174,15 @@ impl PageSummary {
     }
 }
 
-/// The latest version of each of `ids` (those stored), in id chunks of 500
+/// The latest version of each of `ids` (those stored; in `collection` when
+/// given), in id chunks of 500
 /// so the query stays within every backend's bound on bound parameters,
 /// each chunk read with [`for_each_page`]. Returns how many rows `each`
 /// accepted. The one home for "the latest of these ids" (names, targets,
 /// sightings and opinions to score, merge candidates).
 pub fn for_each_latest_of<R, E>(
     reader: &R,
+    collection: Option<&str>,
     ids: &[String],
     mut each: impl FnMut(&ObjectRow<'_>) -> Result<(), E>,
 ) -> Result<u64, E>
@@ -191,6 +193,7 @@ where
     let mut n = 0;
     for chunk in ids.chunks(500) {
         let q = ObjectQuery {
+            collection: collection.map(str::to_owned),
             ids: chunk.to_vec(),
             versions: VersionFilter::last(),
             limit: 5000,
@@ -303,7 +306,7 @@ mod tests {
             .collect();
         ids.push(crate::conformance::sid("tool", 5000));
         let mut seen = std::collections::HashMap::new();
-        let n = for_each_latest_of(&s, &ids, |r| {
+        let n = for_each_latest_of(&s, None, &ids, |r| {
             *seen.entry(r.id.to_owned()).or_insert(0) += 1;
             assert!(r.raw.contains("00:00:02"), "{}", r.raw);
             Ok::<_, StoreError>(())

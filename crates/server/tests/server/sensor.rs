@@ -369,3 +369,88 @@ fn sensor_feeds_are_recomputed_after_cache_secs() {
     assert_eq!(cache(), "miss");
     assert_eq!(cache(), "hit");
 }
+
+/// A sensor feed names what an indicator `indicates` only from collections
+/// its poller may read: ann reads c1, whose indicator is linked (by a
+/// relationship in c1 and by one in a collection only admins read) to
+/// objects kept in that other collection; ann's CSV names neither, an
+/// admin's names both. Kept exports are not shared between the two.
+#[test]
+fn sensor_feeds_do_not_name_objects_the_poller_may_not_read() {
+    use sightline_store::CollectionInfo;
+    let store = store_with_c1();
+    let secret = CollectionInfo {
+        id: "0b1c2d3e-0000-4000-8000-00000000c0de".into(),
+        title: "Internal attribution".into(),
+        description: None,
+        alias: Some("internal".into()),
+        media_types: vec!["application/stix+json;version=2.1".into()],
+    };
+    store.create_collection(&secret).expect("collection");
+    sightline_server::add_user(store.as_ref(), "ann", PW, vec!["analysts".into()], false)
+        .expect("add ann");
+    sightline_server::add_user(store.as_ref(), "root", PW, vec![], true).expect("add root");
+    let ap = "attack-pattern--0b1c2d3e-0000-4000-8000-0000000000a1";
+    let actor = "intrusion-set--0b1c2d3e-0000-4000-8000-0000000000a2";
+    let rel = |n: u32, target: &str| {
+        json!({"type": "relationship", "spec_version": "2.1",
+            "id": format!("relationship--0b1c2d3e-0000-4000-8000-{n:012x}"),
+            "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+            "relationship_type": "indicates", "source_ref": ACTIVE, "target_ref": target})
+    };
+    let put = |v: serde_json::Value, coll: &str| {
+        let raw = v.to_string();
+        let meta = sightline_stix::ObjectMeta::extract(&v).expect("meta");
+        let o = sightline_store::NewObject { meta, raw };
+        let mut t = store.begin().expect("begin");
+        t.put(&o, Some(coll)).expect("put");
+        t.commit().expect("commit");
+    };
+    put(
+        indicator(ACTIVE, "active-c2.example-bad.top", None),
+        &super::c1().id,
+    );
+    put(rel(1, ap), &super::c1().id);
+    put(rel(2, actor), &secret.id);
+    put(
+        json!({"type": "attack-pattern", "spec_version": "2.1", "id": ap,
+            "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+            "name": "Hidden Ledger Technique"}),
+        &secret.id,
+    );
+    put(
+        json!({"type": "intrusion-set", "spec_version": "2.1", "id": actor,
+            "created": "2026-01-01T00:00:00.000Z", "modified": "2026-01-01T00:00:00.000Z",
+            "name": "Codename Quiet Harbour"}),
+        &secret.id,
+    );
+    let s = start_with(cached_config(), store).expect("start");
+    let c = client();
+    let csv = |who: &str| {
+        let r = c
+            .get(s.url("/feeds/c1/csv"))
+            .header("authorization", basic(who, PW))
+            .send()
+            .expect("get");
+        assert_eq!(r.status().as_u16(), 200, "{who}");
+        r.text().expect("body")
+    };
+    // The admin first, so a kept export would be there for ann to get.
+    let admin = csv("root");
+    assert!(admin.contains("active-c2.example-bad.top"), "{admin}");
+    assert!(admin.contains("Hidden Ledger Technique"), "{admin}");
+    assert!(admin.contains("Codename Quiet Harbour"), "{admin}");
+    let ann = csv("ann");
+    assert!(ann.contains("active-c2.example-bad.top"), "{ann}");
+    assert!(
+        !ann.contains("Hidden Ledger"),
+        "a name from a collection ann may not read: {ann}"
+    );
+    assert!(
+        !ann.contains("Quiet Harbour"),
+        "a relationship ann may not read: {ann}"
+    );
+    // The relationship in c1 (ann reads it) names its target's id, no more.
+    assert!(ann.contains(ap), "{ann}");
+    assert!(!ann.contains(actor), "{ann}");
+}
