@@ -16,6 +16,18 @@ fn run(data: &std::path::Path, args: &[&str]) -> Output {
     common::sightline(&common::data(data), args, None)
 }
 
+/// Writes `objects` as the bundle `file` (its id `bundle_id`) and imports it
+/// into `data`, which must succeed.
+fn import_bundle(data: &std::path::Path, file: &std::path::Path, bundle_id: &str, objects: Value) {
+    std::fs::write(
+        file,
+        json!({"type": "bundle", "id": bundle_id, "objects": objects}).to_string(),
+    )
+    .expect("write");
+    let o = run(data, &["import", file.to_str().expect("path")]);
+    assert!(o.status.success(), "{o:?}");
+}
+
 fn lines(o: &Output) -> Vec<Value> {
     String::from_utf8_lossy(&o.stdout)
         .lines()
@@ -1207,17 +1219,16 @@ fn follow_applies_new_indicators_and_warninglists_within_seconds() {
         .expect("a match while following");
     assert_eq!(first["indicator"], DOMAIN, "{first}");
     // A new indicator, imported while the matcher runs.
-    let bundle = dir.path().join("new.json");
-    std::fs::write(
-        &bundle,
-        json!({"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e599",
-            "objects": [indicator(NEW, "New C2", "[domain-name:value = 'fresh-c2.top']")]})
-        .to_string(),
-    )
-    .expect("write");
-    assert!(run(&data, &["import", bundle.to_str().expect("path")])
-        .status
-        .success());
+    import_bundle(
+        &data,
+        &dir.path().join("new.json"),
+        "bundle--5d0092c5-5f74-4287-9642-33f4c354e599",
+        json!([indicator(
+            NEW,
+            "New C2",
+            "[domain-name:value = 'fresh-c2.top']"
+        )]),
+    );
     let took = m
         .until_match("fresh-c2.top", NEW, Instant::now(), Duration::from_secs(5))
         .unwrap_or_else(|| {
@@ -1331,17 +1342,12 @@ fn decay_is_judged_at_event_time_or_wall_time() {
     let mut ind = indicator(IP, "C2 server", "[ipv4-addr:value = '45.33.32.156']");
     ind["confidence"] = json!(80);
     ind["valid_from"] = json!("2024-01-01T00:00:00Z");
-    let bundle = dir.path().join("ind.json");
-    std::fs::write(
-        &bundle,
-        json!({"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e5aa",
-            "objects": [ind]})
-        .to_string(),
-    )
-    .expect("write");
-    assert!(run(&data, &["import", bundle.to_str().expect("path")])
-        .status
-        .success());
+    import_bundle(
+        &data,
+        &dir.path().join("ind.json"),
+        "bundle--5d0092c5-5f74-4287-9642-33f4c354e5aa",
+        json!([ind]),
+    );
     let log = dir.path().join("conn.log");
     let conn = |ts: &str, uid: &str| {
         let t = chrono_free_epoch(ts);
@@ -1395,21 +1401,24 @@ fn the_default_decay_is_wall_time_following_and_event_time_otherwise() {
     const LIVE_DOMAIN: &str = "indicator--1a0c1bd5-7a59-4d3b-9d1c-1f8b6c0f00a2";
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    let bundle = dir.path().join("ind.json");
-    std::fs::write(
-        &bundle,
-        json!({"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e5a1",
-        "objects": [
+    import_bundle(
+        &data,
+        &dir.path().join("ind.json"),
+        "bundle--5d0092c5-5f74-4287-9642-33f4c354e5a1",
+        json!([
             // Following::dns events answer 198.51.100.7.
-            indicator(LIVE_IP, "Old C2 address", "[ipv4-addr:value = '198.51.100.7']"),
-            indicator(LIVE_DOMAIN, "C2 name", "[domain-name:value = 'live-c2.example']"),
-        ]})
-        .to_string(),
-    )
-    .expect("write");
-    assert!(run(&data, &["import", bundle.to_str().expect("path")])
-        .status
-        .success());
+            indicator(
+                LIVE_IP,
+                "Old C2 address",
+                "[ipv4-addr:value = '198.51.100.7']"
+            ),
+            indicator(
+                LIVE_DOMAIN,
+                "C2 name",
+                "[domain-name:value = 'live-c2.example']"
+            ),
+        ]),
+    );
     let config = dir.path().join("sightline.toml");
     std::fs::write(
         &config,
@@ -1477,22 +1486,18 @@ fn a_renewal_after_a_lapse_leaves_the_lapse_unmatched() {
     ind["confidence"] = json!(80);
     ind["valid_from"] = json!("2024-01-01T00:00:00Z");
     let t = "2024-02-10T00:00:00.000Z";
-    let bundle = dir.path().join("ind.json");
-    std::fs::write(
-        &bundle,
-        json!({"type": "bundle", "id": "bundle--5d0092c5-5f74-4287-9642-33f4c354e5ab",
-            "objects": [ind,
+    import_bundle(
+        &data,
+        &dir.path().join("ind.json"),
+        "bundle--5d0092c5-5f74-4287-9642-33f4c354e5ab",
+        json!([ind,
                 {"type": "identity", "spec_version": "2.1", "id": SENSOR, "created": t,
                  "modified": t, "name": "Sensor 1", "identity_class": "system"},
                 {"type": "sighting", "spec_version": "2.1",
                  "id": "sighting--0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d", "created": t,
                  "modified": t, "sighting_of_ref": IP, "where_sighted_refs": [SENSOR],
-                 "first_seen": t, "last_seen": t, "count": 1}]})
-        .to_string(),
-    )
-    .expect("write");
-    let o = run(&data, &["import", bundle.to_str().expect("path")]);
-    assert!(o.status.success(), "{o:?}");
+                 "first_seen": t, "last_seen": t, "count": 1}]),
+    );
     let config = dir.path().join("sightline.toml");
     std::fs::write(
         &config,
