@@ -29,22 +29,7 @@ fn sensor_feeds_serve_active_indicators_with_an_etag() {
     sightline_server::add_user(store.as_ref(), "ann", PW, vec!["analysts".into()], false)
         .expect("add ann");
     sightline_server::add_user(store.as_ref(), "eve", PW, vec![], false).expect("add eve");
-    let mut config = super::c1_config(
-        "",
-        r#"can_read = ["group:analysts"]
-        can_write = ["group:analysts"]"#,
-    );
-    // Domains that keep their score for the test's lifetime.
-    config.lifecycle.rules.insert(
-        0,
-        sightline_lifecycle::DecayRule {
-            name: "forever".into(),
-            types: vec!["domain-name".into()],
-            lifetime_days: 1_000_000.0,
-            speed: 1.0,
-        },
-    );
-    let s = start_with(config, store).expect("start");
+    let s = start_with(cached_config(), store).expect("start");
     let c = client();
     let ann = basic("ann", PW);
     let r = c
