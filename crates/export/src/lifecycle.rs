@@ -6,14 +6,15 @@
 //!
 //! The subject is built from the [`Indicator`] already read, not by
 //! `sightline_lifecycle::bulk::not_active`, which reads every indicator's
-//! JSON a second time (most of an export's store time at 100,000). It
-//! follows [`Evaluator::subject`] property by property; the
-//! `subject_agrees_with_the_lifecycle_crate` test holds them together.
+//! JSON a second time (most of an export's store time at 100,000), through
+//! the lifecycle's own [`Evaluator::subject_of`] (rule and base score chosen
+//! there only); the `subject_agrees_with_the_lifecycle_crate` test checks
+//! the properties read here against the JSON reading.
 
 use std::collections::HashSet;
 
 use sightline_lifecycle::bulk::Histories;
-use sightline_lifecycle::{Evaluator, State, Subject};
+use sightline_lifecycle::{Evaluator, Properties, State, Subject};
 use sightline_store::ObjectReader;
 
 use crate::{ActiveFilter, ExportError, Inactive, Indicator, Lifecycle};
@@ -36,22 +37,14 @@ pub fn subject(eval: &Evaluator, ind: &Indicator) -> Option<Subject> {
             .ok()?
             .micros(),
     };
-    let ty = if ind.pattern_type == "stix" {
-        sightline_lifecycle::main_observable_type(&ind.pattern)
-    } else {
-        None
-    };
-    Some(Subject {
-        base: eval
-            .config()
-            .base_score(ind.confidence.map(f64::from), ind.created_by.as_deref()),
-        rule: eval.rule_for(ty.as_deref()),
+    Some(eval.subject_of(&Properties {
+        confidence: ind.confidence.map(f64::from),
+        created_by: ind.created_by.as_deref(),
         valid_from_us: valid_from,
         valid_until_us: ind.valid_until.unwrap_or(i64::MAX),
         revoked: ind.revoked,
-        clock_us: valid_from,
-        verdict: None,
-    })
+        stix_pattern: (ind.pattern_type == "stix").then_some(ind.pattern.as_str()),
+    }))
 }
 
 /// Scores `indicators` at `now_us` with their sightings and verdicts (two

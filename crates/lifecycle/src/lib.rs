@@ -96,7 +96,8 @@ pub mod verdict;
 
 pub use config::{BenignEffect, DecayRule, FeedDefaults, LifecycleConfig, Renew, VerdictConflict};
 pub use score::{
-    Analyst, Evaluator, Event, EventKind, Reason, RuleId, Score, State, Subject, Verdict,
+    Analyst, Evaluator, Event, EventKind, Properties, Reason, RuleId, Score, State, Subject,
+    Verdict,
 };
 pub use verdict::{history, verdicts_of, History, VerdictRecord};
 

@@ -128,6 +128,23 @@ pub struct Subject {
     pub verdict: Option<Verdict>,
 }
 
+/// An indicator's properties the lifecycle reads, already parsed, for
+/// [`Evaluator::subject_of`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Properties<'a> {
+    /// `confidence` (0-100).
+    pub confidence: Option<f64>,
+    pub created_by: Option<&'a str>,
+    /// `valid_from`, else `created`.
+    pub valid_from_us: i64,
+    /// `valid_until`, or `i64::MAX` when absent.
+    pub valid_until_us: i64,
+    pub revoked: bool,
+    /// The pattern when it is a STIX pattern (its main observable type
+    /// picks the rule); `None` for other pattern languages.
+    pub stix_pattern: Option<&'a str>,
+}
+
 /// Where an indicator stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum State {
@@ -305,23 +322,34 @@ impl Evaluator {
             .get("pattern_type")
             .and_then(Value::as_str)
             .is_none_or(|t| t == "stix");
-        let ty = if is_stix {
-            indicator
-                .get("pattern")
-                .and_then(Value::as_str)
-                .and_then(crate::main_observable_type)
-        } else {
-            None
-        };
-        Ok(Subject {
-            base: self.config.base_score(confidence, created_by),
-            rule: self.rule_for(ty.as_deref()),
+        Ok(self.subject_of(&Properties {
+            confidence,
+            created_by,
             valid_from_us: valid_from,
             valid_until_us: valid_until,
             revoked,
-            clock_us: valid_from,
+            stix_pattern: if is_stix {
+                indicator.get("pattern").and_then(Value::as_str)
+            } else {
+                None
+            },
+        }))
+    }
+
+    /// The subject of an indicator whose properties are already read and
+    /// checked (an export's typed indicators): the one place the rule and
+    /// base score are chosen, for [`Evaluator::subject`] too.
+    pub fn subject_of(&self, p: &Properties<'_>) -> Subject {
+        let ty = p.stix_pattern.and_then(crate::main_observable_type);
+        Subject {
+            base: self.config.base_score(p.confidence, p.created_by),
+            rule: self.rule_for(ty.as_deref()),
+            valid_from_us: p.valid_from_us,
+            valid_until_us: p.valid_until_us,
+            revoked: p.revoked,
+            clock_us: p.valid_from_us,
             verdict: None,
-        })
+        }
     }
 
     /// Folds `events` (oldest first) up to `now_us` into `s`: each trusted
