@@ -148,6 +148,17 @@ pub enum Operand {
     Set(Vec<(Constant, Span)>, Span),
 }
 
+impl Operand {
+    /// Each constant with its span: one, each of a set's, or none.
+    pub fn constants(&self) -> Vec<(&Constant, Span)> {
+        match self {
+            Operand::Constant(k, s) => vec![(k, *s)],
+            Operand::Set(items, _) => items.iter().map(|(k, s)| (k, *s)).collect(),
+            Operand::None => vec![],
+        }
+    }
+}
+
 /// `type:step step ...`; the first step is always a `Key`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObjectPath {

@@ -352,12 +352,7 @@ impl Cx<'_, '_> {
         let Some(ok) = hash_form(&norm) else {
             return;
         };
-        let values: Vec<(&Constant, Span)> = match &c.operand {
-            Operand::Constant(k, s) => vec![(k, *s)],
-            Operand::Set(items, _) => items.iter().map(|(k, s)| (k, *s)).collect(),
-            Operand::None => vec![],
-        };
-        for (k, span) in values {
+        for (k, span) in c.operand.constants() {
             let valid = matches!(k, Constant::Str(s) if ok(s));
             if !valid {
                 self.push(
@@ -391,12 +386,7 @@ impl Cx<'_, '_> {
         {
             return;
         }
-        let values: Vec<(&Constant, Span)> = match &c.operand {
-            Operand::Constant(k, s) => vec![(k, *s)],
-            Operand::Set(items, _) => items.iter().map(|(k, s)| (k, *s)).collect(),
-            Operand::None => vec![],
-        };
-        for (k, span) in values {
+        for (k, span) in c.operand.constants() {
             let Constant::Str(s) = k else { continue };
             if let Some(why) = address_problem(v6, s) {
                 let (fam, ty, sec) = if v6 {

@@ -438,17 +438,7 @@ impl StatusStore for PgStore {
                 &[&id, &now],
             )
             .ctx(self)?;
-        row.map(|r| {
-            Ok(StoredStatus {
-                id: r.try_get(0)?,
-                api_root: r.try_get(1)?,
-                owner: r.try_get(2)?,
-                expires: r.try_get::<_, i64>(3)?.unsigned_abs(),
-                body: r.try_get(4)?,
-            })
-        })
-        .transpose()
-        .ctx(self)
+        row.as_ref().map(status_row).transpose().ctx(self)
     }
 
     fn purge_statuses(&self, now: u64) -> Result<u64> {
@@ -470,15 +460,7 @@ impl StatusStore for PgStore {
             )
             .ctx(self)?;
         rows.iter()
-            .map(|r| {
-                Ok(StoredStatus {
-                    id: r.try_get(0)?,
-                    api_root: r.try_get(1)?,
-                    owner: r.try_get(2)?,
-                    expires: r.try_get::<_, i64>(3)?.unsigned_abs(),
-                    body: r.try_get(4)?,
-                })
-            })
+            .map(status_row)
             .collect::<Result<Vec<_>, postgres::Error>>()
             .ctx(self)
     }
@@ -536,4 +518,15 @@ impl CollectionStore for PgStore {
             .ctx(self)?;
         Ok(n > 0)
     }
+}
+
+/// A `statuses` row (`id, api_root, owner, expires, body`).
+fn status_row(r: &postgres::Row) -> std::result::Result<StoredStatus, postgres::Error> {
+    Ok(StoredStatus {
+        id: r.try_get(0)?,
+        api_root: r.try_get(1)?,
+        owner: r.try_get(2)?,
+        expires: r.try_get::<_, i64>(3)?.unsigned_abs(),
+        body: r.try_get(4)?,
+    })
 }

@@ -14,15 +14,7 @@ impl StatusStore for SqliteStore {
             "SELECT id, api_root, owner, expires, body FROM statuses WHERE id = ?1 AND expires >= ?2",
         )
         .and_then(|mut s| {
-            s.query_row(params![id, clamp(now)], |r| {
-                Ok(StoredStatus {
-                    id: r.get(0)?,
-                    api_root: r.get(1)?,
-                    owner: r.get(2)?,
-                    expires: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
-                    body: r.get(4)?,
-                })
-            })
+            s.query_row(params![id, clamp(now)], status_row)
             .optional()
         })
         .ctx(&self.path)
@@ -39,15 +31,7 @@ impl StatusStore for SqliteStore {
             "SELECT id, api_root, owner, expires, body FROM statuses WHERE api_root = ?1 ORDER BY id",
         )
         .and_then(|mut s| {
-            s.query_map(params![api_root], |r| {
-                Ok(StoredStatus {
-                    id: r.get(0)?,
-                    api_root: r.get(1)?,
-                    owner: r.get(2)?,
-                    expires: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
-                    body: r.get(4)?,
-                })
-            })?
+            s.query_map(params![api_root], status_row)?
             .collect()
         })
         .ctx(&self.path)
@@ -71,4 +55,15 @@ fn purge(conn: &rusqlite::Connection, now: u64) -> rusqlite::Result<u64> {
 
 fn clamp(t: u64) -> i64 {
     i64::try_from(t).unwrap_or(i64::MAX)
+}
+
+/// A `statuses` row (`id, api_root, owner, expires, body`).
+fn status_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredStatus> {
+    Ok(StoredStatus {
+        id: r.get(0)?,
+        api_root: r.get(1)?,
+        owner: r.get(2)?,
+        expires: u64::try_from(r.get::<_, i64>(3)?).unwrap_or(0),
+        body: r.get(4)?,
+    })
 }
